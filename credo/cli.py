@@ -1,0 +1,426 @@
+"""The ``credo`` command: a thin adapter that parses, calls the library, and reports.
+
+A ``CredoError`` becomes one line on stderr ("error: ...", with what to do) and the exit code
+its class carries (see ``credo --help``); ``--json`` prints machine-readable results instead
+of tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from credo import __version__
+from credo.errors import CredoError, IntegrityError
+from credo.settings import Settings
+
+EXIT_CODES = """Exit codes: 0 ok; 1 failure; 2 bad setting, mapping or policy file (or usage);
+3 a data file or request Credo cannot accept; 4 not found; 5 conflict (a record id reused
+with other values); 6 the database cannot be used (locked, newer schema); 7 tamper evidence
+(audit chain broken); 8 model error."""
+
+app = typer.Typer(
+    name="credo",
+    help="Credo: an open-source credit-and-trust scoring platform.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+DbOpt = Annotated[
+    Path | None, typer.Option("--db", help="Database file (default: $CREDO_DB or credo.duckdb).")
+]
+
+
+def _settings(db: Path | None = None, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if db is not None:
+        values["db"] = db
+    try:
+        return Settings(**values)
+    except Exception as exc:  # pydantic's ValidationError: a bad CREDO_* value
+        raise CredoError(f"invalid settings: {exc}") from None
+
+
+def _emit_json(data: Any) -> None:
+    out.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+@contextmanager
+def _steps(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the current step; silent for --json and when not a terminal."""
+    if not enabled:
+        yield lambda _name: None
+        return
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting")
+        yield lambda name: progress.update(task, description=name)
+
+
+def _store(settings: Settings, *, create: bool = True) -> Any:
+    from credo.store.db import Store
+
+    return Store.open(settings, create=create)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"credo {__version__}")
+        raise typer.Exit()
+
+
+@app.command()
+def init(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Create (or migrate) the database and its identifier key."""
+    settings = _settings(db)
+    with _store(settings) as store:
+        info = {
+            "db": str(settings.db),
+            "schema_version": store.schema_version(),
+            "key_file": str(settings.resolved_key_file) if not settings.secret_key else None,
+        }
+    if as_json:
+        _emit_json(info)
+    else:
+        out.print(f"Database {info['db']} is ready (schema version {info['schema_version']}).")
+
+
+@app.command()
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the population to.")],
+    people: Annotated[int, typer.Option(min=1, help="Number of persons.")] = 10_000,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
+    end: Annotated[str, typer.Option(help="Last day of the history (YYYY-MM-DD).")] = "2026-10-31",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a synthetic population: every source's files and mapping, and the ground truth."""
+    from credo.sim import generate as run
+
+    try:
+        end_date = dt.date.fromisoformat(end)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{end!r} is not a date like 2026-10-31", param_hint="--end"
+        ) from None
+    with _steps(not as_json) as step:
+        step(f"generating {people:,} persons over {months} months")
+        summary = run(people, months, seed, out_dir, end_date)
+    if as_json:
+        _emit_json(summary.to_dict())
+        return
+    table = Table("source", "format", "rows", title=f"Population written to {out_dir}")
+    for f in summary.files:
+        table.add_row(f.source, f.format, f"{f.rows:,}")
+    out.print(table)
+    out.print(f"{summary.persons:,} persons; {summary.invalid_rows} rows are invalid on purpose.")
+
+
+def _load_table(reports: list[Any]) -> Table:
+    table = Table("source", "file", "read", "accepted", "new", "duplicate", "rejected", "encoding")
+    for r in reports:
+        note = f" (already loaded as load {r.already_loaded_as})" if r.already_loaded_as else ""
+        table.add_row(
+            r.source,
+            r.file + note,
+            f"{r.rows_read:,}",
+            f"{r.rows_accepted:,}",
+            f"{r.rows_new:,}",
+            f"{r.rows_duplicate:,}",
+            f"{r.rows_rejected:,}",
+            r.encoding or "-",
+        )
+    return table
+
+
+def _reasons_table(reports: list[Any]) -> Table | None:
+    rows = [(r.source, x.field, x.reason, x.rows) for r in reports for x in r.reasons]
+    if not rows:
+        return None
+    table = Table("source", "field", "reason", "rows", title="Most common reasons for rejection")
+    for source, field, reason, n in sorted(rows, key=lambda x: -x[3])[:10]:
+        table.add_row(source, field, reason, f"{n:,}")
+    return table
+
+
+@app.command()
+def ingest(
+    file: Annotated[
+        Path, typer.Argument(help="CSV, JSON Lines or Parquet file, or a population folder.")
+    ],
+    source: Annotated[str | None, typer.Option(help="Source name (required for a file).")] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Mapping YAML for the file's layout.")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding (default: UTF-8, GB18030 detected).")
+    ] = None,
+    max_reject_rate: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Share of bad rows allowed while the rest loads."),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load a source file as events: atomic, idempotent, bad rows quarantined."""
+    from credo.ingest.batch import ingest_population
+    from credo.ingest.loader import ingest as run
+    from credo.ingest.mapping import load_mapping
+
+    settings = _settings(db)
+    with _store(settings) as store, _steps(not as_json) as step:
+        if file.is_dir():
+            reports = ingest_population(
+                store,
+                file,
+                max_reject_rate=max_reject_rate,
+                on_file=lambda s, i, n: step(f"[{i + 1}/{n}] {s}"),
+            )
+        else:
+            if source is None:
+                raise typer.BadParameter("name the file's source", param_hint="--source")
+            m = load_mapping(mapping) if mapping is not None else None
+            reports = [
+                run(
+                    store,
+                    file,
+                    source,
+                    m,
+                    encoding=encoding,
+                    max_reject_rate=max_reject_rate,
+                    progress=step,
+                )
+            ]
+    if as_json:
+        _emit_json([r.to_dict() for r in reports])
+        return
+    out.print(_load_table(reports))
+    reasons = _reasons_table(reports)
+    if reasons is not None:
+        out.print(reasons)
+        out.print("See every rejected row with 'credo quarantine'.")
+
+
+@app.command()
+def quarantine(
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    load: Annotated[int | None, typer.Option(help="Only this load id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many rows.")] = 50,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List rejected rows with file, row number, field and reason."""
+    settings = _settings(db)
+    where: list[str] = []
+    params: list[Any] = []
+    if source is not None:
+        where.append("source = ?")
+        params.append(source)
+    if load is not None:
+        where.append("load_id = ?")
+        params.append(load)
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    with _store(settings, create=False) as store:
+        total = store.scalar(f"SELECT count(*) FROM quarantine {clause}", params)
+        rows = store.con.execute(
+            "SELECT load_id, source, file_name, row_no, field, reason, raw_value FROM quarantine "
+            f"{clause} ORDER BY load_id, row_no, field LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+    keys = ["load", "source", "file", "row", "field", "reason", "value"]
+    if as_json:
+        _emit_json({"total": total, "rows": [dict(zip(keys, r, strict=True)) for r in rows]})
+        return
+    table = Table(*keys, title=f"Quarantine: {total:,} rejected field values")
+    for r in rows:
+        table.add_row(*("" if v is None else str(v) for v in r))
+    out.print(table)
+    if total > len(rows):
+        out.print(f"Showing {len(rows)} of {total:,}; use --limit, --source or --load.")
+
+
+def status_data(store: Any) -> dict[str, Any]:
+    con = store.con
+    by_type = con.execute(
+        "SELECT event_type, count(*) FROM events GROUP BY ALL ORDER BY 2 DESC, 1"
+    ).fetchall()
+    by_source = con.execute(
+        "SELECT l.source, count(*) AS loads, sum(rows_read), sum(rows_new), sum(rows_rejected) "
+        "FROM loads l GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    return {
+        "db": str(store.path),
+        "schema_version": store.schema_version(),
+        "events": int(store.scalar("SELECT count(*) FROM events")),
+        "events_by_type": {t: int(n) for t, n in by_type},
+        "sources": [
+            {
+                "source": s,
+                "loads": int(n),
+                "rows_read": int(r),
+                "events": int(e),
+                "rejected": int(q),
+            }
+            for s, n, r, e, q in by_source
+        ],
+        "quarantined_rows": int(
+            store.scalar("SELECT count(DISTINCT (load_id, row_no)) FROM quarantine")
+        ),
+        "persons": int(store.scalar("SELECT count(*) FROM persons")),
+        "identifiers_held": int(store.scalar("SELECT count(*) FROM pii_vault")),
+        "audit_entries": int(store.scalar("SELECT count(*) FROM audit_log")),
+    }
+
+
+@app.command()
+def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """What the database holds: events by type and source, loads, quarantine, audit."""
+    settings = _settings(db)
+    with _store(settings, create=False) as store:
+        data = status_data(store)
+    if as_json:
+        _emit_json(data)
+        return
+    out.print(f"[bold]{data['db']}[/] (schema version {data['schema_version']})")
+    table = Table("source", "loads", "rows read", "events", "rejected", title="Sources")
+    for s in data["sources"]:
+        table.add_row(
+            s["source"],
+            str(s["loads"]),
+            f"{s['rows_read']:,}",
+            f"{s['events']:,}",
+            f"{s['rejected']:,}",
+        )
+    out.print(table)
+    types = Table("event type", "events", title="Events")
+    for t, n in data["events_by_type"].items():
+        types.add_row(t, f"{n:,}")
+    out.print(types)
+    out.print(
+        f"{data['events']:,} events, {data['quarantined_rows']:,} quarantined rows, "
+        f"{data['persons']:,} persons, {data['identifiers_held']:,} encrypted identifiers, "
+        f"{data['audit_entries']:,} audit entries."
+    )
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Walk the hash chain; name the first entry that was altered, removed or reordered."""
+    from credo.store.audit import verify
+
+    settings = _settings(db)
+    with _store(settings, create=False) as store:
+        report = verify(store.con)
+    data = {
+        "ok": report.ok,
+        "entries_verified": report.entries,
+        "head": report.head,
+        "broken_at": report.broken_at,
+        "problem": report.problem,
+    }
+    if as_json:
+        _emit_json(data)
+    elif report.ok:
+        out.print(f"Audit chain intact: {report.entries:,} entries; head {report.head}.")
+    if not report.ok:
+        raise IntegrityError(
+            f"audit chain broken at entry {report.broken_at}: {report.problem} "
+            f"({report.entries} entries before it verify)"
+        )
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its files.")] = Path(
+        "demo"
+    ),
+    people: Annotated[int, typer.Option(min=10, help="Persons in the demo population.")] = 10_000,
+    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
+    fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a population, load it, and show what was loaded and rejected."""
+    from credo.ingest.batch import ingest_population
+    from credo.sim import generate as run_generate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    population = folder / "population"
+    settings = _settings(folder / "credo.duckdb")
+    if fresh:
+        for p in (settings.db, settings.db.with_suffix(".duckdb.wal"), settings.resolved_key_file):
+            p.unlink(missing_ok=True)
+        shutil.rmtree(population, ignore_errors=True)
+    started = time.perf_counter()
+    with _steps(not as_json) as step:
+        step(f"generating {people:,} persons over {months} months")
+        summary = run_generate(people, months, 7, population)
+        with _store(settings) as store:
+            reports = ingest_population(
+                store,
+                population,
+                max_reject_rate=0.01,
+                on_file=lambda s, i, n: step(f"loading [{i + 1}/{n}] {s}"),
+            )
+            data = status_data(store)
+    seconds = time.perf_counter() - started
+    if as_json:
+        _emit_json(
+            {
+                "population": summary.to_dict(),
+                "loads": [r.to_dict() for r in reports],
+                "status": data,
+                "seconds": round(seconds, 1),
+            }
+        )
+        return
+    out.print(
+        f"[bold]Credo demo[/]: {summary.persons:,} persons, {summary.total_rows:,} source rows "
+        f"in {len(summary.files)} sources, written to {population}."
+    )
+    out.print(_load_table(reports))
+    reasons = _reasons_table(reports)
+    if reasons is not None:
+        out.print(reasons)
+    out.print(
+        f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
+        f"quarantine, {data['audit_entries']:,} audit entries ({seconds:.0f} s). "
+        f"Try: credo status --db {settings.db}"
+    )
+
+
+def main() -> None:
+    """Entry point: usage errors are click's (exit 2); a CredoError is one clean line."""
+    try:
+        app()
+    except CredoError as exc:
+        err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        if exc.hint:
+            err.print(f"  hint: {exc.hint}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,242 @@
+"""Opening a source file as a raw DuckDB table: format, encoding, columns.
+
+Everything that makes a file unreadable as a whole is found here and raised as one clear
+``InputError`` naming the file (and the line where DuckDB tells it): wrong encoding, ragged rows
+and broken quoting, an empty or header-only file, a truncated Parquet file, missing or unknown
+columns. Row-level problems are left to ``validate``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import io
+import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from credo.errors import EncodingError, InputError, SchemaMismatchError
+from credo.ingest.mapping import FileFormat, Mapping
+from credo.sql import ident, literal
+
+__all__ = ["RawFile", "check_columns", "open_raw"]
+
+_CHUNK = 1 << 20
+_UTF8 = ("utf-8", "utf8", "utf-8-sig")
+_GB_FAMILY = ("gb18030", "gbk", "gb2312", "hz", "cp936")
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A file staged as table ``raw`` (all columns as read), with what was learnt opening it."""
+
+    path: Path
+    file_format: FileFormat
+    encoding: str | None
+    columns: dict[str, str]
+    rows: int
+
+
+def _first_bad_utf8(path: Path) -> int | None:
+    """Byte offset of the first invalid UTF-8 sequence, or None when the file is clean."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                return offset + exc.start
+            offset += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            return offset + exc.start
+    return None
+
+
+def _detect(path: Path) -> str | None:
+    from charset_normalizer import from_bytes
+
+    with path.open("rb") as fh:
+        sample = fh.read(_CHUNK)
+    best = from_bytes(sample).best()
+    return None if best is None else str(best.encoding).lower()
+
+
+def _transcode(path: Path, encoding: str, out: Path) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(_CHUNK):
+            try:
+                dst.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                raise EncodingError(
+                    f"{path}: byte {offset + exc.start} is not valid {encoding}",
+                    hint="check the file or pass the right --encoding",
+                ) from None
+            offset += len(chunk)
+        dst.write(decoder.decode(b"", final=True))
+
+
+def _resolve_encoding(path: Path, declared: str | None) -> tuple[str, bool]:
+    """The file's encoding and whether it must be transcoded to UTF-8 for DuckDB."""
+    if declared is not None:
+        try:
+            name = codecs.lookup(declared).name
+        except LookupError:
+            raise EncodingError(f"unknown encoding {declared!r}") from None
+        if name in ("utf-8", "utf-8-sig"):
+            bad = _first_bad_utf8(path)
+            if bad is not None:
+                raise EncodingError(
+                    f"{path}: not valid UTF-8 at byte {bad}",
+                    hint="pass the file's encoding with --encoding (e.g. gb18030)",
+                )
+            return "utf-8", False
+        return name, True
+    bad = _first_bad_utf8(path)
+    if bad is None:
+        return "utf-8", False
+    guess = _detect(path)
+    if guess is not None and codecs.lookup(guess).name in _GB_FAMILY:
+        # GB18030 is a superset of GBK and GB2312: decoding as it reads all three.
+        return "gb18030", True
+    raise EncodingError(
+        f"{path}: not valid UTF-8 at byte {bad}" + (f" (it looks like {guess})" if guess else ""),
+        hint="pass the file's encoding with --encoding",
+    )
+
+
+def _csv_header(path: Path, mapping: Mapping) -> list[str]:
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+        first = fh.readline()
+        if not first.strip():
+            if not first and fh.read(1) == "":
+                raise InputError(f"{path}: the file is empty", hint="expected a header row")
+            raise InputError(f"{path}: the first line is blank; expected a header row")
+    row = next(csv.reader(io.StringIO(first), delimiter=mapping.delimiter, quotechar=mapping.quote))
+    header = [c.strip() for c in row]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise SchemaMismatchError(f"{path}: the header repeats column(s) {', '.join(dupes)}")
+    if any(not c for c in header):
+        raise SchemaMismatchError(f"{path}: the header has an empty column name")
+    return header
+
+
+_LINE = re.compile(r"(?:Line|line):? (\d+)")
+
+
+def _duck_message(exc: duckdb.Error) -> str:
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    head = lines[0].split(": ", 1)[-1] if lines else "unreadable"
+    detail = ""
+    for ln in lines[1:]:
+        if ln.startswith("Possible fixes") or ln.startswith("*"):
+            break
+        detail += " " + ln
+    return (head + detail).strip()
+
+
+def check_columns(path: Path, found: list[str], mapping: Mapping) -> None:
+    wanted = mapping.source_columns()
+    missing = sorted(wanted - set(found))
+    if missing:
+        hints = [
+            f"{m!r} (did you mean {close[0]!r}?)"
+            if (close := difflib.get_close_matches(m, found, n=1, cutoff=0.6))
+            else repr(m)
+            for m in missing
+        ]
+        raise SchemaMismatchError(
+            f"{path}: missing column(s) {', '.join(hints)} that mapping '{mapping.source}' uses",
+            hint=f"the file has: {', '.join(found)}",
+        )
+    unknown = sorted(set(found) - wanted - set(mapping.ignore))
+    if unknown:
+        raise SchemaMismatchError(
+            f"{path}: unknown column(s) {', '.join(map(repr, unknown))} not in mapping "
+            f"'{mapping.source}'",
+            hint="map them or list them under 'ignore' in the mapping",
+        )
+
+
+@contextmanager
+def open_raw(
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, encoding: str | None
+) -> Iterator[RawFile]:
+    """Stage ``path`` as temp table ``raw``, dropped (with any transcoded copy) on exit."""
+    fmt = mapping.file_format(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    with tempfile.TemporaryDirectory(prefix="credo-ingest-") as tmp:
+        readable = path
+        enc: str | None = None
+        if fmt in ("csv", "jsonl"):
+            enc, transcode = _resolve_encoding(path, encoding or mapping.encoding)
+            if transcode:
+                readable = Path(tmp) / "utf8"
+                _transcode(path, enc, readable)
+        try:
+            if fmt == "csv":
+                header = _csv_header(readable, mapping)
+                check_columns(path, header, mapping)
+                columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
+                reader = (
+                    f"read_csv({literal(str(readable))}, header=true, auto_detect=false, "
+                    f"columns={columns}, delim={literal(mapping.delimiter)}, "
+                    f"quote={literal(mapping.quote)}, escape={literal(mapping.quote)}, "
+                    f"strict_mode=true, encoding='utf-8')"
+                )
+                types = dict.fromkeys(header, "VARCHAR")
+            elif fmt == "jsonl":
+                keys = [
+                    r[0]
+                    for r in con.execute(
+                        "SELECT DISTINCT unnest(json_keys(json)) FROM "
+                        f"read_json_objects({literal(str(readable))}, format='newline_delimited')"
+                    ).fetchall()
+                ]
+                found = sorted(keys)
+                check_columns(path, found, mapping)
+                columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in found) + "}"
+                reader = (
+                    f"read_json({literal(str(readable))}, format='newline_delimited', "
+                    f"columns={columns})"
+                )
+                types = dict.fromkeys(found, "VARCHAR")
+            else:
+                described = con.execute(
+                    f"DESCRIBE SELECT * FROM read_parquet({literal(str(readable))})"
+                ).fetchall()
+                types = {r[0]: str(r[1]) for r in described}
+                check_columns(path, list(types), mapping)
+                reader = f"read_parquet({literal(str(readable))})"
+            cols = ", ".join(ident(c) for c in types)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {cols} FROM {reader}")
+        except duckdb.Error as exc:
+            what = {"csv": "CSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[fmt]
+            msg = _duck_message(exc)
+            if fmt == "parquet":
+                raise InputError(
+                    f"{path}: not a readable Parquet file ({msg})",
+                    hint="the file may be truncated or corrupt; export it again",
+                ) from None
+            raise InputError(f"{path}: malformed {what}: {msg}") from None
+        try:
+            rows = int(con.execute("SELECT count(*) FROM raw").fetchall()[0][0])
+            if rows == 0:
+                raise InputError(f"{path}: no data rows (only a header)")
+            yield RawFile(path, fmt, enc, types, rows)
+        finally:
+            con.execute("DROP TABLE IF EXISTS raw")

@@ -1,0 +1,16 @@
+"""Synthetic populations: persons with a latent creditworthiness, the sources that report on
+them (each in its own layout, with the mapping Credo ships for it), and the ground truth.
+"""
+
+from credo.sim.identifiers import gb11643_check_digit, is_valid_gb11643
+from credo.sim.noise import NoiseConfig
+from credo.sim.population import GenerationSummary, SourceFile, generate
+
+__all__ = [
+    "GenerationSummary",
+    "NoiseConfig",
+    "SourceFile",
+    "gb11643_check_digit",
+    "generate",
+    "is_valid_gb11643",
+]

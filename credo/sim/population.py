@@ -1,0 +1,303 @@
+"""A synthetic population and its sources: the data Credo's demo, tests and benchmarks run on.
+
+``generate`` draws persons with a latent creditworthiness, lets it drive what nine sources
+record about them over a window of months, and writes each source in its own layout next to
+the mapping Credo ships for it, plus the ground truth (who every record really is) and a
+manifest (arguments, files, row counts, noise rates, and the rows made invalid on purpose).
+
+The output is a pure function of the arguments: every random draw comes from a generator
+seeded by ``seed`` (one stream per source), no wall clock is read, and files are written
+with fixed settings, so the same arguments give byte-identical files on the same library
+versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from credo.errors import ConfigError
+from credo.sim.context import Context
+from credo.sim.frame import SourceFrame, write_frame, write_parquet
+from credo.sim.noise import NoiseConfig, NoiseLedger
+from credo.sim.persons import Persons, generate_persons
+from credo.sim.places import REGIONS
+from credo.sim.sources import BUILDERS, SOURCES
+from credo.sim.window import Window
+
+__all__ = ["DEFAULT_END", "GenerationSummary", "SourceFile", "generate"]
+
+DEFAULT_END = dt.date(2026, 10, 31)
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    source: str
+    path: Path
+    mapping: Path
+    format: str
+    rows: int
+
+    def to_dict(self, root: Path) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "path": self.path.relative_to(root).as_posix(),
+            "mapping": self.mapping.relative_to(root).as_posix(),
+            "format": self.format,
+            "rows": self.rows,
+        }
+
+
+@dataclass(frozen=True)
+class GenerationSummary:
+    """What ``generate`` wrote: per-source files and row counts, truth and manifest paths."""
+
+    out: Path
+    people: int
+    months: int
+    seed: int
+    start: dt.date
+    end: dt.date
+    persons: int
+    files: tuple[SourceFile, ...]
+    truth_persons: Path
+    truth_records: Path
+    manifest: Path
+    invalid_rows: int
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {f.source: f.rows for f in self.files}
+
+    @property
+    def total_rows(self) -> int:
+        return sum(f.rows for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "out": str(self.out),
+            "people": self.people,
+            "months": self.months,
+            "seed": self.seed,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "persons": self.persons,
+            "files": [f.to_dict(self.out) for f in self.files],
+            "rows": self.rows,
+            "total_rows": self.total_rows,
+            "truth_persons": str(self.truth_persons),
+            "truth_records": str(self.truth_records),
+            "manifest": str(self.manifest),
+            "invalid_rows": self.invalid_rows,
+        }
+
+
+def shipped_mapping_text(source: str) -> bytes:
+    """The bytes of the mapping Credo ships for a synthetic source."""
+    return (resources.files("credo") / "mappings" / f"{source}.yaml").read_bytes()
+
+
+def generate(
+    people: int,
+    months: int,
+    seed: int,
+    out: Path,
+    end: dt.date = DEFAULT_END,
+    *,
+    noise: NoiseConfig | None = None,
+) -> GenerationSummary:
+    """Write ``people`` persons and ``months`` months of events (ending on ``end``) to ``out``."""
+    if people < 1:
+        raise ConfigError(f"people must be at least 1, got {people}")
+    if months < 1 or months > 600:
+        raise ConfigError(f"months must be between 1 and 600, got {months}")
+    if seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed}")
+    config = noise or NoiseConfig()
+    window = Window.ending(end, months)
+    persons = generate_persons(
+        np.random.default_rng([seed, 0]),
+        people,
+        window,
+        twin_rate=config.twin_persons,
+        second_phone_rate=config.second_phone_persons,
+        mover_rate=config.mover_persons,
+        surname_change_rate=config.surname_change_persons,
+    )
+    ctx = Context(persons, window, seed, config, NoiseLedger())
+    out.mkdir(parents=True, exist_ok=True)
+    frames: list[SourceFrame] = []
+    files: list[SourceFile] = []
+    for source in SOURCES:
+        frame = BUILDERS[source](ctx)
+        folder = out / source
+        folder.mkdir(exist_ok=True)
+        path = folder / frame.file_name
+        write_frame(frame, path)
+        mapping = folder / "mapping.yaml"
+        mapping.write_bytes(shipped_mapping_text(source))
+        frames.append(frame)
+        files.append(SourceFile(source, path, mapping, frame.format, len(frame)))
+
+    truth = out / "truth"
+    truth.mkdir(exist_ok=True)
+    persons_path, records_path = truth / "persons.parquet", truth / "records.parquet"
+    defaulted = ctx.shared.get("defaulted", np.zeros(persons.n, dtype=bool))
+    write_parquet(_persons_table(persons, defaulted), persons_path)
+    write_parquet(_records_table(persons, frames), records_path)
+
+    invalid = [
+        {"source": f.source, "file": (out / f.source / f.file_name).relative_to(out).as_posix()}
+        | row.to_dict()
+        for f in frames
+        for row in f.invalid
+    ]
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "generator": "credo.sim.population.generate",
+        "arguments": {"people": people, "months": months, "seed": seed, "end": end.isoformat()},
+        "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
+        "persons": persons.n,
+        "sources": {
+            f.source: {
+                "file": sf.path.relative_to(out).as_posix(),
+                "mapping": sf.mapping.relative_to(out).as_posix(),
+                "format": f.format,
+                "encoding": f.encoding,
+                **({"delimiter": f.delimiter} if f.format == "csv" else {}),
+                "rows": len(f),
+                "invalid_rows": len(f.invalid),
+            }
+            for f, sf in zip(frames, files, strict=True)
+        },
+        "truth": {
+            "persons": persons_path.relative_to(out).as_posix(),
+            "records": records_path.relative_to(out).as_posix(),
+        },
+        "noise": {
+            "config": config.to_dict(),
+            "records": ctx.ledger.to_dict(),
+            "persons": _person_noise(persons),
+        },
+        "invalid_rows": invalid,
+    }
+    manifest_path = out / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return GenerationSummary(
+        out=out,
+        people=people,
+        months=months,
+        seed=seed,
+        start=window.start,
+        end=window.end,
+        persons=persons.n,
+        files=tuple(files),
+        truth_persons=persons_path,
+        truth_records=records_path,
+        manifest=manifest_path,
+        invalid_rows=len(invalid),
+    )
+
+
+def _person_noise(p: Persons) -> dict[str, dict[str, Any]]:
+    counts = {
+        "second_phone": sum(v is not None for v in p.phone2.tolist()),
+        "mover": int((~np.isnat(p.moved_on)).sum()),
+        "surname_change": int((~np.isnat(p.name_changed_on)).sum()),
+        "twin": int((p.twin_of >= 0).sum()),
+    }
+    return {k: {"persons": v, "rate": round(v / p.n, 6)} for k, v in counts.items()}
+
+
+def _dates(values: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.date32(), mask=np.isnat(values))
+
+
+def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
+    idx = np.arange(p.n)
+    name = p.native_name(p.family, idx)
+    latin = p.latin_name(p.family_latin, idx)
+    region = [REGIONS[r] for r in p.home.tolist()]
+    return pa.table(
+        {
+            "person_id": pa.array(p.person_id.tolist(), pa.string()),
+            "name": pa.array(name.tolist(), pa.string()),
+            "family_name": pa.array(p.family.tolist(), pa.string()),
+            "given_name": pa.array(p.given.tolist(), pa.string()),
+            "pinyin": pa.array(
+                [str(v) if c else None for v, c in zip(latin, p.chinese, strict=True)], pa.string()
+            ),
+            "name_latin": pa.array(latin.tolist(), pa.string()),
+            "script": pa.array(np.where(p.chinese, "hanzi", "latin").tolist(), pa.string()),
+            "previous_family_name": pa.array(p.prev_family.tolist(), pa.string()),
+            "name_changed_on": _dates(p.name_changed_on),
+            "birth_date": _dates(p.birth),
+            "sex": pa.array(np.where(p.female, "F", "M").tolist(), pa.string()),
+            "national_id": pa.array(p.national_id.tolist(), pa.string()),
+            "birth_region_code": pa.array(
+                [REGIONS[r].code for r in p.birth_region.tolist()], pa.string()
+            ),
+            "phone": pa.array(p.phone.tolist(), pa.string()),
+            "phone2": pa.array(p.phone2.tolist(), pa.string()),
+            "address": pa.array(p.address.tolist(), pa.string()),
+            "province": pa.array([r.province or r.city for r in region], pa.string()),
+            "city": pa.array([r.city for r in region], pa.string()),
+            "district": pa.array([r.district for r in region], pa.string()),
+            "region_code": pa.array([r.code for r in region], pa.string()),
+            "previous_address": pa.array(p.prev_address.tolist(), pa.string()),
+            "moved_on": _dates(p.moved_on),
+            "latent_creditworthiness": pa.array(p.latent, pa.float64()),
+            "monthly_income": pa.array(p.income, pa.float64()),
+            "is_twin": pa.array((p.twin_of >= 0).tolist(), pa.bool_()),
+            "twin_of": pa.array(
+                [p.person_id[t] if t >= 0 else None for t in p.twin_of.tolist()], pa.string()
+            ),
+            "education": pa.array(p.education.tolist(), pa.string()),
+            "occupation": pa.array(p.occupation.tolist(), pa.string()),
+            "employer": pa.array(p.employer.tolist(), pa.string()),
+            "vehicle": pa.array(p.vehicle.tolist(), pa.string()),
+            "alipay_user_id": pa.array(p.alipay_uid.tolist(), pa.string()),
+            "defaulted_in_window": pa.array(defaulted.tolist(), pa.bool_()),
+        }
+    )
+
+
+def _records_table(p: Persons, frames: list[SourceFrame]) -> pa.Table:
+    source: list[str] = []
+    record: list[str] = []
+    rows: list[int] = []
+    person: list[str] = []
+    counterpart: list[str | None] = []
+    noise: list[str] = []
+    invalid: list[str | None] = []
+    for f in frames:
+        n = len(f)
+        bad = {r.row: r.field for r in f.invalid}
+        source += [f.source] * n
+        record += f.record_ids()
+        rows += list(range(1, n + 1))
+        person += p.person_id[f.person].tolist()
+        counterpart += (
+            p.person_id[f.counterpart].tolist() if f.counterpart is not None else [None] * n
+        )
+        noise += f.noise
+        invalid += [bad.get(r) for r in range(1, n + 1)]
+    return pa.table(
+        {
+            "source": pa.array(source, pa.string()),
+            "source_record_id": pa.array(record, pa.string()),
+            "row": pa.array(rows, pa.int64()),
+            "person_id": pa.array(person, pa.string()),
+            "counterpart_person_id": pa.array(counterpart, pa.string()),
+            "noise": pa.array(noise, pa.string()),
+            "invalid_field": pa.array(invalid, pa.string()),
+        }
+    )

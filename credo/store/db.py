@@ -1,0 +1,180 @@
+"""The database: one DuckDB file, its migrations, and the one audited write path.
+
+``Store.open`` connects, migrates and checks the identifier key. Every write to personal data
+goes through ``Store.write(entry)``, a transaction that also appends the audit entry, so the
+audit log and the data it describes commit together or not at all. DuckDB commits through its
+write-ahead log, so a process killed mid-write leaves the file as it was before that write.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from credo.errors import ConfigError, SchemaVersionError, StoreError, StoreLockedError
+from credo.settings import Settings
+from credo.store import audit
+from credo.store.audit import AuditEntry
+from credo.store.crypto import IdentifierKeys, load_or_create_secret
+from credo.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["Store", "utcnow"]
+
+
+def utcnow() -> dt.datetime:
+    """Wall-clock time for provenance and audit only; scoring never reads it."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+_LOCK_PID = re.compile(r"PID (\d+)")
+
+
+class Store:
+    def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, keys: IdentifierKeys):
+        self.con = con
+        self.settings = settings
+        self.keys = keys
+        self.path = settings.db
+
+    @classmethod
+    def open(cls, settings: Settings, *, create: bool = True, read_only: bool = False) -> Store:
+        path = settings.db
+        if not path.exists() and not create:
+            raise StoreError(
+                f"database {path} does not exist", hint="run 'credo init' or set CREDO_DB"
+            )
+        if not path.parent.exists():
+            raise StoreError(f"directory {path.parent} for the database does not exist")
+        config: dict[str, Any] = {"memory_limit": settings.memory_limit}
+        if settings.threads:
+            config["threads"] = settings.threads
+        temp = settings.temp_directory or path.parent / (path.name + ".tmp")
+        config["temp_directory"] = str(temp)
+        try:
+            con = duckdb.connect(str(path), read_only=read_only, config=config)
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower():
+                pid = _LOCK_PID.search(msg)
+                who = f"process {pid.group(1)}" if pid else "another process"
+                raise StoreLockedError(
+                    f"database {path} is in use by {who}",
+                    hint="wait for it to finish; while 'credo serve' runs, use its API",
+                ) from None
+            raise StoreError(f"cannot open database {path}: {msg.splitlines()[0]}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
+        try:
+            if not read_only:
+                _migrate(con, path)
+            else:
+                _check_version(con, path)
+            secret = load_or_create_secret(
+                settings.resolved_key_file, settings.secret_key, create=create and not read_only
+            )
+            keys = IdentifierKeys.from_secret(secret)
+            _check_key(con, keys, path, read_only)
+        except BaseException:
+            con.close()
+            raise
+        return cls(con, settings, keys)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def write(self, entry: AuditEntry) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The one path for writes: a transaction that commits with its audit entry."""
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+            audit.append(self.con, entry, utcnow())
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def schema_version(self) -> int:
+        return _schema_version(self.con)
+
+    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+    ).fetchall()[0][0]
+    if not exists:
+        return 0
+    return int(
+        con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()[0][0]
+    )
+
+
+def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    version = _schema_version(con)
+    if version > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"database {path} has schema version {version}, newer than this Credo knows "
+            f"({SCHEMA_VERSION})",
+            hint="upgrade Credo to open it; it was not changed",
+        )
+    return version
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path, upto: int = SCHEMA_VERSION) -> None:
+    version = _check_version(con, path)
+    pending = [m for m in MIGRATIONS if version < m.version <= upto]
+    if not pending:
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            "version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, "
+            "applied_at TIMESTAMP NOT NULL)"
+        )
+        for m in pending:
+            con.execute(m.sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                [m.version, m.description, utcnow()],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _check_key(
+    con: duckdb.DuckDBPyConnection, keys: IdentifierKeys, path: Path, read_only: bool
+) -> None:
+    rows = con.execute("SELECT value FROM meta WHERE key = 'key_fingerprint'").fetchall()
+    if rows:
+        if rows[0][0] != keys.fingerprint():
+            raise ConfigError(
+                f"the identifier key does not belong to database {path}",
+                hint="use the key file created with this database (CREDO_KEY_FILE)",
+            )
+    elif not read_only:
+        con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [keys.fingerprint()])
