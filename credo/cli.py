@@ -67,7 +67,7 @@ def _emit_json(data: Any) -> None:
 @contextmanager
 def _steps(enabled: bool) -> Iterator[Callable[[str], None]]:
     """A spinner naming the current step; silent for --json and when not a terminal."""
-    if not enabled:
+    if not enabled or not err.is_terminal:
         yield lambda _name: None
         return
     with Progress(

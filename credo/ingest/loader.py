@@ -132,11 +132,11 @@ def ingest(
     step = progress or (lambda _name: None)
     settings = store.settings
     rate_allowed = settings.max_reject_rate if max_reject_rate is None else max_reject_rate
-    mapping = resolve_mapping(store, source, mapping)
-    con = store.con
     path = Path(path)
     if not path.is_file():
         raise NotFoundError(f"{path}: no such file")
+    mapping = resolve_mapping(store, source, mapping)
+    con = store.con
     step("hashing")
     content_hash = _sha256(path)
     prior = _existing(store, source, content_hash)

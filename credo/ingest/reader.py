@@ -29,7 +29,6 @@ __all__ = ["RawFile", "check_columns", "open_raw"]
 
 _CHUNK = 1 << 20
 _UTF8 = ("utf-8", "utf8", "utf-8-sig")
-_GB_FAMILY = ("gb18030", "gbk", "gb2312", "hz", "cp936")
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,23 @@ def _detect(path: Path) -> str | None:
     return None if best is None else str(best.encoding).lower()
 
 
+def _looks_chinese(path: Path) -> bool:
+    """Whether the start of the file decodes as GB18030 into mostly Chinese text.
+
+    Detectors guess wrongly on short Chinese samples (Shift-JIS, say), and Chinese sources
+    are the non-UTF-8 files Credo expects, so this is tried first.
+    """
+    with path.open("rb") as fh:
+        sample = fh.read(_CHUNK)
+    try:
+        text = codecs.getincrementaldecoder("gb18030")().decode(sample)
+    except UnicodeDecodeError:
+        return False
+    wide = [c for c in text if ord(c) > 127]
+    cjk = sum(1 for c in wide if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+    return bool(wide) and cjk >= 0.9 * len(wide)
+
+
 def _transcode(path: Path, encoding: str, out: Path) -> None:
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
@@ -105,10 +121,10 @@ def _resolve_encoding(path: Path, declared: str | None) -> tuple[str, bool]:
     bad = _first_bad_utf8(path)
     if bad is None:
         return "utf-8", False
-    guess = _detect(path)
-    if guess is not None and codecs.lookup(guess).name in _GB_FAMILY:
+    if _looks_chinese(path):
         # GB18030 is a superset of GBK and GB2312: decoding as it reads all three.
         return "gb18030", True
+    guess = _detect(path)
     raise EncodingError(
         f"{path}: not valid UTF-8 at byte {bad}" + (f" (it looks like {guess})" if guess else ""),
         hint="pass the file's encoding with --encoding",
@@ -132,18 +148,37 @@ def _csv_header(path: Path, mapping: Mapping) -> list[str]:
     return header
 
 
-_LINE = re.compile(r"(?:Line|line):? (\d+)")
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
 def _duck_message(exc: duckdb.Error) -> str:
+    """DuckDB's reader error as one line: where, what, and the offending text."""
     lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    head = lines[0].split(": ", 1)[-1] if lines else "unreadable"
-    detail = ""
-    for ln in lines[1:]:
-        if ln.startswith("Possible fixes") or ln.startswith("*"):
-            break
-        detail += " " + ln
-    return (head + detail).strip()
+    text = " ".join(ln for ln in lines if not ln.startswith(("Possible fixes", "*")))
+    line = _CSV_LINE.search(text)
+    if line is None:
+        return text.split(": ", 1)[-1] if ":" in text else text
+    original = next(
+        (
+            ln.removeprefix("Original Line:").strip()
+            for ln in lines
+            if ln.startswith("Original Line")
+        ),
+        "",
+    )
+    cols = _COLUMNS.search(text)
+    if cols:
+        what = f"expected {cols.group(1)} columns, found {cols.group(2)}"
+    elif "unterminated quote" in text:
+        what = "a quoted value is never closed (unterminated quote)"
+    else:
+        what = lines[-1] if lines else "unreadable"
+        for ln in lines[1:]:
+            if not ln.startswith(("Original Line", "Possible fixes", "*")):
+                what = ln
+                break
+    return f"line {line.group(1)}: {what} (the line reads: {original[:120]})"
 
 
 def check_columns(path: Path, found: list[str], mapping: Mapping) -> None:

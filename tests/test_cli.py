@@ -1,0 +1,129 @@
+"""The CLI as a user meets it: real processes, exit codes, JSON, and docs that cannot drift."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from ingest_files import GOOD_ROWS, HEADER, PAYMENTS_MAPPING, write, write_mapping
+from support import cli_json, run_cli
+
+from credo.cli import app
+from credo.settings import Settings
+
+DOCS = Path(__file__).parent.parent / "docs"
+
+
+def _commands() -> list[str]:
+    names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        assert sub is not None
+        names += [f"{group.name} {c.name}" for c in sub.registered_commands]
+    return sorted(names)
+
+
+def test_every_command_has_help_and_is_documented() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^## `credo ([a-z ]+)`", text, flags=re.M))
+    assert set(_commands()) == documented
+    for name in _commands():
+        proc = run_cli(*name.split(), "--help")
+        assert proc.returncode == 0 and "Usage" in proc.stdout, name
+
+
+def test_every_setting_is_documented() -> None:
+    text = (DOCS / "settings.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([a-z_]+)` \|", text, flags=re.M))
+    assert documented == set(Settings.model_fields)
+    assert all(f.description for f in Settings.model_fields.values())
+
+
+def test_ingest_status_quarantine_through_the_cli(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    mapping = write_mapping(tmp_path / "m.yaml", PAYMENTS_MAPPING)
+    data = write(
+        tmp_path / "p.csv", HEADER + "".join(GOOD_ROWS) + "B1,01/03/2026 10:00,-1,G,1,x,\n"
+    )
+    base = ["ingest", str(data), "--source", "shop", "--mapping", str(mapping)]
+
+    refused = run_cli(*base, db=db)
+    assert refused.returncode == 3
+    assert refused.stderr.startswith("error: ") and "row 4, field amount" in refused.stderr
+    assert "hint: " in refused.stderr and "Traceback" not in refused.stderr
+
+    loaded = cli_json(*base, "--max-reject-rate", "0.5", db=db)
+    assert (loaded[0]["rows_new"], loaded[0]["rows_rejected"]) == (3, 1)
+    human = run_cli(*base, db=db)
+    assert human.returncode == 0 and "already loaded as load 1" in human.stdout
+
+    status = cli_json("status", db=db)
+    assert status["events"] == 3 and status["events_by_type"] == {"payment": 3}
+    assert status["quarantined_rows"] == 1
+    rows = cli_json("quarantine", db=db)
+    assert rows["total"] == 1
+    assert rows["rows"][0] | {"file": "p.csv"} == {
+        "load": 1,
+        "source": "shop",
+        "file": "p.csv",
+        "row": 4,
+        "field": "amount",
+        "reason": "must be at least 0 (negative)",
+        "value": "-1",
+    }
+    assert cli_json("audit", "verify", db=db)["entries_verified"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["status"], 6, "does not exist"),
+        (["ingest", "nofile.csv", "--source", "shop"], 4, "no such file"),
+        (["ingest", "x.csv"], 2, "--source"),
+        (["frobnicate"], 2, "No such command"),
+    ],
+)
+def test_errors_have_documented_exit_codes(
+    tmp_path: Path, args: list[str], code: int, needle: str
+) -> None:
+    if args[0] == "ingest":
+        run_cli("init", db=tmp_path / "c.duckdb", check=True)
+    proc = run_cli(*args, db=tmp_path / "c.duckdb")
+    assert proc.returncode == code, proc.stderr
+    assert needle in proc.stderr + proc.stdout
+
+
+def test_a_mapping_typo_names_the_file_and_key(tmp_path: Path) -> None:
+    bad = {
+        **PAYMENTS_MAPPING,
+        "fields": {**PAYMENTS_MAPPING["fields"], "ammount": {"column": "fen"}},
+    }  # type: ignore[dict-item]
+    mapping = write_mapping(tmp_path / "typo.yaml", bad)
+    data = write(tmp_path / "p.csv", HEADER + GOOD_ROWS[0])
+    proc = run_cli(
+        "ingest", str(data), "--source", "shop", "--mapping", str(mapping), db=tmp_path / "c.duckdb"
+    )
+    assert proc.returncode == 2
+    assert "typo.yaml" in proc.stderr and "ammount" in proc.stderr
+    assert "did you mean 'amount'" in proc.stderr
+
+
+def test_audit_verify_exits_7_on_a_hand_edited_log(tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "c.duckdb"
+    mapping = write_mapping(tmp_path / "m.yaml", PAYMENTS_MAPPING)
+    for i, row in enumerate(GOOD_ROWS):
+        data = write(tmp_path / f"p{i}.csv", HEADER + row)
+        run_cli(
+            "ingest", str(data), "--source", "shop", "--mapping", str(mapping), db=db, check=True
+        )
+    con = duckdb.connect(str(db))
+    con.execute(
+        "UPDATE audit_log SET details = replace(details, '\"new\":1', '\"new\":0') WHERE seq = 2"
+    )
+    con.close()
+    proc = run_cli("audit", "verify", db=db)
+    assert proc.returncode == 7
+    assert "broken at entry 2" in proc.stderr and "edited" in proc.stderr
