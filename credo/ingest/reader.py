@@ -102,13 +102,17 @@ def _transcode(path: Path, encoding: str, out: Path) -> None:
         dst.write(decoder.decode(b"", final=True))
 
 
+def _codec(name: str) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise EncodingError(f"unknown encoding {name!r}") from None
+
+
 def _resolve_encoding(path: Path, declared: str | None) -> tuple[str, bool]:
     """The file's encoding and whether it must be transcoded to UTF-8 for DuckDB."""
     if declared is not None:
-        try:
-            name = codecs.lookup(declared).name
-        except LookupError:
-            raise EncodingError(f"unknown encoding {declared!r}") from None
+        name = _codec(declared)
         if name in ("utf-8", "utf-8-sig"):
             bad = _first_bad_utf8(path)
             if bad is not None:
@@ -204,70 +208,104 @@ def check_columns(path: Path, found: list[str], mapping: Mapping) -> None:
         )
 
 
+class _NotUtf8(Exception):
+    """Raised inside staging when the text turns out not to be UTF-8."""
+
+
+def _stage(
+    con: duckdb.DuckDBPyConnection, path: Path, readable: Path, mapping: Mapping, fmt: FileFormat
+) -> dict[str, str]:
+    """Create temp table ``raw`` from ``readable`` (UTF-8 text or Parquet); its column types."""
+    try:
+        if fmt == "csv":
+            try:
+                header = _csv_header(readable, mapping)
+            except UnicodeDecodeError:
+                raise _NotUtf8 from None
+            check_columns(path, header, mapping)
+            columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
+            reader = (
+                f"read_csv({literal(str(readable))}, header=true, auto_detect=false, "
+                f"columns={columns}, delim={literal(mapping.delimiter)}, "
+                f"quote={literal(mapping.quote)}, escape={literal(mapping.quote)}, "
+                f"strict_mode=true, encoding='utf-8')"
+            )
+            types = dict.fromkeys(header, "VARCHAR")
+        elif fmt == "jsonl":
+            found = sorted(
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT unnest(json_keys(json)) FROM "
+                    f"read_json_objects({literal(str(readable))}, format='newline_delimited')"
+                ).fetchall()
+            )
+            check_columns(path, found, mapping)
+            columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in found) + "}"
+            reader = (
+                f"read_json({literal(str(readable))}, format='newline_delimited', "
+                f"columns={columns})"
+            )
+            types = dict.fromkeys(found, "VARCHAR")
+        else:
+            described = con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({literal(str(readable))})"
+            ).fetchall()
+            types = {r[0]: str(r[1]) for r in described}
+            check_columns(path, list(types), mapping)
+            reader = f"read_parquet({literal(str(readable))})"
+        cols = ", ".join(ident(c) for c in types)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {cols} FROM {reader}")
+        return types
+    except duckdb.Error as exc:
+        text = str(exc)
+        if fmt != "parquet" and ("not utf-8 encoded" in text or "invalid UTF-8" in text):
+            raise _NotUtf8 from None
+        msg = _duck_message(exc)
+        if fmt == "parquet":
+            raise InputError(
+                f"{path}: not a readable Parquet file ({msg})",
+                hint="the file may be truncated or corrupt; export it again",
+            ) from None
+        what = {"csv": "CSV", "jsonl": "JSON Lines"}[fmt]
+        raise InputError(f"{path}: malformed {what}: {msg}") from None
+
+
 @contextmanager
 def open_raw(
     con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, encoding: str | None
 ) -> Iterator[RawFile]:
-    """Stage ``path`` as temp table ``raw``, dropped (with any transcoded copy) on exit."""
+    """Stage ``path`` as temp table ``raw``, dropped (with any transcoded copy) on exit.
+
+    Text is read as UTF-8 first (DuckDB validates it while reading, so clean files cost no
+    extra pass); only a file that fails is scanned for its encoding and transcoded.
+    """
     fmt = mapping.file_format(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
+    declared = encoding or mapping.encoding
     with tempfile.TemporaryDirectory(prefix="credo-ingest-") as tmp:
-        readable = path
         enc: str | None = None
-        if fmt in ("csv", "jsonl"):
-            enc, transcode = _resolve_encoding(path, encoding or mapping.encoding)
-            if transcode:
+        readable = path
+        if fmt != "parquet":
+            enc = "utf-8"
+            if declared is not None and _codec(declared) not in _UTF8:
+                enc, _ = _resolve_encoding(path, declared)
                 readable = Path(tmp) / "utf8"
                 _transcode(path, enc, readable)
         try:
-            if fmt == "csv":
-                header = _csv_header(readable, mapping)
-                check_columns(path, header, mapping)
-                columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in header) + "}"
-                reader = (
-                    f"read_csv({literal(str(readable))}, header=true, auto_detect=false, "
-                    f"columns={columns}, delim={literal(mapping.delimiter)}, "
-                    f"quote={literal(mapping.quote)}, escape={literal(mapping.quote)}, "
-                    f"strict_mode=true, encoding='utf-8')"
-                )
-                types = dict.fromkeys(header, "VARCHAR")
-            elif fmt == "jsonl":
-                keys = [
-                    r[0]
-                    for r in con.execute(
-                        "SELECT DISTINCT unnest(json_keys(json)) FROM "
-                        f"read_json_objects({literal(str(readable))}, format='newline_delimited')"
-                    ).fetchall()
-                ]
-                found = sorted(keys)
-                check_columns(path, found, mapping)
-                columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in found) + "}"
-                reader = (
-                    f"read_json({literal(str(readable))}, format='newline_delimited', "
-                    f"columns={columns})"
-                )
-                types = dict.fromkeys(found, "VARCHAR")
-            else:
-                described = con.execute(
-                    f"DESCRIBE SELECT * FROM read_parquet({literal(str(readable))})"
-                ).fetchall()
-                types = {r[0]: str(r[1]) for r in described}
-                check_columns(path, list(types), mapping)
-                reader = f"read_parquet({literal(str(readable))})"
-            cols = ", ".join(ident(c) for c in types)
-            con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {cols} FROM {reader}")
-        except duckdb.Error as exc:
-            what = {"csv": "CSV", "jsonl": "JSON Lines", "parquet": "Parquet"}[fmt]
-            msg = _duck_message(exc)
-            if fmt == "parquet":
-                raise InputError(
-                    f"{path}: not a readable Parquet file ({msg})",
-                    hint="the file may be truncated or corrupt; export it again",
-                ) from None
-            raise InputError(f"{path}: malformed {what}: {msg}") from None
+            types = _stage(con, path, readable, mapping, fmt)
+        except _NotUtf8:
+            enc, transcode = _resolve_encoding(path, declared)
+            if not transcode:  # DuckDB and Python disagree about the bytes: say where
+                raise EncodingError(f"{path}: not valid UTF-8") from None
+            readable = Path(tmp) / "utf8"
+            _transcode(path, enc, readable)
+            try:
+                types = _stage(con, path, readable, mapping, fmt)
+            except _NotUtf8:
+                raise EncodingError(f"{path}: not valid {enc}") from None
         try:
             rows = int(con.execute("SELECT count(*) FROM raw").fetchall()[0][0])
             if rows == 0:
