@@ -38,6 +38,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _register_model_commands(root: typer.Typer) -> None:
+    """The scorecard engine's commands (train, score-table, validate) at the top level."""
+    from credo.models.commands import app as models_app
+
+    root.registered_commands.extend(models_app.registered_commands)
+
+
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -413,6 +422,9 @@ def demo(
         f"quarantine, {data['audit_entries']:,} audit entries ({seconds:.0f} s). "
         f"Try: credo status --db {settings.db}"
     )
+
+
+_register_model_commands(app)
 
 
 def main() -> None:

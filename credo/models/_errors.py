@@ -1,0 +1,31 @@
+# mypy: disable-error-code="import-untyped, misc"
+"""Errors of the models package: Credo's tree, and scikit-learn's types where callers expect them.
+
+scikit-learn's conventions (and its estimator checks) expect a ``ValueError`` for bad input and
+``sklearn.exceptions.NotFittedError`` for an unfitted model, while Credo's CLI and API catch
+``CredoError``. Each class below is both, so one ``raise`` serves either caller.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
+from credo.errors import InputError, ModelError
+
+__all__ = ["ConstantFeatureWarning", "DataError", "FitError", "NotFittedError"]
+
+
+class FitError(ModelError, ValueError):
+    """A scorecard cannot be fitted or used as asked (one-class target, bad parameter, ...)."""
+
+
+class DataError(InputError, ValueError):
+    """Input data a scorecard cannot accept: no such column, text in a numeric column, ..."""
+
+
+class NotFittedError(ModelError, _SklearnNotFittedError):
+    """The estimator was used before ``fit``."""
+
+
+class ConstantFeatureWarning(UserWarning):
+    """A feature has a single value in the training data and was left out of the points table."""

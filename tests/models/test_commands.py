@@ -1,0 +1,202 @@
+"""The CLI commands end to end on CSV and Parquet files, and their errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from credo.models import ScorecardModel
+from credo.models.commands import app
+
+from .conftest import DIMENSION_MAP, synthetic
+
+runner = CliRunner()
+
+
+def _write(path: Path, columns: dict[str, Any]) -> Path:
+    table = pa.table({k: pa.array(list(v), from_pandas=True) for k, v in columns.items()})
+    if path.suffix == ".parquet":
+        pq.write_table(table, path)
+    else:
+        pacsv.write_csv(table, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("cli")
+    X, y = synthetic(3000, seed=5)
+    labels = np.where(y == 1, "bad", "good").astype(object)
+    train = _write(root / "train.csv", {**X, "status": labels, "id": np.arange(len(y))})
+    X2, _ = synthetic(1000, seed=6)
+    other = _write(root / "other.parquet", X2)
+    dims = root / "dimensions.yaml"
+    dims.write_text(
+        "\n".join(
+            f"{k}: {{dimension: {v}, description: the {k.replace('_', ' ')}}}"
+            for k, v in DIMENSION_MAP.items()
+        )
+    )
+    model = root / "model.json"
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--table",
+            str(train),
+            "--target",
+            "status",
+            "--dimension-map",
+            str(dims),
+            "--exclude",
+            "id",
+            "--out",
+            str(model),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return {"root": root, "train": train, "other": other, "dims": dims, "model": model}
+
+
+def test_train_writes_a_loadable_table(files: dict[str, Path]) -> None:
+    model = ScorecardModel.load(files["model"])
+    assert sorted(model.features) == sorted(DIMENSION_MAP)
+    assert model.table.training.target == "status" and model.table.training.bad_value == "bad"
+    assert {s.name: s.description for s in model.table.features}["late_payments"] == (
+        "the late payments"
+    )
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_score_table_matches_the_library(files: dict[str, Path], suffix: str) -> None:
+    out = files["root"] / f"scored{suffix}"
+    result = runner.invoke(
+        app, ["score-table", str(files["other"]), "--model", str(files["model"]), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    reader = "read_parquet" if suffix == ".parquet" else "read_csv"
+    scored = duckdb.sql(f"SELECT * FROM {reader}('{out}')").fetchnumpy()
+    source = duckdb.sql(f"SELECT * FROM read_parquet('{files['other']}')").fetchnumpy()
+    model = ScorecardModel.load(files["model"])
+    assert np.array_equal(np.asarray(scored["score"], dtype=float), model.score(source))
+    assert "points__income" in scored and "dimension__identity" in scored
+
+
+def test_validate_writes_report(files: dict[str, Path]) -> None:
+    out = files["root"] / "report"
+    result = runner.invoke(
+        app,
+        [
+            "validate",
+            "--model",
+            str(files["model"]),
+            "--table",
+            str(files["train"]),
+            "--target",
+            "status",
+            "--bad",
+            "bad",
+            "--compare",
+            str(files["other"]),
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["auc"] > 0.7 and report["psi"] is not None
+    assert (out / "report.html").read_text().startswith("<!doctype html>")
+
+
+def _fails(args: list[str], message: str, code: int) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == code, result.output
+    assert message in " ".join(result.output.split()), result.output
+
+
+def test_bad_inputs_get_named_errors(files: dict[str, Path], tmp_path: Path) -> None:
+    train, model = str(files["train"]), str(files["model"])
+    out = str(tmp_path / "m.json")
+    _fails(
+        ["train", "--table", train, "--target", "outcome", "--out", out],
+        "has no such column(s) 'outcome'",
+        3,
+    )
+    _fails(
+        ["train", "--table", str(tmp_path / "none.csv"), "--target", "y", "--out", out],
+        "no such file",
+        3,
+    )
+    one_class = _write(tmp_path / "one.csv", {"a": [1, 2, 3, 4], "y": [0, 0, 0, 0]})
+    _fails(["train", "--table", str(one_class), "--target", "y", "--out", out], "one class only", 8)
+    empty_col = _write(
+        tmp_path / "empty.parquet",
+        {"a": [1.0, 2.0, 3.0, 4.0], "b": [None, None, None, None], "y": [0, 1, 0, 1]},
+    )
+    _fails(
+        ["train", "--table", str(empty_col), "--target", "y", "--out", out],
+        "column 'b' has no values",
+        3,
+    )
+    text = _write(
+        tmp_path / "text.csv",
+        {"a": [str(i) for i in range(30)] + ["twelve"], "y": [i % 2 for i in range(31)]},
+    )
+    _fails(
+        ["train", "--table", str(text), "--target", "y", "--out", out],
+        "'a' is numeric but row 31 holds 'twelve'",
+        3,
+    )
+    _fails(
+        ["train", "--table", train, "--target", "late_payments", "--out", out],
+        "say which value means bad",
+        3,
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({"format": "credo.scorecard.points-table", "rows": []}))
+    _fails(
+        [
+            "score-table",
+            str(files["other"]),
+            "--model",
+            str(broken),
+            "--out",
+            str(tmp_path / "s.parquet"),
+        ],
+        "does not match the points-table schema",
+        8,
+    )
+    _fails(
+        ["score-table", str(one_class), "--model", model, "--out", str(tmp_path / "s.parquet")],
+        "has no feature column(s) 'age', 'housing', 'income'",
+        3,
+    )
+    texty = _write(
+        tmp_path / "texty.csv",
+        {**{k: ["1"] * 3 for k in DIMENSION_MAP}, "income": ["1", "2", "lots"]},
+    )
+    _fails(
+        ["score-table", str(texty), "--model", model, "--out", str(tmp_path / "s.parquet")],
+        "column 'income'",
+        3,
+    )
+
+
+def test_constant_feature_warns_and_training_goes_on(tmp_path: Path) -> None:
+    X, y = synthetic(1500, seed=7)
+    path = _write(tmp_path / "t.parquet", {**X, "country": ["NL"] * len(y), "y": y})
+    out = tmp_path / "m.json"
+    result = runner.invoke(app, ["train", "--table", str(path), "--target", "y", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "'country' is constant" in result.output
+    assert "dimension 'unassigned'" in result.output
+    assert "country" not in ScorecardModel.load(out).features
