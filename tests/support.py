@@ -12,7 +12,16 @@ from typing import Any
 
 from credo.store.db import Store
 
-TABLES = ("sources", "loads", "events", "quarantine", "persons", "audit_log", "pii_vault")
+TABLES = (
+    "sources",
+    "loads",
+    "events",
+    "quarantine",
+    "persons",
+    "audit_log",
+    "pii_vault",
+    "event_persons",
+)
 
 
 def snapshot(store: Store) -> dict[str, tuple[int, str]]:

@@ -146,8 +146,18 @@ CREATE TABLE meta (
 );
 """
 
+_V3 = """
+CREATE TABLE event_persons (
+    event_id BIGINT NOT NULL,
+    role VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    linked_at TIMESTAMP NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
+    Migration(3, "event_persons: which person each event is about (subject, counterpart)", _V3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
