@@ -189,6 +189,21 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             [woe[f.index] for f, woe in zip(binned, woe_per_feature, strict=True)]
         )
         coef, intercept, self.C_ = self._logistic(encoded, target)
+        # A feature whose weight comes out against its own evidence (collinear with others)
+        # would give a bin with better odds fewer points: a published table must never read
+        # that way, so such features leave the table, one at a time, and the rest is refitted.
+        while len(binned) > 1 and float(coef.max()) > 0:
+            worst = int(np.argmax(coef))
+            dropped.append(
+                DroppedFeature(
+                    name=binned[worst].name,
+                    reason="its weight came out against its own evidence (collinear with "
+                    "other features), so its points would contradict its bins",
+                )
+            )
+            del binned[worst], woe_per_feature[worst]
+            encoded = np.delete(encoded, worst, axis=1)
+            coef, intercept, self.C_ = self._logistic(encoded, target)
 
         factor = self.pdo / math.log(2)
         offset = self.base_points - factor * math.log(self.base_odds)

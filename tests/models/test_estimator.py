@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from itertools import pairwise
@@ -197,3 +198,27 @@ def test_refit_is_deterministic(data: Any) -> None:
         a = Scorecard(dimensions=DIMENSION_MAP, cv=3).fit(X, y).model_.to_json()
         b = Scorecard(dimensions=DIMENSION_MAP, cv=3).fit(X, y).model_.to_json()
     assert a == b
+
+
+def test_points_never_contradict_the_evidence_of_their_bins() -> None:
+    """A suppressor (marginally risky, but protective once its correlated partner is known)
+    gets a weight against its own bins' evidence when fitted freely; it must leave the table,
+    named with the reason, rather than publish bins whose points run against their odds."""
+    rng = np.random.default_rng(5)
+    n = 8000
+    strong = rng.normal(size=n)
+    echo = 0.8 * strong + 0.6 * rng.normal(size=n)
+    noise = rng.normal(size=n)
+    logit = 2.0 * strong - 1.0 * echo - 1.5
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = {"strong": strong, "echo": echo, "noise": noise}
+    model = Scorecard(default_dimension="credit_history").fit(X, y).model_
+    table = json.loads(model.to_json())
+    assert all(f["coefficient"] <= 0 for f in table["features"])
+    kept = {f["name"] for f in table["features"]}
+    assert kept | {d["name"] for d in table["dropped_features"]} == set(X)
+    assert "echo" not in kept and "strong" in kept
+    for name in kept:
+        rows = [r for r in table["rows"] if r["feature"] == name and r["count"] > 0]
+        by_woe = sorted(rows, key=lambda r: r["woe"])
+        assert [r["points"] for r in by_woe] == sorted(r["points"] for r in rows), name
