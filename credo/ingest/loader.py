@@ -163,7 +163,9 @@ def ingest(
     with open_raw(con, path, mapping, encoding) as raw:
         step("validating")
         sql, names = stage_sql(mapping, raw.columns, now_limit)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stage AS {sql}")
+        # A view, not a table: each step below reads only the columns it needs, and the clean
+        # rows are typed once more on their way into ``events`` instead of being copied twice.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {sql}")
         try:
             return _finish(
                 store,
@@ -181,7 +183,8 @@ def ingest(
                 step,
             )
         finally:
-            for t in ("stage", "rejects", "pii_map", "fresh", "conflicts"):
+            con.execute("DROP VIEW IF EXISTS typed")
+            for t in ("bad", "rejects", "pii_map", "dup_ids", "cand", "conflicts"):
                 con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
@@ -202,15 +205,19 @@ def _finish(
 ) -> LoadReport:
     con = store.con
     all_fields = ["event_type", *names]
-    # Row-level rejects, one row per (row, field).
+    errs = [ident("e_" + n) for n in all_fields]
+    raws = [ident("r_" + n) for n in all_fields]
+    # Rows that fail validation: every row is checked, only the (usually few) bad ones kept.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no, {', '.join(errs + raws)} "
+        f"FROM typed WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
+    )
     unpivot = " UNION ALL ".join(
-        f"SELECT row_no, '{n}' AS field, {ident('e_' + n)} AS reason, "
-        f"CAST({ident('r_' + n)} AS VARCHAR) AS raw_value FROM stage "
-        f"WHERE {ident('e_' + n)} IS NOT NULL"
-        for n in all_fields
+        f"SELECT row_no, '{n}' AS field, {e} AS reason, CAST({r} AS VARCHAR) AS raw_value "
+        f"FROM bad WHERE {e} IS NOT NULL"
+        for n, e, r in zip(all_fields, errs, raws, strict=True)
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE rejects AS {unpivot}")
-    ok_cond = " AND ".join(f"{ident('e_' + n)} IS NULL" for n in all_fields)
 
     # Identifiers: each distinct value hashed once, in the engine (HMAC with the store's key).
     pii = [n for n in names if n in PII_FIELDS and n in mapping.fields]
@@ -220,7 +227,8 @@ def _finish(
         h_sql, h_params = store.keys.hash_sql(_PII_KIND[n], "raw")
         parts.append(
             f"SELECT '{_PII_KIND[n]}' AS kind, raw, {h_sql} AS hash FROM "
-            f"(SELECT DISTINCT {col} AS raw FROM stage WHERE {col} IS NOT NULL)"
+            f"(SELECT DISTINCT {col} AS raw FROM typed t ANTI JOIN bad b ON t.row_no = b.row_no "
+            f"WHERE {col} IS NOT NULL)"
         )
         params += h_params
     con.execute(
@@ -239,22 +247,34 @@ def _finish(
             alias = ident("m_" + n)
             joins.append(
                 f"LEFT JOIN pii_map {alias} ON {alias}.kind = '{_PII_KIND[n]}' "
-                f"AND {alias}.raw = s.{ident('v_' + n)}"
+                f"AND {alias}.raw = t.{ident('v_' + n)}"
             )
             select_cols.append(f"{alias}.hash AS {ident(n + '_hash')}")
         elif n in PII_FIELDS:
             select_cols.append(f"CAST(NULL AS VARCHAR) AS {ident(n + '_hash')}")
         else:
-            select_cols.append(f"s.{ident('v_' + n)} AS {ident(n)}")
+            select_cols.append(f"t.{ident('v_' + n)} AS {ident(n)}")
     payload = _payload_columns(names)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE fresh AS SELECT s.row_no, s.event_type, "
-        + ", ".join(select_cols)
-        + " FROM stage s "
+    typed_events = (
+        "SELECT t.row_no, t.event_type, " + ", ".join(select_cols) + " FROM typed t "
         + " ".join(joins)
-        + f" WHERE {ok_cond}"
-    )
+    )  # fmt: skip
+
     step("checking duplicates")
+    # Record ids seen twice in the file or already stored for the source: only those rows are
+    # compared value by value.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dup_ids AS "
+        "SELECT v_source_record_id AS rid FROM typed GROUP BY 1 HAVING count(*) > 1 "
+        "UNION SELECT source_record_id FROM events WHERE source = ? AND source_record_id IN "
+        "(SELECT v_source_record_id FROM typed)",
+        [source],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM ({typed_events}) c "
+        "WHERE c.source_record_id IN (SELECT rid FROM dup_ids) "
+        "AND c.row_no NOT IN (SELECT row_no FROM bad)"
+    )
     same = " AND ".join(
         f"a.{ident(c)} IS NOT DISTINCT FROM b.{ident(c)}" for c in ["event_type", *payload]
     )
@@ -263,12 +283,12 @@ def _finish(
     con.execute(
         "CREATE OR REPLACE TEMP TABLE conflicts AS "
         f"SELECT b.row_no, 'in-file' AS kind, min(a.row_no) AS other, bool_and({same}) AS same "
-        "FROM fresh a JOIN fresh b ON a.source_record_id = b.source_record_id "
+        "FROM cand a JOIN cand b ON a.source_record_id = b.source_record_id "
         "AND a.row_no < b.row_no GROUP BY b.row_no"
     )
     con.execute(
         "INSERT INTO conflicts SELECT a.row_no, 'stored', min(b.event_id), bool_and(" + same + ") "
-        "FROM fresh a JOIN (SELECT * FROM events WHERE source = ?) b "
+        "FROM cand a JOIN (SELECT * FROM events WHERE source = ?) b "
         "ON a.source_record_id = b.source_record_id GROUP BY a.row_no",
         [source],
     )
@@ -277,7 +297,7 @@ def _finish(
         "CASE kind WHEN 'in-file' THEN 'conflict: row ' || other || ' of this file has this "
         "record id with other values' ELSE 'conflict: stored event ' || other || ' has this "
         "record id with other values' END, f.source_record_id "
-        "FROM conflicts c JOIN fresh f USING (row_no) WHERE NOT c.same"
+        "FROM conflicts c JOIN cand f USING (row_no) WHERE NOT c.same"
     )
     rejected = int(con.execute("SELECT count(DISTINCT row_no) FROM rejects").fetchall()[0][0])
     duplicates = int(
@@ -351,7 +371,8 @@ def _finish(
         tx.execute(
             f"INSERT INTO events (event_id, event_type, source, load_id, row_no, recorded_at, "
             f"{cols_sql}) SELECT {base} + row_no, event_type, ?, ?, row_no, ?, {cols_sql} "
-            "FROM fresh f ANTI JOIN conflicts c USING (row_no)",
+            f"FROM ({typed_events}) f WHERE row_no NOT IN (SELECT row_no FROM bad) "
+            "AND row_no NOT IN (SELECT row_no FROM conflicts)",
             [source, load_id, started],
         )
         if pii:

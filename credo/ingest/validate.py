@@ -1,9 +1,11 @@
 """Set-based validation: the SQL that turns a source's raw columns into typed event fields.
 
-For each mapped field the generator writes two expressions over the raw staging table: the
-parsed value, and the reason the row is rejected for that field (NULL when it is fine). DuckDB
-evaluates them for all rows at once; no Python loop touches a row. The functions here only
-return SQL; ``loader`` runs it.
+For each mapped field the generator writes the field's source text (``r_``), its parsed value
+(``p_``), the value stored (``v_``: defaults applied, dropped where the row's type lacks the
+field) and the reason the row is rejected for that field (``e_``, NULL when fine). Each is
+computed once, in its own layer of the query, so a costly parse (a date format, say) is not
+repeated for every check. DuckDB evaluates it for all rows at once; no Python loop touches a
+row. The functions here only return SQL; ``loader`` runs it.
 """
 
 from __future__ import annotations
@@ -39,28 +41,30 @@ _NATIVE_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBL
 
 @dataclass(frozen=True)
 class FieldSQL:
-    """The parsed value of one field, the raw text behind it, and why it is rejected."""
+    """How one field is read: its text, its parse, and the checks on the parsed value.
+
+    ``value`` is written over ``text`` (a column holding the field's trimmed source text) and,
+    for typed Parquet columns, the native column; ``checks`` are (condition on ``{v}``, reason).
+    """
 
     name: str
+    text: str
     value: str
-    raw: str
-    error: str
+    parse_reason: str
+    checks: tuple[tuple[str, str], ...]
 
 
-def _text(rule: ColumnRule, types: dict[str, str]) -> str:
+def _text(rule: ColumnRule) -> str:
     """The field's source value as trimmed text, NULL when blank."""
     if rule.value is not None:
         return literal(str(rule.value).lower() if isinstance(rule.value, bool) else rule.value)
-    cols = rule.source_columns
-    parts = [f"nullif(trim(CAST({ident(c)} AS VARCHAR)), '')" for c in cols]
+    parts = [f"nullif(trim(CAST({ident(c)} AS VARCHAR)), '')" for c in rule.source_columns]
     if len(parts) == 1:
         return parts[0]
     # A composite key is missing when any part is.
+    joined = f" || {literal(rule.separator)} || ".join(parts)
     return (
-        "CASE WHEN "
-        + " OR ".join(f"{p} IS NULL" for p in parts)
-        + " THEN NULL ELSE "
-        + (f" || {literal(rule.separator)} || ".join(parts) + " END")
+        "CASE WHEN " + " OR ".join(f"{p} IS NULL" for p in parts) + f" THEN NULL ELSE {joined} END"
     )
 
 
@@ -81,35 +85,33 @@ def _mapped(text: str, rule: ColumnRule) -> str:
 
 
 def field_sql(
-    spec: FieldSpec, rule: ColumnRule, types: dict[str, str], now_limit: dt.datetime
+    spec: FieldSpec, rule: ColumnRule, types: dict[str, str], now_limit: dt.datetime, text: str
 ) -> FieldSQL:
-    raw = _text(rule, types)
+    """Parse and checks for one field; ``text`` names the column holding its source text."""
     native = _native(rule, types)
     kind = spec.kind
-    problems: list[tuple[str, str]] = []  # (condition on {v}, reason), checked when v is not NULL
+    checks: list[tuple[str, str]] = []  # (condition on {v}, reason), checked when v is not NULL
     if kind in ("date", "datetime"):
         target = "DATE" if kind == "date" else "TIMESTAMP"
         if native is not None and native.startswith(_NATIVE_TEMPORAL):
             value = f"CAST({ident(str(rule.column))} AS {target})"
+            shown = target
         else:
             fmts = rule.formats or DEFAULT_FORMATS[kind]
             fmt_sql = "[" + ", ".join(literal(f) for f in fmts) + "]"
-            value = f"CAST(try_strptime({raw}, {fmt_sql}) AS {target})"
-        shown = " or ".join(fmts) if not (native or "").startswith(_NATIVE_TEMPORAL) else target
+            value = f"CAST(try_strptime({text}, {fmt_sql}) AS {target})"
+            shown = " or ".join(fmts)
         parse_reason = f"not a valid date in the format {shown}"
-        problems.append((f"{{v}} < DATE '{EARLIEST}'", f"implausible date (before {EARLIEST})"))
+        checks.append((f"{{v}} < DATE '{EARLIEST}'", f"implausible date (before {EARLIEST})"))
         if spec.not_future:
-            problems.append(
-                (f"{{v}} > TIMESTAMP '{now_limit:%Y-%m-%d %H:%M:%S}'", "date is in the future")
-            )
+            limit = f"TIMESTAMP '{now_limit:%Y-%m-%d %H:%M:%S}'"
+            checks.append((f"{{v}} > {limit}", "date is in the future"))
     elif kind in ("money", "int"):
-        target = spec.sql_type
-        scale = rule.scale
         if native is not None and native.startswith((*_NATIVE_NUMERIC, "DECIMAL")):
-            base = f"CAST({ident(str(rule.column))} AS DECIMAL(38,6))"
+            base = f"CAST({ident(str(rule.column))} AS DECIMAL(18,4))"
         else:
-            base = f"TRY_CAST(replace({raw}, ',', '') AS DECIMAL(38,6))"
-        scaled = f"({base} * {scale!r})" if scale is not None else base
+            base = f"TRY_CAST(replace({text}, ',', '') AS DECIMAL(18,4))"
+        scaled = f"({base} * {rule.scale!r})" if rule.scale is not None else base
         if kind == "int":
             value = f"CASE WHEN {scaled} = round({scaled}) THEN CAST({scaled} AS BIGINT) END"
             parse_reason = "not a whole number"
@@ -118,58 +120,49 @@ def field_sql(
             parse_reason = "not a number"
         if spec.ge is not None:
             word = " (negative)" if spec.ge == 0 else ""
-            problems.append((f"{{v}} < {spec.ge}", f"must be at least {spec.ge}{word}"))
+            checks.append((f"{{v}} < {spec.ge}", f"must be at least {spec.ge}{word}"))
         if spec.le is not None:
-            problems.append((f"{{v}} > {spec.le}", f"must be at most {spec.le}"))
+            checks.append((f"{{v}} > {spec.le}", f"must be at most {spec.le}"))
     elif kind == "bool":
-        text = f"lower({_mapped(raw, rule)})"
+        word = f"lower({_mapped(text, rule)})"
         value = (
-            f"CASE WHEN {text} IN ({', '.join(map(literal, TRUE_WORDS))}) THEN TRUE "
-            f"WHEN {text} IN ({', '.join(map(literal, FALSE_WORDS))}) THEN FALSE END"
+            f"CASE WHEN {word} IN ({', '.join(map(literal, TRUE_WORDS))}) THEN TRUE "
+            f"WHEN {word} IN ({', '.join(map(literal, FALSE_WORDS))}) THEN FALSE END"
         )
         parse_reason = "not true or false"
     elif kind == "enum":
-        mapped = _mapped(raw, rule)
+        mapped = _mapped(text, rule)
         choices = ", ".join(map(literal, spec.choices))
         value = f"CASE WHEN {mapped} IN ({choices}) THEN {mapped} END"
         parse_reason = f"not one of: {', '.join(spec.choices)}"
     else:
-        value = raw
+        value = text
         parse_reason = "not text"
         if spec.pattern is not None:
-            problems.append(
-                (
-                    "NOT regexp_full_match({v}, " + literal(spec.pattern) + ")",
-                    f"does not match the pattern {spec.pattern}",
-                )
-            )
-    checks = " ".join(
-        f"WHEN {cond.replace('{v}', '(' + value + ')')} THEN {literal(reason)}"
-        for cond, reason in problems
-    )
-    error = (
-        f"CASE WHEN {raw} IS NOT NULL AND ({value}) IS NULL THEN {literal(parse_reason)} "
-        f"{checks} END"
-    )
-    return FieldSQL(spec.name, value, raw, error)
+            checks.append(
+                ("NOT regexp_full_match({v}, " + literal(spec.pattern) + ")",
+                 f"does not match the pattern {spec.pattern}")
+            )  # fmt: skip
+    return FieldSQL(spec.name, text, value, parse_reason, tuple(checks))
 
 
 def stage_sql(
     mapping: Mapping, types: dict[str, str], now_limit: dt.datetime, raw_table: str = "raw"
 ) -> tuple[str, list[str]]:
-    """SELECT producing one typed row per raw row, with an ``e_<field>`` reason column each.
+    """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
 
-    Returns the SQL and the names of the fields it validates.
+    Returns the SQL and the names of the fields it covers (those of the mapping's types).
     """
     etype_rule = mapping.event_type
-    etype_raw = _text(etype_rule, types)
-    etype = _mapped(etype_raw, etype_rule)
+    etype = _mapped("r_event_type", etype_rule)
     known = ", ".join(map(literal, EVENT_MODELS))
-    cols = [
+    texts = [f"{_text(etype_rule)} AS r_event_type"]
+    parses = [f"CASE WHEN {etype} IN ({known}) THEN {etype} END AS __etype"]
+    final = [
         "__row_no AS row_no",
         "__etype AS event_type",
-        f"{etype_raw} AS r_event_type",
-        f"CASE WHEN {etype_raw} IS NULL THEN 'missing' WHEN __etype IS NULL "
+        "r_event_type",
+        f"CASE WHEN r_event_type IS NULL THEN 'missing' WHEN __etype IS NULL "
         f"THEN {literal('not one of: ' + ', '.join(EVENT_MODELS))} END AS e_event_type",
     ]
     names: list[str] = []
@@ -179,41 +172,44 @@ def stage_sql(
         applies = [t for t in types_used if name in EVENT_FIELDS[t]]
         if not applies:
             continue
-        rule = mapping.fields.get(name)
         names.append(name)
-        required = [t for t in applies if EVENT_FIELDS[t][name].required]
-        defaults = {t: EVENT_FIELDS[t][name].default for t in applies}
+        r, p, v, e = (ident(f"{prefix}_{name}") for prefix in "rpve")
+        rule = mapping.fields.get(name)
         if rule is None:
-            value, raw, error = "NULL", "NULL", "NULL"
+            texts.append(f"CAST(NULL AS VARCHAR) AS {r}")
+            parses.append(f"CAST(NULL AS {spec.sql_type}) AS {p}")
+            parse_error = "NULL"
         else:
-            f = field_sql(spec, rule, types, now_limit)
-            value, raw, error = f.value, f.raw, f.error
-        default_cases = " ".join(
-            f"WHEN __etype = {literal(t)} THEN CAST({literal(d)} AS {spec.sql_type})"
-            for t, d in sorted(defaults.items())
-            if d is not None
-        )
-        if default_cases:
-            value = f"coalesce({value}, CASE {default_cases} END)"
-        # Fields that the row's own type lacks are dropped, not stored against it.
+            f = field_sql(spec, rule, types, now_limit, r)
+            texts.append(f"{_text(rule)} AS {r}")
+            parses.append(f"CAST({f.value} AS {spec.sql_type}) AS {p}")
+            checks = " ".join(
+                f"WHEN {cond.replace('{v}', p)} THEN {literal(reason)}" for cond, reason in f.checks
+            )
+            parse_error = (
+                f"CASE WHEN {r} IS NOT NULL AND {p} IS NULL THEN {literal(f.parse_reason)} "
+                f"{checks} END"
+            )
         applies_sql = ", ".join(map(literal, applies))
-        cols.append(
-            f"CAST(CASE WHEN __etype IN ({applies_sql}) THEN {value} END AS {spec.sql_type}) "
-            f"AS {ident('v_' + name)}"
+        defaults = " ".join(
+            f"WHEN __etype = {literal(t)} THEN CAST({literal(d)} AS {spec.sql_type})"
+            for t in applies
+            if (d := EVENT_FIELDS[t][name].default) is not None
         )
-        cols.append(f"{raw} AS {ident('r_' + name)}")
+        stored = f"coalesce({p}, CASE {defaults} END)" if defaults else p
+        # Fields that the row's own type lacks are dropped, not stored against it.
+        final.append(f"CASE WHEN __etype IN ({applies_sql}) THEN {stored} END AS {v}")
+        final.append(r)
+        required = [t for t in applies if EVENT_FIELDS[t][name].required]
         missing = ""
         if required:
-            req_sql = ", ".join(map(literal, required))
             missing = (
-                f"WHEN __etype IN ({req_sql}) AND ({value}) IS NULL AND {raw} IS NULL "
-                f"THEN 'missing (required for ' || __etype || ' events)' "
+                f"WHEN __etype IN ({', '.join(map(literal, required))}) AND {p} IS NULL "
+                f"AND {r} IS NULL THEN 'missing (required for ' || __etype || ' events)' "
             )
-        err = f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {error} END"
-        cols.append(f"{err} AS {ident('e_' + name)}")
-    inner = (
-        f"SELECT *, rowid + 1 AS __row_no, "
-        f"CASE WHEN {etype} IN ({known}) THEN {etype} END AS __etype FROM {raw_table}"
-    )
-    sql = "SELECT\n  " + ",\n  ".join(cols) + f"\nFROM ({inner})"
+        final.append(f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {parse_error} END AS {e}")
+    layer0 = f"SELECT *, rowid + 1 AS __row_no FROM {raw_table}"
+    layer1 = f"SELECT *, {', '.join(texts)} FROM ({layer0})"
+    layer2 = f"SELECT *, {', '.join(parses)} FROM ({layer1})"
+    sql = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM ({layer2})"
     return sql, names
