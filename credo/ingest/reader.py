@@ -153,6 +153,7 @@ def _csv_header(path: Path, mapping: Mapping) -> list[str]:
 
 
 _CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_JSON_LINE = re.compile(r"in line (\d+): (.*)")
 _COLUMNS = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
 
 
@@ -162,6 +163,10 @@ def _duck_message(exc: duckdb.Error) -> str:
     text = " ".join(ln for ln in lines if not ln.startswith(("Possible fixes", "*")))
     line = _CSV_LINE.search(text)
     if line is None:
+        json_line = _JSON_LINE.search(text)
+        if json_line is not None:
+            what = json_line.group(2).split(" Try setting", 1)[0].strip()
+            return f"line {json_line.group(1)}: {what}"
         return text.split(": ", 1)[-1] if ":" in text else text
     original = next(
         (
@@ -188,6 +193,14 @@ def _duck_message(exc: duckdb.Error) -> str:
 def check_columns(path: Path, found: list[str], mapping: Mapping) -> None:
     wanted = mapping.source_columns()
     missing = sorted(wanted - set(found))
+    if missing and len(found) == 1:
+        other = next((d for d in (";", "\t", "|", ",") if d in found[0]), None)
+        if other is not None:
+            raise SchemaMismatchError(
+                f"{path}: the header is one column {found[0][:60]!r}: the file looks "
+                f"{other!r}-delimited, not {mapping.delimiter!r}",
+                hint="set 'delimiter' in the mapping",
+            )
     if missing:
         hints = [
             f"{m!r} (did you mean {close[0]!r}?)"
@@ -239,6 +252,11 @@ def _stage(
                     f"read_json_objects({literal(str(readable))}, format='newline_delimited')"
                 ).fetchall()
             )
+            if not found:
+                raise InputError(
+                    f"{path}: no JSON objects with keys found",
+                    hint="JSON Lines holds one object per line, not one JSON array",
+                )
             check_columns(path, found, mapping)
             columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in found) + "}"
             reader = (

@@ -335,3 +335,42 @@ def test_source_mapping_is_remembered(store: Store, tmp_path: Path) -> None:
     extra = write(tmp_path / "b.csv", HEADER + "T8,05/03/2026 12:00,500,D,1,x,\n")
     assert ingest(store, extra, "shop").rows_new == 1  # no mapping passed: the registered one
     assert PAYMENTS_MAPPING["source"] == "shop"
+
+
+def test_csv_with_bom_crlf_and_multiline_values_loads(store: Store, tmp_path: Path) -> None:
+    text = "\ufeff" + (HEADER + GOOD_ROWS[0]).replace("\n", "\r\n")
+    text += 'T5,01/03/2026 10:00,1,G,1,"two\nlines",\r\n'
+    report = ingest(store, write(tmp_path / "bom.csv", text), "shop", payments_mapping())
+    assert (report.rows_read, report.rows_new) == (2, 2)
+    assert store.scalar("SELECT name FROM events WHERE source_record_id = 'T5'") == "two\nlines"
+
+
+def test_a_file_in_another_delimiter_is_named(store: Store, tmp_path: Path) -> None:
+    text = (HEADER + GOOD_ROWS[0]).replace(",", ";")
+    with pytest.raises(SchemaMismatchError, match="looks ';'-delimited"):
+        ingest(store, write(tmp_path / "semi.csv", text), "shop", payments_mapping())
+
+
+def test_json_array_and_non_object_lines_are_refused(store: Store, tmp_path: Path) -> None:
+    obj = '{"txn": "J1", "when": "01/03/2026 10:00", "fen": 1, "cat": "G", "mobile": "1", "name": "a", "note": null}'
+    with pytest.raises(InputError, match="one object per line, not one JSON array"):
+        ingest(
+            store,
+            write(tmp_path / "a.jsonl", f"[{obj}]\n"),
+            "shop",
+            payments_mapping(format="jsonl"),
+        )
+    with pytest.raises(InputError, match=r"line 2: Expected OBJECT, but got ARRAY"):
+        ingest(
+            store,
+            write(tmp_path / "b.jsonl", f"{obj}\n[1, 2]\n"),
+            "shop",
+            payments_mapping(format="jsonl"),
+        )
+
+
+def test_utf16_loads_when_declared(store: Store, tmp_path: Path) -> None:
+    path = write(tmp_path / "u16.csv", HEADER + GOOD_ROWS[0], encoding="utf-16")
+    with pytest.raises(EncodingError, match="utf_16"):
+        ingest(store, path, "shop", payments_mapping())
+    assert ingest(store, path, "shop", payments_mapping(), encoding="utf-16").rows_new == 1
