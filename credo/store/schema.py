@@ -155,9 +155,154 @@ CREATE TABLE event_persons (
 );
 """
 
+_V5 = """
+CREATE TABLE models (
+    model_id VARCHAR PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    model_version VARCHAR NOT NULL,
+    trained_as_of DATE NOT NULL,
+    known_at TIMESTAMP NOT NULL,
+    policy_name VARCHAR NOT NULL,
+    policy_version VARCHAR NOT NULL,
+    outcome VARCHAR NOT NULL,
+    document VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE score_runs (
+    run_id VARCHAR PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    kind VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    known_at TIMESTAMP NOT NULL,
+    model_id VARCHAR,
+    policy_name VARCHAR NOT NULL,
+    policy_version VARCHAR NOT NULL,
+    policy_digest VARCHAR NOT NULL,
+    previous_run_id VARCHAR,
+    person_id VARCHAR,
+    persons BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE score_snapshots (
+    run_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    score DOUBLE NOT NULL,
+    band VARCHAR NOT NULL,
+    model_score DOUBLE,
+    previous_score DOUBLE,
+    trend DOUBLE,
+    not_enough_history BOOLEAN NOT NULL,
+    capped BOOLEAN NOT NULL,
+    court_listings VARCHAR[] NOT NULL,
+    credit_history_points DOUBLE,
+    credit_history_share DOUBLE,
+    behaviour_points DOUBLE,
+    behaviour_share DOUBLE,
+    fulfilment_capacity_points DOUBLE,
+    fulfilment_capacity_share DOUBLE,
+    identity_points DOUBLE,
+    identity_share DOUBLE,
+    connections_points DOUBLE,
+    connections_share DOUBLE,
+    reason_codes VARCHAR[] NOT NULL,
+    reason_points DOUBLE[] NOT NULL,
+    improve_codes VARCHAR[] NOT NULL,
+    improve_points DOUBLE[] NOT NULL,
+    model_id VARCHAR NOT NULL,
+    policy_version VARCHAR NOT NULL,
+    known_at TIMESTAMP NOT NULL
+);
+CREATE TABLE points_ledger (
+    run_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    regime VARCHAR NOT NULL,
+    event_id BIGINT NOT NULL,
+    source VARCHAR NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    rule VARCHAR NOT NULL,
+    points INTEGER NOT NULL
+);
+CREATE TABLE points_balances (
+    run_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    regime VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    balance INTEGER NOT NULL,
+    grade VARCHAR NOT NULL
+);
+"""
+
+_V4 = """
+CREATE TABLE identity_models (
+    model_id VARCHAR PRIMARY KEY,
+    settings_version VARCHAR NOT NULL,
+    model JSON NOT NULL,
+    trained_at TIMESTAMP,
+    saved_at TIMESTAMP NOT NULL,
+    active BOOLEAN NOT NULL
+);
+CREATE TABLE identity_runs (
+    run_id BIGINT PRIMARY KEY,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    model_id VARCHAR NOT NULL,
+    trained BOOLEAN NOT NULL,
+    summary JSON NOT NULL
+);
+CREATE TABLE identity_records (
+    record_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    first_seen_at TIMESTAMP NOT NULL,
+    person_id VARCHAR NOT NULL
+);
+CREATE TABLE identity_links (
+    record_l VARCHAR NOT NULL,
+    record_r VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    match_weight DOUBLE,
+    comparisons JSON,
+    model_id VARCHAR,
+    run_id BIGINT NOT NULL
+);
+CREATE TABLE identity_reviews (
+    review_id BIGINT PRIMARY KEY,
+    record_l VARCHAR NOT NULL,
+    record_r VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    match_weight DOUBLE,
+    comparisons JSON,
+    model_id VARCHAR,
+    status VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    decided_at TIMESTAMP,
+    decided_by VARCHAR,
+    note VARCHAR,
+    UNIQUE (record_l, record_r)
+);
+CREATE TABLE identity_changes (
+    change_id BIGINT PRIMARY KEY,
+    run_id BIGINT NOT NULL,
+    kind VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    other_person_ids VARCHAR[] NOT NULL,
+    evidence JSON NOT NULL,
+    changed_at TIMESTAMP NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
     Migration(3, "event_persons: which person each event is about (subject, counterpart)", _V3),
+    Migration(5, "models, score runs and snapshots, points-regime ledgers and balances", _V5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -18,6 +18,7 @@ from credo.errors import (
     EncodingError,
     InputError,
     RejectedRowsError,
+    SchemaMismatchError,
 )
 from credo.ingest.loader import ingest
 from credo.ingest.mapping import parse_mapping
@@ -352,7 +353,10 @@ def test_a_file_in_another_delimiter_is_named(store: Store, tmp_path: Path) -> N
 
 
 def test_json_array_and_non_object_lines_are_refused(store: Store, tmp_path: Path) -> None:
-    obj = '{"txn": "J1", "when": "01/03/2026 10:00", "fen": 1, "cat": "G", "mobile": "1", "name": "a", "note": null}'
+    obj = (
+        '{"txn": "J1", "when": "01/03/2026 10:00", "fen": 1, "cat": "G", "mobile": "1", '
+        '"name": "a", "note": null}'
+    )
     with pytest.raises(InputError, match="one object per line, not one JSON array"):
         ingest(
             store,
