@@ -40,11 +40,22 @@ app = typer.Typer(
 )
 
 
-def _register_model_commands(root: typer.Typer) -> None:
-    """The scorecard engine's commands (train, score-table, validate) at the top level."""
-    from credo.models.commands import app as models_app
+def _register_library_commands(root: typer.Typer) -> None:
+    """Commands that live beside their library (each imports its heavy parts lazily).
 
-    root.registered_commands.extend(models_app.registered_commands)
+    The two trainers share the name ``train`` (see ``train`` below), so they are not
+    registered under their own names.
+    """
+    from credo.models.commands import app as models_app
+    from credo.scoring.commands import app as scoring_app
+
+    for sub in (models_app, scoring_app):
+        root.registered_commands.extend(
+            c
+            for c in sub.registered_commands
+            if str(c.name or getattr(c.callback, "__name__", "")).replace("-", "_")
+            not in ("train", "train_bureau")
+        )
 
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -424,7 +435,69 @@ def demo(
     )
 
 
-_register_model_commands(app)
+@app.command()
+def train(
+    as_of: Annotated[
+        str | None, typer.Option(help="Train on Credo's own events observed at this date.")
+    ] = None,
+    table: Annotated[
+        Path | None, typer.Option(help="Or train on this CSV/Parquet table with a target column.")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="With --table: the outcome column.")] = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="With --table: where to write the points table.")
+    ] = None,
+    bad: Annotated[str | None, typer.Option(help="With --table: the value meaning bad.")] = None,
+    dimension_map: Annotated[
+        Path | None, typer.Option(help="With --table: YAML/JSON feature -> dimension.")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="With --table: a column to leave out; repeatable.")
+    ] = None,
+    model_version: Annotated[str, typer.Option(help="With --table: version label.")] = "1",
+    policy: Annotated[
+        str | None, typer.Option(help="With --as-of: policy name or YAML file (default: zhima).")
+    ] = None,
+    known_at: Annotated[
+        str | None, typer.Option(help="With --as-of: only events recorded by then.")
+    ] = None,
+    outcome_months: Annotated[
+        int | None, typer.Option(help="With --as-of: outcome window (default: the policy's).")
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit a scorecard: on Credo's events (--as-of) or on any table (--table --target --out)."""
+    if (as_of is None) == (table is None):
+        raise typer.BadParameter("give either --as-of (Credo's events) or --table (a file)")
+    if table is not None:
+        if target is None or out_path is None:
+            raise typer.BadParameter("--table needs --target and --out")
+        from credo.models.commands import train as train_table
+
+        train_table(
+            table=table,
+            target=target,
+            out_path=out_path,
+            bad=bad,
+            dimension_map=dimension_map,
+            exclude=exclude,
+            model_version=model_version,
+        )
+        return
+    from credo.scoring.commands import train_bureau
+
+    train_bureau(
+        as_of=str(as_of),
+        policy=policy,
+        known_at=known_at,
+        outcome_months=outcome_months,
+        db=db,
+        as_json=as_json,
+    )
+
+
+_register_library_commands(app)
 
 
 def main() -> None:

@@ -7,7 +7,9 @@ validated by :func:`validation_report`. Errors are Credo's (``ModelError``/``Inp
 for scikit-learn callers, ``ValueError``s.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from credo._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from credo.models._errors import ConstantFeatureWarning, DataError, FitError, NotFittedError
@@ -51,13 +53,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Import lazily: scikit-learn costs a second, and most of Credo never needs it."""
-    if name not in _WHERE:
-        raise AttributeError(f"module 'credo.models' has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"credo.models.{_WHERE[name]}"), name)
+__getattr__ = lazy_exports("credo.models", _WHERE)
 
 
 __all__ = [

@@ -143,8 +143,17 @@ def _check_version(con: duckdb.DuckDBPyConnection, path: Path) -> int:
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, path: Path, upto: int = SCHEMA_VERSION) -> None:
+    """Apply every known migration the file has not recorded, in order.
+
+    Set-based rather than "above the current version", so a migration merged after a later one
+    (parallel branches) still reaches databases created in between.
+    """
     version = _check_version(con, path)
-    pending = [m for m in MIGRATIONS if version < m.version <= upto]
+    applied: set[int] = set()
+    if version:
+        rows = con.execute("SELECT version FROM schema_migrations").fetchall()
+        applied = {int(v) for (v,) in rows}
+    pending = [m for m in MIGRATIONS if m.version not in applied and m.version <= upto]
     if not pending:
         return
     con.execute("BEGIN TRANSACTION")

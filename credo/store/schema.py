@@ -155,6 +155,71 @@ CREATE TABLE event_persons (
 );
 """
 
+_V4 = """
+CREATE TABLE identity_models (
+    model_id VARCHAR PRIMARY KEY,
+    settings_version VARCHAR NOT NULL,
+    model JSON NOT NULL,
+    trained_at TIMESTAMP,
+    saved_at TIMESTAMP NOT NULL,
+    active BOOLEAN NOT NULL
+);
+CREATE TABLE identity_runs (
+    run_id BIGINT PRIMARY KEY,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL,
+    model_id VARCHAR NOT NULL,
+    trained BOOLEAN NOT NULL,
+    summary JSON NOT NULL
+);
+CREATE TABLE identity_records (
+    record_id VARCHAR PRIMARY KEY,
+    source VARCHAR NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    first_seen_at TIMESTAMP NOT NULL,
+    person_id VARCHAR NOT NULL
+);
+CREATE TABLE identity_links (
+    record_l VARCHAR NOT NULL,
+    record_r VARCHAR NOT NULL,
+    rule VARCHAR NOT NULL,
+    match_weight DOUBLE,
+    comparisons JSON,
+    model_id VARCHAR,
+    run_id BIGINT NOT NULL
+);
+CREATE TABLE identity_reviews (
+    review_id BIGINT PRIMARY KEY,
+    record_l VARCHAR NOT NULL,
+    record_r VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    match_weight DOUBLE,
+    comparisons JSON,
+    model_id VARCHAR,
+    status VARCHAR NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    decided_at TIMESTAMP,
+    decided_by VARCHAR,
+    note VARCHAR,
+    UNIQUE (record_l, record_r)
+);
+CREATE TABLE identity_changes (
+    change_id BIGINT PRIMARY KEY,
+    run_id BIGINT NOT NULL,
+    kind VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    other_person_ids VARCHAR[] NOT NULL,
+    evidence JSON NOT NULL,
+    changed_at TIMESTAMP NOT NULL
+);
+"""
+
 _V5 = """
 CREATE TABLE models (
     model_id VARCHAR PRIMARY KEY,
@@ -303,6 +368,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
     Migration(3, "event_persons: which person each event is about (subject, counterpart)", _V3),
+    Migration(
+        4,
+        "identity resolution: source records, links, review queue, merges and splits, models",
+        _V4,
+    ),
     Migration(5, "models, score runs and snapshots, points-regime ledgers and balances", _V5),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,34 @@
+"""The feature catalogue and the point-in-time SQL that computes it (SPEC S3, S9).
+
+Features are data: a name, a dimension, words for the scored person, an expected direction and
+SQL. :func:`features_sql` compiles the whole catalogue for one point in time into one query
+(DuckDB or Spark); :mod:`credo.scoring` runs it.
+"""
+
+from credo.features.catalogue import CATALOGUE, DIMENSIONS, Feature, feature
+from credo.features.pit import PointInTime, months_before
+from credo.features.sql import (
+    AMENDABLE,
+    enrolled_sql,
+    evidence_sql,
+    features_sql,
+    known_events,
+    listings_sql,
+    outcome_sql,
+)
+
+__all__ = [
+    "AMENDABLE",
+    "CATALOGUE",
+    "DIMENSIONS",
+    "Feature",
+    "PointInTime",
+    "enrolled_sql",
+    "evidence_sql",
+    "feature",
+    "features_sql",
+    "known_events",
+    "listings_sql",
+    "months_before",
+    "outcome_sql",
+]

@@ -1,0 +1,352 @@
+"""The feature catalogue: every input of the monthly score, in words a person understands.
+
+Each :class:`Feature` names its dimension (Zhima's five), says what it measures and which way is
+better, and carries two pieces of SQL: the aggregate that computes it over a person's known
+events, and the predicate that picks the events behind it (shown by ``explain``). Aggregates see
+one row per event, aliased ``k``, already point-in-time and corrected (:mod:`credo.features.sql`).
+The ``network`` features are computed from the contact graph instead (``n.<name>``).
+
+Windows: recent behaviour is read over 12 or 24 months; negative items (defaults, unpaid bills,
+damages) count back to the retention cut-off (7 years by default) and no further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from credo.features.dialect import Dialect
+from credo.features.pit import PointInTime
+
+__all__ = ["CATALOGUE", "DIMENSIONS", "Ctx", "Feature", "feature"]
+
+#: Zhima's five dimensions, as named by credo.models.DIMENSIONS (kept equal by a test).
+DIMENSIONS = ("credit_history", "behaviour", "fulfilment_capacity", "identity", "connections")
+Direction = Literal["ascending", "descending", "none"]
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """Literals and helpers for one point in time in one dialect."""
+
+    d: Dialect
+    pit: PointInTime
+
+    @property
+    def as_of(self) -> str:
+        return self.d.date(self.pit.as_of)
+
+    @property
+    def cutoff(self) -> str:
+        return self.d.date(self.pit.retention_cutoff)
+
+    def since(self, months: int) -> str:
+        """First day of the window of ``months`` months that ends on the as-of date."""
+        return self.d.date(self.pit.since(months))
+
+    def share(self, condition: str, of: str) -> str:
+        """Share of the rows matching ``of`` that also match ``condition`` (NULL if none)."""
+        return f"avg(CASE WHEN {of} THEN CASE WHEN {condition} THEN 1.0 ELSE 0.0 END END)"
+
+    def count(self, condition: str) -> str:
+        return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+    def latest(self, value: str, condition: str) -> str:
+        """``value`` on the latest matching event (ties: the higher event id)."""
+        return f"{self.d.arg_max(value, 'k.occurred_at', 'k.event_id')} FILTER (WHERE {condition})"
+
+    def months_to_as_of(self, start: str) -> str:
+        return self.d.months_between(start, self.as_of)
+
+
+Sql = Callable[[Ctx], str]
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    dimension: str
+    description: str
+    direction: Direction
+    expression: Sql
+    evidence: Sql
+    kind: Literal["numeric", "categorical"] = "numeric"
+    block: Literal["activity", "network"] = "activity"
+
+
+# -- the event sets features read -------------------------------------------------------------
+def _instalments_24m(c: Ctx) -> str:
+    return (
+        f"k.event_type = 'loan' AND k.loan_event = 'instalment'"
+        f" AND k.due_date >= {c.since(24)} AND k.due_date <= {c.as_of}"
+    )
+
+
+def _arrears_24m(c: Ctx) -> str:
+    return (
+        f"k.event_type = 'loan' AND k.loan_event IN ('instalment', 'default')"
+        f" AND k.due_date >= {c.since(24)} AND k.due_date <= {c.as_of}"
+    )
+
+
+def _loans(c: Ctx) -> str:
+    return "k.event_type = 'loan'"
+
+
+def _defaults_retained(c: Ctx) -> str:
+    return f"k.event_type = 'loan' AND k.loan_event = 'default' AND k.occurred_at >= {c.cutoff}"
+
+
+def _payments_12m(c: Ctx) -> str:
+    return f"k.event_type = 'payment' AND k.occurred_at >= {c.since(12)}"
+
+
+def _rentals_24m(c: Ctx) -> str:
+    return f"k.event_type = 'rental' AND k.occurred_at >= {c.since(24)}"
+
+
+def _rentals_retained(c: Ctx) -> str:
+    return f"k.event_type = 'rental' AND k.occurred_at >= {c.cutoff} AND k.unpaid_amount > 0"
+
+
+def _household_bills_24m(c: Ctx) -> str:
+    return (
+        f"k.event_type = 'bill' AND k.bill_kind IN ('utility', 'rent', 'phone')"
+        f" AND k.due_date >= {c.since(24)} AND k.due_date < {c.as_of}"
+    )
+
+
+def _unpaid_bills(c: Ctx) -> str:
+    return (
+        f"k.event_type = 'bill' AND k.due_date < {c.as_of} AND k.due_date >= {c.cutoff}"
+        f" AND (k.paid_date IS NULL OR k.paid_date > {c.as_of})"
+    )
+
+
+def _attribute(name: str) -> Sql:
+    return lambda c: f"k.event_type = 'attribute' AND k.attribute = '{name}'"
+
+
+def _connections(c: Ctx) -> str:
+    return "k.event_type = 'connection'"
+
+
+def _added_12m(c: Ctx) -> str:
+    return (
+        f"k.event_type = 'connection' AND k.connection_action = 'added'"
+        f" AND k.occurred_at >= {c.since(12)}"
+    )
+
+
+def _unpaid_at_as_of(c: Ctx) -> str:
+    return f"(k.paid_date IS NULL OR k.paid_date > {c.as_of})"
+
+
+def _days_past_due(c: Ctx) -> str:
+    """Arrears as they stood on the as-of date: an unpaid instalment keeps ageing."""
+    late = c.d.days_between("k.due_date", c.as_of)
+    dpd = "coalesce(k.days_past_due, 0)"
+    return f"CASE WHEN {_unpaid_at_as_of(c)} THEN greatest({dpd}, {late}) ELSE {dpd} END"
+
+
+def _spend(condition: Sql, column: str = "k.amount") -> Sql:
+    return lambda c: f"sum(CASE WHEN {condition(c)} THEN CAST({column} AS DOUBLE) END)"
+
+
+def _luxury_12m(c: Ctx) -> str:
+    return f"{_payments_12m(c)} AND k.merchant_category IN ('luxury', 'entertainment')"
+
+
+CATALOGUE: tuple[Feature, ...] = (
+    # -- credit history: loans and their repayment -------------------------------------------
+    Feature(
+        "instalments_on_time_share_24m",
+        "credit_history",
+        "share of loan instalments due in the last 24 months that you paid on time",
+        "ascending",
+        lambda c: c.share(
+            f"coalesce(k.days_past_due, 0) = 0 AND NOT {_unpaid_at_as_of(c)}",
+            _instalments_24m(c),
+        ),
+        _instalments_24m,
+    ),
+    Feature(
+        "worst_days_past_due_24m",
+        "credit_history",
+        "the most days a loan payment was overdue in the last 24 months",
+        "descending",
+        lambda c: f"max(CASE WHEN {_arrears_24m(c)} THEN {_days_past_due(c)} END)",
+        _arrears_24m,
+    ),
+    Feature(
+        "months_since_oldest_account",
+        "credit_history",
+        "months since your oldest loan account was first reported",
+        "ascending",
+        lambda c: c.months_to_as_of("min(CASE WHEN k.event_type = 'loan' THEN k.occurred_at END)"),
+        _loans,
+    ),
+    Feature(
+        "loan_defaults",
+        "credit_history",
+        "loans you defaulted on (counted for the retention period, 7 years by default)",
+        "descending",
+        lambda c: c.count(_defaults_retained(c)),
+        _defaults_retained,
+    ),
+    # -- behaviour and preferences: spending and rentals -------------------------------------
+    Feature(
+        "spending_regularity_12m",
+        "behaviour",
+        "share of the last 12 months in which you made payments",
+        "ascending",
+        lambda c: (
+            f"count(DISTINCT CASE WHEN {_payments_12m(c)}"
+            f" THEN {c.d.month_key('k.occurred_at')} END) / 12.0"
+        ),
+        _payments_12m,
+    ),
+    Feature(
+        "spending_categories_12m",
+        "behaviour",
+        "number of different kinds of shops and services you paid in the last 12 months",
+        "ascending",
+        lambda c: f"count(DISTINCT CASE WHEN {_payments_12m(c)} THEN k.merchant_category END)",
+        _payments_12m,
+    ),
+    Feature(
+        "luxury_spending_share_12m",
+        "behaviour",
+        "share of your spending in the last 12 months on luxury goods and entertainment",
+        "descending",
+        lambda c: f"{_spend(_luxury_12m)(c)} / nullif({_spend(_payments_12m)(c)}, 0)",
+        _payments_12m,
+    ),
+    Feature(
+        "rentals_returned_on_time_share_24m",
+        "behaviour",
+        "share of rentals (bikes, power banks, cars, ...) you returned on time in 24 months",
+        "ascending",
+        lambda c: c.share("k.returned_on_time", _rentals_24m(c)),
+        _rentals_24m,
+    ),
+    # -- fulfilment capacity: bills, damages, means -------------------------------------------
+    Feature(
+        "bills_paid_on_time_share_24m",
+        "fulfilment_capacity",
+        "share of utility, rent and phone bills due in the last 24 months you paid by the due date",
+        "ascending",
+        lambda c: c.share(
+            f"k.paid_date IS NOT NULL AND k.paid_date <= k.due_date AND k.paid_date <= {c.as_of}",
+            _household_bills_24m(c),
+        ),
+        _household_bills_24m,
+    ),
+    Feature(
+        "unpaid_bills",
+        "fulfilment_capacity",
+        "bills past their due date and still unpaid (within the retention period)",
+        "descending",
+        lambda c: c.count(_unpaid_bills(c)),
+        _unpaid_bills,
+    ),
+    Feature(
+        "unpaid_partner_damages",
+        "fulfilment_capacity",
+        "amount you owe rental partners for damage or unpaid rentals (within the retention period)",
+        "descending",
+        lambda c: f"coalesce({_spend(_rentals_retained, 'k.unpaid_amount')(c)}, 0)",
+        _rentals_retained,
+    ),
+    Feature(
+        "monthly_spending_12m",
+        "fulfilment_capacity",
+        "your average monthly spending over the last 12 months",
+        "ascending",
+        lambda c: f"coalesce({_spend(_payments_12m)(c)}, 0) / 12.0",
+        _payments_12m,
+    ),
+    # -- identity characteristics -------------------------------------------------------------
+    Feature(
+        "identity_verified",
+        "identity",
+        "whether your identity was verified by a registry (1) or not (0)",
+        "ascending",
+        lambda c: f"max(CASE WHEN {_attribute('verified_identity')(c)} THEN 1 ELSE 0 END)",
+        _attribute("verified_identity"),
+    ),
+    Feature(
+        "education",
+        "identity",
+        "your highest education, as a registry reported it",
+        "none",
+        lambda c: c.latest("k.attribute_value", _attribute("education")(c)),
+        _attribute("education"),
+        kind="categorical",
+    ),
+    Feature(
+        "months_at_current_address",
+        "identity",
+        "months since a registry first reported your current address",
+        "ascending",
+        lambda c: c.months_to_as_of(
+            f"max(CASE WHEN {_attribute('address')(c)} THEN k.occurred_at END)"
+        ),
+        _attribute("address"),
+    ),
+    Feature(
+        "months_with_employer",
+        "identity",
+        "months with your current employer",
+        "ascending",
+        lambda c: (
+            f"TRY_CAST({c.latest('k.attribute_value', _attribute('tenure')(c))} AS BIGINT)"
+            f" + {c.months_to_as_of(c.latest('k.occurred_at', _attribute('tenure')(c)))}"
+        ),
+        _attribute("tenure"),
+    ),
+    # -- connections ----------------------------------------------------------------------------
+    Feature(
+        "contacts",
+        "connections",
+        "number of people in your contact list",
+        "ascending",
+        lambda c: "coalesce(n.contacts, 0)",
+        _connections,
+        block="network",
+    ),
+    Feature(
+        "contacts_mean_score_last_month",
+        "connections",
+        "the average score of your contacts last month",
+        "ascending",
+        lambda c: "n.contacts_mean_score_last_month",
+        _connections,
+        block="network",
+    ),
+    Feature(
+        "contacts_listed_share",
+        "connections",
+        "share of your contacts on the court's list of judgment defaulters",
+        "descending",
+        lambda c: "n.contacts_listed_share",
+        _connections,
+        block="network",
+    ),
+    Feature(
+        "contacts_added_12m",
+        "connections",
+        "contacts you added in the last 12 months",
+        "none",
+        lambda c: c.count(_added_12m(c)),
+        _added_12m,
+    ),
+)
+
+
+def feature(name: str) -> Feature:
+    for f in CATALOGUE:
+        if f.name == name:
+            return f
+    raise KeyError(name)

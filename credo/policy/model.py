@@ -1,0 +1,260 @@
+"""Policy files: what an operator decides, as versioned, schema-checked YAML (SPEC S3, S5, S6).
+
+Two kinds. A **scoring** policy (``policies/zhima.yaml``) holds the bands, the retention limit,
+the "not enough history" rule, the court-list cap and restricted products, the weight of the
+connections dimension and the calibration of the scale. A **points regime**
+(``policies/suining-2010.yaml``) holds a starting balance, rules matching events to points and
+grade thresholds: a new regime is a new file, never new code.
+
+Every problem is a ``ConfigError`` naming the file and the key (``bands[2].min``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from credo.errors import ConfigError
+from credo.ingest.events import FIELDS
+
+__all__ = [
+    "Band",
+    "CourtList",
+    "Grade",
+    "LoadedPolicy",
+    "PointsRegime",
+    "Policy",
+    "Rule",
+    "ScoringPolicy",
+    "load_policy",
+    "policy_dirs",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(_Strict):
+    name: str = Field(min_length=1)
+    min: int
+    max: int
+
+
+class CourtList(_Strict):
+    """While listed, the score is capped; restricted products are declined (SPEC S6)."""
+
+    cap: int = 549
+    restricted_products: list[str] = []
+
+
+class NotEnoughHistory(_Strict):
+    """Fewer events or months than this gets ``score`` and the reason "not enough history"."""
+
+    score: int = 550
+    min_events: int = Field(default=5, ge=0)
+    min_months: int = Field(default=3, ge=0)
+
+
+class Calibration(_Strict):
+    """Training shifts the scale so that ``share_below`` of scored persons fall below ``score``;
+    ``pdo`` points double the odds of repaying."""
+
+    score: int = 550
+    share_below: float = Field(default=0.05, gt=0, lt=1)
+    pdo: float = Field(default=20.0, gt=0)
+
+
+class Outcome(_Strict):
+    """What "bad" means when training on the bureau's own events."""
+
+    months: int = Field(default=12, ge=1, le=60)
+    min_days_past_due: int = Field(default=90, ge=1)
+
+
+class ScoringPolicy(_Strict):
+    kind: Literal["scoring"]
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    description: str = ""
+    min_score: int = 350
+    max_score: int = 950
+    bands: list[Band] = Field(min_length=1)
+    retention_years: int = Field(default=7, ge=1, le=30)
+    max_reasons: int = Field(default=4, ge=1, le=4)
+    not_enough_history: NotEnoughHistory = NotEnoughHistory()
+    court_list: CourtList = CourtList()
+    connections_weight: float = Field(default=1.0, ge=0.0, le=1.0)
+    calibration: Calibration = Calibration()
+    outcome: Outcome = Outcome()
+
+    @model_validator(mode="after")
+    def _bands_cover_the_range(self) -> ScoringPolicy:
+        expected = self.min_score
+        for i, band in enumerate(self.bands):
+            if band.min != expected:
+                raise ValueError(f"bands[{i}].min: is {band.min}, expected {expected} (no gaps)")
+            if band.max < band.min:
+                raise ValueError(f"bands[{i}].max: is below its min")
+            expected = band.max + 1
+        if expected != self.max_score + 1:
+            raise ValueError(f"bands: the last band must end at max_score {self.max_score}")
+        return self
+
+    def band(self, score: float) -> str:
+        for b in self.bands:
+            if score < b.max + 1:
+                return b.name
+        return self.bands[-1].name
+
+
+Value = str | bool | int
+
+
+class Rule(_Strict):
+    """Points for every event whose fields equal ``when``; the first matching rule wins."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    when: dict[str, Value] = Field(min_length=1)
+    points: int
+
+    @model_validator(mode="after")
+    def _fields_exist(self) -> Rule:
+        for key in self.when:
+            if key not in FIELDS:
+                raise ValueError(f"when.{key}: not an event field")
+        return self
+
+
+class Grade(_Strict):
+    grade: str = Field(min_length=1)
+    min: int | None = None  # None: everything below the previous grade
+    consequences: str = ""
+
+
+class PointsRegime(_Strict):
+    kind: Literal["points_regime"]
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    description: str = ""
+    source: str = ""
+    event_type: str = "conduct"
+    start: int
+    retention_years: int | None = Field(default=None, ge=1)
+    rules: list[Rule] = Field(min_length=1)
+    grades: list[Grade] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _grades_descend(self) -> PointsRegime:
+        floors = [g.min for g in self.grades]
+        if floors[-1] is not None or any(f is None for f in floors[:-1]):
+            raise ValueError("grades: every grade but the last needs a min; the last has none")
+        numbers = [f for f in floors[:-1] if f is not None]
+        if numbers != sorted(numbers, reverse=True) or len(set(numbers)) != len(numbers):
+            raise ValueError("grades: min must strictly decrease from the first grade")
+        return self
+
+    def grade(self, balance: int) -> str:
+        for g in self.grades:
+            if g.min is None or balance >= g.min:
+                return g.grade
+        return self.grades[-1].grade
+
+
+Policy = Annotated[ScoringPolicy | PointsRegime, Field(discriminator="kind")]
+
+
+class LoadedPolicy(BaseModel):
+    """A policy with where it came from and the digest of its text (recorded with scores)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    policy: ScoringPolicy | PointsRegime
+    path: str
+    digest: str
+
+    @property
+    def name(self) -> str:
+        return self.policy.name
+
+    @property
+    def version(self) -> str:
+        return self.policy.version
+
+
+class _Document(BaseModel):
+    policy: Policy
+
+
+def policy_dirs() -> list[Path]:
+    """Where named policies are found: ``./policies``, then the ones shipped with Credo."""
+    shipped = Path(__file__).resolve().parent.parent.parent / "policies"
+    return [Path.cwd() / "policies", shipped]
+
+
+def _resolve(name: str | Path) -> Path:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.exists():
+            raise ConfigError(f"policy file {str(path)!r} does not exist")
+        return path
+    for folder in policy_dirs():
+        for suffix in (".yaml", ".yml"):
+            candidate = folder / f"{name}{suffix}"
+            if candidate.exists():
+                return candidate
+    raise ConfigError(
+        f"no policy named {str(name)!r}",
+        hint="give a path to a YAML file, or a name in " + ", ".join(map(str, policy_dirs())),
+    )
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc[1:]:  # loc[0] is "policy"; then the union tag
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in ("scoring", "points_regime") and not text:
+            continue
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "the top level"
+
+
+def load_policy(name: str | Path) -> LoadedPolicy:
+    """Read and check a policy by file path or name (``zhima``, ``suining-2010``)."""
+    path = _resolve(name)
+    try:
+        raw = path.read_bytes()
+        document: Any = yaml.safe_load(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read policy file {str(path)!r}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"policy file {str(path)!r} is not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"policy file {str(path)!r}: expected a mapping at the top level")
+    if document.get("kind") not in ("scoring", "points_regime"):
+        raise ConfigError(
+            f"policy file {str(path)!r}, key 'kind': must be 'scoring' or 'points_regime'"
+        )
+    try:
+        policy = _Document.model_validate({"policy": document}).policy
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _where(first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        head, sep, rest = message.partition(": ")
+        if sep and " " not in head:  # a validator that names its own key
+            where = head if where == "the top level" else f"{where}.{head}"
+            message = rest
+        raise ConfigError(
+            f"policy file {str(path)!r}, key {where!r}: {message}",
+            hint=f"{exc.error_count()} problem(s) in all",
+        ) from None
+    digest = "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
+    return LoadedPolicy(policy=policy, path=str(path), digest=digest)

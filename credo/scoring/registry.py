@@ -1,0 +1,91 @@
+"""Trained points tables: a JSON file per model beside the database, and a row in ``models``.
+
+The file is what is published (``<db dir>/models/<version>.json``); the row holds the same
+document, so a snapshot's ``model_id`` resolves inside the database even if files move, and a
+replay never depends on a directory listing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from credo.errors import NotFoundError
+from credo.models.table import ScorecardModel
+from credo.store.audit import AuditEntry
+from credo.store.db import Store, utcnow
+
+__all__ = ["ModelRef", "load_model", "model_dir", "register_model"]
+
+ModelRef = ScorecardModel | str | Path | None
+
+
+def model_dir(store: Store) -> Path:
+    return store.path.parent / "models"
+
+
+def register_model(
+    store: Store,
+    model: ScorecardModel,
+    *,
+    trained_as_of: dt.date,
+    known_at: dt.datetime,
+    policy_name: str,
+    policy_version: str,
+    outcome: str,
+) -> Path:
+    """Write the points table file and record it; registering the same table twice is a no-op."""
+    folder = model_dir(store)
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{model.table.model_version}.json"
+    model.save(path)
+    known = store.scalar("SELECT count(*) FROM models WHERE model_id = ?", [model.model_id])
+    if known:
+        return path
+    entry = AuditEntry(
+        store.settings.actor,
+        "register_model",
+        target=f"model:{model.model_id}",
+        purpose="model training",
+        details={"model_version": model.table.model_version, "as_of": trained_as_of},
+    )
+    with store.write(entry) as con:
+        seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM models").fetchall()[0][0]
+        con.execute(
+            "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                model.model_id,
+                seq,
+                model.table.model_version,
+                trained_as_of,
+                known_at,
+                policy_name,
+                policy_version,
+                outcome,
+                model.to_json(),
+                utcnow(),
+            ],
+        )
+    return path
+
+
+def load_model(store: Store, ref: ModelRef = None) -> ScorecardModel:
+    """A model object, a file path, a model id or version in ``models``, or None for the latest."""
+    if isinstance(ref, ScorecardModel):
+        return ref
+    if ref is not None and (isinstance(ref, Path) or str(ref).endswith(".json")):
+        return ScorecardModel.load(ref)
+    if ref is None:
+        rows = store.con.execute(
+            "SELECT document, model_id FROM models ORDER BY seq DESC LIMIT 1"
+        ).fetchall()
+    else:
+        rows = store.con.execute(
+            "SELECT document, model_id FROM models WHERE model_id = ? OR model_version = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            [str(ref), str(ref)],
+        ).fetchall()
+    if not rows:
+        what = "no model has been trained" if ref is None else f"no model {str(ref)!r}"
+        raise NotFoundError(what, hint="train one with 'credo train-bureau --as-of DATE'")
+    return ScorecardModel.from_json(rows[0][0], source=f"model {rows[0][1]}")

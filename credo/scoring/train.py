@@ -1,0 +1,180 @@
+"""Training on the bureau's own events: features at an observation date, the outcome after it.
+
+The training table is built point in time: features see only events that occurred by the
+observation date; the outcome (a default, or 90+ days past due, in the following 12 months by
+default) sees only events after it. Both are read with one data watermark, recorded with the
+model. The scale is then shifted so that the policy's share of scored persons (5%) falls below
+its calibration score (550), as reported for Zhima (docs/decisions/0500).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from credo.errors import ModelError
+from credo.features import CATALOGUE, PointInTime, features_sql, outcome_sql
+from credo.models.table import ScorecardModel, content_id, with_training
+from credo.policy.model import LoadedPolicy, ScoringPolicy, load_policy
+from credo.scoring.registry import register_model
+from credo.scoring.snapshots import latest_known_at, previous_run
+from credo.store.db import Store
+
+__all__ = ["TrainingResult", "calibrate", "train_model", "training_table"]
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    model: ScorecardModel
+    path: Path | None
+    as_of: dt.date
+    known_at: dt.datetime
+    rows: int
+    bad_rows: int
+    unavailable: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_id": self.model.model_id,
+            "model_version": self.model.table.model_version,
+            "path": str(self.path) if self.path else None,
+            "as_of": self.as_of.isoformat(),
+            "known_at": self.known_at.isoformat(),
+            "rows": self.rows,
+            "bad_rows": self.bad_rows,
+            "features": self.model.features,
+            "unavailable_features": self.unavailable,
+        }
+
+
+def _scoring_policy(policy: LoadedPolicy | str | None) -> LoadedPolicy:
+    loaded = policy if isinstance(policy, LoadedPolicy) else load_policy(policy or "zhima")
+    if not isinstance(loaded.policy, ScoringPolicy):
+        raise ModelError(f"policy {loaded.name!r} is a points regime; training needs a scoring one")
+    return loaded
+
+
+def columns_of(rows: Any, names: list[str]) -> dict[str, NDArray[Any]]:
+    """Arrow columns as NumPy: numbers as float (NULL = NaN), text as objects (NULL = None)."""
+    out: dict[str, NDArray[Any]] = {}
+    for name in names:
+        column = rows.column(name)
+        values = column.to_pylist()
+        kind = next((f.kind for f in CATALOGUE if f.name == name), "numeric")
+        if kind == "categorical":
+            out[name] = np.array(values, dtype=object)
+        else:
+            out[name] = np.array([np.nan if v is None else float(v) for v in values], np.float64)
+    return out
+
+
+def training_table(
+    store: Store,
+    as_of: dt.date,
+    *,
+    policy: ScoringPolicy,
+    known_at: dt.datetime,
+    outcome_months: int | None = None,
+) -> tuple[dict[str, NDArray[Any]], NDArray[np.int64], NDArray[Any]]:
+    """(features, bad, person ids) for enrolled persons with enough history on ``as_of``."""
+    pit = PointInTime(as_of, known_at, policy.retention_years)
+    features = features_sql(pit, previous_run=previous_run(store, as_of, policy.name))
+    months = outcome_months or policy.outcome.months
+    outcome = outcome_sql(pit, months, min_days_past_due=policy.outcome.min_days_past_due)
+    rule = policy.not_enough_history
+    sql = (
+        f"WITH f AS ({features}), o AS ({outcome})\n"
+        "SELECT f.*, coalesce(o.bad, 0) AS bad FROM f LEFT JOIN o ON o.person_id = f.person_id\n"
+        f"WHERE f.history_events >= {rule.min_events} AND f.history_months >= {rule.min_months}\n"
+        "ORDER BY f.person_id"
+    )
+    rows = store.con.sql(sql).to_arrow_table()
+    names = [f.name for f in CATALOGUE]
+    bad = np.array(rows.column("bad").to_pylist(), dtype=np.int64)
+    persons = np.array(rows.column("person_id").to_pylist(), dtype=object)
+    return columns_of(rows, names), bad, persons
+
+
+def calibrate(model: ScorecardModel, X: dict[str, NDArray[Any]], policy: ScoringPolicy) -> Any:
+    """Shift base points (and with them the intercept) so the calibration quantile lands on the
+    calibration score; slopes are untouched, so reasons and odds-doubling stay as fitted."""
+    raw = model.raw_units(X) / model.unit
+    target = policy.calibration
+    shift = round(target.score - float(np.quantile(raw, target.share_below)))
+    table = model.table
+    scaling = table.scaling.model_copy(update={"base_points": table.scaling.base_points + shift})
+    intercept = table.intercept.model_copy(update={"points": table.intercept.points + shift})
+    draft = table.model_copy(update={"scaling": scaling, "intercept": intercept})
+    return ScorecardModel(
+        draft.model_copy(update={"model_id": content_id(draft.model_dump(mode="json"))})
+    )
+
+
+def train_model(
+    store: Store,
+    as_of: dt.date,
+    *,
+    policy: LoadedPolicy | str | None = None,
+    known_at: dt.datetime | None = None,
+    outcome_months: int | None = None,
+    model_version: str | None = None,
+    save: bool = True,
+) -> TrainingResult:
+    """Fit the catalogue's scorecard at ``as_of``; register and write it unless ``save=False``."""
+    from credo.models.estimator import Scorecard
+
+    loaded = _scoring_policy(policy)
+    rules = loaded.policy
+    assert isinstance(rules, ScoringPolicy)
+    known = known_at or latest_known_at(store)
+    X, y, _ = training_table(
+        store, as_of, policy=rules, known_at=known, outcome_months=outcome_months
+    )
+    if len(y) == 0 or y.sum() == 0 or y.sum() == len(y):
+        raise ModelError(
+            f"cannot train at {as_of}: {len(y)} persons with enough history, {int(y.sum())} bad",
+            hint="choose an observation date with history before it and outcomes after it",
+        )
+    usable: dict[str, NDArray[Any]] = {}
+    unavailable: list[str] = []
+    for name, column in X.items():
+        values = column[~np.isnan(column)] if column.dtype.kind == "f" else column[column != None]  # noqa: E711
+        if len(values) == 0 or (len(set(values.tolist())) == 1 and len(values) == len(column)):
+            unavailable.append(name)
+        else:
+            usable[name] = column
+    months = outcome_months or rules.outcome.months
+    version = model_version or f"bureau-{as_of.isoformat()}"
+    spec = {f.name: f for f in CATALOGUE}
+    estimator = Scorecard(
+        dimensions={n: spec[n].dimension for n in usable},
+        descriptions={n: spec[n].description for n in usable},
+        directions={n: spec[n].direction for n in usable if spec[n].kind == "numeric"},
+        categorical_features=[n for n in usable if spec[n].kind == "categorical"],
+        max_bins=6,
+        min_bin_size=0.05,
+        pdo=rules.calibration.pdo,
+        min_score=rules.min_score,
+        max_score=rules.max_score,
+        model_version=version,
+    ).fit(usable, y)
+    outcome = f"default or {rules.outcome.min_days_past_due}+ days past due within {months} months"
+    model = with_training(estimator.model_, target=outcome, bad_value="1")
+    model = calibrate(model, usable, rules)
+    path = None
+    if save:
+        path = register_model(
+            store,
+            model,
+            trained_as_of=as_of,
+            known_at=known,
+            policy_name=loaded.name,
+            policy_version=loaded.version,
+            outcome=outcome,
+        )
+    return TrainingResult(model, path, as_of, known, len(y), int(y.sum()), unavailable)
