@@ -228,7 +228,10 @@ class _NotUtf8(Exception):
 def _stage(
     con: duckdb.DuckDBPyConnection, path: Path, readable: Path, mapping: Mapping, fmt: FileFormat
 ) -> dict[str, str]:
-    """Create temp table ``raw`` from ``readable`` (UTF-8 text or Parquet); its column types."""
+    """Create temp table ``raw`` from ``readable`` (UTF-8 text or Parquet); its column types.
+
+    Text columns arrive trimmed, with blanks as NULL: ``validate`` relies on it.
+    """
     try:
         if fmt == "csv":
             try:
@@ -271,7 +274,11 @@ def _stage(
             types = {r[0]: str(r[1]) for r in described}
             check_columns(path, list(types), mapping)
             reader = f"read_parquet({literal(str(readable))})"
-        cols = ", ".join(ident(c) for c in types)
+        # Text is trimmed (blank -> NULL) once here, not in every validation pass after.
+        cols = ", ".join(
+            f"nullif(trim({ident(c)}), '') AS {ident(c)}" if t.upper() == "VARCHAR" else ident(c)
+            for c, t in types.items()
+        )
         con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {cols} FROM {reader}")
         return types
     except duckdb.Error as exc:

@@ -54,11 +54,18 @@ class FieldSQL:
     checks: tuple[tuple[str, str], ...]
 
 
-def _text(rule: ColumnRule) -> str:
-    """The field's source value as trimmed text, NULL when blank."""
+def _text(rule: ColumnRule, types: dict[str, str]) -> str:
+    """The field's source value as text, NULL when blank.
+
+    Text columns of the raw table are already trimmed, blanks NULL (``reader``); typed
+    (Parquet) columns are cast.
+    """
     if rule.value is not None:
         return literal(str(rule.value).lower() if isinstance(rule.value, bool) else rule.value)
-    parts = [f"nullif(trim(CAST({ident(c)} AS VARCHAR)), '')" for c in rule.source_columns]
+    parts = [
+        ident(c) if types.get(c, "VARCHAR").upper() == "VARCHAR" else f"CAST({ident(c)} AS VARCHAR)"
+        for c in rule.source_columns
+    ]
     if len(parts) == 1:
         return parts[0]
     # A composite key is missing when any part is.
@@ -156,7 +163,7 @@ def stage_sql(
     etype_rule = mapping.event_type
     etype = _mapped("r_event_type", etype_rule)
     known = ", ".join(map(literal, EVENT_MODELS))
-    texts = [f"{_text(etype_rule)} AS r_event_type"]
+    texts = [f"{_text(etype_rule, types)} AS r_event_type"]
     parses = [f"CASE WHEN {etype} IN ({known}) THEN {etype} END AS __etype"]
     final = [
         "__row_no AS row_no",
@@ -181,7 +188,7 @@ def stage_sql(
             parse_error = "NULL"
         else:
             f = field_sql(spec, rule, types, now_limit, r)
-            texts.append(f"{_text(rule)} AS {r}")
+            texts.append(f"{_text(rule, types)} AS {r}")
             parses.append(f"CAST({f.value} AS {spec.sql_type}) AS {p}")
             checks = " ".join(
                 f"WHEN {cond.replace('{v}', p)} THEN {literal(reason)}" for cond, reason in f.checks
