@@ -1,0 +1,304 @@
+"""Linkage quality and scale: Credo's identity resolution beside recordlinkage's ECM.
+
+Data: FEBRL 1-4 (shipped with ground truth inside ``recordlinkage``) and a synthetic Credo
+population (``credo.sim``; truth in ``truth/records.parquet``). Credo runs its real pipeline:
+on the synthetic set through the store (ingest, ``resolve``); on FEBRL its linkage core on the
+same record columns (name, date of birth, id number as national id, address). The ECM peer
+scores the same blocked candidate pairs, with comparison features matching Credo's.
+Metrics are pairwise precision, recall and F1 after clustering (connected components for
+ECM, Credo's own clustering for Credo).
+
+    benchmarks/linkage/.venv/bin/python benchmarks/linkage/run.py --synthetic-people 20000
+    benchmarks/linkage/.venv/bin/python benchmarks/linkage/run.py --scale-people 95000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from credo.identity.cluster import Edge, cluster  # noqa: E402
+from credo.identity.linkage import predict_pairs, splink_connection, train_model  # noqa: E402
+from credo.identity.model import DEFAULT_MATCH_WEIGHT  # noqa: E402
+from credo.identity.records import linkage_frame  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+
+def pair_metrics(pred: list[int], true: list[str]) -> dict[str, float]:
+    def pairs(groups: dict[Any, int]) -> int:
+        return sum(n * (n - 1) // 2 for n in groups.values())
+
+    both: dict[tuple[int, str], int] = {}
+    p: dict[int, int] = {}
+    t: dict[str, int] = {}
+    for a, b in zip(pred, true, strict=True):
+        both[(a, b)] = both.get((a, b), 0) + 1
+        p[a] = p.get(a, 0) + 1
+        t[b] = t.get(b, 0) + 1
+    tp, pp, ap = pairs(both), pairs(p), pairs(t)
+    precision = tp / pp if pp else 1.0
+    recall = tp / ap if ap else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+
+
+def components(n: int, left: list[int], right: list[int]) -> list[int]:
+    return cluster(n, [Edge(a, b, "x", 1.0) for a, b in zip(left, right, strict=True)], []).labels
+
+
+def credo_core(records: pa.Table, threshold: float = DEFAULT_MATCH_WEIGHT) -> tuple[list[int], Any]:
+    """Train, predict and cluster on a record table with Credo's columns (no store)."""
+    ids = records.column("record_id").to_pylist()
+    index = {r: i for i, r in enumerate(ids)}
+    with splink_connection("6GB", None) as con:
+        feats = linkage_frame(con, records)
+        model = train_model(con, feats)
+        pairs = predict_pairs(con, feats, model, threshold)
+    left = [index[r] for r in pairs.column("record_id_l").to_pylist()]
+    right = [index[r] for r in pairs.column("record_id_r").to_pylist()]
+    edges = [Edge(a, b, "model", 0.0) for a, b in zip(left, right, strict=True)]
+    nid = records.column("national_id_hash").to_pylist()
+    first: dict[str, int] = {}
+    for i, h in enumerate(nid):
+        if h is not None:
+            if h in first:
+                edges.append(Edge(first[h], i, "national_id", 0.0))
+            else:
+                first[h] = i
+    return cluster(len(ids), edges, []).labels, feats
+
+
+def ecm_peer(feats: pa.Table) -> list[int]:
+    """recordlinkage's ECM on Credo's blocked candidate pairs, features as Credo's levels."""
+    import pandas as pd
+    import recordlinkage as rl
+
+    df = feats.to_pandas().set_index("record_id")
+    df["birth"] = df["birth_date"].astype(str)
+    candidates = None
+    for cols in (["phone_hash"], ["national_id_hash"], ["subject_ref"], ["name_key", "birth"],
+                 ["address_tail"]):  # fmt: skip
+        present = df.dropna(subset=cols)
+        if len(present) < 2:
+            continue
+        idx = rl.Index()
+        idx.block(left_on=cols)
+        got = idx.index(present)
+        candidates = got if candidates is None else candidates.union(got)
+    assert candidates is not None
+    comp = rl.Compare()
+    comp.exact("national_id_hash", "national_id_hash", label="nid")
+    comp.exact("phone_hash", "phone_hash", label="phone")
+    comp.exact("subject_ref", "subject_ref", label="ref")
+    comp.string("name_key", "name_key", method="jarowinkler", threshold=0.92, label="name")
+    comp.exact("birth", "birth", label="dob")
+    comp.string("address_norm", "address_norm", method="jarowinkler", threshold=0.9, label="addr")
+    comp.exact("sex", "sex", label="sex")
+    features = comp.compute(candidates, df).fillna(0).astype(int)
+    features = features.loc[:, features.nunique() > 1]
+    matches = rl.ECMClassifier(binarize=None).fit_predict(features)
+    ids = list(df.index)
+    index = {r: i for i, r in enumerate(ids)}
+    left = [index[a] for a, _ in matches]
+    right = [index[b] for _, b in matches]
+    del pd
+    return components(len(ids), left, right)
+
+
+def febrl(number: int) -> tuple[pa.Table, list[str]]:
+    import recordlinkage.datasets as ds
+
+    loader = getattr(ds, f"load_febrl{number}")
+    if number == 4:
+        a, b, _links = loader(return_links=True)
+        df = a._append(b) if hasattr(a, "_append") else __import__("pandas").concat([a, b])
+    else:
+        df, _links = loader(return_links=True)
+    # the true entity: FEBRL record ids are rec-<entity>-org / rec-<entity>-dup-<k>
+    truth = [str(i).split("-")[1] for i in df.index]
+    dob = pa.array(
+        [_date(v) for v in df["date_of_birth"].tolist()],
+        pa.date32(),
+    )
+
+    def text(col: str) -> list[str | None]:
+        return [None if v != v or v is None else str(v) for v in df[col].tolist()]
+
+    given, surname = text("given_name"), text("surname")
+    name = [" ".join(x for x in (g, s) if x) or None for g, s in zip(given, surname, strict=True)]
+    parts = [
+        text(c) for c in ("street_number", "address_1", "address_2", "suburb", "postcode", "state")
+    ]
+    address = [" ".join(x for x in row if x) or None for row in zip(*parts, strict=True)]
+    table = pa.table(
+        {
+            "record_id": [str(i) for i in df.index],
+            "source": ["febrl"] * len(df),
+            "subject_ref": pa.nulls(len(df), pa.string()),
+            "name": name,
+            "birth_date": dob,
+            "sex": pa.nulls(len(df), pa.string()),
+            "national_id_hash": text("soc_sec_id"),
+            "phone_hash": pa.nulls(len(df), pa.string()),
+            "address": address,
+        }
+    )
+    return table, truth
+
+
+def _date(v: Any) -> Any:
+    import datetime as dt
+
+    try:
+        s = str(v)
+        return dt.date(int(s[:4]), int(s[4:6]), int(s[6:8]))
+    except (ValueError, TypeError):
+        return None
+
+
+def _prepare(people: int, workdir: Path, settings: Any) -> None:
+    from credo.ingest.batch import ingest_population
+    from credo.sim import generate
+    from credo.store.db import Store
+
+    t0 = time.perf_counter()
+    generate(people, 12, 7, workdir / "population")
+    t1 = time.perf_counter()
+    with Store.open(settings) as store:
+        ingest_population(store, workdir / "population", max_reject_rate=0.01)
+    times = {"generate": t1 - t0, "ingest": time.perf_counter() - t1}
+    (workdir / "prepare.json").write_text(json.dumps(times))
+
+
+def synthetic(people: int, workdir: Path) -> dict[str, Any]:
+    import multiprocessing
+
+    from credo.identity import resolve
+    from credo.settings import Settings
+    from credo.store.db import Store
+
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    settings = Settings(db=workdir / "credo.duckdb", memory_limit="5GB")
+    t0 = time.perf_counter()
+    # generate and load in a child process, so that peak memory below is the resolve's own
+    child = multiprocessing.get_context("spawn").Process(
+        target=_prepare, args=(people, workdir, settings)
+    )
+    child.start()
+    child.join()
+    times = json.loads((workdir / "prepare.json").read_text())
+    t1 = t0 + times["generate"]
+    t2 = time.perf_counter()
+    truth_records = workdir / "population" / "truth" / "records.parquet"
+    with Store.open(settings) as store:
+        report = resolve(store)
+        t3 = time.perf_counter()
+        from credo.identity.records import event_record_key_sql
+
+        rows = store.con.execute(
+            f"""
+            WITH t AS (
+                SELECT {event_record_key_sql("e")} AS record_id, any_value(t.person_id) AS truth
+                FROM events e JOIN read_parquet(?) t USING (source, source_record_id)
+                GROUP BY 1
+            )
+            SELECT r.record_id, r.person_id, t.truth
+            FROM identity_records r JOIN t USING (record_id)
+            ORDER BY 1
+            """,
+            [str(truth_records)],
+        ).fetchall()
+        records = store.con.execute(
+            "SELECT record_id, source, subject_ref, name, birth_date, sex, national_id_hash, "
+            "phone_hash, address FROM identity_records ORDER BY record_id"
+        ).to_arrow_table()
+    pid = {p: i for i, p in enumerate(sorted({r[1] for r in rows}))}
+    credo = pair_metrics([pid[r[1]] for r in rows], [r[2] for r in rows])
+    result: dict[str, Any] = {
+        "people": people,
+        "records": report.records,
+        "credo": credo,
+        "seconds": {
+            "generate": round(t1 - t0, 1),
+            "ingest": round(times["ingest"], 1),
+            "resolve (train, predict, cluster, write)": round(t3 - t2, 1),
+        },
+        "reviews_pending": report.reviews_pending,
+        "peak_rss_gib (resolve process)": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2
+        ),
+    }
+    try:
+        truth = {r[0]: r[2] for r in rows}
+        with splink_connection("6GB", None) as con:
+            feats = linkage_frame(con, records)
+        t4 = time.perf_counter()
+        labels = ecm_peer(feats)
+        result["ecm"] = pair_metrics(
+            labels, [truth[r] for r in feats.column("record_id").to_pylist()]
+        )
+        result["seconds"]["ecm"] = round(time.perf_counter() - t4, 1)
+    except ImportError:
+        result["ecm"] = "recordlinkage not installed (run setup.sh)"
+    return result
+
+
+def run_febrl(numbers: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in numbers:
+        table, truth = febrl(k)
+        t0 = time.perf_counter()
+        labels, feats = credo_core(table)
+        t1 = time.perf_counter()
+        ecm = ecm_peer(feats)
+        order = {r: i for i, r in enumerate(table.column("record_id").to_pylist())}
+        ftruth = [truth[order[r]] for r in feats.column("record_id").to_pylist()]
+        out[f"febrl{k}"] = {
+            "records": table.num_rows,
+            "credo": pair_metrics(labels, truth),
+            "ecm": pair_metrics(ecm, ftruth),
+            "credo_seconds": round(t1 - t0, 1),
+            "ecm_seconds": round(time.perf_counter() - t1, 1),
+        }
+        print(k, out[f"febrl{k}"], flush=True)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic-people", type=int, default=20_000)
+    parser.add_argument("--febrl", default="1,2,3,4", help="which FEBRL sets ('' for none)")
+    parser.add_argument("--scale-people", type=int, default=0, help="persons for the scale run")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    results: dict[str, Any] = {"duckdb": duckdb.__version__, "numpy": np.__version__}
+    if args.febrl:
+        results["febrl"] = run_febrl([int(x) for x in args.febrl.split(",")])
+    if args.synthetic_people:
+        results["synthetic"] = synthetic(args.synthetic_people, OUT / "synthetic")
+        print(results["synthetic"], flush=True)
+    if args.scale_people:
+        results["scale"] = synthetic(args.scale_people, OUT / "scale")
+        print(results["scale"], flush=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Records to persons: constrained clustering, then stable person ids.
+
+Clustering is union-find over links taken strongest first (accepted reviews, then the
+national-id rule, then model links by match weight), refusing any link that would join two
+groups holding a *cannot-link* pair (a rejected review, or records with the same national id
+but conflicting dates of birth awaiting review). Taking links in a fixed order makes the
+result deterministic, and checking constraints on whole groups means a rejected pair is never
+merged indirectly either — which Splink's own connected-components clustering cannot promise.
+
+Person ids are then carried over from the previous run: each old person keeps its id on the
+cluster holding most of its records; a cluster no old person claims gets a new id. An old
+person whose records all went to another person's cluster was *merged*; one whose records went
+to several clusters was *split*. Both are reported with the links that caused them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Assignment", "Clustering", "Edge", "assign_ids", "cluster"]
+
+
+@dataclass(frozen=True)
+class Edge:
+    left: int
+    right: int
+    rule: str  # "review", "national_id" or "model"
+    weight: float
+
+
+@dataclass
+class Clustering:
+    labels: list[int]  # cluster label per record: the smallest record index in its cluster
+    used: list[Edge]  # the links that joined two groups (a spanning forest: the evidence)
+    refused: list[Edge] = field(default_factory=list)  # links a cannot-link pair blocked
+
+
+def cluster(n: int, edges: Iterable[Edge], cannot_link: Iterable[tuple[int, int]]) -> Clustering:
+    """Union-find over ``edges`` in the order given, honouring ``cannot_link``."""
+    parent = list(range(n))
+    forbid: dict[int, set[int]] = defaultdict(set)
+    for a, b in cannot_link:
+        if a != b:
+            forbid[a].add(b)
+            forbid[b].add(a)
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    used: list[Edge] = []
+    refused: list[Edge] = []
+    for e in edges:
+        a, b = find(e.left), find(e.right)
+        if a == b:
+            continue
+        # each root holds its group's constraints (by member); they are symmetric, so
+        # looking from one side is enough
+        fa = forbid.get(a)
+        if fa and b in {find(x) for x in fa}:
+            refused.append(e)
+            continue
+        if a < b:
+            a, b = b, a
+        parent[a] = b  # the smaller index becomes the root: labels are min record indexes
+        if a in forbid:
+            forbid[b] |= forbid.pop(a)
+        used.append(e)
+    return Clustering([find(i) for i in range(n)], used, refused)
+
+
+@dataclass
+class Assignment:
+    person_of_cluster: dict[int, str]
+    new_persons: list[str]
+    merges: dict[str, list[str]]  # surviving id -> ids merged into it
+    splits: dict[str, list[str]]  # old id -> ids that took some of its records
+    retired: list[str]
+
+
+def assign_ids(
+    labels: Sequence[int],
+    previous: Sequence[str | None],
+    new_id: Callable[[], str],
+) -> Assignment:
+    """Carry person ids over from ``previous`` (per record, None for a new record)."""
+    votes: dict[int, Counter[str]] = defaultdict(Counter)
+    for label, old in zip(labels, previous, strict=True):
+        if old is not None:
+            votes[label][old] += 1
+    candidates = sorted(
+        ((count, old, label) for label, c in votes.items() for old, count in c.items()),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    person_of_cluster: dict[int, str] = {}
+    kept: set[str] = set()
+    for _count, old, label in candidates:
+        if old not in kept and label not in person_of_cluster:
+            person_of_cluster[label] = old
+            kept.add(old)
+    new_persons: list[str] = []
+    for label in sorted(set(labels)):  # labels are min record indexes: a fixed order
+        if label not in person_of_cluster:
+            pid = new_id()
+            person_of_cluster[label] = pid
+            new_persons.append(pid)
+    merges: dict[str, list[str]] = defaultdict(list)
+    splits: dict[str, list[str]] = defaultdict(list)
+    every_old = sorted({old for c in votes.values() for old in c})
+    retired = [old for old in every_old if old not in kept]
+    for label, c in sorted(votes.items()):
+        target = person_of_cluster[label]
+        for old in sorted(c):
+            if old == target:
+                continue
+            if old in kept:
+                splits[old].append(target)
+            else:
+                merges[target].append(old)
+    return Assignment(person_of_cluster, new_persons, dict(merges), dict(splits), retired)

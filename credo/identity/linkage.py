@@ -1,0 +1,330 @@
+"""The Fellegi–Sunter model: Splink settings, training and prediction on DuckDB.
+
+The settings are plain JSON-able data (``linkage_settings``) so that a trained model is one
+JSON document holding the settings and the m/u probabilities together; ``SETTINGS_VERSION``
+changes whenever a comparison, level or blocking rule changes, and a saved model of another
+version is refused rather than silently reinterpreted.
+
+Splink runs on its own DuckDB connection (in memory, spilling to a temporary folder), never on
+the store's: its scratch tables must not land in the audited database, and DuckDB 2 would
+block the shared connection on any half-read result. Splink is imported inside the functions
+so that importing ``credo.identity`` costs nothing until a model is trained or used.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+__all__ = [
+    "COMPARISONS",
+    "SETTINGS_VERSION",
+    "Comparison",
+    "linkage_settings",
+    "predict_pairs",
+    "splink_connection",
+    "train_model",
+]
+
+SETTINGS_VERSION = "credo-linkage-1"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    description: str
+    levels: tuple[tuple[str, str], ...]  # (label, SQL condition), most specific first
+    null_condition: str
+
+
+def _null(*cols: str) -> str:
+    return " OR ".join(f"{c}_l IS NULL OR {c}_r IS NULL" for c in cols)
+
+
+def _exact(col: str) -> tuple[str, str]:
+    return ("exact", f"{col}_l = {col}_r")
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison(
+        "national_id",
+        "national id number (keyed hash)",
+        (_exact("national_id_hash"),),
+        _null("national_id_hash"),
+    ),
+    Comparison("phone", "phone number (keyed hash)", (_exact("phone_hash"),), _null("phone_hash")),
+    Comparison(
+        "subject_ref",
+        "the source's own customer or user id",
+        (_exact("subject_ref"),),
+        _null("subject_ref"),
+    ),
+    Comparison(
+        "name",
+        "name: as written, through pinyin in any order, then by spelling",
+        (
+            ("exact as written", "name_exact_l = name_exact_r"),
+            ("same pinyin, any order", "name_key_l = name_key_r"),
+            (
+                "pinyin Jaro-Winkler >= 0.92",
+                "greatest(jaro_winkler_similarity(name_key_l, name_key_r), "
+                "jaro_winkler_similarity(name_ordered_l, name_ordered_r)) >= 0.92",
+            ),
+            (
+                "pinyin Jaro-Winkler >= 0.80",
+                "greatest(jaro_winkler_similarity(name_key_l, name_key_r), "
+                "jaro_winkler_similarity(name_ordered_l, name_ordered_r)) >= 0.80",
+            ),
+        ),
+        _null("name_key"),
+    ),
+    Comparison(
+        "birth_date",
+        "date of birth: exact, day and month swapped, one digit off",
+        (
+            _exact("birth_date"),
+            (
+                "day and month swapped",
+                "year(birth_date_l) = year(birth_date_r) AND "
+                "month(birth_date_l) = day(birth_date_r) AND "
+                "day(birth_date_l) = month(birth_date_r)",
+            ),
+            (
+                "one digit off",
+                "levenshtein(strftime(birth_date_l, '%Y%m%d'), "
+                "strftime(birth_date_r, '%Y%m%d')) <= 1",
+            ),
+        ),
+        _null("birth_date"),
+    ),
+    Comparison(
+        "address",
+        "address: exact, one a shortened form of the other, similar",
+        (
+            _exact("address_norm"),
+            (
+                "same address, shortened",
+                "length(address_norm_l) >= 8 AND length(address_norm_r) >= 8 AND "
+                "(ends_with(address_norm_l, address_norm_r) OR "
+                "ends_with(address_norm_r, address_norm_l))",
+            ),
+            (
+                "Jaro-Winkler >= 0.9",
+                "jaro_winkler_similarity(address_norm_l, address_norm_r) >= 0.9",
+            ),
+        ),
+        _null("address_norm"),
+    ),
+    Comparison("sex", "sex", (_exact("sex"),), _null("sex")),
+)
+
+BLOCKING_RULES = (
+    "l.phone_hash = r.phone_hash",
+    "l.national_id_hash = r.national_id_hash",
+    "l.subject_ref = r.subject_ref",
+    "l.name_key = r.name_key AND l.birth_date = r.birth_date",
+    "l.address_tail = r.address_tail",
+)
+TRAINING_BLOCKS = (
+    "l.phone_hash = r.phone_hash",
+    "l.national_id_hash = r.national_id_hash",
+    "l.address_tail = r.address_tail",
+    "l.name_key = r.name_key AND l.birth_date = r.birth_date",
+)
+DETERMINISTIC_RULES = (
+    "l.national_id_hash = r.national_id_hash",
+    "l.phone_hash = r.phone_hash",
+    "l.subject_ref = r.subject_ref",
+)
+# Identifier comparisons whose parameters are stated, not estimated: (m, u) of "exact" and of
+# "different". Random sampling cannot estimate u for near-unique identifiers (its sample of
+# "non-matches" is dominated by true matches: u comes out as about the share of pairs that
+# match, which cancels the prior and makes a shared phone worth nothing), and EM never sees a
+# match whose national id differs. So u is the rate at which two *different* persons share
+# the value (phones are shared in families and recycled; id numbers and a source's own
+# customer ids are not), and m says how often one person's records agree on it (people keep
+# two phones; a customer id differs between sources, so disagreement there says nothing).
+IDENTIFIER_PARAMETERS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "national_id": ((0.999, 1e-10), (0.001, 1.0 - 1e-10)),
+    "phone": ((0.85, 1e-8), (0.15, 1.0 - 1e-8)),
+    "subject_ref": ((0.5, 1e-10), (0.5, 0.5)),
+}
+
+
+def linkage_settings() -> dict[str, Any]:
+    """Splink settings as plain data: the shape a saved model has before training."""
+    comparisons = []
+    for c in COMPARISONS:
+        levels: list[dict[str, Any]] = [
+            {"sql_condition": c.null_condition, "label_for_charts": "null", "is_null_level": True}
+        ]
+        levels += [{"sql_condition": sql, "label_for_charts": label} for label, sql in c.levels]
+        levels.append({"sql_condition": "ELSE", "label_for_charts": "different"})
+        comparisons.append(
+            {
+                "output_column_name": c.name,
+                "comparison_description": c.description,
+                "comparison_levels": levels,
+            }
+        )
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "record_id",
+        "probability_two_random_records_match": 1e-5,
+        "comparisons": comparisons,
+        "blocking_rules_to_generate_predictions": [
+            {"blocking_rule": r, "sql_dialect": "duckdb"} for r in BLOCKING_RULES
+        ],
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": [],
+        "max_iterations": 25,
+        "em_convergence": 0.0001,
+        "sql_dialect": "duckdb",
+    }
+
+
+@contextmanager
+def splink_connection(
+    memory_limit: str, threads: int | None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A private DuckDB connection for Splink's scratch tables, spilling to a temp folder."""
+    with tempfile.TemporaryDirectory(prefix="credo-linkage-") as tmp:
+        config: dict[str, Any] = {"memory_limit": memory_limit, "temp_directory": tmp}
+        if threads:
+            config["threads"] = threads
+        con = duckdb.connect(":memory:", config=config)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def _linker(
+    con: duckdb.DuckDBPyConnection, records: pa.Table | None, settings: dict[str, Any]
+) -> Any:
+    """A Linker over ``credo_records`` (loaded from ``records``, or as already loaded)."""
+    from splink import DuckDBAPI, Linker
+
+    if records is not None:
+        con.register("credo_records_arrow", records)
+        con.execute("CREATE OR REPLACE TABLE credo_records AS SELECT * FROM credo_records_arrow")
+        con.unregister("credo_records_arrow")
+    db_api = DuckDBAPI(con)
+    frame = db_api.register("credo_records")
+    return Linker(frame, settings, log_level=logging.WARNING)
+
+
+def train_model(
+    con: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    *,
+    seed: int = 42,
+    u_max_pairs: float = 2e6,
+    em_max_pairs: float = 1e6,
+    recall: float = 0.8,
+) -> dict[str, Any]:
+    """Estimate the model on the records themselves (no labels): λ from the id rule, u by
+    random sampling, m by EM in sessions blocked on phone, national id and address."""
+    linker = _linker(con, records, linkage_settings())
+    linker.training.estimate_probability_two_random_records_match(
+        list(DETERMINISTIC_RULES), recall=recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    linker = _linker(con, None, _state_identifiers(linker.misc.save_model_to_json()))
+    from splink.internals.exceptions import EMTrainingException
+
+    for rule in TRAINING_BLOCKS:
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=em_max_pairs, record_sample_proportion=1.0
+            )
+        except EMTrainingException:
+            continue  # no pairs share this identifier (a data set without phones): skip it
+    return _complete(_state_identifiers(linker.misc.save_model_to_json()))
+
+
+def _state_identifiers(model: dict[str, Any]) -> dict[str, Any]:
+    for comp in model["comparisons"]:
+        params = IDENTIFIER_PARAMETERS.get(comp["output_column_name"])
+        if params is None:
+            continue
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for lv, (m, u) in zip(levels, params, strict=True):
+            lv["m_probability"], lv["u_probability"] = m, u
+            lv["fix_m_probability"] = True
+            lv["fix_u_probability"] = True
+    return model
+
+
+def _complete(model: dict[str, Any]) -> dict[str, Any]:
+    """A level EM never observed among matches gets m = u (no evidence either way) and m is
+    renormalised, so every level has a finite, explainable weight."""
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        for lv in levels:
+            if not lv.get("m_probability"):
+                lv["m_probability"] = lv.get("u_probability") or 1e-6
+            if not lv.get("u_probability"):
+                lv["u_probability"] = 1e-6
+        total = sum(float(lv["m_probability"]) for lv in levels)
+        for lv in levels:
+            lv["m_probability"] = _round(float(lv["m_probability"]) / total)
+            lv["u_probability"] = _round(float(lv["u_probability"]))
+    model.pop("linker_uid", None)  # random per Linker: not part of what the model is
+    lam = float(model["probability_two_random_records_match"])
+    model["probability_two_random_records_match"] = _round(lam)
+    return model
+
+
+def _round(x: float) -> float:
+    """Nine significant digits: DuckDB's parallel sums differ in the last bits between runs,
+    and a model trained twice on the same records must be the same model."""
+    return float(f"{x:.9g}")
+
+
+def predict_pairs(
+    con: duckdb.DuckDBPyConnection, records: pa.Table, model: dict[str, Any], min_weight: float
+) -> pa.Table:
+    """Every blocked pair scoring at least ``min_weight``: ids, weight, probability and the
+    match weight of each comparison (``mw_<name>``), which explanations show."""
+    linker = _linker(con, records, model)
+    frame = linker.inference.predict(threshold_match_weight=min_weight)
+    present = set(con.sql(f"SELECT * FROM {frame.physical_name} LIMIT 0").columns)
+    # Splink leaves out a comparison whose every level weighs the same (a column all blank)
+    weights = ", ".join(
+        f"mw_{c.name}" if f"mw_{c.name}" in present else f"0.0 AS mw_{c.name}" for c in COMPARISONS
+    )
+    table: pa.Table = con.sql(
+        f"SELECT record_id_l, record_id_r, match_weight, match_probability, {weights} "
+        f"FROM {frame.physical_name}"
+    ).to_arrow_table()
+    return table
+
+
+def level_weights(model: dict[str, Any]) -> dict[str, dict[int, tuple[str, float]]]:
+    """Per comparison, per level (gamma): its label and match weight log2(m/u)."""
+    out: dict[str, dict[int, tuple[str, float]]] = {}
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        table: dict[int, tuple[str, float]] = {-1: ("null", 0.0)}
+        for gamma, lv in enumerate(reversed(levels)):
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            weight = math.log2(m / u) if m and u else 0.0
+            table[gamma] = (str(lv.get("label_for_charts", "")), weight)
+        out[comp["output_column_name"]] = table
+    return out
+
+
+def prior_weight(model: dict[str, Any]) -> float:
+    model.pop("linker_uid", None)  # random per Linker: not part of what the model is
+    lam = float(model["probability_two_random_records_match"])
+    return math.log2(lam / (1 - lam))

@@ -1,0 +1,193 @@
+"""The review queue: record pairs the model was unsure of, for a person to decide.
+
+A pair lands here when its match weight lies between the review and the match thresholds, or
+when two records share a verified national id but disagree on the date of birth. Nothing is
+merged while a pair waits. A decision is kept for good: an accepted pair is linked in every
+later run, a rejected one never — not even through other records (the clustering refuses any
+link that would join their groups). Decisions take effect at the next ``resolve``.
+
+These are plain functions over a ``Store`` so the CLI, the API and the console share them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Literal
+
+from credo.errors import ConflictError, InputError, NotFoundError
+from credo.store.audit import AuditEntry
+from credo.store.db import Store, utcnow
+
+__all__ = ["ReviewItem", "ReviewStatus", "accept_review", "list_reviews", "reject_review"]
+
+ReviewStatus = Literal["pending", "accepted", "rejected"]
+_STATUSES = ("pending", "accepted", "rejected")
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    review_id: int
+    record_l: str
+    record_r: str
+    person_l: str | None
+    person_r: str | None
+    source_l: str | None
+    source_r: str | None
+    reason: str
+    match_weight: float | None
+    comparisons: dict[str, float]
+    status: str
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: str | None
+    note: str | None
+
+    @property
+    def same_person_now(self) -> bool:
+        """Other links already put both records in one person: the decision may be moot."""
+        return self.person_l is not None and self.person_l == self.person_r
+
+
+_SELECT = """
+    SELECT v.review_id, v.record_l, v.record_r, a.person_id, b.person_id, a.source, b.source,
+           v.reason, v.match_weight, v.comparisons, v.status, v.created_at, v.decided_at,
+           v.decided_by, v.note
+    FROM identity_reviews v
+    LEFT JOIN identity_records a ON a.record_id = v.record_l
+    LEFT JOIN identity_records b ON b.record_id = v.record_r
+"""
+
+
+def _item(row: tuple[object, ...]) -> ReviewItem:
+    comparisons = json.loads(str(row[9])) if row[9] is not None else {}
+    return ReviewItem(
+        review_id=int(row[0]),  # type: ignore[call-overload]
+        record_l=str(row[1]),
+        record_r=str(row[2]),
+        person_l=None if row[3] is None else str(row[3]),
+        person_r=None if row[4] is None else str(row[4]),
+        source_l=None if row[5] is None else str(row[5]),
+        source_r=None if row[6] is None else str(row[6]),
+        reason=str(row[7]),
+        match_weight=None if row[8] is None else float(row[8]),  # type: ignore[arg-type]
+        comparisons={str(k): float(v) for k, v in comparisons.items()},
+        status=str(row[10]),
+        created_at=row[11],  # type: ignore[arg-type]
+        decided_at=row[12],  # type: ignore[arg-type]
+        decided_by=None if row[13] is None else str(row[13]),
+        note=None if row[14] is None else str(row[14]),
+    )
+
+
+def list_reviews(
+    store: Store, status: ReviewStatus | None = "pending", limit: int = 100
+) -> list[ReviewItem]:
+    """Review items, strongest first; ``status=None`` lists every item."""
+    if status is not None and status not in _STATUSES:
+        raise InputError(f"unknown review status {status!r}", hint=f"one of {_STATUSES}")
+    where = "WHERE v.status = ?" if status is not None else ""
+    params: list[object] = [status] if status is not None else []
+    rows = store.con.execute(
+        f"{_SELECT} {where} ORDER BY v.match_weight DESC NULLS FIRST, v.review_id LIMIT ?",
+        [*params, limit],
+    ).fetchall()
+    return [_item(r) for r in rows]
+
+
+def get_review(store: Store, review_id: int) -> ReviewItem:
+    rows = store.con.execute(f"{_SELECT} WHERE v.review_id = ?", [review_id]).fetchall()
+    if not rows:
+        raise NotFoundError(f"no review item {review_id}", hint="see 'credo review list'")
+    return _item(rows[0])
+
+
+def _decide(
+    store: Store, review_id: int, status: ReviewStatus, actor: str | None, note: str | None
+) -> ReviewItem:
+    item = get_review(store, review_id)
+    if item.status == status:
+        return item
+    if item.status != "pending":
+        raise ConflictError(
+            f"review item {review_id} was already {item.status} by {item.decided_by} on "
+            f"{item.decided_at:%Y-%m-%d}",
+            hint="a decision is final; a wrong merge is undone by rejecting a pair of it",
+        )
+    who = actor or store.settings.actor
+    entry = AuditEntry(
+        actor=who,
+        action=f"identity.review.{'accept' if status == 'accepted' else 'reject'}",
+        target=f"review:{review_id}",
+        purpose="identity resolution review",
+        details={
+            "record_l": item.record_l,
+            "record_r": item.record_r,
+            "person_l": item.person_l,
+            "person_r": item.person_r,
+            "note": note,
+        },
+    )
+    with store.write(entry) as tx:
+        tx.execute(
+            "UPDATE identity_reviews SET status = ?, decided_at = ?, decided_by = ?, note = ? "
+            "WHERE review_id = ?",
+            [status, utcnow(), who, note, review_id],
+        )
+    return get_review(store, review_id)
+
+
+def accept_review(
+    store: Store, review_id: int, *, actor: str | None = None, note: str | None = None
+) -> ReviewItem:
+    """The two records are the same person: they are linked from the next run on."""
+    return _decide(store, review_id, "accepted", actor, note)
+
+
+def reject_review(
+    store: Store, review_id: int, *, actor: str | None = None, note: str | None = None
+) -> ReviewItem:
+    """The two records are different persons: they are never merged, directly or not."""
+    return _decide(store, review_id, "rejected", actor, note)
+
+
+def add_review(
+    store: Store,
+    record_l: str,
+    record_r: str,
+    reason: str,
+    *,
+    actor: str | None = None,
+) -> ReviewItem:
+    """Put any two records up for decision (e.g. a "this isn't me" dispute on a record)."""
+    left, right = sorted((record_l, record_r))
+    found = store.con.execute(
+        "SELECT count(*) FROM identity_records WHERE record_id IN (?, ?)", [left, right]
+    ).fetchall()[0][0]
+    if left == right or found != 2:
+        raise NotFoundError("give two different known source records", hint="see --explain")
+    existing = store.con.execute(
+        "SELECT review_id FROM identity_reviews WHERE record_l = ? AND record_r = ?", [left, right]
+    ).fetchall()
+    if existing:
+        return get_review(store, int(existing[0][0]))
+    entry = AuditEntry(
+        actor=actor or store.settings.actor,
+        action="identity.review.add",
+        target=f"records:{left},{right}",
+        purpose="identity resolution review",
+        details={"reason": reason},
+    )
+    with store.write(entry) as tx:
+        review_id = int(
+            tx.execute("SELECT coalesce(max(review_id), 0) + 1 FROM identity_reviews").fetchall()[
+                0
+            ][0]
+        )
+        tx.execute(
+            "INSERT INTO identity_reviews VALUES (?, ?, ?, ?, NULL, NULL, NULL, 'pending', ?, "
+            "NULL, NULL, NULL)",
+            [review_id, left, right, reason, utcnow()],
+        )
+    return get_review(store, review_id)
