@@ -12,6 +12,7 @@ damages) count back to the retention cut-off (7 years by default) and no further
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -19,11 +20,13 @@ from typing import Literal
 from credo.features.dialect import Dialect
 from credo.features.pit import PointInTime
 
-__all__ = ["CATALOGUE", "DIMENSIONS", "Ctx", "Feature", "feature"]
+__all__ = ["CATALOGUE", "DELINQUENT_DAYS", "DIMENSIONS", "Ctx", "Feature", "feature"]
 
 #: Zhima's five dimensions, as named by credo.models.DIMENSIONS (kept equal by a test).
 DIMENSIONS = ("credit_history", "behaviour", "fulfilment_capacity", "identity", "connections")
 Direction = Literal["ascending", "descending", "none"]
+#: An unpaid bill counts against a person once it is this many days past due (bureau practice).
+DELINQUENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,9 @@ class Ctx:
     @property
     def cutoff(self) -> str:
         return self.d.date(self.pit.retention_cutoff)
+
+    def days_before(self, days: int) -> str:
+        return self.d.date(self.pit.as_of - dt.timedelta(days=days))
 
     def since(self, months: int) -> str:
         """First day of the window of ``months`` months that ends on the as-of date."""
@@ -102,6 +108,16 @@ def _payments_12m(c: Ctx) -> str:
     return f"k.event_type = 'payment' AND k.occurred_at >= {c.since(12)}"
 
 
+def _payments_24m(c: Ctx) -> str:
+    return f"k.event_type = 'payment' AND k.occurred_at >= {c.since(24)}"
+
+
+def _file_months(c: Ctx, cap: int) -> str:
+    """Calendar months the person's file has been open (first known event), 1 to ``cap``: a
+    share of months is taken over these, so a young file is not read as an irregular one."""
+    return f"least({cap}.0, greatest(1.0, {c.months_to_as_of('min(k.occurred_at)')} + 1.0))"
+
+
 def _rentals_24m(c: Ctx) -> str:
     return f"k.event_type = 'rental' AND k.occurred_at >= {c.since(24)}"
 
@@ -118,9 +134,11 @@ def _household_bills_24m(c: Ctx) -> str:
 
 
 def _unpaid_bills(c: Ctx) -> str:
+    """Bills 30+ days past due and unpaid on the as-of date: a bill a few days late at a
+    month-end is paid by the next one, and counting it made the score swing both months."""
     return (
-        f"k.event_type = 'bill' AND k.due_date < {c.as_of} AND k.due_date >= {c.cutoff}"
-        f" AND (k.paid_date IS NULL OR k.paid_date > {c.as_of})"
+        f"k.event_type = 'bill' AND k.due_date <= {c.days_before(DELINQUENT_DAYS)}"
+        f" AND k.due_date >= {c.cutoff} AND (k.paid_date IS NULL OR k.paid_date > {c.as_of})"
     )
 
 
@@ -197,15 +215,16 @@ CATALOGUE: tuple[Feature, ...] = (
     ),
     # -- behaviour and preferences: spending and rentals -------------------------------------
     Feature(
-        "spending_regularity_12m",
+        "spending_regularity_24m",
         "behaviour",
-        "share of the last 12 months in which you made payments",
+        "share of the last 24 months (or of the months since your file opened, if fewer) in"
+        " which you made payments",
         "ascending",
         lambda c: (
-            f"count(DISTINCT CASE WHEN {_payments_12m(c)}"
-            f" THEN {c.d.month_key('k.occurred_at')} END) / 12.0"
+            f"least(1.0, count(DISTINCT CASE WHEN {_payments_24m(c)}"
+            f" THEN {c.d.month_key('k.occurred_at')} END) / {_file_months(c, 24)})"
         ),
-        _payments_12m,
+        _payments_24m,
     ),
     Feature(
         "spending_categories_12m",
@@ -246,7 +265,7 @@ CATALOGUE: tuple[Feature, ...] = (
     Feature(
         "unpaid_bills",
         "fulfilment_capacity",
-        "bills past their due date and still unpaid (within the retention period)",
+        "bills 30 or more days past their due date and still unpaid (within the retention period)",
         "descending",
         lambda c: c.count(_unpaid_bills(c)),
         _unpaid_bills,

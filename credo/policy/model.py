@@ -15,7 +15,9 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import yaml
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credo.errors import ConfigError
@@ -30,6 +32,7 @@ __all__ = [
     "Policy",
     "Rule",
     "ScoringPolicy",
+    "Training",
     "load_policy",
     "policy_dirs",
 ]
@@ -53,11 +56,24 @@ class CourtList(_Strict):
 
 
 class NotEnoughHistory(_Strict):
-    """Fewer events or months than this gets ``score`` and the reason "not enough history"."""
+    """Fewer events or months than ``min_events``/``min_months`` gets ``score`` and the reason
+    "not enough history". Above that, the model score counts in proportion to the evidence,
+    ``min(1, months / full_months, events / full_events)``, and the rest stays at ``score``:
+    a file that just crossed the line moves off 550 a step at a time, not by a band at once."""
 
     score: int = 550
     min_events: int = Field(default=5, ge=0)
     min_months: int = Field(default=3, ge=0)
+    full_months: int = Field(default=12, ge=1)
+    full_events: int = Field(default=20, ge=1)
+
+    def credibility(
+        self, events: NDArray[np.float64], months: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """The weight of the model score per person: 0 for a thin file, 1 for a full one."""
+        thin = (events < self.min_events) | (months < self.min_months)
+        weight = np.minimum(1.0, np.minimum(months / self.full_months, events / self.full_events))
+        return np.where(thin, 0.0, weight)
 
 
 class Calibration(_Strict):
@@ -67,6 +83,18 @@ class Calibration(_Strict):
     score: int = 550
     share_below: float = Field(default=0.05, gt=0, lt=1)
     pdo: float = Field(default=20.0, gt=0)
+
+
+class Training(_Strict):
+    """Binning when training on the bureau's own events. Bads are rare (about 1 in 25 of the
+    persons with loans in the synthetic population), so a bin with no bad in it would get an
+    extreme weight of evidence and a person crossing its edge would jump by a band: every bin's
+    evidence is shrunk towards the average by ``woe_prior_bads`` bads' worth of the average
+    bad rate (a Beta prior), as bureaus require a minimum number of bads behind a bin."""
+
+    max_bins: int = Field(default=6, ge=2, le=20)
+    min_bin_size: float = Field(default=0.05, gt=0, lt=0.5)
+    woe_prior_bads: float = Field(default=3.0, gt=0)
 
 
 class Outcome(_Strict):
@@ -91,6 +119,7 @@ class ScoringPolicy(_Strict):
     connections_weight: float = Field(default=1.0, ge=0.0, le=1.0)
     calibration: Calibration = Calibration()
     outcome: Outcome = Outcome()
+    training: Training = Training()
 
     @model_validator(mode="after")
     def _bands_cover_the_range(self) -> ScoringPolicy:

@@ -169,7 +169,10 @@ def compute_snapshots(
     )
     rule = policy.not_enough_history
     thin = (history_events < rule.min_events) | (history_months < rule.min_months)
-    final = np.where(thin, float(rule.score), model_score)
+    weight = rule.credibility(history_events, history_months)
+    final = np.where(
+        thin, float(rule.score), np.round(rule.score + weight * (model_score - rule.score))
+    )
 
     listings: dict[str, list[str]] = {}
     for who, court, case in store.con.execute(

@@ -25,7 +25,7 @@ from credo.scoring.registry import register_model
 from credo.scoring.snapshots import latest_known_at, previous_run
 from credo.store.db import Store
 
-__all__ = ["TrainingResult", "calibrate", "train_model", "training_table"]
+__all__ = ["TrainingResult", "TrainingTable", "calibrate", "train_model", "training_table"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,21 @@ def columns_of(rows: Any, names: list[str]) -> dict[str, NDArray[Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class TrainingTable:
+    """Persons with enough history at the observation date: features, outcome, and whether
+    they had loan activity in the outcome window (``performing``). Only performing persons
+    are a development sample: a person without any loan cannot default on one, so counting
+    them as good would teach the model that "no loan" is the safest bin of every credit
+    feature, and the first loan a person opened would cost them most of a band. Everyone with
+    enough history still calibrates the scale."""
+
+    features: dict[str, NDArray[Any]]
+    bad: NDArray[np.int64]
+    persons: NDArray[Any]
+    performing: NDArray[np.bool_]
+
+
 def training_table(
     store: Store,
     as_of: dt.date,
@@ -80,8 +95,8 @@ def training_table(
     policy: ScoringPolicy,
     known_at: dt.datetime,
     outcome_months: int | None = None,
-) -> tuple[dict[str, NDArray[Any]], NDArray[np.int64], NDArray[Any]]:
-    """(features, bad, person ids) for enrolled persons with enough history on ``as_of``."""
+) -> TrainingTable:
+    """The training rows at ``as_of``: features then, the outcome after (point in time)."""
     pit = PointInTime(as_of, known_at, policy.retention_years)
     features = features_sql(pit, previous_run=previous_run(store, as_of, policy.name))
     months = outcome_months or policy.outcome.months
@@ -89,15 +104,19 @@ def training_table(
     rule = policy.not_enough_history
     sql = (
         f"WITH f AS ({features}), o AS ({outcome})\n"
-        "SELECT f.*, coalesce(o.bad, 0) AS bad FROM f LEFT JOIN o ON o.person_id = f.person_id\n"
+        "SELECT f.*, coalesce(o.bad, 0) AS bad, o.person_id IS NOT NULL AS performing\n"
+        "FROM f LEFT JOIN o ON o.person_id = f.person_id\n"
         f"WHERE f.history_events >= {rule.min_events} AND f.history_months >= {rule.min_months}\n"
         "ORDER BY f.person_id"
     )
     rows = store.con.sql(sql).to_arrow_table()
     names = [f.name for f in CATALOGUE]
-    bad = np.array(rows.column("bad").to_pylist(), dtype=np.int64)
-    persons = np.array(rows.column("person_id").to_pylist(), dtype=object)
-    return columns_of(rows, names), bad, persons
+    return TrainingTable(
+        columns_of(rows, names),
+        np.array(rows.column("bad").to_pylist(), dtype=np.int64),
+        np.array(rows.column("person_id").to_pylist(), dtype=object),
+        np.array(rows.column("performing").to_pylist(), dtype=np.bool_),
+    )
 
 
 def calibrate(model: ScorecardModel, X: dict[str, NDArray[Any]], policy: ScoringPolicy) -> Any:
@@ -132,12 +151,16 @@ def train_model(
     rules = loaded.policy
     assert isinstance(rules, ScoringPolicy)
     known = known_at or latest_known_at(store)
-    X, y, _ = training_table(
+    table = training_table(
         store, as_of, policy=rules, known_at=known, outcome_months=outcome_months
     )
+    keep = table.performing
+    X = {name: column[keep] for name, column in table.features.items()}
+    y = table.bad[keep]
     if len(y) == 0 or y.sum() == 0 or y.sum() == len(y):
         raise ModelError(
-            f"cannot train at {as_of}: {len(y)} persons with enough history, {int(y.sum())} bad",
+            f"cannot train at {as_of}: {len(y)} persons with enough history and loan activity"
+            f" after it, {int(y.sum())} bad",
             hint="choose an observation date with history before it and outcomes after it",
         )
     usable: dict[str, NDArray[Any]] = {}
@@ -156,8 +179,9 @@ def train_model(
         descriptions={n: spec[n].description for n in usable},
         directions={n: spec[n].direction for n in usable if spec[n].kind == "numeric"},
         categorical_features=[n for n in usable if spec[n].kind == "categorical"],
-        max_bins=6,
-        min_bin_size=0.05,
+        max_bins=rules.training.max_bins,
+        min_bin_size=rules.training.min_bin_size,
+        woe_prior=rules.training.woe_prior_bads / float(y.mean()),
         pdo=rules.calibration.pdo,
         min_score=rules.min_score,
         max_score=rules.max_score,
@@ -165,7 +189,7 @@ def train_model(
     ).fit(usable, y)
     outcome = f"default or {rules.outcome.min_days_past_due}+ days past due within {months} months"
     model = with_training(estimator.model_, target=outcome, bad_value="1")
-    model = calibrate(model, usable, rules)
+    model = calibrate(model, {n: table.features[n] for n in usable}, rules)
     path = None
     if save:
         path = register_model(

@@ -68,8 +68,9 @@ def test_no_feature_sees_the_outcome_window(loaded: Store, tmp_path: Path) -> No
     from credo.scoring.train import training_table
 
     policy = load_policy("zhima").policy
-    _, bad, persons = training_table(loaded, OBS, policy=policy, known_at=known)  # type: ignore[arg-type]
-    assert bad[list(persons).index(person)] == 1
+    table = training_table(loaded, OBS, policy=policy, known_at=known)  # type: ignore[arg-type]
+    row = list(table.persons).index(person)
+    assert table.bad[row] == 1 and table.performing[row]
 
 
 @pytest.fixture
