@@ -46,10 +46,13 @@ def _register_library_commands(root: typer.Typer) -> None:
     The two trainers share the name ``train`` (see ``train`` below), so they are not
     registered under their own names.
     """
+    from credo.identity.commands import app as identity_app
+    from credo.identity.commands import review_app
     from credo.models.commands import app as models_app
     from credo.scoring.commands import app as scoring_app
 
-    for sub in (models_app, scoring_app):
+    root.add_typer(review_app, name="review")
+    for sub in (identity_app, models_app, scoring_app):
         root.registered_commands.extend(
             c
             for c in sub.registered_commands
@@ -382,12 +385,14 @@ def demo(
         "demo"
     ),
     people: Annotated[int, typer.Option(min=10, help="Persons in the demo population.")] = 10_000,
-    months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
+    months: Annotated[int, typer.Option(min=3, max=120, help="Months of history.")] = 12,
     fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate a population, load it, and show what was loaded and rejected."""
+    """Generate a population, load it, resolve persons, train, score every month, and report."""
+    from credo.identity import resolve
     from credo.ingest.batch import ingest_population
+    from credo.scoring import run_demo_scoring
     from credo.sim import generate as run_generate
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -408,6 +413,10 @@ def demo(
                 max_reject_rate=0.01,
                 on_file=lambda s, i, n: step(f"loading [{i + 1}/{n}] {s}"),
             )
+            step("resolving source records to persons")
+            resolved = resolve(store)
+            step(f"training the scorecard and scoring {months} month-ends")
+            scored = run_demo_scoring(store, months=months)
             data = status_data(store)
     seconds = time.perf_counter() - started
     if as_json:
@@ -415,6 +424,8 @@ def demo(
             {
                 "population": summary.to_dict(),
                 "loads": [r.to_dict() for r in reports],
+                "resolve": resolved.to_dict(),
+                "scoring": scored.to_dict(),
                 "status": data,
                 "seconds": round(seconds, 1),
             }
@@ -429,10 +440,47 @@ def demo(
     if reasons is not None:
         out.print(reasons)
     out.print(
+        f"Identity: {resolved.records:,} source records resolved to {resolved.persons:,} persons "
+        f"({resolved.reviews_pending} pairs wait in the review queue)."
+    )
+    _print_scores(scored)
+    out.print(
         f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
         f"quarantine, {data['audit_entries']:,} audit entries ({seconds:.0f} s). "
-        f"Try: credo status --db {settings.db}"
+        f"Try: credo explain PERSON --db {settings.db}"
     )
+
+
+def _print_scores(scored: Any) -> None:
+    last = scored.months[-1]
+    table = Table("band", "persons", "share", title=f"Scores on {last} (model {scored.model_id})")
+    for band, n in scored.bands.items():
+        table.add_row(band, f"{n:,}", f"{n / max(scored.persons, 1):.1%}")
+    out.print(table)
+    out.print(
+        f"{scored.persons:,} enrolled persons scored for {len(scored.months)} month-ends; "
+        f"{scored.share_below_550:.1%} below 550."
+    )
+    from credo.features import CATALOGUE
+
+    described = {f.name: f.description for f in CATALOGUE}
+    top = Table("reason", "persons", title="Most common reasons (points lost against the best)")
+    for code, n in scored.top_reasons:
+        top.add_row(described.get(str(code), str(code)), f"{n:,}")
+    out.print(top)
+    ex = scored.example
+    if ex:
+        out.print(
+            f"[bold]Person {ex['person_id']}[/]: {ex['score']:.0f} ({ex['band']}) on {ex['as_of']}"
+        )
+        for dim, sub in ex["sub_scores"].items():
+            share = sub.get("share")
+            shown = f"{share:.0%}" if isinstance(share, float) else "-"
+            out.print(f"  {dim}: {sub.get('points')} points, {shown} of the most")
+        for r in ex["reasons"]:
+            out.print(f"  reason: {r.get('text') or r.get('reason') or r}")
+        for imp in ex["improvements"][:3]:
+            out.print(f"  to improve: {imp.get('text') or imp}")
 
 
 @app.command()
