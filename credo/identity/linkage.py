@@ -220,7 +220,10 @@ def _linker(
         con.unregister("credo_records_arrow")
     db_api = DuckDBAPI(con)
     frame = db_api.register("credo_records")
-    return Linker(frame, settings, log_level=logging.WARNING)
+    # EM blocked on a field cannot train that field's m values and Splink warns about each
+    # such level on every run; that is expected here (each field is trained in another
+    # session), so only errors are shown.
+    return Linker(frame, settings, log_level=logging.ERROR)
 
 
 def train_model(
