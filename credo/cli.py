@@ -29,7 +29,8 @@ from credo.settings import Settings
 EXIT_CODES = """Exit codes: 0 ok; 1 failure; 2 bad setting, mapping or policy file (or usage);
 3 a data file or request Credo cannot accept; 4 not found; 5 conflict (a record id reused
 with other values); 6 the database cannot be used (locked, newer schema); 7 tamper evidence
-(audit chain broken); 8 model error."""
+(audit chain broken); 8 model error; 9 refused by the service's rules (credentials,
+scope, consent, frozen file)."""
 
 app = typer.Typer(
     name="credo",
@@ -46,13 +47,16 @@ def _register_library_commands(root: typer.Typer) -> None:
     The two trainers share the name ``train`` (see ``train`` below), so they are not
     registered under their own names.
     """
+    from credo.api.commands import app as api_app
+    from credo.api.commands import disputes_app
     from credo.identity.commands import app as identity_app
     from credo.identity.commands import review_app
     from credo.models.commands import app as models_app
     from credo.scoring.commands import app as scoring_app
 
     root.add_typer(review_app, name="review")
-    for sub in (identity_app, models_app, scoring_app):
+    root.add_typer(disputes_app, name="disputes")
+    for sub in (identity_app, models_app, scoring_app, api_app):
         root.registered_commands.extend(
             c
             for c in sub.registered_commands

@@ -18,16 +18,25 @@ into one JSON shape and its ``http_status``. Anything else escaping is a bug.
     │   ├── StoreLockedError                 another process holds the database
     │   └── SchemaVersionError               written by a newer Credo
     ├── IntegrityError              exit 7   tamper evidence: the audit chain is broken
-    └── ModelError                  exit 8   models: unfitted, invalid points table, bad target
+    ├── ModelError                  exit 8   models: unfitted, invalid points table, bad target
+    └── AccessError                 exit 9   the service's rules refuse the caller
+        ├── AuthError               (401)    no or bad credentials
+        ├── ForbiddenError          (403)    known caller, not allowed: scope, consent, another
+        │                                    person's file
+        └── FrozenError             (423)    the person froze the file
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AccessError",
+    "AuthError",
     "ConfigError",
     "ConflictError",
     "CredoError",
     "EncodingError",
+    "ForbiddenError",
+    "FrozenError",
     "InputError",
     "IntegrityError",
     "ModelError",
@@ -112,3 +121,20 @@ class IntegrityError(CredoError):
 class ModelError(CredoError):
     exit_code = 8
     http_status = 422
+
+
+class AccessError(CredoError):
+    exit_code = 9
+    http_status = 403
+
+
+class AuthError(AccessError):
+    http_status = 401
+
+
+class ForbiddenError(AccessError):
+    http_status = 403
+
+
+class FrozenError(AccessError):
+    http_status = 423

@@ -299,6 +299,89 @@ CREATE TABLE points_balances (
 );
 """
 
+_V6 = """
+CREATE TABLE partners (
+    partner_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    webhook_url VARCHAR,
+    webhook_secret BLOB,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE api_keys (
+    key_id VARCHAR PRIMARY KEY,
+    partner_id VARCHAR NOT NULL,
+    secret_hash VARCHAR NOT NULL,
+    scopes VARCHAR[] NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    revoked_at TIMESTAMP
+);
+CREATE TABLE login_codes (
+    code_hash VARCHAR PRIMARY KEY,
+    person_id VARCHAR NOT NULL,
+    issued_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    used_at TIMESTAMP
+);
+CREATE TABLE decisions (
+    decision_id VARCHAR PRIMARY KEY,
+    partner_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    product VARCHAR NOT NULL,
+    outcome VARCHAR NOT NULL,
+    terms JSON NOT NULL,
+    reasons JSON NOT NULL,
+    score DOUBLE,
+    band VARCHAR,
+    run_id VARCHAR,
+    scoring_policy VARCHAR,
+    products_version VARCHAR NOT NULL,
+    consent_id VARCHAR NOT NULL,
+    decided_at TIMESTAMP NOT NULL
+);
+CREATE TABLE inquiries (
+    inquiry_id VARCHAR PRIMARY KEY,
+    person_id VARCHAR NOT NULL,
+    partner_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    purpose VARCHAR NOT NULL,
+    disclosed JSON NOT NULL,
+    ref_id VARCHAR NOT NULL,
+    inquired_at TIMESTAMP NOT NULL
+);
+CREATE TABLE freezes (
+    person_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    changed_at TIMESTAMP NOT NULL
+);
+CREATE TABLE disputes (
+    dispute_id VARCHAR PRIMARY KEY,
+    person_id VARCHAR NOT NULL,
+    event_id BIGINT NOT NULL,
+    target_source VARCHAR NOT NULL,
+    target_record_id VARCHAR NOT NULL,
+    statement VARCHAR NOT NULL,
+    evidence VARCHAR,
+    opened_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL,
+    resolved_at TIMESTAMP,
+    resolved_by VARCHAR,
+    note VARCHAR,
+    correction_event_id BIGINT
+);
+CREATE TABLE webhook_outbox (
+    message_id VARCHAR PRIMARY KEY,
+    partner_id VARCHAR NOT NULL,
+    url VARCHAR NOT NULL,
+    payload JSON NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    delivered_at TIMESTAMP,
+    last_error VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -309,5 +392,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         _V4,
     ),
     Migration(5, "models, score runs and snapshots, points-regime ledgers and balances", _V5),
+    Migration(
+        6,
+        "the service: partners, API keys, login codes, decisions, inquiries, freezes, disputes,"
+        " webhook outbox",
+        _V6,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,111 @@
+"""The operator audience: partners and keys, login codes, disputes, webhook delivery."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from credo.api.deps import Svc, admin
+from credo.api.errors import ERROR_RESPONSES, aware
+from credo.rights.access import create_key, create_partner, issue_login_code, revoke_key
+from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
+
+__all__ = ["router"]
+
+router = APIRouter(
+    prefix="/admin", tags=["admin"], responses=ERROR_RESPONSES, dependencies=[Depends(admin)]
+)
+Text = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PartnerRequest(_Body):
+    partner_id: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_-]+$")]
+    name: Text
+    webhook_url: Annotated[str | None, Field(max_length=500)] = None
+
+
+class KeyRequest(_Body):
+    scopes: Annotated[list[Literal["decisions", "reports", "outcomes"]], Field(min_length=1)]
+
+
+class ResolveRequest(_Body):
+    decision: Literal["correct", "reject"]
+    action: Literal["amend", "retract"] = "amend"
+    amendment: dict[str, str | int | float | bool | None] | None = None
+    note: Annotated[str | None, Field(max_length=2000)] = None
+
+
+@router.post("/partners", status_code=201)
+def post_partner(body: PartnerRequest, svc: Svc) -> dict[str, Any]:
+    """Register a partner; the webhook secret is shown only in this answer."""
+    p = svc.run(create_partner, svc.store, body.partner_id, body.name, webhook_url=body.webhook_url)
+    return {"partner_id": p.partner_id, "name": p.name, "webhook_url": p.webhook_url,
+            "webhook_secret": p.webhook_secret}  # fmt: skip
+
+
+@router.post("/partners/{partner_id}/keys", status_code=201)
+def post_key(
+    partner_id: Annotated[str, Field(max_length=60)], body: KeyRequest, svc: Svc
+) -> dict[str, Any]:
+    """A new API key; the key is shown only in this answer (stored hashed)."""
+    k = svc.run(create_key, svc.store, partner_id, list(body.scopes))
+    return {"key_id": k.key_id, "partner_id": k.partner_id, "scopes": list(k.scopes),
+            "key": k.key}  # fmt: skip
+
+
+@router.delete("/keys/{key_id}", status_code=204)
+def delete_key(key_id: Annotated[str, Field(max_length=60)], svc: Svc) -> None:
+    svc.run(revoke_key, svc.store, key_id)
+
+
+@router.post("/persons/{person_id}/login-codes", status_code=201)
+def post_login_code(person_id: Annotated[str, Field(max_length=100)], svc: Svc) -> dict[str, str]:
+    """A one-time login code for the person (hand it over out of band)."""
+    return {"person": person_id, "code": svc.run(issue_login_code, svc.store, person_id)}
+
+
+@router.get("/disputes")
+def get_disputes(
+    svc: Svc,
+    status: Annotated[Literal["open", "corrected", "verified", "expired"] | None, Query()] = None,
+) -> list[dict[str, Any]]:
+    return [aware(d) for d in svc.run(list_disputes, svc.store, status=status)]
+
+
+@router.post("/disputes/{dispute_id}/resolve")
+def post_resolve(
+    dispute_id: Annotated[str, Field(max_length=60)], body: ResolveRequest, svc: Svc
+) -> dict[str, Any]:
+    """Resolve: ``correct`` writes a correction, re-scores and notifies partners."""
+    d = svc.run(
+        resolve_dispute,
+        svc.store,
+        dispute_id,
+        body.decision,
+        action=body.action,
+        amendment=body.amendment,
+        note=body.note,
+        actor="admin",
+    )
+    return aware(d)  # type: ignore[no-any-return]
+
+
+@router.post("/disputes/expire")
+def post_expire(svc: Svc) -> list[dict[str, Any]]:
+    """Retract every item whose dispute passed 30 days unverified."""
+    return [aware(d) for d in svc.run(expire_disputes, svc.store)]
+
+
+@router.post("/webhooks/deliver")
+def post_deliver(svc: Svc) -> dict[str, int]:
+    """Deliver due partner notices now (the server also does it in the background)."""
+    from credo.api.app import deliver_now
+
+    report = deliver_now(svc)
+    return {"delivered": report.delivered, "failed": report.failed}

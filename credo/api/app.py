@@ -1,0 +1,85 @@
+"""``create_app(settings)``: the FastAPI app over one Store, routers per audience.
+
+``/v1`` (partner: API key with scopes), ``/v1/me`` (person: session token), ``/admin``
+(operator: admin token). OpenAPI at ``/openapi.json``. A background loop delivers webhook
+notices and expires overdue disputes every ``background_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from credo import __version__
+from credo.api import admin, partner, person
+from credo.api.errors import install_handlers
+from credo.api.service import Service
+from credo.api.settings import ApiSettings
+from credo.rights.disputes import expire_disputes
+from credo.rights.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
+from credo.settings import Settings
+
+__all__ = ["create_app", "deliver_now"]
+
+log = logging.getLogger("credo.api")
+
+
+def deliver_now(svc: Service) -> DeliveryReport:
+    """Deliver due notices; the HTTP calls run without the store's lock."""
+    delivered = failed = 0
+    for message in svc.run(due_messages, svc.store):
+        error = post_message(message)
+        svc.run(mark_delivery, svc.store, message, error)
+        delivered += error is None
+        failed += error is not None
+    return DeliveryReport(delivered, failed)
+
+
+def _background_once(svc: Service) -> None:
+    svc.run(expire_disputes, svc.store)
+    deliver_now(svc)
+
+
+def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
+    api = api or ApiSettings(**{})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = Service(settings, api)
+        app.state.service = svc
+        task = None
+        if api.background_seconds > 0:
+
+            async def loop() -> None:
+                while True:
+                    await asyncio.sleep(api.background_seconds)
+                    try:
+                        await asyncio.to_thread(_background_once, svc)
+                    except Exception:  # keep serving; the next round retries
+                        log.exception("background round failed")
+
+            task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            svc.close()
+
+    app = FastAPI(
+        title="Credo",
+        version=__version__,
+        description="Partner decisions and reports with consent; the scored person's rights.",
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    app.include_router(partner.router)
+    app.include_router(person.router)
+    app.include_router(admin.router)
+    return app

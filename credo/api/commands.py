@@ -1,0 +1,157 @@
+"""CLI commands of the service: ``serve``, and ``disputes`` (list, resolve, expire, deliver).
+
+Register with ``root.registered_commands.extend(app.registered_commands)`` for ``serve`` and
+``root.add_typer(disputes_app, name="disputes")``. FastAPI and uvicorn load inside ``serve``.
+While ``credo serve`` holds the database, the dispute commands fail with "in use" and the
+operator uses the admin API instead (``/admin/disputes``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from credo.errors import CredoError
+
+__all__ = ["app", "disputes_app", "serve"]
+
+app = typer.Typer(help="The HTTP service.", no_args_is_help=True)
+disputes_app = typer.Typer(
+    help="Disputes: list, resolve, expire overdue ones.", no_args_is_help=True
+)
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+DbOpt = Annotated[Path | None, typer.Option("--db", help="Database file (default: $CREDO_DB).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _user_errors(command: F) -> F:
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CredoError as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(db: Path | None) -> Any:
+    from credo.settings import Settings
+
+    values: dict[str, Any] = {} if db is None else {"db": db}
+    return Settings(**values)
+
+
+@app.command()
+@_user_errors
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str | None, typer.Option(help="Address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8650).")] = None,
+) -> None:
+    """Serve the partner, person and admin API (one process holds the database)."""
+    import uvicorn
+
+    from credo.api.app import create_app
+    from credo.api.service import load_admin_token
+    from credo.api.settings import ApiSettings
+
+    settings = _settings(db)
+    overrides: dict[str, Any] = {
+        k: v for k, v in {"host": host, "port": port}.items() if v is not None
+    }
+    api = ApiSettings(**overrides)
+    load_admin_token(settings, api)  # create the token file before the first request
+    where = api.admin_token_file or settings.db.with_suffix(".admin-token")
+    err.print(f"admin token: {'CREDO_API_ADMIN_TOKEN' if api.admin_token else where}")
+    uvicorn.run(create_app(settings, api), host=api.host, port=api.port, workers=1)
+
+
+def _print(data: Any, as_json: bool) -> None:
+    if as_json:
+        out.print_json(json.dumps(data, default=str, ensure_ascii=False))
+    else:
+        for item in data if isinstance(data, list) else [data]:
+            out.print(
+                f"{item['dispute_id']}  {item['status']:9}  person {item['person_id']}  event "
+                f"{item['event_id']}  due {item['due_at']:%Y-%m-%d}  {item['statement']}",
+                highlight=False,
+            )
+
+
+@disputes_app.command("list")
+@_user_errors
+def list_(
+    db: DbOpt = None,
+    status: Annotated[str | None, typer.Option(help="open, corrected, verified, expired")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Disputes, oldest first (open ones are due within 30 days)."""
+    from credo.rights.disputes import list_disputes
+    from credo.store.db import Store
+
+    with Store.open(_settings(db), create=False) as store:
+        _print([d.to_dict() for d in list_disputes(store, status=status)], as_json)
+
+
+@disputes_app.command()
+@_user_errors
+def resolve(
+    dispute_id: str,
+    decision: Annotated[str, typer.Option(help="correct (the person is right) or reject")],
+    retract: Annotated[bool, typer.Option(help="Retract the item instead of amending it.")] = False,
+    amend: Annotated[list[str] | None, typer.Option(help="FIELD=VALUE to amend (repeat).")] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Resolve a dispute: a correction event, an immediate re-score, partner notices."""
+    from credo.rights.disputes import resolve_dispute
+    from credo.store.db import Store
+
+    if decision not in ("correct", "reject"):
+        raise typer.BadParameter("correct or reject", param_hint="--decision")
+    amendment = dict(a.split("=", 1) for a in amend or [] if "=" in a) or None
+    with Store.open(_settings(db), create=False) as store:
+        d = resolve_dispute(
+            store,
+            dispute_id,
+            "correct" if decision == "correct" else "reject",
+            action="retract" if retract else "amend",
+            amendment=amendment,
+            note=note,
+            actor=store.settings.actor,
+        )
+        _print(d.to_dict(), as_json)
+
+
+@disputes_app.command()
+@_user_errors
+def expire(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Retract every item whose dispute passed 30 days unverified (run daily)."""
+    from credo.rights.disputes import expire_disputes
+    from credo.store.db import Store
+
+    with Store.open(_settings(db), create=False) as store:
+        _print([d.to_dict() for d in expire_disputes(store)], as_json)
+
+
+@disputes_app.command()
+@_user_errors
+def deliver(db: DbOpt = None) -> None:
+    """Deliver due partner notices (webhooks) once, with retries left for later."""
+    from credo.rights.webhooks import deliver_webhooks
+    from credo.store.db import Store
+
+    with Store.open(_settings(db), create=False) as store:
+        report = deliver_webhooks(store)
+    out.print(f"delivered {report.delivered}, failed {report.failed}")

@@ -1,0 +1,58 @@
+"""Authentication dependencies, one per audience (all read ``Authorization: Bearer ...``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from credo.api.service import Service
+from credo.rights.access import ApiKey, authenticate_key, verify_session
+from credo.rights.errors import AuthError, ForbiddenError
+
+__all__ = ["Caller", "admin", "partner", "person", "service"]
+
+_partner_key = HTTPBearer(auto_error=False, scheme_name="PartnerKey", description="API key")
+_session = HTTPBearer(auto_error=False, scheme_name="PersonSession", description="session token")
+_admin = HTTPBearer(auto_error=False, scheme_name="AdminToken", description="admin token")
+Bearer = HTTPAuthorizationCredentials | None
+
+
+def service(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+Svc = Annotated[Service, Depends(service)]
+
+
+def partner(scope: str) -> Callable[..., ApiKey]:
+    def check(svc: Svc, cred: Annotated[Bearer, Depends(_partner_key)]) -> ApiKey:
+        if cred is None:
+            raise AuthError("missing API key", hint="send 'Authorization: Bearer <key>'")
+        key = svc.run(authenticate_key, svc.store, cred.credentials)
+        if scope not in key.scopes:
+            raise ForbiddenError(f"this API key lacks the scope {scope!r}")
+        return key
+
+    return check
+
+
+def person(svc: Svc, cred: Annotated[Bearer, Depends(_session)]) -> str:
+    if cred is None:
+        raise AuthError("missing session token", hint="sign in at POST /v1/me/session")
+    return verify_session(svc.store, cred.credentials)
+
+
+def admin(svc: Svc, cred: Annotated[Bearer, Depends(_admin)]) -> str:
+    svc.check_admin(cred.credentials if cred else None)
+    return "admin"
+
+
+class Caller:
+    """Annotated shortcuts for route signatures."""
+
+    Person = Annotated[str, Depends(person)]
+    Admin = Annotated[str, Depends(admin)]

@@ -1,0 +1,139 @@
+"""The partner audience: decisions, outcomes and risk reports, each behind consent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from credo.api.deps import Svc, partner
+from credo.api.errors import ERROR_RESPONSES, aware
+from credo.errors import InputError
+from credo.ingest.events import LoanEvent, RentalEvent
+from credo.rights.access import ApiKey
+from credo.rights.decisions import decide, record_outcome, risk_report
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["partner"], responses=ERROR_RESPONSES)
+Id = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DecisionRequest(_Body):
+    person: Id
+    product: Id
+    consent: Id = Field(description="The consent reference the person gave you.")
+
+
+class Reason(BaseModel):
+    code: str
+    text: str
+
+
+class DecisionResponse(BaseModel):
+    decision_id: str
+    person: str
+    product: str
+    outcome: Literal["approved", "declined"]
+    terms: dict[str, Any]
+    reasons: list[Reason]
+    score: float | None
+    band: str | None
+    run_id: str | None
+    scoring_policy: str | None
+    products_version: str
+    disputed_items: list[dict[str, Any]]
+    decided_at: dt.datetime
+
+
+class RentalOutcome(_Body):
+    event_type: Literal["rental"]
+    source_record_id: Id
+    occurred_at: dt.datetime
+    item: Literal["bike", "car", "hotel", "umbrella", "power_bank", "camera"]
+    deposit: Literal["waived", "paid"]
+    returned_on_time: bool
+    damage: bool = False
+    unpaid_amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)] = Decimal(0)
+
+
+class LoanOutcome(_Body):
+    event_type: Literal["loan"]
+    source_record_id: Id
+    occurred_at: dt.datetime
+    loan_event: Literal["opened", "instalment", "default", "closed"]
+    account_id: Id
+    amount: Annotated[Decimal | None, Field(ge=0, max_digits=18, decimal_places=2)] = None
+    due_date: dt.date | None = None
+    paid_date: dt.date | None = None
+    days_past_due: Annotated[int | None, Field(ge=0, le=100_000)] = None
+
+
+class OutcomeRequest(_Body):
+    person: Id
+    decision_id: Id
+    event: Annotated[RentalOutcome | LoanOutcome, Field(discriminator="event_type")]
+
+
+class OutcomeResponse(BaseModel):
+    event_id: int
+    source: str
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    try:
+        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+    except (OverflowError, ValueError):
+        raise InputError("field event.occurred_at: out of range") from None
+
+
+@router.post("/decisions", response_model=DecisionResponse)
+def post_decision(
+    body: DecisionRequest, svc: Svc, key: Annotated[ApiKey, Depends(partner("decisions"))]
+) -> dict[str, Any]:
+    """Decide a product for a person who consented to this partner for its purpose."""
+    d = svc.run(
+        decide, svc.store, key.partner_id, body.person, body.product, body.consent, svc.products
+    )
+    return aware(d)  # type: ignore[no-any-return]
+
+
+@router.post("/outcomes", response_model=OutcomeResponse, status_code=201)
+def post_outcome(
+    body: OutcomeRequest, svc: Svc, key: Annotated[ApiKey, Depends(partner("outcomes"))]
+) -> dict[str, Any]:
+    """Report what happened after a decision; it becomes an event for the next scoring."""
+    fields = body.event.model_dump(exclude_none=True)
+    fields["occurred_at"] = _utc(body.event.occurred_at)
+    try:
+        event: RentalEvent | LoanEvent = (
+            RentalEvent(partner=key.partner_id, **fields)
+            if isinstance(body.event, RentalOutcome)
+            else LoanEvent(**fields)
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(f"field event.{where}: {first['msg']}") from None
+    event_id = svc.run(
+        record_outcome, svc.store, key.partner_id, body.person, body.decision_id, event
+    )
+    return {"event_id": event_id, "source": f"partner:{key.partner_id}"}
+
+
+@router.get("/reports/{person}")
+def get_report(
+    person: Annotated[str, Field(max_length=100)],
+    purpose: Annotated[str, Query(max_length=60, description="A permissible purpose.")],
+    svc: Svc,
+    key: Annotated[ApiKey, Depends(partner("reports"))],
+) -> dict[str, Any]:
+    """A risk report for a stated permissible purpose; the person sees it as an inquiry."""
+    return aware(svc.run(risk_report, svc.store, key.partner_id, person, purpose))  # type: ignore[no-any-return]

@@ -1,0 +1,138 @@
+"""The person audience: sign in, then only their own file (the token names the person)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from credo.api.deps import Svc, person
+from credo.api.errors import ERROR_RESPONSES, aware
+from credo.rights.access import exchange_login_code
+from credo.rights.base import audited_read
+from credo.rights.consent import consents, freeze, record_consent, unfreeze
+from credo.rights.disputes import list_disputes, open_dispute
+from credo.rights.file import feed, person_file
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/me", tags=["person"], responses=ERROR_RESPONSES)
+Me = Annotated[str, Depends(person)]
+Text = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SessionRequest(_Body):
+    person: Text
+    code: Text
+
+
+class SessionResponse(BaseModel):
+    token: str
+    token_type: Literal["bearer"] = "bearer"
+
+
+class ConsentRequest(_Body):
+    action: Literal["enrol", "leave", "grant", "revoke"]
+    partner: Text | None = None
+    purpose: Text | None = None
+
+
+class ConsentResponse(BaseModel):
+    consent_id: str
+    action: str
+    partner: str | None
+    purpose: str | None
+    at: dt.datetime
+    active: bool
+
+
+class DisputeRequest(_Body):
+    event_id: Annotated[int, Field(ge=1, le=2**62)]
+    statement: Annotated[str, Field(min_length=1, max_length=2000)]
+    evidence: Annotated[str | None, Field(max_length=20000)] = None
+
+
+class Ok(BaseModel):
+    frozen: bool
+
+
+@router.post("/session", response_model=SessionResponse)
+def post_session(body: SessionRequest, svc: Svc) -> dict[str, Any]:
+    """Exchange a one-time login code (from the operator) for a session token."""
+    ttl = dt.timedelta(minutes=svc.api.session_minutes)
+    token = svc.run(exchange_login_code, svc.store, body.person, body.code, ttl=ttl)
+    return {"token": token}
+
+
+def _read(svc: Svc, me: str, what: str, fn: Any) -> Any:
+    def go() -> Any:
+        result = fn(svc.store, me)
+        audited_read(svc.store, f"person:{me}", f"read.{what}", f"person:{me}", "own file")
+        return result
+
+    return svc.run(go)
+
+
+@router.get("/file")
+def get_file(svc: Svc, me: Me) -> dict[str, Any]:
+    """Everything held about you: events, scores with reasons, points table, inquiries."""
+    result: dict[str, Any] = aware(_read(svc, me, "file", person_file))
+    return result
+
+
+@router.get("/feed")
+def get_feed(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Alerts: new inquiries, score changes of 20+ points, new listings."""
+    result: list[dict[str, Any]] = aware(_read(svc, me, "feed", feed))
+    return result
+
+
+@router.get("/consents", response_model=list[ConsentResponse])
+def get_consents(svc: Svc, me: Me) -> list[Any]:
+    result: list[Any] = aware(_read(svc, me, "consents", consents))
+    return result
+
+
+@router.post("/consents", response_model=ConsentResponse, status_code=201)
+def post_consent(body: ConsentRequest, svc: Svc, me: Me) -> Any:
+    """Enrol or leave; grant or revoke consent for one partner and purpose."""
+    return aware(
+        svc.run(
+            record_consent, svc.store, me, body.action, partner=body.partner, purpose=body.purpose
+        )
+    )
+
+
+@router.put("/freeze", response_model=Ok)
+def put_freeze(svc: Svc, me: Me) -> dict[str, bool]:
+    """Freeze your file: no new decision or report until you lift it."""
+    svc.run(freeze, svc.store, me)
+    return {"frozen": True}
+
+
+@router.delete("/freeze", response_model=Ok)
+def delete_freeze(svc: Svc, me: Me) -> dict[str, bool]:
+    svc.run(unfreeze, svc.store, me)
+    return {"frozen": False}
+
+
+@router.post("/disputes", status_code=201)
+def post_dispute(body: DisputeRequest, svc: Svc, me: Me) -> dict[str, Any]:
+    """Dispute an item of your file; it shows as disputed at once."""
+    d = svc.run(open_dispute, svc.store, me, body.event_id, body.statement, body.evidence)
+    return aware(d)  # type: ignore[no-any-return]
+
+
+@router.get("/disputes")
+def get_disputes(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    def go() -> list[dict[str, Any]]:
+        return [aware(d) for d in list_disputes(svc.store, person_id=me)]
+
+    result: list[dict[str, Any]] = _read(svc, me, "disputes", lambda _s, _m: go())
+    return result

@@ -1,0 +1,36 @@
+"""Settings of the service, beside the core registry (``CREDO_API_*``; to merge into
+:class:`credo.settings.Settings` when the core registry is next opened)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ApiSettings"]
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CREDO_API_", extra="forbid", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address to listen on (loopback by default).")
+    port: int = Field(8650, ge=0, le=65535, description="Port to listen on.")
+    admin_token: str | None = Field(
+        None,
+        min_length=32,
+        description="The operator's bearer token; default: read from admin_token_file.",
+    )
+    admin_token_file: Path | None = Field(
+        None,
+        description="File holding the admin token; default: the database path with the suffix "
+        "'.admin-token', created (mode 0600) on the first start.",
+    )
+    products: str = Field("products", description="Products policy: a name or a YAML path.")
+    session_minutes: int = Field(60, ge=1, description="How long a person's session lasts.")
+    background_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How often the server delivers webhooks and expires overdue disputes "
+        "(0 turns the background loop off).",
+    )

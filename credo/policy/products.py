@@ -1,0 +1,153 @@
+"""Partner products as a policy file (SPEC S7): who qualifies for what on which terms, and why.
+
+``policies/products.yaml`` lists products; each names the consent purpose a partner must hold
+to ask about it, its score rules (the first rule the score reaches wins, else the default) and
+whether it is restricted while the person is on the court list (SPEC S6). Like scoring
+policies, every problem is a ``ConfigError`` naming the file and the key, and every decision
+records the file's name and version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from credo.errors import ConfigError, NotFoundError
+from credo.policy.model import policy_dirs
+
+__all__ = [
+    "CONSENT_PURPOSES",
+    "REPORT_PURPOSES",
+    "Offer",
+    "Product",
+    "ProductRule",
+    "ProductsPolicy",
+    "load_products",
+]
+
+REPORT_PURPOSES: tuple[str, ...] = (
+    "credit_transaction",
+    "account_review",
+    "employment",
+    "insurance_underwriting",
+    "tenancy",
+    "government_benefit",
+    "consumer_instruction",
+    "court_order",
+)
+"""Permissible purposes for a risk report (RULES R-FCRA-12): a report names one of these."""
+
+CONSENT_PURPOSES: tuple[str, ...] = (*REPORT_PURPOSES, "rental", "travel")
+"""What a person can consent to per partner (R-PIPL-3): report purposes and product purposes."""
+
+Outcome = Literal["approved", "declined"]
+TermValue = int | float | str | bool
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Offer(_Strict):
+    outcome: Outcome
+    terms: dict[str, TermValue] = {}
+    reason: str = Field(min_length=1)
+
+
+class ProductRule(Offer):
+    min_score: int = Field(ge=0)
+
+
+class Product(_Strict):
+    name: str = Field(min_length=1, pattern=r"^[a-z][a-z0-9_]*$")
+    description: str = ""
+    purpose: str
+    restricted: bool = False
+    rules: list[ProductRule] = []
+    default: Offer
+
+    @model_validator(mode="after")
+    def _check(self) -> Product:
+        if self.purpose not in CONSENT_PURPOSES:
+            raise ValueError(f"purpose: {self.purpose!r} is not one of {list(CONSENT_PURPOSES)}")
+        floors = [r.min_score for r in self.rules]
+        if floors != sorted(floors, reverse=True):
+            raise ValueError("rules: min_score must decrease (the first rule reached wins)")
+        return self
+
+    def offer(self, score: float) -> Offer:
+        for rule in self.rules:
+            if score >= rule.min_score:
+                return rule
+        return self.default
+
+
+class ProductsPolicy(_Strict):
+    kind: Literal["products"]
+    name: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    description: str = ""
+    products: list[Product] = Field(min_length=1)
+    digest: str = ""
+
+    @model_validator(mode="after")
+    def _unique(self) -> ProductsPolicy:
+        seen: set[str] = set()
+        for i, p in enumerate(self.products):
+            if p.name in seen:
+                raise ValueError(f"products[{i}].name: {p.name!r} appears twice")
+            seen.add(p.name)
+        return self
+
+    def product(self, name: str) -> Product:
+        for p in self.products:
+            if p.name == name:
+                return p
+        raise NotFoundError(
+            f"no product {name!r}", hint="one of " + ", ".join(p.name for p in self.products)
+        )
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the top level"
+
+
+def load_products(name: str | Path = "products") -> ProductsPolicy:
+    """Read and check a products file by path or by name in the policy folders."""
+    path = Path(name)
+    if path.suffix not in (".yaml", ".yml") and not path.exists():
+        found = [d / f"{name}.yaml" for d in policy_dirs() if (d / f"{name}.yaml").exists()]
+        if not found:
+            raise ConfigError(f"no products policy named {str(name)!r}")
+        path = found[0]
+    try:
+        raw = path.read_bytes()
+        document: Any = yaml.safe_load(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read products file {str(path)!r}: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"products file {str(path)!r} is not valid YAML: {exc}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"products file {str(path)!r}: expected a mapping at the top level")
+    document["digest"] = "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
+    try:
+        return ProductsPolicy.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _where(first["loc"])
+        message = str(first["msg"]).removeprefix("Value error, ")
+        head, sep, rest = message.partition(": ")
+        if sep and " " not in head:
+            where = head if where == "the top level" else f"{where}.{head}"
+            message = rest
+        raise ConfigError(
+            f"products file {str(path)!r}, key {where!r}: {message}",
+            hint=f"{exc.error_count()} problem(s) in all",
+        ) from None

@@ -1,0 +1,217 @@
+"""Who may call the service: partners with scoped API keys, persons with one-time login codes
+exchanged for signed session tokens (SPEC S12).
+
+* An API key is ``credo_<key_id>_<secret>``; only the SHA-256 of the 32-byte random secret is
+  stored (a random secret needs no slow hash), compared in constant time. It is shown once.
+* A login code is issued by the operator for one person, shown once, stored as a keyed hash,
+  valid 15 minutes and once.
+* A session token is ``<payload>.<signature>``: base64url JSON (person, expiry) signed with
+  HMAC-SHA256 under a key derived from the store's secret, so it survives restarts and needs no
+  table; changing the secret ends every session.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Literal
+
+from credo.errors import ConflictError, InputError, NotFoundError
+from credo.rights.base import now_or, person_exists
+from credo.rights.errors import AuthError
+from credo.store.audit import AuditEntry
+from credo.store.db import Store
+
+__all__ = [
+    "SCOPES",
+    "ApiKey",
+    "Partner",
+    "authenticate_key",
+    "create_key",
+    "create_partner",
+    "exchange_login_code",
+    "issue_login_code",
+    "revoke_key",
+    "verify_session",
+]
+
+Scope = Literal["decisions", "reports", "outcomes"]
+SCOPES: tuple[Scope, ...] = ("decisions", "reports", "outcomes")
+LOGIN_CODE_TTL = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class Partner:
+    partner_id: str
+    name: str
+    webhook_url: str | None
+    webhook_secret: str | None = None  # only when just created
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    partner_id: str
+    scopes: tuple[str, ...]
+    key: str | None = None  # the full key, only when just created
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def create_partner(
+    store: Store,
+    partner_id: str,
+    name: str,
+    *,
+    webhook_url: str | None = None,
+    actor: str = "admin",
+) -> Partner:
+    """Register a partner; the webhook secret (to check our signatures) is shown only now."""
+    if not partner_id or not partner_id.replace("-", "").replace("_", "").isalnum():
+        raise InputError("field partner_id: letters, digits, '-' and '_' only")
+    if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
+        raise InputError("field webhook_url: must be an http(s) URL")
+    if store.scalar("SELECT count(*) FROM partners WHERE partner_id = ?", [partner_id]):
+        raise ConflictError(f"partner {partner_id!r} exists")
+    secret = secrets.token_hex(32)
+    entry = AuditEntry(actor, "partner.create", f"partner:{partner_id}", "onboard partner")
+    with store.write(entry) as con:
+        con.execute(
+            "INSERT INTO partners VALUES (?, ?, ?, ?, ?)",
+            [
+                partner_id,
+                name,
+                webhook_url,
+                store.keys.encrypt("webhook", secret),
+                now_or(None),
+            ],
+        )
+    return Partner(partner_id, name, webhook_url, secret)
+
+
+def create_key(store: Store, partner_id: str, scopes: list[str], *, actor: str = "admin") -> ApiKey:
+    bad = [s for s in scopes if s not in SCOPES]
+    if bad or not scopes:
+        raise InputError(f"field scopes: each must be one of {list(SCOPES)}")
+    if not store.scalar("SELECT count(*) FROM partners WHERE partner_id = ?", [partner_id]):
+        raise NotFoundError(f"no partner {partner_id!r}")
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    entry = AuditEntry(
+        actor, "api_key.create", f"partner:{partner_id}", "grant API access",
+        {"key_id": key_id, "scopes": sorted(set(scopes))},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        con.execute(
+            "INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, NULL)",
+            [key_id, partner_id, _sha(secret), sorted(set(scopes)), now_or(None)],
+        )
+    return ApiKey(key_id, partner_id, tuple(sorted(set(scopes))), f"credo_{key_id}_{secret}")
+
+
+def revoke_key(store: Store, key_id: str, *, actor: str = "admin") -> None:
+    if not store.scalar("SELECT count(*) FROM api_keys WHERE key_id = ?", [key_id]):
+        raise NotFoundError(f"no API key {key_id!r}")
+    entry = AuditEntry(actor, "api_key.revoke", f"api_key:{key_id}", "revoke API access")
+    with store.write(entry) as con:
+        con.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
+            [now_or(None), key_id],
+        )
+
+
+def authenticate_key(store: Store, key: str) -> ApiKey:
+    """The key's partner and scopes, or ``AuthError`` (never which part was wrong)."""
+    prefix, _, rest = key.partition("_")
+    key_id, _, secret = rest.partition("_")
+    rows = store.con.execute(
+        "SELECT partner_id, secret_hash, scopes FROM api_keys WHERE key_id = ?"
+        " AND revoked_at IS NULL",
+        [key_id],
+    ).fetchall()
+    if prefix != "credo" or not rows or not hmac.compare_digest(rows[0][1], _sha(secret)):
+        raise AuthError("invalid or revoked API key")
+    return ApiKey(key_id, str(rows[0][0]), tuple(rows[0][2]))
+
+
+def _code_hash(store: Store, code: str) -> str:
+    return hmac.new(store.keys.hmac_key, f"login:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def issue_login_code(
+    store: Store, person_id: str, *, actor: str = "admin", now: dt.datetime | None = None
+) -> str:
+    """A one-time code for the person to sign in with (handed over out of band)."""
+    if not person_exists(store, person_id):
+        raise NotFoundError(f"no person {person_id!r}")
+    code = "-".join(secrets.token_hex(3) for _ in range(3))
+    at = now_or(now)
+    entry = AuditEntry(actor, "login_code.issue", f"person:{person_id}", "person sign-in")
+    with store.write(entry) as con:
+        con.execute(
+            "INSERT INTO login_codes VALUES (?, ?, ?, ?, NULL)",
+            [_code_hash(store, code), person_id, at, at + LOGIN_CODE_TTL],
+        )
+    return code
+
+
+def _session_key(store: Store) -> bytes:
+    return hmac.new(store.keys.hmac_key, b"credo session v1", hashlib.sha256).digest()
+
+
+def _epoch(at: dt.datetime) -> int:
+    return int(at.replace(tzinfo=dt.UTC).timestamp())
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def exchange_login_code(
+    store: Store,
+    person_id: str,
+    code: str,
+    *,
+    ttl: dt.timedelta = dt.timedelta(hours=1),
+    now: dt.datetime | None = None,
+) -> str:
+    """A signed session token for the person, once per code."""
+    at = now_or(now)
+    digest = _code_hash(store, code.strip().lower())
+    rows = store.con.execute(
+        "SELECT expires_at, used_at FROM login_codes WHERE code_hash = ? AND person_id = ?",
+        [digest, person_id],
+    ).fetchall()
+    if not rows or rows[0][1] is not None or rows[0][0] < at:
+        raise AuthError("invalid, used or expired login code")
+    entry = AuditEntry(f"person:{person_id}", "session.start", f"person:{person_id}", "sign-in")
+    with store.write(entry) as con:
+        con.execute("UPDATE login_codes SET used_at = ? WHERE code_hash = ?", [at, digest])
+    payload = _b64(
+        json.dumps({"sub": person_id, "exp": _epoch(at + ttl)}).encode()
+    )  # fmt: skip
+    sig = _b64(hmac.new(_session_key(store), payload.encode(), hashlib.sha256).digest())
+    return f"{payload}.{sig}"
+
+
+def verify_session(store: Store, token: str, *, now: dt.datetime | None = None) -> str:
+    """The person a session token was issued to, or ``AuthError``."""
+    payload, _, sig = token.partition(".")
+    expected = _b64(hmac.new(_session_key(store), payload.encode(), hashlib.sha256).digest())
+    if not sig or not hmac.compare_digest(sig, expected):
+        raise AuthError("invalid session token")
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        person, exp = str(data["sub"]), int(data["exp"])
+    except (ValueError, KeyError, TypeError):
+        raise AuthError("invalid session token") from None
+    if exp < _epoch(now_or(now)):
+        raise AuthError("session expired", hint="sign in again with a new login code")
+    return person

@@ -1,0 +1,169 @@
+"""Consent and freeze: the person's own choices (SPEC S10, RULES R-PIPL-3, R-FCRA-15).
+
+Consent is written as ``consent`` events (enrol / leave; grant / revoke per partner and
+purpose), so the file shows every choice and scoring reads enrolment from the same events.
+A grant is active while no later revoke for the same partner and purpose exists; the grant's
+record id is the consent reference the person hands the partner. Freezes are a small table
+of freeze / unfreeze actions; the latest one wins.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from credo.errors import InputError, NotFoundError
+from credo.ingest.events import ConsentEvent
+from credo.policy.products import CONSENT_PURPOSES
+from credo.rights.base import append_event, new_id, now_or, person_exists
+from credo.rights.errors import ForbiddenError, FrozenError
+from credo.store.audit import AuditEntry
+from credo.store.db import Store
+
+__all__ = [
+    "CONSENT_SOURCE",
+    "Consent",
+    "active_consent",
+    "consents",
+    "freeze",
+    "is_frozen",
+    "record_consent",
+    "require_consent",
+    "require_not_frozen",
+    "unfreeze",
+]
+
+CONSENT_SOURCE = "credo_person"
+"""``source`` of the consent events persons write through the service."""
+
+
+@dataclass(frozen=True)
+class Consent:
+    consent_id: str
+    action: str
+    partner: str | None
+    purpose: str | None
+    at: dt.datetime
+    active: bool
+
+
+def record_consent(
+    store: Store,
+    person_id: str,
+    action: Literal["enrol", "leave", "grant", "revoke"],
+    *,
+    partner: str | None = None,
+    purpose: str | None = None,
+    now: dt.datetime | None = None,
+) -> Consent:
+    if not person_exists(store, person_id):
+        raise NotFoundError(f"no person {person_id!r}")
+    if action in ("grant", "revoke"):
+        if purpose not in CONSENT_PURPOSES:
+            raise InputError(f"field purpose: must be one of {list(CONSENT_PURPOSES)}")
+        if not partner or not store.scalar(
+            "SELECT count(*) FROM partners WHERE partner_id = ?", [partner]
+        ):
+            raise InputError(f"field partner: no partner {partner!r}")
+    else:
+        partner = purpose = None
+    at = now_or(now)
+    consent_id = new_id("consent")
+    event = ConsentEvent(
+        source_record_id=consent_id,
+        occurred_at=at,
+        consent_action=action,
+        partner=partner,
+        purpose=purpose,
+    )
+    entry = AuditEntry(
+        f"person:{person_id}", f"consent.{action}", f"person:{person_id}", "consent",
+        {"partner": partner, "purpose": purpose, "consent_id": consent_id},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        append_event(con, event, source=CONSENT_SOURCE, person_id=person_id, recorded_at=at)
+    return Consent(consent_id, action, partner, purpose, at, action in ("grant", "enrol"))
+
+
+def consents(store: Store, person_id: str) -> list[Consent]:
+    """Every consent event about the person, oldest first, with whether each grant is active."""
+    rows = store.con.execute(
+        "SELECT e.source_record_id, e.consent_action, e.partner, e.purpose, e.occurred_at,"
+        " e.event_id FROM events e JOIN event_persons p ON p.event_id = e.event_id"
+        " AND p.role = 'subject' WHERE p.person_id = ? AND e.event_type = 'consent'"
+        " ORDER BY e.occurred_at, e.event_id",
+        [person_id],
+    ).fetchall()
+    latest: dict[tuple[str | None, str | None], str] = {}
+    for rid, action, partner, purpose, _, _ in rows:
+        key = (partner, purpose) if action in ("grant", "revoke") else ("", "enrolment")
+        latest[key] = rid
+    return [
+        Consent(
+            rid,
+            action,
+            partner,
+            purpose,
+            at,
+            action in ("grant", "enrol")
+            and latest.get((partner, purpose) if action == "grant" else ("", "enrolment")) == rid,
+        )
+        for rid, action, partner, purpose, at, _ in rows
+    ]
+
+
+def active_consent(store: Store, person_id: str, partner: str, purpose: str) -> str | None:
+    """The active grant's reference for this partner and purpose, if any."""
+    for c in reversed(consents(store, person_id)):
+        if c.action in ("grant", "revoke") and c.partner == partner and c.purpose == purpose:
+            return c.consent_id if c.active else None
+    return None
+
+
+def require_consent(
+    store: Store, person_id: str, partner: str, purpose: str, consent_id: str | None = None
+) -> str:
+    """The active consent reference, or ``ForbiddenError`` (the same for unknown persons, so a
+    partner cannot probe who is on file)."""
+    active = active_consent(store, person_id, partner, purpose)
+    if active is None or (consent_id is not None and consent_id != active):
+        raise ForbiddenError(
+            f"no active consent from this person for partner {partner!r} and purpose {purpose!r}",
+            hint="the person grants consent per partner and purpose",
+        )
+    return active
+
+
+def is_frozen(store: Store, person_id: str) -> bool:
+    rows = store.con.execute(
+        "SELECT action FROM freezes WHERE person_id = ?"
+        " ORDER BY changed_at DESC, rowid DESC LIMIT 1",
+        [person_id],
+    ).fetchall()
+    return bool(rows) and rows[0][0] == "freeze"
+
+
+def require_not_frozen(store: Store, person_id: str) -> None:
+    if is_frozen(store, person_id):
+        raise FrozenError(
+            "the person has frozen their file: no new decisions or reports",
+            hint="the person can lift the freeze",
+        )
+
+
+def _set_freeze(store: Store, person_id: str, action: str, now: dt.datetime | None) -> None:
+    if not person_exists(store, person_id):
+        raise NotFoundError(f"no person {person_id!r}")
+    entry = AuditEntry(f"person:{person_id}", f"file.{action}", f"person:{person_id}", "freeze")
+    with store.write(entry) as con:
+        con.execute("INSERT INTO freezes VALUES (?, ?, ?)", [person_id, action, now_or(now)])
+
+
+def freeze(store: Store, person_id: str, *, now: dt.datetime | None = None) -> None:
+    """Freeze the file at once (R-FCRA-15 asks for one business day at most)."""
+    _set_freeze(store, person_id, "freeze", now)
+
+
+def unfreeze(store: Store, person_id: str, *, now: dt.datetime | None = None) -> None:
+    _set_freeze(store, person_id, "unfreeze", now)

@@ -1,0 +1,294 @@
+"""Partner decisions, risk reports and outcomes (SPEC S7, S8), each behind the person's consent.
+
+Every disclosure is checked in the same order: the partner's consent from the person for this
+partner and purpose (R-PIPL-3), then the freeze (R-FCRA-15); only then is anything read. Each
+decision and each report is stored with what it used (score, snapshot, policy versions) and
+is an inquiry the person sees; an outcome is accepted only from a partner that served the
+person (a prior decision) and becomes an event for the next scoring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from credo.errors import InputError
+from credo.features import PointInTime, listings_sql
+from credo.features.dialect import dialect
+from credo.features.sql import known_events
+from credo.ingest.events import LoanEvent, RentalEvent
+from credo.policy.products import REPORT_PURPOSES, ProductsPolicy
+from credo.rights.base import append_event, new_id, now_or
+from credo.rights.consent import require_consent, require_not_frozen
+from credo.rights.errors import ForbiddenError
+from credo.store.audit import AuditEntry
+from credo.store.db import Store
+
+__all__ = ["Decision", "decide", "latest_snapshot", "open_disputed_items", "record_outcome",
+           "risk_report"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_id: str
+    person: str
+    product: str
+    outcome: str
+    terms: dict[str, Any]
+    reasons: list[dict[str, str]]
+    score: float | None
+    band: str | None
+    run_id: str | None
+    scoring_policy: str | None
+    products_version: str
+    disputed_items: list[dict[str, Any]] = field(default_factory=list)
+    decided_at: dt.datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def latest_snapshot(store: Store, person_id: str) -> dict[str, Any] | None:
+    """The person's newest score (monthly or off-cycle): what a decision uses."""
+    rows = store.con.execute(
+        "SELECT s.run_id, s.score, s.band, s.as_of, s.court_listings, r.policy_name,"
+        " r.policy_version FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id"
+        " WHERE s.person_id = ? ORDER BY r.as_of DESC, r.seq DESC LIMIT 1",
+        [person_id],
+    ).fetchall()
+    if not rows:
+        return None
+    run_id, score, band, as_of, listings, policy, version = rows[0]
+    return {
+        "run_id": run_id,
+        "score": float(score),
+        "band": band,
+        "as_of": as_of,
+        "court_listings": list(listings),
+        "scoring_policy": f"{policy} {version}",
+    }
+
+
+def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
+    """Items under dispute, shown as such to partners (R-FCRA-9)."""
+    rows = store.con.execute(
+        "SELECT d.dispute_id, e.event_type, d.target_source, d.target_record_id, d.opened_at"
+        " FROM disputes d JOIN events e ON e.event_id = d.event_id"
+        " WHERE d.person_id = ? AND d.status = 'open' ORDER BY d.opened_at",
+        [person_id],
+    ).fetchall()
+    return [
+        {"dispute_id": d, "event_type": t, "source": s, "record_id": r, "since": at}
+        for d, t, s, r, at in rows
+    ]
+
+
+def decide(
+    store: Store,
+    partner_id: str,
+    person_id: str,
+    product_name: str,
+    consent_id: str,
+    products: ProductsPolicy,
+    *,
+    now: dt.datetime | None = None,
+) -> Decision:
+    product = products.product(product_name)
+    require_consent(store, person_id, partner_id, product.purpose, consent_id)
+    require_not_frozen(store, person_id)
+    at = now_or(now)
+    snap = latest_snapshot(store, person_id)
+    terms: dict[str, Any] = {}
+    if snap is None:
+        outcome = "declined"
+        reasons = [{"code": "no_score", "text": "no score on file for this person"}]
+    elif product.restricted and snap["court_listings"]:
+        outcome = "declined"
+        reasons = [
+            {
+                "code": "court_list",
+                "text": "on the court's list of judgment defaulters ("
+                + "; ".join(snap["court_listings"])
+                + f"): {product.name} is restricted while listed",
+            }
+        ]
+    else:
+        offer = product.offer(snap["score"])
+        outcome, terms = offer.outcome, dict(offer.terms)
+        reasons = [{"code": "score", "text": offer.reason}]
+    disputed = open_disputed_items(store, person_id)
+    decision = Decision(
+        decision_id=new_id("dec"),
+        person=person_id,
+        product=product.name,
+        outcome=outcome,
+        terms=terms,
+        reasons=reasons,
+        score=snap["score"] if snap else None,
+        band=snap["band"] if snap else None,
+        run_id=snap["run_id"] if snap else None,
+        scoring_policy=snap["scoring_policy"] if snap else None,
+        products_version=f"{products.name} {products.version} {products.digest}",
+        disputed_items=disputed,
+        decided_at=at,
+    )
+    entry = AuditEntry(
+        f"partner:{partner_id}", "decision", f"person:{person_id}", product.purpose,
+        {"decision_id": decision.decision_id, "product": product.name, "outcome": outcome,
+         "run_id": decision.run_id, "consent_id": consent_id},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        con.execute(
+            "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                decision.decision_id,
+                partner_id,
+                person_id,
+                product.name,
+                outcome,
+                json.dumps(terms),
+                json.dumps(reasons, ensure_ascii=False),
+                decision.score,
+                decision.band,
+                decision.run_id,
+                decision.scoring_policy,
+                decision.products_version,
+                consent_id,
+                at,
+            ],
+        )
+        _inquiry(con, person_id, partner_id, "decision", product.purpose,
+                 {"product": product.name, "outcome": outcome, "band": decision.band},
+                 decision.decision_id, at)  # fmt: skip
+    return decision
+
+
+def _inquiry(
+    con: Any,
+    person_id: str,
+    partner_id: str,
+    kind: str,
+    purpose: str,
+    disclosed: dict[str, Any],
+    ref_id: str,
+    at: dt.datetime,
+) -> None:
+    con.execute(
+        "INSERT INTO inquiries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            new_id("inq"),
+            person_id,
+            partner_id,
+            kind,
+            purpose,
+            json.dumps(disclosed, ensure_ascii=False, default=str),
+            ref_id,
+            at,
+        ],
+    )
+
+
+def risk_report(
+    store: Store,
+    partner_id: str,
+    person_id: str,
+    purpose: str,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Score band, rent and utility payment record (24 months) and court listings."""
+    if purpose not in REPORT_PURPOSES:
+        raise InputError(
+            f"field purpose: {purpose!r} is not a permissible purpose",
+            hint="one of " + ", ".join(REPORT_PURPOSES),
+        )
+    require_consent(store, person_id, partner_id, purpose)
+    require_not_frozen(store, person_id)
+    at = now_or(now)
+    pit = PointInTime(at.date(), at)
+    bills = known_events(dialect("duckdb"), pit, ["bill"], person=person_id)
+    since = pit.since(24)
+    record = {
+        kind: {"bills": int(n), "paid_on_time": int(ok), "paid_late": int(late),
+               "unpaid": int(unpaid)}
+        for kind, n, ok, late, unpaid in store.con.execute(
+            "SELECT bill_kind, count(*), count(*) FILTER (paid_date <= due_date),"
+            " count(*) FILTER (paid_date > due_date), count(*) FILTER (paid_date IS NULL)"
+            f" FROM {bills} k WHERE bill_kind IN ('rent', 'utility') AND due_date >= ?"
+            " GROUP BY bill_kind ORDER BY bill_kind",
+            [since],
+        ).fetchall()
+    }  # fmt: skip
+    disputed = {(d["source"], d["record_id"]) for d in open_disputed_items(store, person_id)}
+    listings = [
+        {
+            "court": court,
+            "case_number": case,
+            "listed_on": listed_on,
+            "disputed": (source, rid) in disputed,
+        }
+        for court, case, listed_on, source, rid in store.con.execute(
+            f"SELECT l.court, l.case_number, l.listed_on, e.source, e.source_record_id"
+            f" FROM ({listings_sql(pit)}) l JOIN events e ON e.event_id = l.event_id"
+            " WHERE l.person_id = ? ORDER BY l.listed_on",
+            [person_id],
+        ).fetchall()
+    ]
+    snap = latest_snapshot(store, person_id)
+    report: dict[str, Any] = {
+        "report_id": new_id("rep"),
+        "person": person_id,
+        "purpose": purpose,
+        "as_of": at.date(),
+        "band": snap["band"] if snap else None,
+        "scored_as_of": snap["as_of"] if snap else None,
+        "payments": {k: record.get(k, {"bills": 0, "paid_on_time": 0, "paid_late": 0,
+                                       "unpaid": 0}) for k in ("rent", "utility")},
+        "court_listings": listings,
+        "disputed_items": open_disputed_items(store, person_id),
+    }  # fmt: skip
+    entry = AuditEntry(
+        f"partner:{partner_id}", "report", f"person:{person_id}", purpose,
+        {"report_id": report["report_id"], "run_id": snap["run_id"] if snap else None},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        _inquiry(con, person_id, partner_id, "report", purpose,
+                 {k: report[k] for k in ("band", "payments", "court_listings")},
+                 report["report_id"], at)  # fmt: skip
+    return report
+
+
+def record_outcome(
+    store: Store,
+    partner_id: str,
+    person_id: str,
+    decision_id: str,
+    event: RentalEvent | LoanEvent,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
+    """Store what happened after a decision as an event from the partner; returns its id."""
+    served = store.scalar(
+        "SELECT count(*) FROM decisions WHERE decision_id = ? AND partner_id = ? AND person_id = ?",
+        [decision_id, partner_id, person_id],
+    )
+    if not served:
+        raise ForbiddenError(
+            "no decision by this partner for this person: outcomes are accepted only for persons"
+            " the partner served",
+            hint="give the decision_id of your decision",
+        )
+    if isinstance(event, RentalEvent):
+        event = event.model_copy(update={"partner": partner_id})
+    at = now_or(now)
+    entry = AuditEntry(
+        f"partner:{partner_id}", "outcome", f"person:{person_id}", "partner feedback",
+        {"decision_id": decision_id, "event_type": event.event_type,
+         "record_id": event.source_record_id},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        return append_event(
+            con, event, source=f"partner:{partner_id}", person_id=person_id, recorded_at=at
+        )

@@ -1,0 +1,269 @@
+"""Disputes (SPEC S10, RULES R-FCRA-3, R-FCRA-6, R-BL-6).
+
+A person disputes one event of their file (a listing, a bill, a loan record...) with a
+statement and evidence; the item shows as disputed to partners at once. The operator resolves
+it within 30 days:
+
+* ``correct``: the person is right. A ``correction`` event amends or retracts the item.
+* ``reject``: the item was verified as accurate; it stays and stops showing as disputed.
+* not verified by the deadline: :func:`expire_disputes` retracts the item with a correction
+  event ("not verified within 30 days", R-FCRA-6). Scoring never reads the wall clock, so the
+  deadline takes effect as an event: run ``expire_disputes`` daily (the server does it).
+
+A correction is committed with a notice in the webhook outbox for every partner that got a
+decision or report about the person in the last 6 months after the item was recorded (those
+used the wrong data), then the person is re-scored at once (``rescore_person``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from credo.errors import ConflictError, InputError, NotFoundError
+from credo.features.sql import AMENDABLE
+from credo.ingest.events import CorrectionEvent
+from credo.rights.base import append_event, new_id, now_or
+from credo.rights.webhooks import enqueue
+from credo.store.audit import AuditEntry
+from credo.store.db import Store
+
+__all__ = [
+    "DISPUTE_DAYS",
+    "NOTIFY_MONTHS",
+    "Dispute",
+    "expire_disputes",
+    "get_dispute",
+    "list_disputes",
+    "open_dispute",
+    "resolve_dispute",
+]
+
+DISPUTE_DAYS = 30
+NOTIFY_MONTHS = 6
+CORRECTION_SOURCE = "credo_disputes"
+_NOT_DISPUTABLE = ("consent", "correction")
+
+
+@dataclass(frozen=True)
+class Dispute:
+    dispute_id: str
+    person_id: str
+    event_id: int
+    target_source: str
+    target_record_id: str
+    statement: str
+    evidence: str | None
+    opened_at: dt.datetime
+    due_at: dt.datetime
+    status: str
+    resolved_at: dt.datetime | None
+    resolved_by: str | None
+    note: str | None
+    correction_event_id: int | None
+    rescored_run_id: str | None = None
+    notified: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_COLUMNS = (
+    "dispute_id, person_id, event_id, target_source, target_record_id, statement, evidence,"
+    " opened_at, due_at, status, resolved_at, resolved_by, note, correction_event_id"
+)
+
+
+def get_dispute(store: Store, dispute_id: str) -> Dispute:
+    rows = store.con.execute(
+        f"SELECT {_COLUMNS} FROM disputes WHERE dispute_id = ?", [dispute_id]
+    ).fetchall()
+    if not rows:
+        raise NotFoundError(f"no dispute {dispute_id!r}")
+    return Dispute(*rows[0])
+
+
+def list_disputes(
+    store: Store, *, person_id: str | None = None, status: str | None = None
+) -> list[Dispute]:
+    rows = store.con.execute(
+        f"SELECT {_COLUMNS} FROM disputes WHERE person_id = coalesce(?, person_id)"
+        " AND status = coalesce(?, status) ORDER BY opened_at, dispute_id",
+        [person_id, status],
+    ).fetchall()
+    return [Dispute(*r) for r in rows]
+
+
+def open_dispute(
+    store: Store,
+    person_id: str,
+    event_id: int,
+    statement: str,
+    evidence: str | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> Dispute:
+    if not statement.strip():
+        raise InputError("field statement: say what is wrong")
+    rows = store.con.execute(
+        "SELECT e.source, e.source_record_id, e.event_type FROM events e"
+        " JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
+        " WHERE e.event_id = ? AND p.person_id = ?",
+        [event_id, person_id],
+    ).fetchall()
+    if not rows:  # the same answer for another person's event: nothing leaks
+        raise NotFoundError(f"no event {event_id} in your file")
+    source, record_id, event_type = rows[0]
+    if event_type in _NOT_DISPUTABLE:
+        raise InputError(f"field event_id: a {event_type} event is your own record")
+    if store.scalar(
+        "SELECT count(*) FROM disputes WHERE event_id = ? AND status = 'open'", [event_id]
+    ):
+        raise ConflictError(f"event {event_id} is already under dispute")
+    at = now_or(now)
+    dispute_id = new_id("dsp")
+    entry = AuditEntry(
+        f"person:{person_id}", "dispute.open", f"person:{person_id}", "dispute",
+        {"dispute_id": dispute_id, "event_id": event_id},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        con.execute(
+            "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL,"
+            " NULL)",
+            [dispute_id, person_id, event_id, source, record_id, statement, evidence, at,
+             at + dt.timedelta(days=DISPUTE_DAYS)],
+        )  # fmt: skip
+    return get_dispute(store, dispute_id)
+
+
+def _affected_partners(
+    con: Any, person_id: str, event_id: int, at: dt.datetime
+) -> dict[str, list[str]]:
+    """Partners with a decision or report about the person in the last 6 months, made after
+    the disputed item was recorded: {partner: [decision or report ids]}."""
+    since = at - dt.timedelta(days=round(NOTIFY_MONTHS * 30.44))
+    rows = con.execute(
+        "SELECT i.partner_id, i.ref_id FROM inquiries i"
+        " WHERE i.person_id = ? AND i.inquired_at >= ?"
+        " AND i.inquired_at >= (SELECT recorded_at FROM events WHERE event_id = ?)"
+        " ORDER BY i.inquired_at",
+        [person_id, since, event_id],
+    ).fetchall()
+    out: dict[str, list[str]] = {}
+    for partner, ref in rows:
+        out.setdefault(partner, []).append(ref)
+    return out
+
+
+def resolve_dispute(
+    store: Store,
+    dispute_id: str,
+    decision: Literal["correct", "reject", "expire"],
+    *,
+    action: Literal["amend", "retract"] = "amend",
+    amendment: dict[str, Any] | None = None,
+    note: str | None = None,
+    actor: str = "operator",
+    rescore: bool = True,
+    now: dt.datetime | None = None,
+) -> Dispute:
+    """Close an open dispute; ``correct`` and ``expire`` write a correction event, notify the
+    partners that used the wrong data, and re-score the person at once."""
+    dispute = get_dispute(store, dispute_id)
+    if dispute.status != "open":
+        raise ConflictError(f"dispute {dispute_id} is already {dispute.status}")
+    at = now_or(now)
+    if decision == "expire":
+        action, amendment = "retract", None
+        note = note or f"not verified within {DISPUTE_DAYS} days"
+    if decision != "reject" and action == "amend":
+        if not amendment:
+            raise InputError("field amendment: give the corrected field values")
+        unknown = sorted(set(amendment) - set(AMENDABLE))
+        if unknown:
+            raise InputError(
+                f"field amendment.{unknown[0]}: not amendable",
+                hint="one of " + ", ".join(AMENDABLE),
+            )
+    status = {"correct": "corrected", "reject": "verified", "expire": "expired"}[decision]
+    notified: dict[str, list[str]] = {}
+    entry = AuditEntry(
+        actor, f"dispute.{decision}", f"person:{dispute.person_id}", "dispute resolution",
+        {"dispute_id": dispute_id, "action": action if decision != "reject" else None,
+         "amendment": amendment, "note": note},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        correction_id = None
+        if decision != "reject":
+            event = CorrectionEvent(
+                source_record_id=f"{dispute_id}-correction",
+                occurred_at=at,
+                target_source=dispute.target_source,
+                target_record_id=dispute.target_record_id,
+                correction_action=action,
+                reason=note or dispute.statement,
+                amendment=json.dumps(amendment, default=str) if action == "amend" else None,
+            )
+            correction_id = append_event(
+                con,
+                event,
+                source=CORRECTION_SOURCE,
+                person_id=dispute.person_id,
+                recorded_at=at,
+            )
+            notified = _affected_partners(con, dispute.person_id, dispute.event_id, at)
+            for partner, refs in notified.items():
+                enqueue(
+                    con,
+                    partner,
+                    {
+                        "type": "correction",
+                        "person": dispute.person_id,
+                        "dispute_id": dispute_id,
+                        "item": {"source": dispute.target_source,
+                                 "record_id": dispute.target_record_id},
+                        "action": action,
+                        "affected": refs,
+                        "corrected_at": at,
+                        "advice": "decisions and reports listed were based on data since"
+                        " corrected; ask again for a current decision",
+                    },
+                    at,
+                )  # fmt: skip
+        con.execute(
+            "UPDATE disputes SET status = ?, resolved_at = ?, resolved_by = ?, note = ?,"
+            " correction_event_id = ? WHERE dispute_id = ?",
+            [status, at, actor, note, correction_id, dispute_id],
+        )
+    run_id = None
+    if decision != "reject" and rescore:
+        run_id = _rescore(store, dispute.person_id, at)
+    done = get_dispute(store, dispute_id)
+    return Dispute(**{**asdict(done), "rescored_run_id": run_id, "notified": tuple(notified)})
+
+
+def _rescore(store: Store, person_id: str, at: dt.datetime) -> str | None:
+    """Re-score as of today, if the person has ever been scored (else nothing to refresh)."""
+    from credo.scoring import rescore_person
+
+    last = store.scalar("SELECT max(as_of) FROM score_snapshots WHERE person_id = ?", [person_id])
+    if last is None:
+        return None
+    try:
+        return rescore_person(store, person_id, max(last, at.date())).run_id
+    except NotFoundError:  # left since: no longer scored
+        return None
+
+
+def expire_disputes(
+    store: Store, *, now: dt.datetime | None = None, actor: str = "credo"
+) -> list[Dispute]:
+    """Retract every item whose dispute passed its deadline unverified."""
+    at = now_or(now)
+    due = store.con.execute(
+        "SELECT dispute_id FROM disputes WHERE status = 'open' AND due_at < ? ORDER BY due_at",
+        [at],
+    ).fetchall()
+    return [resolve_dispute(store, d, "expire", actor=actor, now=at) for (d,) in due]

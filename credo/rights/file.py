@@ -1,0 +1,156 @@
+"""The person's own file and alert feed (SPEC S10, RULES R-FCRA-1, R-GDPR-2).
+
+The file is everything held about the person: every event with its source and dates (and
+whether it is disputed or corrected), every score with its reasons, the points-table rows of
+the latest score, every inquiry (who, when, purpose, what was disclosed), consents, freezes
+and disputes. The feed is derived from the same tables, so an alert cannot be missed by a
+path that forgot to raise it: new inquiries, score changes of 20 points or more, new listings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from typing import Any
+
+from credo.errors import NotFoundError
+from credo.rights.base import person_exists
+from credo.rights.consent import consents, is_frozen
+from credo.rights.disputes import list_disputes
+from credo.store.db import Store
+
+__all__ = ["SCORE_ALERT_POINTS", "feed", "person_file"]
+
+SCORE_ALERT_POINTS = 20
+_HIDDEN = {"load_id", "row_no", "national_id_hash", "phone_hash", "counterpart_national_id_hash",
+           "counterpart_phone_hash"}  # fmt: skip
+
+
+def _events(store: Store, person_id: str) -> list[dict[str, Any]]:
+    cur = store.con.execute(
+        "SELECT e.* FROM events e JOIN event_persons p ON p.event_id = e.event_id"
+        " AND p.role = 'subject' WHERE p.person_id = ? ORDER BY e.occurred_at, e.event_id",
+        [person_id],
+    )
+    names = [d[0] for d in cur.description or []]
+    rows = cur.fetchall()
+    status = {
+        int(eid): s
+        for eid, s in store.con.execute(
+            "SELECT event_id, arg_max(status, opened_at) FROM disputes WHERE person_id = ?"
+            " GROUP BY event_id",
+            [person_id],
+        ).fetchall()
+    }
+    corrected = {
+        (s, r)
+        for s, r in store.con.execute(
+            "SELECT target_source, target_record_id FROM events WHERE event_type = 'correction'"
+        ).fetchall()
+    }
+    out = []
+    for row in rows:
+        item = {k: v for k, v in zip(names, row, strict=True) if v is not None and k not in _HIDDEN}
+        item["dispute"] = status.get(int(item["event_id"]))
+        item["corrected"] = (item["source"], item["source_record_id"]) in corrected
+        for pii in ("national_id", "phone"):
+            if row[names.index(f"{pii}_hash")] is not None:
+                item[f"{pii}_given"] = True
+        out.append(item)
+    return out
+
+
+def _scores(store: Store, person_id: str) -> list[dict[str, Any]]:
+    rows = store.con.execute(
+        "SELECT s.run_id, r.kind, s.as_of, s.score, s.band, s.previous_score, s.trend,"
+        " s.reason_codes, s.reason_points, s.improve_codes, s.improve_points, s.court_listings,"
+        " s.model_id, s.policy_version, r.created_at"
+        " FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id"
+        " WHERE s.person_id = ? ORDER BY s.as_of, r.seq",
+        [person_id],
+    ).fetchall()
+    keys = ("run_id", "kind", "as_of", "score", "band", "previous_score", "trend",
+            "reason_codes", "reason_points", "improve_codes", "improve_points", "court_listings",
+            "model_id", "policy_version", "created_at")  # fmt: skip
+    out = []
+    for row in rows:
+        item = dict(zip(keys, row, strict=True))
+        item["reasons"] = [
+            {"code": c, "points_lost": p}
+            for c, p in zip(item.pop("reason_codes"), item.pop("reason_points"), strict=True)
+        ]
+        item["improvements"] = [
+            {"feature": c, "points": p}
+            for c, p in zip(item.pop("improve_codes"), item.pop("improve_points"), strict=True)
+        ]
+        out.append(item)
+    return out
+
+
+def _inquiries(store: Store, person_id: str) -> list[dict[str, Any]]:
+    rows = store.con.execute(
+        "SELECT i.inquiry_id, i.partner_id, p.name, i.kind, i.purpose, i.disclosed, i.ref_id,"
+        " i.inquired_at FROM inquiries i LEFT JOIN partners p USING (partner_id)"
+        " WHERE i.person_id = ? ORDER BY i.inquired_at, i.inquiry_id",
+        [person_id],
+    ).fetchall()
+    return [
+        {"inquiry_id": i, "partner": pid, "partner_name": name, "kind": kind,
+         "purpose": purpose, "disclosed": json.loads(disclosed), "ref_id": ref, "at": at}
+        for i, pid, name, kind, purpose, disclosed, ref, at in rows
+    ]  # fmt: skip
+
+
+def person_file(store: Store, person_id: str) -> dict[str, Any]:
+    """Everything held about the person (the caller audits the read)."""
+    if not person_exists(store, person_id):
+        raise NotFoundError(f"no person {person_id!r}")
+    from credo.scoring import explain_score
+
+    scores = _scores(store, person_id)
+    points_table: list[dict[str, Any]] = []
+    if scores:
+        explanation = explain_score(store, person_id)
+        points_table = [
+            {k: f[k] for k in ("feature", "dimension", "description", "value", "bin", "points")}
+            for f in explanation.features
+        ]
+    return {
+        "person": person_id,
+        "frozen": is_frozen(store, person_id),
+        "events": _events(store, person_id),
+        "scores": scores,
+        "points_table": points_table,
+        "inquiries": _inquiries(store, person_id),
+        "consents": [asdict(c) for c in consents(store, person_id)],
+        "disputes": [d.to_dict() for d in list_disputes(store, person_id=person_id)],
+    }
+
+
+def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
+    """Alerts, newest first: inquiries, score changes of 20+ points, new court listings."""
+    alerts: list[dict[str, Any]] = []
+    for inq in _inquiries(store, person_id):
+        alerts.append({"kind": "inquiry", "at": inq["at"],
+                       "text": f"{inq['partner_name'] or inq['partner']} made a {inq['kind']}"
+                       f" inquiry ({inq['purpose']})", "ref": inq["inquiry_id"]})  # fmt: skip
+    previous: float | None = None
+    for s in _scores(store, person_id):
+        if previous is not None and abs(s["score"] - previous) >= SCORE_ALERT_POINTS:
+            alerts.append({"kind": "score_change", "at": s["created_at"],
+                           "text": f"score changed by {s['score'] - previous:+.0f} to"
+                           f" {s['score']:.0f} ({s['band']})", "ref": s["run_id"]})  # fmt: skip
+        previous = s["score"]
+    for eid, court, case, listed_on, recorded in store.con.execute(
+        "SELECT e.event_id, e.court, e.case_number, e.listed_on, e.recorded_at FROM events e"
+        " JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
+        " WHERE p.person_id = ? AND e.event_type = 'court_judgment'"
+        " AND e.judgment_status = 'listed'",
+        [person_id],
+    ).fetchall():
+        alerts.append({"kind": "listing", "at": recorded,
+                       "text": f"listed by {court} (case {case}) on {listed_on}",
+                       "ref": str(eid)})  # fmt: skip
+    alerts.sort(key=lambda a: a["at"] or dt.datetime.min, reverse=True)
+    return alerts
