@@ -3,7 +3,9 @@
 Each entry's hash covers its own fields and the hash of the entry before it, so editing,
 deleting or reordering any entry breaks every link after it. ``verify`` walks the chain and
 names the first broken entry. Truncating the newest entries leaves a valid shorter chain: the
-head hash ``verify`` prints is what to record elsewhere to detect that (docs/decisions/0004).
+head (number and hash of the newest entry) is also kept in ``meta`` at every append, so
+``verify`` notices a cut tail too, unless the same hand edits ``meta``; the head hash it
+prints is what to record elsewhere to be sure (docs/decisions/0004).
 """
 
 from __future__ import annotations
@@ -56,10 +58,24 @@ def entry_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_HEAD = "audit_head"
+
+
+def _head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """The newest entry's number and hash, kept in ``meta`` so an append reads one row
+    instead of scanning a log that grows with every request."""
+    rows = con.execute("SELECT value FROM meta WHERE key = ?", [_HEAD]).fetchall()
+    if rows:
+        seq, digest = rows[0][0].split(":", 1)
+        return int(seq), digest
+    last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
+    return (int(last[0][0]), str(last[0][1])) if last else (0, GENESIS)
+
+
 def append(con: duckdb.DuckDBPyConnection, entry: AuditEntry, at: dt.datetime) -> int:
     """Append inside the caller's transaction, so the entry commits with the write it records."""
-    rows = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchall()
-    seq, prev = (rows[0][0] + 1, rows[0][1]) if rows else (1, GENESIS)
+    last, prev = _head(con)
+    seq = last + 1
     details = _canonical_details(entry.details)
     at = at.replace(tzinfo=None)
     digest = entry_hash(
@@ -69,7 +85,11 @@ def append(con: duckdb.DuckDBPyConnection, entry: AuditEntry, at: dt.datetime) -
         "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [seq, at, entry.actor, entry.action, entry.target, entry.purpose, details, prev, digest],
     )
-    return int(seq)
+    con.execute(
+        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [_HEAD, f"{seq}:{digest}"],
+    )
+    return seq
 
 
 @dataclass(frozen=True)
@@ -107,4 +127,16 @@ def verify(con: duckdb.DuckDBPyConnection, batch: int = 50_000) -> ChainReport:
                 return ChainReport(count - 1, prev, broken_at=expected_seq, problem=problem)
             prev = stored
             expected_seq += 1
+    head = con.execute("SELECT value FROM meta WHERE key = ?", [_HEAD]).fetchall()
+    if head and head[0][0] != f"{count}:{prev}":
+        # The chain is whole but shorter (or other) than the head recorded at the last append:
+        # entries were removed from its end.
+        recorded = int(head[0][0].split(":", 1)[0])
+        return ChainReport(
+            count,
+            prev,
+            broken_at=min(count + 1, recorded),
+            problem=f"the log ends at entry {count}, but entry {recorded} was the last written "
+            "(entries removed from its end)",
+        )
     return ChainReport(count, prev)

@@ -138,6 +138,7 @@ def test_each_write_appends_one_chained_entry(store: Store) -> None:
         ("UPDATE audit_log SET details = '{\"new\":0}' WHERE seq = 3", 3, "content does not match"),
         ("DELETE FROM audit_log WHERE seq = 2", 2, "entry 2 is missing"),
         ("UPDATE audit_log SET prev_hash = hash WHERE seq = 4", 4, "link to the previous entry"),
+        ("DELETE FROM audit_log WHERE seq >= 4", 4, "entries removed from its end"),
     ],
 )
 def test_verify_names_the_first_tampered_entry(
