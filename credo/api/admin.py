@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.deps import Svc, admin
 from credo.api.errors import ERROR_RESPONSES, aware
-from credo.rights.access import create_key, create_partner, issue_login_code, revoke_key
+from credo.rights.access import create_key, create_partner, issue_login_code
+from credo.rights.base import audited_read
 from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
 
 __all__ = ["router"]
@@ -61,7 +62,7 @@ def post_key(
 
 @router.delete("/keys/{key_id}", status_code=204)
 def delete_key(key_id: Annotated[str, Field(max_length=60)], svc: Svc) -> None:
-    svc.run(revoke_key, svc.store, key_id)
+    svc.revoke_key(key_id)
 
 
 @router.post("/persons/{person_id}/login-codes", status_code=201)
@@ -75,7 +76,15 @@ def get_disputes(
     svc: Svc,
     status: Annotated[Literal["open", "corrected", "verified", "expired"] | None, Query()] = None,
 ) -> list[dict[str, Any]]:
-    return [aware(d) for d in svc.run(list_disputes, svc.store, status=status)]
+    """Disputes, oldest first; the read is audited like every read of personal data."""
+
+    def go() -> list[dict[str, Any]]:
+        found = list_disputes(svc.store, status=status)
+        audited_read(svc.store, "admin", "read.disputes", "disputes", "dispute handling",
+                     {"status": status, "count": len(found)})  # fmt: skip
+        return [aware(d) for d in found]
+
+    return svc.run(go)
 
 
 @router.post("/disputes/{dispute_id}/resolve")

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from credo.api.service import Service
-from credo.rights.access import ApiKey, authenticate_key, verify_session
+from credo.rights.access import ApiKey, record_failed_auth, verify_session
 from credo.rights.errors import AuthError, ForbiddenError
 
 __all__ = ["Caller", "admin", "partner", "person", "service"]
@@ -32,7 +32,7 @@ def partner(scope: str) -> Callable[..., ApiKey]:
     def check(svc: Svc, cred: Annotated[Bearer, Depends(_partner_key)]) -> ApiKey:
         if cred is None:
             raise AuthError("missing API key", hint="send 'Authorization: Bearer <key>'")
-        key = svc.run(authenticate_key, svc.store, cred.credentials)
+        key = svc.authenticate(cred.credentials)
         if scope not in key.scopes:
             raise ForbiddenError(f"this API key lacks the scope {scope!r}")
         return key
@@ -43,7 +43,11 @@ def partner(scope: str) -> Callable[..., ApiKey]:
 def person(svc: Svc, cred: Annotated[Bearer, Depends(_session)]) -> str:
     if cred is None:
         raise AuthError("missing session token", hint="sign in at POST /v1/me/session")
-    return verify_session(svc.store, cred.credentials)
+    try:
+        return verify_session(svc.store, cred.credentials)
+    except AuthError as exc:
+        svc.run(record_failed_auth, svc.store, "session", exc.message)
+        raise
 
 
 def admin(svc: Svc, cred: Annotated[Bearer, Depends(_admin)]) -> str:

@@ -15,6 +15,7 @@ from credo.rights.access import (
     create_partner,
     exchange_login_code,
     issue_login_code,
+    record_failed_auth,
     revoke_key,
     verify_session,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "open_dispute",
     "person_file",
     "record_consent",
+    "record_failed_auth",
     "record_outcome",
     "resolve_dispute",
     "revoke_key",

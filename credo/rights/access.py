@@ -8,6 +8,8 @@ exchanged for signed session tokens (SPEC S12).
 * A session token is ``<payload>.<signature>``: base64url JSON (person, expiry) signed with
   HMAC-SHA256 under a key derived from the store's secret, so it survives restarts and needs no
   table; changing the secret ends every session.
+* A failed sign-in of any audience is audited (``auth.failed``) with the credential kind, the
+  reason and what the caller claimed to be (a key id, a person id), never the secret or code.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
@@ -36,11 +39,13 @@ __all__ = [
     "create_partner",
     "exchange_login_code",
     "issue_login_code",
+    "record_failed_auth",
     "revoke_key",
     "verify_session",
 ]
 
 Scope = Literal["decisions", "reports", "outcomes"]
+Credential = Literal["api_key", "login_code", "session", "admin_token"]
 SCOPES: tuple[Scope, ...] = ("decisions", "reports", "outcomes")
 LOGIN_CODE_TTL = dt.timedelta(minutes=15)
 
@@ -127,6 +132,20 @@ def revoke_key(store: Store, key_id: str, *, actor: str = "admin") -> None:
         )
 
 
+_KEY_ID = re.compile(r"[0-9a-f]{12}")
+
+
+def record_failed_auth(
+    store: Store, credential: Credential, reason: str, *, claimed: str | None = None
+) -> None:
+    """Audit a refused credential. ``claimed`` names who the caller said they were (a key id,
+    a person id), never a secret, code or token; the answer to the caller stays generic."""
+    details = {"credential": credential, "reason": reason}
+    entry = AuditEntry("anonymous", "auth.failed", claimed, "sign-in", details)
+    with store.write(entry):
+        pass
+
+
 def authenticate_key(store: Store, key: str) -> ApiKey:
     """The key's partner and scopes, or ``AuthError`` (never which part was wrong)."""
     prefix, _, rest = key.partition("_")
@@ -137,6 +156,15 @@ def authenticate_key(store: Store, key: str) -> ApiKey:
         [key_id],
     ).fetchall()
     if prefix != "credo" or not rows or not hmac.compare_digest(rows[0][1], _sha(secret)):
+        # Only a well-formed key id is named: a mangled key could hold its secret anywhere.
+        well_formed = prefix == "credo" and _KEY_ID.fullmatch(key_id) is not None
+        reason = "unknown or revoked key" if not rows else "wrong secret"
+        record_failed_auth(
+            store,
+            "api_key",
+            reason if well_formed else "malformed key",
+            claimed=f"api_key:{key_id}" if well_formed else None,
+        )
         raise AuthError("invalid or revoked API key")
     return ApiKey(key_id, str(rows[0][0]), tuple(rows[0][2]))
 
@@ -160,6 +188,11 @@ def issue_login_code(
             [_code_hash(store, code), person_id, at, at + LOGIN_CODE_TTL],
         )
     return code
+
+
+def _person(person_id: str) -> str:
+    # A claimed id is attacker input: kept short so a pasted secret cannot fill the log.
+    return f"person:{person_id[:100]}"
 
 
 def _session_key(store: Store) -> bytes:
@@ -190,6 +223,8 @@ def exchange_login_code(
         [digest, person_id],
     ).fetchall()
     if not rows or rows[0][1] is not None or rows[0][0] < at:
+        reason = "unknown" if not rows else "used" if rows[0][1] is not None else "expired"
+        record_failed_auth(store, "login_code", f"{reason} login code", claimed=_person(person_id))
         raise AuthError("invalid, used or expired login code")
     entry = AuditEntry(f"person:{person_id}", "session.start", f"person:{person_id}", "sign-in")
     with store.write(entry) as con:

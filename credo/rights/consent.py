@@ -114,11 +114,18 @@ def consents(store: Store, person_id: str) -> list[Consent]:
 
 
 def active_consent(store: Store, person_id: str, partner: str, purpose: str) -> str | None:
-    """The active grant's reference for this partner and purpose, if any."""
-    for c in reversed(consents(store, person_id)):
-        if c.action in ("grant", "revoke") and c.partner == partner and c.purpose == purpose:
-            return c.consent_id if c.active else None
-    return None
+    """The active grant's reference for this partner and purpose, if any: the newest grant or
+    revoke for them decides (the order of :func:`consents`). Every decision and report asks,
+    so the query reads that one row rather than the person's whole consent history."""
+    rows = store.con.execute(
+        "SELECT e.source_record_id, e.consent_action FROM events e"
+        " WHERE e.event_type = 'consent' AND e.consent_action IN ('grant', 'revoke')"
+        " AND e.partner = ? AND e.purpose = ? AND e.event_id IN"
+        " (SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject')"
+        " ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1",
+        [partner, purpose, person_id],
+    ).fetchall()
+    return str(rows[0][0]) if rows and rows[0][1] == "grant" else None
 
 
 def require_consent(

@@ -73,6 +73,11 @@ def latest_snapshot(store: Store, person_id: str) -> dict[str, Any] | None:
 
 def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
     """Items under dispute, shown as such to partners (R-FCRA-9)."""
+    # Most persons have none: ask the small disputes table first, join events only if needed.
+    if not store.scalar(
+        "SELECT count(*) FROM disputes WHERE person_id = ? AND status = 'open'", [person_id]
+    ):
+        return []
     rows = store.con.execute(
         "SELECT d.dispute_id, e.event_type, d.target_source, d.target_record_id, d.opened_at"
         " FROM disputes d JOIN events e ON e.event_id = d.event_id"

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
 
 from credo.errors import ConfigError
 from credo.policy.products import load_products
-from credo.rights import AuthError, create_partner, exchange_login_code, verify_session
+from credo.rights import (
+    AuthError,
+    consents,
+    create_partner,
+    exchange_login_code,
+    verify_session,
+)
 from credo.rights.webhooks import MAX_ATTEMPTS, deliver_webhooks, enqueue
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
@@ -75,3 +82,51 @@ def test_failed_webhooks_are_retried_with_backoff_then_given_up(store: Store) ->
         deliver_webhooks(store, now=t0 + dt.timedelta(hours=2 * k), post=failing)
     assert len(calls) == MAX_ATTEMPTS
     assert store.scalar("SELECT last_error FROM webhook_outbox") == "HTTP 500"
+
+
+def test_the_newest_grant_or_revoke_decides_consent(store: Store) -> None:
+    from credo.rights import active_consent, record_consent
+
+    with store.write(AuditEntry("test", "person")) as con:
+        con.execute("INSERT INTO persons VALUES ('P1', ?, 'active')", [dt.datetime(2026, 1, 1)])
+    create_partner(store, "p1", "P1")
+    t = dt.datetime(2026, 11, 1)
+
+    def act(action: str, minutes: int, purpose: str = "rental") -> str:
+        now = t + dt.timedelta(minutes=minutes)
+        c = record_consent(store, "P1", action, partner="p1", purpose=purpose, now=now)  # type: ignore[arg-type]
+        return c.consent_id
+
+    assert active_consent(store, "P1", "p1", "rental") is None
+    first = act("grant", 1)
+    act("grant", 2, purpose="travel")
+    assert active_consent(store, "P1", "p1", "rental") == first
+    act("revoke", 3)
+    assert active_consent(store, "P1", "p1", "rental") is None
+    again = act("grant", 4)
+    assert active_consent(store, "P1", "p1", "rental") == again
+    assert active_consent(store, "P1", "p1", "travel") is not None
+    assert active_consent(store, "P2", "p1", "rental") is None
+    assert [c.active for c in consents(store, "P1")] == [False, True, False, True]
+
+
+def test_refused_login_codes_are_audited_by_reason(store: Store) -> None:
+    from credo.rights import issue_login_code
+
+    with store.write(AuditEntry("test", "person")) as con:
+        con.execute("INSERT INTO persons VALUES ('P1', ?, 'active')", [dt.datetime(2026, 1, 1)])
+    now = dt.datetime(2026, 11, 1, 12)
+    code = issue_login_code(store, "P1", now=now)
+    with pytest.raises(AuthError):
+        exchange_login_code(store, "P1", code, now=now + dt.timedelta(minutes=16))
+    exchange_login_code(store, "P1", code, now=now)
+    with pytest.raises(AuthError):
+        exchange_login_code(store, "P1", code, now=now)
+    rows = store.con.execute(
+        "SELECT target, details FROM audit_log WHERE action = 'auth.failed' ORDER BY seq"
+    ).fetchall()
+    assert [(t, json.loads(d)["reason"]) for t, d in rows] == [
+        ("person:P1", "expired login code"),
+        ("person:P1", "used login code"),
+    ]
+    assert code not in str(rows)

@@ -1,0 +1,498 @@
+"""Serving: a bare FastAPI endpoint beside Credo's ``POST /v1/decisions``, then a crash test.
+
+Both servers are one uvicorn worker on 127.0.0.1 in a child process, with the same uvicorn
+defaults (``uvicorn[standard]``: uvloop and httptools when installed; access log to a discarded
+stderr). The bare app returns a small JSON from an ``async def`` endpoint; Credo runs as
+``python -m credo serve`` on a copy of a scored population (300 persons), so each decision
+authenticates the API key, checks consent and the freeze, reads the latest snapshot and open
+disputes, applies the products policy and commits the decision, the inquiry and the audit entry.
+Decisions rotate over the persons that granted consent.
+
+Load: ``wrk`` (one thread, ``--connections`` connections, ``--seconds`` per measurement after a
+2-second warm-up, the same server process kept across repetitions) when it is installed,
+else a bounded asyncio client (httpx). Repetitions alternate bare/credo so both see the same
+background load; medians of requests/s, p50 and p99 and the ratio are printed and written to
+``out/results.json``.
+
+Crash test: decisions from 8 asyncio clients, ``SIGKILL`` of the server after
+``--kill-after`` seconds, a restart on the same database and a few decisions more, a clean stop;
+then every decision a client got a 2xx for must be stored, stored decisions must equal decision
+audit entries, and the audit chain must verify.
+
+    .venv/bin/python benchmarks/api/run.py [--repeat 3] [--seconds 10] [--connections 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+DATA = HERE / "data"
+OUT = HERE / "out"
+ADMIN = "bench-admin-token-" + "x" * 32
+PRODUCT = "car_rental"  # purpose "rental", not restricted: every scored person gets an offer
+PARTNER = "benchair"
+
+
+# --- the servers ---------------------------------------------------------------------------
+
+
+def bare_app() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.post("/v1/decisions")
+    async def decide() -> dict[str, Any]:
+        return {"outcome": "approved", "terms": {"deposit": 0}, "score": 700.0}
+
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    kind: str
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start(kind: str, db: Path | None = None, timeout: float = 60) -> Server:
+    port = _free_port()
+    env = {**os.environ, "CREDO_API_ADMIN_TOKEN": ADMIN, "PYTHONPATH": str(ROOT)}
+    if kind == "bare":
+        cmd = [sys.executable, __file__, "--serve-bare", str(port)]
+    else:
+        cmd = [sys.executable, "-m", "credo", "serve", "--db", str(db), "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(kind, port, proc)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} server exited with {proc.returncode}")
+        try:
+            httpx.get(server.url + "/openapi.json", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    stop(server)
+    raise RuntimeError(f"{kind} server did not start in {timeout} s")
+
+
+def stop(server: Server, sig: int = signal.SIGTERM) -> None:
+    if server.proc.poll() is None:
+        server.proc.send_signal(sig)
+        try:
+            server.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait(timeout=10)
+
+
+@contextmanager
+def serving(kind: str, db: Path | None = None) -> Iterator[Server]:
+    server = start(kind, db)
+    try:
+        yield server
+    finally:
+        stop(server)
+
+
+# --- the population ------------------------------------------------------------------------
+
+
+def template(persons: int) -> Path:
+    """A scored population, built once and kept under ``data/``."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import datetime as dt
+
+    from scoring.truth import link_from_truth
+
+    from credo.ingest.batch import ingest_population
+    from credo.scoring import score, train_model
+    from credo.settings import Settings
+    from credo.sim import generate
+    from credo.store.db import Store
+
+    db = DATA / f"template_{persons}.duckdb"
+    if db.exists():
+        return db
+    DATA.mkdir(parents=True, exist_ok=True)
+    end = dt.date(2026, 10, 31)
+    pop = DATA / f"pop_{persons}"
+    shutil.rmtree(pop, ignore_errors=True)
+    generate(persons, 24, 5, pop, end)
+    partial = db.with_suffix(".partial.duckdb")
+    with Store.open(Settings(db=partial, key_file=db.with_suffix(".key"))) as store:
+        ingest_population(store, pop, max_reject_rate=0.01)
+        link_from_truth(store, pop)
+        train_model(store, end.replace(year=end.year - 1))
+        score(store, end)
+        store.con.execute("CHECKPOINT")
+    partial.rename(db)
+    return db
+
+
+@dataclass
+class Setup:
+    db: Path
+    key: str
+    bodies: list[dict[str, str]]
+
+
+def fresh_db(template_db: Path, workdir: Path, consenting: int) -> Setup:
+    """A copy of the population with a partner, a decisions key and ``consenting`` grants."""
+    from credo.rights import create_key, create_partner, record_consent
+    from credo.settings import Settings
+    from credo.store.db import Store
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    db = workdir / "credo.duckdb"
+    for suffix in (".duckdb", ".duckdb.wal", ".key", ".admin-token"):
+        db.with_suffix(suffix).unlink(missing_ok=True)
+    shutil.copy(template_db, db)
+    shutil.copy(template_db.with_suffix(".key"), db.with_suffix(".key"))
+    with Store.open(Settings(db=db)) as store:
+        persons = [
+            r[0]
+            for r in store.con.execute(
+                "SELECT person_id FROM score_snapshots ORDER BY person_id LIMIT ?", [consenting]
+            ).fetchall()
+        ]
+        create_partner(store, PARTNER, "Bench Air")
+        key = create_key(store, PARTNER, ["decisions"]).key
+        assert key is not None
+        bodies = [
+            {
+                "person": p,
+                "product": PRODUCT,
+                "consent": record_consent(
+                    store, p, "grant", partner=PARTNER, purpose="rental"
+                ).consent_id,
+            }
+            for p in persons
+        ]
+        store.con.execute("CHECKPOINT")
+    return Setup(db, key, bodies)
+
+
+# --- load ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    kind: str
+    client: str
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+_UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * _UNIT[unit]
+
+
+def wrk_script(path: Path, key: str, bodies: list[dict[str, str]]) -> Path:
+    items = ",\n".join(f"  [==[{json.dumps(b)}]==]" for b in bodies)
+    path.write_text(
+        f"""wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {key}"
+local bodies = {{
+{items}
+}}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
+end
+"""
+    )
+    return path
+
+
+def run_wrk(kind: str, url: str, script: Path, seconds: int, connections: int) -> Result:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    text = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=seconds + 30, check=True
+    ).stdout
+    total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", text)
+    dist = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", text, re.M))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if total is None or "50" not in dist or "99" not in dist:
+        raise RuntimeError(f"cannot read wrk's output:\n{text}")
+    secs = float(total.group(2)) / (1000 if total.group(3) == "ms" else 1)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (
+        sum(int(g) for g in sock.groups()) if sock else 0
+    )
+    n = int(total.group(1))
+    return Result(kind, "wrk", n, secs, n / secs, _ms(dist["50"]), _ms(dist["99"]), errors)
+
+
+@dataclass
+class Load:
+    latencies: list[float] = field(default_factory=list)
+    acked: list[str] = field(default_factory=list)  # decision ids answered with a 2xx
+    statuses: dict[int, int] = field(default_factory=dict)
+    transport_errors: int = 0
+    seconds: float = 0.0
+
+
+async def load(
+    url: str,
+    key: str,
+    bodies: list[dict[str, str]],
+    *,
+    requests: int,
+    connections: int,
+    max_seconds: float,
+    stop_on_error: bool = False,
+) -> Load:
+    """At most ``requests`` decisions from ``connections`` clients, for at most ``max_seconds``."""
+    out = Load()
+    issued = 0
+    deadline = time.monotonic() + max_seconds
+    headers = {"Authorization": f"Bearer {key}"}
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal issued
+        while issued < requests and time.monotonic() < deadline:
+            body = bodies[issued % len(bodies)]
+            issued += 1
+            t0 = time.perf_counter()
+            try:
+                r = await client.post("/v1/decisions", json=body, headers=headers)
+            except httpx.TransportError:
+                out.transport_errors += 1
+                if stop_on_error:
+                    return
+                continue
+            out.latencies.append(time.perf_counter() - t0)
+            out.statuses[r.status_code] = out.statuses.get(r.status_code, 0) + 1
+            if r.is_success and "decision_id" in r.text:
+                out.acked.append(r.json()["decision_id"])
+
+    t0 = time.perf_counter()
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10) as client:
+        await asyncio.gather(*(worker(client) for _ in range(connections)))
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def run_httpx(
+    kind: str, url: str, key: str, bodies: list[dict[str, str]], requests: int, connections: int
+) -> Result:
+    res = asyncio.run(
+        load(url, key, bodies, requests=requests, connections=connections, max_seconds=60)
+    )
+    lat = sorted(res.latencies)
+    errors = res.transport_errors + sum(n for s, n in res.statuses.items() if s >= 300)
+    return Result(
+        kind,
+        "httpx",
+        len(lat),
+        res.seconds,
+        len(lat) / res.seconds,
+        lat[len(lat) // 2] * 1e3,
+        lat[int(len(lat) * 0.99)] * 1e3,
+        errors,
+    )
+
+
+def measure(
+    server: Server, setup: Setup, args: argparse.Namespace, script: Path | None, warm: bool
+) -> Result:
+    url = server.url + "/v1/decisions"
+    if script is not None:
+        if warm:
+            run_wrk(server.kind, url, script, 2, args.connections)
+        return run_wrk(server.kind, url, script, args.seconds, args.connections)
+    if warm:
+        run_httpx(server.kind, server.url, setup.key, setup.bodies, 500, args.connections)
+    return run_httpx(
+        server.kind, server.url, setup.key, setup.bodies, args.requests, args.connections
+    )
+
+
+# --- the crash test ------------------------------------------------------------------------
+
+
+@dataclass
+class CrashReport:
+    acked_before_kill: int
+    acked_after_restart: int
+    transport_errors: int
+    stored_decisions: int
+    decision_audit_entries: int
+    acked_missing: int
+    chain_ok: bool
+    chain_entries: int
+    chain_problem: str | None
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.acked_missing == 0
+            and self.stored_decisions == self.decision_audit_entries
+            and self.chain_ok
+        )
+
+
+def crash_test(setup: Setup, kill_after: float, connections: int) -> CrashReport:
+    from credo.settings import Settings
+    from credo.store import audit
+    from credo.store.db import Store
+
+    server = start("credo", setup.db)
+
+    async def killed_load() -> Load:
+        loop = asyncio.get_running_loop()
+        loop.call_later(kill_after, server.proc.send_signal, signal.SIGKILL)
+        return await load(
+            server.url,
+            setup.key,
+            setup.bodies,
+            requests=200_000,
+            connections=connections,
+            max_seconds=kill_after + 10,
+            stop_on_error=True,
+        )
+
+    try:
+        before = asyncio.run(killed_load())
+    finally:
+        stop(server, signal.SIGKILL)
+    with serving("credo", setup.db) as again:  # the restart replays DuckDB's WAL
+        after = asyncio.run(
+            load(again.url, setup.key, setup.bodies, requests=50, connections=2, max_seconds=30)
+        )
+    with Store.open(Settings(db=setup.db), create=False) as store:
+        stored = {r[0] for r in store.con.execute("SELECT decision_id FROM decisions").fetchall()}
+        entries = store.scalar("SELECT count(*) FROM audit_log WHERE action = 'decision'")
+        chain = audit.verify(store.con)
+    acked = set(before.acked) | set(after.acked)
+    return CrashReport(
+        acked_before_kill=len(before.acked),
+        acked_after_restart=len(after.acked),
+        transport_errors=before.transport_errors,
+        stored_decisions=len(stored),
+        decision_audit_entries=int(entries),
+        acked_missing=len(acked - stored),
+        chain_ok=chain.ok,
+        chain_entries=chain.entries,
+        chain_problem=chain.problem,
+    )
+
+
+# --- main ----------------------------------------------------------------------------------
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--persons", type=int, default=300)
+    ap.add_argument("--consenting", type=int, default=64, help="persons decisions rotate over")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=10, help="wrk: seconds per measurement")
+    ap.add_argument("--requests", type=int, default=5000, help="httpx: requests per measurement")
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
+    ap.add_argument("--kill-after", type=float, default=3.0)
+    ap.add_argument("--skip-load", action="store_true")
+    ap.add_argument("--skip-crash", action="store_true")
+    ap.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_bare is not None:
+        import uvicorn
+
+        uvicorn.run(bare_app(), host="127.0.0.1", port=args.serve_bare, workers=1)
+        return 0
+
+    use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = DATA / "work"
+    t0 = time.perf_counter()
+    tpl = template(args.persons)
+    print(f"population: {tpl} ({time.perf_counter() - t0:.1f} s)", flush=True)
+    results: dict[str, Any] = {"args": {k: v for k, v in vars(args).items() if k != "serve_bare"}}
+
+    if not args.skip_load:
+        setup = fresh_db(tpl, work / "load", args.consenting)
+        script = wrk_script(OUT / "decisions.lua", setup.key, setup.bodies) if use_wrk else None
+        runs: dict[str, list[Result]] = {"bare": [], "credo": []}
+        with serving("bare") as bare, serving("credo", setup.db) as credo:
+            for i in range(args.repeat):
+                for server in (bare, credo):
+                    r = measure(server, setup, args, script, warm=i == 0)
+                    runs[server.kind].append(r)
+                    print(
+                        f"{r.kind:5} run {i + 1}: {r.requests} requests in {r.seconds:.1f} s,"
+                        f" {r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms,"
+                        f" errors {r.errors}",
+                        flush=True,
+                    )
+        med = {
+            kind: {
+                m: statistics.median(getattr(r, m) for r in rs) for m in ("rps", "p50_ms", "p99_ms")
+            }
+            for kind, rs in runs.items()
+        }
+        ratio = med["credo"]["rps"] / med["bare"]["rps"]
+        results["runs"] = {k: [asdict(r) for r in rs] for k, rs in runs.items()}
+        results["medians"] = med
+        results["ratio"] = ratio
+        print(f"\nmedians of {args.repeat} ({'wrk' if use_wrk else 'httpx'}, "
+              f"{args.connections} connections):")  # fmt: skip
+        print("| endpoint | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|")
+        for kind, m in med.items():
+            print(f"| {kind} | {m['rps']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} |")
+        print(f"decisions / bare = {ratio:.2f}", flush=True)
+
+    if not args.skip_crash:
+        setup = fresh_db(tpl, work / "crash", args.consenting)
+        report = crash_test(setup, args.kill_after, args.connections)
+        results["crash"] = {**asdict(report), "ok": report.ok}
+        print(f"\ncrash test: {json.dumps(results['crash'], indent=1)}", flush=True)
+
+    (OUT / "results.json").write_text(json.dumps(results, indent=1))
+    return 0 if results.get("crash", {}).get("ok", True) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
