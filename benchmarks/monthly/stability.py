@@ -73,8 +73,8 @@ def feature_moves(store: Store, runs: list[str], model_id: str) -> dict[str, obj
     """Per feature: mean |points change| between consecutive runs, and how often it made
     the largest move of a person whose score moved more than 20 points."""
     from credo.features import PointInTime, features_sql
+    from credo.scoring.columns import columns_of
     from credo.scoring.registry import load_model
-    from credo.scoring.train import columns_of
 
     model = load_model(store, model_id)
     out: dict[str, list[float]] = {f: [] for f in model.features}

@@ -65,6 +65,15 @@ class Ctx:
     def months_to_as_of(self, start: str) -> str:
         return self.d.months_between(start, self.as_of)
 
+    def count_months(self, condition: str, timestamp: str) -> str:
+        """Distinct calendar months of ``timestamp`` over the rows matching ``condition``, which
+        must keep them within 63 months before the as-of month: one bit per month back from
+        the as-of month, OR-ed, then counted. Equal to ``count(DISTINCT month)`` and far
+        cheaper: ``count(DISTINCT CASE ...)`` hashes every row, matching or not."""
+        as_of = self.pit.as_of.year * 12 + self.pit.as_of.month
+        bit = self.d.shift_left("CAST(1 AS BIGINT)", f"{as_of} - {self.d.month_key(timestamp)}")
+        return f"coalesce(bit_count(bit_or(CASE WHEN {condition} THEN {bit} END)), 0)"
+
 
 Sql = Callable[[Ctx], str]
 
@@ -221,8 +230,8 @@ CATALOGUE: tuple[Feature, ...] = (
         " which you made payments",
         "ascending",
         lambda c: (
-            f"least(1.0, count(DISTINCT CASE WHEN {_payments_24m(c)}"
-            f" THEN {c.d.month_key('k.occurred_at')} END) / {_file_months(c, 24)})"
+            f"least(1.0, {c.count_months(_payments_24m(c), 'k.occurred_at')}"
+            f" / {_file_months(c, 24)})"
         ),
         _payments_24m,
     ),

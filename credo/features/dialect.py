@@ -46,6 +46,9 @@ class Dialect:
     def month_key(self, timestamp: str) -> str:
         return f"(year({timestamp}) * 12 + month({timestamp}))"
 
+    def shift_left(self, value: str, bits: str) -> str:
+        return f"({value} << {bits})"
+
 
 class _DuckDB(Dialect):
     def days_between(self, start: str, end: str) -> str:
@@ -71,6 +74,9 @@ class _Spark(Dialect):
 
     def arg_max(self, value: str, *keys: str) -> str:
         return f"max_by({value}, struct({', '.join(keys)}))"
+
+    def shift_left(self, value: str, bits: str) -> str:
+        return f"shiftleft({value}, {bits})"
 
 
 DIALECTS: dict[str, Dialect] = {

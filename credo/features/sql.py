@@ -83,8 +83,13 @@ def known_events(
     types = ", ".join(d.string(t) for t in event_types)
     columns = [f"e.{c}" for c in _PLAIN]
     for name, sql_type in AMENDABLE.items():
+        # Read the JSON only where there is an amendment: most events have none, and the guard
+        # keeps the extraction (15 fields) off their rows. Same value: no amendment, no change.
         patched = f"CAST({d.json_field('c.amendment', name)} AS {_type(d, sql_type)})"
-        columns.append(f"coalesce({patched}, e.{name}) AS {name}")
+        columns.append(
+            f"CASE WHEN c.amendment IS NULL THEN e.{name}"
+            f" ELSE coalesce({patched}, e.{name}) END AS {name}"
+        )
     who = f" AND s.person_id = {d.string(person)}" if person is not None else ""
     after = f" AND e.occurred_at >= {since}" if since is not None else ""
     return (

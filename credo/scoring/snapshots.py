@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from credo.errors import ConfigError, ModelError, NotFoundError
 from credo.features import DIMENSIONS, PointInTime, enrolled_sql, features_sql, listings_sql
@@ -23,6 +25,7 @@ from credo.models.sql import scoring_sql
 from credo.models.table import ScorecardModel
 from credo.policy.model import LoadedPolicy, PointsRegime, ScoringPolicy, load_policy
 from credo.policy.regime import ledger_sql
+from credo.scoring.columns import as_floats, columns_of
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
 
@@ -103,10 +106,90 @@ def _gain_per_bin(model: ScorecardModel, feature: str) -> np.ndarray:
     )
 
 
-def _numpy_columns(table: pa.Table, model: ScorecardModel) -> dict[str, Any]:
-    from credo.scoring.train import columns_of
+def _ragged(present: NDArray[np.bool_], values: pa.Array) -> pa.ListArray:
+    """Row ``i``'s list holds the ``values`` of its ``present`` slots: ``values`` lists the
+    present cells of the rows x slots grid row by row, as ``grid[present]`` does."""
+    counts = present.sum(axis=1, dtype=np.int64)
+    offsets = np.concatenate([np.zeros(1, np.int64), np.cumsum(counts)]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
 
-    return columns_of(table, model.features)
+
+def _ranked(
+    points: NDArray[np.int64], limit: NDArray[np.int64], width: int
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
+    """Per row, the columns of the ``width`` largest ``points`` (largest first, ties in column
+    order), which of them count (positive, and within the row's ``limit``), and their points.
+    Counted ones are a prefix of each row: the first non-positive one ends the list."""
+    order = np.argsort(-points, axis=1, kind="stable")[:, :width]
+    top = np.take_along_axis(points, order, axis=1)
+    present = (top > 0) & (np.arange(width)[None, :] < limit[:, None])
+    return order.astype(np.int64), present, top
+
+
+def _reasons(
+    names: list[str],
+    listed: NDArray[np.bool_],
+    thin: NDArray[np.bool_],
+    court_points: NDArray[np.float64],
+    lost: NDArray[np.int64] | None,
+    max_reasons: int,
+    unit: int,
+) -> tuple[pa.ListArray, pa.ListArray]:
+    """Reason codes and points lost: the court listing first, then "not enough history" for a
+    thin file, else the features that lose most points; at most ``max_reasons`` in all."""
+    n = len(listed)
+    width = min(max_reasons, len(names)) if lost is not None else 0
+    columns = np.zeros((n, width), np.int64)
+    present = np.zeros((n, width), np.bool_)
+    points = np.zeros((n, width), np.float64)
+    if lost is not None and width:
+        limit = np.where(thin, 0, max_reasons - listed.astype(np.int64))
+        columns, present, top = _ranked(lost, limit, width)
+        points = top.astype(np.float64) / unit
+    # Slot 0 is the court listing, slot 1 "not enough history", then the features.
+    codes = np.column_stack([np.full(n, len(names)), np.full(n, len(names) + 1), columns])
+    present = np.column_stack([listed, thin, present])
+    points = np.column_stack([court_points, np.zeros(n), points])
+    vocabulary = pa.array([*names, COURT_LIST, NOT_ENOUGH_HISTORY], pa.string())
+    return (
+        _ragged(present, vocabulary.take(pa.array(codes[present]))),
+        _ragged(present, pa.array(points[present], pa.float64())),
+    )
+
+
+def _improvements(
+    names: list[str], gain: NDArray[np.int64] | None, n: int, unit: int
+) -> tuple[pa.ListArray, pa.ListArray]:
+    """The next bins to reach: the features whose next bin gains most points, at most three."""
+    width = min(_IMPROVEMENTS, len(names)) if gain is not None else 0
+    columns = np.zeros((n, width), np.int64)
+    present = np.zeros((n, width), np.bool_)
+    points = np.zeros((n, width), np.float64)
+    if gain is not None and width:
+        columns, present, top = _ranked(gain, np.full(n, width, np.int64), width)
+        points = top.astype(np.float64) / unit
+    vocabulary = pa.array(names, pa.string())
+    return (
+        _ragged(present, vocabulary.take(pa.array(columns[present]))),
+        _ragged(present, pa.array(points[present], pa.float64())),
+    )
+
+
+def _court_listings(
+    store: Store, pit: PointInTime, persons: pa.Array
+) -> tuple[NDArray[np.bool_], pa.ListArray]:
+    """Per person, whether a court listing is in force and the listings ("court | case")."""
+    listings: dict[str, list[str]] = {}
+    for who, court, case in store.con.execute(
+        f"SELECT person_id, court, case_number FROM ({listings_sql(pit)}) l"
+        " ORDER BY person_id, listed_on, court, case_number"
+    ).fetchall():
+        listings.setdefault(who, []).append(f"{court} | {case}")
+    listed_persons = pa.array(list(listings), pa.string())
+    row = pc.index_in(persons, value_set=listed_persons)
+    # The listed persons' lists, then one empty list that every other person points at.
+    lists = pa.array([*listings.values(), []], pa.list_(pa.string()))
+    return np.asarray(row.is_valid()), lists.take(pc.fill_null(row, len(listings)))
 
 
 def compute_snapshots(
@@ -135,12 +218,12 @@ def compute_snapshots(
     sql = scoring_sql(model, f"(\n{features}) f", keep=keep, feature_points=False)
     rows = store.con.sql(f"SELECT * FROM ({sql}) s ORDER BY person_id").to_arrow_table()
     n = rows.num_rows
-    persons = rows.column("person_id").to_pylist()
+    persons = rows.column("person_id").combine_chunks().cast(pa.string())
     unit = model.unit
 
     # -- bins, reasons and improvements from the published table ---------------------------
     names = model.features
-    index = model.bin_indexes(_numpy_columns(rows, model))
+    index = model.bin_indexes(columns_of(rows, model.features))
     units = np.column_stack([model.units_of(f)[index[f]] for f in names]) if names else None
     best = np.array([model.units_of(f).max() for f in names])
     lows = np.array([model.units_of(f).min() for f in names])
@@ -148,25 +231,20 @@ def compute_snapshots(
     gain = np.column_stack(gains) if names else None
 
     # -- the score: compiled SQL, then the policy ------------------------------------------
-    model_score = np.array(rows.column("score").to_pylist(), dtype=np.float64)
+    model_score = as_floats(rows.column("score"))
     dims_of = {s.name: s.dimension for s in model.table.features}
-    dim_points: dict[str, np.ndarray | None] = {}
+    dim_points: dict[str, NDArray[np.float64] | None] = {}
     for dim in DIMENSIONS:
         col = f"dimension__{dim}"
-        dim_points[dim] = (
-            np.array(rows.column(col).to_pylist(), dtype=np.float64)
-            if col in rows.column_names
-            else None
-        )
+        dim_points[dim] = as_floats(rows.column(col)) if col in rows.column_names else None
     conn = dim_points.get("connections")
     if conn is not None and policy.connections_weight < 1.0:
-        raw = np.array(rows.column("raw_points").to_pylist(), dtype=np.float64)
+        raw = as_floats(rows.column("raw_points"))
         raw = raw - np.round((1.0 - policy.connections_weight) * conn * unit) / unit
         model_score = np.clip(raw, policy.min_score, policy.max_score)
-    history_events = np.array(rows.column("history_events").to_pylist(), dtype=np.float64)
-    history_months = np.array(
-        [-1 if v is None else v for v in rows.column("history_months").to_pylist()], np.float64
-    )
+    history_events = as_floats(rows.column("history_events"))
+    history_months = as_floats(rows.column("history_months"))
+    history_months = np.where(np.isnan(history_months), -1.0, history_months)
     rule = policy.not_enough_history
     thin = (history_events < rule.min_events) | (history_months < rule.min_months)
     weight = rule.credibility(history_events, history_months)
@@ -174,75 +252,41 @@ def compute_snapshots(
         thin, float(rule.score), np.round(rule.score + weight * (model_score - rule.score))
     )
 
-    listings: dict[str, list[str]] = {}
-    for who, court, case in store.con.execute(
-        f"SELECT person_id, court, case_number FROM ({listings_sql(pit)}) l"
-        " ORDER BY person_id, listed_on, court, case_number"
-    ).fetchall():
-        listings.setdefault(who, []).append(f"{court} | {case}")
-    listed = np.array([p in listings for p in persons], dtype=bool)
+    listed, court_listings = _court_listings(store, pit, persons)
     capped = listed & (final > policy.court_list.cap)
     final = np.where(listed, np.minimum(final, policy.court_list.cap), final)
 
-    prev: dict[str, float] = {}
+    previous_score = np.full(n, np.nan)
     if previous is not None:
-        prev = {
-            p: float(s)
-            for p, s in store.con.execute(
-                "SELECT person_id, score FROM score_snapshots WHERE run_id = ?", [previous]
-            ).fetchall()
-        }
-    previous_score = np.array([prev.get(p, np.nan) for p in persons], dtype=np.float64)
+        prior = store.con.sql(
+            "SELECT person_id, score FROM score_snapshots WHERE run_id = $run",
+            params={"run": previous},
+        ).to_arrow_table()
+        row = pc.index_in(persons, value_set=prior.column("person_id").combine_chunks())
+        previous_score = as_floats(prior.column("score").take(row))
 
-    reason_codes: list[list[str]] = []
-    reason_points: list[list[float]] = []
-    improve_codes: list[list[str]] = []
-    improve_points: list[list[float]] = []
-    name_array = np.array(names, dtype=object)
-    if units is not None and gain is not None:
-        lost = best[None, :] - units
-        order = np.argsort(-lost, axis=1, kind="stable")
-        gorder = np.argsort(-gain, axis=1, kind="stable")
-    for i in range(n):
-        codes: list[str] = []
-        pts: list[float] = []
-        if listed[i]:
-            codes.append(COURT_LIST)
-            pts.append(float(max(0.0, model_score[i] - final[i])))
-        if thin[i]:
-            codes.append(NOT_ENOUGH_HISTORY)
-            pts.append(0.0)
-        elif units is not None:
-            for j in order[i]:
-                if len(codes) >= policy.max_reasons or lost[i, j] <= 0:
-                    break
-                codes.append(str(name_array[j]))
-                pts.append(float(lost[i, j]) / unit)
-        reason_codes.append(codes)
-        reason_points.append(pts)
-        icodes: list[str] = []
-        ipts: list[float] = []
-        if gain is not None:
-            for j in gorder[i][:_IMPROVEMENTS]:
-                if gain[i, j] <= 0:
-                    break
-                icodes.append(str(name_array[j]))
-                ipts.append(float(gain[i, j]) / unit)
-        improve_codes.append(icodes)
-        improve_points.append(ipts)
+    lost = best[None, :] - units if units is not None else None
+    court_points = np.where(model_score - final > 0.0, model_score - final, 0.0)
+    reason_codes, reason_points = _reasons(
+        names, listed, thin, court_points, lost, policy.max_reasons, unit
+    )
+    improve_codes, improve_points = _improvements(names, gain, n, unit)
 
+    band_ends = np.array([b.max + 1 for b in policy.bands], np.float64)
+    band_names = pa.array([b.name for b in policy.bands], pa.string())
+    band = np.minimum(np.searchsorted(band_ends, final, side="right"), len(band_ends) - 1)
     columns: dict[str, Any] = {
-        "run_id": pa.array([run_id] * n, pa.string()),
-        "person_id": pa.array(persons, pa.string()),
-        "as_of": pa.array([pit.as_of] * n, pa.date32()),
+        "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),
+        "person_id": persons,
+        "as_of": pa.repeat(pa.scalar(pit.as_of, pa.date32()), n),
         "score": pa.array(final, pa.float64()),
-        "band": pa.array([policy.band(s) for s in final.tolist()], pa.string()),
+        "band": band_names.take(pa.array(band)),
         "model_score": pa.array(model_score, pa.float64()),
         "previous_score": pa.array(previous_score, pa.float64(), mask=np.isnan(previous_score)),
         "trend": pa.array(final - previous_score, pa.float64(), mask=np.isnan(previous_score)),
         "not_enough_history": pa.array(thin, pa.bool_()),
         "capped": pa.array(capped, pa.bool_()),
-        "court_listings": pa.array([listings.get(p, []) for p in persons], pa.list_(pa.string())),
+        "court_listings": court_listings,
     }
     for dim in DIMENSIONS:
         points = dim_points[dim]
@@ -257,13 +301,13 @@ def compute_snapshots(
         columns[f"{dim}_points"] = pa.array(points, pa.float64())
         columns[f"{dim}_share"] = pa.array(share, pa.float64())
     columns |= {
-        "reason_codes": pa.array(reason_codes, pa.list_(pa.string())),
-        "reason_points": pa.array(reason_points, pa.list_(pa.float64())),
-        "improve_codes": pa.array(improve_codes, pa.list_(pa.string())),
-        "improve_points": pa.array(improve_points, pa.list_(pa.float64())),
-        "model_id": pa.array([model.model_id] * n, pa.string()),
-        "policy_version": pa.array([loaded.version] * n, pa.string()),
-        "known_at": pa.array([pit.known_at] * n, pa.timestamp("us")),
+        "reason_codes": reason_codes,
+        "reason_points": reason_points,
+        "improve_codes": improve_codes,
+        "improve_points": improve_points,
+        "model_id": pa.repeat(pa.scalar(model.model_id, pa.string()), n),
+        "policy_version": pa.repeat(pa.scalar(loaded.version, pa.string()), n),
+        "known_at": pa.repeat(pa.scalar(pit.known_at, pa.timestamp("us")), n),
     }
     return pa.table(columns)
 
@@ -332,7 +376,9 @@ def _write_run(
 
 def _insert_snapshots(table: pa.Table) -> Any:
     def build(con: Any, run_id: str) -> int:
-        rows = table.set_column(0, "run_id", pa.array([run_id] * table.num_rows, pa.string()))
+        rows = table.set_column(
+            0, "run_id", pa.repeat(pa.scalar(run_id, pa.string()), table.num_rows)
+        )
         con.register("credo_new_snapshots", rows)
         try:
             con.execute("INSERT INTO score_snapshots SELECT * FROM credo_new_snapshots")

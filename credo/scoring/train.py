@@ -21,6 +21,7 @@ from credo.errors import ModelError
 from credo.features import CATALOGUE, PointInTime, features_sql, outcome_sql
 from credo.models.table import ScorecardModel, content_id, with_training
 from credo.policy.model import LoadedPolicy, ScoringPolicy, load_policy
+from credo.scoring.columns import columns_of
 from credo.scoring.registry import register_model
 from credo.scoring.snapshots import latest_known_at, previous_run
 from credo.store.db import Store
@@ -57,20 +58,6 @@ def _scoring_policy(policy: LoadedPolicy | str | None) -> LoadedPolicy:
     if not isinstance(loaded.policy, ScoringPolicy):
         raise ModelError(f"policy {loaded.name!r} is a points regime; training needs a scoring one")
     return loaded
-
-
-def columns_of(rows: Any, names: list[str]) -> dict[str, NDArray[Any]]:
-    """Arrow columns as NumPy: numbers as float (NULL = NaN), text as objects (NULL = None)."""
-    out: dict[str, NDArray[Any]] = {}
-    for name in names:
-        column = rows.column(name)
-        values = column.to_pylist()
-        kind = next((f.kind for f in CATALOGUE if f.name == name), "numeric")
-        if kind == "categorical":
-            out[name] = np.array(values, dtype=object)
-        else:
-            out[name] = np.array([np.nan if v is None else float(v) for v in values], np.float64)
-    return out
 
 
 @dataclass(frozen=True)

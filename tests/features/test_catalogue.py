@@ -42,3 +42,28 @@ def test_features_sql_snapshot(dialect: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"no snapshot {path}: run with CREDO_UPDATE_SNAPSHOTS=1"
     assert text == path.read_text(encoding="utf-8")
+
+
+def test_month_bitmask_counts_distinct_months() -> None:
+    """``count_months`` (a bitmask) equals ``count(DISTINCT month)`` on the same rows."""
+    import duckdb
+
+    from credo.features.catalogue import Ctx
+    from credo.features.dialect import dialect
+
+    c = Ctx(dialect("duckdb"), PIT)
+    window = f"k.kind = 'payment' AND k.occurred_at >= {c.since(24)}"
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE k AS SELECT i % 97 AS person_id,"
+        " CASE WHEN hash(i) % 3 = 0 THEN 'bill' ELSE 'payment' END AS kind,"
+        # From three months before the window to the as-of date (822 days).
+        " TIMESTAMP '2024-08-01' + to_seconds((hash(i * 7) % (822 * 86400))::BIGINT)"
+        " AS occurred_at FROM range(20000) t(i)"
+    )
+    rows = con.execute(
+        f"SELECT person_id, {c.count_months(window, 'k.occurred_at')},"
+        f" count(DISTINCT CASE WHEN {window} THEN {c.d.month_key('k.occurred_at')} END)"
+        " FROM k GROUP BY person_id"
+    ).fetchall()
+    assert len(rows) == 97 and all(bits == distinct for _, bits, distinct in rows)
