@@ -178,7 +178,9 @@ def _days_past_due(c: Ctx) -> str:
 
 
 def _spend(condition: Sql, column: str = "k.amount") -> Sql:
-    return lambda c: f"sum(CASE WHEN {condition(c)} THEN CAST({column} AS DOUBLE) END)"
+    # Summed as exact decimals, cast once: a sum of doubles depends on the order in which
+    # DuckDB's threads add their partial sums, and replays must match to the last bit.
+    return lambda c: f"CAST(sum(CASE WHEN {condition(c)} THEN {column} END) AS DOUBLE)"
 
 
 def _luxury_12m(c: Ctx) -> str:
