@@ -61,6 +61,13 @@ def _next_better(units: np.ndarray, rows: tuple[PointsRow, ...]) -> list[int | N
     return out
 
 
+def _best_reachable(units: np.ndarray, rows: tuple[PointsRow, ...]) -> int:
+    """The best bin a person can move into: "not known" and "another value" are never
+    held up as the best (nobody can become unknown), unless a feature has nothing else."""
+    reachable = [i for i, r in enumerate(rows) if r.kind in ("interval", "categories")]
+    return max(reachable, key=lambda i: (units[i], -i)) if reachable else int(np.argmax(units))
+
+
 def _fmt(points: float) -> str:
     return f"{points:g} point" + ("" if points == 1 else "s")
 
@@ -80,7 +87,7 @@ def explain(model: ScorecardModel, data: object, *, top: int = 4) -> list[Explan
     for name in indexes:
         units = model.units_of(name)
         rows = model.rows_of(name)
-        plans[name] = (units, rows, int(np.argmax(units)), _next_better(units, rows))
+        plans[name] = (units, rows, _best_reachable(units, rows), _next_better(units, rows))
     explanations: list[Explanation] = []
     for r in range(len(scores)):
         feature_points: dict[str, float] = {}

@@ -106,6 +106,18 @@ def _gain_per_bin(model: ScorecardModel, feature: str) -> np.ndarray:
     )
 
 
+def _best_reachable_units(model: ScorecardModel, feature: str) -> int:
+    """Points of the best bin a person can move into ("missing" and "other" excluded, as in
+    :func:`credo.models.explain`): a reason never says "fewer than the best (not known)"."""
+    units = model.units_of(feature)
+    reachable = [
+        int(units[j])
+        for j, row in enumerate(model.rows_of(feature))
+        if row.kind in ("interval", "categories")
+    ]
+    return max(reachable) if reachable else int(units.max())
+
+
 def _ragged(present: NDArray[np.bool_], values: pa.Array) -> pa.ListArray:
     """Row ``i``'s list holds the ``values`` of its ``present`` slots: ``values`` lists the
     present cells of the rows x slots grid row by row, as ``grid[present]`` does."""
@@ -225,7 +237,7 @@ def compute_snapshots(
     names = model.features
     index = model.bin_indexes(columns_of(rows, model.features))
     units = np.column_stack([model.units_of(f)[index[f]] for f in names]) if names else None
-    best = np.array([model.units_of(f).max() for f in names])
+    best = np.array([_best_reachable_units(model, f) for f in names])
     lows = np.array([model.units_of(f).min() for f in names])
     gains = [_gain_per_bin(model, f)[index[f]] for f in names]
     gain = np.column_stack(gains) if names else None

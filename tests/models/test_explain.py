@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from credo.models import ScorecardModel, explain
+from credo.models import Scorecard, ScorecardModel, explain
 
 
 def _one(**values: Any) -> dict[str, np.ndarray]:
@@ -64,3 +64,27 @@ def test_improvement_is_the_next_better_bin(handmade: ScorecardModel) -> None:
     assert steps["income"].text == (
         "Monthly income: moving from under 1500 to 1500 to under 3000.5 would add 25 points"
     )
+
+
+def test_not_known_is_never_held_up_as_the_best_bin() -> None:
+    """When a missing value scores best (say: no loan, no record of arrears), a reason must
+    still compare the person with the best bin they can move into, never with 'not known'."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    x = rng.normal(size=n)
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(x - 1.0)))).astype(int)
+    x[rng.uniform(size=n) < 0.3] = np.nan
+    y[np.isnan(x)] = 0  # a missing value is the safest case of all
+    other = rng.normal(size=n)
+    model = Scorecard(default_dimension="credit_history").fit({"x": x, "other": other}, y).model_
+    rows = model.rows_of("x")
+    units = model.units_of("x")
+    missing = next(i for i, r in enumerate(rows) if r.kind == "missing")
+    assert units[missing] == units.max()  # the premise: not known scores best
+    worst_value = float(np.nanmax(x))
+    (e,) = explain(model, {"x": np.array([worst_value]), "other": np.array([0.0])})
+    reason = next(r for r in e.reasons if r.feature == "x")
+    assert "not known" not in reason.text
+    reachable = [int(units[i]) for i, r in enumerate(rows) if r.kind == "interval"]
+    held = model.bin_indexes({"x": np.array([worst_value]), "other": np.array([0.0])})["x"][0]
+    assert reason.points_lost * model.unit == max(reachable) - int(units[held])
