@@ -67,6 +67,7 @@ def generate_db(db: Path, persons: int, events: int) -> None:
     from credo.settings import Settings
     from credo.store.audit import AuditEntry
     from credo.store.db import Store
+    from credo.store.schema import EVENT_TABLES
 
     start = time.perf_counter()
     with Store.open(Settings(db=db)) as store:
@@ -79,9 +80,11 @@ def generate_db(db: Path, persons: int, events: int) -> None:
             # Event i is about person i % persons; its kind and values come from hashes of i,
             # so the file is the same on every run. Event ids 0..persons-1 are the enrolments.
             rest = events - persons
+            # Generated wide, then moved into the per-type tables (migration 7).
+            con.execute("CREATE TEMP TABLE gen AS SELECT * FROM events LIMIT 0")
             con.execute(
                 f"""
-                INSERT INTO events (event_id, event_type, source, load_id, row_no, recorded_at,
+                INSERT INTO gen (event_id, event_type, source, load_id, row_no, recorded_at,
                     source_record_id, occurred_at, amount, currency, merchant_category, channel,
                     bill_kind, due_date, paid_date, loan_event, account_id, days_past_due,
                     partner, item, returned_on_time, damage, unpaid_amount, court, case_number,
@@ -134,7 +137,7 @@ def generate_db(db: Path, persons: int, events: int) -> None:
                 """
             )
             con.execute(
-                "INSERT INTO events (event_id, event_type, source, load_id, row_no, recorded_at,"
+                "INSERT INTO gen (event_id, event_type, source, load_id, row_no, recorded_at,"
                 " source_record_id, occurred_at, consent_action)"
                 " SELECT i, 'consent', 'bench_consent', 1, i, TIMESTAMP '2026-11-01 06:00:00',"
                 " 'C' || i::VARCHAR,"
@@ -142,6 +145,13 @@ def generate_db(db: Path, persons: int, events: int) -> None:
                 " 'enrol' FROM range(?) t(i)",
                 [persons],
             )
+            for etype, table in EVENT_TABLES.items():
+                cols = ", ".join(r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
+                con.execute(
+                    f"INSERT INTO {table} ({cols}) SELECT {cols} FROM gen WHERE event_type = ?",
+                    [etype],
+                )
+            con.execute("DROP TABLE gen")
             con.execute(
                 "INSERT INTO event_persons SELECT event_id, 'subject',"
                 f" 'P' || lpad((event_id % {persons})::VARCHAR, 8, '0'),"

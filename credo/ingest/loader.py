@@ -26,13 +26,14 @@ import duckdb
 import pyarrow as pa
 
 from credo.errors import ConfigError, ConflictError, NotFoundError, RejectedRowsError
-from credo.ingest.events import PII_FIELDS
+from credo.ingest.events import EVENT_FIELDS, PII_FIELDS
 from credo.ingest.mapping import Mapping, parse_mapping, shipped_mapping
 from credo.ingest.reader import open_raw
 from credo.ingest.validate import stage_sql
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
+from credo.store.schema import event_table
 
 __all__ = ["LoadReport", "Reason", "ingest", "resolve_mapping"]
 
@@ -361,20 +362,24 @@ def _finish(
         purpose="load source file",
         details={"file": path.name, "sha256": content_hash, "new": new, "rejected": rejected},
     )
-    cols_sql = ", ".join(ident(c) for c in payload)
     with store.write(entry) as tx:
         load_id = int(
             tx.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
         )
         base = int(tx.execute("SELECT coalesce(max(event_id), 0) FROM events").fetchall()[0][0])
         now = utcnow()
-        tx.execute(
-            f"INSERT INTO events (event_id, event_type, source, load_id, row_no, recorded_at, "
-            f"{cols_sql}) SELECT {base} + row_no, event_type, ?, ?, row_no, ?, {cols_sql} "
-            f"FROM ({typed_events}) f WHERE row_no NOT IN (SELECT row_no FROM bad) "
-            "AND row_no NOT IN (SELECT row_no FROM conflicts)",
-            [source, load_id, started],
-        )
+        for etype in mapping.event_types():
+            # Each type has its own table (migration 7); only its own columns are written.
+            own = [c for c in payload if c.removesuffix("_hash") in EVENT_FIELDS[etype]]
+            own_sql = ", ".join(ident(c) for c in own)
+            tx.execute(
+                f"INSERT INTO {event_table(etype)} (event_id, event_type, source, load_id, "
+                f"row_no, recorded_at, {own_sql}) SELECT {base} + row_no, event_type, ?, ?, "
+                f"row_no, ?, {own_sql} FROM ({typed_events}) f WHERE event_type = ? "
+                "AND row_no NOT IN (SELECT row_no FROM bad) "
+                "AND row_no NOT IN (SELECT row_no FROM conflicts)",
+                [source, load_id, started, etype],
+            )
         if pii:
             _store_ciphertexts(store, tx, load_id)
         tx.execute(

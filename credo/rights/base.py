@@ -19,6 +19,7 @@ from credo.errors import ConflictError, InputError
 from credo.ingest.events import PII_FIELDS, EventBase
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
+from credo.store.schema import event_table
 
 __all__ = ["SERVICE_LOAD_ID", "append_event", "audited_read", "new_id", "now_or"]
 
@@ -86,7 +87,8 @@ def append_event(
     }
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
-    con.execute(f"INSERT INTO events ({names}) VALUES ({marks})", list(values.values()))
+    table = event_table(str(values["event_type"]))
+    con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
     con.execute(
         "INSERT INTO event_persons VALUES (?, 'subject', ?, ?)", [event_id, person_id, recorded_at]
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]
+__all__ = ["EVENT_TABLES", "MIGRATIONS", "SCHEMA_VERSION", "Migration", "event_table"]
 
 
 @dataclass(frozen=True)
@@ -382,6 +382,289 @@ CREATE TABLE webhook_outbox (
 );
 """
 
+# One table per event type, and ``events`` as the view readers always used: a wide table pays
+# for every column on every insert, NULL or not (docs/decisions/0003 has the measurement).
+_V7 = """
+CREATE TABLE events_payment (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    amount DECIMAL(18,2),
+    currency VARCHAR,
+    merchant_category VARCHAR,
+    channel VARCHAR
+);
+INSERT INTO events_payment SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, amount, currency, merchant_category, channel FROM events WHERE
+    event_type = 'payment';
+CREATE TABLE events_bill (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    amount DECIMAL(18,2),
+    bill_kind VARCHAR,
+    due_date DATE,
+    paid_date DATE
+);
+INSERT INTO events_bill SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, amount, bill_kind, due_date, paid_date FROM events WHERE event_type =
+    'bill';
+CREATE TABLE events_loan (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    amount DECIMAL(18,2),
+    due_date DATE,
+    paid_date DATE,
+    loan_event VARCHAR,
+    account_id VARCHAR,
+    term_months BIGINT,
+    days_past_due BIGINT
+);
+INSERT INTO events_loan SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, amount, due_date, paid_date, loan_event, account_id, term_months,
+    days_past_due FROM events WHERE event_type = 'loan';
+CREATE TABLE events_rental (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    partner VARCHAR,
+    item VARCHAR,
+    deposit VARCHAR,
+    returned_on_time BOOLEAN,
+    damage BOOLEAN,
+    unpaid_amount DECIMAL(18,2)
+);
+INSERT INTO events_rental SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, partner, item, deposit, returned_on_time, damage, unpaid_amount FROM
+    events WHERE event_type = 'rental';
+CREATE TABLE events_court_judgment (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    amount DECIMAL(18,2),
+    court VARCHAR,
+    case_number VARCHAR,
+    listed_on DATE,
+    satisfied_on DATE,
+    judgment_status VARCHAR,
+    dishonest_conduct VARCHAR
+);
+INSERT INTO events_court_judgment SELECT event_id, event_type, source, load_id, row_no,
+    recorded_at, source_record_id, occurred_at, subject_ref, name, birth_date, sex,
+    national_id_hash, phone_hash, address, amount, court, case_number, listed_on, satisfied_on,
+    judgment_status, dishonest_conduct FROM events WHERE event_type = 'court_judgment';
+CREATE TABLE events_attribute (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    attribute VARCHAR,
+    attribute_value VARCHAR
+);
+INSERT INTO events_attribute SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, attribute, attribute_value FROM events WHERE event_type = 'attribute';
+CREATE TABLE events_connection (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    connection_action VARCHAR,
+    counterpart_ref VARCHAR,
+    counterpart_name VARCHAR,
+    counterpart_national_id_hash VARCHAR,
+    counterpart_phone_hash VARCHAR
+);
+INSERT INTO events_connection SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, connection_action, counterpart_ref, counterpart_name,
+    counterpart_national_id_hash, counterpart_phone_hash FROM events WHERE event_type =
+    'connection';
+CREATE TABLE events_conduct (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    conduct_kind VARCHAR,
+    authority VARCHAR,
+    reference VARCHAR,
+    reported_by_media BOOLEAN
+);
+INSERT INTO events_conduct SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, conduct_kind, authority, reference, reported_by_media FROM events WHERE
+    event_type = 'conduct';
+CREATE TABLE events_consent (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    partner VARCHAR,
+    consent_action VARCHAR,
+    purpose VARCHAR
+);
+INSERT INTO events_consent SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, partner, consent_action, purpose FROM events WHERE event_type =
+    'consent';
+CREATE TABLE events_correction (
+    event_id BIGINT NOT NULL,
+    event_type VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    load_id BIGINT NOT NULL,
+    row_no BIGINT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL,
+    source_record_id VARCHAR NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    subject_ref VARCHAR,
+    name VARCHAR,
+    birth_date DATE,
+    sex VARCHAR,
+    national_id_hash VARCHAR,
+    phone_hash VARCHAR,
+    address VARCHAR,
+    target_source VARCHAR,
+    target_record_id VARCHAR,
+    correction_action VARCHAR,
+    reason VARCHAR,
+    amendment VARCHAR
+);
+INSERT INTO events_correction SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, target_source, target_record_id, correction_action, reason, amendment
+    FROM events WHERE event_type = 'correction';
+DROP TABLE events;
+CREATE VIEW events AS SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, amount, currency, merchant_category, channel, bill_kind, due_date,
+    paid_date, loan_event, account_id, term_months, days_past_due, partner, item, deposit,
+    returned_on_time, damage, unpaid_amount, court, case_number, listed_on, satisfied_on,
+    judgment_status, dishonest_conduct, attribute, attribute_value, connection_action,
+    counterpart_ref, counterpart_name, counterpart_national_id_hash, counterpart_phone_hash,
+    conduct_kind, authority, reference, reported_by_media, consent_action, purpose,
+    target_source, target_record_id, correction_action, reason, amendment FROM (
+    SELECT * FROM events_payment
+    UNION ALL BY NAME SELECT * FROM events_bill
+    UNION ALL BY NAME SELECT * FROM events_loan
+    UNION ALL BY NAME SELECT * FROM events_rental
+    UNION ALL BY NAME SELECT * FROM events_court_judgment
+    UNION ALL BY NAME SELECT * FROM events_attribute
+    UNION ALL BY NAME SELECT * FROM events_connection
+    UNION ALL BY NAME SELECT * FROM events_conduct
+    UNION ALL BY NAME SELECT * FROM events_consent
+    UNION ALL BY NAME SELECT * FROM events_correction
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -398,5 +681,24 @@ MIGRATIONS: tuple[Migration, ...] = (
         " webhook outbox",
         _V6,
     ),
+    Migration(7, "events stored per type (events_<type>); events is their union view", _V7),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+EVENT_TABLES: dict[str, str] = {
+    t: f"events_{t}"
+    for t in (
+        "payment", "bill", "loan", "rental", "court_judgment", "attribute", "connection",
+        "conduct", "consent", "correction",
+    )
+}  # fmt: skip
+"""Where each event type is stored; ``events`` is the view over all of them (migration 7)."""
+
+
+def event_table(event_type: str) -> str:
+    """The table a writer inserts an event of ``event_type`` into (readers use ``events``)."""
+    try:
+        return EVENT_TABLES[event_type]
+    except KeyError:
+        raise ValueError(f"unknown event type {event_type!r}") from None

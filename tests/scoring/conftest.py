@@ -15,6 +15,7 @@ from credo.settings import Settings
 from credo.sim import generate
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
+from credo.store.schema import event_table
 
 from .truth import link_from_truth
 
@@ -59,7 +60,8 @@ def add_events(store: Store, rows: list[dict[str, Any]], recorded_at: dt.datetim
             }
             names = ", ".join(values)
             marks = ", ".join("?" for _ in values)
-            con.execute(f"INSERT INTO events ({names}) VALUES ({marks})", list(values.values()))
+            table = event_table(str(values["event_type"]))
+            con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
             if person is not None:
                 con.execute(
                     "INSERT INTO event_persons VALUES (?, 'subject', ?, ?)",

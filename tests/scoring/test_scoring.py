@@ -22,6 +22,7 @@ from credo.scoring import (
 from credo.settings import Settings
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
+from credo.store.schema import EVENT_TABLES
 
 from .conftest import END, add_events
 
@@ -44,7 +45,8 @@ def test_no_feature_sees_the_outcome_window(loaded: Store, tmp_path: Path) -> No
     shutil.copy(loaded.path.with_suffix(".key"), db.with_suffix(".key"))
     with Store.open(Settings(db=db)) as cut:
         with cut.write(AuditEntry("test", "cut_history")) as con:
-            con.execute("DELETE FROM events WHERE occurred_at >= ?", [pit.end])
+            for table in EVENT_TABLES.values():
+                con.execute(f"DELETE FROM {table} WHERE occurred_at >= ?", [pit.end])
         assert _features(cut, pit) == full
     # An outcome event after the date changes the outcome, not the features.
     person = full[0][0]
