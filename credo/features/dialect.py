@@ -8,6 +8,7 @@ they live here, one class per engine, as :mod:`credo.models.sql` does for the po
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from credo.errors import ConfigError
@@ -16,7 +17,7 @@ __all__ = ["DIALECTS", "Dialect", "dialect"]
 
 
 @dataclass(frozen=True)
-class Dialect:
+class Dialect(ABC):
     name: str
     text_type: str
 
@@ -29,15 +30,17 @@ class Dialect:
     def string(self, value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
 
+    @abstractmethod
     def days_between(self, start: str, end: str) -> str:
-        raise NotImplementedError
+        """Each engine says it its own way."""
 
+    @abstractmethod
     def json_field(self, document: str, key: str) -> str:
-        raise NotImplementedError
+        """Each engine says it its own way."""
 
+    @abstractmethod
     def arg_max(self, value: str, *keys: str) -> str:
         """``value`` of the row with the greatest ``keys`` (a tuple: ties broken by the next)."""
-        raise NotImplementedError
 
     def months_between(self, start: str, end: str) -> str:
         """Whole months of 30.4375 days: the same integer on every engine."""

@@ -9,6 +9,7 @@ the last digit.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -32,7 +33,7 @@ DialectName = Literal["duckdb", "spark"]
 
 
 @dataclass(frozen=True)
-class Dialect:
+class Dialect(ABC):
     """What differs between engines; everything else in the generated SQL is shared."""
 
     name: str
@@ -46,8 +47,9 @@ class Dialect:
     def string(self, value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
 
+    @abstractmethod
     def file_source(self, path: str) -> str:
-        raise NotImplementedError
+        """Each engine says it its own way."""
 
     def star_except(self, columns: list[str]) -> str:
         raise FitError(f"the {self.name} dialect cannot drop columns from *: pass keep= explicitly")

@@ -142,8 +142,7 @@ def record_failed_auth(
     a person id), never a secret, code or token; the answer to the caller stays generic."""
     details = {"credential": credential, "reason": reason}
     entry = AuditEntry("anonymous", "auth.failed", claimed, "sign-in", details)
-    with store.write(entry):
-        pass
+    store.audit(entry)
 
 
 def authenticate_key(store: Store, key: str) -> ApiKey:

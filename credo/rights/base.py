@@ -44,8 +44,7 @@ def audited_read(
     purpose: str,
     details: dict[str, Any] | None = None,
 ) -> None:
-    with store.write(AuditEntry(actor, action, target, purpose, details or {})):
-        pass
+    store.audit(AuditEntry(actor, action, target, purpose, details or {}))
 
 
 def append_event(

@@ -112,6 +112,11 @@ class Store:
             self.con.execute("ROLLBACK")
             raise
 
+    def audit(self, entry: AuditEntry) -> None:
+        """Record an entry on its own: a read of personal data, a refused sign-in."""
+        with self.write(entry):
+            return
+
     def schema_version(self) -> int:
         return _schema_version(self.con)
 
