@@ -75,11 +75,11 @@ class InputError(CredoError):
 
 
 class EncodingError(InputError):
-    pass
+    """Text that is not in the declared (or detected) encoding."""
 
 
 class SchemaMismatchError(InputError):
-    pass
+    """Missing or unknown columns, a repeated header: the file does not fit its mapping."""
 
 
 class RejectedRowsError(InputError):
@@ -106,11 +106,11 @@ class StoreError(CredoError):
 
 
 class StoreLockedError(StoreError):
-    pass
+    """Another process holds the database file."""
 
 
 class SchemaVersionError(StoreError):
-    pass
+    """The file was written by a newer Credo; it is left untouched."""
 
 
 class IntegrityError(CredoError):
