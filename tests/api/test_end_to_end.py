@@ -50,7 +50,7 @@ def webhook_server() -> Iterator[tuple[str, Inbox]]:
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Keep the test output quiet: requests are asserted on, not logged."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -145,8 +145,7 @@ def test_verify_names_the_first_tampered_entry(
     store: Store, tamper: str, broken_at: int, problem: str
 ) -> None:
     for i in range(5):
-        with store.write(AuditEntry("tester", "note", details={"i": i, "who": "张伟"})):
-            pass
+        store.audit(AuditEntry("tester", "note", details={"i": i, "who": "张伟"}))
     store.con.execute(tamper)
     report = verify(store.con)
     assert (report.ok, report.broken_at) == (False, broken_at)
