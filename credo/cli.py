@@ -8,7 +8,6 @@ of tables.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import sys
 import time
@@ -18,11 +17,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from credo import __version__
+from credo.commandline import DbOpt, JsonOpt, emit_json, err, out, print_error, settings_for
 from credo.errors import CredoError, IntegrityError
 from credo.settings import Settings
 
@@ -68,28 +67,6 @@ def _register_library_commands(root: typer.Typer) -> None:
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
-out = Console()
-err = Console(stderr=True)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-DbOpt = Annotated[
-    Path | None, typer.Option("--db", help="Database file (default: $CREDO_DB or credo.duckdb).")
-]
-
-
-def _settings(db: Path | None = None, **overrides: Any) -> Settings:
-    values = {k: v for k, v in overrides.items() if v is not None}
-    if db is not None:
-        values["db"] = db
-    try:
-        return Settings(**values)
-    except Exception as exc:  # pydantic's ValidationError: a bad CREDO_* value
-        raise CredoError(f"invalid settings: {exc}") from None
-
-
-def _emit_json(data: Any) -> None:
-    out.print_json(json.dumps(data, ensure_ascii=False, default=str))
-
 
 @contextmanager
 def _steps(enabled: bool) -> Iterator[Callable[[str], None]]:
@@ -126,7 +103,7 @@ def _root(
 @app.command()
 def init(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Create (or migrate) the database and its identifier key."""
-    settings = _settings(db)
+    settings = settings_for(db)
     with _store(settings) as store:
         info = {
             "db": str(settings.db),
@@ -134,7 +111,7 @@ def init(db: DbOpt = None, as_json: JsonOpt = False) -> None:
             "key_file": str(settings.resolved_key_file) if not settings.secret_key else None,
         }
     if as_json:
-        _emit_json(info)
+        emit_json(info)
     else:
         out.print(f"Database {info['db']} is ready (schema version {info['schema_version']}).")
 
@@ -161,7 +138,7 @@ def generate(
         step(f"generating {people:,} persons over {months} months")
         summary = run(people, months, seed, out_dir, end_date)
     if as_json:
-        _emit_json(summary.to_dict())
+        emit_json(summary.to_dict())
         return
     table = Table("source", "format", "rows", title=f"Population written to {out_dir}")
     for f in summary.files:
@@ -221,7 +198,7 @@ def ingest(
     from credo.ingest.loader import ingest as run
     from credo.ingest.mapping import load_mapping
 
-    settings = _settings(db)
+    settings = settings_for(db)
     with _store(settings) as store, _steps(not as_json) as step:
         if file.is_dir():
             reports = ingest_population(
@@ -246,7 +223,7 @@ def ingest(
                 )
             ]
     if as_json:
-        _emit_json([r.to_dict() for r in reports])
+        emit_json([r.to_dict() for r in reports])
         return
     out.print(_load_table(reports))
     reasons = _reasons_table(reports)
@@ -264,7 +241,7 @@ def quarantine(
     as_json: JsonOpt = False,
 ) -> None:
     """List rejected rows with file, row number, field and reason."""
-    settings = _settings(db)
+    settings = settings_for(db)
     where: list[str] = []
     params: list[Any] = []
     if source is not None:
@@ -283,7 +260,7 @@ def quarantine(
         ).fetchall()
     keys = ["load", "source", "file", "row", "field", "reason", "value"]
     if as_json:
-        _emit_json({"total": total, "rows": [dict(zip(keys, r, strict=True)) for r in rows]})
+        emit_json({"total": total, "rows": [dict(zip(keys, r, strict=True)) for r in rows]})
         return
     table = Table(*keys, title=f"Quarantine: {total:,} rejected field values")
     for r in rows:
@@ -329,11 +306,11 @@ def status_data(store: Any) -> dict[str, Any]:
 @app.command()
 def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """What the database holds: events by type and source, loads, quarantine, audit."""
-    settings = _settings(db)
+    settings = settings_for(db)
     with _store(settings, create=False) as store:
         data = status_data(store)
     if as_json:
-        _emit_json(data)
+        emit_json(data)
         return
     out.print(f"[bold]{data['db']}[/] (schema version {data['schema_version']})")
     table = Table("source", "loads", "rows read", "events", "rejected", title="Sources")
@@ -362,7 +339,7 @@ def audit_verify(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Walk the hash chain; name the first entry that was altered, removed or reordered."""
     from credo.store.audit import verify
 
-    settings = _settings(db)
+    settings = settings_for(db)
     with _store(settings, create=False) as store:
         report = verify(store.con)
     data = {
@@ -373,7 +350,7 @@ def audit_verify(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         "problem": report.problem,
     }
     if as_json:
-        _emit_json(data)
+        emit_json(data)
     elif report.ok:
         out.print(f"Audit chain intact: {report.entries:,} entries; head {report.head}.")
     if not report.ok:
@@ -401,7 +378,7 @@ def demo(
 
     folder.mkdir(parents=True, exist_ok=True)
     population = folder / "population"
-    settings = _settings(folder / "credo.duckdb")
+    settings = settings_for(folder / "credo.duckdb")
     if fresh:
         for p in (settings.db, settings.db.with_suffix(".duckdb.wal"), settings.resolved_key_file):
             p.unlink(missing_ok=True)
@@ -424,7 +401,7 @@ def demo(
             data = status_data(store)
     seconds = time.perf_counter() - started
     if as_json:
-        _emit_json(
+        emit_json(
             {
                 "population": summary.to_dict(),
                 "loads": [r.to_dict() for r in reports],
@@ -557,7 +534,5 @@ def main() -> None:
     try:
         app()
     except CredoError as exc:
-        err.print(f"[red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
-        if exc.hint:
-            err.print(f"  hint: {exc.hint}", highlight=False, soft_wrap=True)
+        print_error(exc)
         sys.exit(exc.exit_code)

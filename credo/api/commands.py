@@ -8,16 +8,12 @@ operator uses the admin API instead (``/admin/disputes``).
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from credo.errors import CredoError
+from credo.commandline import DbOpt, JsonOpt, err, out, settings_for, user_errors
 
 __all__ = ["app", "disputes_app", "serve"]
 
@@ -25,34 +21,10 @@ app = typer.Typer(help="The HTTP service.", no_args_is_help=True)
 disputes_app = typer.Typer(
     help="Disputes: list, resolve, expire overdue ones.", no_args_is_help=True
 )
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Database file (default: $CREDO_DB).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def _user_errors(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except CredoError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _settings(db: Path | None) -> Any:
-    from credo.settings import Settings
-
-    values: dict[str, Any] = {} if db is None else {"db": db}
-    return Settings(**values)
 
 
 @app.command()
-@_user_errors
+@user_errors
 def serve(
     db: DbOpt = None,
     host: Annotated[str | None, typer.Option(help="Address (default 127.0.0.1).")] = None,
@@ -65,7 +37,7 @@ def serve(
     from credo.api.service import load_admin_token
     from credo.api.settings import ApiSettings
 
-    settings = _settings(db)
+    settings = settings_for(db)
     overrides: dict[str, Any] = {
         k: v for k, v in {"host": host, "port": port}.items() if v is not None
     }
@@ -89,7 +61,7 @@ def _print(data: Any, as_json: bool) -> None:
 
 
 @disputes_app.command("list")
-@_user_errors
+@user_errors
 def list_(
     db: DbOpt = None,
     status: Annotated[str | None, typer.Option(help="open, corrected, verified, expired")] = None,
@@ -99,12 +71,12 @@ def list_(
     from credo.rights.disputes import list_disputes
     from credo.store.db import Store
 
-    with Store.open(_settings(db), create=False) as store:
+    with Store.open(settings_for(db), create=False) as store:
         _print([d.to_dict() for d in list_disputes(store, status=status)], as_json)
 
 
 @disputes_app.command()
-@_user_errors
+@user_errors
 def resolve(
     dispute_id: str,
     decision: Annotated[str, typer.Option(help="correct (the person is right) or reject")],
@@ -121,7 +93,7 @@ def resolve(
     if decision not in ("correct", "reject"):
         raise typer.BadParameter("correct or reject", param_hint="--decision")
     amendment = dict(a.split("=", 1) for a in amend or [] if "=" in a) or None
-    with Store.open(_settings(db), create=False) as store:
+    with Store.open(settings_for(db), create=False) as store:
         d = resolve_dispute(
             store,
             dispute_id,
@@ -135,23 +107,23 @@ def resolve(
 
 
 @disputes_app.command()
-@_user_errors
+@user_errors
 def expire(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Retract every item whose dispute passed 30 days unverified (run daily)."""
     from credo.rights.disputes import expire_disputes
     from credo.store.db import Store
 
-    with Store.open(_settings(db), create=False) as store:
+    with Store.open(settings_for(db), create=False) as store:
         _print([d.to_dict() for d in expire_disputes(store)], as_json)
 
 
 @disputes_app.command()
-@_user_errors
+@user_errors
 def deliver(db: DbOpt = None) -> None:
     """Deliver due partner notices (webhooks) once, with retries left for later."""
     from credo.rights.webhooks import deliver_webhooks
     from credo.store.db import Store
 
-    with Store.open(_settings(db), create=False) as store:
+    with Store.open(settings_for(db), create=False) as store:
         report = deliver_webhooks(store)
     out.print(f"delivered {report.delivered}, failed {report.failed}")

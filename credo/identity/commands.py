@@ -6,18 +6,15 @@ without them. A ``CredoError`` ends a command with one red line and its exit cod
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from credo.errors import CredoError
+from credo.commandline import DbOpt, JsonOpt, emit_json, open_store, out, user_errors
 
 __all__ = ["app", "resolve_command", "review_app"]
 
@@ -25,47 +22,10 @@ app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 review_app = typer.Typer(
     help="The identity review queue: pairs the model was unsure of.", no_args_is_help=True
 )
-out = Console()
-err = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-DbOpt = Annotated[
-    Path | None, typer.Option("--db", help="Database file (default: $CREDO_DB or credo.duckdb).")
-]
-
-
-def _user_errors(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except CredoError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _open(db: Path | None) -> Any:
-    from credo.settings import Settings
-    from credo.store.db import Store
-
-    try:
-        values: dict[str, Any] = {} if db is None else {"db": db}
-        settings = Settings(**values)
-    except Exception as exc:  # pydantic's ValidationError: a bad CREDO_* value
-        raise CredoError(f"invalid settings: {exc}") from None
-    return Store.open(settings, create=False)
-
-
-def _emit(data: Any) -> None:
-    out.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 
 @app.command("resolve")
-@_user_errors
+@user_errors
 def resolve_command(
     train: Annotated[
         bool, typer.Option("--train", help="Retrain the linkage model on the current records.")
@@ -92,7 +52,7 @@ def resolve_command(
     """Resolve every source record to a stable person (exact rules, then Splink)."""
     from credo.identity import LinkageModel, explain_person, export_model, resolve
 
-    with _open(db) as store:
+    with open_store(db) as store:
         if explain is not None:
             _print_explanation(explain_person(store, explain), as_json)
             return
@@ -107,7 +67,7 @@ def resolve_command(
         if model_out is not None:
             export_model(store, model_out)
     if as_json:
-        _emit(report.to_dict())
+        emit_json(report.to_dict())
         return
     trained = "trained" if report.trained else "used"
     out.print(
@@ -125,7 +85,7 @@ def resolve_command(
 
 def _print_explanation(ex: Any, as_json: bool) -> None:
     if as_json:
-        _emit(asdict(ex))
+        emit_json(asdict(ex))
         return
     state = f"{ex.status}" + (f", merged into {ex.merged_into}" if ex.merged_into else "")
     out.print(f"[bold]{ex.person_id}[/] ({state}; since {ex.created_at:%Y-%m-%d})")
@@ -165,7 +125,7 @@ def _print_explanation(ex: Any, as_json: bool) -> None:
 
 
 @review_app.command("list")
-@_user_errors
+@user_errors
 def review_list(
     status: Annotated[str, typer.Option(help="pending, accepted, rejected or all.")] = "pending",
     limit: Annotated[int, typer.Option(min=1, help="At most this many items.")] = 50,
@@ -175,10 +135,10 @@ def review_list(
     """List review items, strongest first."""
     from credo.identity import list_reviews
 
-    with _open(db) as store:
+    with open_store(db) as store:
         items = list_reviews(store, None if status == "all" else status, limit)  # type: ignore[arg-type]
     if as_json:
-        _emit([asdict(i) | {"same_person_now": i.same_person_now} for i in items])
+        emit_json([asdict(i) | {"same_person_now": i.same_person_now} for i in items])
         return
     table = Table("id", "weight", "left", "right", "reason", "status", title="Identity review")
     for i in items:
@@ -202,11 +162,11 @@ def _decision(accept: bool) -> Callable[..., None]:
     ) -> None:
         from credo.identity import accept_review, reject_review
 
-        with _open(db) as store:
+        with open_store(db) as store:
             decide = accept_review if accept else reject_review
             item = decide(store, review_id, note=note)
         if as_json:
-            _emit(asdict(item))
+            emit_json(asdict(item))
             return
         out.print(
             f"Review {item.review_id} {item.status}; it takes effect at the next 'credo resolve'."
@@ -217,7 +177,7 @@ def _decision(accept: bool) -> Callable[..., None]:
         if accept
         else "Reject a pair: the two records are never merged, directly or not."
     )
-    return _user_errors(command)
+    return user_errors(command)
 
 
 review_app.command("accept")(_decision(True))

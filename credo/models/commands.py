@@ -6,19 +6,17 @@ The commands only parse options, call the library and print; every user error is
 
 from __future__ import annotations
 
-import functools
 import json
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import numpy as np
 import typer
 import yaml
-from rich.console import Console
 
-from credo.errors import ConfigError, CredoError
+from credo.commandline import err, out, user_errors
+from credo.errors import ConfigError
 
 # The engine (scikit-learn and friends) is imported inside each command, so that every other
 # `credo` command starts without paying for it.
@@ -26,24 +24,6 @@ from credo.errors import ConfigError, CredoError
 __all__ = ["app", "read_feature_map"]
 
 app = typer.Typer(help="Train, score and validate scorecards.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _user_errors(command: F) -> F:
-    """A ``CredoError`` becomes one red line and the error's exit code, not a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except CredoError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 _FEATURE_KEYS = {"dimension", "description", "direction", "categorical"}
@@ -91,7 +71,7 @@ def _require(columns: dict[str, Any], names: list[str], path: Path, what: str) -
 
 
 @app.command()
-@_user_errors
+@user_errors
 def train(
     table: Annotated[Path, typer.Option(help="Training data, CSV or Parquet.")],
     target: Annotated[str, typer.Option(help="Outcome column.")],
@@ -150,7 +130,7 @@ def train(
 
 
 @app.command("score-table")
-@_user_errors
+@user_errors
 def score_table(
     file: Annotated[Path, typer.Argument(help="Table to score, CSV or Parquet.")],
     model_path: Annotated[Path, typer.Option("--model", help="Points table (JSON).")],
@@ -217,7 +197,7 @@ def _first_text_cell(file: Path, column: str) -> str:
 
 
 @app.command()
-@_user_errors
+@user_errors
 def validate(
     model_path: Annotated[Path, typer.Option("--model", help="Points table (JSON).")],
     table: Annotated[Path, typer.Option(help="Labelled data, CSV or Parquet.")],

@@ -7,43 +7,21 @@ command. Register with ``root.registered_commands.extend(app.registered_commands
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
-from collections.abc import Callable
-from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 
-from credo.errors import CredoError
+from credo.commandline import DbOpt, JsonOpt, emit_json, open_store, out, user_errors
 
 __all__ = ["app", "explain", "rescore", "score", "train_bureau"]
 
 app = typer.Typer(help="Monthly scoring.", no_args_is_help=True)
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Database file (default: $CREDO_DB).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 PolicyOpt = Annotated[str | None, typer.Option(help="Policy name or YAML file (default: zhima).")]
 KnownOpt = Annotated[
     str | None,
     typer.Option(help="Data watermark: only events recorded by then (default: the newest)."),
 ]
-
-
-def _user_errors(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except CredoError as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _date(text: str, option: str) -> dt.date:
@@ -64,21 +42,8 @@ def _timestamp(text: str | None) -> dt.datetime | None:
         raise typer.BadParameter(f"{text!r} is not a timestamp", param_hint="--known-at") from None
 
 
-def _open(db: Path | None) -> Any:
-    from credo.settings import Settings
-    from credo.store.db import Store
-
-    values: dict[str, Any] = {} if db is None else {"db": db}
-    settings = Settings(**values)
-    return Store.open(settings, create=False)
-
-
-def _emit(data: Any) -> None:
-    out.print_json(json.dumps(data, ensure_ascii=False, default=str))
-
-
 @app.command("train-bureau")
-@_user_errors
+@user_errors
 def train_bureau(
     as_of: Annotated[str, typer.Option(help="Observation date (features up to it).")],
     policy: PolicyOpt = None,
@@ -92,7 +57,7 @@ def train_bureau(
     """Train the scorecard on Credo's own events at an observation date and register it."""
     from credo.scoring.train import train_model
 
-    with _open(db) as store:
+    with open_store(db) as store:
         result = train_model(
             store,
             _date(as_of, "--as-of"),
@@ -102,7 +67,7 @@ def train_bureau(
         )
     data = result.to_dict()
     if as_json:
-        _emit(data)
+        emit_json(data)
         return
     out.print(
         f"Model {data['model_id']} ({data['model_version']}): {data['rows']:,} persons,"
@@ -111,7 +76,7 @@ def train_bureau(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def score(
     as_of: Annotated[str, typer.Option(help="Score as of this date (a month-end).")],
     model: Annotated[str | None, typer.Option(help="Model id, version or JSON file.")] = None,
@@ -123,7 +88,7 @@ def score(
     """Score every enrolled person (or run a points regime such as suining-2010)."""
     from credo.scoring.snapshots import score as run
 
-    with _open(db) as store:
+    with open_store(db) as store:
         result = run(store, _date(as_of, "--as-of"), model, policy, known_at=_timestamp(known_at))
         if result.kind == "regime":
             grades = store.con.execute(
@@ -141,7 +106,7 @@ def score(
             summary = {"bands": {b: n for b, n, _ in bands}}
     data = result.to_dict() | summary
     if as_json:
-        _emit(data)
+        emit_json(data)
         return
     out.print(f"Run {result.run_id}: {result.persons:,} persons scored as of {result.as_of}.")
     for key, value in summary.items():
@@ -149,7 +114,7 @@ def score(
 
 
 @app.command()
-@_user_errors
+@user_errors
 def rescore(
     person: Annotated[str, typer.Argument(help="Person id.")],
     as_of: Annotated[str, typer.Option(help="Score as of this date.")],
@@ -159,7 +124,7 @@ def rescore(
     """Re-score one person off-cycle (after a correction or a satisfied court listing)."""
     from credo.scoring.snapshots import rescore_person
 
-    with _open(db) as store:
+    with open_store(db) as store:
         result = rescore_person(store, person, _date(as_of, "--as-of"))
         row = store.con.execute(
             "SELECT score, band, reason_codes FROM score_snapshots WHERE run_id = ?",
@@ -167,13 +132,13 @@ def rescore(
         ).fetchall()[0]
     data = result.to_dict() | {"score": row[0], "band": row[1], "reasons": row[2]}
     if as_json:
-        _emit(data)
+        emit_json(data)
     else:
         out.print(f"{person}: {row[0]:g} ({row[1]}) as of {result.as_of}; run {result.run_id}.")
 
 
 @app.command()
-@_user_errors
+@user_errors
 def explain(
     person: Annotated[str, typer.Argument(help="Person id.")],
     as_of: Annotated[str | None, typer.Option(help="Latest score on or before this date.")] = None,
@@ -183,10 +148,10 @@ def explain(
     """Explain a person's score: sub-scores, reasons, points-table rows and the events behind."""
     from credo.scoring.explain import explain_score
 
-    with _open(db) as store:
+    with open_store(db) as store:
         result = explain_score(store, person, _date(as_of, "--as-of") if as_of else None)
     if as_json:
-        _emit(result.to_dict())
+        emit_json(result.to_dict())
         return
     low, high = result.score_range
     out.print(
