@@ -26,11 +26,11 @@ from typing import Any
 import pyarrow as pa
 
 from credo.errors import ConfigError, NotFoundError
+from credo.identifiers import is_valid_gb11643
 from credo.identity.cluster import Edge, assign_ids, cluster
 from credo.identity.linkage import COMPARISONS, predict_pairs, splink_connection, train_model
 from credo.identity.model import LinkageModel
 from credo.identity.records import event_record_key_sql, linkage_frame, load_records
-from credo.sim.identifiers import is_valid_gb11643
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
 

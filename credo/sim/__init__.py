@@ -2,7 +2,7 @@
 them (each in its own layout, with the mapping Credo ships for it), and the ground truth.
 """
 
-from credo.sim.identifiers import gb11643_check_digit, is_valid_gb11643
+from credo.identifiers import gb11643_check_digit, is_valid_gb11643
 from credo.sim.noise import NoiseConfig
 from credo.sim.population import GenerationSummary, SourceFile, generate
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from credo.identifiers import gb11643_check_digits
 from credo.sim import names
 from credo.sim.draws import FloatArray, IntArray, unique_ints
-from credo.sim.identifiers import gb11643_check_digits
 from credo.sim.places import REGIONS, format_address
 from credo.sim.window import DateArray, Window, month_parts
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credo.sim.identifiers import gb11643_check_digit, is_valid_gb11643
+from credo.identifiers import gb11643_check_digit, is_valid_gb11643
 
 # The standard's own example (GB 11643-1999, appendix) and a widely published one.
 PUBLISHED = ["11010519491231002X", "440524188001010014"]

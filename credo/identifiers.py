@@ -1,9 +1,9 @@
 """Chinese resident identity numbers (GB 11643-1999) and mobile numbers.
 
-The check digit is ISO 7064 MOD 11-2 over the first 17 digits. Identity resolution reuses
+The check digit is ISO 7064 MOD 11-2 over the first 17 digits. Identity resolution uses
 ``is_valid_gb11643`` to decide whether a national id is trustworthy enough for an exact
-match (a mistyped id fails the check 10 times in 11), so it lives here, free of the
-generator's dependencies, rather than inside the population code.
+match (a mistyped id fails the check 10 times in 11); the synthetic population uses the
+same functions to issue valid ids. Neither depends on the other.
 """
 
 from __future__ import annotations
