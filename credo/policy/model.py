@@ -255,18 +255,24 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return text or "the top level"
 
 
-def load_policy(name: str | Path) -> LoadedPolicy:
-    """Read and check a policy by file path or name (``zhima``, ``suining-2010``)."""
-    path = _resolve(name)
+def read_yaml_document(path: Path, what: str) -> tuple[bytes, dict[str, Any]]:
+    """The bytes (for the digest) and the top-level mapping of a policy-like YAML file."""
     try:
         raw = path.read_bytes()
         document: Any = yaml.safe_load(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read policy file {str(path)!r}: {exc}") from None
+        raise ConfigError(f"cannot read {what} file {str(path)!r}: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"policy file {str(path)!r} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{what} file {str(path)!r} is not valid YAML: {exc}") from None
     if not isinstance(document, dict):
-        raise ConfigError(f"policy file {str(path)!r}: expected a mapping at the top level")
+        raise ConfigError(f"{what} file {str(path)!r}: expected a mapping at the top level")
+    return raw, document
+
+
+def load_policy(name: str | Path) -> LoadedPolicy:
+    """Read and check a policy by file path or name (``zhima``, ``suining-2010``)."""
+    path = _resolve(name)
+    raw, document = read_yaml_document(path, "policy")
     if document.get("kind") not in ("scoring", "points_regime"):
         raise ConfigError(
             f"policy file {str(path)!r}, key 'kind': must be 'scoring' or 'points_regime'"

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credo.errors import ConfigError, NotFoundError
-from credo.policy.model import policy_dirs
+from credo.policy.model import policy_dirs, read_yaml_document
 
 __all__ = [
     "CONSENT_PURPOSES",
@@ -127,15 +126,7 @@ def load_products(name: str | Path = "products") -> ProductsPolicy:
         if not found:
             raise ConfigError(f"no products policy named {str(name)!r}")
         path = found[0]
-    try:
-        raw = path.read_bytes()
-        document: Any = yaml.safe_load(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read products file {str(path)!r}: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"products file {str(path)!r} is not valid YAML: {exc}") from None
-    if not isinstance(document, dict):
-        raise ConfigError(f"products file {str(path)!r}: expected a mapping at the top level")
+    raw, document = read_yaml_document(path, "products")
     document["digest"] = "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
     try:
         return ProductsPolicy.model_validate(document)
