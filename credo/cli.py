@@ -368,9 +368,15 @@ def demo(
     people: Annotated[int, typer.Option(min=10, help="Persons in the demo population.")] = 10_000,
     months: Annotated[int, typer.Option(min=3, max=120, help="Months of history.")] = 12,
     fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = False,
+    serve: Annotated[
+        bool, typer.Option(help="End by serving the pages and the API on 127.0.0.1.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8650,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate a population, load it, resolve persons, train, score every month, and report."""
+    """Generate a population, load it, resolve persons, train, score every month, report, and
+    serve the person's page and the operator's console."""
+    from credo.dashboard.demo import demo_logins
     from credo.identity import resolve
     from credo.ingest.batch import ingest_population
     from credo.scoring import run_demo_scoring
@@ -399,6 +405,7 @@ def demo(
             step(f"training the scorecard and scoring {months} month-ends")
             scored = run_demo_scoring(store, months=months)
             data = status_data(store)
+            logins = demo_logins(store) if serve or as_json else []
     seconds = time.perf_counter() - started
     if as_json:
         emit_json(
@@ -408,9 +415,12 @@ def demo(
                 "resolve": resolved.to_dict(),
                 "scoring": scored.to_dict(),
                 "status": data,
+                "logins": [login.to_dict() for login in logins],
                 "seconds": round(seconds, 1),
             }
         )
+        if serve:
+            _serve_demo(settings, port, logins, quiet=True)
         return
     out.print(
         f"[bold]Credo demo[/]: {summary.persons:,} persons, {summary.total_rows:,} source rows "
@@ -429,6 +439,40 @@ def demo(
         f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
         f"quarantine, {data['audit_entries']:,} audit entries ({seconds:.0f} s). "
         f"Try: credo explain PERSON --db {settings.db}"
+    )
+    if serve:
+        _serve_demo(settings, port, logins, quiet=False)
+
+
+def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool) -> None:
+    """Serve the demo database; print where to sign in, as whom, and the operator's token."""
+    import uvicorn
+
+    from credo.api.app import create_app
+    from credo.api.service import load_admin_token
+    from credo.api.settings import ApiSettings
+
+    overrides: dict[str, Any] = {"host": "127.0.0.1", "port": port}
+    api = ApiSettings(**overrides)
+    token = load_admin_token(settings, api)
+    base = f"http://127.0.0.1:{port}"
+    console = err if quiet else out
+    console.print(f"[bold]Sign in[/] at {base}/login as:", soft_wrap=True)
+    for login in logins:
+        console.print(
+            f"  {login.person}  {login.name or ''}  {login.score:.0f} ({login.band}), "
+            f"{login.role}: one-time code {login.code}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        f"Operator console: {base}/console (admin token {token}, also in "
+        f"{settings.db.with_suffix('.admin-token')}). Codes work once, for 15 minutes; the "
+        "console issues new ones. Press Ctrl+C to stop.",
+        soft_wrap=True,
+    )
+    uvicorn.run(
+        create_app(settings, api), host="127.0.0.1", port=port, workers=1, log_level="warning"
     )
 
 

@@ -82,4 +82,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     app.include_router(partner.router)
     app.include_router(person.router)
     app.include_router(admin.router)
+    from credo.dashboard import install as install_dashboard
+
+    install_dashboard(app)
     return app

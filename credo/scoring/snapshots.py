@@ -239,6 +239,9 @@ def compute_snapshots(
     units = np.column_stack([model.units_of(f)[index[f]] for f in names]) if names else None
     best = np.array([_best_reachable_units(model, f) for f in names])
     lows = np.array([model.units_of(f).min() for f in names])
+    # A dimension's maximum is its features' highest bins, "not known" included: a share over
+    # 100% would be nonsense, and a missing bin can carry more points than any reachable one.
+    highs = np.array([model.units_of(f).max() for f in names])
     gains = [_gain_per_bin(model, f)[index[f]] for f in names]
     gain = np.column_stack(gains) if names else None
 
@@ -308,7 +311,7 @@ def compute_snapshots(
             columns[f"{dim}_share"] = pa.nulls(n, pa.float64())
             continue
         low = lows[members].sum() / unit
-        span = (best[members].sum() - lows[members].sum()) / unit
+        span = (highs[members].sum() - lows[members].sum()) / unit
         share = np.round((points - low) / span, 4) if span > 0 else np.ones(n)
         columns[f"{dim}_points"] = pa.array(points, pa.float64())
         columns[f"{dim}_share"] = pa.array(share, pa.float64())

@@ -1,0 +1,325 @@
+"""The pages: HTML forms over the library, one router mounted by :func:`credo.api.create_app`.
+
+Sign-in is the API's: a person exchanges the operator's one-time login code for the same signed
+session token ``POST /v1/me/session`` gives, kept in an HttpOnly cookie; the operator signs in
+with the admin token and gets a signed, expiring operator cookie (the token itself never
+travels again). Cookies are ``SameSite=Strict``, so another site cannot post a form with them,
+and every form also carries the origin check below. A form that succeeds redirects (303) to
+the page, so reloading never repeats it; one that fails shows the page again with the error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import time
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from credo.api.service import Service
+from credo.dashboard import charts
+from credo.dashboard.views import console_view, person_view
+from credo.errors import CredoError, InputError
+from credo.identity.review import accept_review, reject_review
+from credo.rights.access import exchange_login_code, issue_login_code, record_failed_auth
+from credo.rights.access import verify_session as _verify_session
+from credo.rights.consent import freeze, record_consent, unfreeze
+from credo.rights.disputes import open_dispute, resolve_dispute
+from credo.rights.errors import AuthError
+
+__all__ = ["STATIC", "router"]
+
+HERE = Path(__file__).parent
+STATIC = HERE / "static"
+PERSON_COOKIE = "credo_session"
+OPERATOR_COOKIE = "credo_operator"
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.globals.update(charts=charts, band_colour=charts.band_colour)
+router = APIRouter(include_in_schema=False)
+
+DONE = {
+    "dispute": "Your dispute is open: the item is marked disputed until the operator decides.",
+    "grant": "Consent granted.",
+    "revoke": "Consent revoked: that partner gets no new decision or report about you.",
+    "enrol": "You are enrolled: you will be scored each month.",
+    "leave": "You left: you will not be scored from next month.",
+    "freeze": "Your file is frozen: no partner gets a new decision or report.",
+    "unfreeze": "Your file is no longer frozen.",
+    "resolved": "Dispute resolved.",
+    "review": "Review item decided.",
+}
+Field = Annotated[str, Form()]
+Optional = Annotated[str, Form()]
+
+
+def _svc(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def _same_origin(request: Request) -> None:
+    """Refuse a form posted from another site (beside SameSite=Strict, for older browsers)."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        if origin.split("://", 1)[-1] != host:
+            raise AuthError("this form was sent from another site")
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _page(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    done = request.query_params.get("done")
+    context = {"done": DONE.get(done or ""), "error": None, **context}
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def _see(path: str, **query: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?{urlencode(query)}" if query else path, status_code=303)
+
+
+# -- the person -----------------------------------------------------------------------------
+def _person(request: Request) -> str | None:
+    token = request.cookies.get(PERSON_COOKIE)
+    if not token:
+        return None
+    svc = _svc(request)
+    try:
+        return _verify_session(svc.store, token)
+    except AuthError as exc:
+        svc.run(record_failed_auth, svc.store, "session", exc.message)
+        return None
+
+
+def _person_page(
+    request: Request, me: str, error: CredoError | None = None, status_code: int = 200
+) -> HTMLResponse:
+    svc = _svc(request)
+    kind = request.query_params.get("type") or None
+    text = request.query_params.get("q") or None
+    view = svc.run(person_view, svc.store, me, event_type=kind, text=text)
+    view["purposes"] = sorted({p.purpose for p in svc.products.products})
+    if error is not None:
+        view["error"] = error.message
+        status_code = error.http_status
+    return _page(request, "person.html", view, status_code)
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return _see("/me" if _person(request) else "/login")
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", {"person": ""})
+
+
+@router.post("/login")
+def login(request: Request, person: Field, code: Field) -> Response:
+    svc = _svc(request)
+    ttl = dt.timedelta(minutes=svc.api.session_minutes)
+    try:
+        _same_origin(request)
+        token = svc.run(exchange_login_code, svc.store, person.strip(), code.strip(), ttl=ttl)
+    except CredoError as exc:
+        context = {"person": person, "error": exc.message}
+        return _page(request, "login.html", context, status_code=exc.http_status)
+    response = _see("/me")
+    response.set_cookie(PERSON_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
+                        samesite="strict", secure=_secure(request))  # fmt: skip
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    response = _see("/login")
+    response.delete_cookie(PERSON_COOKIE)
+    return response
+
+
+@router.get("/me")
+def me_page(request: Request) -> Response:
+    me = _person(request)
+    if me is None:
+        return _see("/login")
+    return _person_page(request, me)
+
+
+def _person_action(request: Request, action: Any, *args: Any, done: str, anchor: str) -> Response:
+    me = _person(request)
+    if me is None:
+        return _see("/login")
+    svc = _svc(request)
+    try:
+        _same_origin(request)
+        svc.run(action, svc.store, me, *args)
+    except CredoError as exc:
+        return _person_page(request, me, exc)
+    return RedirectResponse(f"/me?done={done}#{anchor}", status_code=303)
+
+
+@router.post("/me/disputes")
+def dispute(
+    request: Request, event_id: Field, statement: Field, evidence: Optional = ""
+) -> Response:
+    try:
+        target = int(event_id)
+    except ValueError:
+        target = 0
+
+    def go(store: Any, me: str) -> None:
+        if target <= 0:
+            raise InputError(f"field event_id: {event_id!r} is not an event number")
+        open_dispute(store, me, target, statement.strip(), evidence.strip() or None)
+
+    return _person_action(request, go, done="dispute", anchor="disputes")
+
+
+@router.post("/me/consents")
+def consent(
+    request: Request, action: Field, partner: Optional = "", purpose: Optional = ""
+) -> Response:
+    def go(store: Any, me: str) -> None:
+        if action not in ("enrol", "leave", "grant", "revoke"):
+            raise InputError(f"field action: unknown consent action {action!r}")
+        record_consent(store, me, action, partner=partner or None, purpose=purpose or None)  # type: ignore[arg-type]
+
+    return _person_action(request, go, done=action, anchor="consents")
+
+
+@router.post("/me/freeze")
+def freeze_form(request: Request, action: Field) -> Response:
+    def go(store: Any, me: str) -> None:
+        if action == "freeze":
+            freeze(store, me)
+        elif action == "unfreeze":
+            unfreeze(store, me)
+        else:
+            raise InputError(f"field action: {action!r} is neither freeze nor unfreeze")
+
+    return _person_action(request, go, done=action, anchor="freeze")
+
+
+# -- the operator ---------------------------------------------------------------------------
+_OPERATOR_HOURS = 8
+
+
+def _operator_cookie(svc: Service, expires: int) -> str:
+    mac = hmac.new(svc.admin_token.encode(), f"operator:{expires}".encode(), hashlib.sha256)
+    return f"{expires}.{mac.hexdigest()}"
+
+
+def _operator(request: Request) -> bool:
+    value = request.cookies.get(OPERATOR_COOKIE, "")
+    expires, _, _ = value.partition(".")
+    if not expires.isdigit() or int(expires) < time.time():
+        return False
+    return hmac.compare_digest(value, _operator_cookie(_svc(request), int(expires)))
+
+
+def _console_page(
+    request: Request, extra: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    svc = _svc(request)
+    view = svc.run(console_view, svc.store)
+    return _page(request, "console.html", {**view, **(extra or {})}, status_code)
+
+
+@router.get("/console/login")
+def console_login_form(request: Request) -> HTMLResponse:
+    return _page(request, "console_login.html", {})
+
+
+@router.post("/console/login")
+def console_login(request: Request, token: Field) -> Response:
+    svc = _svc(request)
+    try:
+        _same_origin(request)
+        svc.check_admin(token.strip())
+    except CredoError as exc:
+        return _page(request, "console_login.html", {"error": exc.message}, exc.http_status)
+    expires = int(time.time()) + _OPERATOR_HOURS * 3600
+    response = _see("/console")
+    response.set_cookie(OPERATOR_COOKIE, _operator_cookie(svc, expires), httponly=True,
+                        max_age=_OPERATOR_HOURS * 3600, samesite="strict",
+                        secure=_secure(request))  # fmt: skip
+    return response
+
+
+@router.post("/console/logout")
+def console_logout() -> Response:
+    response = _see("/console/login")
+    response.delete_cookie(OPERATOR_COOKIE)
+    return response
+
+
+@router.get("/console")
+def console(request: Request) -> Response:
+    if not _operator(request):
+        return _see("/console/login")
+    return _console_page(request)
+
+
+def _operator_action(request: Request, action: Any, done: str, anchor: str) -> Response:
+    if not _operator(request):
+        return _see("/console/login")
+    svc = _svc(request)
+    try:
+        _same_origin(request)
+        result = svc.run(action, svc.store)
+    except CredoError as exc:
+        return _console_page(request, {"error": exc.message}, exc.http_status)
+    if isinstance(result, dict):
+        return _console_page(request, result)
+    return RedirectResponse(f"/console?done={done}#{anchor}", status_code=303)
+
+
+@router.post("/console/disputes/{dispute_id}")
+def console_resolve(
+    request: Request,
+    dispute_id: str,
+    decision: Field,
+    action: Optional = "retract",
+    note: Optional = "",
+) -> Response:
+    def go(store: Any) -> None:
+        if decision not in ("correct", "reject"):
+            raise InputError(f"field decision: {decision!r} is neither correct nor reject")
+        if action not in ("amend", "retract"):
+            raise InputError(f"field action: {action!r} is neither amend nor retract")
+        resolve_dispute(store, dispute_id, decision, action=action, note=note or None,  # type: ignore[arg-type]
+                        actor="operator")  # fmt: skip
+
+    return _operator_action(request, go, "resolved", "disputes")
+
+
+@router.post("/console/reviews/{review_id}")
+def console_review(
+    request: Request, review_id: int, decision: Field, note: Optional = ""
+) -> Response:
+    def go(store: Any) -> None:
+        decide = {"accept": accept_review, "reject": reject_review}.get(decision)
+        if decide is None:
+            raise InputError(f"field decision: {decision!r} is neither accept nor reject")
+        decide(store, review_id, actor="operator", note=note or None)
+
+    return _operator_action(request, go, "review", "reviews")
+
+
+@router.post("/console/login-codes")
+def console_login_code(request: Request, person: Field) -> Response:
+    def go(store: Any) -> dict[str, Any]:
+        return {"issued": (person.strip(), issue_login_code(store, person.strip()))}
+
+    return _operator_action(request, go, "", "codes")

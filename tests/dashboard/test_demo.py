@@ -1,0 +1,69 @@
+"""``credo demo`` ends by serving: the logins it prints work on the pages it serves."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
+    port = _free_port()
+    args = ["demo", "--dir", str(tmp_path), "--people", "400", "--port", str(port)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "credo", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        assert proc.stdout is not None
+        while not any("Press Ctrl+C" in line for line in lines):
+            assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)
+            lines.append(proc.stdout.readline())
+        text = "".join(lines)
+        logins = re.findall(r"^  (CP\d+) .*?\d+ \((.+?)\), (.+?): one-time code (\S+)$", text, re.M)
+        roles = {role for _, _, role, _ in logins}
+        assert {"the best score", "a new user"} <= roles, text
+        token = re.search(r"admin token (\S+),", text)
+        assert token is not None, text
+        base = f"http://127.0.0.1:{port}"
+        for attempt in range(100):
+            try:
+                httpx.get(f"{base}/login", timeout=2)
+                break
+            except httpx.TransportError:
+                assert attempt < 99, "the server did not answer"
+                time.sleep(0.1)
+        for person, band, _, code in logins:
+            with httpx.Client(base_url=base, timeout=30) as c:
+                r = c.post("/login", data={"person": person, "code": code})
+                assert r.status_code == 303 and r.headers["location"] == "/me", r.text
+                page = c.get("/me")
+                assert page.status_code == 200
+                assert 'id="score-band"' in page.text and f">{band}</span>" in page.text
+        with httpx.Client(base_url=base, timeout=30) as c:
+            r = c.post("/console/login", data={"token": token.group(1)})
+            assert r.status_code == 303
+            assert "Operator console" in c.get("/console").text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+        assert proc.stdout is not None
+        proc.stdout.close()
