@@ -153,6 +153,23 @@ def overdue(db: Path) -> str:
 
 
 @pytest.fixture
+def review(db: Path) -> int:
+    """Two source records of two persons, put up for review (as a "this isn't me" would)."""
+    from credo.identity.review import add_review
+
+    a, b = _top_persons(db, 4)[2:]
+    with Store.open(Settings(db=db)) as store:
+        with store.write(AuditEntry("test", "identity_records")) as con:
+            for record, person, name in (("rec-a", a, "王芳"), ("rec-b", b, "王芳")):
+                con.execute(
+                    "INSERT INTO identity_records (record_id, source, name, first_seen_at,"
+                    " person_id) VALUES (?, 'phone_bills', ?, ?, ?)",
+                    [record, name, dt.datetime(2026, 1, 1), person],
+                )
+        return add_review(store, "rec-a", "rec-b", "same name, different addresses").review_id
+
+
+@pytest.fixture
 def site(db: Path) -> Iterator[Site]:
     """A real server on 127.0.0.1 over a fresh copy; the first person is listed by a court."""
     person, other = _top_persons(db, 2)

@@ -270,3 +270,21 @@ def test_an_overdue_dispute_is_red_in_the_queue(overdue: str, site: Site, new_pa
     assert colour == "rgb(176, 58, 46)"  # --bad
     fresh = page.locator("#disputes tr.dispute-row:not(.overdue)")
     expect(fresh).to_have_count(0)
+
+
+def test_the_operator_decides_an_identity_review(review: int, site: Site, new_page: Any) -> None:
+    page = new_page()
+    sign_in_operator(page, site)
+    expect(page.locator("#reviews-h")).to_contain_text("1 pending")
+    row = page.locator(f"#reviews tr[data-review='{review}']")
+    expect(row).to_contain_text("same name, different addresses")
+    expect(row).to_contain_text("rec-a")
+    row.get_by_role("button", name="Different persons").click()
+    expect(page.get_by_role("status")).to_have_text("Review item decided.")
+    expect(page.locator("#reviews-h")).to_contain_text("0 pending")
+    # A decision is final: the same pair cannot be decided again.
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    with httpx.Client(base_url=site.base, cookies=cookies) as c:
+        again = c.post(f"/console/reviews/{review}", data={"decision": "accept"})
+    assert again.status_code == 409
+    assert "already rejected" in again.text
