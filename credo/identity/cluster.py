@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 __all__ = ["Assignment", "Clustering", "Edge", "assign_ids", "cluster"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     left: int
     right: int
@@ -37,8 +37,17 @@ class Clustering:
     refused: list[Edge] = field(default_factory=list)  # links a cannot-link pair blocked
 
 
-def cluster(n: int, edges: Iterable[Edge], cannot_link: Iterable[tuple[int, int]]) -> Clustering:
-    """Union-find over ``edges`` in the order given, honouring ``cannot_link``."""
+def cluster(
+    n: int,
+    edges: Iterable[Edge],
+    cannot_link: Iterable[tuple[int, int]],
+    groups: Iterable[Sequence[int]] = (),
+) -> Clustering:
+    """Union-find over ``edges`` in the order given, honouring ``cannot_link``.
+
+    ``groups`` are joined first, unconditionally and without evidence: an incremental run
+    starts from the existing persons (whose links are already stored) and may only add to
+    them."""
     parent = list(range(n))
     forbid: dict[int, set[int]] = defaultdict(set)
     for a, b in cannot_link:
@@ -54,6 +63,18 @@ def cluster(n: int, edges: Iterable[Edge], cannot_link: Iterable[tuple[int, int]
             parent[x], x = root, parent[x]
         return root
 
+    def union(a: int, b: int) -> None:
+        if a < b:
+            a, b = b, a
+        parent[a] = b  # the smaller index becomes the root: labels are min record indexes
+        if a in forbid:
+            forbid[b] |= forbid.pop(a)
+
+    for group in groups:
+        for member in group[1:]:
+            a, b = find(group[0]), find(member)
+            if a != b:
+                union(a, b)
     used: list[Edge] = []
     refused: list[Edge] = []
     for e in edges:
@@ -66,11 +87,7 @@ def cluster(n: int, edges: Iterable[Edge], cannot_link: Iterable[tuple[int, int]
         if fa and b in {find(x) for x in fa}:
             refused.append(e)
             continue
-        if a < b:
-            a, b = b, a
-        parent[a] = b  # the smaller index becomes the root: labels are min record indexes
-        if a in forbid:
-            forbid[b] |= forbid.pop(a)
+        union(a, b)
         used.append(e)
     return Clustering([find(i) for i in range(n)], used, refused)
 

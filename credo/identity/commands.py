@@ -42,6 +42,14 @@ def resolve_command(
     review_weight: Annotated[
         float | None, typer.Option(help="Send pairs from this weight up to review.")
     ] = None,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Score only new records against existing persons (a full run where it "
+            "cannot be exact).",
+        ),
+    ] = False,
     explain: Annotated[
         str | None,
         typer.Option("--explain", metavar="PERSON", help="Explain one person instead."),
@@ -63,6 +71,7 @@ def resolve_command(
             model=given,
             match_weight=match_weight,
             review_weight=review_weight,
+            incremental=incremental,
         )
         if model_out is not None:
             export_model(store, model_out)
@@ -70,8 +79,9 @@ def resolve_command(
         emit_json(report.to_dict())
         return
     trained = "trained" if report.trained else "used"
+    mode = report.mode + (f" ({report.full_because})" if report.full_because else "")
     out.print(
-        f"{report.records:,} source records -> {report.persons:,} persons "
+        f"{mode} run: {report.records:,} source records -> {report.persons:,} persons "
         f"({report.new_persons:,} new, {report.merges} merged, {report.splits} split); "
         f"{trained} model {report.model_id}; {report.rule_links:,} id-rule and "
         f"{report.model_links:,} model links; {report.reviews_new} new review item(s), "

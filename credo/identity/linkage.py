@@ -5,10 +5,13 @@ JSON document holding the settings and the m/u probabilities together; ``SETTING
 changes whenever a comparison, level or blocking rule changes, and a saved model of another
 version is refused rather than silently reinterpreted.
 
-Splink runs on its own DuckDB connection (in memory, spilling to a temporary folder), never on
-the store's: its scratch tables must not land in the audited database, and DuckDB 2 would
-block the shared connection on any half-read result. Splink is imported inside the functions
-so that importing ``credo.identity`` costs nothing until a model is trained or used.
+Splink runs on its own DuckDB connection (in memory, spilling to a temporary folder beside the
+store's own spill folder), never on the store's: its scratch tables must not land in the
+audited database, and DuckDB 2 would block the shared connection on any half-read result.
+Scored pairs stay in that connection (``credo_pairs``, by record index): at a million records
+they are millions of rows, and holding them as Python objects was most of the peak memory
+(decision 0210). Splink is imported inside the functions so that importing ``credo.identity``
+costs nothing until a model is trained or used.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -26,8 +30,10 @@ import pyarrow as pa
 
 __all__ = [
     "COMPARISONS",
+    "PAIRS_TABLE",
     "SETTINGS_VERSION",
     "Comparison",
+    "comparisons_json_sql",
     "linkage_settings",
     "predict_pairs",
     "splink_connection",
@@ -194,10 +200,13 @@ def linkage_settings() -> dict[str, Any]:
 
 @contextmanager
 def splink_connection(
-    memory_limit: str, threads: int | None
+    memory_limit: str, threads: int | None, temp_root: Path | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A private DuckDB connection for Splink's scratch tables, spilling to a temp folder."""
-    with tempfile.TemporaryDirectory(prefix="credo-linkage-") as tmp:
+    """A private DuckDB connection for Splink's scratch tables, spilling to a temp folder
+    (under ``temp_root`` when given: the store's spill folder, not a possibly small /tmp)."""
+    if temp_root is not None:
+        temp_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="credo-linkage-", dir=temp_root) as tmp:
         config: dict[str, Any] = {"memory_limit": memory_limit, "temp_directory": tmp}
         if threads:
             config["threads"] = threads
@@ -211,11 +220,15 @@ def splink_connection(
 def _linker(
     con: duckdb.DuckDBPyConnection, records: pa.Table | None, settings: dict[str, Any]
 ) -> Any:
-    """A Linker over ``credo_records`` (loaded from ``records``, or as already loaded)."""
+    """A Linker over ``credo_records`` (loaded from ``records``, or as already loaded).
+
+    Each record carries ``idx``, its row number in ``records``: pairs are kept by index, so
+    that clustering reads two small integers per pair instead of two 32-character ids."""
     from splink import DuckDBAPI, Linker
 
     if records is not None:
-        con.register("credo_records_arrow", records)
+        indexed = records.append_column("idx", pa.array(range(records.num_rows), pa.int32()))
+        con.register("credo_records_arrow", indexed)
         con.execute("CREATE OR REPLACE TABLE credo_records AS SELECT * FROM credo_records_arrow")
         con.unregister("credo_records_arrow")
     db_api = DuckDBAPI(con)
@@ -294,23 +307,74 @@ def _round(x: float) -> float:
     return float(f"{x:.9g}")
 
 
+PAIRS_TABLE = "credo_pairs"
+"""Scored pairs in the linkage connection: ``a < b`` (record indexes), ``match_weight`` and
+``mw_<comparison>`` for each comparison."""
+
+
 def predict_pairs(
-    con: duckdb.DuckDBPyConnection, records: pa.Table, model: dict[str, Any], min_weight: float
-) -> pa.Table:
-    """Every blocked pair scoring at least ``min_weight``: ids, weight, probability and the
-    match weight of each comparison (``mw_<name>``), which explanations show."""
+    con: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    model: dict[str, Any],
+    min_weight: float,
+    *,
+    new: list[bool] | None = None,
+) -> int:
+    """Score every blocked pair at ``min_weight`` or above into ``PAIRS_TABLE``; the count.
+
+    With ``new`` (one flag per record), only pairs with at least one new record are scored:
+    Splink's ``predict_between`` (new against the others) and ``predict_within`` (new among
+    themselves), so an incremental load costs what its own records cost."""
     linker = _linker(con, records, model)
-    frame = linker.inference.predict(threshold_match_weight=min_weight)
-    present = set(con.sql(f"SELECT * FROM {frame.physical_name} LIMIT 0").columns)
-    # Splink leaves out a comparison whose every level weighs the same (a column all blank)
-    weights = ", ".join(
-        f"mw_{c.name}" if f"mw_{c.name}" in present else f"0.0 AS mw_{c.name}" for c in COMPARISONS
-    )
-    table: pa.Table = con.sql(
-        f"SELECT record_id_l, record_id_r, match_weight, match_probability, {weights} "
-        f"FROM {frame.physical_name}"
-    ).to_arrow_table()
-    return table
+    frames = []
+    if new is None:
+        frames.append(linker.inference.predict(threshold_match_weight=min_weight))
+    elif any(new):
+        con.register("credo_new_flags", pa.table({"idx": range(len(new)), "new": new}))
+        for name, flag in (("credo_records_new", "true"), ("credo_records_old", "false")):
+            con.execute(
+                f"CREATE OR REPLACE TABLE {name} AS SELECT r.* FROM credo_records r "
+                f"JOIN credo_new_flags f USING (idx) WHERE f.new = {flag}"
+            )
+        con.unregister("credo_new_flags")
+        api = linker._db_api
+        fresh, old = api.register("credo_records_new"), api.register("credo_records_old")
+        frames.append(linker.inference.predict_within(fresh, threshold_match_weight=min_weight))
+        if any(not f for f in new):
+            frames.append(
+                linker.inference.predict_between(fresh, old, threshold_match_weight=min_weight)
+            )
+    selects = []
+    for frame in frames:
+        present = set(con.sql(f"SELECT * FROM {frame.physical_name} LIMIT 0").columns)
+        # Splink leaves out a comparison whose every level weighs the same (a column all blank)
+        weights = ", ".join(
+            f"p.mw_{c.name}" if f"mw_{c.name}" in present else f"0.0 AS mw_{c.name}"
+            for c in COMPARISONS
+        )
+        selects.append(
+            "SELECT least(l.idx, r.idx) AS a, greatest(l.idx, r.idx) AS b, p.match_weight, "
+            f"{weights} FROM {frame.physical_name} p "
+            "JOIN credo_records l ON l.record_id = p.record_id_l "
+            "JOIN credo_records r ON r.record_id = p.record_id_r"
+        )
+    if not selects:
+        weights = ", ".join(f"0.0::DOUBLE AS mw_{c.name}" for c in COMPARISONS)
+        selects.append(f"SELECT 0::INTEGER AS a, 0::INTEGER AS b, 0.0::DOUBLE AS match_weight, "
+                       f"{weights} WHERE false")  # fmt: skip
+    con.execute(f"CREATE OR REPLACE TABLE {PAIRS_TABLE} AS " + " UNION ALL ".join(selects))
+    for frame in frames:
+        frame.drop_table_from_database_and_remove_from_cache()
+    for name in ("credo_records_new", "credo_records_old"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+    return int(con.execute(f"SELECT count(*) FROM {PAIRS_TABLE}").fetchall()[0][0])
+
+
+def comparisons_json_sql(alias: str) -> str:
+    """The match weight of each comparison of a ``PAIRS_TABLE`` row as a JSON object (what
+    explanations show), rounded to 4 decimals."""
+    fields = ", ".join(f"{c.name} := round({alias}.mw_{c.name}, 4)" for c in COMPARISONS)
+    return f"CAST(to_json(struct_pack({fields})) AS VARCHAR)"
 
 
 def level_weights(model: dict[str, Any]) -> dict[str, dict[int, tuple[str, float]]]:

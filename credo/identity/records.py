@@ -9,6 +9,10 @@ the same id in every run and every load, which is what lets person ids stay put.
 A registry's ``attribute`` event of kind ``address`` states the subject's address; it is used
 as the record's address, because it is the one identifier that joins registry records to the
 utility bills.
+
+An event retracted by a ``correction`` (its latest correction says ``retract``) gives no
+record: a retraction says the event should not have been on file, so what it says about who
+its subject is must not link persons either (decision 0212).
 """
 
 from __future__ import annotations
@@ -18,7 +22,13 @@ import pyarrow as pa
 
 from credo.identity.names import name_forms
 
-__all__ = ["IDENTITY_COLUMNS", "event_record_key_sql", "linkage_frame", "load_records"]
+__all__ = [
+    "IDENTITY_COLUMNS",
+    "event_record_key_sql",
+    "linkage_frame",
+    "load_records",
+    "retracted_sql",
+]
 
 IDENTITY_COLUMNS = (
     "source",
@@ -57,14 +67,27 @@ def _has_identity_sql() -> str:
     )
 
 
+def retracted_sql() -> str:
+    """``(source, source_record_id)`` of every event whose latest correction retracts it (the
+    same rule as the features' ``known_events``: the latest correction wins)."""
+    return """
+        SELECT target_source AS source, target_record_id AS source_record_id FROM (
+            SELECT target_source, target_record_id, correction_action,
+                   row_number() OVER (PARTITION BY target_source, target_record_id
+                       ORDER BY occurred_at DESC, recorded_at DESC, event_id DESC) AS latest
+            FROM events WHERE event_type = 'correction'
+        ) WHERE latest = 1 AND correction_action = 'retract'
+    """
+
+
 def load_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Every distinct subject record in ``events``, ordered by record id."""
+    """Every distinct subject record of the events not retracted, ordered by record id."""
     cols = ", ".join(
         c if c != "address" else f"{_event_address()} AS address" for c in IDENTITY_COLUMNS
     )
     sql = f"""
         SELECT {event_record_key_sql()} AS record_id, {cols}, min(recorded_at) AS first_seen_at
-        FROM events
+        FROM events ANTI JOIN ({retracted_sql()}) x USING (source, source_record_id)
         WHERE {_has_identity_sql()}
         GROUP BY ALL
         ORDER BY record_id

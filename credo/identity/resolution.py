@@ -1,15 +1,22 @@
 """``resolve``: every source record to a stable person, and ``event_persons`` rebuilt.
 
-One run: read the distinct source records from ``events``; apply the exact rule (the same
-verified national id is the same person, unless dates of birth conflict, which goes to
-review); score blocked pairs with the Fellegi–Sunter model; cluster under the review
-decisions; carry person ids over; and write records, links, new reviews, merges and splits,
-persons and ``event_persons`` in one audited transaction. A run over unchanged data changes
-nothing but the run log, and a run that fails changes nothing at all.
+One run: read the distinct source records from ``events`` (retracted events give none); apply
+the exact rule (the same verified national id is the same person, unless dates of birth
+conflict, which goes to review); score blocked pairs with the Fellegi–Sunter model; cluster
+under the review decisions; carry person ids over; and write records, links, new reviews,
+merges and splits, persons and ``event_persons`` in one audited transaction. A run over
+unchanged data changes nothing but the run log, and a run that fails changes nothing at all.
 
-Every run re-scores all records against all (blocked) records, so an incremental load is
-just another run: existing persons keep their ids because ids are carried by records, and
-record ids are digests of their content.
+A *full* run re-scores all records against all (blocked) records; existing persons keep their
+ids because ids are carried by records, and record ids are digests of their content. An
+*incremental* run (``incremental=True``) scores only the pairs that involve a new record and
+clusters from the existing persons, so it can merge persons but never split or renumber them
+(decision 0211). It falls back to a full run when it could differ from one in more than
+the new records: no earlier run, a new or retrained model or thresholds, a record gone (its
+events retracted), or a review decided since the last run (a rejection may need a split).
+
+Scored pairs stay in the linkage connection; Python reads three numbers per pair, and the
+comparison weights only of the links and review items it keeps (decision 0210).
 """
 
 from __future__ import annotations
@@ -19,16 +26,25 @@ import json
 import math
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import duckdb
 import pyarrow as pa
 
 from credo.errors import ConfigError, NotFoundError
 from credo.identifiers import is_valid_gb11643
-from credo.identity.cluster import Edge, assign_ids, cluster
-from credo.identity.linkage import COMPARISONS, predict_pairs, splink_connection, train_model
+from credo.identity.cluster import Assignment, Edge, assign_ids, cluster
+from credo.identity.linkage import (
+    COMPARISONS,
+    PAIRS_TABLE,
+    comparisons_json_sql,
+    predict_pairs,
+    splink_connection,
+    train_model,
+)
 from credo.identity.model import LinkageModel
 from credo.identity.records import event_record_key_sql, linkage_frame, load_records
 from credo.store.audit import AuditEntry
@@ -45,11 +61,20 @@ PERSON_PREFIX = "CP"
 MIN_TRAINING_RECORDS = 200
 
 
+Mode = Literal["full", "incremental"]
+Weights = dict[tuple[int, int], dict[str, float]]
+NewReview = tuple[str, str, str, float | None, dict[str, float] | None]
+CONFLICT_REASON = "same verified national id"
+
+
 @dataclass(frozen=True)
 class ResolveReport:
     run_id: int
     model_id: str
     trained: bool
+    mode: Mode
+    full_because: str | None  # why a full run ran where an incremental one was asked for
+    scored_pairs: int
     records: int
     new_records: int
     persons: int
@@ -169,6 +194,7 @@ def resolve(
     model: LinkageModel | None = None,
     match_weight: float | None = None,
     review_weight: float | None = None,
+    incremental: bool = False,
 ) -> ResolveReport:
     """Resolve every source record to a person; see the module docstring."""
     started = time.perf_counter()
@@ -178,9 +204,17 @@ def resolve(
     n = records.num_rows
     ids: list[str] = records.column("record_id").to_pylist()
     index = {r: i for i, r in enumerate(ids)}
+    previous, gone = _previous_persons(con, records)
     chosen, must_train = _load_model(store, n, train, model)
+    full_because = None
+    if incremental:
+        full_because = _why_full(
+            store, previous, gone, must_train or model is not None or train,
+            match_weight is not None or review_weight is not None,
+        )  # fmt: skip
+    mode: Mode = "incremental" if incremental and full_because is None else "full"
     settings = store.settings
-    with splink_connection(settings.memory_limit, settings.threads) as lcon:
+    with splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon:
         features = linkage_frame(lcon, records)
         if must_train:
             chosen = LinkageModel(
@@ -194,100 +228,11 @@ def resolve(
                 chosen.match_weight if match_weight is None else match_weight,
                 chosen.review_weight if review_weight is None else review_weight,
             )
-        pairs = predict_pairs(lcon, features, chosen.splink, chosen.review_weight) if n else None
+        new = [p is None for p in previous] if mode == "incremental" else None
+        scored = predict_pairs(lcon, features, chosen.splink, chosen.review_weight, new=new)
+        del features
+        outcome = _cluster_and_review(store, lcon, records, ids, index, previous, chosen, mode)
     model_id = chosen.model_id
-
-    rule_edges, conflicts = _national_id_rule(store, records, index)
-    reviews = con.execute(
-        "SELECT review_id, record_l, record_r, reason, status FROM identity_reviews"
-    ).fetchall()
-    decided = {(l_, r_): status for _id, l_, r_, _reason, status in reviews}
-    accepted = [
-        Edge(index[l_], index[r_], "review", math.inf)
-        for (l_, r_), s in sorted(decided.items())
-        if s == "accepted" and l_ in index and r_ in index
-    ]
-    cannot = [
-        (index[l_], index[r_])
-        for (l_, r_), s in decided.items()
-        if (s == "rejected" or (s == "pending" and _is_conflict(reviews, l_, r_)))
-        and l_ in index
-        and r_ in index
-    ]
-    conflict_pairs = [_ordered(ids[a], ids[b]) for a, b in conflicts]
-    cannot += [(index[a], index[b]) for a, b in conflict_pairs if decided.get((a, b)) != "accepted"]
-
-    weights_of: dict[tuple[int, int], dict[str, float]] = {}
-    model_edges: list[Edge] = []
-    band: list[tuple[float, int, int]] = []
-    if pairs is not None and pairs.num_rows:
-        cols = {c: pairs.column(c).to_pylist() for c in pairs.column_names}
-        mw_cols = [f"mw_{c.name}" for c in COMPARISONS]
-        order = sorted(
-            range(pairs.num_rows),
-            key=lambda k: (
-                -cols["match_weight"][k],
-                cols["record_id_l"][k],
-                cols["record_id_r"][k],
-            ),
-        )
-        for k in order:
-            a, b = index[cols["record_id_l"][k]], index[cols["record_id_r"][k]]
-            a, b = min(a, b), max(a, b)
-            w = float(cols["match_weight"][k])
-            if w >= chosen.match_weight:
-                model_edges.append(Edge(a, b, "model", w))
-            else:
-                band.append((w, a, b))
-            weights_of[(a, b)] = {
-                c.name: round(float(cols[m][k]), 4)
-                for c, m in zip(COMPARISONS, mw_cols, strict=True)
-            }
-    clustering = cluster(n, [*accepted, *rule_edges, *model_edges], cannot)
-    labels = clustering.labels
-
-    # New review items: one per pair of persons, the strongest record pair between them.
-    covered = {
-        (min(labels[index[l_]], labels[index[r_]]), max(labels[index[l_]], labels[index[r_]]))
-        for (l_, r_) in decided
-        if l_ in index and r_ in index
-    }
-    best: dict[tuple[int, int], tuple[float, int, int]] = {}
-    for w, a, b in band:
-        la, lb = labels[a], labels[b]
-        if la == lb or (min(la, lb), max(la, lb)) in covered:
-            continue
-        key = (min(la, lb), max(la, lb))
-        if key not in best or w > best[key][0]:
-            best[key] = (w, a, b)
-    new_reviews: list[tuple[str, str, str, float | None, dict[str, float] | None]] = []
-    for w, a, b in sorted(best.values(), key=lambda t: (-t[0], t[1], t[2])):
-        rec_l, rec_r = _ordered(ids[a], ids[b])
-        new_reviews.append(
-            (
-                rec_l,
-                rec_r,
-                "model weight below the match threshold",
-                w,
-                weights_of.get((min(a, b), max(a, b))),
-            )
-        )
-    for rec_l, rec_r in conflict_pairs:
-        if (rec_l, rec_r) not in decided:
-            ia, ib = index[rec_l], index[rec_r]
-            new_reviews.append(
-                (
-                    rec_l,
-                    rec_r,
-                    "same verified national id, conflicting dates of birth",
-                    None,
-                    weights_of.get((min(ia, ib), max(ia, ib))),
-                )
-            )
-
-    prev_rows = con.execute("SELECT record_id, person_id FROM identity_records").fetchall()
-    prev = dict(prev_rows)
-    previous = [prev.get(r) for r in ids]
     next_no = _next_person_number(store)
 
     def new_id() -> str:
@@ -296,50 +241,336 @@ def resolve(
         next_no += 1
         return pid
 
-    assignment = assign_ids(labels, previous, new_id)
-    person = [assignment.person_of_cluster[lab] for lab in labels]
-
+    assignment = assign_ids(outcome.labels, previous, new_id)
+    person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
+    changes = _changes(assignment, outcome, previous, index)
     summary = _write(
         store,
         records=records,
-        ids=ids,
         person=person,
-        clustering_used=clustering.used,
-        weights_of=weights_of,
-        new_reviews=new_reviews,
+        links=outcome.links,
+        new_reviews=outcome.new_reviews,
+        changes=changes,
         assignment=assignment,
-        previous=previous,
         model=chosen,
         model_id=model_id,
         trained=must_train,
+        mode=mode,
         started_at=started_at,
     )
+    used = outcome.used_rules
     return ResolveReport(
         run_id=summary["run_id"],
         model_id=model_id,
         trained=must_train,
+        mode=mode,
+        full_because=full_because,
+        scored_pairs=scored,
         records=n,
         new_records=sum(p is None for p in previous),
         persons=len(set(person)),
         new_persons=len(assignment.new_persons),
         merges=sum(len(v) for v in assignment.merges.values()),
         splits=sum(len(v) for v in assignment.splits.values()),
-        rule_links=sum(e.rule == "national_id" for e in clustering.used),
-        model_links=sum(e.rule == "model" for e in clustering.used),
-        refused_links=len(clustering.refused),
+        rule_links=used.get("national_id", 0),
+        model_links=used.get("model", 0),
+        refused_links=outcome.refused,
         reviews_pending=summary["reviews_pending"],
-        reviews_new=len(new_reviews),
+        reviews_new=len(outcome.new_reviews),
         events_linked=summary["events_linked"],
         counterparts_linked=summary["counterparts_linked"],
         seconds=round(time.perf_counter() - started, 2),
     )
 
 
-def _is_conflict(reviews: list[tuple[Any, ...]], left: str, right: str) -> bool:
-    return any(
-        r[1] == left and r[2] == right and r[3].startswith("same verified national id")
-        for r in reviews
+def _temp_root(store: Store) -> Path:
+    """Splink spills where the store spills (``temp_directory``, default beside the db)."""
+    s = store.settings
+    return s.temp_directory or s.db.parent / (s.db.name + ".tmp")
+
+
+def _previous_persons(
+    con: duckdb.DuckDBPyConnection, records: pa.Table
+) -> tuple[list[str | None], int]:
+    """Each record's person from the last run (None: new), and how many old records are gone."""
+    con.register(
+        "credo_current_ids",
+        pa.table({"record_id": records.column("record_id"), "k": range(records.num_rows)}),
     )
+    try:
+        previous: list[str | None] = (
+            con.sql(
+                "SELECT i.person_id FROM credo_current_ids c "
+                "LEFT JOIN identity_records i USING (record_id) ORDER BY c.k"
+            )
+            .to_arrow_table()
+            .column(0)
+            .to_pylist()
+        )
+        gone = int(
+            con.execute(
+                "SELECT count(*) FROM identity_records ANTI JOIN credo_current_ids "
+                "USING (record_id)"
+            ).fetchall()[0][0]
+        )
+    finally:
+        con.unregister("credo_current_ids")
+    return previous, gone
+
+
+def _why_full(
+    store: Store, previous: list[str | None], gone: int, new_model: bool, new_thresholds: bool
+) -> str | None:
+    """Why an incremental run cannot equal a full one (None: it can)."""
+    if not any(p is not None for p in previous):
+        return "no earlier run"
+    if new_model:
+        return "a new or retrained model"
+    if new_thresholds:
+        return "thresholds given"
+    if gone:
+        return f"{gone} earlier record(s) gone (their events were retracted)"
+    decided = store.scalar(
+        "SELECT count(*) FROM identity_reviews WHERE decided_at >= "
+        "(SELECT max(started_at) FROM identity_runs)"
+    )
+    if decided:
+        return f"{decided} review(s) decided since the last run"
+    return None
+
+
+@dataclass
+class _Outcome:
+    labels: list[int]
+    links: pa.Table  # the spanning forest's new links, ready for identity_links
+    used_rules: dict[str, int]
+    refused: int
+    new_reviews: list[NewReview]
+    evidence: dict[int, list[dict[str, Any]]]  # cluster label -> links that joined persons
+
+
+def _model_edges(lcon: duckdb.DuckDBPyConnection, threshold: float) -> Iterator[Edge]:
+    """Model links strongest first (ties by record index, so by record id), in batches."""
+    reader: pa.RecordBatchReader = lcon.sql(
+        f"SELECT a, b, match_weight FROM {PAIRS_TABLE} "
+        f"WHERE match_weight >= {float(threshold)!r} ORDER BY match_weight DESC, a, b"
+    ).to_arrow_reader(1 << 16)
+    for batch in reader:
+        a, b, w = (batch.column(k).to_numpy() for k in range(3))
+        for x, y, z in zip(a.tolist(), b.tolist(), w.tolist(), strict=True):
+            yield Edge(x, y, "model", z)
+
+
+def _comparison_weights(lcon: duckdb.DuckDBPyConnection, keys: set[tuple[int, int]]) -> Weights:
+    """The per-comparison match weights of these pairs (a < b), for the few kept in Python."""
+    if not keys:
+        return {}
+    ordered = sorted(keys)
+    lcon.register(
+        "credo_keys", pa.table({"a": [k[0] for k in ordered], "b": [k[1] for k in ordered]})
+    )
+    try:
+        names = ", ".join(f"p.mw_{c.name}" for c in COMPARISONS)
+        rows = lcon.execute(
+            f"SELECT p.a, p.b, {names} FROM {PAIRS_TABLE} p JOIN credo_keys k USING (a, b)"
+        ).fetchall()
+    finally:
+        lcon.unregister("credo_keys")
+    return {
+        (int(r[0]), int(r[1])): {
+            c.name: round(float(w), 4) for c, w in zip(COMPARISONS, r[2:], strict=True)
+        }
+        for r in rows
+    }
+
+
+def _cluster_and_review(
+    store: Store,
+    lcon: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    ids: list[str],
+    index: dict[str, int],
+    previous: list[str | None],
+    chosen: LinkageModel,
+    mode: Mode,
+) -> _Outcome:
+    """Cluster under the review decisions; new review items; the links, as evidence."""
+    n = len(ids)
+    con = store.con
+    rule_edges, conflicts = _national_id_rule(store, records, index)
+    reviews = con.execute(
+        "SELECT review_id, record_l, record_r, reason, status FROM identity_reviews"
+    ).fetchall()
+    decided = {(l_, r_): status for _id, l_, r_, _reason, status in reviews}
+    conflict_reviews = {
+        (l_, r_) for _id, l_, r_, reason, _s in reviews if reason.startswith(CONFLICT_REASON)
+    }
+    accepted = [
+        Edge(index[l_], index[r_], "review", math.inf)
+        for (l_, r_), s in sorted(decided.items())
+        if s == "accepted" and l_ in index and r_ in index
+    ]
+    cannot = [
+        (index[l_], index[r_])
+        for (l_, r_), s in decided.items()
+        if (s == "rejected" or (s == "pending" and (l_, r_) in conflict_reviews))
+        and l_ in index
+        and r_ in index
+    ]
+    conflict_pairs = [_ordered(ids[a], ids[b]) for a, b in conflicts]
+    cannot += [(index[a], index[b]) for a, b in conflict_pairs if decided.get((a, b)) != "accepted"]
+    groups: list[list[int]] = []
+    if mode == "incremental":
+        members: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(previous):
+            if p is not None:
+                members[p].append(i)
+        groups = [members[p] for p in sorted(members)]
+    clustering = cluster(
+        n,
+        _chain(accepted, rule_edges, _model_edges(lcon, chosen.match_weight)),
+        cannot,
+        groups,
+    )
+    labels = clustering.labels
+
+    # New review items: one per pair of persons, the strongest record pair between them.
+    covered = {
+        (min(labels[index[l_]], labels[index[r_]]), max(labels[index[l_]], labels[index[r_]]))
+        for (l_, r_) in decided
+        if l_ in index and r_ in index
+    }
+    band = lcon.execute(
+        f"SELECT a, b, match_weight FROM {PAIRS_TABLE} WHERE match_weight < ? "
+        "ORDER BY match_weight DESC, a, b",
+        [chosen.match_weight],
+    ).fetchall()
+    best: dict[tuple[int, int], tuple[float, int, int]] = {}
+    for a, b, w in band:
+        la, lb = labels[a], labels[b]
+        key = (min(la, lb), max(la, lb))
+        if la == lb or key in covered:
+            continue
+        if key not in best or w > best[key][0]:
+            best[key] = (w, a, b)
+    del band
+    review_pairs = sorted(best.values(), key=lambda t: (-t[0], t[1], t[2]))
+    fresh_conflicts = [(a, b) for a, b in conflict_pairs if (a, b) not in decided]
+
+    # Evidence of merges and splits: the links whose records had different previous persons
+    # (a new record that joins two persons links to both of them, so it is evidence too);
+    # at most 50 kept per surviving person.
+    changed: dict[int, list[Edge]] = defaultdict(list)
+    for e in clustering.used:
+        if previous[e.left] != previous[e.right] and len(changed[labels[e.left]]) < 50:
+            changed[labels[e.left]].append(e)
+    wanted = {(min(e.left, e.right), max(e.left, e.right)) for v in changed.values() for e in v}
+    wanted |= {(a, b) for _w, a, b in review_pairs}
+    wanted |= {tuple(sorted((index[a], index[b]))) for a, b in fresh_conflicts}  # type: ignore[misc]
+    weights = _comparison_weights(lcon, wanted)
+
+    new_reviews: list[NewReview] = []
+    for w, a, b in review_pairs:
+        rec_l, rec_r = _ordered(ids[a], ids[b])
+        new_reviews.append(
+            (rec_l, rec_r, "model weight below the match threshold", w, weights.get((a, b)))
+        )
+    for rec_l, rec_r in fresh_conflicts:
+        ia, ib = index[rec_l], index[rec_r]
+        new_reviews.append(
+            (
+                rec_l,
+                rec_r,
+                f"{CONFLICT_REASON}, conflicting dates of birth",
+                None,
+                weights.get((min(ia, ib), max(ia, ib))),
+            )
+        )
+    evidence = {
+        label: [_link_dict(e, ids, weights) for e in edges] for label, edges in changed.items()
+    }
+    used_rules: dict[str, int] = defaultdict(int)
+    for e in clustering.used:
+        used_rules[e.rule] += 1
+    return _Outcome(
+        labels=labels,
+        links=_link_table(lcon, clustering.used),
+        used_rules=dict(used_rules),
+        refused=len(clustering.refused),
+        new_reviews=new_reviews,
+        evidence=evidence,
+    )
+
+
+def _chain(*parts: Any) -> Iterator[Edge]:
+    for part in parts:
+        yield from part
+
+
+def _link_table(lcon: duckdb.DuckDBPyConnection, used: list[Edge]) -> pa.Table:
+    """The links as ``identity_links`` rows, their comparison weights joined in SQL."""
+    lcon.register(
+        "credo_used",
+        pa.table(
+            {
+                "k": range(len(used)),
+                "a": pa.array([e.left for e in used], pa.int32()),
+                "b": pa.array([e.right for e in used], pa.int32()),
+                "rule": [e.rule for e in used],
+                "match_weight": [None if math.isinf(e.weight) else e.weight for e in used],
+            }
+        ),
+    )
+    try:
+        table: pa.Table = lcon.sql(
+            "SELECT l.record_id AS record_l, r.record_id AS record_r, u.rule, "
+            f"u.match_weight::DOUBLE AS match_weight, {comparisons_json_sql('p')} AS comparisons "
+            "FROM credo_used u JOIN credo_records l ON l.idx = u.a "
+            "JOIN credo_records r ON r.idx = u.b "
+            f"LEFT JOIN {PAIRS_TABLE} p ON p.a = least(u.a, u.b) AND p.b = greatest(u.a, u.b) "
+            "ORDER BY u.k"
+        ).to_arrow_table()
+    finally:
+        lcon.unregister("credo_used")
+    return table
+
+
+def _changes(
+    assignment: Assignment,
+    outcome: _Outcome,
+    previous: list[str | None],
+    index: dict[str, int],
+) -> list[tuple[str, str, list[str], dict[str, Any]]]:
+    """Merges and splits as ``identity_changes`` rows, each with the links that caused it."""
+    by_person = {
+        assignment.person_of_cluster[label]: links for label, links in outcome.evidence.items()
+    }
+    changes: list[tuple[str, str, list[str], dict[str, Any]]] = []
+    for target, olds in sorted(assignment.merges.items()):
+        involved = {target, *olds}
+        links = [
+            link
+            for link in by_person.get(target, [])
+            if previous[index[link["record_l"]]] in involved
+            or previous[index[link["record_r"]]] in involved
+        ]
+        changes.append(
+            ("merge", target, sorted(olds), {"reason": "new links join their records",
+                                             "links": links})
+        )  # fmt: skip
+    for old, targets in sorted(assignment.splits.items()):
+        changes.append(
+            (
+                "split",
+                old,
+                sorted(targets),
+                {
+                    "reason": "the links that joined these records no longer hold "
+                    "(a rejected review, a conflict, or a retrained model)"
+                },
+            )
+        )
+    return changes
 
 
 def _next_person_number(store: Store) -> int:
@@ -355,76 +586,33 @@ def _write(
     store: Store,
     *,
     records: pa.Table,
-    ids: list[str],
     person: list[str],
-    clustering_used: list[Edge],
-    weights_of: dict[tuple[int, int], dict[str, float]],
-    new_reviews: list[tuple[str, str, str, float | None, dict[str, float] | None]],
-    assignment: Any,
-    previous: list[str | None],
+    links: pa.Table,
+    new_reviews: list[NewReview],
+    changes: list[tuple[str, str, list[str], dict[str, Any]]],
+    assignment: Assignment,
     model: LinkageModel,
     model_id: str,
     trained: bool,
+    mode: Mode,
     started_at: dt.datetime,
 ) -> dict[str, Any]:
     now = utcnow()
     run_id = int(store.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM identity_runs"))
-    # Evidence for merges and splits: the links whose two records had different previous
-    # persons (or none) and now share one, grouped by the surviving person.
-    # (a new record that joins two persons links to both of them, so it is evidence too)
-    changed: dict[str, list[Edge]] = defaultdict(list)
-    for e in clustering_used:
-        pl, pr = previous[e.left], previous[e.right]
-        if pl != pr:
-            changed[person[e.left]].append(e)
-    changes: list[tuple[str, str, list[str], dict[str, Any]]] = []
-    for target, olds in sorted(assignment.merges.items()):
-        involved = {target, *olds}
-        links = [
-            _link_dict(e, ids, weights_of)
-            for e in changed.get(target, [])
-            if previous[e.left] in involved or previous[e.right] in involved
-        ]
-        changes.append(
-            (
-                "merge",
-                target,
-                sorted(olds),
-                {"reason": "new links join their records", "links": links[:50]},
-            )
-        )
-    for old, targets in sorted(assignment.splits.items()):
-        changes.append(
-            (
-                "split",
-                old,
-                sorted(targets),
-                {
-                    "reason": "the links that joined these records no longer hold "
-                    "(a rejected review, a conflict, or a retrained model)"
-                },
-            )
-        )
     record_table = records.append_column("person_id", pa.array(person, pa.string()))
-    link_rows = pa.table(
+    merged_into = pa.table(
         {
-            "record_l": [ids[e.left] for e in clustering_used],
-            "record_r": [ids[e.right] for e in clustering_used],
-            "rule": [e.rule for e in clustering_used],
-            "match_weight": [None if math.isinf(e.weight) else e.weight for e in clustering_used],
-            "comparisons": [
-                json.dumps(weights_of[(e.left, e.right)])
-                if (e.left, e.right) in weights_of
-                else None
-                for e in clustering_used
-            ],
-        }
+            "old": [old for target, olds in assignment.merges.items() for old in olds],
+            "new": [target for target, olds in assignment.merges.items() for _ in olds],
+        },
+        schema=pa.schema([("old", pa.string()), ("new", pa.string())]),
     )
     details = {
         "run_id": run_id,
         "model_id": model_id,
         "trained": trained,
-        "records": len(ids),
+        "mode": mode,
+        "records": records.num_rows,
         "persons": len(set(person)),
         "new_persons": len(assignment.new_persons),
         "merges": sum(len(v) for v in assignment.merges.values()),
@@ -458,8 +646,9 @@ def _write(
             "FROM credo_new_records"
         )
         tx.unregister("credo_new_records")
-        tx.register("credo_new_links", link_rows)
-        tx.execute("DELETE FROM identity_links")
+        tx.register("credo_new_links", links)
+        if mode == "full":  # an incremental run only adds to the stored spanning forest
+            tx.execute("DELETE FROM identity_links")
         tx.execute(
             "INSERT INTO identity_links SELECT record_l, record_r, rule, match_weight, "
             "comparisons, ?, ? FROM credo_new_links",
@@ -512,7 +701,9 @@ def _write(
                     for k, (kind, pid, others, ev) in enumerate(changes)
                 ],
             )
+        tx.register("credo_merged_into", merged_into)
         events_linked, counterparts = _rebuild_event_persons(tx, now)
+        tx.unregister("credo_merged_into")
         pending = int(
             tx.execute("SELECT count(*) FROM identity_reviews WHERE status = 'pending'").fetchall()[
                 0
@@ -531,20 +722,23 @@ def _write(
     return summary
 
 
-def _link_dict(
-    e: Edge, ids: list[str], weights_of: dict[tuple[int, int], dict[str, float]]
-) -> dict[str, Any]:
+def _link_dict(e: Edge, ids: list[str], weights: Weights) -> dict[str, Any]:
     return {
         "record_l": ids[e.left],
         "record_r": ids[e.right],
         "rule": e.rule,
         "match_weight": None if math.isinf(e.weight) else round(e.weight, 4),
-        "comparisons": weights_of.get((e.left, e.right)),
+        "comparisons": weights.get((min(e.left, e.right), max(e.left, e.right))),
     }
 
 
 def _rebuild_event_persons(tx: Any, now: dt.datetime) -> tuple[int, int]:
-    """Make ``event_persons`` exactly the current resolution, keeping unchanged rows."""
+    """Make ``event_persons`` the current resolution, keeping unchanged rows.
+
+    An event the resolution does not place as a subject keeps the subject it has, moved to
+    the survivor if that person was merged (``credo_merged_into``): events the service wrote
+    for a known person carry no identity fields, and a retracted event stays on the file of
+    the person it was about, marked corrected, without linking anyone."""
     key = event_record_key_sql("e")
     tx.execute(
         f"""
@@ -584,7 +778,13 @@ def _rebuild_event_persons(tx: Any, now: dt.datetime) -> tuple[int, int]:
     )
     tx.execute(
         "DELETE FROM event_persons o WHERE NOT EXISTS (SELECT 1 FROM credo_ep n "
-        "WHERE n.event_id = o.event_id AND n.role = o.role AND n.person_id = o.person_id)"
+        "WHERE n.event_id = o.event_id AND n.role = o.role AND n.person_id = o.person_id) "
+        "AND (o.role <> 'subject' OR EXISTS (SELECT 1 FROM credo_ep n "
+        "WHERE n.event_id = o.event_id AND n.role = 'subject'))"
+    )
+    tx.execute(
+        "UPDATE event_persons SET person_id = m.new FROM credo_merged_into m "
+        "WHERE event_persons.person_id = m.old"
     )
     tx.execute(
         "INSERT INTO event_persons SELECT n.event_id, n.role, n.person_id, ? FROM credo_ep n "

@@ -1,0 +1,234 @@
+"""Incremental resolution and retracted events, on a real store with real Splink.
+
+A *bridge* is one new source record that the exact rule ties to one existing person (same
+verified national id, no date of birth) and the model ties to another (same name, phone and
+address): it must merge the two, once, with its links as the evidence, and leave every other
+person's id alone. Retracted, the same record must link nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from credo.identity import reject_review, resolve
+from credo.store.db import Store
+from credo.store.schema import event_table
+
+from .conftest import FIRST_SOURCES, Loaded, copy_db, load_sources
+from .test_resolve import _assigned, _precision_recall, _truth
+
+BRIDGE_SOURCE = "test_bridge"
+
+
+def _next_event_id(store: Store) -> int:
+    return int(store.scalar("SELECT coalesce(max(event_id), 0) + 1 FROM events"))
+
+
+def _insert_event(store: Store, event_type: str, source_record_id: str, **fields: Any) -> int:
+    """One event written straight into the store, as a load of a new source would."""
+    event_id = _next_event_id(store)
+    values: dict[str, Any] = {
+        "event_id": event_id,
+        "event_type": event_type,
+        "source": BRIDGE_SOURCE,
+        "load_id": 0,
+        "row_no": event_id,
+        "recorded_at": dt.datetime(2026, 11, 1),
+        "source_record_id": source_record_id,
+        "occurred_at": dt.datetime(2026, 10, 1),
+        **fields,
+    }
+    names = ", ".join(values)
+    marks = ", ".join("?" for _ in values)
+    store.con.execute(
+        f"INSERT INTO {event_table(event_type)} ({names}) VALUES ({marks})", list(values.values())
+    )
+    return event_id
+
+
+def _bridge(store: Store, *, retracted: bool = False) -> tuple[str, str]:
+    """Add a record bridging two resolved persons; their ids (model side, id-rule side)."""
+    name, phone, address, sex, person_a = store.con.execute(
+        "SELECT name, phone_hash, address, sex, person_id FROM identity_records "
+        "WHERE phone_hash IS NOT NULL AND national_id_hash IS NULL AND name IS NOT NULL "
+        "AND address IS NOT NULL ORDER BY record_id LIMIT 1"
+    ).fetchall()[0]
+    nid, person_b = store.con.execute(
+        "SELECT r.national_id_hash, r.person_id FROM identity_links l "
+        "JOIN identity_records r ON r.record_id = l.record_l "
+        "WHERE l.rule = 'national_id' AND r.person_id <> ? ORDER BY r.record_id LIMIT 1",
+        [person_a],
+    ).fetchall()[0]
+    _insert_event(
+        store,
+        "attribute",
+        "bridge-1",
+        name=name,
+        phone_hash=phone,
+        address=address,
+        sex=sex,
+        national_id_hash=nid,
+        attribute="note",
+        attribute_value="bridge",
+    )
+    if retracted:
+        _insert_event(
+            store,
+            "correction",
+            "bridge-1-retraction",
+            target_source=BRIDGE_SOURCE,
+            target_record_id="bridge-1",
+            correction_action="retract",
+            reason="not this person's record",
+        )
+    return str(person_a), str(person_b)
+
+
+def _run_bridge(loaded: Loaded, to: Path) -> tuple[dict[str, str], dict[str, str], list[Any]]:
+    with Store.open(copy_db(loaded.db, to)) as store:
+        resolve(store)
+        before = _assigned(store)
+        person_a, person_b = _bridge(store)
+        report = resolve(store, incremental=True)
+        assert report.mode == "incremental" and report.full_because is None
+        assert (report.new_records, report.merges, report.splits) == (1, 1, 0)
+        after = _assigned(store)
+        changes = store.con.execute(
+            "SELECT kind, person_id, other_person_ids, evidence FROM identity_changes "
+            "WHERE run_id = ? ORDER BY change_id",
+            [report.run_id],
+        ).fetchall()
+        # a full run over the same records finds the same persons
+        again = resolve(store)
+        assert (again.mode, again.new_persons, again.merges, again.splits) == ("full", 0, 0, 0)
+        assert _assigned(store) == after
+    assert len(changes) == 1
+    kind, survivor, others, evidence = changes[0]
+    assert kind == "merge" and {survivor, *others} == {person_a, person_b}
+    bridge = (set(after) - set(before)).pop()
+    links = json.loads(evidence)["links"]
+    assert {link["rule"] for link in links} == {"national_id", "model"}
+    assert all(bridge in (link["record_l"], link["record_r"]) for link in links)
+    # nobody else moved: each old record keeps its person, or follows it into the survivor
+    for record, old in before.items():
+        assert after[record] == (survivor if old in others else old), record
+    return before, after, changes
+
+
+def test_bridging_record_merges_two_persons_once_and_deterministically(
+    loaded: Loaded, tmp_path: Path
+) -> None:
+    first = _run_bridge(loaded, tmp_path / "a")
+    second = _run_bridge(loaded, tmp_path / "b")
+    assert first[1] == second[1]
+    assert [c[:3] for c in first[2]] == [c[:3] for c in second[2]]
+
+
+def test_retracted_event_links_nobody(resolved_store: Store) -> None:
+    store = resolved_store
+    person_a, person_b = _bridge(store, retracted=True)
+    before = _assigned(store)
+    report = resolve(store, incremental=True)
+    assert (report.new_records, report.merges) == (0, 0)
+    assert _assigned(store) == before  # the bridge gave no record: nothing moved
+    bridged = store.con.execute(
+        "SELECT count(*) FROM event_persons p JOIN events e USING (event_id) "
+        "WHERE e.source = ? AND e.event_type = 'attribute'",
+        [BRIDGE_SOURCE],
+    ).fetchall()[0][0]
+    assert bridged == 0
+    assert person_a != person_b and {person_a, person_b} <= set(before.values())
+
+
+def test_retraction_after_a_merge_undoes_it_in_a_full_run(resolved_store: Store) -> None:
+    store = resolved_store
+    before = _assigned(store)
+    person_a, person_b = _bridge(store)
+    assert resolve(store, incremental=True).merges == 1
+    _insert_event(
+        store,
+        "correction",
+        "bridge-1-retraction",
+        target_source=BRIDGE_SOURCE,
+        target_record_id="bridge-1",
+        correction_action="retract",
+        reason="not this person's record",
+    )
+    report = resolve(store, incremental=True)
+    assert report.mode == "full" and "gone" in str(report.full_because)
+    assert report.splits == 1
+    after = _assigned(store)
+    assert len(after) == len(before)  # the bridge's record is gone
+    apart = [
+        {after[r] for r, p in before.items() if p == person} for person in (person_a, person_b)
+    ]
+    assert not apart[0] & apart[1]
+
+
+def test_incremental_load_scores_only_new_records(partly_loaded: Loaded, tmp_path: Path) -> None:
+    with Store.open(copy_db(partly_loaded.db, tmp_path)) as store:
+        first = resolve(store, incremental=True)
+        assert first.mode == "full" and first.full_because == "no earlier run"
+        before = _assigned(store)
+        rest = ("alipay_payments", "city_utilities", "social_graph", "consents")
+        load_sources(
+            store, partly_loaded.population, tuple(s for s in rest if s not in FIRST_SOURCES)
+        )
+        report = resolve(store, incremental=True)
+        assert report.mode == "incremental" and report.splits == 0
+        assert report.scored_pairs > 0
+        after = _assigned(store)
+        merged = {
+            old: new
+            for new, olds in store.con.execute(
+                "SELECT person_id, other_person_ids FROM identity_changes WHERE kind = 'merge'"
+            ).fetchall()
+            for old in olds
+        }
+        for record, old in before.items():
+            assert after[record] in (old, merged.get(old)), record
+        precision, recall = _precision_recall(after, _truth(store, partly_loaded))
+        assert precision >= 0.995, precision
+        assert recall >= 0.95, recall
+        # the full run scores every pair again, the incremental one only the new records'
+        full = resolve(store)
+        assert report.scored_pairs < full.scored_pairs
+
+
+def test_a_review_decision_makes_the_next_run_full(resolved_store: Store) -> None:
+    store = resolved_store
+    item = store.con.execute(
+        "SELECT review_id FROM identity_reviews WHERE status = 'pending' ORDER BY 1 LIMIT 1"
+    ).fetchall()
+    if not item:
+        from credo.identity import add_review
+
+        (a,), (b,) = store.con.execute(
+            "SELECT min(record_id) FROM identity_records GROUP BY person_id ORDER BY 1 LIMIT 2"
+        ).fetchall()
+        review_id = add_review(store, a, b, "an operator asks").review_id
+    else:
+        review_id = item[0][0]
+    assert resolve(store, incremental=True).mode == "incremental"
+    reject_review(store, review_id)
+    report = resolve(store, incremental=True)
+    assert report.mode == "full" and "review" in str(report.full_because)
+    assert resolve(store, incremental=True).mode == "incremental"
+
+
+def test_service_events_keep_their_person(resolved_store: Store) -> None:
+    """An event written for a known person carries no identity: resolving must not drop it."""
+    store = resolved_store
+    person = store.scalar("SELECT min(person_id) FROM identity_records")
+    event_id = _insert_event(store, "consent", "consent-1", consent_action="grant")
+    store.con.execute(
+        "INSERT INTO event_persons VALUES (?, 'subject', ?, now()::TIMESTAMP)", [event_id, person]
+    )
+    resolve(store)
+    kept = store.con.execute(
+        "SELECT person_id FROM event_persons WHERE event_id = ?", [event_id]
+    ).fetchall()
+    assert kept == [(person,)]
