@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,7 +21,9 @@ _admin = HTTPBearer(auto_error=False, scheme_name="AdminToken", description="adm
 Bearer = HTTPAuthorizationCredentials | None
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    # async, as every dependency of the async decision route: a plain def would cost a
+    # thread-pool hop per request
     svc: Service = request.app.state.service
     return svc
 
@@ -28,11 +31,15 @@ def service(request: Request) -> Service:
 Svc = Annotated[Service, Depends(service)]
 
 
-def partner(scope: str) -> Callable[..., ApiKey]:
-    def check(svc: Svc, cred: Annotated[Bearer, Depends(_partner_key)]) -> ApiKey:
+def partner(scope: str) -> Callable[..., Awaitable[ApiKey]]:
+    async def check(svc: Svc, cred: Annotated[Bearer, Depends(_partner_key)]) -> ApiKey:
         if cred is None:
             raise AuthError("missing API key", hint="send 'Authorization: Bearer <key>'")
-        key = svc.authenticate(cred.credentials)
+        # A known key costs a dict look-up; checking a new one reads the store under its lock,
+        # which must not block the event loop.
+        key = svc.known_key(cred.credentials)
+        if key is None:
+            key = await asyncio.to_thread(svc.authenticate, cred.credentials)
         if scope not in key.scopes:
             raise ForbiddenError(f"this API key lacks the scope {scope!r}")
         return key

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credo.errors import CredoError
+from credo.rights.access import SignInLimitedError
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "ErrorDetail", "FieldError", "aware", "install_handlers"]
 
@@ -51,6 +52,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (409, "conflict"),
         (422, "invalid request"),
         (423, "the person's file is frozen"),
+        (429, "too many failed sign-ins with this credential; see Retry-After"),
     )
 }
 
@@ -72,7 +74,10 @@ def error_response(
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(CredoError)
     async def _credo(request: Request, exc: CredoError) -> JSONResponse:
-        return error_response(exc.http_status, type(exc).__name__, exc.message, exc.hint)
+        response = error_response(exc.http_status, type(exc).__name__, exc.message, exc.hint)
+        if isinstance(exc, SignInLimitedError):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -14,7 +14,7 @@ from credo.api.errors import ERROR_RESPONSES, aware
 from credo.errors import InputError
 from credo.ingest.events import LoanEvent, RentalEvent
 from credo.rights.access import ApiKey
-from credo.rights.decisions import decide, record_outcome, risk_report
+from credo.rights.decisions import DecisionInput, record_outcome, risk_report
 
 __all__ = ["router"]
 
@@ -95,13 +95,11 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 @router.post("/decisions", response_model=DecisionResponse)
-def post_decision(
+async def post_decision(
     body: DecisionRequest, svc: Svc, key: Annotated[ApiKey, Depends(partner("decisions"))]
 ) -> dict[str, Any]:
     """Decide a product for a person who consented to this partner for its purpose."""
-    d = svc.run(
-        decide, svc.store, key.partner_id, body.person, body.product, body.consent, svc.products
-    )
+    d = await svc.decide(DecisionInput(key.partner_id, body.person, body.product, body.consent))
     return aware(d)  # type: ignore[no-any-return]
 
 

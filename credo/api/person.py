@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.deps import Svc, person
 from credo.api.errors import ERROR_RESPONSES, aware
-from credo.rights.access import exchange_login_code
 from credo.rights.base import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import list_disputes, open_dispute
@@ -66,7 +65,7 @@ class Ok(BaseModel):
 def post_session(body: SessionRequest, svc: Svc) -> dict[str, Any]:
     """Exchange a one-time login code (from the operator) for a session token."""
     ttl = dt.timedelta(minutes=svc.api.session_minutes)
-    token = svc.run(exchange_login_code, svc.store, body.person, body.code, ttl=ttl)
+    token = svc.sign_in(body.person, body.code, ttl)
     return {"token": token}
 
 

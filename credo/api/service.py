@@ -2,8 +2,12 @@
 
 DuckDB allows one writing process and one connection here, and nearly every request writes
 (an audit entry per read of personal data), so every use of the store takes one lock, as
-datasette funnels writes through one thread. Handlers are plain ``def``: FastAPI runs them in
-its thread pool while the event loop keeps accepting connections.
+datasette funnels writes through one thread. Most handlers are plain ``def`` calling
+``Service.run``: FastAPI runs them in its thread pool while the event loop keeps accepting
+connections. Decisions, the hot path, are ``async``: ``Service.decide`` queues them for the
+group-commit writer thread (:mod:`credo.api.writer`), which decides from
+:class:`~credo.rights.decisions.CachedReads` under the same lock, so a consent revoked or a
+file frozen through ``Service.run`` applies to the very next decision.
 
 Every partner call authenticates its API key, so keys that passed are remembered (by the hash
 of the whole key, never the key) until any key is revoked through the service; the server is
@@ -12,8 +16,10 @@ the only process that can write the database while it runs, so nothing else can 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import threading
@@ -22,11 +28,22 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from credo.api.settings import ApiSettings
+from credo.api.writer import DecisionWriter
+from credo.errors import CredoError
 from credo.policy.products import ProductsPolicy, load_products
-from credo.rights.access import ApiKey, authenticate_key, record_failed_auth, revoke_key
+from credo.rights.access import (
+    ApiKey,
+    SignInLimiter,
+    authenticate_key,
+    exchange_login_code,
+    key_id_of,
+    record_failed_auth,
+    revoke_key,
+)
+from credo.rights.decisions import CachedReads, Decision, DecisionInput, decide_many
 from credo.rights.errors import AuthError
 from credo.settings import Settings
-from credo.store.db import Store
+from credo.store.db import Store, serving_marker
 
 __all__ = ["Service", "load_admin_token"]
 
@@ -56,12 +73,33 @@ class Service:
         self.admin_token = load_admin_token(settings, api)
         self.lock = threading.Lock()
         self.store = Store.open(settings)
+        self.store.con.execute(f"SET fsync_mode = '{api.fsync_mode}'")
+        self._marker = serving_marker(settings.db)
+        self._marker.write_text(
+            json.dumps({"pid": os.getpid(), "url": f"http://{api.host}:{api.port}"})
+        )
         self._keys: dict[str, ApiKey] = {}
+        # 5 failures a minute per login code's person or API key id, then 429; not the
+        # admin token: 32+ random characters, where a limit would only let anyone lock it out
+        self.sign_ins = SignInLimiter()
+        self.reads = CachedReads(self.store)
+        self.decisions = DecisionWriter(self._decide_many, self.lock, api.decision_batch)
 
     def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Call a library function with the store to itself."""
         with self.lock:
             return fn(*args, **kwargs)
+
+    async def decide(self, ask: DecisionInput) -> Decision:
+        """Decide through the group-commit writer; returns once the decision is committed."""
+        return await self.decisions.submit(ask)
+
+    def _decide_many(self, asks: list[DecisionInput]) -> list[Decision | CredoError]:
+        return decide_many(self.store, asks, self.products, self.reads)
+
+    def known_key(self, key: str) -> ApiKey | None:
+        """A key that passed before and was not revoked since: no store, no lock."""
+        return self._keys.get(hashlib.sha256(key.encode()).hexdigest())
 
     def authenticate(self, key: str) -> ApiKey:
         """The API key's partner and scopes (remembered once it passed), or ``AuthError``."""
@@ -69,12 +107,31 @@ class Service:
         known = self._keys.get(digest)
         if known is not None:
             return known
+        who = key_id_of(key) or "malformed"
         with self.lock:  # revoke_key clears the cache under the same lock: no stale entry
-            found = authenticate_key(self.store, key)
+            self.sign_ins.check("api_key", who)
+            try:
+                found = authenticate_key(self.store, key)
+            except AuthError:
+                self.sign_ins.failed("api_key", who)
+                raise
+            self.sign_ins.succeeded("api_key", who)
             if len(self._keys) >= _MAX_KEYS:
                 self._keys.clear()
             self._keys[digest] = found
             return found
+
+    def sign_in(self, person_id: str, code: str, ttl: dt.timedelta) -> str:
+        """A session token for a login code, within the person's failed sign-in limit."""
+        with self.lock:
+            self.sign_ins.check("login_code", person_id)
+            try:
+                token = exchange_login_code(self.store, person_id, code, ttl=ttl)
+            except AuthError:
+                self.sign_ins.failed("login_code", person_id)
+                raise
+            self.sign_ins.succeeded("login_code", person_id)
+            return token
 
     def revoke_key(self, key_id: str) -> None:
         with self.lock:
@@ -88,5 +145,7 @@ class Service:
             raise AuthError("invalid admin token")
 
     def close(self) -> None:
+        self.decisions.close()  # commits what is queued first
         with self.lock:
             self.store.close()
+        self._marker.unlink(missing_ok=True)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,19 @@ class ApiSettings(BaseSettings):
     )
     products: str = Field("products", description="Products policy: a name or a YAML path.")
     session_minutes: int = Field(60, ge=1, description="How long a person's session lasts.")
+    decision_batch: int = Field(
+        256,
+        ge=1,
+        description="Most decisions committed in one transaction by the group-commit writer "
+        "(each keeps its own audit entry).",
+    )
+    fsync_mode: Literal["standard", "none"] = Field(
+        "standard",
+        description="DuckDB's fsync_mode for the server's commits: 'standard' flushes each "
+        "commit to disk; 'none' leaves it to the operating system, which survives the server "
+        "being killed but may lose acknowledged writes, or corrupt the file, if the machine "
+        "crashes or loses power.",
+    )
     background_seconds: float = Field(
         5.0,
         ge=0,

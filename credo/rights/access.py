@@ -10,6 +10,10 @@ exchanged for signed session tokens (SPEC S12).
   table; changing the secret ends every session.
 * A failed sign-in of any audience is audited (``auth.failed``) with the credential kind, the
   reason and what the caller claimed to be (a key id, a person id), never the secret or code.
+* :class:`SignInLimiter` refuses a credential after ``limit`` failures within ``window`` (the
+  service: 5 a minute per API key id and per person's login code) with
+  :class:`SignInLimitedError` (HTTP 429, ``Retry-After``), so codes and secrets cannot be
+  guessed at the server's speed. It counts in memory, in the one server process.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import hmac
 import json
 import re
 import secrets
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,11 +40,14 @@ __all__ = [
     "SCOPES",
     "ApiKey",
     "Partner",
+    "SignInLimitedError",
+    "SignInLimiter",
     "authenticate_key",
     "create_key",
     "create_partner",
     "exchange_login_code",
     "issue_login_code",
+    "key_id_of",
     "record_failed_auth",
     "revoke_key",
     "verify_session",
@@ -64,6 +73,47 @@ class ApiKey:
     partner_id: str
     scopes: tuple[str, ...]
     key: str | None = None  # the full key, only when just created
+
+
+class SignInLimitedError(AuthError):
+    """Too many failed sign-ins with this credential: wait ``retry_after`` seconds."""
+
+    http_status = 429
+
+    def __init__(self, credential: str, retry_after: int) -> None:
+        super().__init__(
+            f"too many failed sign-ins with this {credential.replace('_', ' ')}",
+            hint=f"retry after {retry_after} s",
+        )
+        self.retry_after = retry_after
+
+
+class SignInLimiter:
+    """Failed sign-ins per credential (kind and who it claims to be) in a sliding window."""
+
+    def __init__(self, limit: int = 5, window: float = 60.0, max_tracked: int = 100_000) -> None:
+        self.limit = limit
+        self.window = window
+        self.max_tracked = max_tracked
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+
+    def check(self, credential: str, who: str, now: float | None = None) -> None:
+        """Raise ``SignInLimitedError`` while this credential has ``limit`` recent failures."""
+        now = time.monotonic() if now is None else now
+        recent = self._failures.get((credential, who))
+        while recent and recent[0] <= now - self.window:
+            recent.popleft()
+        if recent is not None and len(recent) >= self.limit:
+            raise SignInLimitedError(credential, max(1, int(recent[0] + self.window - now) + 1))
+
+    def failed(self, credential: str, who: str, now: float | None = None) -> None:
+        if len(self._failures) >= self.max_tracked:  # bounded: forget all rather than grow
+            self._failures.clear()
+        times = self._failures.setdefault((credential, who), deque())
+        times.append(time.monotonic() if now is None else now)
+
+    def succeeded(self, credential: str, who: str) -> None:
+        self._failures.pop((credential, who), None)
 
 
 def _sha(text: str) -> str:
@@ -143,6 +193,13 @@ def record_failed_auth(
     details = {"credential": credential, "reason": reason}
     entry = AuditEntry("anonymous", "auth.failed", claimed, "sign-in", details)
     store.audit(entry)
+
+
+def key_id_of(key: str) -> str | None:
+    """The key id a presented API key claims, if it is well formed (never its secret)."""
+    prefix, _, rest = key.partition("_")
+    key_id = rest.partition("_")[0]
+    return key_id if prefix == "credo" and _KEY_ID.fullmatch(key_id) else None
 
 
 def authenticate_key(store: Store, key: str) -> ApiKey:

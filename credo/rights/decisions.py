@@ -5,29 +5,36 @@ partner and purpose (R-PIPL-3), then the freeze (R-FCRA-15); only then is anythi
 decision and each report is stored with what it used (score, snapshot, policy versions) and
 is an inquiry the person sees; an outcome is accepted only from a partner that served the
 person (a prior decision) and becomes an event for the next scoring.
+
+A decision reads four things about the person through a :class:`Reads`: the store itself, or
+:class:`CachedReads`, which remembers them until the store's ``data_version`` moves (the server,
+the database's only writer, decides from memory). :func:`decide_many` decides a batch and
+commits the accepted ones in one transaction, each with its own audit entry (the server's
+group commit, docs/decisions/0610); :func:`decide` is the same for one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from credo.errors import InputError
+from credo.errors import CredoError, InputError
 from credo.features import PointInTime, listings_sql
 from credo.features.dialect import dialect
 from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
 from credo.policy.products import REPORT_PURPOSES, ProductsPolicy
 from credo.rights.base import append_event, new_id, now_or
-from credo.rights.consent import require_consent, require_not_frozen
-from credo.rights.errors import ForbiddenError
+from credo.rights.consent import active_consent, is_frozen, require_consent, require_not_frozen
+from credo.rights.errors import ForbiddenError, FrozenError
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
 
-__all__ = ["Decision", "decide", "latest_snapshot", "open_disputed_items", "record_outcome",
-           "risk_report"]  # fmt: skip
+__all__ = ["CachedReads", "Decision", "DecisionInput", "Reads", "decide", "decide_many",
+           "latest_snapshot", "open_disputed_items", "record_outcome", "risk_report"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,96 @@ def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass(frozen=True)
+class DecisionInput:
+    """What a partner asks: a product for a person, with the consent reference it was given."""
+
+    partner_id: str
+    person_id: str
+    product: str
+    consent_id: str
+
+
+class Reads:
+    """What a decision reads about a person, straight from the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def consent(self, person_id: str, partner_id: str, purpose: str) -> str | None:
+        return active_consent(self.store, person_id, partner_id, purpose)
+
+    def frozen(self, person_id: str) -> bool:
+        return is_frozen(self.store, person_id)
+
+    def snapshot(self, person_id: str) -> dict[str, Any] | None:
+        return latest_snapshot(self.store, person_id)
+
+    def disputed(self, person_id: str) -> list[dict[str, Any]]:
+        return open_disputed_items(self.store, person_id)
+
+    def wrote_decisions(self, before: int) -> None:
+        """Told after :func:`decide_many` committed (``before``: the store's ``data_version``
+        just before); nothing to do without a cache."""
+
+
+class CachedReads(Reads):
+    """The same answers, remembered until the store's ``data_version`` moves.
+
+    Correct while every write to the database goes through ``Store.write``/``write_many`` on
+    this store, which bump ``data_version``: true in ``credo serve``, which holds DuckDB's file
+    lock (no other process can write) and serialises every use of the store under one lock.
+    Any write empties the cache (consent, freeze, score, dispute: whatever it changed), except
+    the decisions' own, which touch none of what is cached. Bounded: emptied at ``limit``
+    entries.
+    """
+
+    def __init__(self, store: Store, limit: int = 100_000) -> None:
+        super().__init__(store)
+        self.limit = limit
+        self._version = store.data_version
+        self._memo: dict[tuple[str, ...], Any] = {}
+
+    def _get(self, key: tuple[str, ...], read: Any) -> Any:
+        if self._version != self.store.data_version:
+            self._memo.clear()
+            self._version = self.store.data_version
+        try:
+            return self._memo[key]
+        except KeyError:
+            if len(self._memo) >= self.limit:
+                self._memo.clear()
+            value = self._memo[key] = read()
+            return value
+
+    def consent(self, person_id: str, partner_id: str, purpose: str) -> str | None:
+        return self._get(  # type: ignore[no-any-return]
+            ("consent", person_id, partner_id, purpose),
+            lambda: super(CachedReads, self).consent(person_id, partner_id, purpose),
+        )
+
+    def frozen(self, person_id: str) -> bool:
+        return self._get(  # type: ignore[no-any-return]
+            ("frozen", person_id), lambda: super(CachedReads, self).frozen(person_id)
+        )
+
+    def snapshot(self, person_id: str) -> dict[str, Any] | None:
+        return self._get(  # type: ignore[no-any-return]
+            ("snapshot", person_id), lambda: super(CachedReads, self).snapshot(person_id)
+        )
+
+    def disputed(self, person_id: str) -> list[dict[str, Any]]:
+        return self._get(  # type: ignore[no-any-return]
+            ("disputed", person_id), lambda: super(CachedReads, self).disputed(person_id)
+        )
+
+    def wrote_decisions(self, before: int) -> None:
+        # Only when nothing else wrote since the cache was last current: then the bump was
+        # the decisions' own (decisions and inquiries, which no cached answer reads).
+        if self._version == before:
+            self._version = self.store.data_version
+
+
 def decide(
     store: Store,
     partner_id: str,
@@ -100,11 +197,75 @@ def decide(
     *,
     now: dt.datetime | None = None,
 ) -> Decision:
-    product = products.product(product_name)
-    require_consent(store, person_id, partner_id, product.purpose, consent_id)
-    require_not_frozen(store, person_id)
+    result = decide_many(
+        store,
+        [DecisionInput(partner_id, person_id, product_name, consent_id)],
+        products,
+        now=now,
+    )[0]
+    if isinstance(result, CredoError):
+        raise result
+    return result
+
+
+def decide_many(
+    store: Store,
+    asks: Sequence[DecisionInput],
+    products: ProductsPolicy,
+    reads: Reads | None = None,
+    *,
+    now: dt.datetime | None = None,
+) -> list[Decision | CredoError]:
+    """Decide each ask in order and commit the accepted ones in one transaction, each with its
+    own audit entry; a refused ask (no consent, frozen, unknown product) is its error in the
+    list. If the commit fails it raises, and no decision of the batch is stored."""
+    reads = reads or Reads(store)
+    results: list[Decision | CredoError] = []
+    accepted: list[tuple[Decision, DecisionInput, str]] = []
+    for ask in asks:
+        try:
+            decision, purpose = _evaluate(reads, ask, products, now)
+        except CredoError as exc:
+            results.append(exc)
+            continue
+        results.append(decision)
+        accepted.append((decision, ask, purpose))
+    if accepted:
+        before = store.data_version
+        entries = [_entry(d, ask, purpose) for d, ask, purpose in accepted]
+        with store.write_many(entries) as con:
+            _insert_decisions(con, accepted)
+        reads.wrote_decisions(before)
+    return results
+
+
+def _entry(d: Decision, ask: DecisionInput, purpose: str) -> AuditEntry:
+    return AuditEntry(
+        f"partner:{ask.partner_id}", "decision", f"person:{ask.person_id}", purpose,
+        {"decision_id": d.decision_id, "product": d.product, "outcome": d.outcome,
+         "run_id": d.run_id, "consent_id": ask.consent_id},
+    )  # fmt: skip
+
+
+def _evaluate(
+    reads: Reads, ask: DecisionInput, products: ProductsPolicy, now: dt.datetime | None
+) -> tuple[Decision, str]:
+    """The decision and its purpose; consent first, then the freeze, then anything else."""
+    product = products.product(ask.product)
+    active = reads.consent(ask.person_id, ask.partner_id, product.purpose)
+    if active is None or active != ask.consent_id:
+        raise ForbiddenError(
+            f"no active consent from this person for partner {ask.partner_id!r} and purpose "
+            f"{product.purpose!r}",
+            hint="the person grants consent per partner and purpose",
+        )
+    if reads.frozen(ask.person_id):
+        raise FrozenError(
+            "the person has frozen their file: no new decisions or reports",
+            hint="the person can lift the freeze",
+        )
     at = now_or(now)
-    snap = latest_snapshot(store, person_id)
+    snap = reads.snapshot(ask.person_id)
     terms: dict[str, Any] = {}
     if snap is None:
         outcome = "declined"
@@ -123,10 +284,9 @@ def decide(
         offer = product.offer(snap["score"])
         outcome, terms = offer.outcome, dict(offer.terms)
         reasons = [{"code": "score", "text": offer.reason}]
-    disputed = open_disputed_items(store, person_id)
     decision = Decision(
         decision_id=new_id("dec"),
-        person=person_id,
+        person=ask.person_id,
         product=product.name,
         outcome=outcome,
         terms=terms,
@@ -136,38 +296,34 @@ def decide(
         run_id=snap["run_id"] if snap else None,
         scoring_policy=snap["scoring_policy"] if snap else None,
         products_version=f"{products.name} {products.version} {products.digest}",
-        disputed_items=disputed,
+        disputed_items=list(reads.disputed(ask.person_id)),
         decided_at=at,
     )
-    entry = AuditEntry(
-        f"partner:{partner_id}", "decision", f"person:{person_id}", product.purpose,
-        {"decision_id": decision.decision_id, "product": product.name, "outcome": outcome,
-         "run_id": decision.run_id, "consent_id": consent_id},
-    )  # fmt: skip
-    with store.write(entry) as con:
-        con.execute(
-            "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                decision.decision_id,
-                partner_id,
-                person_id,
-                product.name,
-                outcome,
-                json.dumps(terms),
-                json.dumps(reasons, ensure_ascii=False),
-                decision.score,
-                decision.band,
-                decision.run_id,
-                decision.scoring_policy,
-                decision.products_version,
-                consent_id,
-                at,
-            ],
-        )
-        _inquiry(con, person_id, partner_id, "decision", product.purpose,
-                 {"product": product.name, "outcome": outcome, "band": decision.band},
-                 decision.decision_id, at)  # fmt: skip
-    return decision
+    return decision, product.purpose
+
+
+def _unnest_insert(con: Any, table: str, rows: list[list[Any]]) -> None:
+    """Insert rows as one column list per column, unnested in lockstep: one statement to
+    prepare for the whole batch, where a VALUES list grows with each row."""
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    con.execute(f"INSERT INTO {table} SELECT {', '.join(['unnest(?)'] * len(columns))}", columns)
+
+
+def _insert_decisions(con: Any, accepted: list[tuple[Decision, DecisionInput, str]]) -> None:
+    decisions, inquiries = [], []
+    for d, ask, purpose in accepted:
+        decisions.append(
+            [d.decision_id, ask.partner_id, d.person, d.product, d.outcome, json.dumps(d.terms),
+             json.dumps(d.reasons, ensure_ascii=False), d.score, d.band, d.run_id,
+             d.scoring_policy, d.products_version, ask.consent_id, d.decided_at]
+        )  # fmt: skip
+        disclosed = {"product": d.product, "outcome": d.outcome, "band": d.band}
+        inquiries.append(
+            [new_id("inq"), d.person, ask.partner_id, "decision", purpose,
+             json.dumps(disclosed, ensure_ascii=False, default=str), d.decision_id, d.decided_at]
+        )  # fmt: skip
+    _unnest_insert(con, "decisions", decisions)
+    _unnest_insert(con, "inquiries", inquiries)
 
 
 def _inquiry(

@@ -13,12 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
-__all__ = ["GENESIS", "AuditEntry", "ChainReport", "append", "entry_hash", "verify"]
+__all__ = [
+    "GENESIS",
+    "AuditEntry",
+    "ChainReport",
+    "append",
+    "append_many",
+    "entry_hash",
+    "verify",
+]
 
 GENESIS = "0" * 64
 
@@ -74,22 +83,47 @@ def _head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 
 def append(con: duckdb.DuckDBPyConnection, entry: AuditEntry, at: dt.datetime) -> int:
     """Append inside the caller's transaction, so the entry commits with the write it records."""
-    last, prev = _head(con)
-    seq = last + 1
-    details = _canonical_details(entry.details)
+    return append_many(con, [entry], at)[0]
+
+
+def append_many(
+    con: duckdb.DuckDBPyConnection,
+    entries: Sequence[AuditEntry],
+    at: dt.datetime,
+    head: tuple[int, str] | None = None,
+) -> tuple[int, str]:
+    """Append several entries, chained in order, inside the caller's transaction; returns the
+    new head (number and hash of the last entry).
+
+    One insert and one head update however many entries: the server's group commit
+    (docs/decisions/0610) writes a batch of decisions, each with its own entry, this way.
+    ``head`` is the head the caller remembers from its last commit, saving the read; a wrong
+    one cannot pass unnoticed, as the next number would collide with the log's primary key.
+    """
+    last, prev = head or _head(con)
+    if not entries:
+        return last, prev
     at = at.replace(tzinfo=None)
-    digest = entry_hash(
-        seq, at, entry.actor, entry.action, entry.target, entry.purpose, details, prev
-    )
-    con.execute(
-        "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [seq, at, entry.actor, entry.action, entry.target, entry.purpose, details, prev, digest],
-    )
-    con.execute(
-        "INSERT INTO meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [_HEAD, f"{seq}:{digest}"],
-    )
-    return seq
+    rows: list[list[Any]] = [[] for _ in range(9)]
+    for seq, entry in enumerate(entries, start=last + 1):
+        details = _canonical_details(entry.details)
+        digest = entry_hash(
+            seq, at, entry.actor, entry.action, entry.target, entry.purpose, details, prev
+        )
+        values = (seq, at, entry.actor, entry.action, entry.target, entry.purpose, details,
+                  prev, digest)  # fmt: skip
+        for column, value in zip(rows, values, strict=True):
+            column.append(value)
+        prev = digest
+    # Columns as lists, unnested in lockstep: one statement whatever the number of rows, where
+    # a VALUES list grows the statement to parse with every row.
+    con.execute(f"INSERT INTO audit_log SELECT {', '.join(['unnest(?)'] * 9)}", rows)
+    seq = last + len(entries)
+    value = f"{seq}:{prev}"
+    updated = con.execute("UPDATE meta SET value = ? WHERE key = ?", [value, _HEAD]).fetchall()
+    if not updated[0][0]:  # the first entry: an upsert costs twice an update, so only then
+        con.execute("INSERT INTO meta VALUES (?, ?)", [_HEAD, value])
+    return seq, prev
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,19 @@
 
 ``Store.open`` connects, migrates and checks the identifier key. Every write to personal data
 goes through ``Store.write(entry)``, a transaction that also appends the audit entry, so the
-audit log and the data it describes commit together or not at all. DuckDB commits through its
+audit log and the data it describes commit together or not at all; ``Store.write_many(entries)``
+is the same path for a batch of writes, each with its own entry, in one transaction (the
+server's group commit). ``data_version`` counts those write transactions, so a reader that
+remembers data (the server's decision caches) knows when to forget it. DuckDB commits through its
 write-ahead log, so a process killed mid-write leaves the file as it was before that write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -25,7 +29,7 @@ from credo.store.audit import AuditEntry
 from credo.store.crypto import IdentifierKeys, load_or_create_secret
 from credo.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["Store", "utcnow"]
+__all__ = ["Store", "serving_marker", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -36,12 +40,40 @@ def utcnow() -> dt.datetime:
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
+def serving_marker(db: Path) -> Path:
+    """The file ``credo serve`` keeps beside the database while it holds it: its process id
+    and address, so a command refused by the file lock can name the server to use instead."""
+    return db.with_name(db.name + ".serving")
+
+
+def _holder(path: Path, pid: str | None) -> tuple[str, str]:
+    """Who holds the lock, and what to do: the server (if its marker names the locking
+    process; a marker left by a killed server names another), else whichever process."""
+    try:
+        marker = json.loads(serving_marker(path).read_text())
+        if pid is not None and str(marker["pid"]) == pid:
+            return (
+                f"'credo serve' (process {pid}, {marker['url']})",
+                f"while the server runs, write through its API ({marker['url']}/docs; "
+                "the operator's endpoints are under /admin), or stop it first",
+            )
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    who = f"process {pid}" if pid else "another process"
+    return who, "wait for it to finish; while 'credo serve' runs, use its API"
+
+
 class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, settings: Settings, keys: IdentifierKeys):
         self.con = con
         self.settings = settings
         self.keys = keys
         self.path = settings.db
+        self.data_version = 0
+        """Bumped by every ``write``/``write_many`` (not by an audit entry alone)."""
+        # The audit head after our last commit: this connection is the file's only writer
+        # (DuckDB's lock), so it stays true until our next append; forgotten on a rollback.
+        self._audit_head: tuple[int, str] | None = None
 
     @classmethod
     def open(cls, settings: Settings, *, create: bool = True, read_only: bool = False) -> Store:
@@ -63,11 +95,8 @@ class Store:
             msg = str(exc)
             if "lock" in msg.lower():
                 pid = _LOCK_PID.search(msg)
-                who = f"process {pid.group(1)}" if pid else "another process"
-                raise StoreLockedError(
-                    f"database {path} is in use by {who}",
-                    hint="wait for it to finish; while 'credo serve' runs, use its API",
-                ) from None
+                who, hint = _holder(path, pid.group(1) if pid else None)
+                raise StoreLockedError(f"database {path} is in use by {who}", hint=hint) from None
             raise StoreError(f"cannot open database {path}: {msg.splitlines()[0]}") from None
         except duckdb.Error as exc:
             raise StoreError(f"cannot open database {path}: {str(exc).splitlines()[0]}") from None
@@ -103,19 +132,37 @@ class Store:
     @contextmanager
     def write(self, entry: AuditEntry) -> Iterator[duckdb.DuckDBPyConnection]:
         """The one path for writes: a transaction that commits with its audit entry."""
+        with self.write_many([entry]) as con:
+            yield con
+
+    @contextmanager
+    def write_many(self, entries: Sequence[AuditEntry]) -> Iterator[duckdb.DuckDBPyConnection]:
+        """``write`` for a batch: the caller's writes and one entry each, in one transaction.
+
+        One commit (one WAL flush) for the batch instead of one per write is what lets the
+        server answer thousands of decisions a second (docs/decisions/0610)."""
+        self.data_version += 1
+        with self._transaction(entries) as con:
+            yield con
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Record an entry on its own: a read of personal data, a refused sign-in. It changes
+        no data, so ``data_version`` stays."""
+        with self._transaction([entry]):
+            return
+
+    @contextmanager
+    def _transaction(self, entries: Sequence[AuditEntry]) -> Iterator[duckdb.DuckDBPyConnection]:
         self.con.execute("BEGIN TRANSACTION")
         try:
             yield self.con
-            audit.append(self.con, entry, utcnow())
+            head = audit.append_many(self.con, entries, utcnow(), self._audit_head)
             self.con.execute("COMMIT")
         except BaseException:
+            self._audit_head = None
             self.con.execute("ROLLBACK")
             raise
-
-    def audit(self, entry: AuditEntry) -> None:
-        """Record an entry on its own: a read of personal data, a refused sign-in."""
-        with self.write(entry):
-            return
+        self._audit_head = head
 
     def schema_version(self) -> int:
         return _schema_version(self.con)

@@ -1,0 +1,67 @@
+"""``Store.write_many``: a batch of writes with one audit entry each, in one transaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from credo.store.audit import AuditEntry, verify
+from credo.store.db import Store
+
+
+def _entries(n: int, action: str = "test.write") -> list[AuditEntry]:
+    return [AuditEntry("tester", action, f"item:{i}", "testing", {"i": i}) for i in range(n)]
+
+
+def test_a_batch_chains_one_entry_per_write_and_commits_once(store: Store) -> None:
+    with store.write(AuditEntry("tester", "test.first")):
+        pass
+    with store.write_many(_entries(5)) as con:
+        con.execute("CREATE TABLE items (i INTEGER)")
+        con.execute("INSERT INTO items SELECT range FROM range(5)")
+    rows = store.con.execute(
+        "SELECT seq, logged_at, details FROM audit_log WHERE action = 'test.write' ORDER BY seq"
+    ).fetchall()
+    assert [r[0] for r in rows] == [2, 3, 4, 5, 6]
+    assert [r[2] for r in rows] == [f'{{"i":{i}}}' for i in range(5)]
+    assert len({r[1] for r in rows}) == 1  # one transaction, one time
+    assert store.scalar("SELECT value FROM meta WHERE key = 'audit_head'").startswith("6:")
+    report = verify(store.con)
+    assert report.ok and report.entries == 6
+
+
+def test_a_failed_batch_stores_nothing_and_the_chain_goes_on(store: Store) -> None:
+    with store.write(AuditEntry("tester", "test.first")):
+        pass
+    with pytest.raises(RuntimeError), store.write_many(_entries(3)) as con:
+        con.execute("CREATE TABLE items (i INTEGER)")
+        raise RuntimeError("boom")
+    assert store.scalar("SELECT count(*) FROM audit_log") == 1
+    # The remembered head was forgotten with the rollback: the next entry is number 2.
+    with store.write_many(_entries(2)):
+        pass
+    assert [r[0] for r in store.con.execute("SELECT seq FROM audit_log ORDER BY seq").fetchall()] \
+        == [1, 2, 3]  # fmt: skip
+    assert verify(store.con).ok
+
+
+def test_data_version_moves_with_writes_not_with_audit_entries_alone(store: Store) -> None:
+    start = store.data_version
+    store.audit(AuditEntry("tester", "test.read", "item:1", "testing"))
+    assert store.data_version == start
+    with store.write(AuditEntry("tester", "test.write")):
+        pass
+    assert store.data_version == start + 1
+    with store.write_many(_entries(2)):
+        pass
+    assert store.data_version == start + 2
+
+
+def test_the_head_survives_reopening(store: Store) -> None:
+    with store.write_many(_entries(3)):
+        pass
+    store.close()
+    with Store.open(store.settings) as again:
+        with again.write(AuditEntry("tester", "test.again")):
+            pass
+        report = verify(again.con)
+    assert report.ok and report.entries == 4
