@@ -109,6 +109,11 @@ def _number_literal(value: float) -> str:
     return text if "e" in text or "." in text or "inf" in text else text + ".0"
 
 
+def _double(value: float) -> str:
+    """A DOUBLE literal in both dialects (``26.0`` alone is a DECIMAL in DuckDB and Spark)."""
+    return f"CAST({_number_literal(value)} AS DOUBLE)"
+
+
 def _feature_case(model: ScorecardModel, name: str, d: Dialect, places: int, indent: str) -> str:
     spec = next(s for s in model.table.features if s.name == name)
     rows: tuple[PointsRow, ...] = model.rows_of(name)
@@ -117,20 +122,25 @@ def _feature_case(model: ScorecardModel, name: str, d: Dialect, places: int, ind
     pts = [_points_literal(int(u), places) for u in units]
     lines = ["CASE"]
     if spec.kind == "numeric":
+        # Cuts are DOUBLE, not DECIMAL literals: an integer column is then compared as the float
+        # NumPy makes of it (exact DECIMAL comparisons could disagree above 2**53) and DuckDB
+        # skips a 128-bit DECIMAL cast per value (BIGINT features score 1.6x faster).
         # No IS NULL / isnan test (they halve the speed): NULL fails every comparison, and NaN
         # fails ``<`` and ``<= Infinity`` alike, so both fall through to ELSE, the missing bin.
         for i, row in enumerate(rows[:-2]):
             assert row.upper is not None
-            lines.append(f"WHEN {column} < {_number_literal(row.upper)} THEN {pts[i]}")
+            lines.append(f"WHEN {column} < {_double(row.upper)} THEN {pts[i]}")
         lines.append(f"WHEN {column} <= CAST('Infinity' AS DOUBLE) THEN {pts[-2]}")
         lines.append(f"ELSE {pts[-1]}")
     else:
-        # Compared as the column's own type: a VARCHAR or ENUM column is never cast, which keeps
-        # DuckDB's comparisons on dictionary codes for ENUM columns (5x faster).
+        # One ``=`` per category, the most frequent bin (training count) first, so most rows
+        # stop at the first test; NULL is tested last, on the few rows left. Measured in DuckDB
+        # on dictionary-encoded columns (Parquet, a table in a database file), ``=`` runs about
+        # 3x faster than ``IN (...)``. No cast: an ENUM column keeps comparing codes.
+        for i in sorted(range(len(rows) - 2), key=lambda i: -rows[i].count):
+            for category in rows[i].categories or []:
+                lines.append(f"WHEN {column} = {d.string(category)} THEN {pts[i]}")
         lines.append(f"WHEN {column} IS NULL THEN {pts[-1]}")
-        for i, row in enumerate(rows[:-2]):
-            values = ", ".join(d.string(c) for c in row.categories or [])
-            lines.append(f"WHEN {column} IN ({values}) THEN {pts[i]}")
         lines.append(f"ELSE {pts[-2]}")
     lines.append("END")
     return ("\n" + indent + "  ").join(lines[:-1]) + "\n" + indent + lines[-1]

@@ -142,3 +142,55 @@ def test_scores_are_clipped(handmade: ScorecardModel) -> None:
     con.register("t", pa.table({k: list(v) for k, v in columns.items()}))
     sql_score = score_duckdb(model, "t", connection=con).fetchnumpy()["score"]
     assert float(sql_score[0]) == model.score(columns)[0] == 950
+
+
+def _with_rows(model: ScorecardModel, **updates: dict[str, Any]) -> ScorecardModel:
+    """The model with some rows changed; keys are ``<feature>:<bin>``."""
+    rows = [
+        row.model_copy(update=updates.get(f"{row.feature}:{row.bin}", {}))
+        for row in model.table.rows
+    ]
+    return ScorecardModel(model.table.model_copy(update={"rows": rows}))
+
+
+def _when_lines(sql: str, column: str) -> list[str]:
+    return [line.strip() for line in sql.splitlines() if line.strip().startswith(f"WHEN {column}")]
+
+
+def test_the_most_frequent_bin_is_tested_first(handmade: ScorecardModel) -> None:
+    # In the handmade table "own" (bin 0) is listed first; give bin 1 more training rows.
+    model = _with_rows(handmade, **{"housing:1": {"count": 50}})
+    assert _when_lines(scoring_sql(model, "t"), '"housing"') == [
+        "WHEN \"housing\" = 'free' THEN -14",
+        "WHEN \"housing\" = 'rent''s' THEN -14",
+        "WHEN \"housing\" = 'own' THEN 14",
+        'WHEN "housing" IS NULL THEN -3',
+    ]
+
+
+def test_integer_columns_are_binned_as_the_floats_numpy_makes(handmade: ScorecardModel) -> None:
+    """2**53 + 3 becomes the float 2**53 + 4: exactly on the cut, so in the upper bin, as in
+    NumPy. A DECIMAL comparison of the exact integer would put it in the lower bin."""
+    cut = float(2**53 + 4)
+    model = _with_rows(handmade, **{"income:1": {"upper": cut}, "income:2": {"lower": cut}})
+    values = [2**53 + 3, 2**53 + 5, 2**53 - 1, None]
+    con = duckdb.connect()
+    con.register(
+        "t",
+        pa.table(
+            {
+                "income": pa.array(values, type=pa.int64()),
+                "late_payments": pa.array([0, 1, 2, None], type=pa.int64()),
+                "housing": ["own", "rent", None, "free"],
+            }
+        ),
+    )
+    sql_points = score_duckdb(model, "t", connection=con).fetchnumpy()["points__income"]
+    columns = {
+        "income": np.array([np.nan if v is None else float(v) for v in values]),
+        "late_payments": np.array([0.0, 1.0, 2.0, np.nan]),
+        "housing": np.array(["own", "rent", None, "free"], dtype=object),
+    }
+    numpy_points = model.feature_units(columns)["income"] / model.unit
+    assert list(numpy_points) == [25, 25, 4, -10]
+    assert np.array_equal(np.asarray(sql_points, dtype=float), numpy_points)

@@ -2,19 +2,20 @@ WITH credo_points AS (
   SELECT
     *,
     CASE
+      WHEN `housing` = 'own' THEN 14
+      WHEN `housing` = 'free' THEN -14
+      WHEN `housing` = 'rent\'s' THEN -14
       WHEN `housing` IS NULL THEN -3
-      WHEN `housing` IN ('own') THEN 14
-      WHEN `housing` IN ('free', 'rent\'s') THEN -14
       ELSE 0
     END AS `points__housing`,
     CASE
-      WHEN `income` < 1500.0 THEN -21
-      WHEN `income` < 3000.5 THEN 4
+      WHEN `income` < CAST(1500.0 AS DOUBLE) THEN -21
+      WHEN `income` < CAST(3000.5 AS DOUBLE) THEN 4
       WHEN `income` <= CAST('Infinity' AS DOUBLE) THEN 25
       ELSE -10
     END AS `points__income`,
     CASE
-      WHEN `late_payments` < 1.0 THEN 18
+      WHEN `late_payments` < CAST(1.0 AS DOUBLE) THEN 18
       WHEN `late_payments` <= CAST('Infinity' AS DOUBLE) THEN -29
       ELSE 0
     END AS `points__late_payments`

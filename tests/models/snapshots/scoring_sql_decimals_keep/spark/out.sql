@@ -2,19 +2,20 @@ WITH credo_points AS (
   SELECT
     `person_id`,
     CASE
+      WHEN `housing` = 'own' THEN 14.25
+      WHEN `housing` = 'free' THEN -13.75
+      WHEN `housing` = 'rent\'s' THEN -13.75
       WHEN `housing` IS NULL THEN -2.75
-      WHEN `housing` IN ('own') THEN 14.25
-      WHEN `housing` IN ('free', 'rent\'s') THEN -13.75
       ELSE 0.25
     END AS `points__housing`,
     CASE
-      WHEN `income` < 1500.0 THEN -20.75
-      WHEN `income` < 3000.5 THEN 4.25
+      WHEN `income` < CAST(1500.0 AS DOUBLE) THEN -20.75
+      WHEN `income` < CAST(3000.5 AS DOUBLE) THEN 4.25
       WHEN `income` <= CAST('Infinity' AS DOUBLE) THEN 25.25
       ELSE -9.75
     END AS `points__income`,
     CASE
-      WHEN `late_payments` < 1.0 THEN 18.25
+      WHEN `late_payments` < CAST(1.0 AS DOUBLE) THEN 18.25
       WHEN `late_payments` <= CAST('Infinity' AS DOUBLE) THEN -28.75
       ELSE 0.25
     END AS `points__late_payments`
