@@ -285,21 +285,43 @@ def _operator_action(request: Request, action: Any, done: str, anchor: str) -> R
     return RedirectResponse(f"/console?done={done}#{anchor}", status_code=303)
 
 
+def _amendment(text: str) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for k, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"field amendment, line {k}: write field=value, not {line!r}")
+        fields[name.strip()] = value.strip()
+    if not fields:
+        raise InputError("field amendment: give the corrected values, one field=value per line")
+    return fields
+
+
 @router.post("/console/disputes/{dispute_id}")
 def console_resolve(
     request: Request,
     dispute_id: str,
     decision: Field,
-    action: Optional = "retract",
+    amendment: Optional = "",
     note: Optional = "",
 ) -> Response:
+    """``retract`` or ``amend`` correct the item; ``reject`` verifies it. An amendment is one
+    ``field=value`` per line, as ``credo disputes resolve --amend`` takes them."""
+
     def go(store: Any) -> None:
-        if decision not in ("correct", "reject"):
-            raise InputError(f"field decision: {decision!r} is neither correct nor reject")
-        if action not in ("amend", "retract"):
-            raise InputError(f"field action: {action!r} is neither amend nor retract")
-        resolve_dispute(store, dispute_id, decision, action=action, note=note or None,  # type: ignore[arg-type]
-                        actor="operator")  # fmt: skip
+        if decision == "reject":
+            resolve_dispute(store, dispute_id, "reject", note=note or None, actor="operator")
+        elif decision == "retract":
+            resolve_dispute(store, dispute_id, "correct", action="retract", note=note or None,
+                            actor="operator")  # fmt: skip
+        elif decision == "amend":
+            resolve_dispute(store, dispute_id, "correct", action="amend",
+                            amendment=_amendment(amendment), note=note or None,
+                            actor="operator")  # fmt: skip
+        else:
+            raise InputError(f"field decision: {decision!r} is not retract, amend or reject")
 
     return _operator_action(request, go, "resolved", "disputes")
 

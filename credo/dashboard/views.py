@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from credo.dashboard.charts import BandSpan
+from credo.features.sql import AMENDABLE
 from credo.identity.review import list_reviews
 from credo.policy.model import ScoringPolicy, load_policy
 from credo.rights.base import audited_read
@@ -262,6 +263,7 @@ def console_view(store: Store) -> dict[str, Any]:
         ),
         "chain": chain,
         "now": now,
+        "amendable": sorted(AMENDABLE),
     }
     audited_read(store, "admin", "read.console", "console", "operations",
                  {"open_disputes": len(open_disputes)})  # fmt: skip

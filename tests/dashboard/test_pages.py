@@ -154,7 +154,17 @@ def test_dispute_from_both_sides_changes_the_score_on_the_page(site: Site, new_p
     queue = operator.locator("#disputes tr.dispute-row", has_text=CASE)
     expect(queue).to_have_count(1)
     expect(queue).to_contain_text("I paid the judgment in full")
-    queue.get_by_label("Correct it: retract the item").check()
+    # A line that is not field=value is refused, and nothing changes.
+    queue.get_by_label("Correct it: amend the item").check()
+    queue.get_by_label(re.compile("Amendment")).fill("satisfied on 15 August")
+    queue.get_by_role("button", name=re.compile("Decide")).click()
+    expect(operator.get_by_role("alert")).to_contain_text("line 1: write field=value")
+    queue = operator.locator("#disputes tr.dispute-row", has_text=CASE)
+    expect(queue).to_have_count(1)
+    queue.get_by_label("Correct it: amend the item").check()
+    queue.get_by_label(re.compile("Amendment")).fill(
+        "judgment_status=satisfied\nsatisfied_on=2026-08-15"
+    )
     queue.get_by_label("Note").fill("receipt verified with the court")
     queue.get_by_role("button", name=re.compile("Decide")).click()
     expect(operator.get_by_role("status")).to_have_text("Dispute resolved.")
@@ -169,7 +179,7 @@ def test_dispute_from_both_sides_changes_the_score_on_the_page(site: Site, new_p
     row = person.locator("#events tbody tr[data-kind=court_judgment]", has_text=CASE)
     expect(row.locator("td.status")).to_have_text("corrected after your dispute")
     correction = person.locator("#events tbody tr[data-kind=correction]", has_text=CASE)
-    expect(correction).to_contain_text("retract")
+    expect(correction).to_contain_text("amend")
     expect(person.locator("#disputes tbody tr")).to_contain_text("corrected")
 
 
