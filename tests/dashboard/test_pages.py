@@ -298,3 +298,20 @@ def test_the_operator_decides_an_identity_review(review: int, site: Site, new_pa
         again = c.post(f"/console/reviews/{review}", data={"decision": "accept"})
     assert again.status_code == 409
     assert "already rejected" in again.text
+
+
+def test_pages_pass_axe_accessibility_checks(site: Site, new_page: Any) -> None:
+    """axe-core (run in the page) finds no serious or critical WCAG violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    person = new_page()
+    sign_in(person, site)
+    operator = new_page()
+    sign_in_operator(operator, site)
+    login = new_page()
+    login.goto(f"{site.base}/login")
+    for page in (person, operator, login):
+        results = axe.run(page)
+        bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+        assert not bad, [(v["id"], v["help"], len(v["nodes"])) for v in bad]
