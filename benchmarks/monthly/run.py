@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import resource
 import statistics
 import subprocess
@@ -197,6 +198,8 @@ def child(kind: str, db: Path, model: Path) -> None:
     from credo.settings import Settings
     from credo.store.db import Store
 
+    # The monthly run's per-step timings (credo.scoring.runner), on stderr.
+    logging.basicConfig(level=logging.INFO, format="  %(message)s", stream=sys.stderr)
     with Store.open(Settings(db=db)) as store:
         start = time.perf_counter()
         if kind == "bare":
@@ -212,15 +215,27 @@ def child(kind: str, db: Path, model: Path) -> None:
             run = score(store, AS_OF, ScorecardModel.load(model), "zhima")
             result = run.persons
         wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"kind": kind, "wall_s": wall, "peak_bytes": peak, "rows": result}))
+    print(json.dumps({"kind": kind, "wall_s": wall, "peak_bytes": _peak_rss(), "rows": result}))
 
 
-def measure(kind: str, db: Path, model: Path, profile: bool) -> dict[str, float]:
+def _peak_rss() -> int:
+    """This process's own peak RSS (``VmHWM``). ``ru_maxrss`` is not: Linux carries it across
+    ``exec``, so a child forked from a parent that generated the data reported the parent's
+    peak (the 7.26 GiB of both contenders in an earlier run)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def measure(kind: str, db: Path, model: Path, profile: bool, steps: bool) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", kind, "--db", str(db), "--model", str(model)]
     if profile and kind == "score":
         command[1:1] = ["-m", "cProfile", "-s", "cumulative"]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    out = done.stdout
+    if steps:
+        print(done.stderr, end="")
     if profile and kind == "score":
         print("\n".join(out.splitlines()[:60]))
     line = next(x for x in out.splitlines() if x.startswith('{"kind"'))
@@ -234,6 +249,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile the scoring run")
     parser.add_argument("--keep", action="store_true", help="keep the generated database")
+    parser.add_argument("--steps", action="store_true", help="print the run's per-step timings")
     parser.add_argument("--child", choices=["bare", "score"])
     parser.add_argument("--db", type=Path)
     parser.add_argument("--model", type=Path)
@@ -249,7 +265,7 @@ def main() -> None:
     results: dict[str, list[dict[str, float]]] = {"bare": [], "score": []}
     for k in range(args.repeat):
         for kind in ("bare", "score"):
-            r = measure(kind, db, model, args.profile and k == 0)
+            r = measure(kind, db, model, args.profile and k == 0, args.steps)
             results[kind].append(r)
             print(
                 f"{kind:5} {r['wall_s']:7.1f} s  peak {r['peak_bytes'] / 2**30:5.2f} GiB"

@@ -9,8 +9,10 @@ from credo.features.catalogue import CATALOGUE, DIMENSIONS, Feature, feature
 from credo.features.pit import PointInTime, months_before
 from credo.features.sql import (
     AMENDABLE,
+    Steps,
     enrolled_sql,
     evidence_sql,
+    feature_steps,
     features_sql,
     known_events,
     listings_sql,
@@ -23,9 +25,11 @@ __all__ = [
     "DIMENSIONS",
     "Feature",
     "PointInTime",
+    "Steps",
     "enrolled_sql",
     "evidence_sql",
     "feature",
+    "feature_steps",
     "features_sql",
     "known_events",
     "listings_sql",

@@ -2,8 +2,10 @@
 
 Each :class:`Feature` names its dimension (Zhima's five), says what it measures and which way is
 better, and carries two pieces of SQL: the aggregate that computes it over a person's known
-events, and the predicate that picks the events behind it (shown by ``explain``). Aggregates see
-one row per event, aliased ``k``, already point-in-time and corrected (:mod:`credo.features.sql`).
+events, and the predicate that picks the events behind it (shown by ``explain``). Each feature
+reads one event type (``events``): its aggregate sees one row per known, corrected event of that
+type only, aliased ``k`` (:mod:`credo.features.sql` runs one pass per type), and ``outer`` turns
+the per-person result into the feature, knowing that a person with no such events has no row.
 The ``network`` features are computed from the contact graph instead (``n.<name>``).
 
 Windows: recent behaviour is read over 12 or 24 months; negative items (defaults, unpaid bills,
@@ -20,7 +22,15 @@ from typing import Literal
 from credo.features.dialect import Dialect
 from credo.features.pit import PointInTime
 
-__all__ = ["CATALOGUE", "DELINQUENT_DAYS", "DIMENSIONS", "Ctx", "Feature", "feature"]
+__all__ = [
+    "CATALOGUE",
+    "DELINQUENT_DAYS",
+    "DIMENSIONS",
+    "FIRST_EVENT",
+    "Ctx",
+    "Feature",
+    "feature",
+]
 
 #: Zhima's five dimensions, as named by credo.models.DIMENSIONS (kept equal by a test).
 DIMENSIONS = ("credit_history", "behaviour", "fulfilment_capacity", "identity", "connections")
@@ -76,68 +86,81 @@ class Ctx:
 
 
 Sql = Callable[[Ctx], str]
+Outer = Callable[[Ctx, str], str]
+#: The activity row's first known event of any type (``min(occurred_at)`` over every pass).
+FIRST_EVENT = "a.first_event_at"
+
+
+def _as_is(c: Ctx, value: str) -> str:
+    return value
+
+
+def _zero_if_none(c: Ctx, value: str) -> str:
+    """Counts and sums: a person with no events of the type has none, not an unknown."""
+    return f"coalesce({value}, 0)"
 
 
 @dataclass(frozen=True)
 class Feature:
+    """``expression`` aggregates the rows of one event type (``events``) per person; ``outer``
+    maps that aggregate (NULL for a person with no such event) to the feature's value."""
+
     name: str
     dimension: str
     description: str
     direction: Direction
+    events: str
     expression: Sql
     evidence: Sql
     kind: Literal["numeric", "categorical"] = "numeric"
     block: Literal["activity", "network"] = "activity"
+    outer: Outer = _as_is
 
 
-# -- the event sets features read -------------------------------------------------------------
+# -- the event sets features read (each within its feature's event type) ----------------------
 def _instalments_24m(c: Ctx) -> str:
     return (
-        f"k.event_type = 'loan' AND k.loan_event = 'instalment'"
-        f" AND k.due_date >= {c.since(24)} AND k.due_date <= {c.as_of}"
+        f"k.loan_event = 'instalment' AND k.due_date >= {c.since(24)} AND k.due_date <= {c.as_of}"
     )
 
 
 def _arrears_24m(c: Ctx) -> str:
     return (
-        f"k.event_type = 'loan' AND k.loan_event IN ('instalment', 'default')"
+        f"k.loan_event IN ('instalment', 'default')"
         f" AND k.due_date >= {c.since(24)} AND k.due_date <= {c.as_of}"
     )
 
 
-def _loans(c: Ctx) -> str:
-    return "k.event_type = 'loan'"
+def _every(c: Ctx) -> str:
+    return "TRUE"
 
 
 def _defaults_retained(c: Ctx) -> str:
-    return f"k.event_type = 'loan' AND k.loan_event = 'default' AND k.occurred_at >= {c.cutoff}"
+    return f"k.loan_event = 'default' AND k.occurred_at >= {c.cutoff}"
 
 
-def _payments_12m(c: Ctx) -> str:
-    return f"k.event_type = 'payment' AND k.occurred_at >= {c.since(12)}"
+def _last_12m(c: Ctx) -> str:
+    return f"k.occurred_at >= {c.since(12)}"
 
 
-def _payments_24m(c: Ctx) -> str:
-    return f"k.event_type = 'payment' AND k.occurred_at >= {c.since(24)}"
+def _last_24m(c: Ctx) -> str:
+    return f"k.occurred_at >= {c.since(24)}"
 
 
 def _file_months(c: Ctx, cap: int) -> str:
-    """Calendar months the person's file has been open (first known event), 1 to ``cap``: a
-    share of months is taken over these, so a young file is not read as an irregular one."""
-    return f"least({cap}.0, greatest(1.0, {c.months_to_as_of('min(k.occurred_at)')} + 1.0))"
-
-
-def _rentals_24m(c: Ctx) -> str:
-    return f"k.event_type = 'rental' AND k.occurred_at >= {c.since(24)}"
+    """Calendar months the person's file has been open (first known event of any type), 1 to
+    ``cap``: a share of months is taken over these, so a young file is not read as an irregular
+    one."""
+    return f"least({cap}.0, greatest(1.0, {c.months_to_as_of(FIRST_EVENT)} + 1.0))"
 
 
 def _rentals_retained(c: Ctx) -> str:
-    return f"k.event_type = 'rental' AND k.occurred_at >= {c.cutoff} AND k.unpaid_amount > 0"
+    return f"k.occurred_at >= {c.cutoff} AND k.unpaid_amount > 0"
 
 
 def _household_bills_24m(c: Ctx) -> str:
     return (
-        f"k.event_type = 'bill' AND k.bill_kind IN ('utility', 'rent', 'phone')"
+        f"k.bill_kind IN ('utility', 'rent', 'phone')"
         f" AND k.due_date >= {c.since(24)} AND k.due_date < {c.as_of}"
     )
 
@@ -146,24 +169,17 @@ def _unpaid_bills(c: Ctx) -> str:
     """Bills 30+ days past due and unpaid on the as-of date: a bill a few days late at a
     month-end is paid by the next one, and counting it made the score swing both months."""
     return (
-        f"k.event_type = 'bill' AND k.due_date <= {c.days_before(DELINQUENT_DAYS)}"
+        f"k.due_date <= {c.days_before(DELINQUENT_DAYS)}"
         f" AND k.due_date >= {c.cutoff} AND (k.paid_date IS NULL OR k.paid_date > {c.as_of})"
     )
 
 
 def _attribute(name: str) -> Sql:
-    return lambda c: f"k.event_type = 'attribute' AND k.attribute = '{name}'"
-
-
-def _connections(c: Ctx) -> str:
-    return "k.event_type = 'connection'"
+    return lambda c: f"k.attribute = '{name}'"
 
 
 def _added_12m(c: Ctx) -> str:
-    return (
-        f"k.event_type = 'connection' AND k.connection_action = 'added'"
-        f" AND k.occurred_at >= {c.since(12)}"
-    )
+    return f"k.connection_action = 'added' AND k.occurred_at >= {c.since(12)}"
 
 
 def _unpaid_at_as_of(c: Ctx) -> str:
@@ -184,7 +200,11 @@ def _spend(condition: Sql, column: str = "k.amount") -> Sql:
 
 
 def _luxury_12m(c: Ctx) -> str:
-    return f"{_payments_12m(c)} AND k.merchant_category IN ('luxury', 'entertainment')"
+    return f"{_last_12m(c)} AND k.merchant_category IN ('luxury', 'entertainment')"
+
+
+def _regularity(c: Ctx, months: str) -> str:
+    return f"least(1.0, coalesce({months}, 0) / {_file_months(c, 24)})"
 
 
 CATALOGUE: tuple[Feature, ...] = (
@@ -194,6 +214,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "credit_history",
         "share of loan instalments due in the last 24 months that you paid on time",
         "ascending",
+        "loan",
         lambda c: c.share(
             f"coalesce(k.days_past_due, 0) = 0 AND NOT {_unpaid_at_as_of(c)}",
             _instalments_24m(c),
@@ -205,6 +226,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "credit_history",
         "the most days a loan payment was overdue in the last 24 months",
         "descending",
+        "loan",
         lambda c: f"max(CASE WHEN {_arrears_24m(c)} THEN {_days_past_due(c)} END)",
         _arrears_24m,
     ),
@@ -213,16 +235,19 @@ CATALOGUE: tuple[Feature, ...] = (
         "credit_history",
         "months since your oldest loan account was first reported",
         "ascending",
-        lambda c: c.months_to_as_of("min(CASE WHEN k.event_type = 'loan' THEN k.occurred_at END)"),
-        _loans,
+        "loan",
+        lambda c: c.months_to_as_of("min(k.occurred_at)"),
+        _every,
     ),
     Feature(
         "loan_defaults",
         "credit_history",
         "loans you defaulted on (counted for the retention period, 7 years by default)",
         "descending",
+        "loan",
         lambda c: c.count(_defaults_retained(c)),
         _defaults_retained,
+        outer=_zero_if_none,
     ),
     # -- behaviour and preferences: spending and rentals -------------------------------------
     Feature(
@@ -231,35 +256,38 @@ CATALOGUE: tuple[Feature, ...] = (
         "share of the last 24 months (or of the months since your file opened, if fewer) in"
         " which you made payments",
         "ascending",
-        lambda c: (
-            f"least(1.0, {c.count_months(_payments_24m(c), 'k.occurred_at')}"
-            f" / {_file_months(c, 24)})"
-        ),
-        _payments_24m,
+        "payment",
+        lambda c: c.count_months(_last_24m(c), "k.occurred_at"),
+        _last_24m,
+        outer=_regularity,
     ),
     Feature(
         "spending_categories_12m",
         "behaviour",
         "number of different kinds of shops and services you paid in the last 12 months",
         "ascending",
-        lambda c: f"count(DISTINCT CASE WHEN {_payments_12m(c)} THEN k.merchant_category END)",
-        _payments_12m,
+        "payment",
+        lambda c: f"count(DISTINCT CASE WHEN {_last_12m(c)} THEN k.merchant_category END)",
+        _last_12m,
+        outer=_zero_if_none,
     ),
     Feature(
         "luxury_spending_share_12m",
         "behaviour",
         "share of your spending in the last 12 months on luxury goods and entertainment",
         "descending",
-        lambda c: f"{_spend(_luxury_12m)(c)} / nullif({_spend(_payments_12m)(c)}, 0)",
-        _payments_12m,
+        "payment",
+        lambda c: f"{_spend(_luxury_12m)(c)} / nullif({_spend(_last_12m)(c)}, 0)",
+        _last_12m,
     ),
     Feature(
         "rentals_returned_on_time_share_24m",
         "behaviour",
         "share of rentals (bikes, power banks, cars, ...) you returned on time in 24 months",
         "ascending",
-        lambda c: c.share("k.returned_on_time", _rentals_24m(c)),
-        _rentals_24m,
+        "rental",
+        lambda c: c.share("k.returned_on_time", _last_24m(c)),
+        _last_24m,
     ),
     # -- fulfilment capacity: bills, damages, means -------------------------------------------
     Feature(
@@ -267,6 +295,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "fulfilment_capacity",
         "share of utility, rent and phone bills due in the last 24 months you paid by the due date",
         "ascending",
+        "bill",
         lambda c: c.share(
             f"k.paid_date IS NOT NULL AND k.paid_date <= k.due_date AND k.paid_date <= {c.as_of}",
             _household_bills_24m(c),
@@ -278,24 +307,30 @@ CATALOGUE: tuple[Feature, ...] = (
         "fulfilment_capacity",
         "bills 30 or more days past their due date and still unpaid (within the retention period)",
         "descending",
+        "bill",
         lambda c: c.count(_unpaid_bills(c)),
         _unpaid_bills,
+        outer=_zero_if_none,
     ),
     Feature(
         "unpaid_partner_damages",
         "fulfilment_capacity",
         "amount you owe rental partners for damage or unpaid rentals (within the retention period)",
         "descending",
-        lambda c: f"coalesce({_spend(_rentals_retained, 'k.unpaid_amount')(c)}, 0)",
+        "rental",
+        _spend(_rentals_retained, "k.unpaid_amount"),
         _rentals_retained,
+        outer=_zero_if_none,
     ),
     Feature(
         "monthly_spending_12m",
         "fulfilment_capacity",
         "your average monthly spending over the last 12 months",
         "ascending",
-        lambda c: f"coalesce({_spend(_payments_12m)(c)}, 0) / 12.0",
-        _payments_12m,
+        "payment",
+        _spend(_last_12m),
+        _last_12m,
+        outer=lambda c, v: f"coalesce({v}, 0) / 12.0",
     ),
     # -- identity characteristics -------------------------------------------------------------
     Feature(
@@ -303,14 +338,17 @@ CATALOGUE: tuple[Feature, ...] = (
         "identity",
         "whether your identity was verified by a registry (1) or not (0)",
         "ascending",
+        "attribute",
         lambda c: f"max(CASE WHEN {_attribute('verified_identity')(c)} THEN 1 ELSE 0 END)",
         _attribute("verified_identity"),
+        outer=_zero_if_none,
     ),
     Feature(
         "education",
         "identity",
         "your highest education, as a registry reported it",
         "none",
+        "attribute",
         lambda c: c.latest("k.attribute_value", _attribute("education")(c)),
         _attribute("education"),
         kind="categorical",
@@ -320,6 +358,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "identity",
         "months since a registry first reported your current address",
         "ascending",
+        "attribute",
         lambda c: c.months_to_as_of(
             f"max(CASE WHEN {_attribute('address')(c)} THEN k.occurred_at END)"
         ),
@@ -330,6 +369,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "identity",
         "months with your current employer",
         "ascending",
+        "attribute",
         lambda c: (
             f"TRY_CAST({c.latest('k.attribute_value', _attribute('tenure')(c))} AS BIGINT)"
             f" + {c.months_to_as_of(c.latest('k.occurred_at', _attribute('tenure')(c)))}"
@@ -342,8 +382,9 @@ CATALOGUE: tuple[Feature, ...] = (
         "connections",
         "number of people in your contact list",
         "ascending",
+        "connection",
         lambda c: "coalesce(n.contacts, 0)",
-        _connections,
+        _every,
         block="network",
     ),
     Feature(
@@ -351,8 +392,9 @@ CATALOGUE: tuple[Feature, ...] = (
         "connections",
         "the average score of your contacts last month",
         "ascending",
+        "connection",
         lambda c: "n.contacts_mean_score_last_month",
-        _connections,
+        _every,
         block="network",
     ),
     Feature(
@@ -360,8 +402,9 @@ CATALOGUE: tuple[Feature, ...] = (
         "connections",
         "share of your contacts on the court's list of judgment defaulters",
         "descending",
+        "connection",
         lambda c: "n.contacts_listed_share",
-        _connections,
+        _every,
         block="network",
     ),
     Feature(
@@ -369,8 +412,10 @@ CATALOGUE: tuple[Feature, ...] = (
         "connections",
         "contacts you added in the last 12 months",
         "none",
+        "connection",
         lambda c: c.count(_added_12m(c)),
         _added_12m,
+        outer=_zero_if_none,
     ),
 )
 

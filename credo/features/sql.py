@@ -1,10 +1,13 @@
 """Feature SQL: the one place the monthly features, outcomes and evidence queries are written.
 
-Every query starts from :func:`known_events`: the events linked to a person as subject that had
-occurred by the as-of date *and* been recorded by the watermark, with corrections applied (the
-latest correction of an event wins: ``retract`` removes it, ``amend`` overrides the fields its
-JSON names). Feature aggregates then run in one pass over those rows, grouped by person; the
-contact-graph features join the counterparts' court listings and last month's scores.
+Every query reads *known* events: those linked to a person as subject that had occurred by the
+as-of date *and* been recorded by the watermark, with corrections applied (the latest correction
+of an event wins: ``retract`` removes it, ``amend`` overrides the fields its JSON names).
+:func:`known_events` gives them for any types through the ``events`` view. The monthly features
+read each event type's own table instead, in one pass per type: the columns that type's features
+use, one join to ``event_persons``, one ``GROUP BY person_id`` computing all of that type's
+aggregates (docs/decisions/0522-features-per-event-type.md). The passes are then joined per
+person; the contact-graph features join the counterparts' court listings and last month's scores.
 
 Functions return text; :mod:`credo.scoring` runs it. The Spark dialect is snapshot-tested.
 """
@@ -12,16 +15,21 @@ Functions return text; :mod:`credo.scoring` runs it. The Spark dialect is snapsh
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from credo.features.catalogue import CATALOGUE, Ctx, Feature
+from credo.features.catalogue import CATALOGUE, FIRST_EVENT, Ctx, Feature
 from credo.features.dialect import Dialect, dialect
 from credo.features.pit import PointInTime, months_before
+from credo.store.schema import EVENT_TABLES
 
 __all__ = [
     "AMENDABLE",
+    "Steps",
     "enrolled_sql",
     "evidence_sql",
+    "feature_steps",
     "features_sql",
     "known_events",
     "listings_sql",
@@ -63,7 +71,10 @@ _PLAIN = (
     "authority",
     "reference",
 )
-_HISTORY_TYPES = "('loan', 'bill', 'payment', 'rental')"
+#: Event types that make a credit history (``history_events``, ``history_months``).
+_HISTORY = ("loan", "bill", "payment", "rental")
+#: Event types the monthly run reads, one pass each; consent decides who is scored.
+_PASSES = ("consent", *_HISTORY, "attribute", "connection")
 
 
 def _type(d: Dialect, sql_type: str) -> str:
@@ -112,39 +123,125 @@ def known_events(
     )
 
 
+def _corrections(d: Dialect, pit: PointInTime) -> str:
+    """The latest correction of each corrected event known at this point in time."""
+    end, known = d.timestamp(pit.end), d.timestamp(pit.known_at)
+    return (
+        "SELECT target_source, target_record_id, correction_action, amendment FROM (\n"
+        "    SELECT target_source, target_record_id, correction_action, amendment,\n"
+        "      row_number() OVER (PARTITION BY target_source, target_record_id\n"
+        "        ORDER BY occurred_at DESC, recorded_at DESC, event_id DESC) AS latest\n"
+        f"    FROM {EVENT_TABLES['correction']}\n"
+        f"    WHERE occurred_at < {end} AND recorded_at <= {known}\n"
+        "  ) x WHERE latest = 1"
+    )
+
+
+def _reads(texts: Sequence[str]) -> list[str]:
+    """The event columns some SQL reads (``k.<column>``), in a fixed order."""
+    found = {m for t in texts for m in re.findall(r"\bk\.(\w+)", t)}
+    return sorted(found - {"event_id", "occurred_at", "person_id"})
+
+
+def _known_of_type(
+    d: Dialect,
+    pit: PointInTime,
+    event_type: str,
+    columns: Sequence[str],
+    *,
+    corrections: str,
+    person: str | None = None,
+    role: str = "subject",
+) -> str:
+    """A subquery: the known, corrected events of one type, read from that type's own table
+    (no union view, only the ``columns`` used), with the person they are about in ``role``.
+    ``corrections`` names the latest corrections (a CTE, or a parenthesised subquery)."""
+    end, known = d.timestamp(pit.end), d.timestamp(pit.known_at)
+    select = ["s.person_id", "e.event_id", "e.occurred_at"]
+    for name in columns:
+        if name in AMENDABLE:
+            # Read the JSON only where there is an amendment: most events have none.
+            patched = f"CAST({d.json_field('c.amendment', name)} AS {_type(d, AMENDABLE[name])})"
+            select.append(
+                f"CASE WHEN c.amendment IS NULL THEN e.{name}"
+                f" ELSE coalesce({patched}, e.{name}) END AS {name}"
+            )
+        else:
+            select.append(f"e.{name}")
+    who = f" AND s.person_id = {d.string(person)}" if person is not None else ""
+    return (
+        "(\n    SELECT " + ", ".join(select) + "\n"
+        f"    FROM {EVENT_TABLES[event_type]} e\n"
+        f"    JOIN event_persons s ON s.event_id = e.event_id AND s.role = '{role}'{who}\n"
+        f"    LEFT JOIN {corrections} c\n"
+        "      ON c.target_source = e.source AND c.target_record_id = e.source_record_id\n"
+        f"    WHERE e.occurred_at < {end} AND e.recorded_at <= {known}\n"
+        "      AND (c.correction_action IS NULL OR c.correction_action <> 'retract')\n"
+        "  )"
+    )
+
+
 def listings_sql(pit: PointInTime, *, dialect_name: str = "duckdb") -> str:
     """Court listings in force on the as-of date: the latest record of each case says listed,
     and no satisfaction date on or before the as-of date."""
     d = dialect(dialect_name)
     c = Ctx(d, pit)
+    columns = ["case_number", "court", "judgment_status", "listed_on", "satisfied_on"]
+    corrections = f"(\n  {_corrections(d, pit)}\n    )"
+    known = _known_of_type(d, pit, "court_judgment", columns, corrections=corrections)
     return (
         "SELECT person_id, court, case_number, listed_on, event_id FROM (\n"
         "  SELECT k.person_id, k.court, k.case_number, k.listed_on, k.judgment_status,"
         " k.satisfied_on, k.event_id,\n"
         "    row_number() OVER (PARTITION BY k.person_id, k.court, k.case_number"
         " ORDER BY k.occurred_at DESC, k.event_id DESC) AS latest\n"
-        f"  FROM {known_events(d, pit, ['court_judgment'])} k\n"
+        f"  FROM {known} k\n"
         ") l\n"
         "WHERE latest = 1 AND judgment_status = 'listed'"
         f" AND (satisfied_on IS NULL OR satisfied_on > {c.as_of})"
     )
 
 
-def _activity(c: Ctx, features: Sequence[Feature], person: str | None) -> str:
-    d = c.d
-    history = f"k.event_type IN {_HISTORY_TYPES}"
-    enrolment = c.latest("k.consent_action", "k.consent_action IN ('enrol', 'leave')")
+def _pass_name(event_type: str) -> str:
+    return f"{event_type}s"
+
+
+def _pass(c: Ctx, event_type: str, features: Sequence[Feature], person: str | None) -> str:
+    """One event type's pass: every aggregate over that type's known events, per person."""
     columns = [
-        f"{enrolment} AS enrolment",
-        f"{c.count(history)} AS history_events",
-        f"{c.months_to_as_of(f'min(CASE WHEN {history} THEN k.occurred_at END)')}"
-        " AS history_months",
+        "count(*) AS events",
+        # The file's age (spending regularity) reads the first event over every pass.
+        "min(k.occurred_at) AS first_at",
     ]
-    columns += [f"{f.expression(c)} AS {f.name}" for f in features if f.block == "activity"]
-    types = ["loan", "bill", "payment", "rental", "attribute", "connection", "consent"]
+    if event_type == "consent":
+        enrolment = c.latest("k.consent_action", "k.consent_action IN ('enrol', 'leave')")
+        columns.append(f"{enrolment} AS enrolment")
+    columns += [f"{f.expression(c)} AS {f.name}" for f in features]
+    source = _known_of_type(
+        c.d, c.pit, event_type, _reads(columns), corrections="corrections", person=person
+    )
     body = ",\n    ".join(columns)
-    source = known_events(d, c.pit, types, person=person)
     return f"  SELECT k.person_id,\n    {body}\n  FROM {source} k\n  GROUP BY k.person_id"
+
+
+def _activity(features: Sequence[Feature], c: Ctx) -> str:
+    """The passes joined per scored person (a person is scored only with a consent row)."""
+    first = _pass_name(_PASSES[0])
+    history = [f"{_pass_name(t)}.first_at" for t in _HISTORY]
+    every = [f"{_pass_name(t)}.first_at" for t in _PASSES]
+    columns = [
+        f"{first}.person_id",
+        f"{first}.enrolment",
+        " + ".join(f"coalesce({_pass_name(t)}.events, 0)" for t in _HISTORY) + " AS history_events",
+        f"{c.months_to_as_of('least(' + ', '.join(history) + ')')} AS history_months",
+        f"least({', '.join(every)}) AS {FIRST_EVENT.split('.')[1]}",
+    ]
+    columns += [f"{_pass_name(f.events)}.{f.name}" for f in features]
+    joins = "".join(
+        f"\n  LEFT JOIN {_pass_name(t)} ON {_pass_name(t)}.person_id = {first}.person_id"
+        for t in _PASSES[1:]
+    )
+    return "  SELECT " + ",\n    ".join(columns) + f"\n  FROM {first}{joins}"
 
 
 def _previous(d: Dialect, previous_run: str | None) -> str:
@@ -157,17 +254,98 @@ def _previous(d: Dialect, previous_run: str | None) -> str:
 
 
 def _edges(c: Ctx, person: str | None) -> str:
-    source = known_events(c.d, c.pit, ["connection"], person=person)
-    return (
-        "  SELECT person_id, counterpart FROM (\n"
-        "    SELECT k.person_id, o.person_id AS counterpart, k.connection_action,\n"
-        "      row_number() OVER (PARTITION BY k.person_id, o.person_id"
-        " ORDER BY k.occurred_at DESC, k.event_id DESC) AS latest\n"
-        f"    FROM {source} k\n"
-        "    JOIN event_persons o ON o.event_id = k.event_id AND o.role = 'counterpart'\n"
-        "  ) x WHERE latest = 1 AND connection_action = 'added'"
-        " AND person_id <> counterpart"
+    """Current contacts: per (person, counterpart), the latest connection event says added.
+    A GROUP BY with ``arg_max``, not a window: no sort of the connection events."""
+    source = _known_of_type(
+        c.d, c.pit, "connection", ["connection_action"], corrections="corrections", person=person
     )
+    latest = c.d.arg_max("k.connection_action", "k.occurred_at", "k.event_id")
+    return (
+        "  SELECT k.person_id, o.person_id AS counterpart\n"
+        f"  FROM {source} k\n"
+        "  JOIN event_persons o ON o.event_id = k.event_id AND o.role = 'counterpart'\n"
+        "  WHERE o.person_id <> k.person_id\n"
+        "  GROUP BY k.person_id, o.person_id\n"
+        f"  HAVING {latest} = 'added'"
+    )
+
+
+@dataclass(frozen=True)
+class Steps:
+    """A query as named steps (its CTEs, in order) and a final SELECT. ``sql()`` is the one
+    query; a runner may instead store some steps in tables first and pass their names, so that
+    the engine holds one step at a time (see :func:`credo.scoring.runner.stepwise`)."""
+
+    steps: tuple[tuple[str, str], ...]
+    final: str
+
+    def sql(self, tables: Mapping[str, str] | None = None) -> str:
+        """The query; a step named in ``tables`` reads that table instead of computing."""
+        stored = tables or {}
+        parts = [
+            f"{name} AS (\n  SELECT * FROM {stored[name]}\n)"
+            if name in stored
+            else f"{name} AS (\n{body}\n)"
+            for name, body in self.steps
+        ]
+        return "WITH\n" + ",\n".join(parts) + "\n" + self.final
+
+    def upto(self, name: str) -> Steps:
+        """The steps up to and including ``name``, selecting all of it."""
+        names = [n for n, _ in self.steps]
+        return Steps(self.steps[: names.index(name) + 1], f"SELECT * FROM {name}\n")
+
+
+def feature_steps(
+    pit: PointInTime,
+    *,
+    dialect_name: str = "duckdb",
+    person: str | None = None,
+    previous_run: str | None = None,
+    features: Sequence[Feature] = CATALOGUE,
+) -> Steps:
+    """:func:`features_sql` as steps: the latest corrections, one pass per event type, the
+    passes joined per person, the contact graph, the population, then the final SELECT."""
+    d = dialect(dialect_name)
+    c = Ctx(d, pit)
+    who = f" AND person_id = {d.string(person)}" if person is not None else ""
+    activity = [f for f in features if f.block == "activity"]
+    outputs = ["p.person_id", "a.history_events", "a.history_months"]
+    outputs += [
+        f"{f.expression(c) if f.block == 'network' else f.outer(c, 'a.' + f.name)} AS {f.name}"
+        for f in features
+    ]
+    listed = "\n".join("  " + line for line in listings_sql(pit, dialect_name=d.name).splitlines())
+    steps = [
+        ("corrections", f"  {_corrections(d, pit)}"),
+        *(
+            (_pass_name(t), _pass(c, t, [f for f in activity if f.events == t], person))
+            for t in _PASSES
+        ),
+        ("activity", _activity(activity, c)),
+        ("listed", f"  SELECT DISTINCT person_id FROM (\n{listed}\n  ) l"),
+        ("previous", _previous(d, previous_run)),
+        ("edges", _edges(c, person)),
+        (
+            "network",
+            "  SELECT e.person_id, count(*) AS contacts,\n"
+            "    avg(pr.score) AS contacts_mean_score_last_month,\n"
+            "    avg(CASE WHEN l.person_id IS NULL THEN 0.0 ELSE 1.0 END)"
+            " AS contacts_listed_share\n"
+            "  FROM edges e\n"
+            "  LEFT JOIN previous pr ON pr.person_id = e.counterpart\n"
+            "  LEFT JOIN listed l ON l.person_id = e.counterpart\n"
+            "  GROUP BY e.person_id",
+        ),
+        ("population", f"  SELECT person_id FROM persons WHERE status = 'active'{who}"),
+    ]
+    final = (
+        "SELECT\n  " + ",\n  ".join(outputs) + "\nFROM population p\n"
+        "JOIN activity a ON a.person_id = p.person_id\n"
+        "LEFT JOIN network n ON n.person_id = p.person_id\n"
+        "WHERE a.enrolment = 'enrol'\n"
+    )
+    return Steps(tuple(steps), final)
 
 
 def features_sql(
@@ -180,37 +358,13 @@ def features_sql(
 ) -> str:
     """One row per enrolled, active person: ``person_id``, ``history_events``,
     ``history_months`` and one column per feature (catalogue order)."""
-    d = dialect(dialect_name)
-    c = Ctx(d, pit)
-    who = f" AND person_id = {d.string(person)}" if person is not None else ""
-    outputs = ["p.person_id", "a.history_events", "a.history_months"]
-    outputs += [
-        f"{f.expression(c) if f.block == 'network' else 'a.' + f.name} AS {f.name}"
-        for f in features
-    ]
-    return (
-        "WITH\nactivity AS (\n"
-        f"{_activity(c, features, person)}\n),\n"
-        f"listed AS (\n  SELECT DISTINCT person_id FROM (\n"
-        + "\n".join("  " + line for line in listings_sql(pit, dialect_name=d.name).splitlines())
-        + "\n  ) l\n),\n"
-        f"previous AS (\n{_previous(d, previous_run)}\n),\n"
-        f"edges AS (\n{_edges(c, person)}\n),\n"
-        "network AS (\n"
-        "  SELECT e.person_id, count(*) AS contacts,\n"
-        "    avg(pr.score) AS contacts_mean_score_last_month,\n"
-        "    avg(CASE WHEN l.person_id IS NULL THEN 0.0 ELSE 1.0 END) AS contacts_listed_share\n"
-        "  FROM edges e\n"
-        "  LEFT JOIN previous pr ON pr.person_id = e.counterpart\n"
-        "  LEFT JOIN listed l ON l.person_id = e.counterpart\n"
-        "  GROUP BY e.person_id\n"
-        "),\n"
-        f"population AS (\n  SELECT person_id FROM persons WHERE status = 'active'{who}\n)\n"
-        "SELECT\n  " + ",\n  ".join(outputs) + "\nFROM population p\n"
-        "JOIN activity a ON a.person_id = p.person_id\n"
-        "LEFT JOIN network n ON n.person_id = p.person_id\n"
-        "WHERE a.enrolment = 'enrol'\n"
-    )
+    return feature_steps(
+        pit,
+        dialect_name=dialect_name,
+        person=person,
+        previous_run=previous_run,
+        features=features,
+    ).sql()
 
 
 def outcome_sql(
@@ -246,7 +400,8 @@ def evidence_sql(
     types = ["loan", "bill", "payment", "rental", "attribute", "connection"]
     parts = [
         f"SELECT {d.string(f.name)} AS feature, k.event_id, k.source, k.source_record_id,"
-        f" k.event_type, k.occurred_at FROM known k WHERE {f.evidence(c)}"
+        f" k.event_type, k.occurred_at FROM known k"
+        f" WHERE k.event_type = {d.string(f.events)} AND ({f.evidence(c)})"
         for f in chosen
     ]
     body = "\nUNION ALL\n".join(parts)

@@ -11,6 +11,7 @@ recomputes a recorded run from exactly those inputs, row for row.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,12 +21,13 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from credo.errors import ConfigError, ModelError, NotFoundError
-from credo.features import DIMENSIONS, PointInTime, enrolled_sql, features_sql, listings_sql
+from credo.features import DIMENSIONS, PointInTime, enrolled_sql, feature_steps, listings_sql
 from credo.models.sql import scoring_sql
 from credo.models.table import ScorecardModel
 from credo.policy.model import LoadedPolicy, PointsRegime, ScoringPolicy, load_policy
 from credo.policy.regime import ledger_sql
 from credo.scoring.columns import as_floats, columns_of
+from credo.scoring.runner import stepwise
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
 
@@ -225,10 +227,13 @@ def compute_snapshots(
             f"{model.table.scaling.max_score:g}, policy {loaded.name} {policy.min_score}-"
             f"{policy.max_score}"
         )
-    features = features_sql(pit, person=person, previous_run=previous)
+    steps = feature_steps(pit, person=person, previous_run=previous)
     keep = ["person_id", "history_events", "history_months", *model.features]
-    sql = scoring_sql(model, f"(\n{features}) f", keep=keep, feature_points=False)
-    rows = store.con.sql(f"SELECT * FROM ({sql}) s ORDER BY person_id").to_arrow_table()
+    # A population runs step by step, to hold one event type's pass at a time; one person's
+    # steps are small, and a re-score answers at once as one query.
+    with stepwise(store.con, steps) if person is None else nullcontext(steps.sql()) as features:
+        sql = scoring_sql(model, f"(\n{features}) f", keep=keep, feature_points=False)
+        rows = store.con.sql(f"SELECT * FROM ({sql}) s ORDER BY person_id").to_arrow_table()
     n = rows.num_rows
     persons = rows.column("person_id").combine_chunks().cast(pa.string())
     unit = model.unit

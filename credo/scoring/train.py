@@ -18,11 +18,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credo.errors import ModelError
-from credo.features import CATALOGUE, PointInTime, features_sql, outcome_sql
+from credo.features import CATALOGUE, PointInTime, feature_steps, outcome_sql
 from credo.models.table import ScorecardModel, content_id, with_training
 from credo.policy.model import LoadedPolicy, ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
 from credo.scoring.registry import register_model
+from credo.scoring.runner import stepwise
 from credo.scoring.snapshots import latest_known_at, previous_run
 from credo.store.db import Store
 
@@ -85,18 +86,20 @@ def training_table(
 ) -> TrainingTable:
     """The training rows at ``as_of``: features then, the outcome after (point in time)."""
     pit = PointInTime(as_of, known_at, policy.retention_years)
-    features = features_sql(pit, previous_run=previous_run(store, as_of, policy.name))
+    steps = feature_steps(pit, previous_run=previous_run(store, as_of, policy.name))
     months = outcome_months or policy.outcome.months
     outcome = outcome_sql(pit, months, min_days_past_due=policy.outcome.min_days_past_due)
     rule = policy.not_enough_history
-    sql = (
-        f"WITH f AS ({features}), o AS ({outcome})\n"
-        "SELECT f.*, coalesce(o.bad, 0) AS bad, o.person_id IS NOT NULL AS performing\n"
-        "FROM f LEFT JOIN o ON o.person_id = f.person_id\n"
-        f"WHERE f.history_events >= {rule.min_events} AND f.history_months >= {rule.min_months}\n"
-        "ORDER BY f.person_id"
-    )
-    rows = store.con.sql(sql).to_arrow_table()
+    with stepwise(store.con, steps) as features:
+        sql = (
+            f"WITH f AS ({features}), o AS ({outcome})\n"
+            "SELECT f.*, coalesce(o.bad, 0) AS bad, o.person_id IS NOT NULL AS performing\n"
+            "FROM f LEFT JOIN o ON o.person_id = f.person_id\n"
+            f"WHERE f.history_events >= {rule.min_events}"
+            f" AND f.history_months >= {rule.min_months}\n"
+            "ORDER BY f.person_id"
+        )
+        rows = store.con.sql(sql).to_arrow_table()
     names = [f.name for f in CATALOGUE]
     return TrainingTable(
         columns_of(rows, names),

@@ -1,0 +1,130 @@
+"""The features read each event type in its own pass (docs/decisions/0522): run step by step they
+give the rows of the one query, a person without events of a type counts zero there, and
+corrections reach every pass."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from credo.features import PointInTime, feature_steps, features_sql
+from credo.scoring.runner import stepwise
+from credo.store.audit import AuditEntry
+from credo.store.db import Store
+
+from .conftest import END, add_events
+
+LATER = dt.datetime(2027, 1, 1)
+
+
+def _one(store: Store, pit: PointInTime, person: str) -> dict[str, Any]:
+    rows = store.con.sql(features_sql(pit, person=person)).to_arrow_table().to_pylist()
+    assert len(rows) == 1
+    return rows[0]
+
+
+def _payment(store: Store, person: str) -> tuple[str, str, float]:
+    """A payment of ``person`` in the last 12 months: source, record id, amount."""
+    source, record, amount = store.con.execute(
+        "SELECT e.source, e.source_record_id, e.amount FROM events e"
+        " JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
+        " WHERE p.person_id = ? AND e.event_type = 'payment' AND e.occurred_at >= ?"
+        " ORDER BY e.event_id LIMIT 1",
+        [person, dt.datetime(2025, 12, 1)],
+    ).fetchall()[0]
+    return str(source), str(record), float(amount)
+
+
+def test_step_by_step_gives_the_rows_of_the_one_query(loaded: Store) -> None:
+    person = loaded.con.execute("SELECT min(person_id) FROM event_persons").fetchall()[0][0]
+    source, record, _ = _payment(loaded, person)
+    add_events(  # a correction, so the passes read the corrections step
+        loaded,
+        [
+            {
+                "event_type": "correction",
+                "occurred_at": dt.datetime(2026, 10, 5),
+                "target_source": source,
+                "target_record_id": record,
+                "correction_action": "retract",
+            }
+        ],
+        LATER,
+    )
+    pit = PointInTime(END, LATER)
+    one = loaded.con.sql(f"SELECT * FROM ({features_sql(pit)}) f ORDER BY 1").to_arrow_table()
+    with stepwise(loaded.con, feature_steps(pit)) as sql:
+        assert sql.count("SELECT * FROM credo_step_") == len(feature_steps(pit).steps)
+        steps = loaded.con.sql(f"SELECT * FROM ({sql}) f ORDER BY 1").to_arrow_table()
+    assert one.num_rows > 500 and steps.equals(one)
+    left = loaded.con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'credo_step_%'"
+    ).fetchall()[0][0]
+    assert left == 0
+
+
+def test_a_person_without_events_of_a_type_counts_zero_there(loaded: Store) -> None:
+    with loaded.write(AuditEntry("test", "new_person")) as con:
+        con.execute("INSERT INTO persons VALUES ('ONE1', ?, 'active')", [LATER])
+    add_events(
+        loaded,
+        [
+            {
+                "person_id": "ONE1",
+                "event_type": "consent",
+                "occurred_at": dt.datetime(2026, 10, 1),
+                "consent_action": "enrol",
+            },
+            {
+                "person_id": "ONE1",
+                "event_type": "payment",
+                "occurred_at": dt.datetime(2026, 10, 2),
+                "amount": 12,
+                "merchant_category": "grocery",
+            },
+        ],
+        LATER,
+    )
+    row = _one(loaded, PointInTime(END, LATER), "ONE1")
+    # Counts and sums over no events are 0, as when every type was read in one pass.
+    zero = (
+        "loan_defaults",
+        "unpaid_bills",
+        "unpaid_partner_damages",
+        "identity_verified",
+        "contacts_added_12m",
+        "contacts",
+    )
+    assert {name: row[name] for name in zero} == dict.fromkeys(zero, 0)
+    # Shares, ages and the latest value of a type never seen are not known.
+    unknown = ("instalments_on_time_share_24m", "months_since_oldest_account", "education")
+    assert all(row[name] is None for name in unknown)
+    assert row["history_events"] == 1 and row["history_months"] == 0
+    assert row["spending_categories_12m"] == 1 and row["monthly_spending_12m"] == 1.0
+    assert row["spending_regularity_24m"] == 1.0  # one month paid of one month on file
+
+
+def test_an_amended_payment_changes_the_spending_pass(loaded: Store) -> None:
+    pit = PointInTime(END, LATER)
+    person = loaded.con.execute(
+        f"SELECT person_id FROM ({features_sql(pit)}) f WHERE monthly_spending_12m > 0"
+        " ORDER BY person_id LIMIT 1"
+    ).fetchall()[0][0]
+    before = _one(loaded, pit, person)["monthly_spending_12m"]
+    source, record, amount = _payment(loaded, person)
+    add_events(
+        loaded,
+        [
+            {
+                "event_type": "correction",
+                "occurred_at": dt.datetime(2026, 10, 5),
+                "target_source": source,
+                "target_record_id": record,
+                "correction_action": "amend",
+                "amendment": '{"amount": "1200.00"}',
+            }
+        ],
+        LATER,
+    )
+    after = _one(loaded, pit, person)["monthly_spending_12m"]
+    assert amount != 1200 and abs(after - (before * 12 - amount + 1200) / 12.0) < 1e-6
