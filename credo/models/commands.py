@@ -135,6 +135,14 @@ def score_table(
     file: Annotated[Path, typer.Argument(help="Table to score, CSV or Parquet.")],
     model_path: Annotated[Path, typer.Option("--model", help="Points table (JSON).")],
     out_path: Annotated[Path, typer.Option("--out", help="Scored table, .parquet or .csv.")],
+    keep: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--keep",
+            help="Write only this input column (repeat it) and the score; without it every input"
+            " column, the points per feature and per dimension, and the score.",
+        ),
+    ] = None,
 ) -> None:
     """Score every row with the compiled SQL: input columns, points per feature, score."""
     import duckdb
@@ -164,6 +172,11 @@ def score_table(
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"--out must end in .parquet or .csv, got {str(out_path)!r}")
     sql = scoring_sql(model, source_of(file))
+    if keep is not None:
+        _require(columns, keep, file, "--keep")
+        kept = ", ".join('"' + c.replace('"', '""') + '"' for c in dict.fromkeys(keep))
+        # Only the score is selected, so DuckDB drops the per-feature columns from the plan.
+        sql = f"SELECT {kept}, score FROM ({sql})"
     out_path.parent.mkdir(parents=True, exist_ok=True)
     target = str(out_path).replace("'", "''")
     fmt = "parquet" if suffix == ".parquet" else "csv, header true"

@@ -91,6 +91,21 @@ def test_score_table_matches_the_library(files: dict[str, Path], suffix: str) ->
     assert "points__income" in scored and "dimension__identity" in scored
 
 
+def test_score_table_keeps_only_the_named_columns_and_the_score(files: dict[str, Path]) -> None:
+    out = files["root"] / "slim.parquet"
+    args = ["score-table", str(files["other"]), "--model", str(files["model"]), "--out", str(out)]
+    result = runner.invoke(app, [*args, "--keep", "housing", "--keep", "age"])
+    assert result.exit_code == 0, result.output
+    scored = duckdb.sql(f"SELECT * FROM read_parquet('{out}')").fetchnumpy()
+    assert list(scored) == ["housing", "age", "score"]
+    source = duckdb.sql(f"SELECT * FROM read_parquet('{files['other']}')").fetchnumpy()
+    assert list(scored["housing"]) == list(source["housing"])
+    model = ScorecardModel.load(files["model"])
+    assert np.array_equal(np.asarray(scored["score"], dtype=float), model.score(source))
+    missing = runner.invoke(app, [*args, "--keep", "no_such_column"])
+    assert missing.exit_code != 0 and "no_such_column" in missing.output
+
+
 def test_validate_writes_report(files: dict[str, Path]) -> None:
     out = files["root"] / "report"
     result = runner.invoke(
