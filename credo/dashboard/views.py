@@ -139,6 +139,7 @@ def person_view(
 ) -> dict[str, Any]:
     """Everything the person's page shows; the read is audited as the person's own."""
     from credo.scoring import explain_score, load_model
+    from credo.scoring.snapshots import COURT_LIST, NOT_ENOUGH_HISTORY
 
     held = person_file(store, person_id)
     alerts = feed(store, person_id)
@@ -209,6 +210,8 @@ def person_view(
             ],
             "reasons": [{**r, "feature": by_feature.get(r["code"])} for r in latest.reasons],
             "improvements": latest.improvements,
+            "thin": any(r["code"] == NOT_ENOUGH_HISTORY for r in latest.reasons),
+            "capped": any(r["code"] == COURT_LIST for r in latest.reasons),
             "features": features,
             "history": _history(held["scores"]),
         }

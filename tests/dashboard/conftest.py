@@ -75,6 +75,7 @@ class Site:
     db: Path
     person: str  # well scored, then listed by a court (the dispute story)
     other: str  # another scored person
+    thin: str  # a person without enough history
 
     def admin(self, method: str, path: str, **kw: Any) -> Any:
         with httpx.Client(base_url=self.base, timeout=30) as c:
@@ -129,6 +130,24 @@ def list_by_court(db: Path, person: str) -> None:
         rescore_person(store, person, END)
 
 
+def new_user(db: Path, person: str = "NEW0000001") -> str:
+    """A person who enrolled this month with one payment: a thin file, scored at once."""
+    from credo.ingest.events import PaymentEvent
+    from credo.rights import record_consent
+
+    now = dt.datetime(2026, 10, 20)
+    with Store.open(Settings(db=db)) as store:
+        with store.write(AuditEntry("test", "new_person")) as con:
+            con.execute("INSERT INTO persons VALUES (?, ?, 'active')", [person, now])
+        record_consent(store, person, "enrol", now=now)
+        payment = PaymentEvent(source_record_id="new-1", occurred_at=now, amount=Decimal("12"),
+                               merchant_category="grocery")  # fmt: skip
+        with store.write(AuditEntry("test", "ingest")) as con:
+            append_event(con, payment, source="payments", person_id=person, recorded_at=now)
+        rescore_person(store, person, END)
+    return person
+
+
 @pytest.fixture
 def db(population_db: Path, tmp_path: Path) -> Path:
     target = tmp_path / "credo.duckdb"
@@ -174,6 +193,7 @@ def site(db: Path) -> Iterator[Site]:
     """A real server on 127.0.0.1 over a fresh copy; the first person is listed by a court."""
     person, other = _top_persons(db, 2)
     list_by_court(db, person)
+    thin = new_user(db)
     port = _free_port()
     api = ApiSettings(admin_token=ADMIN, background_seconds=0)
     srv = uvicorn.Server(
@@ -187,7 +207,7 @@ def site(db: Path) -> Iterator[Site]:
     while not srv.started:
         assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
         time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", db, person, other)
+    yield Site(f"http://127.0.0.1:{port}", db, person, other, thin)
     srv.should_exit = True
     thread.join(15)
 

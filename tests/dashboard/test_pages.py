@@ -138,6 +138,7 @@ def test_dispute_from_both_sides_changes_the_score_on_the_page(site: Site, new_p
     before = _score(person)
     assert before <= 549  # capped while listed
     expect(person.locator("details.reason").first).to_contain_text("court")
+    expect(person.locator("#capped-note")).to_be_visible()
     row = person.locator("#events tbody tr[data-kind=court_judgment]", has_text=CASE)
     row.get_by_text("Dispute", exact=False).first.click()
     row.get_by_label("What is wrong?").fill("I paid the judgment in full on 2026-08-15")
@@ -176,6 +177,7 @@ def test_dispute_from_both_sides_changes_the_score_on_the_page(site: Site, new_p
     assert after == round(file_via_api(site)["scores"][-1]["score"])
     expect(person.locator("#score-trend")).to_contain_text("up")
     expect(person.locator("#reasons")).not_to_contain_text("court's list")
+    expect(person.locator("#capped-note")).to_have_count(0)
     row = person.locator("#events tbody tr[data-kind=court_judgment]", has_text=CASE)
     expect(row.locator("td.status")).to_have_text("corrected after your dispute")
     correction = person.locator("#events tbody tr[data-kind=correction]", has_text=CASE)
@@ -315,3 +317,15 @@ def test_pages_pass_axe_accessibility_checks(site: Site, new_page: Any) -> None:
         results = axe.run(page)
         bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
         assert not bad, [(v["id"], v["help"], len(v["nodes"])) for v in bad]
+
+
+def test_a_new_user_is_told_the_score_waits_for_history(site: Site, new_page: Any) -> None:
+    page = new_page()
+    sign_in(page, site, site.other)
+    expect(page.locator("#thin-note")).to_have_count(0)
+    thin = new_page()
+    sign_in(thin, site, site.thin)
+    reason = thin.locator("details.reason").first
+    expect(reason).to_contain_text("Not enough history")
+    expect(reason.locator(".lost")).to_have_count(0)  # no "−0 points"
+    expect(thin.locator("#thin-note")).to_contain_text("stays at 550")
