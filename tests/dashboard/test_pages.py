@@ -329,3 +329,14 @@ def test_a_new_user_is_told_the_score_waits_for_history(site: Site, new_page: An
     expect(reason).to_contain_text("Not enough history")
     expect(reason.locator(".lost")).to_have_count(0)  # no "−0 points"
     expect(thin.locator("#thin-note")).to_contain_text("stays at 550")
+
+
+def test_the_sign_in_page_limits_failed_codes(site: Site) -> None:
+    """Five wrong codes in a minute, then even the right one waits (429, Retry-After)."""
+    with httpx.Client(base_url=site.base, timeout=30) as c:
+        for _ in range(5):
+            wrong = c.post("/login", data={"person": site.other, "code": "000000-000000-000000"})
+            assert wrong.status_code == 401
+        right = c.post("/login", data={"person": site.other, "code": site.login_code(site.other)})
+        assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
+        assert "too many failed sign-ins" in right.text and "credo_session" not in right.cookies
