@@ -51,14 +51,15 @@ def _holder(path: Path, pid: str | None) -> tuple[str, str]:
     process; a marker left by a killed server names another), else whichever process."""
     try:
         marker = json.loads(serving_marker(path).read_text())
-        if pid is not None and str(marker["pid"]) == pid:
-            return (
-                f"'credo serve' (process {pid}, {marker['url']})",
-                f"while the server runs, write through its API ({marker['url']}/docs; "
-                "the operator's endpoints are under /admin), or stop it first",
-            )
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+        server_pid, url = str(marker["pid"]), str(marker["url"])
+    except (OSError, ValueError, KeyError, TypeError):  # no marker, or not one we wrote
+        server_pid, url = None, ""
+    if pid is not None and server_pid == pid:
+        return (
+            f"'credo serve' (process {pid}, {url})",
+            f"while the server runs, write through its API ({url}/docs; "
+            "the operator's endpoints are under /admin), or stop it first",
+        )
     who = f"process {pid}" if pid else "another process"
     return who, "wait for it to finish; while 'credo serve' runs, use its API"
 

@@ -8,13 +8,18 @@ from credo.store.audit import AuditEntry, verify
 from credo.store.db import Store
 
 
+def commit_entries(store: Store, entries: list[AuditEntry]) -> None:
+    """A write transaction that changes no table: only its audit entries are committed."""
+    with store.write_many(entries):
+        return
+
+
 def _entries(n: int, action: str = "test.write") -> list[AuditEntry]:
     return [AuditEntry("tester", action, f"item:{i}", "testing", {"i": i}) for i in range(n)]
 
 
 def test_a_batch_chains_one_entry_per_write_and_commits_once(store: Store) -> None:
-    with store.write(AuditEntry("tester", "test.first")):
-        pass
+    commit_entries(store, [AuditEntry("tester", "test.first")])
     with store.write_many(_entries(5)) as con:
         con.execute("CREATE TABLE items (i INTEGER)")
         con.execute("INSERT INTO items SELECT range FROM range(5)")
@@ -30,15 +35,13 @@ def test_a_batch_chains_one_entry_per_write_and_commits_once(store: Store) -> No
 
 
 def test_a_failed_batch_stores_nothing_and_the_chain_goes_on(store: Store) -> None:
-    with store.write(AuditEntry("tester", "test.first")):
-        pass
+    commit_entries(store, [AuditEntry("tester", "test.first")])
     with pytest.raises(RuntimeError), store.write_many(_entries(3)) as con:
         con.execute("CREATE TABLE items (i INTEGER)")
         raise RuntimeError("boom")
     assert store.scalar("SELECT count(*) FROM audit_log") == 1
     # The remembered head was forgotten with the rollback: the next entry is number 2.
-    with store.write_many(_entries(2)):
-        pass
+    commit_entries(store, _entries(2))
     assert [r[0] for r in store.con.execute("SELECT seq FROM audit_log ORDER BY seq").fetchall()] \
         == [1, 2, 3]  # fmt: skip
     assert verify(store.con).ok
@@ -48,20 +51,16 @@ def test_data_version_moves_with_writes_not_with_audit_entries_alone(store: Stor
     start = store.data_version
     store.audit(AuditEntry("tester", "test.read", "item:1", "testing"))
     assert store.data_version == start
-    with store.write(AuditEntry("tester", "test.write")):
-        pass
+    commit_entries(store, [AuditEntry("tester", "test.write")])
     assert store.data_version == start + 1
-    with store.write_many(_entries(2)):
-        pass
+    commit_entries(store, _entries(2))
     assert store.data_version == start + 2
 
 
 def test_the_head_survives_reopening(store: Store) -> None:
-    with store.write_many(_entries(3)):
-        pass
+    commit_entries(store, _entries(3))
     store.close()
     with Store.open(store.settings) as again:
-        with again.write(AuditEntry("tester", "test.again")):
-            pass
+        commit_entries(again, [AuditEntry("tester", "test.again")])
         report = verify(again.con)
     assert report.ok and report.entries == 4
