@@ -467,7 +467,7 @@ def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool
         )
     console.print(
         f"Operator console: {base}/console (admin token {token}, also in "
-        f"{settings.db.with_suffix('.admin-token')}). Codes work once, for 15 minutes; the "
+        f"{settings.db.with_suffix('.admin-token')}). Each code works once, for 12 hours; the "
         "console issues new ones. Press Ctrl+C to stop.",
         soft_wrap=True,
     )

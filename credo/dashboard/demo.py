@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from credo.rights.access import issue_login_code
 from credo.store.db import Store
 
-__all__ = ["DemoLogin", "demo_logins"]
+__all__ = ["DEMO_CODE_TTL", "DemoLogin", "demo_logins"]
+
+# The demo's database is local and made up: its printed codes last a working day, not the
+# 15 minutes a real person's code does, so the pages can be tried after the run is read.
+DEMO_CODE_TTL = dt.timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ _EXAMPLES = (
 
 def demo_logins(store: Store) -> list[DemoLogin]:
     """One person with the best score, one new user near 550, one on the court list (where
-    the population has one), each with a fresh login code (valid 15 minutes, once)."""
+    the population has one), each with a fresh login code (valid 12 hours, once)."""
     found: list[DemoLogin] = []
     roles: set[str] = set()
     for role, where, order in _EXAMPLES:
@@ -57,7 +62,7 @@ def demo_logins(store: Store) -> list[DemoLogin]:
         if not rows or rows[0][0] in {f.person for f in found}:
             continue
         person, name, score, band = rows[0]
-        code = issue_login_code(store, person, actor="demo")
+        code = issue_login_code(store, person, actor="demo", ttl=DEMO_CODE_TTL)
         found.append(DemoLogin(role, person, name, float(score), band, code))
         roles.add(role)
     return found

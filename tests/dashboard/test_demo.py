@@ -67,3 +67,28 @@ def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
         proc.wait(30)
         assert proc.stdout is not None
         proc.stdout.close()
+
+
+def test_demo_codes_last_a_working_day_and_real_ones_a_quarter_hour(db: Path) -> None:
+    import datetime as dt
+
+    import pytest
+
+    from credo.dashboard.demo import demo_logins
+    from credo.rights import exchange_login_code, issue_login_code
+    from credo.rights.errors import AuthError
+    from credo.settings import Settings
+    from credo.store.db import Store
+
+    with Store.open(Settings(db=db)) as store:
+        logins = demo_logins(store)
+        assert [login.role for login in logins][:2] == ["the best score", "a new user"]
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=11)
+        token = exchange_login_code(store, logins[0].person, logins[0].code, now=later)
+        assert token
+        real = issue_login_code(store, logins[1].person)
+        with pytest.raises(AuthError):
+            exchange_login_code(store, logins[1].person, real, now=later)
+        soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+        fresh = issue_login_code(store, logins[1].person)
+        assert exchange_login_code(store, logins[1].person, fresh, now=soon)
