@@ -220,8 +220,12 @@ def person_view(
     return view
 
 
-def console_view(store: Store) -> dict[str, Any]:
-    """The operator's console; the read is audited (it shows personal data in queues)."""
+def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) -> dict[str, Any]:
+    """The operator's console; the read is audited (it shows personal data in queues).
+
+    ``chain_after``: an entry the audit chain was found intact up to, so that only what was
+    appended since is walked (a whole walk of millions of entries on every page load would
+    not do); ``None`` walks it all."""
     con = store.con
     runs = con.execute(
         "SELECT run_id, kind, as_of, model_id, policy_name, policy_version, persons, created_at"
@@ -248,7 +252,7 @@ def console_view(store: Store) -> dict[str, Any]:
         "SELECT source, file_name, field, reason, count(*) AS n, min(row_no),"
         " any_value(raw_value) FROM quarantine GROUP BY ALL ORDER BY n DESC, source LIMIT 50"
     ).fetchall()
-    chain = verify(con)
+    chain = verify(con, after=chain_after)
     view = {
         "latest_run": runs[0] if runs else None,
         "models": models,
@@ -265,6 +269,7 @@ def console_view(store: Store) -> dict[str, Any]:
             store.scalar("SELECT count(DISTINCT (load_id, row_no)) FROM quarantine")
         ),
         "chain": chain,
+        "chain_from": chain_after[0] + 1 if chain_after else 1,
         "now": now,
         "amendable": sorted(AMENDABLE),
     }

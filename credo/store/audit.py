@@ -138,13 +138,21 @@ class ChainReport:
         return self.broken_at is None
 
 
-def verify(con: duckdb.DuckDBPyConnection, batch: int = 50_000) -> ChainReport:
-    prev = GENESIS
-    expected_seq = 1
-    count = 0
+def verify(
+    con: duckdb.DuckDBPyConnection,
+    batch: int = 50_000,
+    *,
+    after: tuple[int, str] | None = None,
+) -> ChainReport:
+    """Walk the chain from the start, or only past ``after`` (an entry number and hash that an
+    earlier walk found intact: the console re-checks only what was appended since)."""
+    start, prev = after or (0, GENESIS)
+    expected_seq = start + 1
+    count = start
     cur = con.execute(
         "SELECT seq, logged_at, actor, action, target, purpose, details, prev_hash, hash "
-        "FROM audit_log ORDER BY seq"
+        "FROM audit_log WHERE seq > ? ORDER BY seq",
+        [start],
     )
     while rows := cur.fetchmany(batch):
         for seq, at, actor, action, target, purpose, details, prev_hash, stored in rows:

@@ -259,6 +259,12 @@ def test_console_shows_queues_versions_and_the_audit_chain(site: Site, new_page:
     expect(operator.get_by_role("img", name="Persons by band and month")).to_be_visible()
     expect(operator.locator("#disputes tr.dispute-row")).to_have_count(1)
     expect(operator.locator("#audit-status")).to_contain_text("Intact")
+    expect(operator.locator("#audit-status")).to_contain_text("The whole chain was walked")
+    operator.reload()  # only the entries appended since the last page are walked now
+    expect(operator.locator("#audit-status")).to_contain_text("were walked on an earlier page")
+    operator.get_by_role("button", name="Check the whole chain").click()
+    expect(operator.get_by_role("status")).to_contain_text("whole audit chain was walked")
+    expect(operator.locator("#audit-status")).to_contain_text("The whole chain was walked")
     expect(operator.locator("#quarantine h2")).to_contain_text("Quarantine")
     # The operator hands a sign-in code to a person; it works once on the person's page.
     operator.get_by_label("Person id").fill(site.other)

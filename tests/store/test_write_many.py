@@ -64,3 +64,21 @@ def test_the_head_survives_reopening(store: Store) -> None:
         commit_entries(again, [AuditEntry("tester", "test.again")])
         report = verify(again.con)
     assert report.ok and report.entries == 4
+
+
+def test_verify_after_walks_only_what_was_appended(store: Store) -> None:
+    commit_entries(store, _entries(4))
+    whole = verify(store.con)
+    assert whole.ok and whole.entries == 4
+    commit_entries(store, _entries(3))
+    tail = verify(store.con, after=(whole.entries, whole.head))
+    assert tail.ok and tail.entries == 7 and tail.head == verify(store.con).head
+    # An entry appended after the mark and then edited is caught by the short walk...
+    store.con.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = 6")
+    report = verify(store.con, after=(whole.entries, whole.head))
+    assert report.broken_at == 6 and "content does not match" in (report.problem or "")
+    # ...an edit before the mark only by a whole walk, which is why the console offers one.
+    store.con.execute("UPDATE audit_log SET actor = 'tester' WHERE seq = 6")
+    store.con.execute("UPDATE audit_log SET actor = 'someone else' WHERE seq = 2")
+    assert verify(store.con, after=(whole.entries, whole.head)).ok
+    assert verify(store.con).broken_at == 2
