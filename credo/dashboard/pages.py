@@ -55,8 +55,7 @@ DONE = {
     "review": "Review item decided.",
     "audit": "The whole audit chain was walked again.",
 }
-Field = Annotated[str, Form()]
-Optional = Annotated[str, Form()]
+FormText = Annotated[str, Form()]  # a form field; a default makes it optional
 
 
 def _svc(request: Request) -> Service:
@@ -127,7 +126,7 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, person: Field, code: Field) -> Response:
+def login(request: Request, person: FormText, code: FormText) -> Response:
     svc = _svc(request)
     ttl = dt.timedelta(minutes=svc.api.session_minutes)
     try:
@@ -179,7 +178,7 @@ def _person_action(request: Request, action: Any, *args: Any, done: str, anchor:
 
 @router.post("/me/disputes")
 def dispute(
-    request: Request, event_id: Field, statement: Field, evidence: Optional = ""
+    request: Request, event_id: FormText, statement: FormText, evidence: FormText = ""
 ) -> Response:
     try:
         target = int(event_id)
@@ -196,7 +195,7 @@ def dispute(
 
 @router.post("/me/consents")
 def consent(
-    request: Request, action: Field, partner: Optional = "", purpose: Optional = ""
+    request: Request, action: FormText, partner: FormText = "", purpose: FormText = ""
 ) -> Response:
     def go(store: Any, me: str) -> None:
         if action not in ("enrol", "leave", "grant", "revoke"):
@@ -207,7 +206,7 @@ def consent(
 
 
 @router.post("/me/freeze")
-def freeze_form(request: Request, action: Field) -> Response:
+def freeze_form(request: Request, action: FormText) -> Response:
     def go(store: Any, me: str) -> None:
         if action == "freeze":
             freeze(store, me)
@@ -262,7 +261,7 @@ def console_login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/console/login")
-def console_login(request: Request, token: Field) -> Response:
+def console_login(request: Request, token: FormText) -> Response:
     svc = _svc(request)
     try:
         _same_origin(request)
@@ -323,9 +322,9 @@ def _amendment(text: str) -> dict[str, str]:
 def console_resolve(
     request: Request,
     dispute_id: str,
-    decision: Field,
-    amendment: Optional = "",
-    note: Optional = "",
+    decision: FormText,
+    amendment: FormText = "",
+    note: FormText = "",
 ) -> Response:
     """``retract`` or ``amend`` correct the item; ``reject`` verifies it. An amendment is one
     ``field=value`` per line, as ``credo disputes resolve --amend`` takes them."""
@@ -348,7 +347,7 @@ def console_resolve(
 
 @router.post("/console/reviews/{review_id}")
 def console_review(
-    request: Request, review_id: int, decision: Field, note: Optional = ""
+    request: Request, review_id: int, decision: FormText, note: FormText = ""
 ) -> Response:
     def go(store: Any) -> None:
         decide = {"accept": accept_review, "reject": reject_review}.get(decision)
@@ -370,7 +369,7 @@ def console_audit(request: Request) -> Response:
 
 
 @router.post("/console/login-codes")
-def console_login_code(request: Request, person: Field) -> Response:
+def console_login_code(request: Request, person: FormText) -> Response:
     def go(store: Any) -> dict[str, Any]:
         return {"issued": (person.strip(), issue_login_code(store, person.strip()))}
 
