@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from credo.dashboard.charts import BandSpan
+from credo.errors import NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.identity.review import list_reviews
 from credo.policy.model import ScoringPolicy, load_policy
@@ -141,7 +142,11 @@ def person_view(
     from credo.scoring import explain_score, load_model
     from credo.scoring.snapshots import COURT_LIST, NOT_ENOUGH_HISTORY
 
-    held = person_file(store, person_id)
+    try:  # made once: the file's points table and the page's reasons both come from it
+        latest = explain_score(store, person_id)
+    except NotFoundError:
+        latest = None
+    held = person_file(store, person_id, explanation=latest)
     alerts = feed(store, person_id)
     events = held["events"]
     for e in events:
@@ -178,8 +183,7 @@ def person_view(
     now = utcnow()
     for d in view["disputes"]:
         d["overdue"] = d["status"] == "open" and d["due_at"] < now
-    if held["scores"]:
-        latest = explain_score(store, person_id)
+    if held["scores"] and latest is not None:
         bands, low, high = _bands(latest.policy.split(" ")[0])
         model = load_model(store, latest.model_id)
         last = held["scores"][-1]

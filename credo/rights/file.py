@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from credo.errors import NotFoundError
 from credo.rights.base import person_exists
 from credo.rights.consent import consents, is_frozen
 from credo.rights.disputes import list_disputes
 from credo.store.db import Store
+
+if TYPE_CHECKING:
+    from credo.scoring.explain import ScoreExplanation
 
 __all__ = ["SCORE_ALERT_POINTS", "feed", "person_file"]
 
@@ -102,8 +105,11 @@ def _inquiries(store: Store, person_id: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def person_file(store: Store, person_id: str) -> dict[str, Any]:
-    """Everything held about the person (the caller audits the read)."""
+def person_file(
+    store: Store, person_id: str, *, explanation: ScoreExplanation | None = None
+) -> dict[str, Any]:
+    """Everything held about the person (the caller audits the read). ``explanation``: the
+    latest score's, when the caller has already made it (the person's page shows both)."""
     if not person_exists(store, person_id):
         raise NotFoundError(f"no person {person_id!r}")
     from credo.scoring import explain_score
@@ -111,7 +117,7 @@ def person_file(store: Store, person_id: str) -> dict[str, Any]:
     scores = _scores(store, person_id)
     points_table: list[dict[str, Any]] = []
     if scores:
-        explanation = explain_score(store, person_id)
+        explanation = explanation or explain_score(store, person_id)
         points_table = [
             {k: f[k] for k in ("feature", "dimension", "description", "value", "bin", "points")}
             for f in explanation.features
