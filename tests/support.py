@@ -1,10 +1,11 @@
-"""Helpers for tests: database snapshots and the real CLI as a subprocess."""
+"""Helpers for tests: database snapshots, the real CLI as a subprocess, a free port."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,13 @@ TABLES = (
     "pii_vault",
     "event_persons",
 )
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on now, for a server a test starts."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def snapshot(store: Store) -> dict[str, tuple[int, str]]:

@@ -72,8 +72,18 @@ def _same_origin(request: Request) -> None:
             raise AuthError("this form was sent from another site")
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+def _signed_in(request: Request, to: str, cookie: str, value: str, seconds: int) -> Response:
+    """Redirect to ``to`` holding the credential: HttpOnly, SameSite=Strict, Secure on HTTPS."""
+    response = _see(to)
+    response.set_cookie(cookie, value, max_age=seconds, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")  # fmt: skip
+    return response
+
+
+def _signed_out(to: str, cookie: str) -> Response:
+    response = _see(to)
+    response.delete_cookie(cookie)
+    return response
 
 
 def _page(
@@ -142,17 +152,12 @@ def login(request: Request, person: FormText, code: FormText) -> Response:
         if isinstance(exc, SignInLimitedError):
             page.headers["Retry-After"] = str(exc.retry_after)
         return page
-    response = _see("/me")
-    response.set_cookie(PERSON_COOKIE, token, max_age=int(ttl.total_seconds()), httponly=True,
-                        samesite="strict", secure=_secure(request))  # fmt: skip
-    return response
+    return _signed_in(request, "/me", PERSON_COOKIE, token, int(ttl.total_seconds()))
 
 
 @router.post("/logout")
 def logout() -> Response:
-    response = _see("/login")
-    response.delete_cookie(PERSON_COOKIE)
-    return response
+    return _signed_out("/login", PERSON_COOKIE)
 
 
 @router.get("/me")
@@ -268,19 +273,14 @@ def console_login(request: Request, token: FormText) -> Response:
         svc.check_admin(token.strip())
     except CredoError as exc:
         return _page(request, "console_login.html", {"error": exc.message}, exc.http_status)
-    expires = int(time.time()) + _OPERATOR_HOURS * 3600
-    response = _see("/console")
-    response.set_cookie(OPERATOR_COOKIE, _operator_cookie(svc, expires), httponly=True,
-                        max_age=_OPERATOR_HOURS * 3600, samesite="strict",
-                        secure=_secure(request))  # fmt: skip
-    return response
+    seconds = _OPERATOR_HOURS * 3600
+    value = _operator_cookie(svc, int(time.time()) + seconds)
+    return _signed_in(request, "/console", OPERATOR_COOKIE, value, seconds)
 
 
 @router.post("/console/logout")
 def console_logout() -> Response:
-    response = _see("/console/login")
-    response.delete_cookie(OPERATOR_COOKIE)
-    return response
+    return _signed_out("/console/login", OPERATOR_COOKIE)
 
 
 @router.get("/console")

@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from support import free_port
 
 from credo.api import create_app
 from credo.ingest.events import CourtJudgmentEvent
@@ -60,12 +60,6 @@ def webhook_server() -> Iterator[tuple[str, Inbox]]:
     server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def listed(db: Path) -> tuple[Path, str]:
     """A well-scored person listed by a court in June (the payment in August never recorded)."""
@@ -91,7 +85,7 @@ def listed(db: Path) -> tuple[Path, str]:
 @pytest.fixture
 def server(listed: tuple[Path, str]) -> Iterator[tuple[str, str, Path]]:
     db, person = listed
-    port = _free_port()
+    port = free_port()
     app = create_app(Settings(db=db), api_settings(background_seconds=0.2))
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     srv = uvicorn.Server(config)

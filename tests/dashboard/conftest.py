@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from scoring.truth import link_from_truth
+from support import free_port
 
 from credo.api import ApiSettings, create_app
 from credo.ingest.batch import ingest_population
@@ -94,12 +94,6 @@ class Site:
         key: str = self.admin("POST", f"/admin/partners/{partner}/keys",
                               json={"scopes": ["decisions"]})["key"]  # fmt: skip
         return key
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _top_persons(db: Path, n: int) -> list[str]:
@@ -194,7 +188,7 @@ def site(db: Path) -> Iterator[Site]:
     person, other = _top_persons(db, 2)
     list_by_court(db, person)
     thin = new_user(db)
-    port = _free_port()
+    port = free_port()
     api = ApiSettings(admin_token=ADMIN, background_seconds=0)
     srv = uvicorn.Server(
         uvicorn.Config(

@@ -5,23 +5,17 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from support import free_port
 
 
 def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     args = ["demo", "--dir", str(tmp_path), "--people", "400", "--port", str(port)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "credo", *args],

@@ -24,6 +24,15 @@ def _decide(site: Site, key: str, person: str, product: str = "car_rental") -> h
         return c.post("/v1/decisions", json=body, headers={"Authorization": f"Bearer {key}"})
 
 
+def _allow(page: Page, partner: str, purpose: str) -> None:
+    """Grant a consent through the page's form."""
+    page.get_by_text("Allow a partner").click()
+    page.get_by_label("Partner").select_option(partner)
+    page.get_by_label("Purpose").select_option(purpose)
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_role("status")).to_have_text("Consent granted.")
+
+
 def test_person_signs_in_and_reads_the_score(site: Site, new_page: Any) -> None:
     page = new_page()
     sign_in(page, site, site.other)
@@ -189,11 +198,7 @@ def test_revoking_a_consent_stops_the_partner(site: Site, new_page: Any) -> None
     key = site.partner_key()
     page = new_page()
     sign_in(page, site, site.other)
-    page.get_by_text("Allow a partner").click()
-    page.get_by_label("Partner").select_option("skyair")
-    page.get_by_label("Purpose").select_option("rental")
-    page.get_by_role("button", name="Allow").click()
-    expect(page.get_by_role("status")).to_have_text("Consent granted.")
+    _allow(page, "skyair", "rental")
     grant = page.locator("ul.grants li[data-partner=skyair]")
     expect(grant).to_contain_text("rental")
     assert _decide(site, key, site.other).status_code == 200
@@ -213,9 +218,7 @@ def test_freezing_the_file_blocks_decisions_until_lifted(site: Site, new_page: A
     key = site.partner_key()
     page = new_page()
     sign_in(page, site, site.other)
-    page.get_by_text("Allow a partner").click()
-    page.get_by_label("Purpose").select_option("rental")
-    page.get_by_role("button", name="Allow").click()
+    _allow(page, "skyair", "rental")
     page.get_by_role("button", name="Freeze my file").click()
     expect(page.get_by_role("status").first).to_contain_text("frozen")
     expect(page.locator("#frozen-banner")).to_be_visible()
