@@ -16,7 +16,6 @@ import hmac
 import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -94,8 +93,8 @@ def _page(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def _see(path: str, **query: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?{urlencode(query)}" if query else path, status_code=303)
+def _see(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
 
 
 # -- the person -----------------------------------------------------------------------------
