@@ -22,10 +22,15 @@ import duckdb
 __all__ = [
     "GENESIS",
     "AuditEntry",
+    "AuditRow",
     "ChainReport",
     "append",
     "append_many",
+    "chain",
     "entry_hash",
+    "head",
+    "insert_rows",
+    "set_head",
     "verify",
 ]
 
@@ -100,30 +105,56 @@ def append_many(
     ``head`` is the head the caller remembers from its last commit, saving the read; a wrong
     one cannot pass unnoticed, as the next number would collide with the log's primary key.
     """
-    last, prev = head or _head(con)
-    if not entries:
-        return last, prev
+    rows, new_head = chain(entries, at, head or _head(con))
+    insert_rows(con, rows)
+    return new_head
+
+
+AuditRow = tuple[int, dt.datetime, str, str, str | None, str | None, str, str, str]
+"""An ``audit_log`` row: seq, logged_at, actor, action, target, purpose, details, prev, hash."""
+
+
+def chain(
+    entries: Sequence[AuditEntry], at: dt.datetime, head: tuple[int, str]
+) -> tuple[list[AuditRow], tuple[int, str]]:
+    """The log rows for ``entries`` chained after ``head``, and the new head; writes nothing
+    (the server's journal makes them durable before the database sees them, 0612)."""
+    last, prev = head
     at = at.replace(tzinfo=None)
-    rows: list[list[Any]] = [[] for _ in range(9)]
+    rows: list[AuditRow] = []
     for seq, entry in enumerate(entries, start=last + 1):
         details = _canonical_details(entry.details)
         digest = entry_hash(
             seq, at, entry.actor, entry.action, entry.target, entry.purpose, details, prev
         )
-        values = (seq, at, entry.actor, entry.action, entry.target, entry.purpose, details,
-                  prev, digest)  # fmt: skip
-        for column, value in zip(rows, values, strict=True):
-            column.append(value)
+        rows.append((seq, at, entry.actor, entry.action, entry.target, entry.purpose, details,
+                     prev, digest))  # fmt: skip
         prev = digest
+    return rows, (last + len(rows), prev)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert chained rows (from :func:`chain`) and move the head to the last of them."""
+    if not rows:
+        return
     # Columns as lists, unnested in lockstep: one statement whatever the number of rows, where
     # a VALUES list grows the statement to parse with every row.
-    con.execute(f"INSERT INTO audit_log SELECT {', '.join(['unnest(?)'] * 9)}", rows)
-    seq = last + len(entries)
-    value = f"{seq}:{prev}"
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    con.execute(f"INSERT INTO audit_log SELECT {', '.join(['unnest(?)'] * 9)}", columns)
+    set_head(con, rows[-1])
+
+
+def set_head(con: duckdb.DuckDBPyConnection, row: Sequence[Any]) -> None:
+    """Record ``row`` (the newest entry, already inserted) as the head."""
+    value = f"{row[0]}:{row[8]}"
     updated = con.execute("UPDATE meta SET value = ? WHERE key = ?", [value, _HEAD]).fetchall()
     if not updated[0][0]:  # the first entry: an upsert costs twice an update, so only then
         con.execute("INSERT INTO meta VALUES (?, ?)", [_HEAD, value])
-    return seq, prev
+
+
+def head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """The committed head: number and hash of the newest entry in the database."""
+    return _head(con)
 
 
 @dataclass(frozen=True)
