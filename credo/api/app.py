@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 
@@ -51,6 +52,11 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = Service(settings, api)
         app.state.service = svc
+        # What is loaded by now (modules, the app, its routes) lives as long as the server:
+        # keep it out of the collector's full passes, which otherwise walk all of it every few
+        # thousand requests, a 40-50 ms pause for every request in flight (0612).
+        gc.collect()
+        gc.freeze()
         task = None
         if api.background_seconds > 0:
 
@@ -71,6 +77,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             svc.close()
+            gc.unfreeze()
 
     app = FastAPI(
         title="Credo",

@@ -45,7 +45,13 @@ def serve(
     load_admin_token(settings, api)  # create the token file before the first request
     where = api.admin_token_file or settings.db.with_suffix(".admin-token")
     err.print(f"admin token: {'CREDO_API_ADMIN_TOKEN' if api.admin_token else where}")
-    uvicorn.run(create_app(settings, api), host=api.host, port=api.port, workers=1)
+    uvicorn.run(
+        create_app(settings, api),
+        host=api.host,
+        port=api.port,
+        workers=1,
+        access_log=api.access_log,
+    )
 
 
 def _print(data: Any, as_json: bool) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from credo.api.settings import ApiSettings
-from credo.api.writer import DecisionWriter
+from credo.api.writer import DecisionWriter, JournalApplier
 from credo.errors import CredoError
 from credo.policy.products import ProductsPolicy, load_products
 from credo.rights.access import (
@@ -74,6 +74,7 @@ class Service:
         self.lock = threading.Lock()
         self.store = Store.open(settings)
         self.store.con.execute(f"SET fsync_mode = '{api.fsync_mode}'")
+        self.store.journal.sync = api.fsync_mode != "none"
         self._marker = serving_marker(settings.db)
         self._marker.write_text(
             json.dumps({"pid": os.getpid(), "url": f"http://{api.host}:{api.port}"})
@@ -83,11 +84,21 @@ class Service:
         # admin token: 32+ random characters, where a limit would only let anyone lock it out
         self.sign_ins = SignInLimiter()
         self.reads = CachedReads(self.store)
-        self.decisions = DecisionWriter(self._decide_many, self.lock, api.decision_batch)
+        self.applier = JournalApplier(
+            self.store, api.journal_apply_every, interval=api.journal_apply_seconds
+        )
+        self.decisions = DecisionWriter(
+            self._decide_many, self.lock, api.decision_batch, after_batch=self.applier.nudge
+        )
 
     def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Call a library function with the store to itself."""
-        with self.lock:
+        """Call a library function with the store to itself, the journal applied first (so
+        it reads every acknowledged decision).
+
+        The applier's lock comes before the service's: waiting for an apply in progress must
+        not stop the writer from journaling decisions meanwhile."""
+        with self.store.applying, self.lock:
+            self.store.apply_journal()
             return fn(*args, **kwargs)
 
     async def decide(self, ask: DecisionInput) -> Decision:
@@ -95,7 +106,7 @@ class Service:
         return await self.decisions.submit(ask)
 
     def _decide_many(self, asks: list[DecisionInput]) -> list[Decision | CredoError]:
-        return decide_many(self.store, asks, self.products, self.reads)
+        return decide_many(self.store, asks, self.products, self.reads, journal=True)
 
     def known_key(self, key: str) -> ApiKey | None:
         """A key that passed before and was not revoked since: no store, no lock."""
@@ -146,6 +157,7 @@ class Service:
 
     def close(self) -> None:
         self.decisions.close()  # commits what is queued first
+        self.applier.close()
         with self.lock:
             self.store.close()
         self._marker.unlink(missing_ok=True)

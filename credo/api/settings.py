@@ -35,12 +35,29 @@ class ApiSettings(BaseSettings):
         description="Most decisions committed in one transaction by the group-commit writer "
         "(each keeps its own audit entry).",
     )
+    access_log: bool = Field(
+        False,
+        description="Log each request's line (client, method, path, status) to stderr. Off: "
+        "paths name persons, and every access to personal data is already in the audit log.",
+    )
+    journal_apply_every: int = Field(
+        2000,
+        ge=1,
+        description="Decisions held in the journal before the applier moves them into the "
+        "database in one transaction (it also does so every journal_apply_seconds, before any "
+        "other request uses the database, and on stop).",
+    )
+    journal_apply_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often the applier moves the decision journal into the database.",
+    )
     fsync_mode: Literal["standard", "none"] = Field(
         "standard",
-        description="DuckDB's fsync_mode for the server's commits: 'standard' flushes each "
-        "commit to disk; 'none' leaves it to the operating system, which survives the server "
-        "being killed but may lose acknowledged writes, or corrupt the file, if the machine "
-        "crashes or loses power.",
+        description="DuckDB's fsync_mode for the server's commits, and the decision journal's: "
+        "'standard' flushes each commit to disk; 'none' leaves it to the operating system, "
+        "which survives the server being killed but may lose acknowledged writes, or corrupt "
+        "the file, if the machine crashes or loses power.",
     )
     background_seconds: float = Field(
         5.0,

@@ -1,13 +1,14 @@
-"""Group commit: one writer thread decides queued decisions in batches, one transaction each.
+"""Group commit: one writer thread decides queued decisions in batches, one flush each.
 
 A durable commit costs about a millisecond (statements, the WAL flush) and a decision from the
 service's caches a few microseconds, so one commit per decision caps the server near 150
-decisions a second. Requests instead queue an ask and await a future; the writer wakes, takes
-everything queued (up to ``max_batch``), decides each under the service's lock (so it never
-interleaves with ``Service.run``), commits the accepted ones with one audit entry each through
-``Store.write_many``, and only then resolves the futures: no request is answered before its
-decision is durable, and a failed commit fails every request of its batch
-(docs/decisions/0610).
+decisions a second. Requests instead queue an ask and await a future (handed over once per turn
+of the event loop); the writer wakes, takes everything queued (up to ``max_batch``), decides
+each under the service's lock (so it never interleaves with ``Service.run``), makes the
+accepted ones durable with one audit entry each in the store's journal, and only then resolves
+the futures: no request is answered before its decision is durable, and a failed write fails
+every request of its batch (docs/decisions/0610). The applier thread moves the journal into
+DuckDB in bulk, off the requests' path (docs/decisions/0612).
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from dataclasses import dataclass
 
 from credo.errors import CredoError, StoreError
 from credo.rights.decisions import Decision, DecisionInput
+from credo.store.db import Store
 
-__all__ = ["DecisionWriter"]
+__all__ = ["DecisionWriter", "JournalApplier"]
 
 log = logging.getLogger("credo.api")
 
@@ -38,13 +40,24 @@ class _Item:
 
 
 class DecisionWriter:
-    """The writer thread. ``decide_many`` runs in it with the store to itself."""
+    """The writer thread. ``decide_many`` runs in it with the store to itself;
+    ``after_batch`` after each batch is answered."""
 
-    def __init__(self, decide_many: DecideMany, lock: threading.Lock, max_batch: int) -> None:
+    def __init__(
+        self,
+        decide_many: DecideMany,
+        lock: threading.Lock,
+        max_batch: int,
+        after_batch: Callable[[], None] = lambda: None,
+    ) -> None:
         self._decide_many = decide_many
         self._lock = lock
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
+        self._after_batch = after_batch
+        self._queue: queue.SimpleQueue[list[_Item] | None] = queue.SimpleQueue()
+        # Asks gathered during one turn of an event loop, handed over together at its end:
+        # one hand-over (and one wake-up of this thread) per turn instead of per request.
+        self._gathered: dict[asyncio.AbstractEventLoop, list[_Item]] = {}
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="credo-decisions", daemon=True)
         self._thread.start()
@@ -55,13 +68,25 @@ class DecisionWriter:
             raise StoreError("the server is stopping", hint="retry once it is back")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Decision] = loop.create_future()
-        self._queue.put(_Item(ask, future, loop))
+        gathered = self._gathered.get(loop)
+        if gathered is None:
+            gathered = self._gathered[loop] = []
+            loop.call_soon(self._hand_over, loop)
+        gathered.append(_Item(ask, future, loop))
         return future
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop) -> None:
+        items = self._gathered.pop(loop, None)
+        if items is not None:  # else close() took them already
+            self._queue.put(items)
 
     def close(self) -> None:
         """Decide and commit what is queued, then stop the thread."""
         if not self._closed:
             self._closed = True
+            for items in self._gathered.values():
+                self._queue.put(items)
+            self._gathered.clear()
             self._queue.put(None)
             self._thread.join()
 
@@ -71,16 +96,16 @@ class DecisionWriter:
             first = self._queue.get()
             if first is None:
                 return
-            batch = [first]
+            batch = list(first)
             while len(batch) < self._max_batch:
                 try:
-                    item = self._queue.get_nowait()
+                    items = self._queue.get_nowait()
                 except queue.Empty:
                     break
-                if item is None:
+                if items is None:
                     stopping = True
                     break
-                batch.append(item)
+                batch.extend(items)
             results: list[Result]
             try:
                 with self._lock:
@@ -89,6 +114,7 @@ class DecisionWriter:
                 log.exception("a batch of %d decisions failed", len(batch))
                 results = [exc] * len(batch)
             self._resolve(batch, results)
+            self._after_batch()
 
     @staticmethod
     def _resolve(batch: list[_Item], results: list[Result]) -> None:
@@ -110,3 +136,46 @@ def _set_all(pairs: list[tuple[_Item, Result]]) -> None:
             item.future.set_exception(result)
         else:
             item.future.set_result(result)
+
+
+class JournalApplier:
+    """The applier thread: moves the decision journal into the database with a cursor of its
+    own, so decisions keep being journaled (and answered) while DuckDB inserts the last ones.
+
+    It applies every ``interval`` seconds, and at once when ``nudge`` finds ``every`` entries
+    waiting; ``Service.run`` applies what is left before it uses the store
+    (docs/decisions/0612).
+    """
+
+    def __init__(self, store: Store, every: int, interval: float = 0.1) -> None:
+        self._store = store
+        self._every = every
+        self._interval = interval
+        self._wake = threading.Event()
+        self._stop = False
+        self._cursor = store.con.cursor()
+        self._thread = threading.Thread(target=self._run, name="credo-journal", daemon=True)
+        self._thread.start()
+
+    def nudge(self) -> None:
+        """Called after each batch: wake the thread once enough is waiting."""
+        if self._store.journaled >= self._every:
+            self._wake.set()
+
+    def close(self) -> None:
+        """Apply what is left and stop."""
+        if not self._stop:
+            self._stop = True
+            self._wake.set()
+            self._thread.join()
+            self._cursor.close()
+
+    def _run(self) -> None:
+        while not self._stop:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            if self._store.journaled:
+                try:
+                    self._store.apply_journal(self._cursor)
+                except Exception:  # still in the journal: the next round or request retries
+                    log.exception("moving the decision journal into the database failed")

@@ -215,10 +215,14 @@ def decide_many(
     reads: Reads | None = None,
     *,
     now: dt.datetime | None = None,
+    journal: bool = False,
 ) -> list[Decision | CredoError]:
     """Decide each ask in order and commit the accepted ones in one transaction, each with its
     own audit entry; a refused ask (no consent, frozen, unknown product) is its error in the
-    list. If the commit fails it raises, and no decision of the batch is stored."""
+    list. If the commit fails it raises, and no decision of the batch is stored.
+
+    With ``journal`` the batch is made durable in the store's journal and reaches the
+    database at its next ``apply_journal`` (the server, docs/decisions/0612)."""
     reads = reads or Reads(store)
     results: list[Decision | CredoError] = []
     accepted: list[tuple[Decision, DecisionInput, str]] = []
@@ -231,11 +235,16 @@ def decide_many(
         results.append(decision)
         accepted.append((decision, ask, purpose))
     if accepted:
-        before = store.data_version
         entries = [_entry(d, ask, purpose) for d, ask, purpose in accepted]
-        with store.write_many(entries) as con:
-            _insert_decisions(con, accepted)
-        reads.wrote_decisions(before)
+        tables = _decision_rows(accepted)
+        if journal:
+            store.write_journaled(entries, tables)
+        else:
+            before = store.data_version
+            with store.write_many(entries) as con:
+                for table, rows in tables.items():
+                    _unnest_insert(con, table, rows)
+            reads.wrote_decisions(before)
     return results
 
 
@@ -309,8 +318,12 @@ def _unnest_insert(con: Any, table: str, rows: list[list[Any]]) -> None:
     con.execute(f"INSERT INTO {table} SELECT {', '.join(['unnest(?)'] * len(columns))}", columns)
 
 
-def _insert_decisions(con: Any, accepted: list[tuple[Decision, DecisionInput, str]]) -> None:
-    decisions, inquiries = [], []
+def _decision_rows(
+    accepted: list[tuple[Decision, DecisionInput, str]],
+) -> dict[str, list[list[Any]]]:
+    """The ``decisions`` and ``inquiries`` rows of a batch: each decision is an inquiry too."""
+    decisions: list[list[Any]] = []
+    inquiries: list[list[Any]] = []
     for d, ask, purpose in accepted:
         decisions.append(
             [d.decision_id, ask.partner_id, d.person, d.product, d.outcome, json.dumps(d.terms),
@@ -322,8 +335,7 @@ def _insert_decisions(con: Any, accepted: list[tuple[Decision, DecisionInput, st
             [new_id("inq"), d.person, ask.partner_id, "decision", purpose,
              json.dumps(disclosed, ensure_ascii=False, default=str), d.decision_id, d.decided_at]
         )  # fmt: skip
-    _unnest_insert(con, "decisions", decisions)
-    _unnest_insert(con, "inquiries", inquiries)
+    return {"decisions": decisions, "inquiries": inquiries}
 
 
 def _inquiry(

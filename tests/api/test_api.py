@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from credo.api.partner import DecisionResponse, decision_json
+from credo.rights.decisions import Decision
 from credo.store import audit
 
 from .conftest import World
@@ -160,7 +162,12 @@ def test_decision_is_recorded_with_what_it_used(world: World) -> None:
     c = world.client
     consent = world.grant("rental")
     body = {"person": world.person, "product": "bike_rental", "consent": consent}
-    d = c.post("/v1/decisions", json=body, headers=world.as_partner("decisions")).json()
+    r = c.post("/v1/decisions", json=body, headers=world.as_partner("decisions"))
+    # The route writes its answer itself: it must still be what the schema documents.
+    assert r.headers["content-type"] == "application/json"
+    DecisionResponse.model_validate_json(r.content, strict=True)
+    d = r.json()
+    assert dt.datetime.fromisoformat(d["decided_at"]).utcoffset() == dt.timedelta(0)
     assert (
         d["outcome"] == "approved"
         and d["run_id"]
@@ -169,7 +176,8 @@ def test_decision_is_recorded_with_what_it_used(world: World) -> None:
     assert d["terms"] == ({"deposit": 0} if d["score"] >= 650 else {"deposit": 99})
     assert d["reasons"][0]["text"]
     svc = c.app.state.service  # type: ignore[attr-defined]
-    row = svc.store.con.execute(
+    row = svc.run(
+        svc.store.con.execute,
         "SELECT score, run_id, consent_id FROM decisions WHERE decision_id = ?",
         [d["decision_id"]],
     ).fetchall()
@@ -201,7 +209,8 @@ def test_outcome_becomes_an_event_for_the_person(world: World) -> None:
     r = c.post("/v1/outcomes", json=outcome, headers=key)
     assert r.status_code == 201, r.text
     svc = c.app.state.service  # type: ignore[attr-defined]
-    row = svc.store.con.execute(
+    row = svc.run(
+        svc.store.con.execute,
         "SELECT e.source, e.partner, e.unpaid_amount, p.person_id FROM events e"
         " JOIN event_persons p USING (event_id) WHERE e.event_id = ?",
         [r.json()["event_id"]],
@@ -244,7 +253,8 @@ def test_report_needs_a_permissible_purpose_and_shows_disputes(world: World) -> 
 def _other_event(world: World) -> int:
     svc = world.client.app.state.service  # type: ignore[attr-defined]
     return int(
-        svc.store.scalar(
+        svc.run(
+            svc.store.scalar,
             "SELECT min(event_id) FROM event_persons WHERE person_id = ? AND role = 'subject'",
             [world.other],
         )
@@ -254,11 +264,12 @@ def _other_event(world: World) -> int:
 def test_every_read_and_write_is_audited_in_one_chain(world: World) -> None:
     c = world.client
     svc = c.app.state.service  # type: ignore[attr-defined]
-    before = svc.store.scalar("SELECT count(*) FROM audit_log")
+    before = svc.run(svc.store.scalar, "SELECT count(*) FROM audit_log")
     consent = world.grant("tenancy")
     c.get(f"/v1/reports/{world.person}?purpose=tenancy", headers=world.as_partner("reports"))
     c.get("/v1/me/file", headers=world.session)
-    rows = svc.store.con.execute(
+    rows = svc.run(
+        svc.store.con.execute,
         "SELECT actor, action, target, purpose FROM audit_log WHERE seq > ? ORDER BY seq",
         [before],
     ).fetchall()
@@ -268,7 +279,7 @@ def test_every_read_and_write_is_audited_in_one_chain(world: World) -> None:
         ("partner:skyair", "report", who, "tenancy"),
         (who, "read.file", who, "own file"),
     ]
-    assert consent and audit.verify(svc.store.con).ok
+    assert consent and svc.run(audit.verify, svc.store.con).ok
 
 
 def test_unverified_dispute_stops_counting_after_30_days(world: World) -> None:
@@ -293,9 +304,22 @@ def test_unverified_dispute_stops_counting_after_30_days(world: World) -> None:
     from credo.features.sql import known_events
 
     pit = PointInTime(dt.date(2027, 1, 31), dt.datetime(2027, 1, 31))
-    seen = svc.store.con.execute(
+    seen = svc.run(
+        svc.store.con.execute,
         f"SELECT event_id FROM {known_events(dialect('duckdb'), pit, ['bill'])} k"
         " WHERE event_id = ?",
         [bill["event_id"]],
     ).fetchall()
     assert seen == []
+
+
+def test_decision_answer_carries_zones_and_disputed_items() -> None:
+    at = dt.datetime(2026, 11, 3, 9, 30)
+    d = Decision("dec_1", "P1", "flight_booking", "declined", {}, [{"code": "c", "text": "张三"}],
+                 612.0, "good", "run", "bureau 1", "products 1",
+                 [{"dispute_id": "dsp_1", "event_type": "judgment", "source": "court",
+                   "record_id": "J-1", "since": at}], at)  # fmt: skip
+    body = DecisionResponse.model_validate_json(decision_json(d), strict=True)
+    assert body.decided_at == at.replace(tzinfo=dt.UTC)
+    assert body.disputed_items[0]["since"] == "2026-11-03T09:30:00+00:00"
+    assert body.reasons[0].text == "张三"

@@ -13,7 +13,8 @@ from .conftest import ADMIN, World
 
 def _entries(world: World, action: str) -> list[dict[str, Any]]:
     """Audit entries of one action, read through the app's own connection (it holds the file)."""
-    store: Store = world.client.app.state.service.store  # type: ignore[attr-defined]
+    svc = world.client.app.state.service  # type: ignore[attr-defined]
+    store: Store = svc.run(lambda: svc.store)  # the decision journal applied first
     rows = store.con.execute(
         "SELECT actor, target, purpose, details FROM audit_log WHERE action = ? ORDER BY seq",
         [action],

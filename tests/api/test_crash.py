@@ -1,9 +1,10 @@
 """A server killed mid-load (SIGKILL) loses no acknowledged decision and no audit entry.
 
 ``credo serve`` runs in a child process; 8 asyncio clients post decisions until the server is
-killed, then it restarts on the same database (DuckDB replays its write-ahead log) and answers
-again. Every decision a client got a 2xx for must be stored, with one audit entry each, and the
-hash chain must verify. ``benchmarks/api/run.py`` runs the same test at a larger scale.
+killed, then it restarts on the same database (replaying the decision journal it left) and
+answers again. Every decision a client got a 2xx for must be stored, with one audit entry
+each, and the hash chain must verify. ``benchmarks/api/run.py`` runs the same test at a larger
+scale.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from credo.rights import create_key, create_partner, record_consent
 from credo.settings import Settings
 from credo.store import audit
 from credo.store.db import Store
+from credo.store.journal import journal_path
 
 from .conftest import ADMIN, scored_persons
 
@@ -37,7 +39,15 @@ def server(db: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    env = {**os.environ, "CREDO_API_ADMIN_TOKEN": ADMIN, "CREDO_API_BACKGROUND_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "CREDO_API_ADMIN_TOKEN": ADMIN,
+        "CREDO_API_BACKGROUND_SECONDS": "0",
+        # every acknowledged decision stays in the journal until the kill: the restart must
+        # replay it (docs/decisions/0612)
+        "CREDO_API_JOURNAL_APPLY_EVERY": "1000000",
+        "CREDO_API_JOURNAL_APPLY_SECONDS": "3600",
+    }
     cmd = [sys.executable, "-m", "credo", "serve", "--db", str(db), "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -107,7 +117,8 @@ def test_sigkill_mid_load_loses_no_acknowledged_decision(db: Path) -> None:
     with server(db) as (url, proc):
         before = asyncio.run(post_decisions(url, key, bodies, limit=5_000, kill=1.5, proc=proc))
         assert proc.wait(timeout=10) == -signal.SIGKILL  # killed mid-load, not run out of work
-    with server(db) as (url, _):  # the restart replays DuckDB's write-ahead log
+    assert any(p.stat().st_size for p in journal_path(db).glob("*.log"))
+    with server(db) as (url, _):  # the restart replays the decision journal
         after = asyncio.run(post_decisions(url, key, bodies, limit=20))
 
     assert before and len(after) == 20

@@ -58,7 +58,7 @@ def test_concurrent_decisions_commit_in_batches_each_with_its_audit_entry(db: Pa
             return await asyncio.gather(*(svc.decide(a) for a in asks), return_exceptions=True)
 
         results = asyncio.run(all_at_once())
-        store = svc.store
+        store = svc.run(lambda: svc.store)  # what the journal held is applied first
         assert isinstance(results[-1], ForbiddenError)
         decided = [r for r in results[:-1] if isinstance(r, Decision)]
         assert len(decided) == 80
@@ -105,3 +105,49 @@ def test_decide_many_refuses_asks_in_place_and_commits_the_rest(db: Path) -> Non
         assert store.scalar("SELECT count(*) FROM decisions") == 2
         assert store.scalar("SELECT count(*) FROM audit_log WHERE action = 'decision'") == 2
         assert verify(store.con).ok
+
+
+def test_decisions_stay_whole_while_the_journal_is_applied_and_the_store_is_read(
+    db: Path,
+) -> None:
+    """A small ``journal_apply_every`` makes the applier thread move the journal into the
+    database while decisions are journaled and ``Service.run`` reads and writes in between."""
+    from credo.rights.file import person_file
+
+    persons = scored_persons(db, 4)
+    svc = Service(Settings(db=db), api_settings(journal_apply_every=3))
+    try:
+        svc.run(create_partner, svc.store, "batchair", "Batch Air")
+        grants = {
+            p: svc.run(
+                record_consent, svc.store, p, "grant", partner="batchair", purpose="rental"
+            ).consent_id
+            for p in persons
+        }
+        asks = [DecisionInput("batchair", p, "car_rental", grants[p]) for p in persons] * 50
+
+        async def load() -> list[Decision]:
+            async def read_while_deciding() -> int:
+                seen = 0
+                for _ in range(10):  # each applies the journal first, then reads the file
+                    held = await asyncio.to_thread(svc.run, person_file, svc.store, persons[0])
+                    seen = max(seen, len(held["inquiries"]))
+                    await asyncio.sleep(0.005)
+                return seen
+
+            reader = asyncio.create_task(read_while_deciding())
+            decided = []
+            for i in range(0, len(asks), 8):
+                decided += await asyncio.gather(*(svc.decide(a) for a in asks[i : i + 8]))
+            assert await reader <= 50
+            return decided
+
+        decided = asyncio.run(load())
+        store = svc.run(lambda: svc.store)
+        assert store.journaled == 0
+        stored = {r[0] for r in store.con.execute("SELECT decision_id FROM decisions").fetchall()}
+        assert stored == {d.decision_id for d in decided} and len(stored) == 200
+        assert store.scalar("SELECT count(*) FROM inquiries WHERE kind = 'decision'") == 200
+        assert verify(store.con).ok
+    finally:
+        svc.close()
