@@ -1,11 +1,13 @@
 """Serving: a bare FastAPI endpoint beside Credo's ``POST /v1/decisions``, then a crash test.
 
 Both servers are one uvicorn worker on 127.0.0.1 in a child process, with the same uvicorn
-defaults (``uvicorn[standard]``: uvloop and httptools when installed; access log to a discarded
-stderr). The bare app returns a small JSON from an ``async def`` endpoint; Credo runs as
-``python -m credo serve`` on a copy of a scored population (300 persons), so each decision
-authenticates the API key, checks consent and the freeze, reads the latest snapshot and open
-disputes, applies the products policy and commits the decision, the inquiry and the audit entry.
+settings (``uvicorn[standard]``: uvloop and httptools when installed; no access log, as
+``credo serve`` runs by default). The bare app returns a small JSON from an ``async def``
+endpoint; Credo runs as ``python -m credo serve`` on a copy of a scored population (300
+persons), so each decision authenticates the API key, checks consent and the freeze, reads the
+latest snapshot and open disputes, applies the products policy and makes the decision, the
+inquiry and the audit entry durable (in the decision journal, docs/decisions/0612) before it
+answers.
 Decisions rotate over the persons that granted consent.
 
 Load: ``wrk`` (one thread, ``--connections`` connections, ``--seconds`` per measurement after a
@@ -178,6 +180,7 @@ def fresh_db(template_db: Path, workdir: Path, consenting: int) -> Setup:
     db = workdir / "credo.duckdb"
     for suffix in (".duckdb", ".duckdb.wal", ".key", ".admin-token"):
         db.with_suffix(suffix).unlink(missing_ok=True)
+    shutil.rmtree(db.with_suffix(".duckdb.journal"), ignore_errors=True)
     shutil.copy(template_db, db)
     shutil.copy(template_db.with_suffix(".key"), db.with_suffix(".key"))
     with Store.open(Settings(db=db)) as store:
@@ -441,7 +444,8 @@ def main() -> int:
     if args.serve_bare is not None:
         import uvicorn
 
-        uvicorn.run(bare_app(), host="127.0.0.1", port=args.serve_bare, workers=1)
+        # served as `credo serve` serves: one worker, no access log (its default)
+        uvicorn.run(bare_app(), host="127.0.0.1", port=args.serve_bare, workers=1, access_log=False)
         return 0
 
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
