@@ -40,17 +40,22 @@ def test_a_revoke_or_freeze_through_service_run_blocks_the_next_decision(world: 
     assert _decide(world, again) == 200
 
 
+def _batchair_grants(svc: Service, persons: list[str]) -> dict[str, str]:
+    """A partner, and each person's consent for it (rental)."""
+    svc.run(create_partner, svc.store, "batchair", "Batch Air")
+    return {
+        p: svc.run(
+            record_consent, svc.store, p, "grant", partner="batchair", purpose="rental"
+        ).consent_id
+        for p in persons
+    }
+
+
 def test_concurrent_decisions_commit_in_batches_each_with_its_audit_entry(db: Path) -> None:
     persons = scored_persons(db, 8)
     svc = Service(Settings(db=db), api_settings())
     try:
-        svc.run(create_partner, svc.store, "batchair", "Batch Air")
-        grants = {
-            p: svc.run(
-                record_consent, svc.store, p, "grant", partner="batchair", purpose="rental"
-            ).consent_id
-            for p in persons
-        }
+        grants = _batchair_grants(svc, persons)
         asks = [DecisionInput("batchair", p, "car_rental", grants[p]) for p in persons] * 10
         asks.append(DecisionInput("batchair", persons[0], "car_rental", "consent_wrong"))
 
@@ -117,13 +122,7 @@ def test_decisions_stay_whole_while_the_journal_is_applied_and_the_store_is_read
     persons = scored_persons(db, 4)
     svc = Service(Settings(db=db), api_settings(journal_apply_every=3))
     try:
-        svc.run(create_partner, svc.store, "batchair", "Batch Air")
-        grants = {
-            p: svc.run(
-                record_consent, svc.store, p, "grant", partner="batchair", purpose="rental"
-            ).consent_id
-            for p in persons
-        }
+        grants = _batchair_grants(svc, persons)
         asks = [DecisionInput("batchair", p, "car_rental", grants[p]) for p in persons] * 50
 
         async def load() -> list[Decision]:
