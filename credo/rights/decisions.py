@@ -318,6 +318,10 @@ def _unnest_insert(con: Any, table: str, rows: list[list[Any]]) -> None:
     con.execute(f"INSERT INTO {table} SELECT {', '.join(['unnest(?)'] * len(columns))}", columns)
 
 
+# One encoder for the hot path (``json.dumps`` with options builds one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)
+
+
 def _decision_rows(
     accepted: list[tuple[Decision, DecisionInput, str]],
 ) -> dict[str, list[list[Any]]]:
@@ -326,14 +330,14 @@ def _decision_rows(
     inquiries: list[list[Any]] = []
     for d, ask, purpose in accepted:
         decisions.append(
-            [d.decision_id, ask.partner_id, d.person, d.product, d.outcome, json.dumps(d.terms),
-             json.dumps(d.reasons, ensure_ascii=False), d.score, d.band, d.run_id,
+            [d.decision_id, ask.partner_id, d.person, d.product, d.outcome, _JSON.encode(d.terms),
+             _JSON.encode(d.reasons), d.score, d.band, d.run_id,
              d.scoring_policy, d.products_version, ask.consent_id, d.decided_at]
         )  # fmt: skip
         disclosed = {"product": d.product, "outcome": d.outcome, "band": d.band}
         inquiries.append(
             [new_id("inq"), d.person, ask.partner_id, "decision", purpose,
-             json.dumps(disclosed, ensure_ascii=False, default=str), d.decision_id, d.decided_at]
+             _JSON.encode(disclosed), d.decision_id, d.decided_at]
         )  # fmt: skip
     return {"decisions": decisions, "inquiries": inquiries}
 

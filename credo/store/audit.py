@@ -48,10 +48,15 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# Built once: ``json.dumps`` with options makes a new encoder per call, and every audit entry
+# encodes twice. The output is exactly ``json.dumps`` with the same options (the chain's hashes
+# depend on it).
+_DETAILS = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _canonical_details(details: dict[str, Any]) -> str:
-    return json.dumps(
-        details, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
-    )
+    return _DETAILS.encode(details)
 
 
 def entry_hash(
@@ -64,10 +69,8 @@ def entry_hash(
     details: str | None,
     prev_hash: str,
 ) -> str:
-    canonical = json.dumps(
-        [seq, at.isoformat(), actor, action, target, purpose, details, prev_hash],
-        ensure_ascii=False,
-        separators=(",", ":"),
+    canonical = _CANONICAL.encode(
+        [seq, at.isoformat(), actor, action, target, purpose, details, prev_hash]
     )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
