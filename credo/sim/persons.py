@@ -1,5 +1,10 @@
 """The true population: who each person is, where they live, and how creditworthy they are.
 
+Creditworthiness is one latent value per person: a standard normal whose good side is
+stretched (``GOOD_TAIL``), because the most reliable people are further from the average than
+the least reliable are, and the sources' positive signals follow it there. Income, education,
+whether a person is employed and how long they have stayed with their employer all rise with it.
+
 Everything a source later reports about a person is derived from these arrays (one entry per
 person), so the truth tables and the sources cannot disagree. Identity quirks that belong to
 the person rather than to one record — a second phone, a move, a changed surname, a twin —
@@ -9,6 +14,7 @@ are decided here; per-record noise is applied when a source renders identifiers 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +22,11 @@ import numpy.typing as npt
 
 from credo.identifiers import gb11643_check_digits
 from credo.sim import names
-from credo.sim.draws import FloatArray, IntArray, unique_ints
+from credo.sim.draws import FloatArray, IntArray, calibrated, unique_ints
 from credo.sim.places import REGIONS, format_address
 from credo.sim.window import DateArray, Window, month_parts
 
-__all__ = ["EDUCATION", "OCCUPATIONS", "Persons", "generate_persons"]
+__all__ = ["EDUCATION", "GOOD_TAIL", "OCCUPATIONS", "Persons", "generate_persons"]
 
 ObjArray = npt.NDArray[np.object_]
 BoolArray = npt.NDArray[np.bool_]
@@ -46,6 +52,8 @@ EMPLOYERS = (
     "海底捞餐饮股份有限公司", "成都市第三人民医院", "小米科技有限责任公司", "中国移动通信集团",
     "字节跳动有限公司", "遂宁市船山区人民政府", "上海汽车集团股份有限公司", "个体经营",
 )  # fmt: skip
+#: Stretch of the latent creditworthiness above its median: ``z + GOOD_TAIL * max(z, 0) ** 2``.
+GOOD_TAIL = 0.25
 # Numeric nationality codes used in foreigners' permanent-residence numbers (leading 9).
 _NATIONALITY = ("840", "826", "276", "250", "410", "392", "643", "380", "124", "036")
 
@@ -74,7 +82,7 @@ class Persons:
     prev_home: IntArray  # -1 when the person did not move in the window
     prev_address: ObjArray
     moved_on: DateArray
-    latent: FloatArray  # latent creditworthiness, standard normal; drives all behaviour
+    latent: FloatArray  # latent creditworthiness (standard normal below 0, GOOD_TAIL above)
     income: FloatArray  # monthly income in yuan
     twin_of: IntArray  # index of the other twin, -1 for most
     alipay_uid: ObjArray
@@ -247,6 +255,9 @@ def generate_persons(
                 given[b] = g[int(rng.integers(0, 50))][0] + g[int(rng.integers(0, 50))][0]
             family_latin[b], given_latin[b] = names.pinyin_of(family[b], given[b])
     twins = twin_of >= 0
+    # The good side has the longer tail: the steadiest payers are further above the average
+    # than the least reliable are below it (a standard normal, stretched above its median).
+    latent = latent + GOOD_TAIL * np.maximum(latent, 0.0) ** 2
 
     national_id = _national_ids(rng, chinese, female, birth, birth_region, nationality)
     phone = _phones(rng, n)
@@ -303,7 +314,7 @@ def generate_persons(
     tier = np.clip(np.digitize(log_income, [8.2, 8.8]), 0, 2)
     occupation = np.empty(n, dtype=object)
     by_tier = {t: [o for o, ot in OCCUPATIONS if ot == t] for t in range(3)}
-    employed = (rng.random(n) < 0.82) & (age_years < 62)
+    employed = (rng.random(n) < calibrated(0.8 * latent, 0.82)) & (age_years < 62)
     employer = np.full(n, None, dtype=object)
     employed_months = np.zeros(n, dtype=np.int64)
     for i in range(n):
@@ -317,7 +328,10 @@ def generate_persons(
         if employed[i] and occupation[i] not in ("student", "retired", "farmer"):
             employer[i] = EMPLOYERS[int(rng.integers(0, len(EMPLOYERS)))]
             work_years = max(1.0, age_years[i] - 20)
-            employed_months[i] = int(rng.integers(1, int(min(work_years, 15) * 12) + 2))
+            # steadier people stay longer: a share of the working years (up to 20), uniform
+            # for an average person and tilted by creditworthiness
+            stay = 1.0 / (1.0 + math.exp(-(1.2 * latent[i] + rng.logistic())))
+            employed_months[i] = 1 + int(stay * min(work_years, 20) * 12)
     has_vehicle = rng.random(n) < np.clip((log_income - 7.9) / 2.0, 0.03, 0.7)
     vehicle = np.full(n, None, dtype=object)
     plate_chars = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"

@@ -55,9 +55,10 @@ FLAGS = [
 
 @pytest.fixture(scope="session")
 def population_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """300 persons over 24 months, linked from the truth, trained, scored at 4 month-ends."""
+    """300 persons over 24 months (the API tests' population), linked from the truth, trained,
+    scored at 4 month-ends."""
     root = tmp_path_factory.mktemp("dashboard")
-    generate(300, 24, 11, root / "pop", END)
+    generate(300, 24, 5, root / "pop", END)
     db = root / "template.duckdb"
     with Store.open(Settings(db=db)) as store:
         ingest_population(store, root / "pop", max_reject_rate=0.01)

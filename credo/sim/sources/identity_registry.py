@@ -7,6 +7,7 @@ without typos or blanks — so it anchors identity resolution; a surname change 
 show as they happened (the name and address in use on the record's date).
 
 ``tenure`` is the number of whole months with the current employer on the effective date.
+Identity verification is missing more often for less creditworthy persons (95% are verified).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from credo.sim.context import Context, order_by
+from credo.sim.draws import calibrated
 from credo.sim.frame import SourceFrame
 from credo.sim.window import format_times
 
@@ -35,7 +37,7 @@ def build(ctx: Context) -> SourceFrame:
     p, w = ctx.persons, ctx.window
     everyone = np.arange(p.n)
     has = {
-        "VERIFIED": rng.random(p.n) < 0.95,
+        "VERIFIED": rng.random(p.n) < calibrated(1.0 * p.latent, 0.95),
         "EDU": rng.random(p.n) < 0.90,
         "OCC": rng.random(p.n) < 0.88,
         "EMP": np.array([e is not None for e in p.employer.tolist()]),
