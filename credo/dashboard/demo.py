@@ -42,27 +42,33 @@ _LATEST = """
     SELECT l.person_id, n.name, l.score, l.band FROM last l LEFT JOIN named n USING (person_id)
     WHERE l.k = 1 AND {where} ORDER BY {order}, l.person_id LIMIT 1
 """
+_NOT_LISTED = "len(l.court_listings) = 0"
+# For each example, the choices are tried in turn until one finds a person: (role, where, order).
 _EXAMPLES = (
-    ("the best score", "len(l.court_listings) = 0", "l.score DESC"),
-    ("a new user", "l.not_enough_history", "abs(l.score - 550)"),
-    ("a new user", "TRUE", "abs(l.score - 550)"),  # when everyone has enough history
-    ("on the court list", "len(l.court_listings) > 0", "l.score"),
+    (
+        ("an excellent score", f"l.band = 'excellent' AND {_NOT_LISTED}", "l.score DESC"),
+        ("the best score", _NOT_LISTED, "l.score DESC"),  # when no one is excellent
+    ),
+    (
+        ("a new user", "l.not_enough_history", "abs(l.score - 550)"),
+        ("a new user", "TRUE", "abs(l.score - 550)"),  # when everyone has enough history
+    ),
+    (("on the court list", "len(l.court_listings) > 0", "l.score"),),
 )
 
 
 def demo_logins(store: Store) -> list[DemoLogin]:
-    """One person with the best score, one new user near 550, one on the court list (where
-    the population has one), each with a fresh login code (valid 12 hours, once)."""
+    """One person with an excellent score (else the best score), one new user near 550, one on
+    the court list (where the population has one), each with a fresh login code (valid 12
+    hours, once)."""
     found: list[DemoLogin] = []
-    roles: set[str] = set()
-    for role, where, order in _EXAMPLES:
-        if role in roles:
-            continue
-        rows = store.con.execute(_LATEST.format(where=where, order=order)).fetchall()
-        if not rows or rows[0][0] in {f.person for f in found}:
-            continue
-        person, name, score, band = rows[0]
-        code = issue_login_code(store, person, actor="demo", ttl=DEMO_CODE_TTL)
-        found.append(DemoLogin(role, person, name, float(score), band, code))
-        roles.add(role)
+    for choices in _EXAMPLES:
+        for role, where, order in choices:
+            rows = store.con.execute(_LATEST.format(where=where, order=order)).fetchall()
+            if not rows or rows[0][0] in {f.person for f in found}:
+                continue
+            person, name, score, band = rows[0]
+            code = issue_login_code(store, person, actor="demo", ttl=DEMO_CODE_TTL)
+            found.append(DemoLogin(role, person, name, float(score), band, code))
+            break
     return found

@@ -33,8 +33,9 @@ def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
             lines.append(proc.stdout.readline())
         text = "".join(lines)
         logins = re.findall(r"^  (CP\d+) .*?\d+ \((.+?)\), (.+?): one-time code (\S+)$", text, re.M)
-        roles = {role for _, _, role, _ in logins}
-        assert {"the best score", "a new user"} <= roles, text
+        roles = {role: band for _, band, role, _ in logins}
+        assert {"an excellent score", "a new user"} <= roles.keys(), text
+        assert roles["an excellent score"] == "excellent", text
         token = re.search(r"admin token (\S+),", text)
         assert token is not None, text
         base = f"http://127.0.0.1:{port}"
@@ -76,7 +77,8 @@ def test_demo_codes_last_a_working_day_and_real_ones_a_quarter_hour(db: Path) ->
 
     with Store.open(Settings(db=db)) as store:
         logins = demo_logins(store)
-        assert [login.role for login in logins][:2] == ["the best score", "a new user"]
+        assert [login.role for login in logins][:2] == ["an excellent score", "a new user"]
+        assert logins[0].band == "excellent"
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=11)
         token = exchange_login_code(store, logins[0].person, logins[0].code, now=later)
         assert token
@@ -86,3 +88,18 @@ def test_demo_codes_last_a_working_day_and_real_ones_a_quarter_hour(db: Path) ->
         soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
         fresh = issue_login_code(store, logins[1].person)
         assert exchange_login_code(store, logins[1].person, fresh, now=soon)
+
+
+def test_demo_offers_the_best_score_when_no_one_is_excellent(db: Path) -> None:
+    from credo.dashboard.demo import demo_logins
+    from credo.settings import Settings
+    from credo.store.audit import AuditEntry
+    from credo.store.db import Store
+
+    with Store.open(Settings(db=db)) as store:
+        with store.write(AuditEntry("test", "no_excellent_scores")) as con:
+            con.execute("UPDATE score_snapshots SET band = 'very good' WHERE band = 'excellent'")
+        logins = demo_logins(store)
+    # the same person as before, now offered for the best score under its real band
+    assert (logins[0].role, logins[0].band) == ("the best score", "very good")
+    assert logins[0].score >= 700
