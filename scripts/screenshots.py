@@ -32,6 +32,8 @@ def main(base: str, person: str, code: str, admin: str) -> None:
         page.goto(f"{base}/console/login")
         page.get_by_label("Admin token").fill(admin)
         page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/console")  # the first load walks the whole audit chain
+        page.wait_for_load_state("load")
         page.screenshot(path=OUT / "console.png")
         browser.close()
 
