@@ -241,7 +241,7 @@ def stacked_bars(
                 f' fill="{_PALETTE[j % len(_PALETTE)]}"><title>{escape(label)}, {escape(b.name)}:'
                 f" {counts.get(b.name, 0):,} ({counts.get(b.name, 0) / total:.1%})</title></rect>"
             )
-        if k % step == 0 or k == len(columns) - 1:
+        if (len(columns) - 1 - k) % step == 0:  # counted from the latest month, always shown
             parts.append(
                 f'<text x="{_fmt(x + slot * 0.35)}" y="{height - 12:g}" text-anchor="middle"'
                 f' class="tick">{escape(label)}</text>'

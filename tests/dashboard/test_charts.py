@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 
@@ -87,6 +88,15 @@ def test_stacked_bars_split_each_month_by_band_share() -> None:
     )
     assert heights["2026-10, excellent: 2 (100.0%)"] == pytest.approx(
         heights["2026-09, good: 3 (75.0%)"] + heights["2026-09, poor: 1 (25.0%)"])  # fmt: skip
+
+
+def test_stacked_bars_label_months_evenly_and_always_the_latest() -> None:
+    months = [f"2025-{m:02d}" for m in range(2, 13)] + ["2026-01"]  # 12, as in the demo
+    svg = _parse(stacked_bars([(m, {"good": 1}) for m in months], BANDS))
+    labels = [t.text for t in svg.findall("s:text", NS) if t.text and t.text[:2] == "20"]
+    assert labels[-1] == "2026-01"
+    shown = [months.index(label) for label in labels]
+    assert len({b - a for a, b in itertools.pairwise(shown)}) == 1  # even spacing
 
 
 def test_text_in_charts_is_escaped() -> None:
