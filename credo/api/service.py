@@ -16,6 +16,7 @@ the only process that can write the database while it runs, so nothing else can 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -23,7 +24,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -97,9 +98,18 @@ class Service:
 
         The applier's lock comes before the service's: waiting for an apply in progress must
         not stop the writer from journaling decisions meanwhile."""
-        with self.store.applying, self.lock:
+        with self.exclusive():
             self.store.apply_journal()
             return fn(*args, **kwargs)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """The store to oneself: the applier's lock, then the service's. Every holder of the
+        service's lock that may write (an audit entry applies the journal first) takes both in
+        this order, or it and ``run`` could wait on each other for ever. The decision writer
+        takes the service's lock alone: it only appends to the journal, never applies it."""
+        with self.store.applying, self.lock:
+            yield
 
     async def decide(self, ask: DecisionInput) -> Decision:
         """Decide through the group-commit writer; returns once the decision is committed."""
@@ -119,7 +129,7 @@ class Service:
         if known is not None:
             return known
         who = key_id_of(key) or "malformed"
-        with self.lock:  # revoke_key clears the cache under the same lock: no stale entry
+        with self.exclusive():  # revoke_key clears the cache under the same lock: no stale entry
             self.sign_ins.check("api_key", who)
             try:
                 found = authenticate_key(self.store, key)
@@ -134,7 +144,7 @@ class Service:
 
     def sign_in(self, person_id: str, code: str, ttl: dt.timedelta) -> str:
         """A session token for a login code, within the person's failed sign-in limit."""
-        with self.lock:
+        with self.exclusive():
             self.sign_ins.check("login_code", person_id)
             try:
                 token = exchange_login_code(self.store, person_id, code, ttl=ttl)
@@ -145,7 +155,7 @@ class Service:
             return token
 
     def revoke_key(self, key_id: str) -> None:
-        with self.lock:
+        with self.exclusive():
             revoke_key(self.store, key_id)
             self._keys.clear()
 
@@ -158,6 +168,6 @@ class Service:
     def close(self) -> None:
         self.decisions.close()  # commits what is queued first
         self.applier.close()
-        with self.lock:
+        with self.exclusive():
             self.store.close()
         self._marker.unlink(missing_ok=True)

@@ -4,6 +4,8 @@ from caches that the service's own writes through ``Service.run`` empty at once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 from pathlib import Path
 
 from credo.api.service import Service
@@ -150,3 +152,36 @@ def test_decisions_stay_whole_while_the_journal_is_applied_and_the_store_is_read
         assert verify(store.con).ok
     finally:
         svc.close()
+
+
+def test_service_locks_are_taken_in_one_order(db: Path) -> None:
+    """A refused API key records its failure (an audit entry, which applies the journal) while
+    ``Service.run`` calls come and go: both take the applier's lock before the service's, or
+    the two would wait on each other for ever."""
+    from credo.rights.errors import AuthError
+
+    svc = Service(Settings(db=db), api_settings())
+    done: list[str] = []
+
+    def refused_keys() -> None:
+        for i in range(60):
+            with contextlib.suppress(AuthError):  # unknown: refused, and the refusal audited
+                svc.authenticate(f"credo_{i:010x}ab_not-a-secret")
+        done.append("keys")
+
+    def runs() -> None:
+        for _ in range(200):
+            svc.run(lambda: svc.store.scalar("SELECT count(*) FROM audit_log"))
+        done.append("runs")
+
+    threads = [threading.Thread(target=refused_keys, daemon=True),
+               threading.Thread(target=runs, daemon=True)]  # fmt: skip
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(done) == ["keys", "runs"], "the service deadlocked"
+    finally:
+        if not any(t.is_alive() for t in threads):
+            svc.close()
