@@ -73,13 +73,26 @@ def latest_known_at(store: Store) -> dt.datetime:
 
 
 def previous_run(
-    store: Store, as_of: dt.date, policy_name: str, *, before_seq: int | None = None
+    store: Store,
+    as_of: dt.date,
+    policy_name: str,
+    *,
+    before_seq: int | None = None,
+    known_at: dt.datetime | None = None,
 ) -> str | None:
-    """The latest monthly run of this policy for an earlier month (trend, contacts' scores)."""
+    """The latest monthly run of this policy for an earlier month (trend, contacts' scores).
+
+    ``known_at`` keeps to runs made by then: training as known at a time must not see scores
+    computed later (a re-run of the demo would otherwise train on its first run's scores)."""
     rows = store.con.execute(
         "SELECT run_id FROM score_runs WHERE kind = 'monthly' AND as_of < ? AND policy_name = ?"
-        " AND seq < ? ORDER BY as_of DESC, seq DESC LIMIT 1",
-        [as_of, policy_name, before_seq if before_seq is not None else 2**62],
+        " AND seq < ? AND created_at <= ? ORDER BY as_of DESC, seq DESC LIMIT 1",
+        [
+            as_of,
+            policy_name,
+            before_seq if before_seq is not None else 2**62,
+            known_at or dt.datetime.max,
+        ],
     ).fetchall()
     return str(rows[0][0]) if rows else None
 

@@ -86,7 +86,8 @@ def training_table(
 ) -> TrainingTable:
     """The training rows at ``as_of``: features then, the outcome after (point in time)."""
     pit = PointInTime(as_of, known_at, policy.retention_years)
-    steps = feature_steps(pit, previous_run=previous_run(store, as_of, policy.name))
+    earlier = previous_run(store, as_of, policy.name, known_at=known_at)
+    steps = feature_steps(pit, previous_run=earlier)
     months = outcome_months or policy.outcome.months
     outcome = outcome_sql(pit, months, min_days_past_due=policy.outcome.min_days_past_due)
     rule = policy.not_enough_history
