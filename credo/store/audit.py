@@ -27,8 +27,8 @@ __all__ = [
     "append",
     "append_many",
     "chain",
+    "current_head",
     "entry_hash",
-    "head",
     "insert_rows",
     "set_head",
     "verify",
@@ -78,7 +78,7 @@ def entry_hash(
 _HEAD = "audit_head"
 
 
-def _head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+def current_head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """The newest entry's number and hash, kept in ``meta`` so an append reads one row
     instead of scanning a log that grows with every request."""
     rows = con.execute("SELECT value FROM meta WHERE key = ?", [_HEAD]).fetchall()
@@ -108,7 +108,7 @@ def append_many(
     ``head`` is the head the caller remembers from its last commit, saving the read; a wrong
     one cannot pass unnoticed, as the next number would collide with the log's primary key.
     """
-    rows, new_head = chain(entries, at, head or _head(con))
+    rows, new_head = chain(entries, at, head or current_head(con))
     insert_rows(con, rows)
     return new_head
 
@@ -153,11 +153,6 @@ def set_head(con: duckdb.DuckDBPyConnection, row: Sequence[Any]) -> None:
     updated = con.execute("UPDATE meta SET value = ? WHERE key = ?", [value, _HEAD]).fetchall()
     if not updated[0][0]:  # the first entry: an upsert costs twice an update, so only then
         con.execute("INSERT INTO meta VALUES (?, ?)", [_HEAD, value])
-
-
-def head(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
-    """The committed head: number and hash of the newest entry in the database."""
-    return _head(con)
 
 
 @dataclass(frozen=True)

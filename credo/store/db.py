@@ -174,7 +174,7 @@ class Store:
         if not entries:
             raise ValueError("a journaled write records at least one audit entry")
         with self._journal_lock:
-            head = self._audit_head or audit.head(self.con)
+            head = self._audit_head or audit.current_head(self.con)
             rows, new_head = audit.chain(entries, utcnow(), head)
             batch = Batch(tables, [list(r) for r in rows])
             self.journal.append(batch)
@@ -218,7 +218,7 @@ class Store:
                 f"{self.journal.path} not yet applied",
                 hint="open it for writing once (any writing command, or 'credo serve')",
             )
-        last, digest = audit.head(self.con)
+        last, digest = audit.current_head(self.con)
         pending = []
         for number, batch in enumerate(batches, start=1):
             if batch.last_seq <= last:  # applied before the journal could be emptied

@@ -172,13 +172,8 @@ class Journal:
     def seal(self) -> int:
         """End the current segment (later appends start a new one); returns its number: every
         segment up to it may be applied and then dropped."""
-        sealed = self._number
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-            self._number += 1
-        else:
-            sealed -= 1
+        sealed = self._number if self._fd is not None else self._number - 1
+        self.close()
         return sealed
 
     def drop(self, upto: int) -> None:
