@@ -172,7 +172,8 @@ class Setup:
 
 def fresh_db(template_db: Path, workdir: Path, consenting: int) -> Setup:
     """A copy of the population with a partner, a decisions key and ``consenting`` grants."""
-    from credo.rights import create_key, create_partner, record_consent
+    from credo.access import create_key, create_partner
+    from credo.rights import record_consent
     from credo.settings import Settings
     from credo.store.db import Store
 

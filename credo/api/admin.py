@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from credo.access import create_key, create_partner, issue_login_code
 from credo.api.deps import Svc, admin
 from credo.api.errors import ERROR_RESPONSES, aware
-from credo.rights.access import create_key, create_partner, issue_login_code
-from credo.rights.base import audited_read
+from credo.rights.audited import audited_read
 from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
 
 __all__ = ["router"]

@@ -21,8 +21,8 @@ from credo.api.errors import install_handlers
 from credo.api.service import Service
 from credo.api.settings import ApiSettings
 from credo.rights.disputes import expire_disputes
-from credo.rights.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
 from credo.settings import Settings
+from credo.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
 
 __all__ = ["create_app", "deliver_now"]
 

@@ -127,8 +127,8 @@ def expire(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @user_errors
 def deliver(db: DbOpt = None) -> None:
     """Deliver due partner notices (webhooks) once, with retries left for later."""
-    from credo.rights.webhooks import deliver_webhooks
     from credo.store.db import Store
+    from credo.webhooks import deliver_webhooks
 
     with Store.open(settings_for(db), create=False) as store:
         report = deliver_webhooks(store)

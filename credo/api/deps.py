@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from credo.access import ApiKey, record_failed_auth, verify_session
 from credo.api.service import Service
-from credo.rights.access import ApiKey, record_failed_auth, verify_session
-from credo.rights.errors import AuthError, ForbiddenError
+from credo.errors import AuthError, ForbiddenError
 
 __all__ = ["Caller", "PartnerKey", "admin", "partner", "person", "service"]
 

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from credo.access import SignInLimitedError
 from credo.errors import CredoError
-from credo.rights.access import SignInLimitedError
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "ErrorDetail", "FieldError", "aware", "install_handlers"]
 

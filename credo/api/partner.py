@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from credo.access import ApiKey
 from credo.api.deps import Svc, partner
 from credo.api.errors import ERROR_RESPONSES, aware
 from credo.api.service import Service
 from credo.errors import InputError
 from credo.ingest.events import LoanEvent, RentalEvent
-from credo.rights.access import ApiKey
 from credo.rights.decisions import Decision, DecisionInput, record_outcome, risk_report
 
 __all__ = ["router"]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.deps import Svc, person
 from credo.api.errors import ERROR_RESPONSES, aware
-from credo.rights.base import audited_read
+from credo.rights.audited import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import list_disputes, open_dispute
 from credo.rights.file import feed, person_file

@@ -28,11 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from credo.api.settings import ApiSettings
-from credo.api.writer import DecisionWriter, JournalApplier
-from credo.errors import CredoError
-from credo.policy.products import ProductsPolicy, load_products
-from credo.rights.access import (
+from credo.access import (
     ApiKey,
     SignInLimiter,
     authenticate_key,
@@ -41,8 +37,11 @@ from credo.rights.access import (
     record_failed_auth,
     revoke_key,
 )
+from credo.api.settings import ApiSettings
+from credo.api.writer import DecisionWriter, JournalApplier
+from credo.errors import AuthError, CredoError
+from credo.policy.products import ProductsPolicy, load_products
 from credo.rights.decisions import CachedReads, Decision, DecisionInput, decide_many
-from credo.rights.errors import AuthError
 from credo.settings import Settings
 from credo.store.db import Store, serving_marker
 

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from credo.rights.access import issue_login_code
+from credo.access import issue_login_code
 from credo.store.db import Store
 
 __all__ = ["DEMO_CODE_TTL", "DemoLogin", "demo_logins"]

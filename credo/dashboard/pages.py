@@ -21,16 +21,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from credo.access import SignInLimitedError, issue_login_code, record_failed_auth
+from credo.access import verify_session as _verify_session
 from credo.api.service import Service
 from credo.dashboard import charts
 from credo.dashboard.views import console_view, person_view
-from credo.errors import CredoError, InputError
+from credo.errors import AuthError, CredoError, InputError
 from credo.identity.review import accept_review, reject_review
-from credo.rights.access import SignInLimitedError, issue_login_code, record_failed_auth
-from credo.rights.access import verify_session as _verify_session
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
-from credo.rights.errors import AuthError
 
 __all__ = ["STATIC", "router"]
 

@@ -16,8 +16,8 @@ from credo.dashboard.charts import BandSpan
 from credo.errors import NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.identity.review import list_reviews
-from credo.policy.model import ScoringPolicy, load_policy
-from credo.rights.base import audited_read
+from credo.policy.schema import ScoringPolicy, load_policy
+from credo.rights.audited import audited_read
 from credo.rights.disputes import list_disputes
 from credo.rights.file import feed, person_file
 from credo.store.audit import verify

@@ -4,7 +4,8 @@ Policies are versioned YAML files checked against a schema (:func:`load_policy`)
 to SQL (:func:`ledger_sql`). The monthly run (:mod:`credo.scoring`) applies them.
 """
 
-from credo.policy.model import (
+from credo.policy.regime import ledger_sql
+from credo.policy.schema import (
     Band,
     CourtList,
     Grade,
@@ -15,7 +16,6 @@ from credo.policy.model import (
     load_policy,
     policy_dirs,
 )
-from credo.policy.regime import ledger_sql
 
 __all__ = [
     "Band",

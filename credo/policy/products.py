@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credo.errors import ConfigError, NotFoundError
-from credo.policy.model import policy_dirs, read_yaml_document
+from credo.policy.schema import policy_dirs, read_yaml_document
 
 __all__ = [
     "CONSENT_PURPOSES",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from credo.features.dialect import Dialect, dialect
 from credo.features.pit import PointInTime
 from credo.features.sql import known_events
-from credo.policy.model import PointsRegime
+from credo.policy.schema import PointsRegime
 
 __all__ = ["ledger_sql"]
 

@@ -13,13 +13,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from credo.errors import InputError, NotFoundError
+from credo.errors import ForbiddenError, FrozenError, InputError, NotFoundError
 from credo.ingest.events import ConsentEvent
 from credo.policy.products import CONSENT_PURPOSES
-from credo.rights.base import append_event, new_id, now_or, person_exists
-from credo.rights.errors import ForbiddenError, FrozenError
+from credo.rights.audited import append_event, person_exists
 from credo.store.audit import AuditEntry
-from credo.store.db import Store
+from credo.store.db import Store, new_id, now_or
 
 __all__ = [
     "CONSENT_SOURCE",

@@ -21,17 +21,16 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from credo.errors import CredoError, InputError
+from credo.errors import CredoError, ForbiddenError, FrozenError, InputError
 from credo.features import PointInTime, listings_sql
 from credo.features.dialect import dialect
 from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
 from credo.policy.products import REPORT_PURPOSES, ProductsPolicy
-from credo.rights.base import append_event, new_id, now_or
+from credo.rights.audited import append_event
 from credo.rights.consent import active_consent, is_frozen, require_consent, require_not_frozen
-from credo.rights.errors import ForbiddenError, FrozenError
 from credo.store.audit import AuditEntry
-from credo.store.db import Store
+from credo.store.db import Store, new_id, now_or
 
 __all__ = ["CachedReads", "Decision", "DecisionInput", "Reads", "decide", "decide_many",
            "latest_snapshot", "open_disputed_items", "record_outcome", "risk_report"]  # fmt: skip

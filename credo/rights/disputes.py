@@ -25,10 +25,10 @@ from typing import Any, Literal
 from credo.errors import ConflictError, InputError, NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.ingest.events import CorrectionEvent
-from credo.rights.base import append_event, new_id, now_or
-from credo.rights.webhooks import enqueue
+from credo.rights.audited import append_event
 from credo.store.audit import AuditEntry
-from credo.store.db import Store
+from credo.store.db import Store, new_id, now_or
+from credo.webhooks import enqueue
 
 __all__ = [
     "DISPUTE_DAYS",

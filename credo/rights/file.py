@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from credo.errors import NotFoundError
-from credo.rights.base import person_exists
+from credo.rights.audited import person_exists
 from credo.rights.consent import consents, is_frozen
 from credo.rights.disputes import list_disputes
 from credo.store.db import Store

@@ -14,7 +14,7 @@ from typing import Any
 
 from credo.errors import InputError
 from credo.features import months_before
-from credo.policy.model import ScoringPolicy, load_policy
+from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.explain import explain_score
 from credo.scoring.snapshots import score
 from credo.scoring.train import train_model

@@ -14,7 +14,7 @@ from typing import Any
 from credo.errors import NotFoundError
 from credo.features import DIMENSIONS, PointInTime, evidence_sql, feature, features_sql
 from credo.models.explanations import explain
-from credo.policy.model import ScoringPolicy, load_policy
+from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
 from credo.scoring.registry import load_model
 from credo.scoring.snapshots import COURT_LIST, NOT_ENOUGH_HISTORY

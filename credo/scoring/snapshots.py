@@ -24,8 +24,8 @@ from credo.errors import ConfigError, ModelError, NotFoundError
 from credo.features import DIMENSIONS, PointInTime, enrolled_sql, feature_steps, listings_sql
 from credo.models.sql import scoring_sql
 from credo.models.table import ScorecardModel
-from credo.policy.model import LoadedPolicy, PointsRegime, ScoringPolicy, load_policy
 from credo.policy.regime import ledger_sql
+from credo.policy.schema import LoadedPolicy, PointsRegime, ScoringPolicy, load_policy
 from credo.scoring.columns import as_floats, columns_of
 from credo.scoring.runner import stepwise
 from credo.store.audit import AuditEntry

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from credo.errors import ModelError
 from credo.features import CATALOGUE, PointInTime, feature_steps, outcome_sql
 from credo.models.table import ScorecardModel, content_id, with_training
-from credo.policy.model import LoadedPolicy, ScoringPolicy, load_policy
+from credo.policy.schema import LoadedPolicy, ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
 from credo.scoring.registry import register_model
 from credo.scoring.runner import stepwise

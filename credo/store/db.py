@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import secrets
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,12 +32,22 @@ from credo.store.crypto import IdentifierKeys, load_or_create_secret
 from credo.store.journal import Batch, Journal, Row, journal_path
 from credo.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["Store", "serving_marker", "utcnow"]
+__all__ = ["Store", "new_id", "now_or", "serving_marker", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
     """Wall-clock time for provenance and audit only; scoring never reads it."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def now_or(now: dt.datetime | None) -> dt.datetime:
+    """The wall clock unless a caller (a test, a replay) gives the time."""
+    return utcnow() if now is None else now.replace(tzinfo=None)
+
+
+def new_id(prefix: str) -> str:
+    """A random id for a record the service creates (a dispute, a decision, a message)."""
+    return f"{prefix}_{secrets.token_hex(8)}"
 
 
 _LOCK_PID = re.compile(r"PID (\d+)")

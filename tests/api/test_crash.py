@@ -23,7 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from credo.rights import create_key, create_partner, record_consent
+from credo.access import create_key, create_partner
+from credo.rights import record_consent
 from credo.settings import Settings
 from credo.store import audit
 from credo.store.db import Store

@@ -8,11 +8,11 @@ import contextlib
 import threading
 from pathlib import Path
 
+from credo.access import create_partner
 from credo.api.service import Service
-from credo.errors import CredoError
-from credo.rights import create_partner, freeze, record_consent, unfreeze
+from credo.errors import CredoError, ForbiddenError, FrozenError
+from credo.rights import freeze, record_consent, unfreeze
 from credo.rights.decisions import Decision, DecisionInput, decide_many
-from credo.rights.errors import ForbiddenError, FrozenError
 from credo.settings import Settings
 from credo.store.audit import verify
 
@@ -158,7 +158,7 @@ def test_service_locks_are_taken_in_one_order(db: Path) -> None:
     """A refused API key records its failure (an audit entry, which applies the journal) while
     ``Service.run`` calls come and go: both take the applier's lock before the service's, or
     the two would wait on each other for ever."""
-    from credo.rights.errors import AuthError
+    from credo.errors import AuthError
 
     svc = Service(Settings(db=db), api_settings())
     done: list[str] = []

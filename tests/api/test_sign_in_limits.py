@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from credo.rights.access import SignInLimitedError, SignInLimiter
+from credo.access import SignInLimitedError, SignInLimiter
 
 from .conftest import World
 

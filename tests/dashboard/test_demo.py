@@ -69,9 +69,9 @@ def test_demo_codes_last_a_working_day_and_real_ones_a_quarter_hour(db: Path) ->
 
     import pytest
 
+    from credo.access import exchange_login_code, issue_login_code
     from credo.dashboard.demo import demo_logins
-    from credo.rights import exchange_login_code, issue_login_code
-    from credo.rights.errors import AuthError
+    from credo.errors import AuthError
     from credo.settings import Settings
     from credo.store.db import Store
 

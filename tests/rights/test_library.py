@@ -8,18 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from credo.errors import ConfigError
+from credo.access import create_partner, exchange_login_code, verify_session
+from credo.errors import AuthError, ConfigError
 from credo.policy.products import load_products
-from credo.rights import (
-    AuthError,
-    consents,
-    create_partner,
-    exchange_login_code,
-    verify_session,
-)
-from credo.rights.webhooks import MAX_ATTEMPTS, deliver_webhooks, enqueue
+from credo.rights import consents
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
+from credo.webhooks import MAX_ATTEMPTS, deliver_webhooks, enqueue
 
 
 def test_shipped_products_load() -> None:
@@ -48,7 +43,7 @@ def test_products_errors_name_the_key(tmp_path: Path, text: str, key: str) -> No
 
 
 def test_session_tokens_expire_and_resist_tampering(store: Store) -> None:
-    from credo.rights import issue_login_code
+    from credo.access import issue_login_code
 
     with store.write(AuditEntry("test", "person")) as con:
         con.execute("INSERT INTO persons VALUES ('P1', ?, 'active')", [dt.datetime(2026, 1, 1)])
@@ -112,7 +107,7 @@ def test_the_newest_grant_or_revoke_decides_consent(store: Store) -> None:
 
 
 def test_refused_login_codes_are_audited_by_reason(store: Store) -> None:
-    from credo.rights import issue_login_code
+    from credo.access import issue_login_code
 
     with store.write(AuditEntry("test", "person")) as con:
         con.execute("INSERT INTO persons VALUES ('P1', ?, 'active')", [dt.datetime(2026, 1, 1)])

@@ -1,4 +1,4 @@
-"""Shared pieces of the rights library: ids, the clock, audited reads, service-written events.
+"""Audited reads and the events the service writes itself (consents, outcomes, corrections).
 
 Reads of personal data are audited like writes (SPEC S12): :func:`audited_read` appends an
 entry through ``Store.write``, the one audited path, with nothing else in the transaction.
@@ -10,7 +10,6 @@ writer as ``source`` and a subject link to the person, so scoring reads them lik
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 import duckdb
@@ -18,22 +17,13 @@ import duckdb
 from credo.errors import ConflictError, InputError
 from credo.ingest.events import PII_FIELDS, EventBase
 from credo.store.audit import AuditEntry
-from credo.store.db import Store, utcnow
+from credo.store.db import Store
 from credo.store.schema import event_table
 
-__all__ = ["SERVICE_LOAD_ID", "append_event", "audited_read", "new_id", "now_or"]
+__all__ = ["SERVICE_LOAD_ID", "append_event", "audited_read", "person_exists"]
 
 SERVICE_LOAD_ID = 0
 """``load_id`` of events the service writes itself rather than loading from a file."""
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(8)}"
-
-
-def now_or(now: dt.datetime | None) -> dt.datetime:
-    """The wall clock unless a caller (a test, a replay) gives the time."""
-    return utcnow() if now is None else now.replace(tzinfo=None)
 
 
 def audited_read(

@@ -20,9 +20,8 @@ from typing import Any
 
 import duckdb
 
-from credo.rights.base import new_id, now_or
 from credo.store.audit import AuditEntry
-from credo.store.db import Store
+from credo.store.db import Store, new_id, now_or
 
 __all__ = [
     "MAX_ATTEMPTS",

@@ -30,11 +30,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal
 
-from credo.errors import ConflictError, InputError, NotFoundError
-from credo.rights.base import now_or, person_exists
-from credo.rights.errors import AuthError
+from credo.errors import AuthError, ConflictError, InputError, NotFoundError
+from credo.rights.audited import person_exists
 from credo.store.audit import AuditEntry
-from credo.store.db import Store
+from credo.store.db import Store, now_or
 
 __all__ = [
     "SCOPES",
