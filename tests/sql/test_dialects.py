@@ -162,3 +162,11 @@ def test_file_sources_read_parquet_and_csv_in_duckdb(tmp_path: Path) -> None:
     assert con.execute(f"SELECT sum(x) FROM {parquet}").fetchall() == [(3,)]
     csv = DUCKDB.file_source(str(folder / "t.csv"))
     assert con.execute(f"SELECT sum(x) FROM {csv}").fetchall() == [(3,)]
+
+
+def test_the_public_surface_is_pinned() -> None:
+    import credo.sql
+
+    expected = ["DIALECTS", "DUCKDB", "SPARK", "Dialect", "DuckDB", "Spark", "dialect"]
+    assert sorted(credo.sql.__all__) == sorted([*expected, "ident", "literal"])
+    assert all(hasattr(credo.sql, name) for name in credo.sql.__all__)
