@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from credo.features.dialect import Dialect
 from credo.features.pit import PointInTime
+from credo.sql import Dialect
 
 __all__ = [
     "CATALOGUE",

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from credo.features.catalogue import CATALOGUE, FIRST_EVENT, Ctx, Feature
-from credo.features.dialect import Dialect, dialect
 from credo.features.pit import PointInTime, months_before
+from credo.sql import Dialect, dialect
 from credo.store.schema import EVENT_TABLES
 
 __all__ = [

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from credo.ingest.events import EVENT_FIELDS, EVENT_MODELS, FIELDS, FieldSpec
 from credo.ingest.mapping import ColumnRule, Mapping
-from credo.sql import ident, literal
+from credo.sql import DUCKDB, ident, literal
 
 __all__ = ["FieldSQL", "field_sql", "stage_sql"]
 
@@ -109,9 +109,10 @@ def field_sql(
             value = f"CAST(try_strptime({text}, {fmt_sql}) AS {target})"
             shown = " or ".join(fmts)
         parse_reason = f"not a valid date in the format {shown}"
-        checks.append((f"{{v}} < DATE '{EARLIEST}'", f"implausible date (before {EARLIEST})"))
+        checks.append((f"{{v}} < {DUCKDB.date(EARLIEST)}", f"implausible date (before {EARLIEST})"))
         if spec.not_future:
-            limit = f"TIMESTAMP '{now_limit:%Y-%m-%d %H:%M:%S}'"
+            # Whole seconds: the tolerance is counted in hours.
+            limit = DUCKDB.timestamp(now_limit.replace(microsecond=0))
             checks.append((f"{{v}} > {limit}", "date is in the future"))
     elif kind in ("money", "int"):
         if native is not None and native.startswith((*_NATIVE_NUMERIC, "DECIMAL")):

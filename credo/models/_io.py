@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from credo.models._errors import DataError
 from credo.models._frame import column_of
-from credo.models.sql import file_source
+from credo.sql import DUCKDB
 
 __all__ = ["bad_target", "read_table", "source_of", "table_columns"]
 
@@ -27,7 +27,7 @@ def source_of(path: str | Path) -> str:
             f"cannot read {str(file)!r}: expected a .csv or .parquet file",
             hint=f"got the extension {file.suffix or '(none)'!r}",
         )
-    return file_source(str(file))
+    return DUCKDB.file_source(str(file))
 
 
 def _connect() -> Any:

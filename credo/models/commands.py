@@ -17,6 +17,7 @@ import yaml
 
 from credo.commandline import err, out, user_errors
 from credo.errors import ConfigError
+from credo.sql import ident, literal
 
 # The engine (scikit-learn and friends) is imported inside each command, so that every other
 # `credo` command starts without paying for it.
@@ -174,15 +175,14 @@ def score_table(
     sql = scoring_sql(model, source_of(file))
     if keep is not None:
         _require(columns, keep, file, "--keep")
-        kept = ", ".join('"' + c.replace('"', '""') + '"' for c in dict.fromkeys(keep))
+        kept = ", ".join(ident(c) for c in dict.fromkeys(keep))
         # Only the score is selected, so DuckDB drops the per-feature columns from the plan.
         sql = f"SELECT {kept}, score FROM ({sql})"
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    target = str(out_path).replace("'", "''")
     fmt = "parquet" if suffix == ".parquet" else "csv, header true"
     con = duckdb.connect()
     try:
-        con.sql(f"COPY ({sql}) TO '{target}' (FORMAT {fmt})")
+        con.sql(f"COPY ({sql}) TO {literal(str(out_path))} (FORMAT {fmt})")
         rows = con.sql(f"SELECT count(*) FROM {source_of(out_path)}").fetchall()[0][0]
     except duckdb.Error as exc:
         raise DataError(f"scoring {str(file)!r} failed: {exc}") from None
@@ -194,7 +194,7 @@ def _first_text_cell(file: Path, column: str) -> str:
 
     from credo.models._io import source_of
 
-    q = '"' + column.replace('"', '""') + '"'
+    q = ident(column)
     try:
         found = (
             duckdb.connect()

@@ -2,96 +2,31 @@
 
 SQL generation is separate from execution (``scoring_sql`` returns text; ``score_duckdb`` runs
 it), so the same table scores inside DuckDB here and inside Spark on a cluster, and the text can
-be snapshot-tested. Dialect differences (quoting, string escapes, casts, file sources) live in one
-class per engine. Points are emitted as exact decimal literals, so sums match the NumPy path to
-the last digit.
+be snapshot-tested. Dialect differences (quoting, string escapes, file sources) live in
+:mod:`credo.sql`, one class per engine. Points are emitted as exact decimal literals, so sums
+match the NumPy path to the last digit.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from credo.models._errors import FitError
+from credo.sql import Dialect
+from credo.sql import dialect as sql_dialect
 
 if TYPE_CHECKING:
     import duckdb
 
     from credo.models.table import PointsRow, ScorecardModel
 
-__all__ = [
-    "DIALECTS",
-    "Dialect",
-    "file_source",
-    "score_duckdb",
-    "scoring_sql",
-]
-
-DialectName = Literal["duckdb", "spark"]
-
-
-@dataclass(frozen=True)
-class Dialect(ABC):
-    """What differs between engines; everything else in the generated SQL is shared."""
-
-    name: str
-    quote_char: str
-    text_type: str
-
-    def ident(self, name: str) -> str:
-        q = self.quote_char
-        return q + name.replace(q, q + q) + q
-
-    def string(self, value: str) -> str:
-        return "'" + value.replace("'", "''") + "'"
-
-    @abstractmethod
-    def file_source(self, path: str) -> str:
-        """Each engine says it its own way."""
-
-    def star_except(self, columns: list[str]) -> str:
-        raise FitError(f"the {self.name} dialect cannot drop columns from *: pass keep= explicitly")
-
-
-class DuckDBDialect(Dialect):
-    def star_except(self, columns: list[str]) -> str:
-        return f"* EXCLUDE ({', '.join(columns)})"
-
-    def file_source(self, path: str) -> str:
-        reader = "read_parquet" if path.lower().endswith(".parquet") else "read_csv"
-        return f"{reader}({self.string(path)})"
-
-
-class SparkDialect(Dialect):
-    def string(self, value: str) -> str:
-        # Spark reads backslash escapes, and adjacent literals 'a''b' concatenate to 'ab'.
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-    def file_source(self, path: str) -> str:
-        fmt = "parquet" if path.lower().endswith(".parquet") else "csv"
-        return f"{fmt}.{self.ident(path)}"
-
-
-DIALECTS: dict[str, Dialect] = {
-    "duckdb": DuckDBDialect("duckdb", '"', "VARCHAR"),
-    "spark": SparkDialect("spark", "`", "STRING"),
-}
-
-
-def _dialect(name: str) -> Dialect:
-    try:
-        return DIALECTS[name]
-    except KeyError:
-        raise FitError(
-            f"unknown SQL dialect {name!r}", hint=f"use one of {', '.join(DIALECTS)}"
-        ) from None
+__all__ = ["file_source", "score_duckdb", "scoring_sql"]
 
 
 def file_source(path: str, *, dialect: str = "duckdb") -> str:
     """A relation reading a Parquet (or CSV) file, to pass as ``scoring_sql``'s ``source``."""
-    return _dialect(dialect).file_source(path)
+    return sql_dialect(dialect).file_source(path)
 
 
 def _points_literal(units: int, places: int) -> str:
@@ -146,6 +81,14 @@ def _feature_case(model: ScorecardModel, name: str, d: Dialect, places: int, ind
     return ("\n" + indent + "  ").join(lines[:-1]) + "\n" + indent + lines[-1]
 
 
+def _star_without(d: Dialect, columns: list[str]) -> str:
+    """``*`` less ``columns``; on an engine that cannot say it, the caller names ``keep``."""
+    star = d.star_except(columns)
+    if star is None:
+        raise FitError(f"the {d.name} dialect cannot drop columns from *: pass keep= explicitly")
+    return star
+
+
 def scoring_sql(
     model: ScorecardModel,
     source: str,
@@ -160,7 +103,7 @@ def scoring_sql(
     Output columns: ``keep`` (default: every source column), ``points__<feature>`` and
     ``dimension__<dimension>`` when asked, ``raw_points`` (unclipped) and ``score``.
     """
-    d = _dialect(dialect)
+    d = sql_dialect(dialect)
     places = model.table.scaling.points_decimals
     scaling = model.table.scaling
     unit = 10**places
@@ -180,7 +123,7 @@ def scoring_sql(
     elif feature_points:
         outputs = ["*"]
     else:
-        outputs = [d.star_except(list(point_col.values()))]
+        outputs = [_star_without(d, list(point_col.values()))]
     if dimension_points:
         for dim in model.dimensions:
             members = [point_col[s.name] for s in model.table.features if s.dimension == dim]

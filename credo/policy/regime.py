@@ -6,20 +6,12 @@ rules to one ``CASE`` per column, so the ledger names, for every entry, the even
 
 from __future__ import annotations
 
-from credo.features.dialect import Dialect, dialect
 from credo.features.pit import PointInTime
 from credo.features.sql import known_events
 from credo.policy.schema import PointsRegime
+from credo.sql import dialect
 
 __all__ = ["ledger_sql"]
-
-
-def _literal(d: Dialect, value: str | bool | int) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    return d.string(value)
 
 
 def ledger_sql(regime: PointsRegime, pit: PointInTime, *, dialect_name: str = "duckdb") -> str:
@@ -29,7 +21,7 @@ def ledger_sql(regime: PointsRegime, pit: PointInTime, *, dialect_name: str = "d
     """
     d = dialect(dialect_name)
     conditions = [
-        " AND ".join(f"k.{field} = {_literal(d, value)}" for field, value in rule.when.items())
+        " AND ".join(f"k.{field} = {d.literal(value)}" for field, value in rule.when.items())
         for rule in regime.rules
     ]
     rule_case = " ".join(

@@ -23,12 +23,12 @@ from typing import Any
 
 from credo.errors import CredoError, ForbiddenError, FrozenError, InputError
 from credo.features import PointInTime, listings_sql
-from credo.features.dialect import dialect
 from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
 from credo.policy.products import REPORT_PURPOSES, ProductsPolicy
 from credo.rights.audited import append_event
 from credo.rights.consent import active_consent, is_frozen, require_consent, require_not_frozen
+from credo.sql import dialect
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
 

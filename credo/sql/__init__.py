@@ -1,23 +1,25 @@
-"""SQL generation helpers shared by every module that writes SQL (quoting, literals)."""
+"""The one SQL layer: what differs between engines (DuckDB, Spark), for all SQL Credo writes.
+
+Features, the points-table compiler and policy regimes take a :class:`Dialect` (looked up with
+:func:`dialect`) and write the same text for either engine. ``ident`` and ``literal`` are
+DuckDB's, for the SQL only the embedded database runs (ingest, the store).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from credo.sql.dialects import DIALECTS, DUCKDB, SPARK, Dialect, DuckDB, Spark, dialect
 
-__all__ = ["ident", "literal"]
+__all__ = [
+    "DIALECTS",
+    "DUCKDB",
+    "SPARK",
+    "Dialect",
+    "DuckDB",
+    "Spark",
+    "dialect",
+    "ident",
+    "literal",
+]
 
-
-def ident(name: str) -> str:
-    """Quote an identifier; source column names can be anything, including Hanzi and spaces."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def literal(value: Any) -> str:
-    """A SQL literal for a constant from a mapping or policy (never for row data)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+ident = DUCKDB.ident
+literal = DUCKDB.literal

@@ -300,8 +300,8 @@ def test_unverified_dispute_stops_counting_after_30_days(world: World) -> None:
     assert done.status == "expired" and done.correction_event_id
     # The item is retracted for scoring: the feature SQL no longer sees it.
     from credo.features import PointInTime
-    from credo.features.dialect import dialect
     from credo.features.sql import known_events
+    from credo.sql import dialect
 
     pit = PointInTime(dt.date(2027, 1, 31), dt.datetime(2027, 1, 31))
     seen = svc.run(

@@ -49,7 +49,7 @@ def test_month_bitmask_counts_distinct_months() -> None:
     import duckdb
 
     from credo.features.catalogue import Ctx
-    from credo.features.dialect import dialect
+    from credo.sql import dialect
 
     c = Ctx(dialect("duckdb"), PIT)
     window = f"k.kind = 'payment' AND k.occurred_at >= {c.since(24)}"

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from credo.errors import ConfigError
 from credo.models import FitError, ScorecardModel
 from credo.models.sql import file_source, score_duckdb, scoring_sql
 
@@ -54,8 +55,14 @@ def test_scoring_sql_decimals_keep_snapshot(dialect: str) -> None:
 
 
 def test_unknown_dialect_is_an_error(handmade: ScorecardModel) -> None:
-    with pytest.raises(FitError, match="unknown SQL dialect 'oracle'"):
+    with pytest.raises(ConfigError, match="unknown SQL dialect 'oracle'"):
         scoring_sql(handmade, "t", dialect="oracle")
+
+
+def test_spark_cannot_drop_the_feature_points_from_star(handmade: ScorecardModel) -> None:
+    with pytest.raises(FitError, match="the spark dialect cannot drop columns from \\*"):
+        scoring_sql(handmade, "t", dialect="spark", feature_points=False)
+    assert "* EXCLUDE (" in scoring_sql(handmade, "t", feature_points=False)
 
 
 # Values around and on every cut point, plus missing, NaN, infinities and unseen categories.
