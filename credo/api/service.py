@@ -38,11 +38,12 @@ from credo.access import (
     revoke_key,
 )
 from credo.api.settings import ApiSettings
-from credo.api.writer import DecisionWriter, JournalApplier
+from credo.api.writer import DecisionWriter
 from credo.errors import AuthError, CredoError
 from credo.policy.products import ProductsPolicy, load_products
 from credo.rights.decisions import CachedReads, Decision, DecisionInput, decide_many
 from credo.settings import Settings
+from credo.store.applier import JournalApplier
 from credo.store.db import Store, serving_marker
 from credo.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
 
