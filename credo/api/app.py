@@ -12,6 +12,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -26,6 +27,11 @@ from credo.settings import Settings
 __all__ = ["create_app"]
 
 log = logging.getLogger("credo.api")
+
+if TYPE_CHECKING:
+    from credo.dashboard.backend import Backend
+
+    _DASHBOARD_SEES: type[Backend] = Service  # the service fits what the pages use of it
 
 
 def _background_once(svc: Service) -> None:
