@@ -114,7 +114,5 @@ def post_expire(svc: Svc) -> list[dict[str, Any]]:
 @router.post("/webhooks/deliver")
 def post_deliver(svc: Svc) -> dict[str, int]:
     """Deliver due partner notices now (the server also does it in the background)."""
-    from credo.api.app import deliver_now
-
-    report = deliver_now(svc)
+    report = svc.deliver_now()
     return {"delivered": report.delivered, "failed": report.failed}

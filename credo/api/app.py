@@ -12,6 +12,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -22,27 +23,20 @@ from credo.api.service import Service
 from credo.api.settings import ApiSettings
 from credo.rights.disputes import expire_disputes
 from credo.settings import Settings
-from credo.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
 
-__all__ = ["create_app", "deliver_now"]
+__all__ = ["create_app"]
 
 log = logging.getLogger("credo.api")
 
+if TYPE_CHECKING:
+    from credo.dashboard.backend import Backend
 
-def deliver_now(svc: Service) -> DeliveryReport:
-    """Deliver due notices; the HTTP calls run without the store's lock."""
-    delivered = failed = 0
-    for message in svc.run(due_messages, svc.store):
-        error = post_message(message)
-        svc.run(mark_delivery, svc.store, message, error)
-        delivered += error is None
-        failed += error is not None
-    return DeliveryReport(delivered, failed)
+    _DASHBOARD_SEES: type[Backend] = Service  # the service fits what the pages use of it
 
 
 def _background_once(svc: Service) -> None:
     svc.run(expire_disputes, svc.store)
-    deliver_now(svc)
+    svc.deliver_now()
 
 
 def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:

@@ -38,12 +38,14 @@ from credo.access import (
     revoke_key,
 )
 from credo.api.settings import ApiSettings
-from credo.api.writer import DecisionWriter, JournalApplier
+from credo.api.writer import DecisionWriter
 from credo.errors import AuthError, CredoError
 from credo.policy.products import ProductsPolicy, load_products
 from credo.rights.decisions import CachedReads, Decision, DecisionInput, decide_many
 from credo.settings import Settings
+from credo.store.applier import JournalApplier
 from credo.store.db import Store, serving_marker
+from credo.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
 
 __all__ = ["Service", "load_admin_token"]
 
@@ -163,6 +165,17 @@ class Service:
             reason = "missing admin token" if token is None else "wrong admin token"
             self.run(record_failed_auth, self.store, "admin_token", reason)
             raise AuthError("invalid admin token")
+
+    def deliver_now(self) -> DeliveryReport:
+        """Deliver due partner notices; the HTTP calls run without the store's lock, so a slow
+        partner never holds up the other requests."""
+        delivered = failed = 0
+        for message in self.run(due_messages, self.store):
+            error = post_message(message)
+            self.run(mark_delivery, self.store, message, error)
+            delivered += error is None
+            failed += error is not None
+        return DeliveryReport(delivered, failed)
 
     def close(self) -> None:
         self.decisions.close()  # commits what is queued first

@@ -7,8 +7,9 @@ of the event loop); the writer wakes, takes everything queued (up to ``max_batch
 each under the service's lock (so it never interleaves with ``Service.run``), makes the
 accepted ones durable with one audit entry each in the store's journal, and only then resolves
 the futures: no request is answered before its decision is durable, and a failed write fails
-every request of its batch (docs/decisions/0610). The applier thread moves the journal into
-DuckDB in bulk, off the requests' path (docs/decisions/0612).
+every request of its batch (docs/decisions/0610). The store's applier thread
+(:class:`credo.store.applier.JournalApplier`) moves the journal into DuckDB in bulk, off the
+requests' path (docs/decisions/0612).
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ from dataclasses import dataclass
 
 from credo.errors import CredoError, StoreError
 from credo.rights.decisions import Decision, DecisionInput
-from credo.store.db import Store
 
-__all__ = ["DecisionWriter", "JournalApplier"]
+__all__ = ["DecisionWriter"]
 
 log = logging.getLogger("credo.api")
 
@@ -136,46 +136,3 @@ def _set_all(pairs: list[tuple[_Item, Result]]) -> None:
             item.future.set_exception(result)
         else:
             item.future.set_result(result)
-
-
-class JournalApplier:
-    """The applier thread: moves the decision journal into the database with a cursor of its
-    own, so decisions keep being journaled (and answered) while DuckDB inserts the last ones.
-
-    It applies every ``interval`` seconds, and at once when ``nudge`` finds ``every`` entries
-    waiting; ``Service.run`` applies what is left before it uses the store
-    (docs/decisions/0612).
-    """
-
-    def __init__(self, store: Store, every: int, interval: float = 0.1) -> None:
-        self._store = store
-        self._every = every
-        self._interval = interval
-        self._wake = threading.Event()
-        self._stop = False
-        self._cursor = store.con.cursor()
-        self._thread = threading.Thread(target=self._run, name="credo-journal", daemon=True)
-        self._thread.start()
-
-    def nudge(self) -> None:
-        """Called after each batch: wake the thread once enough is waiting."""
-        if self._store.journaled >= self._every:
-            self._wake.set()
-
-    def close(self) -> None:
-        """Apply what is left and stop."""
-        if not self._stop:
-            self._stop = True
-            self._wake.set()
-            self._thread.join()
-            self._cursor.close()
-
-    def _run(self) -> None:
-        while not self._stop:
-            self._wake.wait(self._interval)
-            self._wake.clear()
-            if self._store.journaled:
-                try:
-                    self._store.apply_journal(self._cursor)
-                except Exception:  # still in the journal: the next round or request retries
-                    log.exception("moving the decision journal into the database failed")

@@ -23,8 +23,8 @@ from fastapi.templating import Jinja2Templates
 
 from credo.access import SignInLimitedError, issue_login_code, record_failed_auth
 from credo.access import verify_session as _verify_session
-from credo.api.service import Service
 from credo.dashboard import charts
+from credo.dashboard.backend import Backend, backend
 from credo.dashboard.views import console_view, person_view
 from credo.errors import AuthError, CredoError, InputError
 from credo.identity.review import accept_review, reject_review
@@ -54,11 +54,6 @@ DONE = {
     "audit": "The whole audit chain was walked again.",
 }
 FormText = Annotated[str, Form()]  # a form field; a default makes it optional
-
-
-def _svc(request: Request) -> Service:
-    svc: Service = request.app.state.service
-    return svc
 
 
 def _same_origin(request: Request) -> None:
@@ -101,7 +96,7 @@ def _person(request: Request) -> str | None:
     token = request.cookies.get(PERSON_COOKIE)
     if not token:
         return None
-    svc = _svc(request)
+    svc = backend(request)
     try:
         return _verify_session(svc.store, token)
     except AuthError as exc:
@@ -112,7 +107,7 @@ def _person(request: Request) -> str | None:
 def _person_page(
     request: Request, me: str, error: CredoError | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    svc = _svc(request)
+    svc = backend(request)
     kind = request.query_params.get("type") or None
     text = request.query_params.get("q") or None
     view = svc.run(person_view, svc.store, me, event_type=kind, text=text)
@@ -135,7 +130,7 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 def login(request: Request, person: FormText, code: FormText) -> Response:
-    svc = _svc(request)
+    svc = backend(request)
     ttl = dt.timedelta(minutes=svc.api.session_minutes)
     try:
         _same_origin(request)
@@ -170,7 +165,7 @@ def _person_action(request: Request, action: Any, *args: Any, done: str, anchor:
     me = _person(request)
     if me is None:
         return _see("/login")
-    svc = _svc(request)
+    svc = backend(request)
     try:
         _same_origin(request)
         svc.run(action, svc.store, me, *args)
@@ -225,7 +220,7 @@ def freeze_form(request: Request, action: FormText) -> Response:
 _OPERATOR_HOURS = 8
 
 
-def _operator_cookie(svc: Service, expires: int) -> str:
+def _operator_cookie(svc: Backend, expires: int) -> str:
     mac = hmac.new(svc.admin_token.encode(), f"operator:{expires}".encode(), hashlib.sha256)
     return f"{expires}.{mac.hexdigest()}"
 
@@ -235,7 +230,7 @@ def _operator(request: Request) -> bool:
     expires, _, _ = value.partition(".")
     if not expires.isdigit() or int(expires) < time.time():
         return False
-    return hmac.compare_digest(value, _operator_cookie(_svc(request), int(expires)))
+    return hmac.compare_digest(value, _operator_cookie(backend(request), int(expires)))
 
 
 # Per database: the audit entry up to which the console last found the chain intact. The
@@ -247,7 +242,7 @@ _CHAIN_CHECKED: dict[str, tuple[int, str]] = {}
 def _console_page(
     request: Request, extra: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    svc = _svc(request)
+    svc = backend(request)
     key = str(svc.settings.db)
     view = svc.run(console_view, svc.store, chain_after=_CHAIN_CHECKED.get(key))
     chain = view["chain"]
@@ -265,7 +260,7 @@ def console_login_form(request: Request) -> HTMLResponse:
 
 @router.post("/console/login")
 def console_login(request: Request, token: FormText) -> Response:
-    svc = _svc(request)
+    svc = backend(request)
     try:
         _same_origin(request)
         svc.check_admin(token.strip())
@@ -291,7 +286,7 @@ def console(request: Request) -> Response:
 def _operator_action(request: Request, action: Any, done: str, anchor: str) -> Response:
     if not _operator(request):
         return _see("/console/login")
-    svc = _svc(request)
+    svc = backend(request)
     try:
         _same_origin(request)
         result = svc.run(action, svc.store)
@@ -362,7 +357,7 @@ def console_audit(request: Request) -> Response:
     if not _operator(request):
         return _see("/console/login")
     _same_origin(request)
-    _CHAIN_CHECKED.pop(str(_svc(request).settings.db), None)
+    _CHAIN_CHECKED.pop(str(backend(request).settings.db), None)
     return RedirectResponse("/console?done=audit#audit", status_code=303)
 
 

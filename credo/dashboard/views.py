@@ -22,6 +22,7 @@ from credo.rights.disputes import list_disputes
 from credo.rights.file import feed, person_file
 from credo.store.audit import verify
 from credo.store.db import Store, utcnow
+from credo.store.schema import EVENT_TYPES
 
 __all__ = ["DIMENSION_LABELS", "EVENT_LABELS", "console_view", "event_summary", "person_view"]
 
@@ -32,18 +33,9 @@ DIMENSION_LABELS = {
     "identity": "Identity characteristics",
     "connections": "Connections",
 }
-EVENT_LABELS = {
-    "payment": "Payment",
-    "bill": "Bill",
-    "loan": "Loan",
-    "rental": "Rental",
-    "court_judgment": "Court judgment",
-    "attribute": "Identity attribute",
-    "connection": "Connection",
-    "conduct": "Conduct record",
-    "consent": "Consent",
-    "correction": "Correction",
-}
+_LABELLED = {"attribute": "Identity attribute", "conduct": "Conduct record"}
+EVENT_LABELS = {t: _LABELLED.get(t, t.replace("_", " ").capitalize()) for t in EVENT_TYPES}
+"""Every event type in the person's words: its name, unless the name alone would mislead."""
 
 
 _STATUS = {

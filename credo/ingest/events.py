@@ -22,6 +22,8 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from credo.store.schema import EVENT_TYPES
+
 __all__ = [
     "EVENT_FIELDS",
     "EVENT_MODELS",
@@ -199,18 +201,23 @@ class CorrectionEvent(EventBase):
     amendment: str | None = None  # JSON object of corrected field values, for "amend"
 
 
-EVENT_MODELS: dict[str, type[EventBase]] = {
-    "payment": PaymentEvent,
-    "bill": BillEvent,
-    "loan": LoanEvent,
-    "rental": RentalEvent,
-    "court_judgment": CourtJudgmentEvent,
-    "attribute": AttributeEvent,
-    "connection": ConnectionEvent,
-    "conduct": ConductEvent,
-    "consent": ConsentEvent,
-    "correction": CorrectionEvent,
-}
+def _by_type(*models: type[EventBase]) -> dict[str, type[EventBase]]:
+    """Each model under the type its ``event_type`` names, in the store's order; a model for a
+    type the store does not know, or a type without a model, fails at import."""
+    by_type = {str(m.model_fields["event_type"].default): m for m in models}
+    if set(by_type) != set(EVENT_TYPES) or len(by_type) != len(models):
+        raise TypeError(
+            f"event models {sorted(by_type)} do not match the store's event types "
+            f"{sorted(EVENT_TYPES)} (credo/store/schema.py)"
+        )
+    return {t: by_type[t] for t in EVENT_TYPES}
+
+
+EVENT_MODELS = _by_type(
+    PaymentEvent, BillEvent, LoanEvent, RentalEvent, CourtJudgmentEvent, AttributeEvent,
+    ConnectionEvent, ConductEvent, ConsentEvent, CorrectionEvent,
+)  # fmt: skip
+"""The typed model of every event type (``credo.store.schema.EVENT_TYPES``)."""
 
 PII_FIELDS = ("national_id", "phone", "counterpart_national_id", "counterpart_phone")
 """Identifiers stored only as keyed hashes (for matching) plus ciphertext (for display)."""

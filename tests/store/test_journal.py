@@ -11,12 +11,14 @@ import resource
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from credo.errors import StoreError
 from credo.settings import Settings
+from credo.store.applier import JournalApplier
 from credo.store.audit import AuditEntry, verify
 from credo.store.db import Store
 from credo.store.journal import Journal, encode, journal_path
@@ -195,3 +197,24 @@ def test_appends_go_on_while_another_thread_applies(settings: Settings) -> None:
         cursor.close()
     store.close()
     assert len(_items(settings)) == 600
+
+
+def test_the_applier_thread_applies_once_enough_is_waiting(settings: Settings) -> None:
+    store = _open(settings)
+    applier = JournalApplier(store, every=5, interval=60)  # only a nudge or close wakes it
+    try:
+        _journal(store, 0, 3)
+        applier.nudge()  # 3 waiting, fewer than 5: it sleeps on
+        time.sleep(0.2)
+        assert store.journaled == 3
+        _journal(store, 3, 2)
+        applier.nudge()
+        deadline = time.monotonic() + 10
+        while store.journaled and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert store.journaled == 0
+        _journal(store, 5, 1)
+    finally:
+        applier.close()
+    store.close()  # applies what the thread may have left, as ``Service.close`` does
+    assert [r[0] for r in _items(settings)] == [f"i{i}" for i in range(6)]
