@@ -2,7 +2,9 @@
 
     python scripts/compare_runs.py BEFORE.duckdb AFTER.duckdb
 
-Run the demo at two commits (``credo demo --no-serve --dir D``) and compare: every snapshot
+Run the demo at two commits (``PYTHONHASHSEED=0 CREDO_THREADS=1 credo demo --no-serve --dir D``:
+identity resolution today depends on Python's string-hash order and DuckDB's thread schedule,
+so two plain runs of the same commit can resolve a few dozen records differently) and compare: every snapshot
 column except the run's random id and its ``known_at`` (the wall-clock time the demo's files
 were loaded) must be equal, bit for bit (``EXCEPT ALL`` both ways, so
 duplicates count), and so must the runs (except ids and wall-clock times), the persons and the
@@ -15,16 +17,34 @@ import sys
 
 import duckdb
 
+# A person id is a number handed out in the order clusters are written, which may differ
+# between two runs that find the same clusters; a person is therefore named by what it holds:
+# a digest of its links (event id and role), the same in any run that resolved it alike.
+PERSON_KEYS = """
+CREATE TEMP TABLE {db}_keys AS
+SELECT person_id, md5(string_agg(event_id || ':' || role, ',' ORDER BY event_id, role)) AS person
+FROM {db}.event_persons GROUP BY person_id
+"""
+
 # Per table: the columns that identify a row's content, leaving out random ids and wall-clock
 # times. Snapshots are tied to their run by the run's (kind, as_of, seq) instead of its id.
 CHECKS: dict[str, str] = {
-    "score_runs": "SELECT * EXCLUDE (run_id, previous_run_id, created_at, known_at) FROM {db}.score_runs",
-    "score_snapshots": (
-        "SELECT r.kind, r.seq, s.* EXCLUDE (run_id, known_at) FROM {db}.score_snapshots s"
-        " JOIN {db}.score_runs r USING (run_id)"
+    "score_runs": (
+        "SELECT * EXCLUDE (run_id, previous_run_id, created_at, known_at, person_id)"
+        " FROM {db}.score_runs"
     ),
-    "persons": "SELECT * EXCLUDE (created_at) FROM {db}.persons",
-    "event_persons": "SELECT * EXCLUDE (linked_at) FROM {db}.event_persons",
+    "score_snapshots": (
+        "SELECT r.kind, r.seq, k.person, s.* EXCLUDE (run_id, person_id, known_at)"
+        " FROM {db}.score_snapshots s JOIN {db}.score_runs r USING (run_id)"
+        " LEFT JOIN {db}_keys k ON k.person_id = s.person_id"
+    ),
+    "persons": (
+        "SELECT k.person, p.status FROM {db}.persons p LEFT JOIN {db}_keys k USING (person_id)"
+    ),
+    "event_persons": (
+        "SELECT e.event_id, e.role, k.person FROM {db}.event_persons e"
+        " JOIN {db}_keys k USING (person_id)"
+    ),
 }
 
 
@@ -32,6 +52,8 @@ def compare(before: str, after: str) -> list[str]:
     con = duckdb.connect()
     con.execute(f"ATTACH '{before}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{after}' AS b (READ_ONLY)")
+    for db in ("a", "b"):
+        con.execute(PERSON_KEYS.format(db=db))
     problems = []
     for table in CHECKS:
         qa, qb = CHECKS[table].format(db="a"), CHECKS[table].format(db="b")
