@@ -139,13 +139,19 @@ def _write_records_and_links(
         )
 
 
-def _write_reviews(
-    tx: duckdb.DuckDBPyConnection, new_reviews: list[NewReview], model_id: str, now: dt.datetime
+def _insert_numbered(
+    tx: duckdb.DuckDBPyConnection, table: str, column: str, items: list[dict[str, Any]]
 ) -> None:
-    first = _next_id(tx, "review_id", "identity_reviews")
-    items = [
+    """Insert ``items``, numbering ``column`` on from the highest number ``table`` holds."""
+    first = _next_id(tx, column, table)
+    insert_many(tx, table, [{column: first + k, **item} for k, item in enumerate(items)])
+
+
+def _review_rows(
+    new_reviews: list[NewReview], model_id: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    return [
         {
-            "review_id": first + k,
             "record_l": r.record_l,
             "record_r": r.record_r,
             "reason": r.reason,
@@ -155,9 +161,8 @@ def _write_reviews(
             "status": "pending",
             "created_at": now,
         }
-        for k, r in enumerate(new_reviews)
+        for r in new_reviews
     ]
-    insert_many(tx, "identity_reviews", items)
 
 
 def _write_persons(tx: duckdb.DuckDBPyConnection, assignment: Assignment, now: dt.datetime) -> None:
@@ -173,13 +178,9 @@ def _write_persons(tx: duckdb.DuckDBPyConnection, assignment: Assignment, now: d
         )
 
 
-def _write_changes(
-    tx: duckdb.DuckDBPyConnection, found: list[Change], run_id: int, now: dt.datetime
-) -> None:
-    first = _next_id(tx, "change_id", "identity_changes")
-    items = [
+def _change_rows(found: list[Change], run_id: int, now: dt.datetime) -> list[dict[str, Any]]:
+    return [
         {
-            "change_id": first + k,
             "run_id": run_id,
             "kind": c.kind,
             "person_id": c.person_id,
@@ -187,9 +188,8 @@ def _write_changes(
             "evidence": json.dumps(c.evidence),
             "changed_at": now,
         }
-        for k, c in enumerate(found)
+        for c in found
     ]
-    insert_many(tx, "identity_changes", items)
 
 
 def _write_run_log(
@@ -259,9 +259,10 @@ def write_run(
     with store.write(entry) as tx:
         activate(tx, model, now)
         _write_records_and_links(tx, record_table, outcome.links, mode, run_id, model_id)
-        _write_reviews(tx, outcome.new_reviews, model_id, now)
+        reviews = _review_rows(outcome.new_reviews, model_id, now)
+        _insert_numbered(tx, "identity_reviews", "review_id", reviews)
         _write_persons(tx, assignment, now)
-        _write_changes(tx, found, run_id, now)
+        _insert_numbered(tx, "identity_changes", "change_id", _change_rows(found, run_id, now))
         events_linked, counterparts = rebuild_event_persons(tx, _merged_into(assignment), now)
         summary = RunSummary(
             **asdict(details),
