@@ -35,7 +35,7 @@ from credo.store.db import Store  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STAGES = ("load_records", "linkage_frame", "train_model", "predict_pairs",
-          "_cluster_and_review", "_write")  # fmt: skip
+          "cluster_and_review", "write_run")  # fmt: skip
 IDENTITY_TABLES = ("identity_records", "identity_links", "identity_reviews", "identity_changes",
                    "identity_runs", "identity_models", "event_persons", "persons")  # fmt: skip
 

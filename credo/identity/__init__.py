@@ -21,7 +21,8 @@ if TYPE_CHECKING:
         explain_person,
     )
     from credo.identity.model import LinkageModel
-    from credo.identity.resolution import ResolveReport, active_model, export_model, resolve
+    from credo.identity.report import ResolveReport
+    from credo.identity.resolution import resolve
     from credo.identity.review import (
         ReviewItem,
         accept_review,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         list_reviews,
         reject_review,
     )
+    from credo.identity.stored_model import active_model, export_model
 
 __getattr__ = lazy_exports(
     "credo.identity",
@@ -38,14 +40,14 @@ __getattr__ = lazy_exports(
         "LinkEvidence": "explain",
         "LinkageModel": "model",
         "PersonExplanation": "explain",
-        "ResolveReport": "resolution",
+        "ResolveReport": "report",
         "ReviewItem": "review",
         "SourceRecord": "explain",
         "accept_review": "review",
-        "active_model": "resolution",
+        "active_model": "stored_model",
         "add_review": "review",
         "explain_person": "explain",
-        "export_model": "resolution",
+        "export_model": "stored_model",
         "list_reviews": "review",
         "reject_review": "review",
         "resolve": "resolution",

@@ -17,6 +17,7 @@ from credo.errors import NotFoundError
 from credo.identity.linkage import COMPARISONS, level_weights
 from credo.identity.model import LinkageModel
 from credo.store.db import Store
+from credo.store.rows import one, rows
 
 __all__ = [
     "ComparisonWeight",
@@ -108,29 +109,31 @@ def _label(levels: list[tuple[float, str]], weight: float) -> str:
     return best[1]
 
 
-def explain_person(store: Store, person_id: str) -> PersonExplanation:
-    """The records, links and identity changes behind ``person_id``."""
-    rows = store.con.execute(
-        "SELECT status, created_at FROM persons WHERE person_id = ?", [person_id]
-    ).fetchall()
-    if not rows:
-        raise NotFoundError(f"no person {person_id!r}")
-    status, created_at = rows[0]
-    changes = tuple(
-        IdentityChange(str(k), str(p), tuple(o), at, json.loads(str(ev)))
-        for k, p, o, ev, at in store.con.execute(
+def _changes(store: Store, person_id: str) -> tuple[IdentityChange, ...]:
+    """Every merge or split ``person_id`` took part in, oldest first."""
+    return tuple(
+        IdentityChange(
+            str(r["kind"]),
+            str(r["person_id"]),
+            tuple(r["other_person_ids"]),
+            r["changed_at"],
+            json.loads(str(r["evidence"])),
+        )
+        for r in rows(
+            store.con,
             "SELECT kind, person_id, other_person_ids, evidence, changed_at FROM identity_changes "
             "WHERE person_id = ? OR list_contains(other_person_ids, ?) ORDER BY change_id",
             [person_id, person_id],
-        ).fetchall()
+        )
     )
-    merged_into = next(
-        (c.person_id for c in reversed(changes) if c.kind == "merge" and c.person_id != person_id),
-        None,
-    )
+
+
+def _records(store: Store, person_id: str) -> tuple[SourceRecord, ...]:
+    """The person's source records, each with how many events it carries."""
     from credo.identity.records import event_record_key_sql
 
-    record_rows = store.con.execute(
+    found = rows(
+        store.con,
         f"""
         WITH mine AS (SELECT * FROM identity_records WHERE person_id = ?),
         counts AS (
@@ -140,30 +143,37 @@ def explain_person(store: Store, person_id: str) -> PersonExplanation:
             GROUP BY 1
         )
         SELECT m.record_id, m.source, m.subject_ref, m.name, m.birth_date, m.sex,
-               m.national_id_hash IS NOT NULL, m.phone_hash IS NOT NULL, m.address,
-               coalesce(c.n, 0)
+               m.national_id_hash IS NOT NULL AS national_id_given,
+               m.phone_hash IS NOT NULL AS phone_given, m.address,
+               coalesce(c.n, 0) AS events
         FROM mine m LEFT JOIN counts c USING (record_id)
         ORDER BY m.source, m.first_seen_at, m.record_id
         """,
         [person_id],
-    ).fetchall()
-    records = tuple(SourceRecord(*r) for r in record_rows)
+    )
+    return tuple(SourceRecord(**r) for r in found)
+
+
+def _links(store: Store, person_id: str) -> tuple[LinkEvidence, ...]:
+    """The links that hold the person's records together, each comparison's level named."""
     names = _level_names(store)
     descriptions = {c.name: c.description for c in COMPARISONS}
     links = []
-    for left, right, rule, weight, comparisons, model_id in store.con.execute(
+    for r in rows(
+        store.con,
         "SELECT l.record_l, l.record_r, l.rule, l.match_weight, l.comparisons, l.model_id "
         "FROM identity_links l JOIN identity_records r ON r.record_id = l.record_l "
         "WHERE r.person_id = ? ORDER BY l.match_weight DESC NULLS FIRST, l.record_l, l.record_r",
         [person_id],
-    ).fetchall():
+    ):
+        comparisons, weight = r["comparisons"], r["match_weight"]
         weights = json.loads(str(comparisons)) if comparisons is not None else {}
-        levels = names.get(str(model_id), {})
+        levels = names.get(str(r["model_id"]), {})
         links.append(
             LinkEvidence(
-                str(left),
-                str(right),
-                str(rule),
+                str(r["record_l"]),
+                str(r["record_r"]),
+                str(r["rule"]),
                 None if weight is None else float(weight),
                 tuple(
                     ComparisonWeight(
@@ -173,12 +183,27 @@ def explain_person(store: Store, person_id: str) -> PersonExplanation:
                 ),
             )
         )
+    return tuple(links)
+
+
+def explain_person(store: Store, person_id: str) -> PersonExplanation:
+    """The records, links and identity changes behind ``person_id``."""
+    person = one(
+        store.con, "SELECT status, created_at FROM persons WHERE person_id = ?", [person_id]
+    )
+    if person is None:
+        raise NotFoundError(f"no person {person_id!r}")
+    changes = _changes(store, person_id)
+    merged_into = next(
+        (c.person_id for c in reversed(changes) if c.kind == "merge" and c.person_id != person_id),
+        None,
+    )
     return PersonExplanation(
         person_id=person_id,
-        status=str(status),
-        created_at=created_at,
+        status=str(person["status"]),
+        created_at=person["created_at"],
         merged_into=merged_into,
-        records=records,
-        links=tuple(links),
+        records=_records(store, person_id),
+        links=_links(store, person_id),
         changes=changes,
     )

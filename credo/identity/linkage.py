@@ -28,6 +28,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from credo.store.rows import registered, value
+
 __all__ = [
     "COMPARISONS",
     "PAIRS_TABLE",
@@ -228,9 +230,10 @@ def _linker(
 
     if records is not None:
         indexed = records.append_column("idx", pa.array(range(records.num_rows), pa.int32()))
-        con.register("credo_records_arrow", indexed)
-        con.execute("CREATE OR REPLACE TABLE credo_records AS SELECT * FROM credo_records_arrow")
-        con.unregister("credo_records_arrow")
+        with registered(con, "credo_records_arrow", indexed):
+            con.execute(
+                "CREATE OR REPLACE TABLE credo_records AS SELECT * FROM credo_records_arrow"
+            )
     db_api = DuckDBAPI(con)
     frame = db_api.register("credo_records")
     # EM blocked on a field cannot train that field's m values and Splink warns about each
@@ -330,13 +333,13 @@ def predict_pairs(
     if new is None:
         frames.append(linker.inference.predict(threshold_match_weight=min_weight))
     elif any(new):
-        con.register("credo_new_flags", pa.table({"idx": range(len(new)), "new": new}))
-        for name, flag in (("credo_records_new", "true"), ("credo_records_old", "false")):
-            con.execute(
-                f"CREATE OR REPLACE TABLE {name} AS SELECT r.* FROM credo_records r "
-                f"JOIN credo_new_flags f USING (idx) WHERE f.new = {flag}"
-            )
-        con.unregister("credo_new_flags")
+        flags = pa.table({"idx": range(len(new)), "new": new})
+        with registered(con, "credo_new_flags", flags):
+            for name, flag in (("credo_records_new", "true"), ("credo_records_old", "false")):
+                con.execute(
+                    f"CREATE OR REPLACE TABLE {name} AS SELECT r.* FROM credo_records r "
+                    f"JOIN credo_new_flags f USING (idx) WHERE f.new = {flag}"
+                )
         api = linker._db_api
         fresh, old = api.register("credo_records_new"), api.register("credo_records_old")
         frames.append(linker.inference.predict_within(fresh, threshold_match_weight=min_weight))
@@ -367,7 +370,7 @@ def predict_pairs(
         frame.drop_table_from_database_and_remove_from_cache()
     for name in ("credo_records_new", "credo_records_old"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
-    return int(con.execute(f"SELECT count(*) FROM {PAIRS_TABLE}").fetchall()[0][0])
+    return int(value(con, f"SELECT count(*) FROM {PAIRS_TABLE}"))
 
 
 def comparisons_json_sql(alias: str) -> str:

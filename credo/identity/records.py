@@ -21,6 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from credo.identity.names import name_forms
+from credo.store.rows import registered
 
 __all__ = [
     "IDENTITY_COLUMNS",
@@ -108,9 +109,10 @@ def linkage_frame(con: duckdb.DuckDBPyConnection, records: pa.Table) -> pa.Table
             "name_key": [f.key if f else None for f in forms],
         }
     )
-    con.register("credo_names_arrow", name_table)
-    con.register("credo_records_in", records)
-    try:
+    with (
+        registered(con, "credo_names_arrow", name_table),
+        registered(con, "credo_records_in", records),
+    ):
         table: pa.Table = con.sql(
             """
             WITH r AS (
@@ -125,7 +127,4 @@ def linkage_frame(con: duckdb.DuckDBPyConnection, records: pa.Table) -> pa.Table
             ORDER BY r.record_id
             """
         ).to_arrow_table()
-    finally:
-        con.unregister("credo_names_arrow")
-        con.unregister("credo_records_in")
     return table

@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from credo.errors import ConflictError, InputError, NotFoundError
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
+from credo.store.rows import insert, one, rows, value
 
 __all__ = ["ReviewItem", "ReviewStatus", "accept_review", "list_reviews", "reject_review"]
 
@@ -51,33 +52,39 @@ class ReviewItem:
 
 
 _SELECT = """
-    SELECT v.review_id, v.record_l, v.record_r, a.person_id, b.person_id, a.source, b.source,
-           v.reason, v.match_weight, v.comparisons, v.status, v.created_at, v.decided_at,
-           v.decided_by, v.note
+    SELECT v.review_id, v.record_l, v.record_r, a.person_id AS person_l,
+           b.person_id AS person_r, a.source AS source_l, b.source AS source_r, v.reason,
+           v.match_weight, v.comparisons, v.status, v.created_at, v.decided_at, v.decided_by,
+           v.note
     FROM identity_reviews v
     LEFT JOIN identity_records a ON a.record_id = v.record_l
     LEFT JOIN identity_records b ON b.record_id = v.record_r
 """
 
 
-def _item(row: tuple[object, ...]) -> ReviewItem:
-    comparisons = json.loads(str(row[9])) if row[9] is not None else {}
+def _text(cell: Any) -> str | None:
+    return None if cell is None else str(cell)
+
+
+def _item(row: dict[str, Any]) -> ReviewItem:
+    comparisons = json.loads(str(row["comparisons"])) if row["comparisons"] is not None else {}
+    weight = row["match_weight"]
     return ReviewItem(
-        review_id=int(row[0]),  # type: ignore[call-overload]
-        record_l=str(row[1]),
-        record_r=str(row[2]),
-        person_l=None if row[3] is None else str(row[3]),
-        person_r=None if row[4] is None else str(row[4]),
-        source_l=None if row[5] is None else str(row[5]),
-        source_r=None if row[6] is None else str(row[6]),
-        reason=str(row[7]),
-        match_weight=None if row[8] is None else float(row[8]),  # type: ignore[arg-type]
+        review_id=int(row["review_id"]),
+        record_l=str(row["record_l"]),
+        record_r=str(row["record_r"]),
+        person_l=_text(row["person_l"]),
+        person_r=_text(row["person_r"]),
+        source_l=_text(row["source_l"]),
+        source_r=_text(row["source_r"]),
+        reason=str(row["reason"]),
+        match_weight=None if weight is None else float(weight),
         comparisons={str(k): float(v) for k, v in comparisons.items()},
-        status=str(row[10]),
-        created_at=row[11],  # type: ignore[arg-type]
-        decided_at=row[12],  # type: ignore[arg-type]
-        decided_by=None if row[13] is None else str(row[13]),
-        note=None if row[14] is None else str(row[14]),
+        status=str(row["status"]),
+        created_at=row["created_at"],
+        decided_at=row["decided_at"],
+        decided_by=_text(row["decided_by"]),
+        note=_text(row["note"]),
     )
 
 
@@ -89,18 +96,19 @@ def list_reviews(
         raise InputError(f"unknown review status {status!r}", hint=f"one of {_STATUSES}")
     where = "WHERE v.status = ?" if status is not None else ""
     params: list[object] = [status] if status is not None else []
-    rows = store.con.execute(
+    found = rows(
+        store.con,
         f"{_SELECT} {where} ORDER BY v.match_weight DESC NULLS FIRST, v.review_id LIMIT ?",
         [*params, limit],
-    ).fetchall()
-    return [_item(r) for r in rows]
+    )
+    return [_item(r) for r in found]
 
 
 def get_review(store: Store, review_id: int) -> ReviewItem:
-    rows = store.con.execute(f"{_SELECT} WHERE v.review_id = ?", [review_id]).fetchall()
-    if not rows:
+    row = one(store.con, f"{_SELECT} WHERE v.review_id = ?", [review_id])
+    if row is None:
         raise NotFoundError(f"no review item {review_id}", hint="see 'credo review list'")
-    return _item(rows[0])
+    return _item(row)
 
 
 def _decide(
@@ -162,16 +170,20 @@ def add_review(
 ) -> ReviewItem:
     """Put any two records up for decision (e.g. a "this isn't me" dispute on a record)."""
     left, right = sorted((record_l, record_r))
-    found = store.con.execute(
-        "SELECT count(*) FROM identity_records WHERE record_id IN (?, ?)", [left, right]
-    ).fetchall()[0][0]
+    found = value(
+        store.con,
+        "SELECT count(*) FROM identity_records WHERE record_id IN (?, ?)",
+        [left, right],
+    )
     if left == right or found != 2:
         raise NotFoundError("give two different known source records", hint="see --explain")
-    existing = store.con.execute(
-        "SELECT review_id FROM identity_reviews WHERE record_l = ? AND record_r = ?", [left, right]
-    ).fetchall()
-    if existing:
-        return get_review(store, int(existing[0][0]))
+    existing = value(
+        store.con,
+        "SELECT review_id FROM identity_reviews WHERE record_l = ? AND record_r = ?",
+        [left, right],
+    )
+    if existing is not None:
+        return get_review(store, int(existing))
     entry = AuditEntry(
         actor=actor or store.settings.actor,
         action="identity.review.add",
@@ -180,14 +192,17 @@ def add_review(
         details={"reason": reason},
     )
     with store.write(entry) as tx:
-        review_id = int(
-            tx.execute("SELECT coalesce(max(review_id), 0) + 1 FROM identity_reviews").fetchall()[
-                0
-            ][0]
-        )
-        tx.execute(
-            "INSERT INTO identity_reviews VALUES (?, ?, ?, ?, NULL, NULL, NULL, 'pending', ?, "
-            "NULL, NULL, NULL)",
-            [review_id, left, right, reason, utcnow()],
+        review_id = int(value(tx, "SELECT coalesce(max(review_id), 0) + 1 FROM identity_reviews"))
+        insert(
+            tx,
+            "identity_reviews",
+            {
+                "review_id": review_id,
+                "record_l": left,
+                "record_r": right,
+                "reason": reason,
+                "status": "pending",
+                "created_at": utcnow(),
+            },
         )
     return get_review(store, review_id)

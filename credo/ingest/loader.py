@@ -33,6 +33,7 @@ from credo.ingest.validate import stage_sql
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
+from credo.store.rows import registered
 from credo.store.schema import event_table
 
 __all__ = ["LoadReport", "Reason", "ingest", "resolve_mapping"]
@@ -453,10 +454,7 @@ def _store_ciphertexts(store: Store, tx: duckdb.DuckDBPyConnection, load_id: int
             "ciphertext": pa.array(blobs, pa.binary()),
         }
     )
-    tx.register("vault_batch", batch)
-    try:
+    with registered(tx, "vault_batch", batch):
         tx.execute(
             "INSERT INTO pii_vault SELECT kind, hash, ciphertext, ? FROM vault_batch", [load_id]
         )
-    finally:
-        tx.unregister("vault_batch")

@@ -30,6 +30,7 @@ from credo.store import audit
 from credo.store.audit import AuditEntry
 from credo.store.crypto import IdentifierKeys, load_or_create_secret
 from credo.store.journal import Batch, Journal, Row, journal_path
+from credo.store.rows import registered
 from credo.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["Store", "new_id", "now_or", "serving_marker", "utcnow"]
@@ -302,13 +303,9 @@ def _insert_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Row
 
     if rows:
         columns = zip(*rows, strict=True)
-        con.register(
-            "_journal_rows", pa.table({f"c{i}": pa.array(c) for i, c in enumerate(columns)})
-        )
-        try:
+        data = pa.table({f"c{i}": pa.array(c) for i, c in enumerate(columns)})
+        with registered(con, "_journal_rows", data):
             con.execute(f"INSERT INTO {table} SELECT * FROM _journal_rows")
-        finally:
-            con.unregister("_journal_rows")
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:

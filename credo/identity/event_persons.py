@@ -1,0 +1,89 @@
+"""``event_persons`` rebuilt from the current resolution, keeping the rows that did not change.
+
+A source record's events belong to the record's person (role ``subject``); a connection event's
+counterpart belongs to the one person its national id, phone or source reference names
+unambiguously (role ``counterpart``). Decision 0212 says why an event the resolution does not
+place keeps the subject it has.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pyarrow as pa
+
+from credo.identity.records import event_record_key_sql
+from credo.store.rows import registered
+
+__all__ = ["rebuild_event_persons"]
+
+
+def _placed_sql() -> str:
+    """``credo_ep``: every (event, role, person) the current resolution places."""
+    key = event_record_key_sql("e")
+    return f"""
+        CREATE OR REPLACE TEMP TABLE credo_ep AS
+        WITH subjects AS (
+            SELECT e.event_id, 'subject' AS role, r.person_id
+            FROM events e JOIN identity_records r ON r.record_id = {key}
+        ),
+        by_nid AS (
+            SELECT national_id_hash AS h, any_value(person_id) AS person_id
+            FROM identity_records WHERE national_id_hash IS NOT NULL
+            GROUP BY 1 HAVING count(DISTINCT person_id) = 1
+        ),
+        by_phone AS (
+            SELECT phone_hash AS h, any_value(person_id) AS person_id
+            FROM identity_records WHERE phone_hash IS NOT NULL
+            GROUP BY 1 HAVING count(DISTINCT person_id) = 1
+        ),
+        by_ref AS (
+            SELECT source, subject_ref, any_value(person_id) AS person_id
+            FROM identity_records WHERE subject_ref IS NOT NULL
+            GROUP BY ALL HAVING count(DISTINCT person_id) = 1
+        ),
+        counterparts AS (
+            SELECT e.event_id, 'counterpart' AS role,
+                   coalesce(n.person_id, p.person_id, f.person_id) AS person_id
+            FROM events e
+            LEFT JOIN by_nid n ON n.h = e.counterpart_national_id_hash
+            LEFT JOIN by_phone p ON p.h = e.counterpart_phone_hash
+            LEFT JOIN by_ref f ON f.source = e.source AND f.subject_ref = e.counterpart_ref
+            WHERE e.event_type = 'connection'
+        )
+        SELECT * FROM subjects
+        UNION ALL
+        SELECT * FROM counterparts WHERE person_id IS NOT NULL
+        """
+
+
+def rebuild_event_persons(
+    tx: duckdb.DuckDBPyConnection, merged_into: pa.Table, now: dt.datetime
+) -> tuple[int, int]:
+    """Make ``event_persons`` the current resolution; the subjects and counterparts placed.
+
+    An event the resolution does not place as a subject keeps the subject it has, moved to
+    the survivor if that person was merged (``merged_into``: old, new): events the service
+    wrote for a known person carry no identity fields, and a retracted event stays on the file
+    of the person it was about, marked corrected, without linking anyone."""
+    tx.execute(_placed_sql())
+    tx.execute(
+        "DELETE FROM event_persons o WHERE NOT EXISTS (SELECT 1 FROM credo_ep n "
+        "WHERE n.event_id = o.event_id AND n.role = o.role AND n.person_id = o.person_id) "
+        "AND (o.role <> 'subject' OR EXISTS (SELECT 1 FROM credo_ep n "
+        "WHERE n.event_id = o.event_id AND n.role = 'subject'))"
+    )
+    with registered(tx, "credo_merged_into", merged_into):
+        tx.execute(
+            "UPDATE event_persons SET person_id = m.new FROM credo_merged_into m "
+            "WHERE event_persons.person_id = m.old"
+        )
+    tx.execute(
+        "INSERT INTO event_persons SELECT n.event_id, n.role, n.person_id, ? FROM credo_ep n "
+        "ANTI JOIN event_persons o ON o.event_id = n.event_id AND o.role = n.role",
+        [now],
+    )
+    counts = dict(tx.execute("SELECT role, count(*) FROM credo_ep GROUP BY 1").fetchall())
+    tx.execute("DROP TABLE credo_ep")
+    return int(counts.get("subject", 0)), int(counts.get("counterpart", 0))

@@ -1,0 +1,283 @@
+"""Records into persons, under the review decisions; the new review items; the evidence.
+
+The clustering (``cluster.py``) takes accepted reviews, the national-id rule's links, then the
+model's links strongest first, refusing any link that would join records a decision or a
+conflicting date of birth keeps apart. Pairs scored below the match threshold become review
+items, one per pair of persons (the strongest record pair between them). The links that joined
+records of different earlier persons are kept, with their comparison weights, as the evidence
+of merges. Scored pairs stay in the linkage connection (decision 0210).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from credo.identity.cluster import Clustering, Edge, cluster
+from credo.identity.linkage import COMPARISONS, PAIRS_TABLE, comparisons_json_sql
+from credo.identity.report import Mode
+from credo.identity.rules import CONFLICT_REASON, national_id_rule
+from credo.store.db import Store
+from credo.store.rows import registered, rows
+
+__all__ = ["NewReview", "Outcome", "cluster_and_review"]
+
+Weights = dict[tuple[int, int], dict[str, float]]
+Pair = tuple[int, int]
+EVIDENCE_PER_PERSON = 50
+
+
+@dataclass(frozen=True)
+class NewReview:
+    """A review item this run adds (``identity_reviews``, pending)."""
+
+    record_l: str
+    record_r: str
+    reason: str
+    match_weight: float | None
+    comparisons: dict[str, float] | None
+
+
+@dataclass
+class Outcome:
+    labels: list[int]
+    links: pa.Table  # the spanning forest's new links, ready for identity_links
+    used_rules: dict[str, int]
+    refused: int
+    new_reviews: list[NewReview]
+    evidence: dict[int, list[dict[str, Any]]]  # cluster label -> links that joined persons
+
+
+@dataclass(frozen=True)
+class _Decisions:
+    """The review queue as the clustering reads it."""
+
+    decided: dict[tuple[str, str], str]  # (record_l, record_r) -> status
+    accepted: list[Edge]
+    cannot: list[Pair]  # record pairs never to be joined, by index
+    fresh_conflicts: list[tuple[str, str]]  # date conflicts not yet in the queue
+
+
+def _ordered(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _key(a: int, b: int) -> Pair:
+    return (min(a, b), max(a, b))
+
+
+def _decisions(
+    con: duckdb.DuckDBPyConnection, ids: list[str], index: dict[str, int], conflicts: list[Pair]
+) -> _Decisions:
+    """Accepted pairs link; rejected ones, pending conflicts and new conflicts cannot."""
+    reviews = rows(
+        con, "SELECT review_id, record_l, record_r, reason, status FROM identity_reviews"
+    )
+    decided = {(r["record_l"], r["record_r"]): r["status"] for r in reviews}
+    conflict_reviews = {
+        (r["record_l"], r["record_r"]) for r in reviews if r["reason"].startswith(CONFLICT_REASON)
+    }
+    accepted = [
+        Edge(index[l_], index[r_], "review", math.inf)
+        for (l_, r_), s in sorted(decided.items())
+        if s == "accepted" and l_ in index and r_ in index
+    ]
+    cannot = [
+        (index[l_], index[r_])
+        for (l_, r_), s in decided.items()
+        if (s == "rejected" or (s == "pending" and (l_, r_) in conflict_reviews))
+        and l_ in index
+        and r_ in index
+    ]
+    conflict_pairs = [_ordered(ids[a], ids[b]) for a, b in conflicts]
+    cannot += [(index[a], index[b]) for a, b in conflict_pairs if decided.get((a, b)) != "accepted"]
+    fresh = [(a, b) for a, b in conflict_pairs if (a, b) not in decided]
+    return _Decisions(decided, accepted, cannot, fresh)
+
+
+def _model_edges(lcon: duckdb.DuckDBPyConnection, threshold: float) -> Iterator[Edge]:
+    """Model links strongest first (ties by record index, so by record id), in batches."""
+    reader: pa.RecordBatchReader = lcon.sql(
+        f"SELECT a, b, match_weight FROM {PAIRS_TABLE} "
+        f"WHERE match_weight >= {float(threshold)!r} ORDER BY match_weight DESC, a, b"
+    ).to_arrow_reader(1 << 16)
+    for batch in reader:
+        a, b, w = (batch.column(name).to_numpy() for name in ("a", "b", "match_weight"))
+        for x, y, z in zip(a.tolist(), b.tolist(), w.tolist(), strict=True):
+            yield Edge(x, y, "model", z)
+
+
+def _chain(*parts: Any) -> Iterator[Edge]:
+    for part in parts:
+        yield from part
+
+
+def _previous_groups(previous: list[str | None]) -> list[list[int]]:
+    """The records of each earlier person, which an incremental run keeps together."""
+    members: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(previous):
+        if p is not None:
+            members[p].append(i)
+    return [members[p] for p in sorted(members)]
+
+
+def _review_pairs(
+    lcon: duckdb.DuckDBPyConnection,
+    labels: list[int],
+    decided: dict[tuple[str, str], str],
+    index: dict[str, int],
+    match_weight: float,
+) -> list[tuple[float, int, int]]:
+    """One (weight, a, b) per pair of persons below the match threshold not yet decided."""
+    covered = {
+        _key(labels[index[l_]], labels[index[r_]])
+        for (l_, r_) in decided
+        if l_ in index and r_ in index
+    }
+    best: dict[Pair, tuple[float, int, int]] = {}
+    for a, b, w in lcon.execute(
+        f"SELECT a, b, match_weight FROM {PAIRS_TABLE} WHERE match_weight < ? "
+        "ORDER BY match_weight DESC, a, b",
+        [match_weight],
+    ).fetchall():
+        la, lb = labels[a], labels[b]
+        key = _key(la, lb)
+        if la == lb or key in covered:
+            continue
+        if key not in best or w > best[key][0]:
+            best[key] = (w, a, b)
+    return sorted(best.values(), key=lambda t: (-t[0], t[1], t[2]))
+
+
+def _changed(clustering: Clustering, previous: list[str | None]) -> dict[int, list[Edge]]:
+    """Links whose records had different earlier persons, at most 50 per surviving person.
+
+    A new record that joins two persons links to both of them, so it is evidence too."""
+    labels = clustering.labels
+    changed: dict[int, list[Edge]] = defaultdict(list)
+    for e in clustering.used:
+        if (
+            previous[e.left] != previous[e.right]
+            and len(changed[labels[e.left]]) < EVIDENCE_PER_PERSON
+        ):
+            changed[labels[e.left]].append(e)
+    return changed
+
+
+def _comparison_weights(lcon: duckdb.DuckDBPyConnection, keys: set[Pair]) -> Weights:
+    """The per-comparison match weights of these pairs (a < b), for the few kept in Python."""
+    if not keys:
+        return {}
+    ordered = sorted(keys)
+    wanted = pa.table({"a": [k[0] for k in ordered], "b": [k[1] for k in ordered]})
+    names = ", ".join(f"p.mw_{c.name}" for c in COMPARISONS)
+    with registered(lcon, "credo_keys", wanted):
+        found = rows(
+            lcon, f"SELECT p.a, p.b, {names} FROM {PAIRS_TABLE} p JOIN credo_keys k USING (a, b)"
+        )
+    return {
+        (int(r["a"]), int(r["b"])): {
+            c.name: round(float(r[f"mw_{c.name}"]), 4) for c in COMPARISONS
+        }
+        for r in found
+    }
+
+
+def _new_reviews(
+    review_pairs: list[tuple[float, int, int]],
+    fresh_conflicts: list[tuple[str, str]],
+    ids: list[str],
+    index: dict[str, int],
+    weights: Weights,
+) -> list[NewReview]:
+    """Model pairs below the match threshold first, then new date-of-birth conflicts."""
+    new_reviews = []
+    for w, a, b in review_pairs:
+        rec_l, rec_r = _ordered(ids[a], ids[b])
+        new_reviews.append(
+            NewReview(
+                rec_l, rec_r, "model weight below the match threshold", w, weights.get((a, b))
+            )
+        )
+    for rec_l, rec_r in fresh_conflicts:
+        reason = f"{CONFLICT_REASON}, conflicting dates of birth"
+        key = _key(index[rec_l], index[rec_r])
+        new_reviews.append(NewReview(rec_l, rec_r, reason, None, weights.get(key)))
+    return new_reviews
+
+
+def _link_dict(e: Edge, ids: list[str], weights: Weights) -> dict[str, Any]:
+    return {
+        "record_l": ids[e.left],
+        "record_r": ids[e.right],
+        "rule": e.rule,
+        "match_weight": None if math.isinf(e.weight) else round(e.weight, 4),
+        "comparisons": weights.get(_key(e.left, e.right)),
+    }
+
+
+def _link_table(lcon: duckdb.DuckDBPyConnection, used: list[Edge]) -> pa.Table:
+    """The links as ``identity_links`` rows, their comparison weights joined in SQL."""
+    edges = pa.table(
+        {
+            "k": range(len(used)),
+            "a": pa.array([e.left for e in used], pa.int32()),
+            "b": pa.array([e.right for e in used], pa.int32()),
+            "rule": [e.rule for e in used],
+            "match_weight": [None if math.isinf(e.weight) else e.weight for e in used],
+        }
+    )
+    with registered(lcon, "credo_used", edges):
+        table: pa.Table = lcon.sql(
+            "SELECT l.record_id AS record_l, r.record_id AS record_r, u.rule, "
+            f"u.match_weight::DOUBLE AS match_weight, {comparisons_json_sql('p')} AS comparisons "
+            "FROM credo_used u JOIN credo_records l ON l.idx = u.a "
+            "JOIN credo_records r ON r.idx = u.b "
+            f"LEFT JOIN {PAIRS_TABLE} p ON p.a = least(u.a, u.b) AND p.b = greatest(u.a, u.b) "
+            "ORDER BY u.k"
+        ).to_arrow_table()
+    return table
+
+
+def cluster_and_review(
+    store: Store,
+    lcon: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    ids: list[str],
+    index: dict[str, int],
+    previous: list[str | None],
+    match_weight: float,
+    mode: Mode,
+) -> Outcome:
+    """Cluster under the review decisions; new review items; the links, as evidence."""
+    rule_edges, conflicts = national_id_rule(store, records, index)
+    decisions = _decisions(store.con, ids, index, conflicts)
+    groups = _previous_groups(previous) if mode == "incremental" else []
+    edges = _chain(decisions.accepted, rule_edges, _model_edges(lcon, match_weight))
+    clustering = cluster(len(ids), edges, decisions.cannot, groups)
+    labels = clustering.labels
+    review_pairs = _review_pairs(lcon, labels, decisions.decided, index, match_weight)
+    changed = _changed(clustering, previous)
+    wanted = {_key(e.left, e.right) for v in changed.values() for e in v}
+    wanted |= {(a, b) for _w, a, b in review_pairs}
+    wanted |= {_key(index[a], index[b]) for a, b in decisions.fresh_conflicts}
+    weights = _comparison_weights(lcon, wanted)
+    used_rules: dict[str, int] = defaultdict(int)
+    for e in clustering.used:
+        used_rules[e.rule] += 1
+    return Outcome(
+        labels=labels,
+        links=_link_table(lcon, clustering.used),
+        used_rules=dict(used_rules),
+        refused=len(clustering.refused),
+        new_reviews=_new_reviews(review_pairs, decisions.fresh_conflicts, ids, index, weights),
+        evidence={
+            label: [_link_dict(e, ids, weights) for e in edges] for label, edges in changed.items()
+        },
+    )

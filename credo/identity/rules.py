@@ -1,0 +1,99 @@
+"""The exact rule: the same verified national id is the same person.
+
+It runs before the model and its links are certain (weight ∞). A number counts as verified when
+it passes the GB 11643 check digit. Records sharing one agree on a date of birth up to a
+day/month swap (a typo, not a conflict); records whose dates truly differ are not linked but
+go to the review queue, with ``CONFLICT_REASON`` at the head of the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+
+import pyarrow as pa
+
+from credo.identifiers import is_valid_gb11643
+from credo.identity.cluster import Edge
+from credo.store.db import Store
+from credo.store.rows import registered
+
+__all__ = ["CONFLICT_REASON", "national_id_rule"]
+
+CONFLICT_REASON = "same verified national id"
+
+_DobClass = tuple[int, int, int]
+
+
+def _verified_ids(store: Store, hashes: list[str]) -> set[str]:
+    """Hashes whose number passes the GB 11643 check digit (decrypted from the vault once)."""
+    if not hashes:
+        return set()
+    con = store.con
+    with registered(con, "credo_nid_hashes", pa.table({"hash": pa.array(hashes, pa.string())})):
+        found = con.execute(
+            "SELECT v.hash, any_value(v.ciphertext) FROM pii_vault v "
+            "JOIN credo_nid_hashes h USING (hash) WHERE v.kind = 'national_id' GROUP BY v.hash"
+        ).fetchall()
+    decrypt = store.keys.decrypt
+    return {h for h, blob in found if is_valid_gb11643(decrypt("national_id", bytes(blob)))}
+
+
+def _dob_class(d: dt.date) -> _DobClass:
+    """Dates equal up to a day/month swap share a class: a swap is a typo, not a conflict."""
+    a, b = sorted((d.month, d.day))
+    return (d.year, a, b)
+
+
+def _shared_ids(
+    records: pa.Table, index: dict[str, int]
+) -> dict[str, list[tuple[int, dt.date | None]]]:
+    """Per national id hash, the records (index, date of birth) that carry it."""
+    groups: dict[str, list[tuple[int, dt.date | None]]] = defaultdict(list)
+    for rid, nid, dob in zip(
+        records.column("record_id").to_pylist(),
+        records.column("national_id_hash").to_pylist(),
+        records.column("birth_date").to_pylist(),
+        strict=True,
+    ):
+        if nid is not None:
+            groups[nid].append((index[rid], dob))
+    return groups
+
+
+def _one_id(
+    members: list[tuple[int, dt.date | None]],
+) -> tuple[list[Edge], list[tuple[int, int]]]:
+    """The links and date conflicts among the records of one verified national id."""
+    by_class: dict[_DobClass | None, list[int]] = defaultdict(list)
+    for i, dob in members:
+        by_class[_dob_class(dob) if dob is not None else None].append(i)
+    dated = sorted((sorted(v) for k, v in by_class.items() if k is not None), key=min)
+    edges: list[Edge] = []
+    for same in dated:  # records agreeing on the date (or a swap of it)
+        edges += [Edge(same[0], j, "national_id", math.inf) for j in same[1:]]
+    if len(dated) == 1 and None in by_class:  # undated records join the only date
+        edges += [Edge(dated[0][0], j, "national_id", math.inf) for j in by_class[None]]
+    elif not dated:
+        undated = sorted(by_class[None])
+        edges += [Edge(undated[0], j, "national_id", math.inf) for j in undated[1:]]
+    conflicts = [(dated[k][0], dated[k + 1][0]) for k in range(len(dated) - 1)]
+    return edges, conflicts
+
+
+def national_id_rule(
+    store: Store, records: pa.Table, index: dict[str, int]
+) -> tuple[list[Edge], list[tuple[int, int]]]:
+    """Links by verified national id; pairs whose dates of birth conflict go to review."""
+    groups = _shared_ids(records, index)
+    shared = sorted(h for h, members in groups.items() if len(members) > 1)
+    verified = _verified_ids(store, shared)
+    edges: list[Edge] = []
+    conflicts: list[tuple[int, int]] = []
+    for h in shared:
+        if h in verified:
+            links, clashes = _one_id(groups[h])
+            edges += links
+            conflicts += clashes
+    return edges, conflicts

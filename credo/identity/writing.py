@@ -1,0 +1,276 @@
+"""A run's result written in one audited transaction: model, records, links, reviews, persons,
+merges and splits, ``event_persons`` and the run log.
+
+Person ids are ``CP`` and nine digits, numbered on from the highest ever given. A merge or split
+is recorded in ``identity_changes`` with the links that caused it (decision 0300).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from credo.identity.cluster import Assignment
+from credo.identity.event_persons import rebuild_event_persons
+from credo.identity.grouping import NewReview, Outcome
+from credo.identity.model import LinkageModel
+from credo.identity.report import Mode
+from credo.identity.stored_model import activate
+from credo.store.audit import AuditEntry
+from credo.store.db import Store, utcnow
+from credo.store.rows import insert, insert_many, registered, value
+
+__all__ = [
+    "PERSON_PREFIX",
+    "Change",
+    "RunDetails",
+    "RunSummary",
+    "changes",
+    "next_person_number",
+    "write_run",
+]
+
+PERSON_PREFIX = "CP"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A merge or a split, as an ``identity_changes`` row."""
+
+    kind: str  # "merge" or "split"
+    person_id: str  # the survivor of a merge, the person a split took records from
+    others: list[str]
+    evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """The run as its audit entry describes it."""
+
+    run_id: int
+    model_id: str
+    trained: bool
+    mode: Mode
+    records: int
+    persons: int
+    new_persons: int
+    merges: int
+    splits: int
+    reviews_new: int
+
+
+@dataclass(frozen=True)
+class RunSummary(RunDetails):
+    """The run as ``identity_runs.summary`` keeps it: its details and what writing it found."""
+
+    reviews_pending: int
+    events_linked: int
+    counterparts_linked: int
+
+
+def next_person_number(store: Store) -> int:
+    top = value(
+        store.con,
+        "SELECT max(TRY_CAST(substr(person_id, ?) AS BIGINT)) FROM persons "
+        "WHERE starts_with(person_id, ?)",
+        [len(PERSON_PREFIX) + 1, PERSON_PREFIX],
+    )
+    return int(top or 0) + 1
+
+
+def changes(
+    assignment: Assignment, outcome: Outcome, previous: list[str | None], index: dict[str, int]
+) -> list[Change]:
+    """Merges and splits, each with the links that caused it."""
+    by_person = {
+        assignment.person_of_cluster[label]: links for label, links in outcome.evidence.items()
+    }
+    found: list[Change] = []
+    for target, olds in sorted(assignment.merges.items()):
+        involved = {target, *olds}
+        links = [
+            link
+            for link in by_person.get(target, [])
+            if previous[index[link["record_l"]]] in involved
+            or previous[index[link["record_r"]]] in involved
+        ]
+        evidence = {"reason": "new links join their records", "links": links}
+        found.append(Change("merge", target, sorted(olds), evidence))
+    for old, targets in sorted(assignment.splits.items()):
+        reason = (
+            "the links that joined these records no longer hold "
+            "(a rejected review, a conflict, or a retrained model)"
+        )
+        found.append(Change("split", old, sorted(targets), {"reason": reason}))
+    return found
+
+
+def _next_id(tx: duckdb.DuckDBPyConnection, column: str, table: str) -> int:
+    return int(value(tx, f"SELECT coalesce(max({column}), 0) + 1 FROM {table}"))
+
+
+def _write_records_and_links(
+    tx: duckdb.DuckDBPyConnection,
+    records: pa.Table,
+    links: pa.Table,
+    mode: Mode,
+    run_id: int,
+    model_id: str,
+) -> None:
+    with registered(tx, "credo_new_records", records):
+        tx.execute("DELETE FROM identity_records")
+        tx.execute(
+            "INSERT INTO identity_records SELECT record_id, source, subject_ref, name, "
+            "birth_date, sex, national_id_hash, phone_hash, address, first_seen_at, person_id "
+            "FROM credo_new_records"
+        )
+    with registered(tx, "credo_new_links", links):
+        if mode == "full":  # an incremental run only adds to the stored spanning forest
+            tx.execute("DELETE FROM identity_links")
+        tx.execute(
+            "INSERT INTO identity_links SELECT record_l, record_r, rule, match_weight, "
+            "comparisons, ?, ? FROM credo_new_links",
+            [model_id, run_id],
+        )
+
+
+def _insert_numbered(
+    tx: duckdb.DuckDBPyConnection, table: str, column: str, items: list[dict[str, Any]]
+) -> None:
+    """Insert ``items``, numbering ``column`` on from the highest number ``table`` holds."""
+    first = _next_id(tx, column, table)
+    insert_many(tx, table, [{column: first + k, **item} for k, item in enumerate(items)])
+
+
+def _review_rows(
+    new_reviews: list[NewReview], model_id: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "record_l": r.record_l,
+            "record_r": r.record_r,
+            "reason": r.reason,
+            "match_weight": r.match_weight,
+            "comparisons": json.dumps(r.comparisons) if r.comparisons else None,
+            "model_id": model_id,
+            "status": "pending",
+            "created_at": now,
+        }
+        for r in new_reviews
+    ]
+
+
+def _write_persons(tx: duckdb.DuckDBPyConnection, assignment: Assignment, now: dt.datetime) -> None:
+    insert_many(
+        tx,
+        "persons",
+        [{"person_id": p, "created_at": now, "status": "active"} for p in assignment.new_persons],
+    )
+    if assignment.retired:
+        tx.executemany(
+            "UPDATE persons SET status = 'merged' WHERE person_id = ?",
+            [[p] for p in assignment.retired],
+        )
+
+
+def _change_rows(found: list[Change], run_id: int, now: dt.datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "run_id": run_id,
+            "kind": c.kind,
+            "person_id": c.person_id,
+            "other_person_ids": c.others,
+            "evidence": json.dumps(c.evidence),
+            "changed_at": now,
+        }
+        for c in found
+    ]
+
+
+def _write_run_log(
+    tx: duckdb.DuckDBPyConnection, summary: RunSummary, started_at: dt.datetime
+) -> None:
+    insert(
+        tx,
+        "identity_runs",
+        {
+            "run_id": summary.run_id,
+            "started_at": started_at,
+            "finished_at": utcnow(),
+            "model_id": summary.model_id,
+            "trained": summary.trained,
+            "summary": json.dumps(asdict(summary)),
+        },
+    )
+
+
+def _merged_into(assignment: Assignment) -> pa.Table:
+    """Each merged person (old) and the one it was merged into (new)."""
+    return pa.table(
+        {
+            "old": [old for target, olds in assignment.merges.items() for old in olds],
+            "new": [target for target, olds in assignment.merges.items() for _ in olds],
+        },
+        schema=pa.schema([("old", pa.string()), ("new", pa.string())]),
+    )
+
+
+def write_run(
+    store: Store,
+    *,
+    records: pa.Table,
+    person: list[str],
+    outcome: Outcome,
+    found: list[Change],
+    assignment: Assignment,
+    model: LinkageModel,
+    trained: bool,
+    mode: Mode,
+    started_at: dt.datetime,
+) -> RunSummary:
+    """Write the run (``person``: each record's person id) with its audit entry."""
+    now = utcnow()
+    details = RunDetails(
+        run_id=_next_id(store.con, "run_id", "identity_runs"),
+        model_id=model.model_id,
+        trained=trained,
+        mode=mode,
+        records=records.num_rows,
+        persons=len(set(person)),
+        new_persons=len(assignment.new_persons),
+        merges=sum(len(v) for v in assignment.merges.values()),
+        splits=sum(len(v) for v in assignment.splits.values()),
+        reviews_new=len(outcome.new_reviews),
+    )
+    run_id, model_id = details.run_id, details.model_id
+    record_table = records.append_column("person_id", pa.array(person, pa.string()))
+    entry = AuditEntry(
+        actor=store.settings.actor,
+        action="identity.resolve",
+        target=None,
+        purpose="identity resolution",
+        details=asdict(details),
+    )
+    with store.write(entry) as tx:
+        activate(tx, model, now)
+        _write_records_and_links(tx, record_table, outcome.links, mode, run_id, model_id)
+        reviews = _review_rows(outcome.new_reviews, model_id, now)
+        _insert_numbered(tx, "identity_reviews", "review_id", reviews)
+        _write_persons(tx, assignment, now)
+        _insert_numbered(tx, "identity_changes", "change_id", _change_rows(found, run_id, now))
+        events_linked, counterparts = rebuild_event_persons(tx, _merged_into(assignment), now)
+        summary = RunSummary(
+            **asdict(details),
+            reviews_pending=int(
+                value(tx, "SELECT count(*) FROM identity_reviews WHERE status = 'pending'")
+            ),
+            events_linked=events_linked,
+            counterparts_linked=counterparts,
+        )
+        _write_run_log(tx, summary, started_at)
+    return summary
