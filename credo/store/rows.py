@@ -14,6 +14,8 @@ from typing import Any
 
 import duckdb
 
+from credo.sql import ident
+
 __all__ = ["insert", "insert_many", "one", "registered", "rows", "value"]
 
 Params = Sequence[Any] | Mapping[str, Any] | None
@@ -48,7 +50,7 @@ def value(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> An
 
 
 def _insert_sql(table: str, columns: Sequence[str]) -> str:
-    names = ", ".join(f'"{c}"' for c in columns)
+    names = ", ".join(ident(c) for c in columns)
     marks = ", ".join("?" for _ in columns)
     return f"INSERT INTO {table} ({names}) VALUES ({marks})"
 
