@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from support import cli_json, run_cli
 from credo.cli import app
 from credo.settings import Settings
 
-DOCS = Path(__file__).parent.parent / "docs"
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
 
 
 def _commands() -> list[str]:
@@ -35,6 +37,29 @@ def test_every_command_has_help_and_is_documented() -> None:
     for name in _commands():
         proc = run_cli(*name.split(), "--help")
         assert proc.returncode == 0 and "Usage" in proc.stdout, name
+
+
+def test_no_library_module_imports_cli_code() -> None:
+    """The CLI is an adapter over the library: only ``credo/cli/`` (and ``python -m credo``)
+    may import it or Typer/Rich."""
+    cli_only = ("credo.cli", "typer", "rich", "click")
+    offenders = []
+    for path in sorted((ROOT / "credo").rglob("*.py")):
+        if (ROOT / "credo" / "cli") in path.parents or path.name == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            offenders += [
+                f"{path.relative_to(ROOT)}: {n}"
+                for n in names
+                if n in cli_only or n.startswith(tuple(f"{m}." for m in cli_only))
+            ]
+    assert offenders == []
 
 
 def test_every_setting_is_documented() -> None:
