@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -35,6 +36,51 @@ def demo(
 ) -> None:
     """Generate a population, load it, resolve persons, train, score every month, report, and
     serve the person's page and the operator's console."""
+    folder.mkdir(parents=True, exist_ok=True)
+    population = folder / "population"
+    settings = settings_for(folder / "credo.duckdb")
+    if fresh:
+        for p in (settings.db, settings.db.with_suffix(".duckdb.wal"), settings.resolved_key_file):
+            p.unlink(missing_ok=True)
+        shutil.rmtree(population, ignore_errors=True)
+    run = _run(settings, population, people, months, logins=serve or as_json, progress=not as_json)
+    if as_json:
+        emit_json(run.to_dict())
+        if serve:
+            _serve_demo(settings, port, run.logins, quiet=True)
+        return
+    _print_report(run, settings, population)
+    if serve:
+        _serve_demo(settings, port, run.logins, quiet=False)
+
+
+@dataclass(frozen=True)
+class _DemoRun:
+    """What each step of the demo produced, for the report."""
+
+    population: Any
+    loads: list[Any]
+    resolved: Any
+    scored: Any
+    status: dict[str, Any]
+    logins: list[Any]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "population": self.population.to_dict(),
+            "loads": [r.to_dict() for r in self.loads],
+            "resolve": self.resolved.to_dict(),
+            "scoring": self.scored.to_dict(),
+            "status": self.status,
+            "logins": [login.to_dict() for login in self.logins],
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _run(
+    settings: Settings, population: Path, people: int, months: int, *, logins: bool, progress: bool
+) -> _DemoRun:
     from credo.dashboard.demo import demo_logins
     from credo.identity import resolve
     from credo.ingest.batch import ingest_population
@@ -43,15 +89,8 @@ def demo(
     from credo.store.db import Store
     from credo.store.status import status_data
 
-    folder.mkdir(parents=True, exist_ok=True)
-    population = folder / "population"
-    settings = settings_for(folder / "credo.duckdb")
-    if fresh:
-        for p in (settings.db, settings.db.with_suffix(".duckdb.wal"), settings.resolved_key_file):
-            p.unlink(missing_ok=True)
-        shutil.rmtree(population, ignore_errors=True)
     started = time.perf_counter()
-    with steps(not as_json) as step:
+    with steps(progress) as step:
         step(f"generating {people:,} persons over {months} months")
         summary = run_generate(people, months, 7, population)
         with Store.open(settings, create=True) as store:
@@ -66,43 +105,31 @@ def demo(
             step(f"training the scorecard and scoring {months} month-ends")
             scored = run_demo_scoring(store, months=months)
             data = status_data(store)
-            logins = demo_logins(store) if serve or as_json else []
-    seconds = time.perf_counter() - started
-    if as_json:
-        emit_json(
-            {
-                "population": summary.to_dict(),
-                "loads": [r.to_dict() for r in reports],
-                "resolve": resolved.to_dict(),
-                "scoring": scored.to_dict(),
-                "status": data,
-                "logins": [login.to_dict() for login in logins],
-                "seconds": round(seconds, 1),
-            }
-        )
-        if serve:
-            _serve_demo(settings, port, logins, quiet=True)
-        return
+            shown = demo_logins(store) if logins else []
+    return _DemoRun(summary, reports, resolved, scored, data, shown, time.perf_counter() - started)
+
+
+def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
+    summary, data = run.population, run.status
     out.print(
         f"[bold]Credo demo[/]: {summary.persons:,} persons, {summary.total_rows:,} source rows "
         f"in {len(summary.files)} sources, written to {population}."
     )
-    out.print(load_table(reports))
-    reasons = reasons_table(reports)
+    out.print(load_table(run.loads))
+    reasons = reasons_table(run.loads)
     if reasons is not None:
         out.print(reasons)
     out.print(
-        f"Identity: {resolved.records:,} source records resolved to {resolved.persons:,} persons "
-        f"({resolved.reviews_pending} pairs wait in the review queue)."
+        f"Identity: {run.resolved.records:,} source records resolved to "
+        f"{run.resolved.persons:,} persons "
+        f"({run.resolved.reviews_pending} pairs wait in the review queue)."
     )
-    _print_scores(scored)
+    _print_scores(run.scored)
     out.print(
         f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
-        f"quarantine, {data['audit_entries']:,} audit entries ({seconds:.0f} s). "
+        f"quarantine, {data['audit_entries']:,} audit entries ({run.seconds:.0f} s). "
         f"Try: credo explain PERSON --db {settings.db}"
     )
-    if serve:
-        _serve_demo(settings, port, logins, quiet=False)
 
 
 def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool) -> None:
