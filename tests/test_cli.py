@@ -12,7 +12,8 @@ from support import cli_json, run_cli
 from credo.cli import app
 from credo.settings import Settings
 
-DOCS = Path(__file__).parent.parent / "docs"
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
 
 
 def _commands() -> list[str]:

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from credo.cli import app
 from credo.models import ScorecardModel
-from credo.models.commands import app
 
 from .conftest import DIMENSION_MAP, synthetic
 

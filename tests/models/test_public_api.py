@@ -47,7 +47,7 @@ def test_dimensions_are_zhimas_five() -> None:
 def test_every_command_has_help() -> None:
     from typer.testing import CliRunner
 
-    from credo.models.commands import app
+    from credo.cli import app
 
     runner = CliRunner()
     for command in ("train", "score-table", "validate"):

@@ -1,21 +1,29 @@
-"""CLI commands for the monthly scoring: ``train-bureau``, ``score``, ``rescore``, ``explain``.
+"""The monthly scoring: ``credo train --as-of`` (the bureau form), ``score``, ``rescore``,
+``explain``.
 
 Thin: parse, open the store, call :mod:`credo.scoring`, print. Heavy modules load inside each
-command. Register with ``root.registered_commands.extend(app.registered_commands)``.
+command.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from credo.commandline import DbOpt, JsonOpt, emit_json, open_store, out, user_errors
+from credo.cli._common import (
+    DbOpt,
+    JsonOpt,
+    emit_json,
+    open_store,
+    out,
+    parse_date,
+    parse_timestamp,
+    user_errors,
+)
 
-__all__ = ["app", "explain", "rescore", "score", "train_bureau"]
-
-app = typer.Typer(help="Monthly scoring.", no_args_is_help=True)
+__all__ = ["explain", "rescore", "score", "train_on_events"]
 
 PolicyOpt = Annotated[str | None, typer.Option(help="Policy name or YAML file (default: zhima).")]
 KnownOpt = Annotated[
@@ -24,35 +32,14 @@ KnownOpt = Annotated[
 ]
 
 
-def _date(text: str, option: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a date like 2026-10-31", param_hint=option
-        ) from None
-
-
-def _timestamp(text: str | None) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a timestamp", param_hint="--known-at") from None
-
-
-@app.command("train-bureau")
-@user_errors
-def train_bureau(
-    as_of: Annotated[str, typer.Option(help="Observation date (features up to it).")],
-    policy: PolicyOpt = None,
-    known_at: KnownOpt = None,
-    outcome_months: Annotated[
-        int | None, typer.Option(help="Outcome window (default: the policy's, 12).")
-    ] = None,
-    db: DbOpt = None,
-    as_json: JsonOpt = False,
+def train_on_events(
+    as_of: str,
+    *,
+    policy: str | None,
+    known_at: str | None,
+    outcome_months: int | None,
+    db: Path | None,
+    as_json: bool,
 ) -> None:
     """Train the scorecard on Credo's own events at an observation date and register it."""
     from credo.scoring.train import train_model
@@ -60,9 +47,9 @@ def train_bureau(
     with open_store(db) as store:
         result = train_model(
             store,
-            _date(as_of, "--as-of"),
+            parse_date(as_of, "--as-of"),
             policy=policy,
-            known_at=_timestamp(known_at),
+            known_at=parse_timestamp(known_at),
             outcome_months=outcome_months,
         )
     data = result.to_dict()
@@ -75,7 +62,6 @@ def train_bureau(
     )
 
 
-@app.command()
 @user_errors
 def score(
     as_of: Annotated[str, typer.Option(help="Score as of this date (a month-end).")],
@@ -87,23 +73,13 @@ def score(
 ) -> None:
     """Score every enrolled person (or run a points regime such as suining-2010)."""
     from credo.scoring.snapshots import score as run
+    from credo.scoring.summaries import run_summary
 
     with open_store(db) as store:
-        result = run(store, _date(as_of, "--as-of"), model, policy, known_at=_timestamp(known_at))
-        if result.kind == "regime":
-            grades = store.con.execute(
-                "SELECT grade, count(*) FROM points_balances WHERE run_id = ? GROUP BY 1"
-                " ORDER BY 1",
-                [result.run_id],
-            ).fetchall()
-            summary: dict[str, Any] = {"grades": dict(grades)}
-        else:
-            bands = store.con.execute(
-                "SELECT band, count(*), min(score) FROM score_snapshots WHERE run_id = ?"
-                " GROUP BY 1 ORDER BY 3",
-                [result.run_id],
-            ).fetchall()
-            summary = {"bands": {b: n for b, n, _ in bands}}
+        result = run(
+            store, parse_date(as_of, "--as-of"), model, policy, known_at=parse_timestamp(known_at)
+        )
+        summary = run_summary(store, result.run_id, result.kind)
     data = result.to_dict() | summary
     if as_json:
         emit_json(data)
@@ -113,7 +89,6 @@ def score(
         out.print(f"{key}: " + ", ".join(f"{k} {v:,}" for k, v in value.items()))
 
 
-@app.command()
 @user_errors
 def rescore(
     person: Annotated[str, typer.Argument(help="Person id.")],
@@ -123,21 +98,25 @@ def rescore(
 ) -> None:
     """Re-score one person off-cycle (after a correction or a satisfied court listing)."""
     from credo.scoring.snapshots import rescore_person
+    from credo.scoring.summaries import rescored_snapshot
 
     with open_store(db) as store:
-        result = rescore_person(store, person, _date(as_of, "--as-of"))
-        row = store.con.execute(
-            "SELECT score, band, reason_codes FROM score_snapshots WHERE run_id = ?",
-            [result.run_id],
-        ).fetchall()[0]
-    data = result.to_dict() | {"score": row[0], "band": row[1], "reasons": row[2]}
+        result = rescore_person(store, person, parse_date(as_of, "--as-of"))
+        snapshot = rescored_snapshot(store, result.run_id)
+    data = result.to_dict() | {
+        "score": snapshot.score,
+        "band": snapshot.band,
+        "reasons": snapshot.reasons,
+    }
     if as_json:
         emit_json(data)
     else:
-        out.print(f"{person}: {row[0]:g} ({row[1]}) as of {result.as_of}; run {result.run_id}.")
+        out.print(
+            f"{person}: {snapshot.score:g} ({snapshot.band}) as of {result.as_of};"
+            f" run {result.run_id}."
+        )
 
 
-@app.command()
 @user_errors
 def explain(
     person: Annotated[str, typer.Argument(help="Person id.")],
@@ -149,7 +128,7 @@ def explain(
     from credo.scoring.explain import explain_score
 
     with open_store(db) as store:
-        result = explain_score(store, person, _date(as_of, "--as-of") if as_of else None)
+        result = explain_score(store, person, parse_date(as_of, "--as-of") if as_of else None)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -1,15 +1,16 @@
-"""What every ``credo`` command module shares: consoles, common options, the error edge.
+"""What every ``credo`` command shares: consoles, common options, dates, the error edge.
 
-The commands live beside their libraries (``credo.models.commands``, ``credo.scoring.commands``,
-...), and all of them turn a ``CredoError`` into the same one line and exit code, open the
-store from the same settings, and print JSON the same way.
+Every command turns a ``CredoError`` into the same one line (and hint) and its exit code, opens
+the store from the same settings, parses dates the same way, and prints JSON the same way.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -29,8 +30,11 @@ __all__ = [
     "err",
     "open_store",
     "out",
+    "parse_date",
+    "parse_timestamp",
     "print_error",
     "settings_for",
+    "steps",
     "user_errors",
 ]
 
@@ -85,3 +89,41 @@ def open_store(db: Path | None, *, create: bool = False) -> Store:
 
 def emit_json(data: Any) -> None:
     out.print_json(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date like 2026-10-31", param_hint=option
+        ) from None
+
+
+def parse_timestamp(text: str | None) -> dt.datetime | None:
+    """The ``--known-at`` data watermark, if given."""
+    if text is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a timestamp", param_hint="--known-at") from None
+
+
+@contextmanager
+def steps(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner naming the current step; silent for --json and when not a terminal."""
+    if not enabled or not err.is_terminal:
+        yield lambda _name: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("starting")
+        yield lambda name: progress.update(task, description=name)

@@ -1,4 +1,4 @@
-"""``credo resolve`` and ``credo review``: thin commands over ``credo.identity``.
+"""``credo resolve`` and ``credo review ...``: thin commands over ``credo.identity``.
 
 Splink and pypinyin load inside the commands, so every other ``credo`` command starts
 without them. A ``CredoError`` ends a command with one red line and its exit code.
@@ -14,19 +14,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from credo.commandline import DbOpt, JsonOpt, emit_json, open_store, out, user_errors
+from credo.cli._common import DbOpt, JsonOpt, emit_json, open_store, out, user_errors
 
-__all__ = ["app", "resolve_command", "review_app"]
+__all__ = ["resolve", "review_app"]
 
-app = typer.Typer(help="Identity resolution.", no_args_is_help=True)
 review_app = typer.Typer(
     help="The identity review queue: pairs the model was unsure of.", no_args_is_help=True
 )
 
 
-@app.command("resolve")
 @user_errors
-def resolve_command(
+def resolve(
     train: Annotated[
         bool, typer.Option("--train", help="Retrain the linkage model on the current records.")
     ] = False,
@@ -58,14 +56,15 @@ def resolve_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Resolve every source record to a stable person (exact rules, then Splink)."""
-    from credo.identity import LinkageModel, explain_person, export_model, resolve
+    from credo.identity import LinkageModel, explain_person, export_model
+    from credo.identity import resolve as run
 
     with open_store(db) as store:
         if explain is not None:
             _print_explanation(explain_person(store, explain), as_json)
             return
         given = LinkageModel.load(model) if model is not None else None
-        report = resolve(
+        report = run(
             store,
             train=train,
             model=given,

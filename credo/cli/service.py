@@ -1,29 +1,33 @@
-"""CLI commands of the service: ``serve``, and ``disputes`` (list, resolve, expire, deliver).
+"""The service: ``credo serve``, and ``credo disputes`` (list, resolve, expire, deliver).
 
-Register with ``root.registered_commands.extend(app.registered_commands)`` for ``serve`` and
-``root.add_typer(disputes_app, name="disputes")``. FastAPI and uvicorn load inside ``serve``.
-While ``credo serve`` holds the database, the dispute commands fail with "in use" and the
-operator uses the admin API instead (``/admin/disputes``).
+FastAPI and uvicorn load inside ``serve``. While ``credo serve`` holds the database, the dispute
+commands fail with "in use" and the operator uses the admin API instead (``/admin/disputes``).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 
-from credo.commandline import DbOpt, JsonOpt, err, out, settings_for, user_errors
+from credo.cli._common import (
+    DbOpt,
+    JsonOpt,
+    emit_json,
+    err,
+    open_store,
+    out,
+    settings_for,
+    user_errors,
+)
 
-__all__ = ["app", "disputes_app", "serve"]
+__all__ = ["disputes_app", "serve"]
 
-app = typer.Typer(help="The HTTP service.", no_args_is_help=True)
 disputes_app = typer.Typer(
     help="Disputes: list, resolve, expire overdue ones.", no_args_is_help=True
 )
 
 
-@app.command()
 @user_errors
 def serve(
     db: DbOpt = None,
@@ -56,7 +60,7 @@ def serve(
 
 def _print(data: Any, as_json: bool) -> None:
     if as_json:
-        out.print_json(json.dumps(data, default=str, ensure_ascii=False))
+        emit_json(data)
     else:
         for item in data if isinstance(data, list) else [data]:
             out.print(
@@ -75,9 +79,8 @@ def list_(
 ) -> None:
     """Disputes, oldest first (open ones are due within 30 days)."""
     from credo.rights.disputes import list_disputes
-    from credo.store.db import Store
 
-    with Store.open(settings_for(db), create=False) as store:
+    with open_store(db) as store:
         _print([d.to_dict() for d in list_disputes(store, status=status)], as_json)
 
 
@@ -94,12 +97,11 @@ def resolve(
 ) -> None:
     """Resolve a dispute: a correction event, an immediate re-score, partner notices."""
     from credo.rights.disputes import resolve_dispute
-    from credo.store.db import Store
 
     if decision not in ("correct", "reject"):
         raise typer.BadParameter("correct or reject", param_hint="--decision")
     amendment = dict(a.split("=", 1) for a in amend or [] if "=" in a) or None
-    with Store.open(settings_for(db), create=False) as store:
+    with open_store(db) as store:
         d = resolve_dispute(
             store,
             dispute_id,
@@ -117,9 +119,8 @@ def resolve(
 def expire(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Retract every item whose dispute passed 30 days unverified (run daily)."""
     from credo.rights.disputes import expire_disputes
-    from credo.store.db import Store
 
-    with Store.open(settings_for(db), create=False) as store:
+    with open_store(db) as store:
         _print([d.to_dict() for d in expire_disputes(store)], as_json)
 
 
@@ -127,9 +128,8 @@ def expire(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @user_errors
 def deliver(db: DbOpt = None) -> None:
     """Deliver due partner notices (webhooks) once, with retries left for later."""
-    from credo.store.db import Store
     from credo.webhooks import deliver_webhooks
 
-    with Store.open(settings_for(db), create=False) as store:
+    with open_store(db) as store:
         report = deliver_webhooks(store)
     out.print(f"delivered {report.delivered}, failed {report.failed}")

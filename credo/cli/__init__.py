@@ -1,0 +1,75 @@
+"""The ``credo`` command: a thin adapter that parses, calls the library, and reports.
+
+One module per command group (``database``, ``ingest``, ``identity``, ``train``, ``models``,
+``scoring``, ``service``, ``demo``); this module lists every command once, in the order
+``credo --help`` shows them. No library module imports this package.
+
+A ``CredoError`` becomes one line on stderr ("error: ...", with what to do) and the exit code
+its class carries (see ``credo --help``); ``--json`` prints machine-readable results instead
+of tables.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from credo import __version__
+from credo.cli import database, demo, identity, ingest, models, scoring, service, train
+from credo.cli._common import out, print_error
+from credo.errors import CredoError
+
+__all__ = ["app", "main"]
+
+EXIT_CODES = """Exit codes: 0 ok; 1 failure; 2 bad setting, mapping or policy file (or usage);
+3 a data file or request Credo cannot accept; 4 not found; 5 conflict (a record id reused
+with other values); 6 the database cannot be used (locked, newer schema); 7 tamper evidence
+(audit chain broken); 8 model error; 9 refused by the service's rules (credentials,
+scope, consent, frozen file)."""
+
+app = typer.Typer(
+    name="credo",
+    help="Credo: an open-source credit-and-trust scoring platform.\n\n" + EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
+) -> None:
+    if version:
+        out.print(f"credo {__version__}")
+        raise typer.Exit()
+
+
+app.command("init")(database.init)
+app.command("generate")(ingest.generate)
+app.command("ingest")(ingest.ingest)
+app.command("quarantine")(ingest.quarantine)
+app.command("status")(database.status)
+app.command("demo")(demo.demo)
+app.command("train")(train.train)
+app.command("resolve")(identity.resolve)
+app.command("score-table")(models.score_table)
+app.command("validate")(models.validate)
+app.command("score")(scoring.score)
+app.command("rescore")(scoring.rescore)
+app.command("explain")(scoring.explain)
+app.command("serve")(service.serve)
+app.add_typer(database.audit_app, name="audit")
+app.add_typer(identity.review_app, name="review")
+app.add_typer(service.disputes_app, name="disputes")
+
+
+def main() -> None:
+    """Entry point: usage errors are click's (exit 2); a CredoError is one clean line."""
+    try:
+        app()
+    except CredoError as exc:
+        print_error(exc)
+        sys.exit(exc.exit_code)

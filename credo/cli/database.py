@@ -1,0 +1,95 @@
+"""``credo init``, ``credo status`` and ``credo audit verify``: the database itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from credo.cli._common import DbOpt, JsonOpt, emit_json, open_store, out, settings_for, user_errors
+from credo.errors import IntegrityError
+
+__all__ = ["audit_app", "audit_verify", "init", "status"]
+
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+
+@user_errors
+def init(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Create (or migrate) the database and its identifier key."""
+    from credo.store.db import Store
+
+    settings = settings_for(db)
+    with Store.open(settings, create=True) as store:
+        info = {
+            "db": str(settings.db),
+            "schema_version": store.schema_version(),
+            "key_file": str(settings.resolved_key_file) if not settings.secret_key else None,
+        }
+    if as_json:
+        emit_json(info)
+    else:
+        out.print(f"Database {info['db']} is ready (schema version {info['schema_version']}).")
+
+
+@user_errors
+def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """What the database holds: events by type and source, loads, quarantine, audit."""
+    from credo.store.status import status_data
+
+    with open_store(db) as store:
+        data = status_data(store)
+    if as_json:
+        emit_json(data)
+        return
+    _print_status(data)
+
+
+def _print_status(data: dict[str, Any]) -> None:
+    out.print(f"[bold]{data['db']}[/] (schema version {data['schema_version']})")
+    table = Table("source", "loads", "rows read", "events", "rejected", title="Sources")
+    for s in data["sources"]:
+        table.add_row(
+            s["source"],
+            str(s["loads"]),
+            f"{s['rows_read']:,}",
+            f"{s['events']:,}",
+            f"{s['rejected']:,}",
+        )
+    out.print(table)
+    types = Table("event type", "events", title="Events")
+    for t, n in data["events_by_type"].items():
+        types.add_row(t, f"{n:,}")
+    out.print(types)
+    out.print(
+        f"{data['events']:,} events, {data['quarantined_rows']:,} quarantined rows, "
+        f"{data['persons']:,} persons, {data['identifiers_held']:,} encrypted identifiers, "
+        f"{data['audit_entries']:,} audit entries."
+    )
+
+
+@audit_app.command("verify")
+@user_errors
+def audit_verify(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Walk the hash chain; name the first entry that was altered, removed or reordered."""
+    from credo.store.audit import verify
+
+    with open_store(db) as store:
+        report = verify(store.con)
+    data = {
+        "ok": report.ok,
+        "entries_verified": report.entries,
+        "head": report.head,
+        "broken_at": report.broken_at,
+        "problem": report.problem,
+    }
+    if as_json:
+        emit_json(data)
+    elif report.ok:
+        out.print(f"Audit chain intact: {report.entries:,} entries; head {report.head}.")
+    if not report.ok:
+        raise IntegrityError(
+            f"audit chain broken at entry {report.broken_at}: {report.problem} "
+            f"({report.entries} entries before it verify)"
+        )

@@ -1,0 +1,196 @@
+"""``credo demo``: every step on a generated population, a report, then the pages served."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+from credo.cli._common import JsonOpt, emit_json, err, out, settings_for, steps, user_errors
+from credo.cli.ingest import load_table, reasons_table
+
+if TYPE_CHECKING:
+    from credo.settings import Settings
+
+__all__ = ["demo"]
+
+
+@user_errors
+def demo(
+    folder: Annotated[Path, typer.Option("--dir", help="Where the demo keeps its files.")] = Path(
+        "demo"
+    ),
+    people: Annotated[int, typer.Option(min=10, help="Persons in the demo population.")] = 10_000,
+    months: Annotated[int, typer.Option(min=3, max=120, help="Months of history.")] = 12,
+    fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = False,
+    serve: Annotated[
+        bool, typer.Option(help="End by serving the pages and the API on 127.0.0.1.")
+    ] = True,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8650,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate a population, load it, resolve persons, train, score every month, report, and
+    serve the person's page and the operator's console."""
+    folder.mkdir(parents=True, exist_ok=True)
+    population = folder / "population"
+    settings = settings_for(folder / "credo.duckdb")
+    if fresh:
+        for p in (settings.db, settings.db.with_suffix(".duckdb.wal"), settings.resolved_key_file):
+            p.unlink(missing_ok=True)
+        shutil.rmtree(population, ignore_errors=True)
+    run = _run(settings, population, people, months, logins=serve or as_json, progress=not as_json)
+    if as_json:
+        emit_json(run.to_dict())
+        if serve:
+            _serve_demo(settings, port, run.logins, quiet=True)
+        return
+    _print_report(run, settings, population)
+    if serve:
+        _serve_demo(settings, port, run.logins, quiet=False)
+
+
+@dataclass(frozen=True)
+class _DemoRun:
+    """What each step of the demo produced, for the report."""
+
+    population: Any
+    loads: list[Any]
+    resolved: Any
+    scored: Any
+    status: dict[str, Any]
+    logins: list[Any]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "population": self.population.to_dict(),
+            "loads": [r.to_dict() for r in self.loads],
+            "resolve": self.resolved.to_dict(),
+            "scoring": self.scored.to_dict(),
+            "status": self.status,
+            "logins": [login.to_dict() for login in self.logins],
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def _run(
+    settings: Settings, population: Path, people: int, months: int, *, logins: bool, progress: bool
+) -> _DemoRun:
+    from credo.dashboard.demo import demo_logins
+    from credo.identity import resolve
+    from credo.ingest.batch import ingest_population
+    from credo.scoring import run_demo_scoring
+    from credo.sim import generate as run_generate
+    from credo.store.db import Store
+    from credo.store.status import status_data
+
+    started = time.perf_counter()
+    with steps(progress) as step:
+        step(f"generating {people:,} persons over {months} months")
+        summary = run_generate(people, months, 7, population)
+        with Store.open(settings, create=True) as store:
+            reports = ingest_population(
+                store,
+                population,
+                max_reject_rate=0.01,
+                on_file=lambda s, i, n: step(f"loading [{i + 1}/{n}] {s}"),
+            )
+            step("resolving source records to persons")
+            resolved = resolve(store)
+            step(f"training the scorecard and scoring {months} month-ends")
+            scored = run_demo_scoring(store, months=months)
+            data = status_data(store)
+            shown = demo_logins(store) if logins else []
+    return _DemoRun(summary, reports, resolved, scored, data, shown, time.perf_counter() - started)
+
+
+def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
+    summary, data = run.population, run.status
+    out.print(
+        f"[bold]Credo demo[/]: {summary.persons:,} persons, {summary.total_rows:,} source rows "
+        f"in {len(summary.files)} sources, written to {population}."
+    )
+    out.print(load_table(run.loads))
+    reasons = reasons_table(run.loads)
+    if reasons is not None:
+        out.print(reasons)
+    out.print(
+        f"Identity: {run.resolved.records:,} source records resolved to "
+        f"{run.resolved.persons:,} persons "
+        f"({run.resolved.reviews_pending} pairs wait in the review queue)."
+    )
+    _print_scores(run.scored)
+    out.print(
+        f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
+        f"quarantine, {data['audit_entries']:,} audit entries ({run.seconds:.0f} s). "
+        f"Try: credo explain PERSON --db {settings.db}"
+    )
+
+
+def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool) -> None:
+    """Serve the demo database; print where to sign in, as whom, and the operator's token."""
+    import uvicorn
+
+    from credo.api.app import create_app
+    from credo.api.service import load_admin_token
+    from credo.api.settings import ApiSettings
+
+    overrides: dict[str, Any] = {"host": "127.0.0.1", "port": port}
+    api = ApiSettings(**overrides)
+    token = load_admin_token(settings, api)
+    base = f"http://127.0.0.1:{port}"
+    console = err if quiet else out
+    console.print(f"[bold]Sign in[/] at {base}/login as:", soft_wrap=True)
+    for login in logins:
+        console.print(
+            f"  {login.person}  {login.name or ''}  {login.score:.0f} ({login.band}), "
+            f"{login.role}: one-time code {login.code}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        f"Operator console: {base}/console (admin token {token}, also in "
+        f"{settings.db.with_suffix('.admin-token')}). Each code works once, for 12 hours; the "
+        "console issues new ones. Press Ctrl+C to stop.",
+        soft_wrap=True,
+    )
+    uvicorn.run(
+        create_app(settings, api), host="127.0.0.1", port=port, workers=1, log_level="warning"
+    )
+
+
+def _print_scores(scored: Any) -> None:
+    last = scored.months[-1]
+    table = Table("band", "persons", "share", title=f"Scores on {last} (model {scored.model_id})")
+    for band, n in scored.bands.items():
+        table.add_row(band, f"{n:,}", f"{n / max(scored.persons, 1):.1%}")
+    out.print(table)
+    out.print(
+        f"{scored.persons:,} enrolled persons scored for {len(scored.months)} month-ends; "
+        f"{scored.share_below_550:.1%} below 550."
+    )
+    from credo.features import CATALOGUE
+
+    described = {f.name: f.description for f in CATALOGUE}
+    top = Table("reason", "persons", title="Most common reasons (points lost against the best)")
+    for code, n in scored.top_reasons:
+        top.add_row(described.get(str(code), str(code)), f"{n:,}")
+    out.print(top)
+    ex = scored.example
+    if ex:
+        out.print(
+            f"[bold]Person {ex['person_id']}[/]: {ex['score']:.0f} ({ex['band']}) on {ex['as_of']}"
+        )
+        for dim, sub in ex["sub_scores"].items():
+            share = sub.get("share")
+            shown = f"{share:.0%}" if isinstance(share, float) else "-"
+            out.print(f"  {dim}: {sub.get('points')} points, {shown} of the most")
+        for r in ex["reasons"]:
+            out.print(f"  reason: {r.get('text') or r.get('reason') or r}")
+        for imp in ex["improvements"][:3]:
+            out.print(f"  to improve: {imp.get('text') or imp}")
