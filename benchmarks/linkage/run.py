@@ -37,7 +37,7 @@ from credo.identity.linkage import (  # noqa: E402
     splink_connection,
     train_model,
 )
-from credo.identity.model import DEFAULT_MATCH_WEIGHT  # noqa: E402
+from credo.identity.linkage_model import DEFAULT_MATCH_WEIGHT  # noqa: E402
 from credo.identity.records import linkage_frame  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

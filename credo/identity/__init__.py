@@ -20,7 +20,7 @@ if TYPE_CHECKING:
         SourceRecord,
         explain_person,
     )
-    from credo.identity.model import LinkageModel
+    from credo.identity.linkage_model import LinkageModel
     from credo.identity.report import ResolveReport
     from credo.identity.resolution import resolve
     from credo.identity.review import (
@@ -38,7 +38,7 @@ __getattr__ = lazy_exports(
         "ComparisonWeight": "explain",
         "IdentityChange": "explain",
         "LinkEvidence": "explain",
-        "LinkageModel": "model",
+        "LinkageModel": "linkage_model",
         "PersonExplanation": "explain",
         "ResolveReport": "report",
         "ReviewItem": "review",

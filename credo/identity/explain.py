@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from credo.errors import NotFoundError
 from credo.identity.linkage import COMPARISONS, level_weights
-from credo.identity.model import LinkageModel
+from credo.identity.linkage_model import LinkageModel
 from credo.store.db import Store
 from credo.store.rows import one, rows
 

@@ -34,7 +34,7 @@ import pyarrow as pa
 from credo.identity.cluster import assign_ids
 from credo.identity.grouping import Outcome, cluster_and_review
 from credo.identity.linkage import predict_pairs, splink_connection, train_model
-from credo.identity.model import LinkageModel
+from credo.identity.linkage_model import LinkageModel
 from credo.identity.records import linkage_frame, load_records
 from credo.identity.report import Mode, ResolveReport
 from credo.identity.stored_model import choose_model

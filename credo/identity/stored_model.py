@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from credo.errors import ConfigError, NotFoundError
-from credo.identity.model import LinkageModel
+from credo.identity.linkage_model import LinkageModel
 from credo.store.db import Store
 from credo.store.rows import insert, one, value
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 from credo.identity.cluster import Assignment
 from credo.identity.event_persons import rebuild_event_persons
 from credo.identity.grouping import NewReview, Outcome
-from credo.identity.model import LinkageModel
+from credo.identity.linkage_model import LinkageModel
 from credo.identity.report import Mode
 from credo.identity.stored_model import activate
 from credo.store.audit import AuditEntry
