@@ -34,12 +34,16 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> dict
     """The first row of ``sql`` as a mapping, or ``None`` when there is none."""
     result = con.execute(sql, params or [])
     row = result.fetchone()
-    return None if row is None else dict(zip(_names(result), row, strict=True))
+    names = _names(result)
+    result.complete()  # the connection takes no other work while a result is unfinished
+    return None if row is None else dict(zip(names, row, strict=True))
 
 
 def value(con: duckdb.DuckDBPyConnection, sql: str, params: Params = None) -> Any:
     """The first column of the first row (``None`` when there is no row): counts, maxima."""
-    row = con.execute(sql, params or []).fetchone()
+    result = con.execute(sql, params or [])
+    row = result.fetchone()
+    result.complete()  # the connection takes no other work while a result is unfinished
     return None if row is None else row[0]
 
 
