@@ -86,7 +86,7 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Score every enrolled person (or run a points regime such as suining-2010)."""
-    from credo.scoring.snapshots import score as run
+    from credo.scoring.monthly import score as run
 
     with open_store(db) as store:
         result = run(store, _date(as_of, "--as-of"), model, policy, known_at=_timestamp(known_at))
@@ -122,7 +122,7 @@ def rescore(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-score one person off-cycle (after a correction or a satisfied court listing)."""
-    from credo.scoring.snapshots import rescore_person
+    from credo.scoring.monthly import rescore_person
 
     with open_store(db) as store:
         result = rescore_person(store, person, _date(as_of, "--as-of"))
