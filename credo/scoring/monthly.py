@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from credo.errors import NotFoundError
 from credo.features import PointInTime
+from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy, PointsRegime
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.scoring.policy_rules import resolve_policy, scoring_policy
@@ -25,6 +26,30 @@ from credo.scoring.snapshots import compute_snapshots
 from credo.store.db import Store
 
 __all__ = ["rescore_person", "score"]
+
+
+def _write(
+    store: Store,
+    pit: PointInTime,
+    loaded: LoadedPolicy,
+    scorecard: ScorecardModel,
+    previous: str | None,
+    table: pa.Table,
+    *,
+    person: str | None = None,
+) -> ScoreRun:
+    """The run and its snapshots: a monthly run, or one person's off-cycle re-score."""
+    kind = "monthly" if person is None else "rescore"
+    return write_run(
+        store,
+        kind,
+        pit,
+        loaded,
+        model_id=scorecard.model_id,
+        previous=previous,
+        person=person,
+        build=insert_snapshots(table),
+    )
 
 
 def score(
@@ -46,16 +71,7 @@ def score(
     pit = PointInTime(as_of, known, rules.retention_years)
     previous = previous_run(store, as_of, loaded.name)
     table = compute_snapshots(store, pit, scorecard, loaded, previous=previous)
-    return write_run(
-        store,
-        "monthly",
-        pit,
-        loaded,
-        model_id=scorecard.model_id,
-        previous=previous,
-        person=None,
-        build=insert_snapshots(table),
-    )
+    return _write(store, pit, loaded, scorecard, previous, table)
 
 
 def _trend_from(table: pa.Table, last: LatestSnapshot) -> pa.Table:
@@ -97,13 +113,4 @@ def rescore_person(
         )
     if last is not None:
         table = _trend_from(table, last)
-    return write_run(
-        store,
-        "rescore",
-        pit,
-        loaded,
-        model_id=scorecard.model_id,
-        previous=previous,
-        person=person_id,
-        build=insert_snapshots(table),
-    )
+    return _write(store, pit, loaded, scorecard, previous, table, person=person_id)
