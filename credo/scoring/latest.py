@@ -20,7 +20,6 @@ class LatestSnapshot:
     """The person's score row and the run that made it (what it used and when)."""
 
     run_id: str
-    kind: str
     as_of: dt.date
     known_at: dt.datetime
     score: float
@@ -38,7 +37,7 @@ class LatestSnapshot:
 
 
 _SQL = (
-    "SELECT s.run_id, r.kind, r.as_of, r.known_at, s.score, s.band, s.court_listings,"
+    "SELECT s.run_id, r.as_of, r.known_at, s.score, s.band, s.court_listings,"
     " r.model_id, r.policy_name, r.policy_version, r.previous_run_id"
     " FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id"
     " WHERE s.person_id = ?{on_or_before} ORDER BY r.as_of DESC, r.seq DESC LIMIT 1"
