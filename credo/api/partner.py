@@ -17,7 +17,8 @@ from credo.api.errors import ERROR_RESPONSES, aware
 from credo.api.service import Service
 from credo.errors import InputError
 from credo.ingest.events import LoanEvent, RentalEvent
-from credo.rights.decisions import Decision, DecisionInput, record_outcome, risk_report
+from credo.rights.decisions import Decision, DecisionInput
+from credo.rights.reports import record_outcome, risk_report
 
 __all__ = ["router"]
 

@@ -72,7 +72,7 @@ def score(
     as_json: JsonOpt = False,
 ) -> None:
     """Score every enrolled person (or run a points regime such as suining-2010)."""
-    from credo.scoring.snapshots import score as run
+    from credo.scoring.monthly import score as run
     from credo.scoring.summaries import run_summary
 
     with open_store(db) as store:
@@ -97,7 +97,7 @@ def rescore(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-score one person off-cycle (after a correction or a satisfied court listing)."""
-    from credo.scoring.snapshots import rescore_person
+    from credo.scoring.monthly import rescore_person
     from credo.scoring.summaries import rescored_snapshot
 
     with open_store(db) as store:

@@ -132,7 +132,7 @@ def person_view(
 ) -> dict[str, Any]:
     """Everything the person's page shows; the read is audited as the person's own."""
     from credo.scoring import explain_score, load_model
-    from credo.scoring.snapshots import COURT_LIST, NOT_ENOUGH_HISTORY
+    from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
 
     try:  # made once: the file's points table and the page's reasons both come from it
         latest = explain_score(store, person_id)

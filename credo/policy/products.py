@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credo.errors import ConfigError, NotFoundError
-from credo.policy.schema import policy_dirs, read_yaml_document
+from credo.policy.schema import config_error, policy_dirs, read_yaml_document
 
 __all__ = [
     "CONSENT_PURPOSES",
@@ -111,13 +111,6 @@ class ProductsPolicy(_Strict):
         )
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "the top level"
-
-
 def load_products(name: str | Path = "products") -> ProductsPolicy:
     """Read and check a products file by path or by name in the policy folders."""
     path = Path(name)
@@ -131,14 +124,4 @@ def load_products(name: str | Path = "products") -> ProductsPolicy:
     try:
         return ProductsPolicy.model_validate(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _where(first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        head, sep, rest = message.partition(": ")
-        if sep and " " not in head:
-            where = head if where == "the top level" else f"{where}.{head}"
-            message = rest
-        raise ConfigError(
-            f"products file {str(path)!r}, key {where!r}: {message}",
-            hint=f"{exc.error_count()} problem(s) in all",
-        ) from None
+        raise config_error(exc, "products", path) from None

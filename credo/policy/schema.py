@@ -1,8 +1,8 @@
 """Policy files: what an operator decides, as versioned, schema-checked YAML (SPEC S3, S5, S6).
 
 Two kinds. A **scoring** policy (``policies/zhima.yaml``) holds the bands, the retention limit,
-the "not enough history" rule, the court-list cap and restricted products, the weight of the
-connections dimension and the calibration of the scale. A **points regime**
+the "not enough history" rule, the court-list cap, the weight of the connections dimension and
+the calibration of the scale. A **points regime**
 (``policies/suining-2010.yaml``) holds a starting balance, rules matching events to points and
 grade thresholds: a new regime is a new file, never new code.
 
@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import yaml
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from credo.errors import ConfigError
 from credo.ingest.events import FIELDS
@@ -33,6 +33,7 @@ __all__ = [
     "Rule",
     "ScoringPolicy",
     "Training",
+    "config_error",
     "load_policy",
     "policy_dirs",
 ]
@@ -49,10 +50,10 @@ class Band(_Strict):
 
 
 class CourtList(_Strict):
-    """While listed, the score is capped; restricted products are declined (SPEC S6)."""
+    """While listed, the score is capped (SPEC S6). Which products are declined while listed
+    is the products policy's (``restricted`` in :mod:`credo.policy.products`)."""
 
     cap: int = 549
-    restricted_products: list[str] = []
 
 
 class NotEnoughHistory(_Strict):
@@ -216,8 +217,8 @@ class LoadedPolicy(BaseModel):
         return self.policy.version
 
 
-class _Document(BaseModel):
-    policy: Policy
+_POLICY: TypeAdapter[ScoringPolicy | PointsRegime] = TypeAdapter(Policy)
+_KINDS = frozenset({"scoring", "points_regime"})
 
 
 def policy_dirs() -> list[Path]:
@@ -243,16 +244,32 @@ def _resolve(name: str | Path) -> Path:
     )
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
+def _key(loc: tuple[int | str, ...], tags: frozenset[str]) -> str:
+    """Pydantic's location as the file's key, ``bands[2].min``; a leading union tag (the
+    policy's ``kind``) is not a key."""
+    parts = loc[1:] if loc and loc[0] in tags else loc
     text = ""
-    for part in loc[1:]:  # loc[0] is "policy"; then the union tag
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif part in ("scoring", "points_regime") and not text:
-            continue
-        else:
-            text += f".{part}" if text else str(part)
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text or "the top level"
+
+
+def config_error(
+    exc: ValidationError, what: str, path: Path, *, tags: frozenset[str] = frozenset()
+) -> ConfigError:
+    """The first problem of a policy-like file as a ``ConfigError`` naming the file and the
+    key; a validator may name its own key first (``"bands[0].min: is 360, expected 350"``)."""
+    first = exc.errors()[0]
+    where = _key(first["loc"], tags)
+    message = str(first["msg"]).removeprefix("Value error, ")
+    head, sep, rest = message.partition(": ")
+    if sep and " " not in head:
+        where = head if where == "the top level" else f"{where}.{head}"
+        message = rest
+    return ConfigError(
+        f"{what} file {str(path)!r}, key {where!r}: {message}",
+        hint=f"{exc.error_count()} problem(s) in all",
+    )
 
 
 def read_yaml_document(path: Path, what: str) -> tuple[bytes, dict[str, Any]]:
@@ -278,18 +295,8 @@ def load_policy(name: str | Path) -> LoadedPolicy:
             f"policy file {str(path)!r}, key 'kind': must be 'scoring' or 'points_regime'"
         )
     try:
-        policy = _Document.model_validate({"policy": document}).policy
+        policy = _POLICY.validate_python(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _where(first["loc"])
-        message = str(first["msg"]).removeprefix("Value error, ")
-        head, sep, rest = message.partition(": ")
-        if sep and " " not in head:  # a validator that names its own key
-            where = head if where == "the top level" else f"{where}.{head}"
-            message = rest
-        raise ConfigError(
-            f"policy file {str(path)!r}, key {where!r}: {message}",
-            hint=f"{exc.error_count()} problem(s) in all",
-        ) from None
+        raise config_error(exc, "policy", path, tags=_KINDS) from None
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
     return LoadedPolicy(policy=policy, path=str(path), digest=digest)

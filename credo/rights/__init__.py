@@ -17,7 +17,7 @@ from credo.rights.consent import (
     record_consent,
     unfreeze,
 )
-from credo.rights.decisions import Decision, decide, record_outcome, risk_report
+from credo.rights.decisions import Decision, decide
 from credo.rights.disputes import (
     Dispute,
     expire_disputes,
@@ -27,6 +27,7 @@ from credo.rights.disputes import (
     resolve_dispute,
 )
 from credo.rights.file import feed, person_file
+from credo.rights.reports import record_outcome, risk_report
 
 __all__ = [
     "Consent",

@@ -18,6 +18,7 @@ from credo.errors import ConflictError, InputError
 from credo.ingest.events import PII_FIELDS, EventBase
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
+from credo.store.rows import insert, value
 from credo.store.schema import event_table
 
 __all__ = ["SERVICE_LOAD_ID", "append_event", "audited_read", "person_exists"]
@@ -54,19 +55,17 @@ def append_event(
     if event.occurred_at.replace(tzinfo=None) > recorded_at + future_tolerance:
         raise InputError(f"field occurred_at: {event.occurred_at} is in the future")
     data["occurred_at"] = event.occurred_at.replace(tzinfo=None)
-    exists = con.execute(
-        "SELECT event_id FROM events WHERE source = ? AND source_record_id = ?",
+    if value(
+        con,
+        "SELECT count(*) FROM events WHERE source = ? AND source_record_id = ?",
         [source, event.source_record_id],
-    ).fetchall()
-    if exists:
+    ):
         raise ConflictError(
             f"field source_record_id: {event.source_record_id!r} was already used by {source}",
             hint="each record needs its own id",
         )
-    event_id = int(
-        con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchall()[0][0]
-    )
-    values = {
+    event_id = int(value(con, "SELECT coalesce(max(event_id), 0) + 1 FROM events"))
+    row = {
         "event_id": event_id,
         "source": source,
         "load_id": SERVICE_LOAD_ID,
@@ -74,13 +73,9 @@ def append_event(
         "recorded_at": recorded_at,
         **data,
     }
-    names = ", ".join(values)
-    marks = ", ".join("?" for _ in values)
-    table = event_table(str(values["event_type"]))
-    con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
-    con.execute(
-        "INSERT INTO event_persons VALUES (?, 'subject', ?, ?)", [event_id, person_id, recorded_at]
-    )
+    insert(con, event_table(str(row["event_type"])), row)
+    link = {"event_id": event_id, "role": "subject", "person_id": person_id}
+    insert(con, "event_persons", link | {"linked_at": recorded_at})
     return event_id
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from credo.errors import ForbiddenError, FrozenError, InputError, NotFoundError
 from credo.ingest.events import ConsentEvent
@@ -19,6 +19,7 @@ from credo.policy.products import CONSENT_PURPOSES
 from credo.rights.audited import append_event, person_exists
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
+from credo.store.rows import insert, one, rows, value
 
 __all__ = [
     "CONSENT_SOURCE",
@@ -87,28 +88,30 @@ def record_consent(
 
 def consents(store: Store, person_id: str) -> list[Consent]:
     """Every consent event about the person, oldest first, with whether each grant is active."""
-    rows = store.con.execute(
-        "SELECT e.source_record_id, e.consent_action, e.partner, e.purpose, e.occurred_at,"
-        " e.event_id FROM events e JOIN event_persons p ON p.event_id = e.event_id"
-        " AND p.role = 'subject' WHERE p.person_id = ? AND e.event_type = 'consent'"
-        " ORDER BY e.occurred_at, e.event_id",
+    events = rows(
+        store.con,
+        "SELECT e.source_record_id AS consent_id, e.consent_action AS action, e.partner,"
+        " e.purpose, e.occurred_at AS at FROM events e JOIN event_persons p"
+        " ON p.event_id = e.event_id AND p.role = 'subject'"
+        " WHERE p.person_id = ? AND e.event_type = 'consent' ORDER BY e.occurred_at, e.event_id",
         [person_id],
-    ).fetchall()
-    latest: dict[tuple[str | None, str | None], str] = {}
-    for rid, action, partner, purpose, _, _ in rows:
-        key = (partner, purpose) if action in ("grant", "revoke") else ("", "enrolment")
-        latest[key] = rid
+    )
+
+    def subject(e: dict[str, Any]) -> tuple[str | None, str | None]:
+        """What a consent is about: a partner and purpose, or the enrolment itself."""
+        return (
+            (e["partner"], e["purpose"])
+            if e["action"] in ("grant", "revoke")
+            else ("", "enrolment")
+        )
+
+    latest = {subject(e): e["consent_id"] for e in events}
     return [
         Consent(
-            rid,
-            action,
-            partner,
-            purpose,
-            at,
-            action in ("grant", "enrol")
-            and latest.get((partner, purpose) if action == "grant" else ("", "enrolment")) == rid,
+            **e,
+            active=e["action"] in ("grant", "enrol") and latest[subject(e)] == e["consent_id"],
         )
-        for rid, action, partner, purpose, at, _ in rows
+        for e in events
     ]
 
 
@@ -116,15 +119,18 @@ def active_consent(store: Store, person_id: str, partner: str, purpose: str) -> 
     """The active grant's reference for this partner and purpose, if any: the newest grant or
     revoke for them decides (the order of :func:`consents`). Every decision and report asks,
     so the query reads that one row rather than the person's whole consent history."""
-    rows = store.con.execute(
+    newest = one(
+        store.con,
         "SELECT e.source_record_id, e.consent_action FROM events e"
         " WHERE e.event_type = 'consent' AND e.consent_action IN ('grant', 'revoke')"
         " AND e.partner = ? AND e.purpose = ? AND e.event_id IN"
         " (SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject')"
         " ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1",
         [partner, purpose, person_id],
-    ).fetchall()
-    return str(rows[0][0]) if rows and rows[0][1] == "grant" else None
+    )
+    if newest is None or newest["consent_action"] != "grant":
+        return None
+    return str(newest["source_record_id"])
 
 
 def require_consent(
@@ -142,12 +148,13 @@ def require_consent(
 
 
 def is_frozen(store: Store, person_id: str) -> bool:
-    rows = store.con.execute(
-        "SELECT action FROM freezes WHERE person_id = ?"
-        " ORDER BY changed_at DESC, rowid DESC LIMIT 1",
+    newest = value(
+        store.con,
+        "SELECT action FROM freezes WHERE person_id = ? ORDER BY changed_at DESC, rowid DESC"
+        " LIMIT 1",
         [person_id],
-    ).fetchall()
-    return bool(rows) and rows[0][0] == "freeze"
+    )
+    return bool(newest == "freeze")
 
 
 def require_not_frozen(store: Store, person_id: str) -> None:
@@ -163,7 +170,9 @@ def _set_freeze(store: Store, person_id: str, action: str, now: dt.datetime | No
         raise NotFoundError(f"no person {person_id!r}")
     entry = AuditEntry(f"person:{person_id}", f"file.{action}", f"person:{person_id}", "freeze")
     with store.write(entry) as con:
-        con.execute("INSERT INTO freezes VALUES (?, ?, ?)", [person_id, action, now_or(now)])
+        insert(
+            con, "freezes", {"person_id": person_id, "action": action, "changed_at": now_or(now)}
+        )
 
 
 def freeze(store: Store, person_id: str, *, now: dt.datetime | None = None) -> None:

@@ -1,10 +1,10 @@
-"""Partner decisions, risk reports and outcomes (SPEC S7, S8), each behind the person's consent.
+"""Partner decisions (SPEC S7), each behind the person's consent; risk reports and outcomes
+are :mod:`credo.rights.reports`.
 
 Every disclosure is checked in the same order: the partner's consent from the person for this
 partner and purpose (R-PIPL-3), then the freeze (R-FCRA-15); only then is anything read. Each
-decision and each report is stored with what it used (score, snapshot, policy versions) and
-is an inquiry the person sees; an outcome is accepted only from a partner that served the
-person (a prior decision) and becomes an event for the next scoring.
+decision is stored with what it used (score, snapshot, policy versions) and is an inquiry the
+person sees.
 
 A decision reads four things about the person through a :class:`Reads`: the store itself, or
 :class:`CachedReads`, which remembers them until the store's ``data_version`` moves (the server,
@@ -21,19 +21,18 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from credo.errors import CredoError, ForbiddenError, FrozenError, InputError
-from credo.features import PointInTime, listings_sql
-from credo.features.sql import known_events
-from credo.ingest.events import LoanEvent, RentalEvent
-from credo.policy.products import REPORT_PURPOSES, ProductsPolicy
-from credo.rights.audited import append_event
-from credo.rights.consent import active_consent, is_frozen, require_consent, require_not_frozen
-from credo.sql import dialect
+import duckdb
+
+from credo.errors import CredoError, ForbiddenError, FrozenError
+from credo.policy.products import ProductsPolicy
+from credo.rights.consent import active_consent, is_frozen
+from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
+from credo.store.rows import rows
 
 __all__ = ["CachedReads", "Decision", "DecisionInput", "Reads", "decide", "decide_many",
-           "latest_snapshot", "open_disputed_items", "record_outcome", "risk_report"]  # fmt: skip
+           "open_disputed_items"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -56,27 +55,6 @@ class Decision:
         return asdict(self)
 
 
-def latest_snapshot(store: Store, person_id: str) -> dict[str, Any] | None:
-    """The person's newest score (monthly or off-cycle): what a decision uses."""
-    rows = store.con.execute(
-        "SELECT s.run_id, s.score, s.band, s.as_of, s.court_listings, r.policy_name,"
-        " r.policy_version FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id"
-        " WHERE s.person_id = ? ORDER BY r.as_of DESC, r.seq DESC LIMIT 1",
-        [person_id],
-    ).fetchall()
-    if not rows:
-        return None
-    run_id, score, band, as_of, listings, policy, version = rows[0]
-    return {
-        "run_id": run_id,
-        "score": float(score),
-        "band": band,
-        "as_of": as_of,
-        "court_listings": list(listings),
-        "scoring_policy": f"{policy} {version}",
-    }
-
-
 def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
     """Items under dispute, shown as such to partners (R-FCRA-9)."""
     # Most persons have none: ask the small disputes table first, join events only if needed.
@@ -84,16 +62,14 @@ def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
         "SELECT count(*) FROM disputes WHERE person_id = ? AND status = 'open'", [person_id]
     ):
         return []
-    rows = store.con.execute(
-        "SELECT d.dispute_id, e.event_type, d.target_source, d.target_record_id, d.opened_at"
+    return rows(
+        store.con,
+        "SELECT d.dispute_id, e.event_type, d.target_source AS source,"
+        " d.target_record_id AS record_id, d.opened_at AS since"
         " FROM disputes d JOIN events e ON e.event_id = d.event_id"
         " WHERE d.person_id = ? AND d.status = 'open' ORDER BY d.opened_at",
         [person_id],
-    ).fetchall()
-    return [
-        {"dispute_id": d, "event_type": t, "source": s, "record_id": r, "since": at}
-        for d, t, s, r, at in rows
-    ]
+    )
 
 
 @dataclass(frozen=True)
@@ -118,7 +94,7 @@ class Reads:
     def frozen(self, person_id: str) -> bool:
         return is_frozen(self.store, person_id)
 
-    def snapshot(self, person_id: str) -> dict[str, Any] | None:
+    def snapshot(self, person_id: str) -> LatestSnapshot | None:
         return latest_snapshot(self.store, person_id)
 
     def disputed(self, person_id: str) -> list[dict[str, Any]]:
@@ -169,7 +145,7 @@ class CachedReads(Reads):
             ("frozen", person_id), lambda: super(CachedReads, self).frozen(person_id)
         )
 
-    def snapshot(self, person_id: str) -> dict[str, Any] | None:
+    def snapshot(self, person_id: str) -> LatestSnapshot | None:
         return self._get(  # type: ignore[no-any-return]
             ("snapshot", person_id), lambda: super(CachedReads, self).snapshot(person_id)
         )
@@ -241,8 +217,8 @@ def decide_many(
         else:
             before = store.data_version
             with store.write_many(entries) as con:
-                for table, rows in tables.items():
-                    _unnest_insert(con, table, rows)
+                for table, batch in tables.items():
+                    _unnest_insert(con, table, batch)
             reads.wrote_decisions(before)
     return results
 
@@ -278,18 +254,18 @@ def _evaluate(
     if snap is None:
         outcome = "declined"
         reasons = [{"code": "no_score", "text": "no score on file for this person"}]
-    elif product.restricted and snap["court_listings"]:
+    elif product.restricted and snap.court_listings:
         outcome = "declined"
         reasons = [
             {
                 "code": "court_list",
                 "text": "on the court's list of judgment defaulters ("
-                + "; ".join(snap["court_listings"])
+                + "; ".join(snap.court_listings)
                 + f"): {product.name} is restricted while listed",
             }
         ]
     else:
-        offer = product.offer(snap["score"])
+        offer = product.offer(snap.score)
         outcome, terms = offer.outcome, dict(offer.terms)
         reasons = [{"code": "score", "text": offer.reason}]
     decision = Decision(
@@ -299,10 +275,10 @@ def _evaluate(
         outcome=outcome,
         terms=terms,
         reasons=reasons,
-        score=snap["score"] if snap else None,
-        band=snap["band"] if snap else None,
-        run_id=snap["run_id"] if snap else None,
-        scoring_policy=snap["scoring_policy"] if snap else None,
+        score=snap.score if snap else None,
+        band=snap.band if snap else None,
+        run_id=snap.run_id if snap else None,
+        scoring_policy=snap.scoring_policy if snap else None,
         products_version=f"{products.name} {products.version} {products.digest}",
         disputed_items=list(reads.disputed(ask.person_id)),
         decided_at=at,
@@ -310,11 +286,24 @@ def _evaluate(
     return decision, product.purpose
 
 
-def _unnest_insert(con: Any, table: str, rows: list[list[Any]]) -> None:
+# The hot path's rows are lists (cheaper to build than mappings, and what the journal holds), in
+# the table's column order; these name that order, and the insert below names its columns.
+_COLUMNS = {
+    "decisions": ("decision_id", "partner_id", "person_id", "product", "outcome", "terms",
+                  "reasons", "score", "band", "run_id", "scoring_policy", "products_version",
+                  "consent_id", "decided_at"),
+    "inquiries": ("inquiry_id", "person_id", "partner_id", "kind", "purpose", "disclosed",
+                  "ref_id", "inquired_at"),
+}  # fmt: skip
+
+
+def _unnest_insert(con: duckdb.DuckDBPyConnection, table: str, batch: list[list[Any]]) -> None:
     """Insert rows as one column list per column, unnested in lockstep: one statement to
     prepare for the whole batch, where a VALUES list grows with each row."""
-    columns = [list(c) for c in zip(*rows, strict=True)]
-    con.execute(f"INSERT INTO {table} SELECT {', '.join(['unnest(?)'] * len(columns))}", columns)
+    columns = [list(c) for c in zip(*batch, strict=True)]
+    names = ", ".join(_COLUMNS[table])
+    unnest = ", ".join(["unnest(?)"] * len(columns))
+    con.execute(f"INSERT INTO {table} ({names}) SELECT {unnest}", columns)
 
 
 # One encoder for the hot path (``json.dumps`` with options builds one per call).
@@ -339,132 +328,3 @@ def _decision_rows(
              _JSON.encode(disclosed), d.decision_id, d.decided_at]
         )  # fmt: skip
     return {"decisions": decisions, "inquiries": inquiries}
-
-
-def _inquiry(
-    con: Any,
-    person_id: str,
-    partner_id: str,
-    kind: str,
-    purpose: str,
-    disclosed: dict[str, Any],
-    ref_id: str,
-    at: dt.datetime,
-) -> None:
-    con.execute(
-        "INSERT INTO inquiries VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            new_id("inq"),
-            person_id,
-            partner_id,
-            kind,
-            purpose,
-            json.dumps(disclosed, ensure_ascii=False, default=str),
-            ref_id,
-            at,
-        ],
-    )
-
-
-def risk_report(
-    store: Store,
-    partner_id: str,
-    person_id: str,
-    purpose: str,
-    *,
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """Score band, rent and utility payment record (24 months) and court listings."""
-    if purpose not in REPORT_PURPOSES:
-        raise InputError(
-            f"field purpose: {purpose!r} is not a permissible purpose",
-            hint="one of " + ", ".join(REPORT_PURPOSES),
-        )
-    require_consent(store, person_id, partner_id, purpose)
-    require_not_frozen(store, person_id)
-    at = now_or(now)
-    pit = PointInTime(at.date(), at)
-    bills = known_events(dialect("duckdb"), pit, ["bill"], person=person_id)
-    since = pit.since(24)
-    record = {
-        kind: {"bills": int(n), "paid_on_time": int(ok), "paid_late": int(late),
-               "unpaid": int(unpaid)}
-        for kind, n, ok, late, unpaid in store.con.execute(
-            "SELECT bill_kind, count(*), count(*) FILTER (paid_date <= due_date),"
-            " count(*) FILTER (paid_date > due_date), count(*) FILTER (paid_date IS NULL)"
-            f" FROM {bills} k WHERE bill_kind IN ('rent', 'utility') AND due_date >= ?"
-            " GROUP BY bill_kind ORDER BY bill_kind",
-            [since],
-        ).fetchall()
-    }  # fmt: skip
-    disputed = {(d["source"], d["record_id"]) for d in open_disputed_items(store, person_id)}
-    listings = [
-        {
-            "court": court,
-            "case_number": case,
-            "listed_on": listed_on,
-            "disputed": (source, rid) in disputed,
-        }
-        for court, case, listed_on, source, rid in store.con.execute(
-            f"SELECT l.court, l.case_number, l.listed_on, e.source, e.source_record_id"
-            f" FROM ({listings_sql(pit)}) l JOIN events e ON e.event_id = l.event_id"
-            " WHERE l.person_id = ? ORDER BY l.listed_on",
-            [person_id],
-        ).fetchall()
-    ]
-    snap = latest_snapshot(store, person_id)
-    report: dict[str, Any] = {
-        "report_id": new_id("rep"),
-        "person": person_id,
-        "purpose": purpose,
-        "as_of": at.date(),
-        "band": snap["band"] if snap else None,
-        "scored_as_of": snap["as_of"] if snap else None,
-        "payments": {k: record.get(k, {"bills": 0, "paid_on_time": 0, "paid_late": 0,
-                                       "unpaid": 0}) for k in ("rent", "utility")},
-        "court_listings": listings,
-        "disputed_items": open_disputed_items(store, person_id),
-    }  # fmt: skip
-    entry = AuditEntry(
-        f"partner:{partner_id}", "report", f"person:{person_id}", purpose,
-        {"report_id": report["report_id"], "run_id": snap["run_id"] if snap else None},
-    )  # fmt: skip
-    with store.write(entry) as con:
-        _inquiry(con, person_id, partner_id, "report", purpose,
-                 {k: report[k] for k in ("band", "payments", "court_listings")},
-                 report["report_id"], at)  # fmt: skip
-    return report
-
-
-def record_outcome(
-    store: Store,
-    partner_id: str,
-    person_id: str,
-    decision_id: str,
-    event: RentalEvent | LoanEvent,
-    *,
-    now: dt.datetime | None = None,
-) -> int:
-    """Store what happened after a decision as an event from the partner; returns its id."""
-    served = store.scalar(
-        "SELECT count(*) FROM decisions WHERE decision_id = ? AND partner_id = ? AND person_id = ?",
-        [decision_id, partner_id, person_id],
-    )
-    if not served:
-        raise ForbiddenError(
-            "no decision by this partner for this person: outcomes are accepted only for persons"
-            " the partner served",
-            hint="give the decision_id of your decision",
-        )
-    if isinstance(event, RentalEvent):
-        event = event.model_copy(update={"partner": partner_id})
-    at = now_or(now)
-    entry = AuditEntry(
-        f"partner:{partner_id}", "outcome", f"person:{person_id}", "partner feedback",
-        {"decision_id": decision_id, "event_type": event.event_type,
-         "record_id": event.source_record_id},
-    )  # fmt: skip
-    with store.write(entry) as con:
-        return append_event(
-            con, event, source=f"partner:{partner_id}", person_id=person_id, recorded_at=at
-        )

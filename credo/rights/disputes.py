@@ -22,12 +22,15 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import duckdb
+
 from credo.errors import ConflictError, InputError, NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.ingest.events import CorrectionEvent
 from credo.rights.audited import append_event
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
+from credo.store.rows import insert, one, rows
 from credo.webhooks import enqueue
 
 __all__ = [
@@ -77,23 +80,24 @@ _COLUMNS = (
 
 
 def get_dispute(store: Store, dispute_id: str) -> Dispute:
-    rows = store.con.execute(
-        f"SELECT {_COLUMNS} FROM disputes WHERE dispute_id = ?", [dispute_id]
-    ).fetchall()
-    if not rows:
+    row = one(store.con, f"SELECT {_COLUMNS} FROM disputes WHERE dispute_id = ?", [dispute_id])
+    if row is None:
         raise NotFoundError(f"no dispute {dispute_id!r}")
-    return Dispute(*rows[0])
+    return Dispute(**row)
 
 
 def list_disputes(
     store: Store, *, person_id: str | None = None, status: str | None = None
 ) -> list[Dispute]:
-    rows = store.con.execute(
-        f"SELECT {_COLUMNS} FROM disputes WHERE person_id = coalesce(?, person_id)"
-        " AND status = coalesce(?, status) ORDER BY opened_at, dispute_id",
-        [person_id, status],
-    ).fetchall()
-    return [Dispute(*r) for r in rows]
+    return [
+        Dispute(**row)
+        for row in rows(
+            store.con,
+            f"SELECT {_COLUMNS} FROM disputes WHERE person_id = coalesce(?, person_id)"
+            " AND status = coalesce(?, status) ORDER BY opened_at, dispute_id",
+            [person_id, status],
+        )
+    ]
 
 
 def open_dispute(
@@ -107,17 +111,17 @@ def open_dispute(
 ) -> Dispute:
     if not statement.strip():
         raise InputError("field statement: say what is wrong")
-    rows = store.con.execute(
+    item = one(
+        store.con,
         "SELECT e.source, e.source_record_id, e.event_type FROM events e"
         " JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
         " WHERE e.event_id = ? AND p.person_id = ?",
         [event_id, person_id],
-    ).fetchall()
-    if not rows:  # the same answer for another person's event: nothing leaks
+    )
+    if item is None:  # the same answer for another person's event: nothing leaks
         raise NotFoundError(f"no event {event_id} in your file")
-    source, record_id, event_type = rows[0]
-    if event_type in _NOT_DISPUTABLE:
-        raise InputError(f"field event_id: a {event_type} event is your own record")
+    if item["event_type"] in _NOT_DISPUTABLE:
+        raise InputError(f"field event_id: a {item['event_type']} event is your own record")
     if store.scalar(
         "SELECT count(*) FROM disputes WHERE event_id = ? AND status = 'open'", [event_id]
     ):
@@ -129,32 +133,77 @@ def open_dispute(
         {"dispute_id": dispute_id, "event_id": event_id},
     )  # fmt: skip
     with store.write(entry) as con:
-        con.execute(
-            "INSERT INTO disputes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', NULL, NULL, NULL,"
-            " NULL)",
-            [dispute_id, person_id, event_id, source, record_id, statement, evidence, at,
-             at + dt.timedelta(days=DISPUTE_DAYS)],
-        )  # fmt: skip
+        insert(
+            con,
+            "disputes",
+            {
+                "dispute_id": dispute_id,
+                "person_id": person_id,
+                "event_id": event_id,
+                "target_source": item["source"],
+                "target_record_id": item["source_record_id"],
+                "statement": statement,
+                "evidence": evidence,
+                "opened_at": at,
+                "due_at": at + dt.timedelta(days=DISPUTE_DAYS),
+                "status": "open",
+            },
+        )
     return get_dispute(store, dispute_id)
 
 
 def _affected_partners(
-    con: Any, person_id: str, event_id: int, at: dt.datetime
+    con: duckdb.DuckDBPyConnection, person_id: str, event_id: int, at: dt.datetime
 ) -> dict[str, list[str]]:
     """Partners with a decision or report about the person in the last 6 months, made after
     the disputed item was recorded: {partner: [decision or report ids]}."""
     since = at - dt.timedelta(days=round(NOTIFY_MONTHS * 30.44))
-    rows = con.execute(
+    out: dict[str, list[str]] = {}
+    for inquiry in rows(
+        con,
         "SELECT i.partner_id, i.ref_id FROM inquiries i"
         " WHERE i.person_id = ? AND i.inquired_at >= ?"
         " AND i.inquired_at >= (SELECT recorded_at FROM events WHERE event_id = ?)"
         " ORDER BY i.inquired_at",
         [person_id, since, event_id],
-    ).fetchall()
-    out: dict[str, list[str]] = {}
-    for partner, ref in rows:
-        out.setdefault(partner, []).append(ref)
+    ):
+        out.setdefault(inquiry["partner_id"], []).append(inquiry["ref_id"])
     return out
+
+
+def _check_amendment(amendment: dict[str, Any] | None) -> None:
+    if not amendment:
+        raise InputError("field amendment: give the corrected field values")
+    unknown = sorted(set(amendment) - set(AMENDABLE))
+    if unknown:
+        raise InputError(
+            f"field amendment.{unknown[0]}: not amendable", hint="one of " + ", ".join(AMENDABLE)
+        )
+
+
+def _notify_partners(
+    con: duckdb.DuckDBPyConnection, dispute: Dispute, action: str, at: dt.datetime
+) -> dict[str, list[str]]:
+    """A notice in the outbox for each partner that used the corrected item; who got one."""
+    notified = _affected_partners(con, dispute.person_id, dispute.event_id, at)
+    for partner, refs in notified.items():
+        enqueue(
+            con,
+            partner,
+            {
+                "type": "correction",
+                "person": dispute.person_id,
+                "dispute_id": dispute.dispute_id,
+                "item": {"source": dispute.target_source, "record_id": dispute.target_record_id},
+                "action": action,
+                "affected": refs,
+                "corrected_at": at,
+                "advice": "decisions and reports listed were based on data since"
+                " corrected; ask again for a current decision",
+            },
+            at,
+        )
+    return notified
 
 
 def resolve_dispute(
@@ -179,14 +228,7 @@ def resolve_dispute(
         action, amendment = "retract", None
         note = note or f"not verified within {DISPUTE_DAYS} days"
     if decision != "reject" and action == "amend":
-        if not amendment:
-            raise InputError("field amendment: give the corrected field values")
-        unknown = sorted(set(amendment) - set(AMENDABLE))
-        if unknown:
-            raise InputError(
-                f"field amendment.{unknown[0]}: not amendable",
-                hint="one of " + ", ".join(AMENDABLE),
-            )
+        _check_amendment(amendment)
     status = {"correct": "corrected", "reject": "verified", "expire": "expired"}[decision]
     notified: dict[str, list[str]] = {}
     entry = AuditEntry(
@@ -213,25 +255,7 @@ def resolve_dispute(
                 person_id=dispute.person_id,
                 recorded_at=at,
             )
-            notified = _affected_partners(con, dispute.person_id, dispute.event_id, at)
-            for partner, refs in notified.items():
-                enqueue(
-                    con,
-                    partner,
-                    {
-                        "type": "correction",
-                        "person": dispute.person_id,
-                        "dispute_id": dispute_id,
-                        "item": {"source": dispute.target_source,
-                                 "record_id": dispute.target_record_id},
-                        "action": action,
-                        "affected": refs,
-                        "corrected_at": at,
-                        "advice": "decisions and reports listed were based on data since"
-                        " corrected; ask again for a current decision",
-                    },
-                    at,
-                )  # fmt: skip
+            notified = _notify_partners(con, dispute, action, at)
         con.execute(
             "UPDATE disputes SET status = ?, resolved_at = ?, resolved_by = ?, note = ?,"
             " correction_event_id = ? WHERE dispute_id = ?",
@@ -246,13 +270,13 @@ def resolve_dispute(
 
 def _rescore(store: Store, person_id: str, at: dt.datetime) -> str | None:
     """Re-score as of today, if the person has ever been scored (else nothing to refresh)."""
-    from credo.scoring import rescore_person
+    from credo.scoring import latest_snapshot, rescore_person
 
-    last = store.scalar("SELECT max(as_of) FROM score_snapshots WHERE person_id = ?", [person_id])
+    last = latest_snapshot(store, person_id)
     if last is None:
         return None
     try:
-        return rescore_person(store, person_id, max(last, at.date())).run_id
+        return rescore_person(store, person_id, max(last.as_of, at.date())).run_id
     except NotFoundError:  # left since: no longer scored
         return None
 
@@ -262,8 +286,9 @@ def expire_disputes(
 ) -> list[Dispute]:
     """Retract every item whose dispute passed its deadline unverified."""
     at = now_or(now)
-    due = store.con.execute(
+    due = rows(
+        store.con,
         "SELECT dispute_id FROM disputes WHERE status = 'open' AND due_at < ? ORDER BY due_at",
         [at],
-    ).fetchall()
-    return [resolve_dispute(store, d, "expire", actor=actor, now=at) for (d,) in due]
+    )
+    return [resolve_dispute(store, d["dispute_id"], "expire", actor=actor, now=at) for d in due]

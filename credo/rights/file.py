@@ -19,6 +19,7 @@ from credo.rights.audited import person_exists
 from credo.rights.consent import consents, is_frozen
 from credo.rights.disputes import list_disputes
 from credo.store.db import Store
+from credo.store.rows import rows
 
 if TYPE_CHECKING:
     from credo.scoring.explain import ScoreExplanation
@@ -31,54 +32,52 @@ _HIDDEN = {"load_id", "row_no", "national_id_hash", "phone_hash", "counterpart_n
 
 
 def _events(store: Store, person_id: str) -> list[dict[str, Any]]:
-    cur = store.con.execute(
+    events = rows(
+        store.con,
         "SELECT e.* FROM events e JOIN event_persons p ON p.event_id = e.event_id"
         " AND p.role = 'subject' WHERE p.person_id = ? ORDER BY e.occurred_at, e.event_id",
         [person_id],
     )
-    names = [d[0] for d in cur.description or []]
-    rows = cur.fetchall()
     status = {
-        int(eid): s
-        for eid, s in store.con.execute(
-            "SELECT event_id, arg_max(status, opened_at) FROM disputes WHERE person_id = ?"
-            " GROUP BY event_id",
+        int(d["event_id"]): d["status"]
+        for d in rows(
+            store.con,
+            "SELECT event_id, arg_max(status, opened_at) AS status FROM disputes"
+            " WHERE person_id = ? GROUP BY event_id",
             [person_id],
-        ).fetchall()
+        )
     }
     corrected = {
-        (s, r)
-        for s, r in store.con.execute(
-            "SELECT target_source, target_record_id FROM events WHERE event_type = 'correction'"
-        ).fetchall()
+        (c["target_source"], c["target_record_id"])
+        for c in rows(
+            store.con,
+            "SELECT target_source, target_record_id FROM events WHERE event_type = 'correction'",
+        )
     }
     out = []
-    for row in rows:
-        item = {k: v for k, v in zip(names, row, strict=True) if v is not None and k not in _HIDDEN}
+    for event in events:
+        item = {k: v for k, v in event.items() if v is not None and k not in _HIDDEN}
         item["dispute"] = status.get(int(item["event_id"]))
         item["corrected"] = (item["source"], item["source_record_id"]) in corrected
         for pii in ("national_id", "phone"):
-            if row[names.index(f"{pii}_hash")] is not None:
+            if event[f"{pii}_hash"] is not None:
                 item[f"{pii}_given"] = True
         out.append(item)
     return out
 
 
 def _scores(store: Store, person_id: str) -> list[dict[str, Any]]:
-    rows = store.con.execute(
+    scores = rows(
+        store.con,
         "SELECT s.run_id, r.kind, s.as_of, s.score, s.band, s.previous_score, s.trend,"
         " s.reason_codes, s.reason_points, s.improve_codes, s.improve_points, s.court_listings,"
         " s.model_id, s.policy_version, r.created_at"
         " FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id"
         " WHERE s.person_id = ? ORDER BY s.as_of, r.seq",
         [person_id],
-    ).fetchall()
-    keys = ("run_id", "kind", "as_of", "score", "band", "previous_score", "trend",
-            "reason_codes", "reason_points", "improve_codes", "improve_points", "court_listings",
-            "model_id", "policy_version", "created_at")  # fmt: skip
+    )
     out = []
-    for row in rows:
-        item = dict(zip(keys, row, strict=True))
+    for item in scores:
         item["reasons"] = [
             {"code": c, "points_lost": p}
             for c, p in zip(item.pop("reason_codes"), item.pop("reason_points"), strict=True)
@@ -92,17 +91,15 @@ def _scores(store: Store, person_id: str) -> list[dict[str, Any]]:
 
 
 def _inquiries(store: Store, person_id: str) -> list[dict[str, Any]]:
-    rows = store.con.execute(
-        "SELECT i.inquiry_id, i.partner_id, p.name, i.kind, i.purpose, i.disclosed, i.ref_id,"
-        " i.inquired_at FROM inquiries i LEFT JOIN partners p USING (partner_id)"
+    inquiries = rows(
+        store.con,
+        "SELECT i.inquiry_id, i.partner_id AS partner, p.name AS partner_name, i.kind,"
+        " i.purpose, i.disclosed, i.ref_id, i.inquired_at AS at FROM inquiries i"
+        " LEFT JOIN partners p USING (partner_id)"
         " WHERE i.person_id = ? ORDER BY i.inquired_at, i.inquiry_id",
         [person_id],
-    ).fetchall()
-    return [
-        {"inquiry_id": i, "partner": pid, "partner_name": name, "kind": kind,
-         "purpose": purpose, "disclosed": json.loads(disclosed), "ref_id": ref, "at": at}
-        for i, pid, name, kind, purpose, disclosed, ref, at in rows
-    ]  # fmt: skip
+    )
+    return [i | {"disclosed": json.loads(i["disclosed"])} for i in inquiries]
 
 
 def person_file(
@@ -148,15 +145,16 @@ def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
                            "text": f"score changed by {s['score'] - previous:+.0f} to"
                            f" {s['score']:.0f} ({s['band']})", "ref": s["run_id"]})  # fmt: skip
         previous = s["score"]
-    for eid, court, case, listed_on, recorded in store.con.execute(
+    for listing in rows(
+        store.con,
         "SELECT e.event_id, e.court, e.case_number, e.listed_on, e.recorded_at FROM events e"
         " JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
         " WHERE p.person_id = ? AND e.event_type = 'court_judgment'"
         " AND e.judgment_status = 'listed'",
         [person_id],
-    ).fetchall():
-        alerts.append({"kind": "listing", "at": recorded,
-                       "text": f"listed by {court} (case {case}) on {listed_on}",
-                       "ref": str(eid)})  # fmt: skip
+    ):
+        alerts.append({"kind": "listing", "at": listing["recorded_at"],
+                       "text": f"listed by {listing['court']} (case {listing['case_number']})"
+                       f" on {listing['listed_on']}", "ref": str(listing["event_id"])})  # fmt: skip
     alerts.sort(key=lambda a: a["at"] or dt.datetime.min, reverse=True)
     return alerts

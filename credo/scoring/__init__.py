@@ -12,35 +12,32 @@ from credo._lazy import lazy_exports
 if TYPE_CHECKING:
     from credo.scoring.demo import DemoResult, run_demo_scoring
     from credo.scoring.explain import ScoreExplanation, explain_score
+    from credo.scoring.latest import LatestSnapshot, latest_snapshot
+    from credo.scoring.monthly import rescore_person, score
     from credo.scoring.registry import load_model, register_model
-    from credo.scoring.snapshots import (
-        ScoreRun,
-        compute_snapshots,
-        is_restricted,
-        latest_known_at,
-        replay_run,
-        rescore_person,
-        score,
-    )
+    from credo.scoring.replay import replay_run
+    from credo.scoring.runs import ScoreRun, latest_known_at
+    from credo.scoring.snapshots import compute_snapshots
     from credo.scoring.train import TrainingResult, train_model, training_table
 
 __getattr__ = lazy_exports(
     "credo.scoring",
     {
         "DemoResult": "demo",
+        "LatestSnapshot": "latest",
         "ScoreExplanation": "explain",
-        "ScoreRun": "snapshots",
+        "ScoreRun": "runs",
         "TrainingResult": "train",
         "compute_snapshots": "snapshots",
         "explain_score": "explain",
-        "is_restricted": "snapshots",
-        "latest_known_at": "snapshots",
+        "latest_known_at": "runs",
+        "latest_snapshot": "latest",
         "load_model": "registry",
         "register_model": "registry",
-        "replay_run": "snapshots",
-        "rescore_person": "snapshots",
+        "replay_run": "replay",
+        "rescore_person": "monthly",
         "run_demo_scoring": "demo",
-        "score": "snapshots",
+        "score": "monthly",
         "train_model": "train",
         "training_table": "train",
     },
@@ -48,13 +45,14 @@ __getattr__ = lazy_exports(
 
 __all__ = [
     "DemoResult",
+    "LatestSnapshot",
     "ScoreExplanation",
     "ScoreRun",
     "TrainingResult",
     "compute_snapshots",
     "explain_score",
-    "is_restricted",
     "latest_known_at",
+    "latest_snapshot",
     "load_model",
     "register_model",
     "replay_run",

@@ -16,9 +16,10 @@ from credo.errors import InputError
 from credo.features import months_before
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.explain import explain_score
-from credo.scoring.snapshots import score
+from credo.scoring.monthly import score
 from credo.scoring.train import train_model
 from credo.store.db import Store
+from credo.store.rows import one, rows
 
 __all__ = ["DemoResult", "month_ends", "run_demo_scoring"]
 
@@ -56,13 +57,16 @@ def run_demo_scoring(
     loaded = load_policy(policy)
     rules = loaded.policy
     assert isinstance(rules, ScoringPolicy)
-    first, last = store.con.execute(
-        "SELECT min(occurred_at), max(occurred_at) FROM events WHERE event_type <> 'correction'"
-    ).fetchall()[0]
-    if first is None:
+    span = one(
+        store.con,
+        "SELECT min(occurred_at) AS first, max(occurred_at) AS last FROM events"
+        " WHERE event_type <> 'correction'",
+    )
+    if span is None or span["first"] is None:
         raise InputError("no events to score: load a population first")
-    end = _month_end(last.date())
-    if end != last.date():
+    first, last = span["first"], span["last"].date()
+    end = _month_end(last)
+    if end != last:
         end = _month_end(months_before(end, 1))  # the last complete month
     history = (end.year - first.year) * 12 + end.month - first.month
     outcome = max(1, min(rules.outcome.months, history // 2))
@@ -70,15 +74,19 @@ def run_demo_scoring(
     trained = train_model(store, trained_as_of, policy=loaded, outcome_months=outcome)
     runs = [score(store, m, trained.model, loaded) for m in month_ends(end, months)]
     final = runs[-1]
-    rows = store.con.execute(
+    snaps = rows(
+        store.con,
         "SELECT person_id, score, band, reason_codes FROM score_snapshots WHERE run_id = ?"
         " ORDER BY person_id",
         [final.run_id],
-    ).fetchall()
-    bands = Counter(r[2] for r in rows)
-    reasons = Counter(code for r in rows for code in r[3])
-    below = sum(1 for r in rows if r[1] < rules.calibration.score)
-    person = example_person or next((r[0] for r in rows if r[3]), rows[0][0] if rows else None)
+    )
+    bands = Counter(r["band"] for r in snaps)
+    reasons = Counter(code for r in snaps for code in r["reason_codes"])
+    below = sum(1 for r in snaps if r["score"] < rules.calibration.score)
+    first_person = snaps[0]["person_id"] if snaps else None
+    person = example_person or next(
+        (r["person_id"] for r in snaps if r["reason_codes"]), first_person
+    )
     example = explain_score(store, person, end).to_dict() if person else {}
     return DemoResult(
         model_id=trained.model.model_id,
@@ -86,9 +94,9 @@ def run_demo_scoring(
         outcome_months=outcome,
         months=[r.as_of for r in runs],
         runs=[r.run_id for r in runs],
-        persons=len(rows),
+        persons=len(snaps),
         bands={b.name: bands.get(b.name, 0) for b in rules.bands},
-        share_below_550=round(below / len(rows), 4) if rows else 0.0,
+        share_below_550=round(below / len(snaps), 4) if snaps else 0.0,
         top_reasons=reasons.most_common(5),
         example=example,
     )

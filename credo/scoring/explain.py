@@ -14,11 +14,14 @@ from typing import Any
 from credo.errors import NotFoundError
 from credo.features import DIMENSIONS, PointInTime, evidence_sql, feature, features_sql
 from credo.models.explanations import explain
+from credo.models.table import ScorecardModel
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
+from credo.scoring.latest import latest_snapshot
+from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
 from credo.scoring.registry import load_model
-from credo.scoring.snapshots import COURT_LIST, NOT_ENOUGH_HISTORY
 from credo.store.db import Store
+from credo.store.rows import one, rows
 
 __all__ = ["ScoreExplanation", "explain_score"]
 
@@ -43,32 +46,14 @@ class ScoreExplanation:
         return asdict(self)
 
 
-def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) -> ScoreExplanation:
-    """The latest snapshot of ``person_id`` on or before ``as_of`` (default: the latest)."""
-    rows = store.con.execute(
-        "SELECT s.*, r.kind, r.policy_name, r.previous_run_id FROM score_snapshots s"
-        " JOIN score_runs r ON r.run_id = s.run_id"
-        " WHERE s.person_id = ? AND s.as_of <= coalesce(?, s.as_of)"
-        " ORDER BY s.as_of DESC, r.seq DESC LIMIT 1",
-        [person_id, as_of],
-    ).fetchall()
-    if not rows:
-        raise NotFoundError(
-            f"no score for person {person_id!r}" + (f" on or before {as_of}" if as_of else ""),
-            hint="run 'credo score --as-of DATE' first",
-        )
-    names = [d[0] for d in store.con.description or []]
-    snap = dict(zip(names, rows[0], strict=True))
-    model = load_model(store, snap["model_id"])
-    policy = load_policy(snap["policy_name"]).policy
-    assert isinstance(policy, ScoringPolicy)
-    pit = PointInTime(snap["as_of"], snap["known_at"], policy.retention_years)
-    sql = features_sql(pit, person=person_id, previous_run=snap["previous_run_id"])
-    table = store.con.sql(sql).to_arrow_table()
-    values = columns_of(table, model.features)
-    detail = explain(model, values, top=len(model.features))[0]
-    by_feature = {r.feature: r.text for r in detail.reasons}
-    listings = list(snap["court_listings"])
+def _reason_texts(
+    snap: dict[str, Any],
+    listings: tuple[str, ...],
+    policy: ScoringPolicy,
+    by_feature: dict[str, str],
+) -> list[dict[str, Any]]:
+    """The recorded reason codes in the person's words: the court listing and a thin file
+    from the policy, a feature from the points table (else the catalogue)."""
     reasons: list[dict[str, Any]] = []
     for code, lost in zip(snap["reason_codes"], snap["reason_points"], strict=True):
         if code == COURT_LIST:
@@ -87,19 +72,26 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
         else:
             text = by_feature.get(code, feature(code).description)
         reasons.append({"code": code, "points_lost": lost, "text": text})
+    return reasons
+
+
+def _evidence(
+    store: Store, pit: PointInTime, person_id: str, model: ScorecardModel
+) -> dict[str, list[dict[str, Any]]]:
+    """Per feature, the events behind its value."""
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for name, event_id, source, record, event_type, occurred in store.con.execute(
-        evidence_sql(pit, person_id, model.features)
-    ).fetchall():
-        evidence.setdefault(name, []).append(
-            {
-                "event_id": event_id,
-                "source": source,
-                "source_record_id": record,
-                "event_type": event_type,
-                "occurred_at": occurred,
-            }
-        )
+    for event in rows(store.con, evidence_sql(pit, person_id, model.features)):
+        evidence.setdefault(event.pop("feature"), []).append(event)
+    return evidence
+
+
+def _feature_rows(
+    model: ScorecardModel,
+    values: dict[str, Any],
+    points: dict[str, float],
+    evidence: dict[str, list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """The points-table row each feature's value fell in, with its points and events."""
     index = model.bin_indexes(values)
     features = []
     for spec in model.table.features:
@@ -112,26 +104,53 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
                 "description": spec.description,
                 "value": None if value is None or value != value else value,
                 "bin": row.model_dump(mode="json"),
-                "points": detail.feature_points[spec.name],
+                "points": points[spec.name],
                 "events": evidence.get(spec.name, []),
             }
         )
+    return features
+
+
+def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) -> ScoreExplanation:
+    """The latest snapshot of ``person_id`` on or before ``as_of`` (default: the latest)."""
+    latest = latest_snapshot(store, person_id, as_of)
+    if latest is None:
+        raise NotFoundError(
+            f"no score for person {person_id!r}" + (f" on or before {as_of}" if as_of else ""),
+            hint="run 'credo score --as-of DATE' first",
+        )
+    # The sub-scores and reasons are this one person's row of the run; decisions never need them.
+    snap = one(
+        store.con,
+        "SELECT * FROM score_snapshots WHERE run_id = ? AND person_id = ?",
+        [latest.run_id, person_id],
+    )
+    assert snap is not None
+    model = load_model(store, latest.model_id)
+    policy = load_policy(latest.policy_name).policy
+    assert isinstance(policy, ScoringPolicy)
+    pit = PointInTime(latest.as_of, latest.known_at, policy.retention_years)
+    sql = features_sql(pit, person=person_id, previous_run=latest.previous_run_id)
+    values = columns_of(store.con.sql(sql).to_arrow_table(), model.features)
+    detail = explain(model, values, top=len(model.features))[0]
+    by_feature = {r.feature: r.text for r in detail.reasons}
+    evidence = _evidence(store, pit, person_id, model)
     return ScoreExplanation(
         person_id=person_id,
-        as_of=snap["as_of"],
-        run_id=snap["run_id"],
-        score=snap["score"],
-        band=snap["band"],
+        as_of=latest.as_of,
+        run_id=latest.run_id,
+        score=latest.score,
+        band=latest.band,
         score_range=(policy.min_score, policy.max_score),
         model_id=snap["model_id"],
-        policy=f"{snap['policy_name']} {snap['policy_version']}",
-        known_at=snap["known_at"],
+        policy=latest.scoring_policy,
+        known_at=latest.known_at,
         sub_scores={
             d: {"points": snap[f"{d}_points"], "share": snap[f"{d}_share"]} for d in DIMENSIONS
         },
-        reasons=reasons,
+        reasons=_reason_texts(snap, latest.court_listings, policy, by_feature),
         improvements=[
             {"feature": i.feature, "gain": i.gain, "text": i.text} for i in detail.improvements[:3]
         ],
-        features=features,
+        features=_feature_rows(model, values, detail.feature_points, evidence),
     )

@@ -14,6 +14,7 @@ from credo.errors import NotFoundError
 from credo.models.table import ScorecardModel
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
+from credo.store.rows import insert, one, value
 
 __all__ = ["ModelRef", "load_model", "model_dir", "register_model"]
 
@@ -50,21 +51,21 @@ def register_model(
         details={"model_version": model.table.model_version, "as_of": trained_as_of},
     )
     with store.write(entry) as con:
-        seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM models").fetchall()[0][0]
-        con.execute(
-            "INSERT INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                model.model_id,
-                seq,
-                model.table.model_version,
-                trained_as_of,
-                known_at,
-                policy_name,
-                policy_version,
-                outcome,
-                model.to_json(),
-                utcnow(),
-            ],
+        insert(
+            con,
+            "models",
+            {
+                "model_id": model.model_id,
+                "seq": value(con, "SELECT coalesce(max(seq), 0) + 1 FROM models"),
+                "model_version": model.table.model_version,
+                "trained_as_of": trained_as_of,
+                "known_at": known_at,
+                "policy_name": policy_name,
+                "policy_version": policy_version,
+                "outcome": outcome,
+                "document": model.to_json(),
+                "created_at": utcnow(),
+            },
         )
     return path
 
@@ -76,16 +77,15 @@ def load_model(store: Store, ref: ModelRef = None) -> ScorecardModel:
     if ref is not None and (isinstance(ref, Path) or str(ref).endswith(".json")):
         return ScorecardModel.load(ref)
     if ref is None:
-        rows = store.con.execute(
-            "SELECT document, model_id FROM models ORDER BY seq DESC LIMIT 1"
-        ).fetchall()
+        row = one(store.con, "SELECT document, model_id FROM models ORDER BY seq DESC LIMIT 1")
     else:
-        rows = store.con.execute(
+        row = one(
+            store.con,
             "SELECT document, model_id FROM models WHERE model_id = ? OR model_version = ?"
             " ORDER BY seq DESC LIMIT 1",
             [str(ref), str(ref)],
-        ).fetchall()
-    if not rows:
+        )
+    if row is None:
         what = "no model has been trained" if ref is None else f"no model {str(ref)!r}"
-        raise NotFoundError(what, hint="train one with 'credo train-bureau --as-of DATE'")
-    return ScorecardModel.from_json(rows[0][0], source=f"model {rows[0][1]}")
+        raise NotFoundError(what, hint="train one with 'credo train --as-of DATE'")
+    return ScorecardModel.from_json(row["document"], source=f"model {row['model_id']}")

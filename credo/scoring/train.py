@@ -20,11 +20,12 @@ from numpy.typing import NDArray
 from credo.errors import ModelError
 from credo.features import CATALOGUE, PointInTime, feature_steps, outcome_sql
 from credo.models.table import ScorecardModel, content_id, with_training
-from credo.policy.schema import LoadedPolicy, ScoringPolicy, load_policy
+from credo.policy.schema import LoadedPolicy, ScoringPolicy
 from credo.scoring.columns import columns_of
+from credo.scoring.policy_rules import resolve_policy
 from credo.scoring.registry import register_model
 from credo.scoring.runner import stepwise
-from credo.scoring.snapshots import latest_known_at, previous_run
+from credo.scoring.runs import latest_known_at, previous_run
 from credo.store.db import Store
 
 __all__ = ["TrainingResult", "TrainingTable", "calibrate", "train_model", "training_table"]
@@ -55,7 +56,8 @@ class TrainingResult:
 
 
 def _scoring_policy(policy: LoadedPolicy | str | None) -> LoadedPolicy:
-    loaded = policy if isinstance(policy, LoadedPolicy) else load_policy(policy or "zhima")
+    """The policy to train under; a points regime has no scale to train."""
+    loaded = resolve_policy(policy)
     if not isinstance(loaded.policy, ScoringPolicy):
         raise ModelError(f"policy {loaded.name!r} is a points regime; training needs a scoring one")
     return loaded
@@ -125,6 +127,20 @@ def calibrate(model: ScorecardModel, X: dict[str, NDArray[Any]], policy: Scoring
     )
 
 
+def _usable(X: dict[str, NDArray[Any]]) -> tuple[dict[str, NDArray[Any]], list[str]]:
+    """The features that can be binned, and the names of those that cannot: never known, or
+    known for everyone with a single value."""
+    usable: dict[str, NDArray[Any]] = {}
+    unavailable: list[str] = []
+    for name, column in X.items():
+        values = column[~np.isnan(column)] if column.dtype.kind == "f" else column[column != None]  # noqa: E711
+        if len(values) == 0 or (len(set(values.tolist())) == 1 and len(values) == len(column)):
+            unavailable.append(name)
+        else:
+            usable[name] = column
+    return usable, unavailable
+
+
 def train_model(
     store: Store,
     as_of: dt.date,
@@ -154,14 +170,7 @@ def train_model(
             f" after it, {int(y.sum())} bad",
             hint="choose an observation date with history before it and outcomes after it",
         )
-    usable: dict[str, NDArray[Any]] = {}
-    unavailable: list[str] = []
-    for name, column in X.items():
-        values = column[~np.isnan(column)] if column.dtype.kind == "f" else column[column != None]  # noqa: E711
-        if len(values) == 0 or (len(set(values.tolist())) == 1 and len(values) == len(column)):
-            unavailable.append(name)
-        else:
-            usable[name] = column
+    usable, unavailable = _usable(X)
     months = outcome_months or rules.outcome.months
     version = model_version or f"bureau-{as_of.isoformat()}"
     spec = {f.name: f for f in CATALOGUE}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from credo.scoring.snapshots import COURT_LIST, NOT_ENOUGH_HISTORY, _improvements, _reasons
+from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY, improvements, reasons
 
 NAMES = ["a", "b", "c", "d", "e", "f"]
 
@@ -41,8 +41,8 @@ def test_ranked_for_all_persons_as_for_one(max_reasons: int) -> None:
     listed = rng.random(n) < 0.2
     thin = rng.random(n) < 0.2
     court = np.round(rng.random(n) * 50)
-    codes, points = _reasons(NAMES, listed, thin, court, lost, max_reasons, 10)
-    better, gained = _improvements(NAMES, gain, n, 10)
+    codes, points = reasons(NAMES, listed, thin, court, lost, max_reasons, 10)
+    better, gained = improvements(NAMES, gain, n, 10)
     for i in range(n):
         expected = _one_person(
             bool(listed[i]),
@@ -57,9 +57,9 @@ def test_ranked_for_all_persons_as_for_one(max_reasons: int) -> None:
 
 
 def test_no_features_no_ranking() -> None:
-    codes, points = _reasons(
+    codes, points = reasons(
         [], np.array([True, False]), np.array([False, True]), np.array([3.0, 0.0]), None, 4, 1
     )
     assert codes.to_pylist() == [[COURT_LIST], [NOT_ENOUGH_HISTORY]]
     assert points.to_pylist() == [[3.0], [0.0]]
-    assert _improvements([], None, 2, 1)[0].to_pylist() == [[], []]
+    assert improvements([], None, 2, 1)[0].to_pylist() == [[], []]

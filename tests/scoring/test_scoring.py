@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from credo.access import create_partner
 from credo.features import PointInTime, features_sql
+from credo.policy.products import load_products
+from credo.rights import decide, record_consent
 from credo.scoring import (
     explain_score,
-    is_restricted,
     latest_known_at,
     replay_run,
     rescore_person,
@@ -121,6 +124,28 @@ def test_replay_gives_the_same_rows_bit_for_bit(trained: Store) -> None:
     assert stored.column("trend").null_count < stored.num_rows
 
 
+def _declined_while_listed(store: Store, person: str) -> Callable[[str], bool]:
+    """Whether a partner's decision on a product declines it for the court listing of the
+    person's latest score, off-cycle re-scores included (restricted: ``products.yaml``)."""
+    products = load_products()
+    create_partner(store, "airline", "Airline")
+    # Granted after the scored day: the person's features as of that day stay the same.
+    granted = dt.datetime(2026, 10, 25)
+    consent = {
+        purpose: record_consent(
+            store, person, "grant", partner="airline", purpose=purpose, now=granted
+        ).consent_id
+        for purpose in ("travel", "rental")
+    }
+
+    def declined(product: str) -> bool:
+        purpose = products.product(product).purpose
+        decision = decide(store, "airline", person, product, consent[purpose], products)
+        return decision.outcome == "declined" and decision.reasons[0]["code"] == "court_list"
+
+    return declined
+
+
 def test_court_listing_caps_and_its_satisfaction_lifts_the_same_day(trained: Store) -> None:
     day = dt.date(2026, 10, 20)
     baseline = score(trained, day)
@@ -149,8 +174,9 @@ def test_court_listing_caps_and_its_satisfaction_lifts_the_same_day(trained: Sto
     ).fetchall()[0]
     assert row[0] == 549 and row[1] and row[2][0] == "court_list"
     assert "(2026)川0903执123号" in row[3][0]
-    assert is_restricted(trained, person, "flights")
-    assert not is_restricted(trained, person, "bike_rental")
+    declined_while_listed = _declined_while_listed(trained, person)
+    assert declined_while_listed("flights")
+    assert not declined_while_listed("bike_rental")
     text = explain_score(trained, person).reasons[0]["text"]
     assert "遂宁市船山区人民法院" in text and "capped at 549" in text
     add_events(
@@ -171,7 +197,7 @@ def test_court_listing_caps_and_its_satisfaction_lifts_the_same_day(trained: Sto
         [lifted.run_id],
     ).fetchall()[0]
     assert after == (free, False, [])
-    assert not is_restricted(trained, person, "flights")
+    assert not declined_while_listed("flights")
 
 
 def test_a_person_without_history_gets_the_documented_score(trained: Store) -> None:

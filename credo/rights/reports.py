@@ -1,0 +1,172 @@
+"""Risk reports and outcomes (SPEC S8), each behind the person's consent.
+
+A report is checked like a decision (the partner's consent for the purpose, then the freeze),
+is stored as an inquiry the person sees, and records the score run it used. An outcome is
+accepted only from a partner that served the person (a prior decision) and becomes an event for
+the next scoring.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import duckdb
+
+from credo.errors import ForbiddenError, InputError
+from credo.features import PointInTime, listings_sql
+from credo.features.sql import known_events
+from credo.ingest.events import LoanEvent, RentalEvent
+from credo.policy.products import REPORT_PURPOSES
+from credo.rights.audited import append_event
+from credo.rights.consent import require_consent, require_not_frozen
+from credo.rights.decisions import open_disputed_items
+from credo.scoring.latest import latest_snapshot
+from credo.sql import dialect
+from credo.store.audit import AuditEntry
+from credo.store.db import Store, new_id, now_or
+from credo.store.rows import insert, rows
+
+__all__ = ["record_outcome", "risk_report"]
+
+
+def _inquiry(
+    con: duckdb.DuckDBPyConnection,
+    person_id: str,
+    partner_id: str,
+    kind: str,
+    purpose: str,
+    disclosed: dict[str, Any],
+    ref_id: str,
+    at: dt.datetime,
+) -> None:
+    insert(
+        con,
+        "inquiries",
+        {
+            "inquiry_id": new_id("inq"),
+            "person_id": person_id,
+            "partner_id": partner_id,
+            "kind": kind,
+            "purpose": purpose,
+            "disclosed": json.dumps(disclosed, ensure_ascii=False, default=str),
+            "ref_id": ref_id,
+            "inquired_at": at,
+        },
+    )
+
+
+def _payments(store: Store, pit: PointInTime, person_id: str) -> dict[str, dict[str, int]]:
+    """Rent and utility bills of the last 24 months: how many, paid on time, late, unpaid."""
+    bills = known_events(dialect("duckdb"), pit, ["bill"], person=person_id)
+    record = {
+        r.pop("bill_kind"): {k: int(v) for k, v in r.items()}
+        for r in rows(
+            store.con,
+            "SELECT bill_kind, count(*) AS bills,"
+            " count(*) FILTER (paid_date <= due_date) AS paid_on_time,"
+            " count(*) FILTER (paid_date > due_date) AS paid_late,"
+            " count(*) FILTER (paid_date IS NULL) AS unpaid"
+            f" FROM {bills} k WHERE bill_kind IN ('rent', 'utility') AND due_date >= ?"
+            " GROUP BY bill_kind ORDER BY bill_kind",
+            [pit.since(24)],
+        )
+    }
+    none = {"bills": 0, "paid_on_time": 0, "paid_late": 0, "unpaid": 0}
+    return {k: record.get(k, dict(none)) for k in ("rent", "utility")}
+
+
+def _listings(store: Store, pit: PointInTime, person_id: str) -> list[dict[str, Any]]:
+    """Court listings in force, each saying whether the person disputes it."""
+    disputed = {(d["source"], d["record_id"]) for d in open_disputed_items(store, person_id)}
+    return [
+        {
+            "court": listing["court"],
+            "case_number": listing["case_number"],
+            "listed_on": listing["listed_on"],
+            "disputed": (listing["source"], listing["source_record_id"]) in disputed,
+        }
+        for listing in rows(
+            store.con,
+            f"SELECT l.court, l.case_number, l.listed_on, e.source, e.source_record_id"
+            f" FROM ({listings_sql(pit)}) l JOIN events e ON e.event_id = l.event_id"
+            " WHERE l.person_id = ? ORDER BY l.listed_on",
+            [person_id],
+        )
+    ]
+
+
+def risk_report(
+    store: Store,
+    partner_id: str,
+    person_id: str,
+    purpose: str,
+    *,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Score band, rent and utility payment record (24 months) and court listings."""
+    if purpose not in REPORT_PURPOSES:
+        raise InputError(
+            f"field purpose: {purpose!r} is not a permissible purpose",
+            hint="one of " + ", ".join(REPORT_PURPOSES),
+        )
+    require_consent(store, person_id, partner_id, purpose)
+    require_not_frozen(store, person_id)
+    at = now_or(now)
+    pit = PointInTime(at.date(), at)
+    snap = latest_snapshot(store, person_id)
+    report: dict[str, Any] = {
+        "report_id": new_id("rep"),
+        "person": person_id,
+        "purpose": purpose,
+        "as_of": at.date(),
+        "band": snap.band if snap else None,
+        "scored_as_of": snap.as_of if snap else None,
+        "payments": _payments(store, pit, person_id),
+        "court_listings": _listings(store, pit, person_id),
+        "disputed_items": open_disputed_items(store, person_id),
+    }  # fmt: skip
+    entry = AuditEntry(
+        f"partner:{partner_id}", "report", f"person:{person_id}", purpose,
+        {"report_id": report["report_id"], "run_id": snap.run_id if snap else None},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        _inquiry(con, person_id, partner_id, "report", purpose,
+                 {k: report[k] for k in ("band", "payments", "court_listings")},
+                 report["report_id"], at)  # fmt: skip
+    return report
+
+
+def record_outcome(
+    store: Store,
+    partner_id: str,
+    person_id: str,
+    decision_id: str,
+    event: RentalEvent | LoanEvent,
+    *,
+    now: dt.datetime | None = None,
+) -> int:
+    """Store what happened after a decision as an event from the partner; returns its id."""
+    served = store.scalar(
+        "SELECT count(*) FROM decisions WHERE decision_id = ? AND partner_id = ? AND person_id = ?",
+        [decision_id, partner_id, person_id],
+    )
+    if not served:
+        raise ForbiddenError(
+            "no decision by this partner for this person: outcomes are accepted only for persons"
+            " the partner served",
+            hint="give the decision_id of your decision",
+        )
+    if isinstance(event, RentalEvent):
+        event = event.model_copy(update={"partner": partner_id})
+    at = now_or(now)
+    entry = AuditEntry(
+        f"partner:{partner_id}", "outcome", f"person:{person_id}", "partner feedback",
+        {"decision_id": decision_id, "event_type": event.event_type,
+         "record_id": event.source_record_id},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        return append_event(
+            con, event, source=f"partner:{partner_id}", person_id=person_id, recorded_at=at
+        )

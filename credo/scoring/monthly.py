@@ -1,0 +1,116 @@
+"""The monthly run and off-cycle re-scores: one snapshot row per enrolled person (SPEC S3, S6).
+
+A run computes the catalogue's features point in time, scores them with the compiled SQL of the
+points table, then applies the scoring policy: "not enough history", the court-list cap, bands,
+trend against the previous monthly run, up to four reasons ranked by points lost, and the next
+bins to reach (:func:`~credo.scoring.snapshots.compute_snapshots`). A points regime's policy
+runs its ledger instead (:mod:`credo.scoring.regimes`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+
+from credo.errors import NotFoundError
+from credo.features import PointInTime
+from credo.models.table import ScorecardModel
+from credo.policy.schema import LoadedPolicy, PointsRegime
+from credo.scoring.latest import LatestSnapshot, latest_snapshot
+from credo.scoring.policy_rules import resolve_policy, scoring_policy
+from credo.scoring.regimes import run_regime
+from credo.scoring.registry import ModelRef, load_model
+from credo.scoring.runs import ScoreRun, insert_snapshots, latest_known_at, previous_run, write_run
+from credo.scoring.snapshots import compute_snapshots
+from credo.store.db import Store
+
+__all__ = ["rescore_person", "score"]
+
+
+def _write(
+    store: Store,
+    pit: PointInTime,
+    loaded: LoadedPolicy,
+    scorecard: ScorecardModel,
+    previous: str | None,
+    table: pa.Table,
+    *,
+    person: str | None = None,
+) -> ScoreRun:
+    """The run and its snapshots: a monthly run, or one person's off-cycle re-score."""
+    kind = "monthly" if person is None else "rescore"
+    return write_run(
+        store,
+        kind,
+        pit,
+        loaded,
+        model_id=scorecard.model_id,
+        previous=previous,
+        person=person,
+        build=insert_snapshots(table),
+    )
+
+
+def score(
+    store: Store,
+    as_of: dt.date,
+    model: ModelRef = None,
+    policy: LoadedPolicy | str | None = None,
+    *,
+    known_at: dt.datetime | None = None,
+) -> ScoreRun:
+    """The monthly run as of ``as_of`` for every enrolled person (or a points regime's ledger
+    when ``policy`` is one). ``known_at`` defaults to the newest recorded event."""
+    loaded = resolve_policy(policy)
+    known = known_at or latest_known_at(store)
+    if isinstance(loaded.policy, PointsRegime):
+        return run_regime(store, as_of, loaded, known_at=known)
+    rules = scoring_policy(loaded)
+    scorecard = load_model(store, model)
+    pit = PointInTime(as_of, known, rules.retention_years)
+    previous = previous_run(store, as_of, loaded.name)
+    table = compute_snapshots(store, pit, scorecard, loaded, previous=previous)
+    return _write(store, pit, loaded, scorecard, previous, table)
+
+
+def _trend_from(table: pa.Table, last: LatestSnapshot) -> pa.Table:
+    """The trend of an off-cycle score is against the person's last score, whatever its run."""
+    trend = float(table.column("score")[0].as_py()) - last.score
+    table = table.set_column(
+        table.column_names.index("previous_score"),
+        "previous_score",
+        pa.array([last.score], pa.float64()),
+    )
+    return table.set_column(
+        table.column_names.index("trend"), "trend", pa.array([trend], pa.float64())
+    )
+
+
+def rescore_person(
+    store: Store,
+    person_id: str,
+    as_of: dt.date,
+    *,
+    known_at: dt.datetime | None = None,
+    model: ModelRef = None,
+    policy: LoadedPolicy | str | None = None,
+) -> ScoreRun:
+    """Off-cycle re-score of one person (after a correction or a satisfied listing): the same
+    model and policy as their latest snapshot unless given, everything known now."""
+    last = latest_snapshot(store, person_id)
+    loaded = resolve_policy(policy if policy is not None else (last.policy_name if last else None))
+    rules = scoring_policy(loaded)
+    scorecard = load_model(store, model if model is not None else (last.model_id if last else None))
+    known = known_at or latest_known_at(store)
+    pit = PointInTime(as_of, known, rules.retention_years)
+    previous = previous_run(store, as_of, loaded.name)
+    table = compute_snapshots(store, pit, scorecard, loaded, previous=previous, person=person_id)
+    if table.num_rows == 0:
+        raise NotFoundError(
+            f"person {person_id!r} is not an enrolled, active person on {as_of}",
+            hint="only enrolled persons are scored",
+        )
+    if last is not None:
+        table = _trend_from(table, last)
+    return _write(store, pit, loaded, scorecard, previous, table, person=person_id)

@@ -1,0 +1,39 @@
+"""The run's one query: point-in-time features per person, scored by the points table's SQL.
+
+The catalogue's features as of the run's date and watermark (:func:`credo.features.feature_steps`,
+with the previous run's scores for the contacts' features), then the compiled points table
+(:func:`credo.models.sql.scoring_sql`): per person the score, raw points, dimension points, the
+history counts the policy's thin-file rule reads, and each feature's value.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import pyarrow as pa
+
+from credo.features import PointInTime, feature_steps
+from credo.models.sql import scoring_sql
+from credo.models.table import ScorecardModel
+from credo.scoring.runner import stepwise
+from credo.store.db import Store
+
+__all__ = ["scored_features"]
+
+
+def scored_features(
+    store: Store,
+    pit: PointInTime,
+    model: ScorecardModel,
+    *,
+    previous: str | None,
+    person: str | None = None,
+) -> pa.Table:
+    """One row per enrolled person (or just ``person``), in ``person_id`` order."""
+    steps = feature_steps(pit, person=person, previous_run=previous)
+    keep = ["person_id", "history_events", "history_months", *model.features]
+    # A population runs step by step, to hold one event type's pass at a time; one person's
+    # steps are small, and a re-score answers at once as one query.
+    with stepwise(store.con, steps) if person is None else nullcontext(steps.sql()) as features:
+        sql = scoring_sql(model, f"(\n{features}) f", keep=keep, feature_points=False)
+        return store.con.sql(f"SELECT * FROM ({sql}) s ORDER BY person_id").to_arrow_table()
