@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 from credo.models._errors import FitError
 from credo.models._frame import FeatureKind
 from credo.models.binning import information_value, weights_of_evidence
-from credo.models.table import DroppedFeature, FeatureSpec, PointsRow
+from credo.models.document import DroppedFeature, FeatureSpec, PointsRow
 
 __all__ = [
     "Binned",

@@ -41,17 +41,16 @@ from credo.models._frame import (
     to_numeric,
 )
 from credo.models.binning import categorical_groups, numeric_cuts
-from credo.models.explanations import Explanation, explain
-from credo.models.table import (
+from credo.models.document import (
     DroppedFeature,
     FeatureSpec,
     PointsRow,
     PointsTable,
     Scaling,
-    ScorecardModel,
     Training,
-    build_table,
 )
+from credo.models.explanations import Explanation, explain
+from credo.models.table import ScorecardModel, build_table
 
 __all__ = ["DIMENSIONS", "Scorecard"]
 
