@@ -195,37 +195,37 @@ def fit_logistic(
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit_logistic(encoded, target, grid, cv, random_state)
+        best_c = _best_strength(encoded, target, grid, cv, random_state)
+        model = LogisticRegression(C=best_c, max_iter=1000).fit(encoded, target)
+        return model.coef_[0].astype(np.float64), float(model.intercept_[0]), float(best_c)
 
 
-def _fit_logistic(
+def _best_strength(
     encoded: NDArray[np.float64],
     target: NDArray[np.float64],
     grid: list[float],
     cv: int,
     random_state: int,
-) -> tuple[NDArray[np.float64], float, float]:
+) -> float:
+    """The ``C`` of ``grid`` with the least log loss summed over the folds (the middle one when
+    there are too few rows of a class to fold)."""
     smallest_class = int(min(target.sum(), len(target) - target.sum()))
     n_splits = min(cv, smallest_class)
-    best_c = grid[len(grid) // 2]
-    if n_splits >= 2 and len(grid) > 1:
-        folds = list(
-            StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(
-                encoded, target
-            )
-        )
-        losses = []
-        for c in grid:
-            loss = 0.0
-            for train, test in folds:
-                model = LogisticRegression(C=c, max_iter=1000).fit(encoded[train], target[train])
-                p = np.clip(model.predict_proba(encoded[test])[:, 1], 1e-12, 1 - 1e-12)
-                t = target[test]
-                loss -= float(np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)))
-            losses.append(loss)
-        best_c = grid[int(np.argmin(losses))]
-    model = LogisticRegression(C=best_c, max_iter=1000).fit(encoded, target)
-    return model.coef_[0].astype(np.float64), float(model.intercept_[0]), float(best_c)
+    if n_splits < 2 or len(grid) <= 1:
+        return grid[len(grid) // 2]
+    folds = list(
+        StratifiedKFold(n_splits, shuffle=True, random_state=random_state).split(encoded, target)
+    )
+    losses = []
+    for c in grid:
+        loss = 0.0
+        for train, test in folds:
+            model = LogisticRegression(C=c, max_iter=1000).fit(encoded[train], target[train])
+            p = np.clip(model.predict_proba(encoded[test])[:, 1], 1e-12, 1 - 1e-12)
+            t = target[test]
+            loss -= float(np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)))
+        losses.append(loss)
+    return grid[int(np.argmin(losses))]
 
 
 def feature_points(
