@@ -10,6 +10,9 @@ The ``network`` features are computed from the contact graph instead (``n.<name>
 
 Windows: recent behaviour is read over 12 or 24 months; negative items (defaults, unpaid bills,
 damages) count back to the retention cut-off (7 years by default) and no further.
+
+One module, over 400 lines, on purpose: the catalogue is one table of data (``CATALOGUE``, half
+the file) with the few windows and predicates its rows share; a reader reviews it as one list.
 """
 
 from __future__ import annotations

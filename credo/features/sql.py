@@ -10,6 +10,10 @@ aggregates (docs/decisions/0522-features-per-event-type.md). The passes are then
 person; the contact-graph features join the counterparts' court listings and last month's scores.
 
 Functions return text; :mod:`credo.scoring` runs it. The Spark dialect is snapshot-tested.
+
+One module, a little over 400 lines, on purpose: every query here reads known events through
+the same point-in-time and corrections rules; split, a rule would be written in one file and
+relied on in another.
 """
 
 from __future__ import annotations

@@ -26,33 +26,31 @@ import duckdb
 import pyarrow as pa
 
 from credo.errors import ConfigError, ConflictError, NotFoundError, RejectedRowsError
-from credo.ingest.events import EVENT_FIELDS, PII_FIELDS
+from credo.ingest.events import EVENT_FIELDS
 from credo.ingest.mapping import Mapping, parse_mapping, shipped_mapping
 from credo.ingest.reader import open_raw
+from credo.ingest.triage import (
+    Reason,
+    Tally,
+    count_outcome,
+    drop_staging,
+    find_conflicts,
+    hash_identifiers,
+    mark_rejects,
+    payload_columns,
+    typed_events_sql,
+)
 from credo.ingest.validate import stage_sql
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
-from credo.store.rows import registered
+from credo.store.rows import insert, registered, value
 from credo.store.schema import event_table
 
-__all__ = ["LoadReport", "Reason", "ingest", "resolve_mapping"]
+__all__ = ["LoadReport", "ingest", "resolve_mapping"]
 
 Progress = Callable[[str], None]
 _CONFLICT = "conflict"
-_PII_KIND = {
-    "national_id": "national_id",
-    "counterpart_national_id": "national_id",
-    "phone": "phone",
-    "counterpart_phone": "phone",
-}
-
-
-@dataclass(frozen=True)
-class Reason:
-    field: str
-    reason: str
-    rows: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,21 @@ class LoadReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """The file as staged: what the steps after staging need to know of it."""
+
+    path: Path
+    source: str
+    mapping: Mapping
+    rows_read: int
+    encoding: str | None
+    fmt: str
+    names: list[str]
+    content_hash: str
+    started: dt.datetime
 
 
 def _sha256(path: Path) -> str:
@@ -114,10 +127,22 @@ def _existing(store: Store, source: str, content_hash: str) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def _payload_columns(names: list[str]) -> list[str]:
-    return [n for n in names if n not in PII_FIELDS] + [
-        f"{n}_hash" for n in names if n in PII_FIELDS
-    ]
+def _already_loaded(path: Path, source: str, fmt: str, prior: int, read: int) -> LoadReport:
+    """The report for a file this source has loaded before: every row a duplicate."""
+    return LoadReport(
+        source=source,
+        file=path.name,
+        load_id=None,
+        rows_read=read,
+        rows_accepted=read,
+        rows_new=0,
+        rows_duplicate=read,
+        rows_rejected=0,
+        encoding=None,
+        file_format=fmt,
+        already_loaded_as=prior,
+        stored=False,
+    )
 
 
 def ingest(
@@ -145,20 +170,7 @@ def ingest(
     fmt = mapping.file_format(path)
     if prior is not None:
         read = store.scalar("SELECT rows_read FROM loads WHERE load_id = ?", [prior])
-        return LoadReport(
-            source,
-            path.name,
-            None,
-            int(read),
-            int(read),
-            0,
-            int(read),
-            0,
-            None,
-            fmt,
-            already_loaded_as=prior,
-            stored=False,
-        )
+        return _already_loaded(path, source, fmt, prior, int(read))
     started = utcnow()
     now_limit = started + dt.timedelta(hours=settings.future_tolerance_hours)
     step("reading")
@@ -168,269 +180,182 @@ def ingest(
         # A view, not a table: each step below reads only the columns it needs, and the clean
         # rows are typed once more on their way into ``events`` instead of being copied twice.
         con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {sql}")
+        staged = _Staged(
+            path, source, mapping, raw.rows, raw.encoding, fmt, names, content_hash, started
+        )
         try:
-            return _finish(
-                store,
-                path,
-                source,
-                mapping,
-                raw.rows,
-                raw.encoding,
-                fmt,
-                names,
-                content_hash,
-                started,
-                rate_allowed,
-                actor,
-                step,
-            )
+            return _finish(store, staged, rate_allowed, actor, step)
         finally:
-            con.execute("DROP VIEW IF EXISTS typed")
-            for t in ("bad", "rejects", "pii_map", "dup_ids", "cand", "conflicts"):
-                con.execute(f"DROP TABLE IF EXISTS {t}")
+            drop_staging(con)
 
 
 def _finish(
-    store: Store,
-    path: Path,
-    source: str,
-    mapping: Mapping,
-    rows_read: int,
-    encoding: str | None,
-    fmt: str,
-    names: list[str],
-    content_hash: str,
-    started: dt.datetime,
-    rate_allowed: float,
-    actor: str | None,
-    step: Progress,
+    store: Store, staged: _Staged, rate_allowed: float, actor: str | None, step: Progress
 ) -> LoadReport:
+    """Triage the staged rows, refuse the file if too many are rejected, else store it."""
     con = store.con
-    all_fields = ["event_type", *names]
-    errs = [ident("e_" + n) for n in all_fields]
-    raws = [ident("r_" + n) for n in all_fields]
-    # Rows that fail validation: every row is checked, only the (usually few) bad ones kept.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no, {', '.join(errs + raws)} "
-        f"FROM typed WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
-    )
-    unpivot = " UNION ALL ".join(
-        f"SELECT row_no, '{n}' AS field, {e} AS reason, CAST({r} AS VARCHAR) AS raw_value "
-        f"FROM bad WHERE {e} IS NOT NULL"
-        for n, e, r in zip(all_fields, errs, raws, strict=True)
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rejects AS {unpivot}")
-
-    # Identifiers: each distinct value hashed once, in the engine (HMAC with the store's key).
-    pii = [n for n in names if n in PII_FIELDS and n in mapping.fields]
-    parts, params = [], []
-    for n in pii:
-        col = ident("v_" + n)
-        h_sql, h_params = store.keys.hash_sql(_PII_KIND[n], "raw")
-        parts.append(
-            f"SELECT '{_PII_KIND[n]}' AS kind, raw, {h_sql} AS hash FROM "
-            f"(SELECT DISTINCT {col} AS raw FROM typed t ANTI JOIN bad b ON t.row_no = b.row_no "
-            f"WHERE {col} IS NOT NULL)"
-        )
-        params += h_params
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE pii_map AS "
-        + (
-            " UNION ".join(parts)
-            if parts
-            else "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS raw, NULL::VARCHAR AS hash LIMIT 0"
-        ),
-        params,
-    )
-    select_cols = []
-    joins = []
-    for n in names:
-        if n in pii:
-            alias = ident("m_" + n)
-            joins.append(
-                f"LEFT JOIN pii_map {alias} ON {alias}.kind = '{_PII_KIND[n]}' "
-                f"AND {alias}.raw = t.{ident('v_' + n)}"
-            )
-            select_cols.append(f"{alias}.hash AS {ident(n + '_hash')}")
-        elif n in PII_FIELDS:
-            select_cols.append(f"CAST(NULL AS VARCHAR) AS {ident(n + '_hash')}")
-        else:
-            select_cols.append(f"t.{ident('v_' + n)} AS {ident(n)}")
-    payload = _payload_columns(names)
-    typed_events = (
-        "SELECT t.row_no, t.event_type, " + ", ".join(select_cols) + " FROM typed t "
-        + " ".join(joins)
-    )  # fmt: skip
-
+    mark_rejects(con, staged.names)
+    pii = hash_identifiers(store, staged.mapping, staged.names)
+    payload = payload_columns(staged.names)
+    typed_events = typed_events_sql(staged.names, pii)
     step("checking duplicates")
-    # Record ids seen twice in the file or already stored for the source: only those rows are
-    # compared value by value.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dup_ids AS "
-        "SELECT v_source_record_id AS rid FROM typed GROUP BY 1 HAVING count(*) > 1 "
-        "UNION SELECT source_record_id FROM events WHERE source = ? AND source_record_id IN "
-        "(SELECT v_source_record_id FROM typed)",
-        [source],
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM ({typed_events}) c "
-        "WHERE c.source_record_id IN (SELECT rid FROM dup_ids) "
-        "AND c.row_no NOT IN (SELECT row_no FROM bad)"
-    )
-    same = " AND ".join(
-        f"a.{ident(c)} IS NOT DISTINCT FROM b.{ident(c)}" for c in ["event_type", *payload]
-    )
-    # Within the file: the first row of a record id wins; a later identical row is a duplicate,
-    # a later different one a conflict.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE conflicts AS "
-        f"SELECT b.row_no, 'in-file' AS kind, min(a.row_no) AS other, bool_and({same}) AS same "
-        "FROM cand a JOIN cand b ON a.source_record_id = b.source_record_id "
-        "AND a.row_no < b.row_no GROUP BY b.row_no"
-    )
-    con.execute(
-        "INSERT INTO conflicts SELECT a.row_no, 'stored', min(b.event_id), bool_and(" + same + ") "
-        "FROM cand a JOIN (SELECT * FROM events WHERE source = ?) b "
-        "ON a.source_record_id = b.source_record_id GROUP BY a.row_no",
-        [source],
-    )
-    con.execute(
-        "INSERT INTO rejects SELECT c.row_no, 'source_record_id', "
-        "CASE kind WHEN 'in-file' THEN 'conflict: row ' || other || ' of this file has this "
-        "record id with other values' ELSE 'conflict: stored event ' || other || ' has this "
-        "record id with other values' END, f.source_record_id "
-        "FROM conflicts c JOIN cand f USING (row_no) WHERE NOT c.same"
-    )
-    rejected = int(con.execute("SELECT count(DISTINCT row_no) FROM rejects").fetchall()[0][0])
-    duplicates = int(
-        con.execute(
-            "SELECT count(DISTINCT row_no) FROM conflicts WHERE same AND row_no NOT IN "
-            "(SELECT row_no FROM rejects)"
-        ).fetchall()[0][0]
-    )
-    accepted = rows_read - rejected
-    new = accepted - duplicates
-    reasons = [
-        Reason(f, r, int(c))
-        for f, r, c in con.execute(
-            "SELECT field, CASE WHEN reason LIKE 'conflict:%' THEN 'conflict: record id already "
-            "used with other values' ELSE reason END AS r, count(*) AS c FROM rejects "
-            "GROUP BY ALL ORDER BY c DESC, field, r LIMIT 10"
-        ).fetchall()
-    ]
-    examples = [
-        {"row": int(r), "field": f, "reason": why, "value": v}
-        for r, f, why, v in con.execute(
-            "SELECT row_no, field, reason, raw_value FROM rejects ORDER BY row_no, field LIMIT 5"
-        ).fetchall()
-    ]
-    report = LoadReport(
-        source,
-        path.name,
-        None,
-        rows_read,
-        accepted,
-        new,
-        duplicates,
-        rejected,
-        encoding,
-        fmt,
-        stored=False,
-        reasons=reasons,
-        examples=examples,
-    )
-    if rejected and rejected > rate_allowed * rows_read:
-        only_conflicts = all(r.reason.startswith(_CONFLICT) for r in reasons)
-        first = examples[0]
-        where = f"row {first['row']}, field {first['field']}: {first['reason']}"
-        summary = (
-            f"{path}: {rejected} of {rows_read} rows rejected (first: {where}); nothing was stored"
-        )
-        if only_conflicts:
-            raise ConflictError(summary, hint="a record id was reused with different values")
-        err = RejectedRowsError(
-            summary,
-            hint=f"fix the file, or allow a share of bad rows with --max-reject-rate "
-            f"(now {rate_allowed:g})",
-            report=report,
-        )
-        raise err
+    find_conflicts(con, staged.source, typed_events, payload)
+    tally = count_outcome(con, staged.rows_read)
+    if tally.rejected and tally.rejected > rate_allowed * staged.rows_read:
+        raise _refusal(staged, tally, rate_allowed)
     step("storing")
+    load_id = _store(store, staged, tally, typed_events, payload, bool(pii), actor)
+    return _report(staged, tally, load_id)
+
+
+def _report(staged: _Staged, tally: Tally, load_id: int | None) -> LoadReport:
+    """What the load did; ``load_id`` is None when nothing was stored."""
+    return LoadReport(
+        source=staged.source,
+        file=staged.path.name,
+        load_id=load_id,
+        rows_read=staged.rows_read,
+        rows_accepted=tally.accepted,
+        rows_new=tally.new,
+        rows_duplicate=tally.duplicates,
+        rows_rejected=tally.rejected,
+        encoding=staged.encoding,
+        file_format=staged.fmt,
+        stored=load_id is not None,
+        reasons=tally.reasons,
+        examples=tally.examples,
+    )
+
+
+def _refusal(
+    staged: _Staged, tally: Tally, rate_allowed: float
+) -> ConflictError | RejectedRowsError:
+    """The error for a file with more rejects than allowed: a conflict when only reused record
+    ids were rejected, else the rejected rows with the report."""
+    first = tally.examples[0]
+    where = f"row {first['row']}, field {first['field']}: {first['reason']}"
+    summary = (
+        f"{staged.path}: {tally.rejected} of {staged.rows_read} rows rejected (first: {where}); "
+        "nothing was stored"
+    )
+    if all(r.reason.startswith(_CONFLICT) for r in tally.reasons):
+        return ConflictError(summary, hint="a record id was reused with different values")
+    return RejectedRowsError(
+        summary,
+        hint=f"fix the file, or allow a share of bad rows with --max-reject-rate "
+        f"(now {rate_allowed:g})",
+        report=_report(staged, tally, None),
+    )
+
+
+def _store(
+    store: Store,
+    staged: _Staged,
+    tally: Tally,
+    typed_events: str,
+    payload: list[str],
+    has_pii: bool,
+    actor: str | None,
+) -> int:
+    """Write the load in one transaction with its audit entry: the new events, the identifiers
+    new to the vault, the quarantined rows, the source's mapping and the load itself."""
     entry = AuditEntry(
         actor=actor or store.settings.actor,
         action="ingest",
-        target=f"source:{source}",
+        target=f"source:{staged.source}",
         purpose="load source file",
-        details={"file": path.name, "sha256": content_hash, "new": new, "rejected": rejected},
+        details={
+            "file": staged.path.name,
+            "sha256": staged.content_hash,
+            "new": tally.new,
+            "rejected": tally.rejected,
+        },
     )
     with store.write(entry) as tx:
-        load_id = int(
-            tx.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
-        )
-        base = int(tx.execute("SELECT coalesce(max(event_id), 0) FROM events").fetchall()[0][0])
+        load_id = int(value(tx, "SELECT coalesce(max(load_id), 0) + 1 FROM loads"))
+        base = int(value(tx, "SELECT coalesce(max(event_id), 0) FROM events"))
         now = utcnow()
-        for etype in mapping.event_types():
-            # Each type has its own table (migration 7); only its own columns are written.
-            own = [c for c in payload if c.removesuffix("_hash") in EVENT_FIELDS[etype]]
-            own_sql = ", ".join(ident(c) for c in own)
-            tx.execute(
-                f"INSERT INTO {event_table(etype)} (event_id, event_type, source, load_id, "
-                f"row_no, recorded_at, {own_sql}) SELECT {base} + row_no, event_type, ?, ?, "
-                f"row_no, ?, {own_sql} FROM ({typed_events}) f WHERE event_type = ? "
-                "AND row_no NOT IN (SELECT row_no FROM bad) "
-                "AND row_no NOT IN (SELECT row_no FROM conflicts)",
-                [source, load_id, started, etype],
-            )
-        if pii:
+        _insert_events(tx, staged, typed_events, payload, load_id, base)
+        if has_pii:
             _store_ciphertexts(store, tx, load_id)
         tx.execute(
             "INSERT INTO quarantine SELECT ?, ?, ?, row_no, field, reason, raw_value FROM rejects "
             "ORDER BY row_no, field",
-            [load_id, source, path.name],
+            [load_id, staged.source, staged.path.name],
         )
-        doc = json.dumps(mapping.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        _register_source(tx, staged.source, staged.mapping, now)
+        _record_load(tx, staged, tally, load_id, now, entry.actor)
+    return load_id
+
+
+def _insert_events(
+    tx: duckdb.DuckDBPyConnection,
+    staged: _Staged,
+    typed_events: str,
+    payload: list[str],
+    load_id: int,
+    base: int,
+) -> None:
+    """The rows neither bad nor seen before, as events numbered from ``base`` by row."""
+    for etype in staged.mapping.event_types():
+        # Each type has its own table (migration 7); only its own columns are written.
+        own = [c for c in payload if c.removesuffix("_hash") in EVENT_FIELDS[etype]]
+        own_sql = ", ".join(ident(c) for c in own)
         tx.execute(
-            "INSERT INTO sources VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
-            "mapping = excluded.mapping, mapping_digest = excluded.mapping_digest, "
-            "updated_at = excluded.updated_at",
-            [source, doc, mapping.digest(), now, now],
+            f"INSERT INTO {event_table(etype)} (event_id, event_type, source, load_id, "
+            f"row_no, recorded_at, {own_sql}) SELECT {base} + row_no, event_type, ?, ?, "
+            f"row_no, ?, {own_sql} FROM ({typed_events}) f WHERE event_type = ? "
+            "AND row_no NOT IN (SELECT row_no FROM bad) "
+            "AND row_no NOT IN (SELECT row_no FROM conflicts)",
+            [staged.source, load_id, staged.started, etype],
         )
-        tx.execute(
-            "INSERT INTO loads VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'committed', ?, ?, ?)",
-            [
-                load_id,
-                source,
-                path.name,
-                str(path.resolve()),
-                content_hash,
-                path.stat().st_size,
-                fmt,
-                encoding,
-                mapping.digest(),
-                rows_read,
-                accepted,
-                new,
-                duplicates,
-                rejected,
-                started,
-                now,
-                entry.actor,
-            ],
-        )
-    return LoadReport(
-        source,
-        path.name,
-        load_id,
-        rows_read,
-        accepted,
-        new,
-        duplicates,
-        rejected,
-        encoding,
-        fmt,
-        reasons=reasons,
-        examples=examples,
+
+
+def _register_source(
+    tx: duckdb.DuckDBPyConnection, source: str, mapping: Mapping, now: dt.datetime
+) -> None:
+    """Keep the mapping used as the source's registered one (the next load's default)."""
+    doc = json.dumps(mapping.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    tx.execute(
+        "INSERT INTO sources VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET "
+        "mapping = excluded.mapping, mapping_digest = excluded.mapping_digest, "
+        "updated_at = excluded.updated_at",
+        [source, doc, mapping.digest(), now, now],
+    )
+
+
+def _record_load(
+    tx: duckdb.DuckDBPyConnection,
+    staged: _Staged,
+    tally: Tally,
+    load_id: int,
+    now: dt.datetime,
+    actor: str,
+) -> None:
+    path = staged.path
+    insert(
+        tx,
+        "loads",
+        {
+            "load_id": load_id,
+            "source": staged.source,
+            "file_name": path.name,
+            "file_path": str(path.resolve()),
+            "content_hash": staged.content_hash,
+            "size_bytes": path.stat().st_size,
+            "file_format": staged.fmt,
+            "encoding": staged.encoding,
+            "mapping_digest": staged.mapping.digest(),
+            "rows_read": staged.rows_read,
+            "rows_accepted": tally.accepted,
+            "rows_new": tally.new,
+            "rows_duplicate": tally.duplicates,
+            "rows_rejected": tally.rejected,
+            "status": "committed",
+            "started_at": staged.started,
+            "finished_at": now,
+            "actor": actor,
+        },
     )
 
 

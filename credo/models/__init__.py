@@ -13,10 +13,11 @@ from credo._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from credo.models._errors import ConstantFeatureWarning, DataError, FitError, NotFittedError
+    from credo.models.document import points_table_schema
     from credo.models.estimator import DIMENSIONS, Scorecard
     from credo.models.explanations import Explanation, Improvement, Reason, explain
     from credo.models.sql import file_source, score_duckdb, scoring_sql
-    from credo.models.table import ScorecardModel, points_table_schema
+    from credo.models.table import ScorecardModel
     from credo.models.validation import (
         ValidationReport,
         auc,
@@ -42,7 +43,7 @@ _WHERE = {
     "score_duckdb": "sql",
     "scoring_sql": "sql",
     "ScorecardModel": "table",
-    "points_table_schema": "table",
+    "points_table_schema": "document",
     "ValidationReport": "validation",
     "auc": "validation",
     "calibration_table": "validation",

@@ -18,13 +18,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
-from sklearn.utils._tags import Tags
+from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
 from credo.models._errors import ConstantFeatureWarning, DataError, FitError, NotFittedError
+from credo.models._fitting import (
+    Binned,
+    categorical_bins,
+    dimension_map,
+    feature_points,
+    numeric_bins,
+    regress,
+    weigh_evidence,
+)
 from credo.models._frame import (
     FeatureKind,
     column_of,
@@ -33,44 +40,23 @@ from credo.models._frame import (
     to_categorical,
     to_numeric,
 )
-from credo.models.binning import (
-    categorical_groups,
-    information_value,
-    numeric_cuts,
-    weights_of_evidence,
-)
-from credo.models.explanations import Explanation, explain
-from credo.models.table import (
+from credo.models.binning import categorical_groups, numeric_cuts
+from credo.models.document import (
     DroppedFeature,
     FeatureSpec,
     PointsRow,
+    PointsTable,
     Scaling,
-    ScorecardModel,
     Training,
-    build_table,
 )
+from credo.models.explanations import Explanation, explain
+from credo.models.table import ScorecardModel, build_table
 
 __all__ = ["DIMENSIONS", "Scorecard"]
 
 #: Zhima's five dimensions; a user's dimension map may use other names.
 DIMENSIONS = ("credit_history", "behaviour", "fulfilment_capacity", "identity", "connections")
 _DIRECTIONS = ("ascending", "descending", "auto", "none")
-
-
-class _Binned:
-    """One feature's bins during fitting: index per training row, rows for the table."""
-
-    def __init__(
-        self,
-        name: str,
-        kind: FeatureKind,
-        index: NDArray[np.intp],
-        n_bins: int,
-        rows: list[dict[str, Any]],
-        direction: str | None,
-    ) -> None:
-        self.name, self.kind, self.index, self.n_bins = name, kind, index, n_bins
-        self.rows, self.direction = rows, direction
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -153,12 +139,27 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         names, columns = self._columns(X, reset=True)
         target = self._target(y, len(columns[0]) if columns else 0)
         kinds = self._kinds(names, columns)
-        dims = self._dimension_map(names)
-        directions = dict(self.directions or {})
-        total_bad = float(target.sum())
-        total_good = float(len(target) - total_bad)
+        dims = dimension_map(names, dict(self.dimensions or {}), self.default_dimension)
+        binned, dropped = self._bin_features(names, columns, kinds, target)
+        woe_per_feature = weigh_evidence(binned, target, self.woe_prior)
+        grid = list(self.Cs) if self.Cs is not None else list(np.logspace(-3, 2, 11))
+        coef, intercept, self.C_ = regress(
+            binned, woe_per_feature, target, dropped, grid, self.cv, self.random_state
+        )
+        table = self._points_table(binned, woe_per_feature, coef, intercept, dims, dropped, target)
+        self.model_ = ScorecardModel(table)
+        return self
 
-        binned: list[_Binned] = []
+    def _bin_features(
+        self,
+        names: list[str],
+        columns: list[NDArray[Any]],
+        kinds: dict[str, FeatureKind],
+        target: NDArray[np.float64],
+    ) -> tuple[list[Binned], list[DroppedFeature]]:
+        """Every feature's bins; a constant feature is left out of the table, with a warning."""
+        directions = dict(self.directions or {})
+        binned: list[Binned] = []
         dropped: list[DroppedFeature] = []
         for name, column in zip(names, columns, strict=True):
             feature = self._bin_feature(name, kinds[name], column, target, directions)
@@ -167,73 +168,39 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 warnings.warn(
                     f"feature {name!r} is {reason}; it was left out of the points table",
                     ConstantFeatureWarning,
-                    stacklevel=2,
+                    stacklevel=3,  # the caller of ``fit``
                 )
                 dropped.append(DroppedFeature(name=name, reason=reason))
                 continue
             binned.append(feature)
         if not binned:
             raise FitError("no feature varies in the training data: nothing to score on")
+        return binned, dropped
 
-        woe_per_feature: list[NDArray[np.float64]] = []
-        for feature in binned:
-            counts = np.bincount(feature.index, minlength=feature.n_bins).astype(np.float64)
-            bads = np.bincount(feature.index, weights=target, minlength=feature.n_bins).astype(
-                np.float64
-            )
-            woe = weights_of_evidence(counts - bads, bads, total_good, total_bad, self.woe_prior)
-            woe_per_feature.append(woe)
-            for row, n, b, w in zip(feature.rows, counts, bads, woe, strict=True):
-                row.update(count=int(n), bad_count=int(b), woe=float(w))
-        encoded = np.column_stack(
-            [woe[f.index] for f, woe in zip(binned, woe_per_feature, strict=True)]
-        )
-        coef, intercept, self.C_ = self._logistic(encoded, target)
-        # A feature whose weight comes out against its own evidence (collinear with others)
-        # would give a bin with better odds fewer points: a published table must never read
-        # that way, so such features leave the table, one at a time, and the rest is refitted.
-        while len(binned) > 1 and float(coef.max()) > 0:
-            worst = int(np.argmax(coef))
-            dropped.append(
-                DroppedFeature(
-                    name=binned[worst].name,
-                    reason="its weight came out against its own evidence (collinear with "
-                    "other features), so its points would contradict its bins",
-                )
-            )
-            del binned[worst], woe_per_feature[worst]
-            encoded = np.delete(encoded, worst, axis=1)
-            coef, intercept, self.C_ = self._logistic(encoded, target)
-
+    def _points_table(
+        self,
+        binned: list[Binned],
+        woe_per_feature: list[NDArray[np.float64]],
+        coef: NDArray[np.float64],
+        intercept: float,
+        dims: dict[str, str],
+        dropped: list[DroppedFeature],
+        target: NDArray[np.float64],
+    ) -> PointsTable:
+        """Scale the regression to points (points to double the odds) and assemble the table."""
         factor = self.pdo / math.log(2)
         offset = self.base_points - factor * math.log(self.base_odds)
         features: list[FeatureSpec] = []
         rows: list[PointsRow] = []
         descriptions = dict(self.descriptions or {})
         for feature, beta, woe in zip(binned, coef, woe_per_feature, strict=True):
-            goods = np.array([r["count"] - r["bad_count"] for r in feature.rows], np.float64)
-            bads = np.array([r["bad_count"] for r in feature.rows], np.float64)
-            features.append(
-                FeatureSpec(
-                    name=feature.name,
-                    kind=feature.kind,
-                    dimension=dims[feature.name],
-                    description=descriptions.get(feature.name, feature.name.replace("_", " ")),
-                    direction=feature.direction,  # type: ignore[arg-type]
-                    coefficient=round(float(beta), 6),
-                    information_value=round(information_value(goods, bads, woe), 6),
-                )
+            description = descriptions.get(feature.name, feature.name.replace("_", " "))
+            spec, feature_rows = feature_points(
+                feature, beta, woe, dims[feature.name], description, factor
             )
-            for row in feature.rows:
-                rows.append(
-                    PointsRow(
-                        **{**row, "woe": round(row["woe"], 6)},
-                        feature=feature.name,
-                        dimension=dims[feature.name],
-                        points=-factor * float(beta) * row["woe"],
-                    )
-                )
-        table = build_table(
+            features.append(spec)
+            rows.extend(feature_rows)
+        return build_table(
             model_version=self.model_version,
             scaling=Scaling(
                 base_points=self.base_points,
@@ -249,13 +216,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             dropped=dropped,
             training=Training(
                 rows=len(target),
-                bad_rows=int(total_bad),
+                bad_rows=int(float(target.sum())),
                 target=None,
                 bad_value=str(self.bad_class_),
             ),
         )
-        self.model_ = ScorecardModel(table)
-        return self
 
     def _check_params(self) -> None:
         checks = [
@@ -344,25 +309,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             for name, column in zip(names, columns, strict=True)
         }
 
-    def _dimension_map(self, names: list[str]) -> dict[str, str]:
-        given = dict(self.dimensions or {})
-        unknown = sorted(set(given) - set(names))
-        if unknown:
-            raise FitError(
-                f"the dimension map names features not in the data: {unknown}",
-                hint="remove them from the map or fix the column names",
-            )
-        missing = [n for n in names if n not in given]
-        if missing and self.default_dimension is None:
-            raise FitError(
-                f"{len(missing)} feature(s) have no dimension: {missing[:10]}",
-                hint="add them to the dimension map, or pass default_dimension explicitly",
-            )
-        for name, dim in given.items():
-            if not isinstance(dim, str) or not dim:
-                raise FitError(f"dimension for feature {name!r} must be a non-empty name")
-        return {n: given.get(n, self.default_dimension or "") for n in names}
-
     def _bin_feature(
         self,
         name: str,
@@ -370,32 +316,27 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         column: NDArray[Any],
         target: NDArray[np.float64],
         directions: dict[str, str],
-    ) -> _Binned | None:
+    ) -> Binned | None:
         """Bins for one feature, or None when it is constant (one value, never missing)."""
         if kind == "numeric":
-            x = to_numeric(column, name)
-            missing = np.isnan(x)
-            if missing.all():
-                raise DataError(f"column {name!r} has no values: every row is missing")
-            if np.unique(x[~missing]).size == 1 and not missing.any():
-                return None
-            binning = self._numeric_cuts(name, x, target, directions.get(name, "auto"))
-            cuts = binning.cuts
-            index = np.searchsorted(np.array(cuts, dtype=float), x, side="right")
-            index[missing] = len(cuts) + 1
-            bounds = [None, *cuts, None]
-            rows = [
-                {
-                    "bin": i,
-                    "kind": "interval",
-                    "lower": bounds[i],
-                    "upper": bounds[i + 1],
-                    "description": _interval_text(bounds[i], bounds[i + 1]),
-                }
-                for i in range(len(cuts) + 1)
-            ]
-            rows.append(_missing_row(len(cuts) + 1))
-            return _Binned(name, kind, index, len(rows), rows, binning.direction)
+            return self._bin_numeric(name, column, target, directions.get(name, "auto"))
+        return self._bin_categorical(name, column, target)
+
+    def _bin_numeric(
+        self, name: str, column: NDArray[Any], target: NDArray[np.float64], direction: str
+    ) -> Binned | None:
+        x = to_numeric(column, name)
+        missing = np.isnan(x)
+        if missing.all():
+            raise DataError(f"column {name!r} has no values: every row is missing")
+        if np.unique(x[~missing]).size == 1 and not missing.any():
+            return None
+        binning = self._numeric_cuts(name, x, target, direction)
+        return numeric_bins(name, x, missing, binning.cuts, binning.direction)
+
+    def _bin_categorical(
+        self, name: str, column: NDArray[Any], target: NDArray[np.float64]
+    ) -> Binned | None:
         values = to_categorical(column)
         missing = np.array([v is None for v in values], dtype=bool)
         if missing.all():
@@ -403,29 +344,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if len(set(values[~missing])) == 1 and not missing.any():
             return None
         groups, rare = self._categorical_groups(name, values, target)
-        lookup = {c: i for i, group in enumerate(groups) for c in group}
-        other = len(groups)
-        index = np.array(
-            [other + 1 if v is None else lookup.get(v, other) for v in values], dtype=np.intp
-        )
-        rows = [
-            {
-                "bin": i,
-                "kind": "categories",
-                "categories": group,
-                "description": "one of " + ", ".join(group) if len(group) > 1 else group[0],
-            }
-            for i, group in enumerate(groups)
-        ]
-        rows.append(
-            {
-                "bin": other,
-                "kind": "other",
-                "description": "another value" + (f" ({', '.join(rare[:5])}...)" if rare else ""),
-            }
-        )
-        rows.append(_missing_row(other + 1))
-        return _Binned(name, kind, index, len(rows), rows, None)
+        return categorical_bins(name, values, groups, rare)
 
     def _numeric_cuts(
         self, name: str, x: NDArray[np.float64], y: NDArray[np.float64], direction: str
@@ -444,47 +363,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ) -> tuple[list[list[str]], list[str]]:
         """Category groups and rare categories for one feature; a subclass may override."""
         return categorical_groups(values, y, max_bins=self.max_bins, min_bin_size=self.min_bin_size)
-
-    def _logistic(
-        self, encoded: NDArray[np.float64], target: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], float, float]:
-        """L2 logistic regression, its strength chosen by stratified k-fold log loss.
-
-        BLAS runs single-threaded here: the problems are small (one column per feature), and
-        OpenBLAS's spinning threads made each fit 5-10x slower on a busy 2-core machine.
-        """
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._logistic_fit(encoded, target)
-
-    def _logistic_fit(
-        self, encoded: NDArray[np.float64], target: NDArray[np.float64]
-    ) -> tuple[NDArray[np.float64], float, float]:
-        grid = list(self.Cs) if self.Cs is not None else list(np.logspace(-3, 2, 11))
-        smallest_class = int(min(target.sum(), len(target) - target.sum()))
-        n_splits = min(self.cv, smallest_class)
-        best_c = grid[len(grid) // 2]
-        if n_splits >= 2 and len(grid) > 1:
-            folds = list(
-                StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state).split(
-                    encoded, target
-                )
-            )
-            losses = []
-            for c in grid:
-                loss = 0.0
-                for train, test in folds:
-                    model = LogisticRegression(C=c, max_iter=1000).fit(
-                        encoded[train], target[train]
-                    )
-                    p = np.clip(model.predict_proba(encoded[test])[:, 1], 1e-12, 1 - 1e-12)
-                    t = target[test]
-                    loss -= float(np.sum(t * np.log(p) + (1 - t) * np.log(1 - p)))
-                losses.append(loss)
-            best_c = grid[int(np.argmin(losses))]
-        model = LogisticRegression(C=best_c, max_iter=1000).fit(encoded, target)
-        return model.coef_[0].astype(np.float64), float(model.intercept_[0]), float(best_c)
 
     # -- using the fitted table ------------------------------------------------------------
     def _fitted(self) -> ScorecardModel:
@@ -519,17 +397,3 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def explain(self, X: Any, *, top: int = 4) -> list[Explanation]:
         """Per row: points per feature and dimension, reasons, and how to improve."""
         return explain(self._fitted(), self._data(X), top=top)
-
-
-def _interval_text(lower: float | None, upper: float | None) -> str:
-    if lower is None and upper is None:
-        return "any value"
-    if lower is None:
-        return f"under {upper:g}"
-    if upper is None:
-        return f"{lower:g} or more"
-    return f"{lower:g} to under {upper:g}"
-
-
-def _missing_row(index: int) -> dict[str, Any]:
-    return {"bin": index, "kind": "missing", "description": "not known"}

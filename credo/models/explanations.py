@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from credo.models.table import PointsRow, ScorecardModel
+    from credo.models.document import PointsRow
+    from credo.models.table import ScorecardModel
 
 __all__ = ["Explanation", "Improvement", "Reason", "explain"]
 

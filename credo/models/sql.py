@@ -19,7 +19,8 @@ from credo.sql import dialect as sql_dialect
 if TYPE_CHECKING:
     import duckdb
 
-    from credo.models.table import PointsRow, ScorecardModel
+    from credo.models.document import PointsRow
+    from credo.models.table import ScorecardModel
 
 __all__ = ["file_source", "score_duckdb", "scoring_sql"]
 

@@ -4,7 +4,8 @@ Everything needed to score, explain and audit lives in it; nothing else (no pick
 data) is needed to load it. ``to_json`` writes keys sorted and rows in a fixed order so two
 versions diff line by line; ``from_json`` checks the schema and the table's own consistency and
 names the first problem it finds. The ``model_id`` is a hash of the content, so a score snapshot
-that records it names exactly the table that made it.
+that records it names exactly the table that made it. The document's fields are
+:mod:`credo.models.document`; here a table is built, loaded, checked and scored from.
 
 Points are stored rounded to ``scaling.points_decimals`` places and summed as integers of that
 unit: the NumPy path here and the SQL path in :mod:`credo.models.sql` agree to the last digit.
@@ -19,112 +20,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from credo.models._errors import DataError, FitError
 from credo.models._frame import column_of, to_categorical, to_numeric
+from credo.models.document import (
+    FORMAT,
+    FORMAT_VERSION,
+    DroppedFeature,
+    FeatureSpec,
+    Intercept,
+    PointsRow,
+    PointsTable,
+    Scaling,
+    Training,
+)
 
-__all__ = [
-    "FORMAT",
-    "FORMAT_VERSION",
-    "FeatureSpec",
-    "PointsRow",
-    "PointsTable",
-    "ScorecardModel",
-    "points_table_schema",
-]
-
-FORMAT = "credo.scorecard.points-table"
-FORMAT_VERSION = 1
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Scaling(_Strict):
-    """Points-to-double-odds: ``base_points`` at ``base_odds`` (good:bad), +``pdo`` per doubling."""
-
-    base_points: float
-    base_odds: float = Field(gt=0)
-    pdo: float = Field(gt=0)
-    min_score: float
-    max_score: float
-    points_decimals: int = Field(ge=0, le=4)
-
-
-class Intercept(_Strict):
-    """Points every scored row starts with; feature points add to it (kept apart, not spread)."""
-
-    handling: Literal["separate"] = "separate"
-    points: int | float
-
-
-class FeatureSpec(_Strict):
-    name: str = Field(min_length=1)
-    kind: Literal["numeric", "categorical"]
-    dimension: str = Field(min_length=1)
-    description: str
-    direction: Literal["ascending", "descending", "none"] | None = None
-    coefficient: float
-    information_value: float
-
-
-class PointsRow(_Strict):
-    """One bin of one feature. Intervals are ``lower <= x < upper`` (null = unbounded)."""
-
-    feature: str
-    bin: int = Field(ge=0)
-    kind: Literal["interval", "categories", "other", "missing"]
-    lower: float | None = None
-    upper: float | None = None
-    categories: list[str] | None = None
-    woe: float
-    points: int | float
-    dimension: str
-    description: str
-    count: int = Field(ge=0)
-    bad_count: int = Field(ge=0)
-
-
-class DroppedFeature(_Strict):
-    name: str
-    reason: str
-
-
-class Training(_Strict):
-    rows: int = Field(ge=0)
-    bad_rows: int = Field(ge=0)
-    target: str | None = None
-    bad_value: str | None = None
-
-
-class PointsTable(_Strict):
-    """The JSON document, version 1. Its JSON Schema is :func:`points_table_schema`."""
-
-    format: Literal["credo.scorecard.points-table"] = "credo.scorecard.points-table"
-    format_version: Literal[1] = 1
-    model_id: str
-    model_version: str = Field(min_length=1)
-    scaling: Scaling
-    intercept: Intercept
-    features: list[FeatureSpec]
-    rows: list[PointsRow]
-    dropped_features: list[DroppedFeature] = []
-    training: Training
-
-
-def points_table_schema() -> dict[str, Any]:
-    """JSON Schema of the points table (published with the docs; checked by a test)."""
-    schema = PointsTable.model_json_schema()
-    schema["$id"] = f"https://credo.invalid/schemas/{FORMAT}.v{FORMAT_VERSION}.json"
-    schema["title"] = "Credo scorecard points table"
-    return schema
-
+__all__ = ["ScorecardModel", "build_table", "content_id", "with_training"]
 
 _KIND_ORDER = {"interval": 0, "categories": 0, "other": 1, "missing": 2}
 

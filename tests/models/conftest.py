@@ -9,13 +9,8 @@ import pytest
 from numpy.typing import NDArray
 
 from credo.models import ScorecardModel
-from credo.models.table import (
-    FeatureSpec,
-    PointsRow,
-    Scaling,
-    Training,
-    build_table,
-)
+from credo.models.document import FeatureSpec, PointsRow, Scaling, Training
+from credo.models.table import build_table
 
 Columns = dict[str, NDArray[Any]]
 

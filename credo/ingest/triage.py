@@ -1,0 +1,234 @@
+"""Triage of a staged file: which rows are rejected, duplicates, conflicts, or new.
+
+Every step is SQL over the ``typed`` view (``validate.stage_sql``) and leaves a temporary table
+for the next, so no Python loop touches a row and nothing stored is written:
+
+1. ``bad``, ``rejects``: the rows that fail validation, and one reject per failing field;
+2. ``pii_map``: each distinct identifier of a good row, hashed once in the engine;
+3. ``dup_ids``, ``cand``, ``conflicts``: record ids seen twice (in the file, or stored for the
+   source), compared value by value; a conflict is one more reject;
+4. ``count_outcome``: how many rows were rejected and duplicates, and why.
+
+``loader`` runs the steps in this order and drops the tables afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from credo.ingest.events import PII_FIELDS
+from credo.ingest.mapping import Mapping
+from credo.sql import ident
+from credo.store.db import Store
+from credo.store.rows import rows, value
+
+__all__ = [
+    "Reason",
+    "Tally",
+    "count_outcome",
+    "drop_staging",
+    "find_conflicts",
+    "hash_identifiers",
+    "mark_rejects",
+    "payload_columns",
+    "typed_events_sql",
+]
+
+_STAGING_TABLES = ("bad", "rejects", "pii_map", "dup_ids", "cand", "conflicts")
+_PII_KIND = {
+    "national_id": "national_id",
+    "counterpart_national_id": "national_id",
+    "phone": "phone",
+    "counterpart_phone": "phone",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why rows were rejected: a field, a reason, and how many rows."""
+
+    field: str
+    reason: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The triage's outcome; every row read is accepted (new or a duplicate) or rejected."""
+
+    rows_read: int
+    rejected: int
+    duplicates: int
+    reasons: list[Reason]
+    examples: list[dict[str, Any]]
+
+    @property
+    def accepted(self) -> int:
+        return self.rows_read - self.rejected
+
+    @property
+    def new(self) -> int:
+        return self.accepted - self.duplicates
+
+
+def payload_columns(names: list[str]) -> list[str]:
+    """The stored columns of the mapped fields: identifiers are stored as their hash."""
+    return [n for n in names if n not in PII_FIELDS] + [
+        f"{n}_hash" for n in names if n in PII_FIELDS
+    ]
+
+
+def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    """``bad``: the rows failing validation; ``rejects``: one row per failing field of them.
+
+    Every row is checked, but only the (usually few) bad ones are copied."""
+    all_fields = ["event_type", *names]
+    errs = [ident("e_" + n) for n in all_fields]
+    raws = [ident("r_" + n) for n in all_fields]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no, {', '.join(errs + raws)} "
+        f"FROM typed WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
+    )
+    unpivot = " UNION ALL ".join(
+        f"SELECT row_no, '{n}' AS field, {e} AS reason, CAST({r} AS VARCHAR) AS raw_value "
+        f"FROM bad WHERE {e} IS NOT NULL"
+        for n, e, r in zip(all_fields, errs, raws, strict=True)
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE rejects AS {unpivot}")
+
+
+def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[str]:
+    """``pii_map``: each distinct identifier of the good rows with its hash (HMAC with the
+    store's key, computed in the engine once per value). Returns the identifier fields mapped."""
+    pii = [n for n in names if n in PII_FIELDS and n in mapping.fields]
+    parts, params = [], []
+    for n in pii:
+        col = ident("v_" + n)
+        h_sql, h_params = store.keys.hash_sql(_PII_KIND[n], "raw")
+        parts.append(
+            f"SELECT '{_PII_KIND[n]}' AS kind, raw, {h_sql} AS hash FROM "
+            f"(SELECT DISTINCT {col} AS raw FROM typed t ANTI JOIN bad b ON t.row_no = b.row_no "
+            f"WHERE {col} IS NOT NULL)"
+        )
+        params += h_params
+    store.con.execute(
+        "CREATE OR REPLACE TEMP TABLE pii_map AS "
+        + (
+            " UNION ".join(parts)
+            if parts
+            else "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS raw, NULL::VARCHAR AS hash LIMIT 0"
+        ),
+        params,
+    )
+    return pii
+
+
+def typed_events_sql(names: list[str], pii: list[str]) -> str:
+    """The staged rows as events: the stored columns, identifiers replaced by their hash."""
+    select_cols = []
+    joins = []
+    for n in names:
+        if n in pii:
+            alias = ident("m_" + n)
+            joins.append(
+                f"LEFT JOIN pii_map {alias} ON {alias}.kind = '{_PII_KIND[n]}' "
+                f"AND {alias}.raw = t.{ident('v_' + n)}"
+            )
+            select_cols.append(f"{alias}.hash AS {ident(n + '_hash')}")
+        elif n in PII_FIELDS:
+            select_cols.append(f"CAST(NULL AS VARCHAR) AS {ident(n + '_hash')}")
+        else:
+            select_cols.append(f"t.{ident('v_' + n)} AS {ident(n)}")
+    return (
+        "SELECT t.row_no, t.event_type, " + ", ".join(select_cols) + " FROM typed t "
+        + " ".join(joins)
+    )  # fmt: skip
+
+
+def find_conflicts(
+    con: duckdb.DuckDBPyConnection, source: str, typed_events: str, payload: list[str]
+) -> None:
+    """``conflicts``: each good row whose record id came before, in the file or stored, and
+    whether its values are the same (a duplicate) or not (a conflict, added to ``rejects``).
+
+    Only the rows of record ids seen twice (``dup_ids``) are compared value by value."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dup_ids AS "
+        "SELECT v_source_record_id AS rid FROM typed GROUP BY 1 HAVING count(*) > 1 "
+        "UNION SELECT source_record_id FROM events WHERE source = ? AND source_record_id IN "
+        "(SELECT v_source_record_id FROM typed)",
+        [source],
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM ({typed_events}) c "
+        "WHERE c.source_record_id IN (SELECT rid FROM dup_ids) "
+        "AND c.row_no NOT IN (SELECT row_no FROM bad)"
+    )
+    same = " AND ".join(
+        f"a.{ident(c)} IS NOT DISTINCT FROM b.{ident(c)}" for c in ["event_type", *payload]
+    )
+    # Within the file: the first row of a record id wins; a later identical row is a duplicate,
+    # a later different one a conflict.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE conflicts AS "
+        f"SELECT b.row_no, 'in-file' AS kind, min(a.row_no) AS other, bool_and({same}) AS same "
+        "FROM cand a JOIN cand b ON a.source_record_id = b.source_record_id "
+        "AND a.row_no < b.row_no GROUP BY b.row_no"
+    )
+    con.execute(
+        "INSERT INTO conflicts SELECT a.row_no, 'stored', min(b.event_id), bool_and(" + same + ") "
+        "FROM cand a JOIN (SELECT * FROM events WHERE source = ?) b "
+        "ON a.source_record_id = b.source_record_id GROUP BY a.row_no",
+        [source],
+    )
+    con.execute(
+        "INSERT INTO rejects SELECT c.row_no, 'source_record_id', "
+        "CASE kind WHEN 'in-file' THEN 'conflict: row ' || other || ' of this file has this "
+        "record id with other values' ELSE 'conflict: stored event ' || other || ' has this "
+        "record id with other values' END, f.source_record_id "
+        "FROM conflicts c JOIN cand f USING (row_no) WHERE NOT c.same"
+    )
+
+
+def count_outcome(con: duckdb.DuckDBPyConnection, rows_read: int) -> Tally:
+    """Count the rejected and duplicate rows; the most frequent reasons and the first rejects."""
+    rejected = int(value(con, "SELECT count(DISTINCT row_no) FROM rejects"))
+    duplicates = int(
+        value(
+            con,
+            "SELECT count(DISTINCT row_no) FROM conflicts WHERE same AND row_no NOT IN "
+            "(SELECT row_no FROM rejects)",
+        )
+    )
+    reasons = [
+        Reason(r["field"], r["r"], int(r["c"]))
+        for r in rows(
+            con,
+            "SELECT field, CASE WHEN reason LIKE 'conflict:%' THEN 'conflict: record id already "
+            "used with other values' ELSE reason END AS r, count(*) AS c FROM rejects "
+            "GROUP BY ALL ORDER BY c DESC, field, r LIMIT 10",
+        )
+    ]
+    examples = [
+        {
+            "row": int(r["row_no"]),
+            "field": r["field"],
+            "reason": r["reason"],
+            "value": r["raw_value"],
+        }
+        for r in rows(
+            con,
+            "SELECT row_no, field, reason, raw_value FROM rejects ORDER BY row_no, field LIMIT 5",
+        )
+    ]
+    return Tally(rows_read, rejected, duplicates, reasons, examples)
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the ``typed`` view and every table the triage left, whether or not it got there."""
+    con.execute("DROP VIEW IF EXISTS typed")
+    for t in _STAGING_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
