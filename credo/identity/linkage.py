@@ -250,9 +250,20 @@ def train_model(
     u_max_pairs: float = 2e6,
     em_max_pairs: float = 1e6,
     recall: float = 0.8,
+    sample_ids: pa.Array | None = None,
 ) -> dict[str, Any]:
     """Estimate the model on the records themselves (no labels): λ from the id rule, u by
-    random sampling, m by EM in sessions blocked on phone, national id and address."""
+    random sampling, m by EM in sessions blocked on phone, national id and address.
+
+    Splink samples records (for u, and for EM past ``em_max_pairs``) by a hash of their unique
+    id. A record id digests the keyed identifier hashes, so sampling by it would make the model,
+    and so the persons, depend on the identifier key (every new key, as in each fresh demo,
+    another model). ``sample_ids`` (one per record, unique, free of keyed values, such as
+    ``load_records``' ``origin``) stand in for the record ids while training."""
+    if sample_ids is not None:
+        records = records.set_column(
+            records.schema.get_field_index("record_id"), "record_id", sample_ids
+        )
     linker = _linker(con, records, linkage_settings())
     linker.training.estimate_probability_two_random_records_match(
         list(DETERMINISTIC_RULES), recall=recall

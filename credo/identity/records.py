@@ -82,12 +82,17 @@ def retracted_sql() -> str:
 
 
 def load_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Every distinct subject record of the events not retracted, ordered by record id."""
+    """Every distinct subject record of the events not retracted, ordered by record id.
+
+    ``origin`` names the record by its first source row (source and source record id): unique
+    like the record id, but free of the keyed identifier hashes, so it is the same under any
+    identifier key (linkage samples records by it)."""
     cols = ", ".join(
         c if c != "address" else f"{_event_address()} AS address" for c in IDENTITY_COLUMNS
     )
     sql = f"""
-        SELECT {event_record_key_sql()} AS record_id, {cols}, min(recorded_at) AS first_seen_at
+        SELECT {event_record_key_sql()} AS record_id, {cols}, min(recorded_at) AS first_seen_at,
+               min(CAST(to_json([source, source_record_id]) AS VARCHAR)) AS origin
         FROM events ANTI JOIN ({retracted_sql()}) x USING (source, source_record_id)
         WHERE {_has_identity_sql()}
         GROUP BY ALL

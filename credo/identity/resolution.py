@@ -129,7 +129,7 @@ def _score_and_group(
         features = linkage_frame(lcon, records)
         if chosen is None:
             chosen = LinkageModel(
-                train_model(lcon, features),
+                train_model(lcon, features, sample_ids=records.column("origin")),
                 trained_at=started_at.isoformat(timespec="seconds"),
                 trained_on_records=records.num_rows,
             )
