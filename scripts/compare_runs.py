@@ -2,10 +2,9 @@
 
     python scripts/compare_runs.py BEFORE.duckdb AFTER.duckdb
 
-Run the demo at two commits with ``PYTHONHASHSEED=0 CREDO_THREADS=1 credo demo --no-serve
---dir D`` and compare. Both settings matter today: two plain runs of one commit resolved 10,486
-and 10,524 persons, and two runs with one thread but random string hashing 10,524 and 10,489
-(identity clustering depends on set order); with both fixed, two runs were identical.
+Run the demo at two commits (``credo demo --no-serve --dir D``) and compare. Each demo folder
+gets its own identifier key; persons no longer depend on it (decision 0213), and the demo's
+runs compare equal run to run.
 
 Every snapshot column except the run's random id and its ``known_at`` (the wall-clock time the
 demo's files were loaded) must be equal, bit for bit (``EXCEPT ALL`` both ways, so duplicates

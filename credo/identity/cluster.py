@@ -105,8 +105,14 @@ def assign_ids(
     labels: Sequence[int],
     previous: Sequence[str | None],
     new_id: Callable[[], str],
+    origins: Sequence[str] | None = None,
 ) -> Assignment:
-    """Carry person ids over from ``previous`` (per record, None for a new record)."""
+    """Carry person ids over from ``previous`` (per record, None for a new record).
+
+    New persons are numbered in the order of their first record by ``origins`` (a per-record
+    name free of keyed values, decision 0213) when given, else by record index: record ids
+    digest keyed hashes, so numbering by index would give the same person another id under
+    another identifier key."""
     votes: dict[int, Counter[str]] = defaultdict(Counter)
     for label, old in zip(labels, previous, strict=True):
         if old is not None:
@@ -122,7 +128,7 @@ def assign_ids(
             person_of_cluster[label] = old
             kept.add(old)
     new_persons: list[str] = []
-    for label in sorted(set(labels)):  # labels are min record indexes: a fixed order
+    for label in _numbering_order(labels, origins):
         if label not in person_of_cluster:
             pid = new_id()
             person_of_cluster[label] = pid
@@ -141,3 +147,14 @@ def assign_ids(
             else:
                 merges[target].append(old)
     return Assignment(person_of_cluster, new_persons, dict(merges), dict(splits), retired)
+
+
+def _numbering_order(labels: Sequence[int], origins: Sequence[str] | None) -> list[int]:
+    """Cluster labels (min record indexes) by their first origin, else by label."""
+    if origins is None:
+        return sorted(set(labels))
+    first: dict[int, str] = {}
+    for label, origin in zip(labels, origins, strict=True):
+        if label not in first or origin < first[label]:
+            first[label] = origin
+    return sorted(first, key=lambda label: (first[label], label))

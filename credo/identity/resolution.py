@@ -85,7 +85,9 @@ def resolve(
         started_at,
         (match_weight, review_weight),
     )
-    assignment = assign_ids(outcome.labels, previous, _numbering(store))
+    assignment = assign_ids(
+        outcome.labels, previous, _numbering(store), records.column("origin").to_pylist()
+    )
     person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
     summary = write_run(
         store,
