@@ -29,6 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
+import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -38,6 +39,18 @@ from credo.ingest.events import EVENT_FIELDS, EVENT_MODELS, FIELDS
 __all__ = ["ColumnRule", "Mapping", "load_mapping", "parse_mapping", "shipped_mapping"]
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
+
+
+def _strptime_problem(fmt: str) -> str | None:
+    """DuckDB's own complaint about a ``strptime`` format, or ``None`` if it reads it."""
+    con = duckdb.connect()
+    try:
+        con.execute("SELECT try_strptime('', ?)", [fmt])
+    except duckdb.Error as exc:
+        return str(exc).split("Error: ", 1)[-1].splitlines()[0]
+    finally:
+        con.close()
+    return None
 
 
 class ColumnRule(BaseModel):
@@ -59,6 +72,17 @@ class ColumnRule(BaseModel):
         if len(given) != 1:
             raise ValueError("give exactly one of 'column', 'columns' or 'value'")
         return self
+
+    @field_validator("format")
+    @classmethod
+    def _formats_parse(cls, v: str | list[str] | None) -> str | list[str] | None:
+        # Checked when the mapping is read, by the engine that will parse the dates: an
+        # unknown directive found at load time was a traceback (exit 1), not a named key.
+        for fmt in [v] if isinstance(v, str) else (v or []):
+            problem = _strptime_problem(fmt)
+            if problem:
+                raise ValueError(f"{fmt!r} is not a date format: {problem}")
+        return v
 
     @field_validator("map", mode="before")
     @classmethod

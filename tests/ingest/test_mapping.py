@@ -45,6 +45,14 @@ def _fields(**changes: Any) -> dict[str, Any]:
             _fields(amount={"column": "fen", "format": "%Y"}),
             "only date and time fields take a format",
         ),
+        (
+            _fields(occurred_at={"column": "when", "format": "%d/%m/%Y %Q"}),
+            "fields.occurred_at.format: '%d/%m/%Y %Q' is not a date format",
+        ),
+        (
+            _fields(occurred_at={"column": "when", "format": ["%Y-%m-%d", "%"]}),
+            "fields.occurred_at.format: '%' is not a date format: Failed to parse",
+        ),
         (_fields(bill_kind={"value": "rent"}), "event type 'payment' has no such field"),
         (_with(source="Bad Name"), "source"),
         (_with(format="xlsx"), "format"),
