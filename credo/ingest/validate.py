@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from credo.ingest.events import EVENT_FIELDS, EVENT_MODELS, FIELDS, FieldSpec
+from credo.ingest.events import EVENT_FIELDS, EVENT_MODELS, FIELDS, PII_FIELDS, FieldSpec
 from credo.ingest.mapping import ColumnRule, Mapping
 from credo.sql import DUCKDB, ident, literal
 
@@ -36,6 +36,14 @@ FALSE_WORDS = ("false", "f", "0", "no", "n")
 EARLIEST = dt.date(1900, 1, 1)
 
 _NATIVE_TEMPORAL = ("DATE", "TIMESTAMP")
+
+# Control characters are refused in text, never stripped: a record id that differs from a stored
+# one only by a trailing NUL would otherwise load as a second event that prints the same.
+# Identifiers and record ids take none; other text (names, addresses) may hold tab, line feed
+# and carriage return, which real multi-line fields carry.
+_CONTROL = r"[\x00-\x1f\x7f-\x9f]"
+_CONTROL_IN_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_IDENTIFIERS = frozenset({"source_record_id", "target_record_id", *PII_FIELDS})
 _NATIVE_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT")
 
 
@@ -146,6 +154,10 @@ def field_sql(
     else:
         value = text
         parse_reason = "not text"
+        control = _CONTROL if spec.name in _IDENTIFIERS else _CONTROL_IN_TEXT
+        checks.append(
+            (f"regexp_matches({{v}}, {literal(control)})", "contains a control character")
+        )
         if spec.pattern is not None:
             checks.append(
                 ("NOT regexp_full_match({v}, " + literal(spec.pattern) + ")",
