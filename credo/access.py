@@ -88,13 +88,20 @@ class SignInLimitedError(AuthError):
 
 
 class SignInLimiter:
-    """Failed sign-ins per credential (kind and who it claims to be) in a sliding window."""
+    """Failed sign-ins per credential (kind and who it claims to be) in a sliding window.
+
+    Memory is bounded without forgetting a lock: past ``max_tracked`` credentials a sweep drops
+    those whose failures left the window or that are not locked, and keeps every locked one
+    (failures on made-up ids must not unlock a real credential). Locks last one window, so what
+    stays is bounded by the request rate; the next sweep waits until the table has doubled,
+    so each failure costs amortised constant time."""
 
     def __init__(self, limit: int = 5, window: float = 60.0, max_tracked: int = 100_000) -> None:
         self.limit = limit
         self.window = window
         self.max_tracked = max_tracked
         self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._sweep_at = max_tracked
 
     def check(self, credential: str, who: str, now: float | None = None) -> None:
         """Raise ``SignInLimitedError`` while this credential has ``limit`` recent failures."""
@@ -106,10 +113,21 @@ class SignInLimiter:
             raise SignInLimitedError(credential, max(1, int(recent[0] + self.window - now) + 1))
 
     def failed(self, credential: str, who: str, now: float | None = None) -> None:
-        if len(self._failures) >= self.max_tracked:  # bounded: forget all rather than grow
-            self._failures.clear()
+        now = time.monotonic() if now is None else now
+        if len(self._failures) >= self._sweep_at:
+            self._sweep(now)
         times = self._failures.setdefault((credential, who), deque())
-        times.append(time.monotonic() if now is None else now)
+        times.append(now)
+
+    def _sweep(self, now: float) -> None:
+        """Drop every credential that is not locked now; keep the locked ones."""
+        start = now - self.window
+        self._failures = {
+            key: times
+            for key, times in self._failures.items()
+            if sum(t > start for t in times) >= self.limit
+        }
+        self._sweep_at = max(self.max_tracked, 2 * len(self._failures))
 
     def succeeded(self, credential: str, who: str) -> None:
         self._failures.pop((credential, who), None)

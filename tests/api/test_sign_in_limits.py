@@ -59,3 +59,16 @@ def test_the_window_slides_and_a_success_clears() -> None:
         limiter.check("login_code", "p1", now=63)
     limiter.succeeded("login_code", "p1")
     limiter.check("login_code", "p1", now=63)
+
+
+def test_failures_on_made_up_ids_never_unlock_a_locked_credential() -> None:
+    """The table stays bounded by dropping only credentials that are not locked."""
+    limiter = SignInLimiter(limit=2, window=60, max_tracked=4)
+    limiter.failed("login_code", "victim", now=0)
+    limiter.failed("login_code", "victim", now=1)
+    for n in range(1_000):
+        limiter.failed("login_code", f"made-up-{n}", now=2)
+        assert len(limiter._failures) <= 4
+    with pytest.raises(SignInLimitedError):
+        limiter.check("login_code", "victim", now=3)
+    limiter.check("login_code", "victim", now=62)  # the lock ends with its window, as before
