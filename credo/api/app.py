@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from credo import __version__
 from credo.api import admin, partner, person
 from credo.api.errors import install_handlers
+from credo.api.headers import SecurityHeaders
 from credo.api.service import Service
 from credo.api.settings import ApiSettings
 from credo.rights.disputes import expire_disputes
@@ -86,4 +87,5 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     from credo.dashboard import install as install_dashboard
 
     install_dashboard(app)
+    app.add_middleware(SecurityHeaders)
     return app

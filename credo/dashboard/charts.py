@@ -14,7 +14,7 @@ from html import escape
 
 from markupsafe import Markup
 
-__all__ = ["BandSpan", "band_colour", "gauge", "line_chart", "radar", "stacked_bars"]
+__all__ = ["BandSpan", "band_class", "gauge", "line_chart", "radar", "stacked_bars"]
 
 # Poor to excellent: red, orange, amber, green, teal; colour-blind safe enough beside the
 # band's name, which is always printed next to the colour.
@@ -28,11 +28,13 @@ class BandSpan:
     high: int
 
 
-def band_colour(bands: Sequence[BandSpan], name: str) -> str:
+def band_class(bands: Sequence[BandSpan], name: str) -> str:
+    """The CSS class (``band-K``, colours in credo.css in ``_PALETTE``'s order) of a band: a
+    class, not an inline style, so the pages' Content-Security-Policy needs no inline styles."""
     for k, band in enumerate(bands):
         if band.name == name:
-            return _PALETTE[k % len(_PALETTE)]
-    return "#555555"
+            return f"band-{k % len(_PALETTE)}"
+    return "band-none"
 
 
 def _fmt(x: float) -> str:

@@ -16,6 +16,7 @@ import hmac
 import time
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -38,7 +39,7 @@ STATIC = HERE / "static"
 PERSON_COOKIE = "credo_session"
 OPERATOR_COOKIE = "credo_operator"
 templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals.update(charts=charts, band_colour=charts.band_colour)
+templates.env.globals.update(charts=charts, band_class=charts.band_class)
 router = APIRouter(include_in_schema=False)
 
 DONE = {
@@ -57,12 +58,16 @@ FormText = Annotated[str, Form()]  # a form field; a default makes it optional
 
 
 def _same_origin(request: Request) -> None:
-    """Refuse a form posted from another site (beside SameSite=Strict, for older browsers)."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null":
-        host = request.headers.get("host", "")
-        if origin.split("://", 1)[-1] != host:
-            raise AuthError("this form was sent from another site")
+    """Refuse a form not shown to be posted from this site (beside SameSite=Strict, for older
+    browsers): its ``Origin``, else its ``Referer``, must name this host. Browsers send one of
+    them with every form; ``Origin: null`` (a sandboxed frame, a ``data:`` page) or neither is
+    refused, never taken as same-site."""
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    if origin == "null" or urlsplit(origin).netloc != request.headers.get("host", ""):
+        raise AuthError(
+            "this form was not sent from this site",
+            hint="send the form from Credo's own page (its Origin or Referer names this host)",
+        )
 
 
 def _signed_in(request: Request, to: str, cookie: str, value: str, seconds: int) -> Response:
@@ -149,7 +154,8 @@ def login(request: Request, person: FormText, code: FormText) -> Response:
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request) -> Response:
+    _same_origin(request)
     return _signed_out("/login", PERSON_COOKIE)
 
 
@@ -272,7 +278,8 @@ def console_login(request: Request, token: FormText) -> Response:
 
 
 @router.post("/console/logout")
-def console_logout() -> Response:
+def console_logout(request: Request) -> Response:
+    _same_origin(request)
     return _signed_out("/console/login", OPERATOR_COOKIE)
 
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 import itertools
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
-from credo.dashboard.charts import BandSpan, gauge, line_chart, radar, stacked_bars
+from credo.dashboard.charts import (
+    _PALETTE,
+    BandSpan,
+    band_class,
+    gauge,
+    line_chart,
+    radar,
+    stacked_bars,
+)
 from credo.dashboard.views import EVENT_LABELS, event_summary
 from credo.ingest.events import EVENT_MODELS
 
@@ -115,3 +124,15 @@ def test_every_event_type_has_a_label_and_a_summary_without_none(kind: str) -> N
                           "conduct_kind": "volunteering", "authority": "街道办",
                           "reference": "R1", "consent_action": "grant"})  # fmt: skip
     assert "None" not in full and not re.search(r"\{|\}", full)
+
+
+def test_each_band_class_has_its_palette_colour_in_the_stylesheet() -> None:
+    """The badge's colour comes from a class (no inline style under the pages' CSP)."""
+    css = (Path(__file__).parents[2] / "credo/dashboard/static/credo.css").read_text()
+    bands = [BandSpan(f"b{k}", 350 + k, 351 + k) for k in range(len(_PALETTE) + 1)]
+    for k, band in enumerate(bands):
+        cls = band_class(bands, band.name)
+        colour = re.search(rf"\.{cls} {{ background: (#[0-9a-f]{{6}}); }}", css)
+        assert colour is not None and colour.group(1) == _PALETTE[k % len(_PALETTE)]
+    assert band_class(bands, "unknown") == "band-none"
+    assert ".band-none { background:" in css

@@ -47,13 +47,13 @@ def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
                 assert attempt < 99, "the server did not answer"
                 time.sleep(0.1)
         for person, band, _, code in logins:
-            with httpx.Client(base_url=base, timeout=30) as c:
+            with httpx.Client(base_url=base, timeout=30, headers={"Origin": base}) as c:
                 r = c.post("/login", data={"person": person, "code": code})
                 assert r.status_code == 303 and r.headers["location"] == "/me", r.text
                 page = c.get("/me")
                 assert page.status_code == 200
                 assert 'id="score-band"' in page.text and f">{band}</span>" in page.text
-        with httpx.Client(base_url=base, timeout=30) as c:
+        with httpx.Client(base_url=base, timeout=30, headers={"Origin": base}) as c:
             r = c.post("/console/login", data={"token": token.group(1)})
             assert r.status_code == 303
             assert "Operator console" in c.get("/console").text

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import CASE, Site, file_via_api, sign_in, sign_in_operator
@@ -35,11 +36,17 @@ def _allow(page: Page, partner: str, purpose: str) -> None:
 
 def test_person_signs_in_and_reads_the_score(site: Site, new_page: Any) -> None:
     page = new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked, as Chromium reports it
+    page.on(
+        "console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None
+    )
     sign_in(page, site, site.other)
     held = file_via_api(site, site.other)
     last = held["scores"][-1]
     expect(page.locator("#score-value")).to_have_text(f"{last['score']:.0f}")
     expect(page.locator("#score-band")).to_have_text(last["band"])
+    badge = page.locator("#score-band").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert badge not in ("rgba(0, 0, 0, 0)", "transparent")  # the band's colour, from a class
     gauge = page.get_by_role("img", name=re.compile(rf"^Score {last['score']:.0f}, {last['band']}"))
     expect(gauge).to_be_visible()
     trend = page.locator("#score-trend")
@@ -61,6 +68,7 @@ def test_person_signs_in_and_reads_the_score(site: Site, new_page: Any) -> None:
         expect(rows.nth(k).locator("td").nth(4)).to_have_text(f"{f['points']:.0f}")
     # Every event is listed.
     expect(page.locator("#events tbody tr")).to_have_count(len(held["events"]))
+    assert refused == []
 
 
 def test_chinese_names_render_with_the_served_font(site: Site, new_page: Any) -> None:
@@ -305,7 +313,7 @@ def test_the_operator_decides_an_identity_review(review: int, site: Site, new_pa
     expect(page.locator("#reviews-h")).to_contain_text("0 pending")
     # A decision is final: the same pair cannot be decided again.
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-    with httpx.Client(base_url=site.base, cookies=cookies) as c:
+    with httpx.Client(base_url=site.base, cookies=cookies, headers={"Origin": site.base}) as c:
         again = c.post(f"/console/reviews/{review}", data={"decision": "accept"})
     assert again.status_code == 409
     assert "already rejected" in again.text
@@ -342,10 +350,36 @@ def test_a_new_user_is_told_the_score_waits_for_history(site: Site, new_page: An
 
 def test_the_sign_in_page_limits_failed_codes(site: Site) -> None:
     """Five wrong codes in a minute, then even the right one waits (429, Retry-After)."""
-    with httpx.Client(base_url=site.base, timeout=30) as c:
+    with httpx.Client(base_url=site.base, timeout=30, headers={"Origin": site.base}) as c:
         for _ in range(5):
             wrong = c.post("/login", data={"person": site.other, "code": "000000-000000-000000"})
             assert wrong.status_code == 401
         right = c.post("/login", data={"person": site.other, "code": site.login_code(site.other)})
         assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
         assert "too many failed sign-ins" in right.text and "credo_session" not in right.cookies
+
+
+CROSS_SITE = [
+    {},
+    {"Origin": "null"},
+    {"Origin": "http://evil.example"},
+    {"Referer": "http://evil.example/page"},
+]
+
+
+@pytest.mark.parametrize("sent_from", CROSS_SITE)
+def test_a_form_not_shown_to_come_from_this_site_is_refused(
+    site: Site, sent_from: dict[str, str]
+) -> None:
+    """Only an Origin (or a Referer) naming this host lets a form through; the code stays
+    unused and no session cookie is set."""
+    code = site.login_code(site.other)
+    with httpx.Client(base_url=site.base, timeout=30, headers=sent_from) as c:
+        refused = c.post("/login", data={"person": site.other, "code": code})
+        assert refused.status_code == 401 and "not sent from this site" in refused.text
+        assert "credo_session" not in refused.cookies
+        assert c.post("/logout").status_code == 401
+    with httpx.Client(
+        base_url=site.base, timeout=30, headers={"Referer": f"{site.base}/login"}
+    ) as c:
+        assert c.post("/login", data={"person": site.other, "code": code}).status_code == 303
