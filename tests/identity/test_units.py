@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
 from credo.identity.cluster import Edge, assign_ids, cluster
 from credo.identity.names import name_forms
 
@@ -41,3 +47,30 @@ def test_ids_survive_and_merges_and_splits_are_named() -> None:
     s = assign_ids([0, 0, 2, 3], ["A", "A", "A", None], new_id)
     assert s.person_of_cluster[0] == "A" and s.splits == {"A": [s.person_of_cluster[2]]}
     assert s.new_persons == [s.person_of_cluster[2], s.person_of_cluster[3]]
+
+
+def _numbered(order: list[str], group_of: dict[str, int]) -> dict[str, str]:
+    """Person id per origin when the records come in ``order`` (a new run, no history)."""
+    first_index: dict[int, int] = {}
+    for i, o in enumerate(order):
+        first_index.setdefault(group_of[o], i)
+    labels = [first_index[group_of[o]] for o in order]  # a cluster's label: its first index
+    counter = itertools.count(1)
+    result = assign_ids(labels, [None] * len(order), lambda: f"P{next(counter)}", order)
+    return {o: result.person_of_cluster[label] for o, label in zip(order, labels, strict=True)}
+
+
+@given(
+    st.lists(st.text(min_size=1, max_size=6), min_size=1, max_size=30, unique=True),
+    st.lists(st.integers(0, 5), min_size=30, max_size=30),
+    st.randoms(use_true_random=False),
+)
+def test_new_persons_are_numbered_alike_in_any_record_order(
+    origins: list[str], group_keys: list[int], rnd: random.Random
+) -> None:
+    """Record order follows the identifier key (decision 0213): the same persons must get the
+    same ids whatever order their records arrive in."""
+    group_of = dict(zip(origins, group_keys, strict=False))
+    shuffled = list(origins)
+    rnd.shuffle(shuffled)
+    assert _numbered(origins, group_of) == _numbered(shuffled, group_of)
