@@ -114,18 +114,20 @@ class SignInLimiter:
 
     def failed(self, credential: str, who: str, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
+        key = (credential, who)
         if len(self._failures) >= self._sweep_at:
-            self._sweep(now)
-        times = self._failures.setdefault((credential, who), deque())
-        times.append(now)
+            self._sweep(now, keep=key)
+        self._failures.setdefault(key, deque()).append(now)
 
-    def _sweep(self, now: float) -> None:
-        """Drop every credential that is not locked now; keep the locked ones."""
+    def _sweep(self, now: float, keep: tuple[str, str]) -> None:
+        """Drop every credential that is not locked now, except the one failing now (its count
+        goes on); keep the locked ones. Other partial counts start again: guessing at one
+        credential past a sweep takes ``max_tracked`` failures elsewhere for each ``limit``."""
         start = now - self.window
         self._failures = {
             key: times
             for key, times in self._failures.items()
-            if sum(t > start for t in times) >= self.limit
+            if key == keep or sum(t > start for t in times) >= self.limit
         }
         self._sweep_at = max(self.max_tracked, 2 * len(self._failures))
 

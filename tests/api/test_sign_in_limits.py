@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from credo.access import SignInLimitedError, SignInLimiter
 
@@ -61,14 +63,22 @@ def test_the_window_slides_and_a_success_clears() -> None:
     limiter.check("login_code", "p1", now=63)
 
 
-def test_failures_on_made_up_ids_never_unlock_a_locked_credential() -> None:
-    """The table stays bounded by dropping only credentials that are not locked."""
-    limiter = SignInLimiter(limit=2, window=60, max_tracked=4)
+@given(
+    max_tracked=st.integers(1, 8),
+    others=st.lists(st.tuples(st.text(max_size=3), st.floats(2, 59)), max_size=200),
+)
+def test_failures_on_made_up_ids_never_unlock_a_locked_credential(
+    max_tracked: int, others: list[tuple[str, float]]
+) -> None:
+    """Whatever else fails meanwhile, a locked credential stays locked for its window, and the
+    table stays bounded by the locked ones plus twice its size."""
+    limiter = SignInLimiter(limit=2, window=60, max_tracked=max_tracked)
     limiter.failed("login_code", "victim", now=0)
     limiter.failed("login_code", "victim", now=1)
-    for n in range(1_000):
-        limiter.failed("login_code", f"made-up-{n}", now=2)
-        assert len(limiter._failures) <= 4
-    with pytest.raises(SignInLimitedError):
-        limiter.check("login_code", "victim", now=3)
+    for who, at in sorted(others, key=lambda o: o[1]):
+        limiter.failed("login_code", f"made-up-{who}", now=at)
+        locked = sum(len(t) >= 2 for t in limiter._failures.values())
+        assert len(limiter._failures) <= max(max_tracked, 2 * locked) + 1
+        with pytest.raises(SignInLimitedError):
+            limiter.check("login_code", "victim", now=at)
     limiter.check("login_code", "victim", now=62)  # the lock ends with its window, as before
