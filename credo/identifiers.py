@@ -1,4 +1,5 @@
-"""Chinese resident identity numbers (GB 11643-1999) and mobile numbers.
+"""Chinese resident identity numbers (GB 11643-1999) and mobile numbers, and how any
+identifying text is masked in a message or a log (issue 17, item 7).
 
 The check digit is ISO 7064 MOD 11-2 over the first 17 digits. Identity resolution uses
 ``is_valid_gb11643`` to decide whether a national id is trustworthy enough for an exact
@@ -8,6 +9,8 @@ same functions to issue valid ids. Neither depends on the other.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import numpy.typing as npt
 
@@ -16,6 +19,8 @@ __all__ = [
     "gb11643_check_digit",
     "gb11643_check_digits",
     "is_valid_gb11643",
+    "mask",
+    "mask_line",
 ]
 
 GB11643_WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))
@@ -48,3 +53,21 @@ def gb11643_check_digits(first17: npt.NDArray[np.int64]) -> list[str]:
     weights = np.asarray(GB11643_WEIGHTS, dtype=np.int64)
     sums = (first17 @ weights) % 11
     return [_CHECK_CHARS[int(s)] for s in sums]
+
+
+_WORD = re.compile(r"\w+")
+
+
+def mask(text: str) -> str:
+    """A value as messages and logs may show it: a long one (10 characters or more: a national
+    id, a phone number) keeps its last 4 characters, a short one (a name) none, the rest ``*``.
+    The one masking helper: every error path that could show an identifier uses it."""
+    shown = 4 if len(text) >= 10 else 0
+    return "*" * (len(text) - shown) + text[len(text) - shown :]
+
+
+def mask_line(line: str) -> str:
+    """A raw line of a file with every word masked (:func:`mask`): which field a broken line's
+    words belong to is unknown, so none is shown in clear; its quotes, delimiters and shape
+    stay, which is what finding the fault needs."""
+    return _WORD.sub(lambda m: mask(m.group()), line)

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from credo.errors import EncodingError, InputError, SchemaMismatchError
+from credo.identifiers import mask_line
 from credo.ingest.mapping import FileFormat, Mapping
 from credo.sql import ident, literal
 
@@ -187,7 +188,7 @@ def _duck_message(exc: duckdb.Error) -> str:
             if not ln.startswith(("Original Line", "Possible fixes", "*")):
                 what = ln
                 break
-    return f"line {line.group(1)}: {what} (the line reads: {original[:120]})"
+    return f"line {line.group(1)}: {what} (the line, masked: {mask_line(original[:120])})"
 
 
 def check_columns(path: Path, found: list[str], mapping: Mapping) -> None:

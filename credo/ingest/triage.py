@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from credo.identifiers import mask
 from credo.ingest.events import PII_FIELDS
 from credo.ingest.mapping import Mapping
 from credo.sql import ident
@@ -26,6 +27,7 @@ from credo.store.db import Store
 from credo.store.rows import rows, value
 
 __all__ = [
+    "IDENTIFYING",
     "Reason",
     "Tally",
     "count_outcome",
@@ -36,6 +38,9 @@ __all__ = [
     "payload_columns",
     "typed_events_sql",
 ]
+
+IDENTIFYING = (*PII_FIELDS, "name", "counterpart_name")
+"""Fields whose rejected values are kept masked (quarantine, messages): ids, phones, names."""
 
 _STAGING_TABLES = ("bad", "rejects", "pii_map", "dup_ids", "cand", "conflicts")
 _PII_KIND = {
@@ -98,6 +103,23 @@ def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
         for n, e, r in zip(all_fields, errs, raws, strict=True)
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE rejects AS {unpivot}")
+    _mask_identifiers(con)
+
+
+def _mask_identifiers(con: duckdb.DuckDBPyConnection) -> None:
+    """Mask the rejected values of identifying fields before anything reads ``rejects``: the
+    quarantine, the error's examples and the console then never hold one in clear."""
+    fields = ", ".join(f"'{f}'" for f in IDENTIFYING)
+    found = rows(con, f"SELECT DISTINCT raw_value FROM rejects WHERE field IN ({fields})"
+                      " AND raw_value IS NOT NULL")  # fmt: skip
+    if not found:
+        return
+    raw = [str(r["raw_value"]) for r in found]
+    con.execute(
+        "UPDATE rejects SET raw_value = m.masked FROM (SELECT unnest(?) AS raw,"
+        f" unnest(?) AS masked) m WHERE rejects.raw_value = m.raw AND field IN ({fields})",
+        [raw, [mask(v) for v in raw]],
+    )
 
 
 def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[str]:
