@@ -5,9 +5,10 @@ exchanged for signed session tokens (SPEC S12).
   stored (a random secret needs no slow hash), compared in constant time. It is shown once.
 * A login code is issued by the operator for one person, shown once, stored as a keyed hash,
   valid 15 minutes and once.
-* A session token is ``<payload>.<signature>``: base64url JSON (person, expiry) signed with
-  HMAC-SHA256 under a key derived from the store's secret, so it survives restarts and needs no
-  table; changing the secret ends every session.
+* A session token is ``<payload>.<signature>``: base64url JSON (person, expiry, issued at)
+  signed with HMAC-SHA256 under a key derived from the store's secret, so it survives restarts
+  and needs no table; changing the secret ends every session, and :mod:`credo.sessions` ends
+  one person's (signing out).
 * A failed sign-in of any audience is audited (``auth.failed``) with the credential kind, the
   reason and what the caller claimed to be (a key id, a person id), never the secret or code.
 * :class:`SignInLimiter` refuses a credential after ``limit`` failures within ``window`` (the
@@ -32,6 +33,7 @@ from typing import Literal
 
 from credo.errors import AuthError, ConflictError, InputError, NotFoundError
 from credo.rights.audited import person_exists
+from credo.sessions import SessionEnds, now_ms
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, now_or
 
@@ -39,6 +41,7 @@ __all__ = [
     "SCOPES",
     "ApiKey",
     "Partner",
+    "RefusedKeyError",
     "SignInLimitedError",
     "SignInLimiter",
     "authenticate_key",
@@ -221,8 +224,18 @@ def key_id_of(key: str) -> str | None:
     return key_id if prefix == "credo" and _KEY_ID.fullmatch(key_id) else None
 
 
+class RefusedKeyError(AuthError):
+    """An API key refused: the caller is told only that, the audit entry (written by the
+    service with the route, docs/decisions/0620) gets ``reason`` and ``claimed``."""
+
+    def __init__(self, reason: str, claimed: str | None) -> None:
+        super().__init__("invalid or revoked API key")
+        self.reason = reason
+        self.claimed = claimed
+
+
 def authenticate_key(store: Store, key: str) -> ApiKey:
-    """The key's partner and scopes, or ``AuthError`` (never which part was wrong)."""
+    """The key's partner and scopes, or ``RefusedKeyError`` (never which part was wrong)."""
     prefix, _, rest = key.partition("_")
     key_id, _, secret = rest.partition("_")
     rows = store.con.execute(
@@ -232,15 +245,10 @@ def authenticate_key(store: Store, key: str) -> ApiKey:
     ).fetchall()
     if prefix != "credo" or not rows or not hmac.compare_digest(rows[0][1], _sha(secret)):
         # Only a well-formed key id is named: a mangled key could hold its secret anywhere.
-        well_formed = prefix == "credo" and _KEY_ID.fullmatch(key_id) is not None
+        if prefix != "credo" or _KEY_ID.fullmatch(key_id) is None:
+            raise RefusedKeyError("malformed key", None)
         reason = "unknown or revoked key" if not rows else "wrong secret"
-        record_failed_auth(
-            store,
-            "api_key",
-            reason if well_formed else "malformed key",
-            claimed=f"api_key:{key_id}" if well_formed else None,
-        )
-        raise AuthError("invalid or revoked API key")
+        raise RefusedKeyError(reason, f"api_key:{key_id}")
     return ApiKey(key_id, str(rows[0][0]), tuple(rows[0][2]))
 
 
@@ -310,24 +318,28 @@ def exchange_login_code(
     entry = AuditEntry(f"person:{person_id}", "session.start", f"person:{person_id}", "sign-in")
     with store.write(entry) as con:
         con.execute("UPDATE login_codes SET used_at = ? WHERE code_hash = ?", [at, digest])
-    payload = _b64(
-        json.dumps({"sub": person_id, "exp": _epoch(at + ttl)}).encode()
-    )  # fmt: skip
+    claims = {"sub": person_id, "exp": _epoch(at + ttl), "iat": now_ms()}
+    payload = _b64(json.dumps(claims).encode())
     sig = _b64(hmac.new(_session_key(store), payload.encode(), hashlib.sha256).digest())
     return f"{payload}.{sig}"
 
 
-def verify_session(store: Store, token: str, *, now: dt.datetime | None = None) -> str:
-    """The person a session token was issued to, or ``AuthError``."""
+def verify_session(
+    store: Store, token: str, *, ends: SessionEnds | None = None, now: dt.datetime | None = None
+) -> str:
+    """The person a session token was issued to, or ``AuthError`` (also once ``ends`` says
+    the person's sessions were ended after it was issued: signed out)."""
     payload, _, sig = token.partition(".")
     expected = _b64(hmac.new(_session_key(store), payload.encode(), hashlib.sha256).digest())
     if not sig or not hmac.compare_digest(sig, expected):
         raise AuthError("invalid session token")
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-        person, exp = str(data["sub"]), int(data["exp"])
-    except (ValueError, KeyError, TypeError):
+        person, exp, issued = str(data["sub"]), int(data["exp"]), int(data.get("iat", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise AuthError("invalid session token") from None
     if exp < _epoch(now_or(now)):
         raise AuthError("session expired", hint="sign in again with a new login code")
+    if ends is not None and ends.ended(f"person:{person}", issued):
+        raise AuthError("session ended", hint="sign in again with a new login code")
     return person

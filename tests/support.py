@@ -1,15 +1,19 @@
-"""Helpers for tests: database snapshots, the real CLI as a subprocess, a free port."""
+"""Helpers for tests: database snapshots, the real CLI as a subprocess, a free port, a page's
+CSRF token."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from credo.store.db import Store
 
@@ -60,3 +64,11 @@ def run_cli(
 def cli_json(*args: str, db: Path | None = None) -> Any:
     proc = run_cli(*args, "--json", db=db, check=True)
     return json.loads(proc.stdout)
+
+
+def page_token(client: httpx.Client, path: str = "/login") -> str:
+    """The CSRF token of a page's forms; the client keeps the cookie the page sets with it."""
+    page = client.get(path)
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text)
+    assert found, f"{path} shows no form with a CSRF token"
+    return found.group(1)

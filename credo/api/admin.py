@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from credo.access import create_key, create_partner, issue_login_code
 from credo.api.deps import Svc, admin
 from credo.api.errors import ERROR_RESPONSES, aware
-from credo.rights.audited import audited_read
+from credo.errors import NotFoundError
+from credo.rights.audited import audited_read, person_exists
 from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
 
 __all__ = ["router"]
@@ -63,6 +64,22 @@ def post_key(
 @router.delete("/keys/{key_id}", status_code=204)
 def delete_key(key_id: Annotated[str, Field(max_length=60)], svc: Svc) -> None:
     svc.revoke_key(key_id)
+
+
+@router.delete("/partners/{partner_id}/keys")
+def delete_partner_keys(
+    partner_id: Annotated[str, Field(max_length=60)], svc: Svc
+) -> dict[str, list[str]]:
+    """End a partner's access: every API key it holds is revoked at once."""
+    return {"revoked": svc.revoke_partner_keys(partner_id)}
+
+
+@router.delete("/persons/{person_id}/sessions", status_code=204)
+def delete_person_sessions(person_id: Annotated[str, Field(max_length=100)], svc: Svc) -> None:
+    """End every session the person holds now (a lost phone); a new login code still works."""
+    if not svc.run(person_exists, svc.store, person_id):
+        raise NotFoundError(f"no person {person_id!r}")
+    svc.end_sessions(f"person:{person_id}", "admin", "operator ended the sessions")
 
 
 @router.post("/persons/{person_id}/login-codes", status_code=201)

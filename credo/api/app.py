@@ -20,6 +20,7 @@ from credo import __version__
 from credo.api import admin, partner, person
 from credo.api.errors import install_handlers
 from credo.api.headers import SecurityHeaders
+from credo.api.limits import BodyLimit
 from credo.api.service import Service
 from credo.api.settings import ApiSettings
 from credo.rights.disputes import expire_disputes
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 def _background_once(svc: Service) -> None:
     svc.run(expire_disputes, svc.store)
     svc.deliver_now()
+    svc.flush_refusals()
 
 
 def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
@@ -87,5 +89,6 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     from credo.dashboard import install as install_dashboard
 
     install_dashboard(app)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=api.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # the outermost: on every answer, a 413 too
     return app

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from credo.access import ApiKey, record_failed_auth, verify_session
+from credo.access import ApiKey, RefusedKeyError, key_id_of, record_failed_auth
+from credo.api.refusals import PARTNER_KEY, REFUSAL_REASON
 from credo.api.service import Service
 from credo.errors import AuthError, ForbiddenError
 
@@ -47,7 +48,15 @@ class PartnerKey(HTTPBearer):
         # which must not block the event loop.
         key = svc.known_key(cred.credentials)
         if key is None:
-            key = await asyncio.to_thread(svc.authenticate, cred.credentials)
+            claimed = key_id_of(cred.credentials)
+            request.scope[PARTNER_KEY] = f"api_key:{claimed}" if claimed else None
+            try:
+                key = await asyncio.to_thread(svc.authenticate, cred.credentials)
+            except RefusedKeyError as exc:  # the caller learns only "invalid", the audit why
+                request.scope[PARTNER_KEY] = exc.claimed
+                request.scope[REFUSAL_REASON] = exc.reason
+                raise AuthError(exc.message) from None
+        request.scope[PARTNER_KEY] = key  # a refusal's audit entry names it (0620)
         if self.scope not in key.scopes:
             raise ForbiddenError(f"this API key lacks the scope {self.scope!r}")
         return key
@@ -61,7 +70,7 @@ def person(svc: Svc, cred: Annotated[Bearer, Depends(_session)]) -> str:
     if cred is None:
         raise AuthError("missing session token", hint="sign in at POST /v1/me/session")
     try:
-        return verify_session(svc.store, cred.credentials)
+        return svc.verify_session(cred.credentials)
     except AuthError as exc:
         svc.run(record_failed_auth, svc.store, "session", exc.message)
         raise

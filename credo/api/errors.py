@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credo.access import SignInLimitedError
+from credo.api.refusals import partner_refusal
 from credo.errors import CredoError
 
 __all__ = ["ERROR_RESPONSES", "ErrorBody", "ErrorDetail", "FieldError", "aware", "install_handlers"]
@@ -74,6 +75,9 @@ def error_response(
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(CredoError)
     async def _credo(request: Request, exc: CredoError) -> JSONResponse:
+        refusal = partner_refusal(request, exc)
+        if refusal is not None:
+            await request.app.state.service.refused(*refusal)
         response = error_response(exc.http_status, type(exc).__name__, exc.message, exc.hint)
         if isinstance(exc, SignInLimitedError):
             response.headers["Retry-After"] = str(exc.retry_after)

@@ -69,6 +69,12 @@ def post_session(body: SessionRequest, svc: Svc) -> dict[str, Any]:
     return {"token": token}
 
 
+@router.delete("/session", status_code=204)
+def delete_session(svc: Svc, me: Me) -> None:
+    """Sign out: this token, and every other session of yours, stops working at once."""
+    svc.end_sessions(f"person:{me}", f"person:{me}", "sign-out")
+
+
 def _read(svc: Svc, me: str, what: str, fn: Any) -> Any:
     def go() -> Any:
         result = fn(svc.store, me)

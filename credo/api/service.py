@@ -16,6 +16,7 @@ the only process that can write the database while it runs, so nothing else can 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import hashlib
@@ -24,26 +25,34 @@ import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
+from fastapi import Request
+
 from credo.access import (
     ApiKey,
+    RefusedKeyError,
     SignInLimiter,
     authenticate_key,
     exchange_login_code,
     key_id_of,
     record_failed_auth,
     revoke_key,
+    verify_session,
 )
+from credo.api.refusals import Kind, Refusals, form_refusal
 from credo.api.settings import ApiSettings
 from credo.api.writer import DecisionWriter
-from credo.errors import AuthError, CredoError
+from credo.errors import AuthError, CredoError, NotFoundError
 from credo.policy.products import ProductsPolicy, load_products
 from credo.rights.decisions import CachedReads, Decision, DecisionInput, decide_many
+from credo.sessions import SessionEnds
 from credo.settings import Settings
 from credo.store.applier import JournalApplier
+from credo.store.audit import AuditEntry
 from credo.store.db import Store, serving_marker
 from credo.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
 
@@ -85,6 +94,8 @@ class Service:
         # 5 failures a minute per login code's person or API key id, then 429; not the
         # admin token: 32+ random characters, where a limit would only let anyone lock it out
         self.sign_ins = SignInLimiter()
+        self.sessions = SessionEnds.load(self.store)
+        self.refusals = Refusals()
         self.reads = CachedReads(self.store)
         self.applier = JournalApplier(
             self.store, api.journal_apply_every, interval=api.journal_apply_seconds
@@ -134,7 +145,7 @@ class Service:
             self.sign_ins.check("api_key", who)
             try:
                 found = authenticate_key(self.store, key)
-            except AuthError:
+            except RefusedKeyError:  # audited with its route by the API's error handler
                 self.sign_ins.failed("api_key", who)
                 raise
             self.sign_ins.succeeded("api_key", who)
@@ -160,6 +171,51 @@ class Service:
             revoke_key(self.store, key_id)
             self._keys.clear()
 
+    def revoke_partner_keys(self, partner_id: str, actor: str = "admin") -> list[str]:
+        """End a partner's access: every key it holds is revoked (its keys are its sessions)."""
+        with self.exclusive():
+            self.store.apply_journal()
+            if not self.store.scalar(
+                "SELECT count(*) FROM partners WHERE partner_id = ?", [partner_id]
+            ):
+                raise NotFoundError(f"no partner {partner_id!r}")
+            live = self.store.con.execute(
+                "SELECT key_id FROM api_keys WHERE partner_id = ? AND revoked_at IS NULL"
+                " ORDER BY key_id",
+                [partner_id],
+            ).fetchall()
+            for (key_id,) in live:
+                revoke_key(self.store, key_id, actor=actor)
+            self._keys.clear()
+            return [str(k) for (k,) in live]
+
+    def verify_session(self, token: str) -> str:
+        """The person a session token names, unless it expired or was ended (signed out)."""
+        return verify_session(self.store, token, ends=self.sessions)
+
+    def end_sessions(self, subject: str, actor: str, reason: str) -> None:
+        """End every session ``subject`` (``person:<id>``, ``operator``) holds now."""
+        self.run(self.sessions.end, self.store, subject, actor, reason)
+
+    async def refused(self, kind: Kind, entry: AuditEntry) -> None:
+        """Audit a refused request, grouped with its repeats (:mod:`credo.api.refusals`)."""
+        entries = self.refusals.note(kind, entry, time.monotonic())
+        if entries:
+            await asyncio.to_thread(self.run, self._audit_all, entries)
+
+    async def form_refused(self, request: Request, actor: str, reason: str) -> None:
+        await self.refused(*form_refusal(request, actor, reason))
+
+    def flush_refusals(self, *, everything: bool = False) -> None:
+        """Write the counts of repeated refusals whose minute has passed (all: on stop)."""
+        entries = self.refusals.due(time.monotonic(), everything=everything)
+        if entries:
+            self.run(self._audit_all, entries)
+
+    def _audit_all(self, entries: list[AuditEntry]) -> None:
+        for entry in entries:
+            self.store.audit(entry)
+
     def check_admin(self, token: str | None) -> None:
         if token is None or not hmac.compare_digest(token, self.admin_token):
             reason = "missing admin token" if token is None else "wrong admin token"
@@ -180,6 +236,7 @@ class Service:
     def close(self) -> None:
         self.decisions.close()  # commits what is queued first
         self.applier.close()
+        self.flush_refusals(everything=True)
         with self.exclusive():
             self.store.close()
         self._marker.unlink(missing_ok=True)

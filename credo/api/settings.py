@@ -35,6 +35,12 @@ class ApiSettings(BaseSettings):
         description="Most decisions committed in one transaction by the group-commit writer "
         "(each keeps its own audit entry).",
     )
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted; a larger one is answered 413 before it is "
+        "read whole.",
+    )
     access_log: bool = Field(
         False,
         description="Log each request's line (client, method, path, status) to stderr. Off: "

@@ -38,6 +38,7 @@ def serve(
     import uvicorn
 
     from credo.api.app import create_app
+    from credo.api.protocol import CredoHttp
     from credo.api.service import load_admin_token
     from credo.api.settings import ApiSettings
 
@@ -55,6 +56,7 @@ def serve(
         port=api.port,
         workers=1,
         access_log=api.access_log,
+        http=CredoHttp,  # what the server refuses itself is answered in the error shape
     )
 
 

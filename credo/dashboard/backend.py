@@ -15,6 +15,7 @@ from typing import ParamSpec, Protocol, TypeVar
 from fastapi import Request
 
 from credo.policy.products import ProductsPolicy
+from credo.sessions import SessionEnds
 from credo.settings import Settings
 from credo.store.db import Store
 
@@ -31,7 +32,8 @@ class SessionSettings(Protocol):
 
 class Backend(Protocol):
     """The store and its lock, the products, and the sign-in checks the pages share with the
-    API (so a failed sign-in counts the same through either)."""
+    API (so a failed sign-in counts the same through either, a signed-out session ends for
+    both, and a refused form is audited as a refused request is)."""
 
     @property
     def settings(self) -> Settings: ...
@@ -43,10 +45,15 @@ class Backend(Protocol):
     def products(self) -> ProductsPolicy: ...
     @property
     def admin_token(self) -> str: ...
+    @property
+    def sessions(self) -> SessionEnds: ...
 
     def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T: ...
     def sign_in(self, person_id: str, code: str, ttl: dt.timedelta) -> str: ...
     def check_admin(self, token: str | None) -> None: ...
+    def verify_session(self, token: str) -> str: ...
+    def end_sessions(self, subject: str, actor: str, reason: str) -> None: ...
+    async def form_refused(self, request: Request, actor: str, reason: str) -> None: ...
 
 
 def backend(request: Request) -> Backend:

@@ -4,8 +4,10 @@ Sign-in is the API's: a person exchanges the operator's one-time login code for 
 session token ``POST /v1/me/session`` gives, kept in an HttpOnly cookie; the operator signs in
 with the admin token and gets a signed, expiring operator cookie (the token itself never
 travels again). Cookies are ``SameSite=Strict``, so another site cannot post a form with them,
-and every form also carries the origin check below. A form that succeeds redirects (303) to
-the page, so reloading never repeats it; one that fails shows the page again with the error.
+and every post also passes the same-site and CSRF checks of :mod:`credo.dashboard.forms`.
+Signing out ends the session on the server (:mod:`credo.sessions`), not only the cookie. A form
+that succeeds redirects (303) to the page, so reloading never repeats it; one that fails shows
+the page again with the error.
 """
 
 from __future__ import annotations
@@ -13,24 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import time
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from credo.access import SignInLimitedError, issue_login_code, record_failed_auth
-from credo.access import verify_session as _verify_session
 from credo.dashboard import charts
 from credo.dashboard.backend import Backend, backend
+from credo.dashboard.forms import csrf_token, form_guard, keep_csrf_cookie
 from credo.dashboard.views import console_view, person_view
-from credo.errors import AuthError, CredoError, InputError
+from credo.errors import AuthError, CredoError, InputError, NotFoundError
 from credo.identity.review import accept_review, reject_review
+from credo.rights.audited import person_exists
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
+from credo.sessions import now_ms
 
 __all__ = ["STATIC", "router"]
 
@@ -40,7 +42,8 @@ PERSON_COOKIE = "credo_session"
 OPERATOR_COOKIE = "credo_operator"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(charts=charts, band_class=charts.band_class)
-router = APIRouter(include_in_schema=False)
+# Every post passes the same-site and CSRF checks before its route runs (forms.py).
+router = APIRouter(include_in_schema=False, dependencies=[Depends(form_guard)])
 
 DONE = {
     "dispute": "Your dispute is open: the item is marked disputed until the operator decides.",
@@ -53,21 +56,9 @@ DONE = {
     "resolved": "Dispute resolved.",
     "review": "Review item decided.",
     "audit": "The whole audit chain was walked again.",
+    "ended": "The person's sessions were ended: each must sign in again.",
 }
 FormText = Annotated[str, Form()]  # a form field; a default makes it optional
-
-
-def _same_origin(request: Request) -> None:
-    """Refuse a form not shown to be posted from this site (beside SameSite=Strict, for older
-    browsers): its ``Origin``, else its ``Referer``, must name this host. Browsers send one of
-    them with every form; ``Origin: null`` (a sandboxed frame, a ``data:`` page) or neither is
-    refused, never taken as same-site."""
-    origin = request.headers.get("origin") or request.headers.get("referer") or ""
-    if origin == "null" or urlsplit(origin).netloc != request.headers.get("host", ""):
-        raise AuthError(
-            "this form was not sent from this site",
-            hint="send the form from Credo's own page (its Origin or Referer names this host)",
-        )
 
 
 def _signed_in(request: Request, to: str, cookie: str, value: str, seconds: int) -> Response:
@@ -88,8 +79,11 @@ def _page(
     request: Request, name: str, context: dict[str, Any], status_code: int = 200
 ) -> HTMLResponse:
     done = request.query_params.get("done")
-    context = {"done": DONE.get(done or ""), "error": None, **context}
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
+    csrf, fresh = csrf_token(request)
+    context = {"done": DONE.get(done or ""), "error": None, "csrf": csrf, **context}
+    page = templates.TemplateResponse(request, name, context, status_code=status_code)
+    keep_csrf_cookie(request, page, fresh)
+    return page
 
 
 def _see(path: str) -> RedirectResponse:
@@ -103,7 +97,7 @@ def _person(request: Request) -> str | None:
         return None
     svc = backend(request)
     try:
-        return _verify_session(svc.store, token)
+        return svc.verify_session(token)
     except AuthError as exc:
         svc.run(record_failed_auth, svc.store, "session", exc.message)
         return None
@@ -138,7 +132,6 @@ def login(request: Request, person: FormText, code: FormText) -> Response:
     svc = backend(request)
     ttl = dt.timedelta(minutes=svc.api.session_minutes)
     try:
-        _same_origin(request)
         # The service's sign-in counts failures: 5 a minute per person, then 429 (0611).
         token = svc.sign_in(person.strip(), code.strip(), ttl)
     except CredoError as exc:
@@ -155,7 +148,10 @@ def login(request: Request, person: FormText, code: FormText) -> Response:
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    _same_origin(request)
+    """Sign out on the server too: the session ends for the API as for the pages."""
+    me = _person(request)
+    if me is not None:
+        backend(request).end_sessions(f"person:{me}", f"person:{me}", "sign-out")
     return _signed_out("/login", PERSON_COOKIE)
 
 
@@ -173,7 +169,6 @@ def _person_action(request: Request, action: Any, *args: Any, done: str, anchor:
         return _see("/login")
     svc = backend(request)
     try:
-        _same_origin(request)
         svc.run(action, svc.store, me, *args)
     except CredoError as exc:
         return _person_page(request, me, exc)
@@ -226,17 +221,21 @@ def freeze_form(request: Request, action: FormText) -> Response:
 _OPERATOR_HOURS = 8
 
 
-def _operator_cookie(svc: Backend, expires: int) -> str:
-    mac = hmac.new(svc.admin_token.encode(), f"operator:{expires}".encode(), hashlib.sha256)
-    return f"{expires}.{mac.hexdigest()}"
+def _operator_cookie(svc: Backend, issued_ms: int) -> str:
+    mac = hmac.new(svc.admin_token.encode(), f"operator:{issued_ms}".encode(), hashlib.sha256)
+    return f"{issued_ms}.{mac.hexdigest()}"
 
 
 def _operator(request: Request) -> bool:
+    """A signed cookie issued less than 8 hours ago and not signed out of since."""
     value = request.cookies.get(OPERATOR_COOKIE, "")
-    expires, _, _ = value.partition(".")
-    if not expires.isdigit() or int(expires) < time.time():
+    issued, _, _ = value.partition(".")
+    if not issued.isdigit() or int(issued) + _OPERATOR_HOURS * 3_600_000 < now_ms():
         return False
-    return hmac.compare_digest(value, _operator_cookie(backend(request), int(expires)))
+    svc = backend(request)
+    if svc.sessions.ended("operator", int(issued)):
+        return False
+    return hmac.compare_digest(value, _operator_cookie(svc, int(issued)))
 
 
 # Per database: the audit entry up to which the console last found the chain intact. The
@@ -268,18 +267,19 @@ def console_login_form(request: Request) -> HTMLResponse:
 def console_login(request: Request, token: FormText) -> Response:
     svc = backend(request)
     try:
-        _same_origin(request)
         svc.check_admin(token.strip())
     except CredoError as exc:
         return _page(request, "console_login.html", {"error": exc.message}, exc.http_status)
     seconds = _OPERATOR_HOURS * 3600
-    value = _operator_cookie(svc, int(time.time()) + seconds)
+    value = _operator_cookie(svc, now_ms())
     return _signed_in(request, "/console", OPERATOR_COOKIE, value, seconds)
 
 
 @router.post("/console/logout")
 def console_logout(request: Request) -> Response:
-    _same_origin(request)
+    """Sign out on the server too: no operator cookie issued before now opens the console."""
+    if _operator(request):
+        backend(request).end_sessions("operator", "operator", "sign-out")
     return _signed_out("/console/login", OPERATOR_COOKIE)
 
 
@@ -295,7 +295,6 @@ def _operator_action(request: Request, action: Any, done: str, anchor: str) -> R
         return _see("/console/login")
     svc = backend(request)
     try:
-        _same_origin(request)
         result = svc.run(action, svc.store)
     except CredoError as exc:
         return _console_page(request, {"error": exc.message}, exc.http_status)
@@ -363,7 +362,6 @@ def console_audit(request: Request) -> Response:
     """Walk the whole audit chain again on the next page (not only what was appended)."""
     if not _operator(request):
         return _see("/console/login")
-    _same_origin(request)
     _CHAIN_CHECKED.pop(str(backend(request).settings.db), None)
     return RedirectResponse("/console?done=audit#audit", status_code=303)
 
@@ -374,3 +372,22 @@ def console_login_code(request: Request, person: FormText) -> Response:
         return {"issued": (person.strip(), issue_login_code(store, person.strip()))}
 
     return _operator_action(request, go, "", "codes")
+
+
+@router.post("/console/sessions")
+def console_end_sessions(request: Request, person: FormText) -> Response:
+    """End every session a person holds (a lost phone): they sign in again with a new code."""
+
+    def go(store: Any) -> None:
+        if not person_exists(store, person.strip()):
+            raise NotFoundError(f"no person {person.strip()!r}")
+
+    if not _operator(request):
+        return _see("/console/login")
+    svc = backend(request)
+    try:
+        svc.run(go, svc.store)
+        svc.end_sessions(f"person:{person.strip()}", "operator", "operator ended the sessions")
+    except CredoError as exc:
+        return _console_page(request, {"error": exc.message}, exc.http_status)
+    return RedirectResponse("/console?done=ended#codes", status_code=303)

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from scoring.truth import link_from_truth
+from support import free_port
 
 from credo.api import ApiSettings, create_app
+from credo.api.protocol import CredoHttp
 from credo.ingest.batch import ingest_population
 from credo.scoring import score, train_model
 from credo.settings import Settings
@@ -111,3 +117,39 @@ def world(db: Path) -> Iterator[World]:
     person, other = scored_persons(db)
     with TestClient(create_app(Settings(db=db), api_settings())) as client:
         yield make_world(client, person, other)
+
+
+@dataclass
+class Live:
+    """A real uvicorn server on 127.0.0.1 over a copy of the scored database, with the HTTP
+    protocol ``credo serve`` runs."""
+
+    base: str
+    app: FastAPI
+    db: Path
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        """Stop the server as a SIGINT would (the service closes, the database is free)."""
+        self.server.should_exit = True
+        self.thread.join(15)
+        assert not self.thread.is_alive(), "the server did not stop"
+
+
+@pytest.fixture
+def live(db: Path) -> Iterator[Live]:
+    app = create_app(Settings(db=db), api_settings())
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=CredoHttp)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    running = Live(f"http://127.0.0.1:{port}", app, db, server, thread)
+    yield running
+    if thread.is_alive():
+        running.stop()

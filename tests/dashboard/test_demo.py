@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from support import free_port
+from support import free_port, page_token
 
 
 def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
@@ -48,13 +48,15 @@ def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
                 time.sleep(0.1)
         for person, band, _, code in logins:
             with httpx.Client(base_url=base, timeout=30, headers={"Origin": base}) as c:
-                r = c.post("/login", data={"person": person, "code": code})
+                csrf = page_token(c)
+                r = c.post("/login", data={"person": person, "code": code, "csrf": csrf})
                 assert r.status_code == 303 and r.headers["location"] == "/me", r.text
                 page = c.get("/me")
                 assert page.status_code == 200
                 assert 'id="score-band"' in page.text and f">{band}</span>" in page.text
         with httpx.Client(base_url=base, timeout=30, headers={"Origin": base}) as c:
-            r = c.post("/console/login", data={"token": token.group(1)})
+            csrf = page_token(c, "/console/login")
+            r = c.post("/console/login", data={"token": token.group(1), "csrf": csrf})
             assert r.status_code == 303
             assert "Operator console" in c.get("/console").text
     finally:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from support import page_token
 
 from .conftest import CASE, Site, file_via_api, sign_in, sign_in_operator
 
@@ -244,7 +245,8 @@ def test_sign_in_refuses_a_wrong_code_and_a_forged_cookie(site: Site, new_page: 
     page.get_by_label("One-time code").fill("000000-000000-000000")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_be_visible()
-    assert page.context.cookies() == []
+    # No session: the only cookie is the forms' CSRF cookie every page sets.
+    assert [c["name"] for c in page.context.cookies()] == ["credo_csrf"]
     page.context.add_cookies([{"name": "credo_session", "value": "forged.token",
                                "url": site.base}])  # fmt: skip
     page.goto(f"{site.base}/me")
@@ -314,7 +316,8 @@ def test_the_operator_decides_an_identity_review(review: int, site: Site, new_pa
     # A decision is final: the same pair cannot be decided again.
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     with httpx.Client(base_url=site.base, cookies=cookies, headers={"Origin": site.base}) as c:
-        again = c.post(f"/console/reviews/{review}", data={"decision": "accept"})
+        csrf = page_token(c, "/console")
+        again = c.post(f"/console/reviews/{review}", data={"decision": "accept", "csrf": csrf})
     assert again.status_code == 409
     assert "already rejected" in again.text
 
@@ -351,10 +354,14 @@ def test_a_new_user_is_told_the_score_waits_for_history(site: Site, new_page: An
 def test_the_sign_in_page_limits_failed_codes(site: Site) -> None:
     """Five wrong codes in a minute, then even the right one waits (429, Retry-After)."""
     with httpx.Client(base_url=site.base, timeout=30, headers={"Origin": site.base}) as c:
+        csrf = page_token(c)
         for _ in range(5):
-            wrong = c.post("/login", data={"person": site.other, "code": "000000-000000-000000"})
+            wrong = c.post(
+                "/login", data={"person": site.other, "code": "000000-000000-000000", "csrf": csrf}
+            )
             assert wrong.status_code == 401
-        right = c.post("/login", data={"person": site.other, "code": site.login_code(site.other)})
+        code = site.login_code(site.other)
+        right = c.post("/login", data={"person": site.other, "code": code, "csrf": csrf})
         assert right.status_code == 429 and int(right.headers["retry-after"]) > 0
         assert "too many failed sign-ins" in right.text and "credo_session" not in right.cookies
 
@@ -375,11 +382,14 @@ def test_a_form_not_shown_to_come_from_this_site_is_refused(
     unused and no session cookie is set."""
     code = site.login_code(site.other)
     with httpx.Client(base_url=site.base, timeout=30, headers=sent_from) as c:
-        refused = c.post("/login", data={"person": site.other, "code": code})
+        csrf = page_token(c)
+        refused = c.post("/login", data={"person": site.other, "code": code, "csrf": csrf})
         assert refused.status_code == 401 and "not sent from this site" in refused.text
         assert "credo_session" not in refused.cookies
-        assert c.post("/logout").status_code == 401
+        assert c.post("/logout", data={"csrf": csrf}).status_code == 401
     with httpx.Client(
         base_url=site.base, timeout=30, headers={"Referer": f"{site.base}/login"}
     ) as c:
-        assert c.post("/login", data={"person": site.other, "code": code}).status_code == 303
+        csrf = page_token(c)
+        form = {"person": site.other, "code": code, "csrf": csrf}
+        assert c.post("/login", data=form).status_code == 303
