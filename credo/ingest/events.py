@@ -47,6 +47,10 @@ __all__ = [
 Money = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
 NotFutureDate = Annotated[dt.date, Field(json_schema_extra={"not_future": True})]
 NotFutureTime = Annotated[dt.datetime, Field(json_schema_extra={"not_future": True})]
+NationalId = Annotated[str, Field(pattern=r"^[0-9]{17}[0-9Xx]$")]
+"""The shape of a GB 11643 number: an id with letters or of another length is refused at load
+(quarantined, masked); one of this shape with a wrong check digit loads, and identity treats
+it as unverified (no exact match on it) (docs/decisions/0622)."""
 
 MerchantCategory = Literal[
     "grocery",
@@ -99,7 +103,7 @@ class EventBase(BaseModel):
     name: str | None = None
     birth_date: Annotated[dt.date | None, Field(json_schema_extra={"not_future": True})] = None
     sex: Sex | None = None
-    national_id: str | None = None
+    national_id: NationalId | None = None
     phone: str | None = None
     address: str | None = None
 
@@ -169,7 +173,7 @@ class ConnectionEvent(EventBase):
     connection_action: ConnectionAction
     counterpart_ref: str | None = None
     counterpart_name: str | None = None
-    counterpart_national_id: str | None = None
+    counterpart_national_id: NationalId | None = None
     counterpart_phone: str | None = None
 
 
