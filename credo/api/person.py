@@ -14,6 +14,7 @@ from credo.rights.audited import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import list_disputes, open_dispute
 from credo.rights.file import feed, person_file
+from credo.rights.notices import adverse_notices
 
 __all__ = ["router"]
 
@@ -89,6 +90,13 @@ def get_file(svc: Svc, me: Me) -> dict[str, Any]:
 def get_feed(svc: Svc, me: Me) -> list[dict[str, Any]]:
     """Alerts: new inquiries, score changes of 20+ points, new listings."""
     result: list[dict[str, Any]] = aware(_read(svc, me, "feed", feed))
+    return result
+
+
+@router.get("/notices")
+def get_notices(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Adverse-action notices: declines and worse terms, with key factors and your rights."""
+    result: list[dict[str, Any]] = aware(_read(svc, me, "notices", adverse_notices))
     return result
 
 
