@@ -14,7 +14,7 @@ from credo.api.deps import Svc, admin
 from credo.api.errors import ERROR_RESPONSES, aware
 from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read
-from credo.rights.court_feed import record_court_update
+from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
 from credo.store.db import utcnow
 
@@ -148,3 +148,9 @@ def post_court_update(body: CourtUpdateRequest, svc: Svc) -> dict[str, Any]:
     )
     update = svc.run(record_court_update, svc.store, event, actor="admin")
     return aware(update)  # type: ignore[no-any-return]
+
+
+@router.post("/court-list/expire")
+def post_expire_listings(svc: Svc) -> list[dict[str, Any]]:
+    """End every listing whose fixed term ran out (the server also does it in the background)."""
+    return [aware(u) for u in svc.run(expire_listings, svc.store, actor="admin")]

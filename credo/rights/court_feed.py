@@ -11,7 +11,10 @@ through the same path as a dispute's correction (:func:`credo.rights.disputes.re
 so the next decision sees neither the cap nor the restriction.
 
 Two ways in: :func:`record_court_update` for one record sent to the service, and
-:func:`apply_court_feed` after a file load (``credo ingest`` calls it for every load).
+:func:`apply_court_feed` after a file load (``credo ingest`` calls it for every load). A term's
+end is Credo's own clock too: :func:`expire_listings` (run daily; the server does it) writes
+an ``expired`` record for each listing whose fixed term (``court_list.term_years`` of the rules
+profile, triggers (2)-(6) only) has run out, and acts on it the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import duckdb
 
 from credo.errors import NotFoundError
+from credo.features import PointInTime, listings_sql
 from credo.ingest.events import CourtJudgmentEvent
 from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
@@ -32,10 +36,23 @@ from credo.store.db import Store, now_or
 from credo.store.rows import insert, one, rows
 from credo.webhooks import enqueue
 
-__all__ = ["LIFTING", "CourtUpdate", "apply_court_feed", "record_court_update"]
+__all__ = [
+    "LIFTING",
+    "CourtUpdate",
+    "apply_court_feed",
+    "expire_listings",
+    "record_court_update",
+]
 
-LIFTING = ("satisfied", "revoked")
-"""Statuses that end a listing: performed, or withdrawn by the court."""
+LIFTING = ("satisfied", "revoked", "expired")
+"""Statuses that end a listing: performed, withdrawn by the court, or its term ended."""
+
+TERM_SOURCE = "credo_court_term"
+"""The source of the ``expired`` records Credo writes when a listing's term ends."""
+
+NO_TERM_CONDUCT = "有履行能力而拒不履行"
+"""Trigger (1) of Art. 1, refusing to perform while able: Art. 2's fixed term does not apply,
+the listing lasts until performance or removal."""
 
 
 @dataclass(frozen=True)
@@ -173,3 +190,39 @@ def apply_court_feed(
             notified = _notify(con, store, listing, update, at)
         done.append(_after(store, listing, update, update["event_id"], notified, at))
     return done
+
+
+def expire_listings(
+    store: Store, *, actor: str = "credo", now: dt.datetime | None = None
+) -> list[CourtUpdate]:
+    """End every listing in force whose fixed term has run out by today (R-BL-3)."""
+    at = now_or(now)
+    term = active_rules(store.settings).court_list.term_years
+    due = rows(
+        store.con,
+        f"SELECT l.event_id, l.court, l.case_number, l.listed_on, e.amount"
+        f" FROM ({listings_sql(PointInTime(at.date(), at))}) l"
+        " JOIN events e ON e.event_id = l.event_id"
+        " WHERE l.listed_on + to_years(CAST(? AS INTEGER)) <= CAST(? AS DATE)"
+        " AND NOT coalesce(starts_with(e.dishonest_conduct, ?), false)"
+        " ORDER BY l.listed_on, l.event_id",
+        [term, at.date(), NO_TERM_CONDUCT],
+    )
+    return [
+        record_court_update(
+            store,
+            CourtJudgmentEvent(
+                source_record_id=f"term-{listing['event_id']}",
+                occurred_at=at,
+                court=listing["court"],
+                case_number=listing["case_number"],
+                amount=listing["amount"],
+                listed_on=listing["listed_on"],
+                judgment_status="expired",
+            ),
+            source=TERM_SOURCE,
+            actor=actor,
+            now=at,
+        )
+        for listing in due
+    ]

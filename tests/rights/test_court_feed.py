@@ -18,7 +18,7 @@ from credo.features.sql import listings_sql
 from credo.ingest.events import CourtJudgmentEvent
 from credo.ingest.loader import ingest
 from credo.rights.audited import append_event
-from credo.rights.court_feed import apply_court_feed, record_court_update
+from credo.rights.court_feed import apply_court_feed, expire_listings, record_court_update
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
 from credo.store.rows import insert, rows
@@ -32,23 +32,29 @@ HEADER = (
 )
 
 
+def _listing(store: Store, person: str, case: str, on: dt.date, conduct: str | None = None) -> int:
+    listing = CourtJudgmentEvent(
+        source_record_id=f"rec-{case}",
+        occurred_at=dt.datetime.combine(on, dt.time()),
+        court=COURT,
+        case_number=case,
+        amount=Decimal("8000.00"),
+        listed_on=on,
+        judgment_status="listed",
+        dishonest_conduct=conduct,
+    )
+    with store.write(AuditEntry("court_feed", "ingest")) as con:
+        return append_event(
+            con, listing, source="court_list", person_id=person,
+            recorded_at=dt.datetime.combine(on, dt.time()) + dt.timedelta(days=1),
+        )  # fmt: skip
+
+
 def _listed(store: Store, person: str = "P1") -> int:
     """P1 listed in June; Sky Air decided on P1 in July (after the listing was recorded)."""
-    listing = CourtJudgmentEvent(
-        source_record_id="7100001",
-        occurred_at=dt.datetime(2026, 6, 1),
-        court=COURT,
-        case_number=CASE,
-        amount=Decimal("8000.00"),
-        listed_on=dt.date(2026, 6, 1),
-        judgment_status="listed",
-    )
     create_partner(store, "skyair", "Sky Air", webhook_url="http://127.0.0.1:9/hook")
-    with store.write(AuditEntry("court_feed", "ingest")) as con:
-        event_id = append_event(
-            con, listing, source="court_list", person_id=person,
-            recorded_at=dt.datetime(2026, 6, 2),
-        )  # fmt: skip
+    event_id = _listing(store, person, CASE, dt.date(2026, 6, 1))
+    with store.write(AuditEntry("court_feed", "inquiry")) as con:
         insert(con, "inquiries", {"inquiry_id": "inq1", "person_id": person,
                "partner_id": "skyair", "kind": "decision", "purpose": "travel",
                "disclosed": "{}", "ref_id": "dec1",
@@ -120,3 +126,18 @@ def test_an_update_of_a_case_never_listed_is_refused_and_changes_nothing(store: 
     with pytest.raises(NotFoundError, match="no listing of case"):
         record_court_update(store, update, now=dt.datetime(2026, 8, 16, 9))
     assert store.scalar("SELECT count(*) FROM events") == before and _notices(store) == []
+
+
+def test_R_BL_3_a_listing_ends_when_its_fixed_term_does(store: Store) -> None:
+    """Two years under the profile, for triggers (2)-(6); refusing while able has no term."""
+    _listing(store, "P1", "(2024)京0105执1", dt.date(2024, 6, 1), "违反财产报告制度")
+    _listing(store, "P2", "(2024)京0105执2", dt.date(2024, 6, 1),
+             "有履行能力而拒不履行生效法律文书确定义务")  # fmt: skip
+    _listing(store, "P3", "(2025)京0105执3", dt.date(2025, 6, 1), "违反限制消费令")
+    assert expire_listings(store, now=dt.datetime(2026, 5, 31, 9)) == []
+    (ended,) = expire_listings(store, now=dt.datetime(2026, 6, 1, 9))
+    assert (ended.person_id, ended.status) == ("P1", "expired")
+    assert ended.case_number == "(2024)京0105执1"
+    assert sorted(_in_force(store, dt.date(2026, 6, 1))) == ["P2", "P3"]
+    assert _in_force(store, dt.date(2026, 5, 31)).count("P1") == 1  # history is kept
+    assert expire_listings(store, now=dt.datetime(2026, 6, 2, 9)) == []  # once only
