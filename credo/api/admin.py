@@ -16,6 +16,7 @@ from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read
 from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
+from credo.rights.reviews import decide_review, list_reviews
 from credo.store.db import utcnow
 
 __all__ = ["router"]
@@ -154,3 +155,32 @@ def post_court_update(body: CourtUpdateRequest, svc: Svc) -> dict[str, Any]:
 def post_expire_listings(svc: Svc) -> list[dict[str, Any]]:
     """End every listing whose fixed term ran out (the server also does it in the background)."""
     return [aware(u) for u in svc.run(expire_listings, svc.store, actor="admin")]
+
+
+@router.get("/reviews")
+def get_reviews(
+    svc: Svc, status: Annotated[Literal["open", "upheld", "changed"] | None, Query()] = None
+) -> list[dict[str, Any]]:
+    """The human-review queue, the nearest deadline first; the read is audited."""
+
+    def go() -> list[dict[str, Any]]:
+        found = list_reviews(svc.store, status=status)
+        audited_read(svc.store, "admin", "read.reviews", "reviews", "human review",
+                     {"status": status, "count": len(found)})  # fmt: skip
+        return [aware(r) for r in found]
+
+    return svc.run(go)
+
+
+class ReviewOutcome(_Body):
+    outcome: Literal["upheld", "changed"]
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/reviews/{review_id}/decide")
+def post_review_outcome(
+    review_id: Annotated[str, Field(max_length=60)], body: ReviewOutcome, svc: Svc
+) -> dict[str, Any]:
+    """Record a human review's outcome with its reasons (shown to the person)."""
+    r = svc.run(decide_review, svc.store, review_id, body.outcome, body.note, actor="admin")
+    return aware(r)  # type: ignore[no-any-return]

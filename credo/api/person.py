@@ -15,6 +15,7 @@ from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import list_disputes, open_dispute
 from credo.rights.file import feed, person_file
 from credo.rights.notices import adverse_notices
+from credo.rights.reviews import list_reviews, request_review
 
 __all__ = ["router"]
 
@@ -56,6 +57,11 @@ class DisputeRequest(_Body):
     event_id: Annotated[int, Field(ge=1, le=2**62)]
     statement: Annotated[str, Field(min_length=1, max_length=2000)]
     evidence: Annotated[str | None, Field(max_length=20000)] = None
+
+
+class ReviewRequest(_Body):
+    statement: Annotated[str, Field(min_length=1, max_length=2000)]
+    decision_id: Annotated[str | None, Field(max_length=60)] = None
 
 
 class Ok(BaseModel):
@@ -142,4 +148,22 @@ def get_disputes(svc: Svc, me: Me) -> list[dict[str, Any]]:
         return [aware(d) for d in list_disputes(svc.store, person_id=me)]
 
     result: list[dict[str, Any]] = _read(svc, me, "disputes", lambda _s, _m: go())
+    return result
+
+
+@router.post("/reviews", status_code=201)
+def post_review(body: ReviewRequest, svc: Svc, me: Me) -> dict[str, Any]:
+    """Ask for a human to review a decision about you, or your score (no decision_id)."""
+    r = svc.run(request_review, svc.store, me, body.statement, body.decision_id)
+    return aware(r)  # type: ignore[no-any-return]
+
+
+@router.get("/reviews")
+def get_reviews(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Your review requests with their deadlines and outcomes."""
+
+    def go(_store: Any, _me: str) -> list[dict[str, Any]]:
+        return [aware(r) for r in list_reviews(svc.store, person_id=me)]
+
+    result: list[dict[str, Any]] = _read(svc, me, "reviews", go)
     return result
