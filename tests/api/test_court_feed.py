@@ -13,6 +13,7 @@ from .test_end_to_end import (
     ADMIN_HEADERS,
     Inbox,
     airline_and_person,
+    declined_while_listed,
     first_message,
     listed,
     server,
@@ -29,9 +30,7 @@ def test_R_BL_6_a_satisfaction_from_the_court_feed_lifts_the_cap_for_the_next_de
     url, inbox = webhook_server
     with httpx.Client(base_url=base, timeout=30) as c:
         _, partner, _, booking = airline_and_person(c, url, person)
-        declined = c.post("/v1/decisions", json=booking, headers=partner).json()
-        assert declined["outcome"] == "declined" and declined["score"] <= 549
-        assert declined["reasons"][0]["code"] == "court_list"
+        declined = declined_while_listed(c, booking, partner)
 
         update = c.post(
             "/admin/court-list/updates",

@@ -128,6 +128,17 @@ def airline_and_person(
     return p, partner, me, {"person": person, "product": "flights", "consent": consent}
 
 
+def declined_while_listed(
+    c: httpx.Client, booking: dict[str, str], partner: dict[str, str]
+) -> dict[str, Any]:
+    """The flight is declined because of the listing, at a capped score."""
+    declined: dict[str, Any] = c.post("/v1/decisions", json=booking, headers=partner).json()
+    assert declined["outcome"] == "declined"
+    assert declined["reasons"][0]["code"] == "court_list"
+    assert declined["score"] <= 549
+    return declined
+
+
 def first_message(inbox: Inbox) -> tuple[dict[str, str], bytes]:
     """The first webhook delivered to the inbox, waiting up to 15 seconds for it."""
     deadline = time.monotonic() + 15
@@ -144,10 +155,7 @@ def test_wrongly_listed_person_disputes_and_flies(
     url, inbox = webhook_server
     with httpx.Client(base_url=base, timeout=30) as c:
         p, partner, me, booking = airline_and_person(c, url, person)
-        declined = c.post("/v1/decisions", json=booking, headers=partner).json()
-        assert declined["outcome"] == "declined"
-        assert declined["reasons"][0]["code"] == "court_list"
-        assert declined["score"] <= 549
+        declined = declined_while_listed(c, booking, partner)
 
         file = c.get("/v1/me/file", headers=me).json()
         listing = next(e for e in file["events"] if e["source_record_id"] == "(2026)京0105执1234")

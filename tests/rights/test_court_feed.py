@@ -15,7 +15,7 @@ from credo.access import create_partner
 from credo.errors import NotFoundError
 from credo.features import PointInTime
 from credo.features.sql import listings_sql
-from credo.ingest.events import CourtJudgmentEvent
+from credo.ingest.events import CourtJudgmentEvent, JudgmentStatus
 from credo.ingest.loader import ingest
 from credo.rights.audited import append_event
 from credo.rights.court_feed import apply_court_feed, expire_listings, record_court_update
@@ -93,17 +93,22 @@ def test_R_BL_6_a_loaded_satisfaction_lifts_the_listing_and_tells_partners(
     assert notice["affected"] == ["dec1"] and notice["status"] == "satisfied"
 
 
-def test_R_BL_3_a_withdrawal_sent_to_the_service_ends_the_listing(store: Store) -> None:
-    _listed(store)
-    update = CourtJudgmentEvent(
-        source_record_id="7100003",
+def _update(record_id: str, case: str, status: JudgmentStatus) -> CourtJudgmentEvent:
+    """An update of a June listing, published by the court on 16 August."""
+    return CourtJudgmentEvent(
+        source_record_id=record_id,
         occurred_at=dt.datetime(2026, 8, 16),
         court=COURT,
-        case_number=CASE,
+        case_number=case,
         amount=Decimal("8000.00"),
         listed_on=dt.date(2026, 6, 1),
-        judgment_status="revoked",
+        judgment_status=status,
     )
+
+
+def test_R_BL_3_a_withdrawal_sent_to_the_service_ends_the_listing(store: Store) -> None:
+    _listed(store)
+    update = _update("7100003", CASE, "revoked")
     done = record_court_update(store, update, now=dt.datetime(2026, 8, 16, 9))
     assert done.person_id == "P1" and done.notified == ("skyair",)
     assert done.rescored_run_id is None  # never scored: nothing to refresh
@@ -113,15 +118,7 @@ def test_R_BL_3_a_withdrawal_sent_to_the_service_ends_the_listing(store: Store) 
 
 def test_an_update_of_a_case_never_listed_is_refused_and_changes_nothing(store: Store) -> None:
     _listed(store)
-    update = CourtJudgmentEvent(
-        source_record_id="7100004",
-        occurred_at=dt.datetime(2026, 8, 16),
-        court=COURT,
-        case_number="(2026)京0105执9999",
-        amount=Decimal("1.00"),
-        listed_on=dt.date(2026, 6, 1),
-        judgment_status="satisfied",
-    )
+    update = _update("7100004", "(2026)京0105执9999", "satisfied")
     before = store.scalar("SELECT count(*) FROM events")
     with pytest.raises(NotFoundError, match="no listing of case"):
         record_court_update(store, update, now=dt.datetime(2026, 8, 16, 9))
