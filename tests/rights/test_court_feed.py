@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from support import run_cli
 
 from credo.access import create_partner
 from credo.errors import NotFoundError
@@ -19,6 +20,7 @@ from credo.ingest.events import CourtJudgmentEvent, JudgmentStatus
 from credo.ingest.loader import ingest
 from credo.rights.audited import append_event
 from credo.rights.court_feed import apply_court_feed, expire_listings, record_court_update
+from credo.settings import Settings
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
 from credo.store.rows import insert, rows
@@ -71,19 +73,36 @@ def _notices(store: Store) -> list[dict[str, object]]:
     return [json.loads(r["payload"]) for r in rows(store.con, "SELECT payload FROM webhook_outbox")]
 
 
-def test_R_BL_6_a_loaded_satisfaction_lifts_the_listing_and_tells_partners(
-    store: Store, tmp_path: Path
-) -> None:
-    _listed(store)
-    assert _in_force(store, dt.date(2026, 8, 20)) == ["P1"]
-    feed = tmp_path / "dishonest.csv"
+def _satisfaction_file(folder: Path) -> Path:
+    """The court list's own update of the case: performed in full on 15 August."""
+    feed = folder / "dishonest.csv"
     feed.write_text(
         HEADER + f"7100002,张三,{CASE},40,男,110105198601011234,,{COURT},北京,(2025)京0105民初1,"
         f"{COURT},偿还借款本金8000.00元,8000.00,全部已履行,8000.00,0.00,违反财产报告制度,"
         "2026年06月01日,2026年08月16日,2026年08月15日\n",
         encoding="utf-8",
     )
-    report = ingest(store, feed, "court_list")
+    return feed
+
+
+def test_R_BL_6_credo_ingest_acts_on_the_courts_file_at_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    with Store.open(settings) as store:
+        _listed(store)
+    run_cli("ingest", str(_satisfaction_file(tmp_path)), "--source", "court_list",
+            db=settings.db, check=True)  # fmt: skip
+    with Store.open(settings) as store:
+        assert _in_force(store, dt.date(2026, 12, 1)) == []
+        assert [n["type"] for n in _notices(store)] == ["court_list"]
+
+
+def test_R_BL_6_a_loaded_satisfaction_lifts_the_listing_and_tells_partners(
+    store: Store, tmp_path: Path
+) -> None:
+    _listed(store)
+    assert _in_force(store, dt.date(2026, 8, 20)) == ["P1"]
+    report = ingest(store, _satisfaction_file(tmp_path), "court_list")
     assert report.load_id is not None
     done = apply_court_feed(store, report.load_id, now=dt.datetime(2026, 8, 16, 9))
     assert [(u.person_id, u.status, u.notified) for u in done] == [("P1", "satisfied", ("skyair",))]
