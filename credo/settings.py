@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     actor: str = Field(
         "operator", description="Who the audit log names for CLI actions on this machine."
     )
+    rules_profile: str = Field(
+        "default",
+        description="The jurisdiction profile whose deadlines and rights apply: a name under "
+        "policies/rules/ (us-fcra, eu-gdpr, cn-crr, default = the strictest of them) or a path.",
+    )
 
     @classmethod
     def settings_customise_sources(

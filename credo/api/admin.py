@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,8 +13,12 @@ from credo.access import create_key, create_partner, issue_login_code
 from credo.api.deps import Svc, admin
 from credo.api.errors import ERROR_RESPONSES, aware
 from credo.errors import NotFoundError
+from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
+from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
+from credo.rights.reviews import decide_review, list_reviews
+from credo.store.db import utcnow
 
 __all__ = ["router"]
 
@@ -124,7 +130,7 @@ def post_resolve(
 
 @router.post("/disputes/expire")
 def post_expire(svc: Svc) -> list[dict[str, Any]]:
-    """Retract every item whose dispute passed 30 days unverified."""
+    """Retract every item whose dispute passed the rules profile's deadline unverified."""
     return [aware(d) for d in svc.run(expire_disputes, svc.store)]
 
 
@@ -133,3 +139,65 @@ def post_deliver(svc: Svc) -> dict[str, int]:
     """Deliver due partner notices now (the server also does it in the background)."""
     report = svc.deliver_now()
     return {"delivered": report.delivered, "failed": report.failed}
+
+
+class CourtUpdateRequest(_Body):
+    record_id: Text
+    court: Text
+    case_number: Text
+    status: Literal["satisfied", "revoked"]
+    listed_on: dt.date
+    amount: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=2)]
+    satisfied_on: dt.date | None = None
+
+
+@router.post("/court-list/updates", status_code=201)
+def post_court_update(body: CourtUpdateRequest, svc: Svc) -> dict[str, Any]:
+    """A satisfaction or withdrawal from the court's feed: re-scores and notifies at once."""
+    event = CourtJudgmentEvent(
+        source_record_id=body.record_id,
+        occurred_at=utcnow(),
+        court=body.court,
+        case_number=body.case_number,
+        amount=body.amount,
+        listed_on=body.listed_on,
+        satisfied_on=body.satisfied_on,
+        judgment_status=body.status,
+    )
+    update = svc.run(record_court_update, svc.store, event, actor="admin")
+    return aware(update)  # type: ignore[no-any-return]
+
+
+@router.post("/court-list/expire")
+def post_expire_listings(svc: Svc) -> list[dict[str, Any]]:
+    """End every listing whose fixed term ran out (the server also does it in the background)."""
+    return [aware(u) for u in svc.run(expire_listings, svc.store, actor="admin")]
+
+
+@router.get("/reviews")
+def get_reviews(
+    svc: Svc, status: Annotated[Literal["open", "upheld", "changed"] | None, Query()] = None
+) -> list[dict[str, Any]]:
+    """The human-review queue, the nearest deadline first; the read is audited."""
+
+    def go() -> list[dict[str, Any]]:
+        found = list_reviews(svc.store, status=status)
+        audited_read(svc.store, "admin", "read.reviews", "reviews", "human review",
+                     {"status": status, "count": len(found)})  # fmt: skip
+        return [aware(r) for r in found]
+
+    return svc.run(go)
+
+
+class ReviewOutcome(_Body):
+    outcome: Literal["upheld", "changed"]
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/reviews/{review_id}/decide")
+def post_review_outcome(
+    review_id: Annotated[str, Field(max_length=60)], body: ReviewOutcome, svc: Svc
+) -> dict[str, Any]:
+    """Record a human review's outcome with its reasons (shown to the person)."""
+    r = svc.run(decide_review, svc.store, review_id, body.outcome, body.note, actor="admin")
+    return aware(r)  # type: ignore[no-any-return]

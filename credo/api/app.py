@@ -2,7 +2,8 @@
 
 ``/v1`` (partner: API key with scopes), ``/v1/me`` (person: session token), ``/admin``
 (operator: admin token). OpenAPI at ``/openapi.json``. A background loop delivers webhook
-notices and expires overdue disputes every ``background_seconds``.
+notices, expires overdue disputes and ends listings whose term ran out every
+``background_seconds``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from credo.api.headers import SecurityHeaders
 from credo.api.limits import BodyLimit
 from credo.api.service import Service
 from credo.api.settings import ApiSettings
+from credo.rights.court_feed import expire_listings
 from credo.rights.disputes import expire_disputes
 from credo.settings import Settings
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 def _background_once(svc: Service) -> None:
     svc.run(expire_disputes, svc.store)
+    svc.run(expire_listings, svc.store)
     svc.deliver_now()
     svc.flush_refusals()
 

@@ -14,6 +14,8 @@ from credo.rights.audited import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import list_disputes, open_dispute
 from credo.rights.file import feed, person_file
+from credo.rights.notices import adverse_notices
+from credo.rights.reviews import list_reviews, request_review
 
 __all__ = ["router"]
 
@@ -57,6 +59,11 @@ class DisputeRequest(_Body):
     evidence: Annotated[str | None, Field(max_length=20000)] = None
 
 
+class ReviewRequest(_Body):
+    statement: Annotated[str, Field(min_length=1, max_length=2000)]
+    decision_id: Annotated[str | None, Field(max_length=60)] = None
+
+
 class Ok(BaseModel):
     frozen: bool
 
@@ -95,6 +102,13 @@ def get_file(svc: Svc, me: Me) -> dict[str, Any]:
 def get_feed(svc: Svc, me: Me) -> list[dict[str, Any]]:
     """Alerts: new inquiries, score changes of 20+ points, new listings."""
     result: list[dict[str, Any]] = aware(_read(svc, me, "feed", feed))
+    return result
+
+
+@router.get("/notices")
+def get_notices(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Adverse-action notices: declines and worse terms, with key factors and your rights."""
+    result: list[dict[str, Any]] = aware(_read(svc, me, "notices", adverse_notices))
     return result
 
 
@@ -140,4 +154,22 @@ def get_disputes(svc: Svc, me: Me) -> list[dict[str, Any]]:
         return [aware(d) for d in list_disputes(svc.store, person_id=me)]
 
     result: list[dict[str, Any]] = _read(svc, me, "disputes", lambda _s, _m: go())
+    return result
+
+
+@router.post("/reviews", status_code=201)
+def post_review(body: ReviewRequest, svc: Svc, me: Me) -> dict[str, Any]:
+    """Ask for a human to review a decision about you, or your score (no decision_id)."""
+    r = svc.run(request_review, svc.store, me, body.statement, body.decision_id)
+    return aware(r)  # type: ignore[no-any-return]
+
+
+@router.get("/reviews")
+def get_reviews(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Your review requests with their deadlines and outcomes."""
+
+    def go(_store: Any, _me: str) -> list[dict[str, Any]]:
+        return [aware(r) for r in list_reviews(svc.store, person_id=me)]
+
+    result: list[dict[str, Any]] = _read(svc, me, "reviews", go)
     return result

@@ -100,6 +100,7 @@ def ingest(
     from credo.ingest.batch import ingest_population
     from credo.ingest.loader import ingest as run
     from credo.ingest.mapping import load_mapping
+    from credo.rights.court_feed import apply_court_feed
 
     with open_store(db, create=True) as store, steps(not as_json) as step:
         if file.is_dir():
@@ -124,6 +125,8 @@ def ingest(
                     progress=step,
                 )
             ]
+            if reports[0].load_id is not None:  # the court's satisfactions count at once
+                apply_court_feed(store, reports[0].load_id)
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return

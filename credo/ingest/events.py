@@ -71,7 +71,9 @@ BillKind = Literal["utility", "rent", "phone", "traffic_fine", "tax"]
 LoanEventKind = Literal["opened", "instalment", "default", "closed"]
 RentalItem = Literal["bike", "car", "hotel", "umbrella", "power_bank", "camera"]
 Deposit = Literal["waived", "paid"]
-JudgmentStatus = Literal["listed", "satisfied", "revoked"]
+JudgmentStatus = Literal["listed", "satisfied", "revoked", "expired"]
+"""``expired``: the listing's fixed term ended (RULES R-BL-3), published by the court or
+recorded by Credo's own clock (:func:`credo.rights.court_feed.expire_listings`)."""
 AttributeName = Literal[
     "verified_identity", "education", "employer", "occupation", "vehicle", "address", "tenure"
 ]

@@ -16,11 +16,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credo.errors import ConfigError, NotFoundError
+from credo.policy.rules import REPORT_PURPOSE_CODES
 from credo.policy.schema import config_error, policy_dirs, read_yaml_document
 
 __all__ = [
     "CONSENT_PURPOSES",
-    "REPORT_PURPOSES",
     "Offer",
     "Product",
     "ProductRule",
@@ -28,20 +28,9 @@ __all__ = [
     "load_products",
 ]
 
-REPORT_PURPOSES: tuple[str, ...] = (
-    "credit_transaction",
-    "account_review",
-    "employment",
-    "insurance_underwriting",
-    "tenancy",
-    "government_benefit",
-    "consumer_instruction",
-    "court_order",
-)
-"""Permissible purposes for a risk report (RULES R-FCRA-12): a report names one of these."""
-
-CONSENT_PURPOSES: tuple[str, ...] = (*REPORT_PURPOSES, "rental", "travel")
-"""What a person can consent to per partner (R-PIPL-3): report purposes and product purposes."""
+CONSENT_PURPOSES: tuple[str, ...] = (*REPORT_PURPOSE_CODES, "rental", "travel")
+"""What a person can consent to per partner (R-PIPL-3): report purposes and product purposes.
+Which report purposes are permitted is the rules profile's (``reports.purposes``)."""
 
 Outcome = Literal["approved", "declined"]
 TermValue = int | float | str | bool

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import yaml
@@ -22,6 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from credo.errors import ConfigError
 from credo.ingest.events import FIELDS
+
+if TYPE_CHECKING:
+    from credo.policy.rules import RulesProfile
 
 __all__ = [
     "Band",
@@ -286,8 +289,13 @@ def read_yaml_document(path: Path, what: str) -> tuple[bytes, dict[str, Any]]:
     return raw, document
 
 
-def load_policy(name: str | Path) -> LoadedPolicy:
-    """Read and check a policy by file path or name (``zhima``, ``suining-2010``)."""
+def load_policy(name: str | Path, *, rules: RulesProfile | None = None) -> LoadedPolicy:
+    """Read and check a policy by file path or name (``zhima``, ``suining-2010``); a regime
+    keyed on a basis the rules profile forbids is refused. Without a profile, the strictest
+    (``default``) applies: a regime that needs an allowed basis must be loaded with its own."""
+    from credo.policy.bases import check_policy_bases
+    from credo.policy.rules import load_rules
+
     path = _resolve(name)
     raw, document = read_yaml_document(path, "policy")
     if document.get("kind") not in ("scoring", "points_regime"):
@@ -298,5 +306,6 @@ def load_policy(name: str | Path) -> LoadedPolicy:
         policy = _POLICY.validate_python(document)
     except ValidationError as exc:
         raise config_error(exc, "policy", path, tags=_KINDS) from None
+    check_policy_bases(policy, rules or load_rules(), path)
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()[:16]
     return LoadedPolicy(policy=policy, path=str(path), digest=digest)

@@ -24,8 +24,10 @@ from typing import Any
 import duckdb
 
 from credo.errors import CredoError, ForbiddenError, FrozenError
-from credo.policy.products import ProductsPolicy
+from credo.policy.products import Product, ProductsPolicy
+from credo.policy.rules import active_rules
 from credo.rights.consent import active_consent, is_frozen
+from credo.rights.notices import factor_reasons
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
@@ -100,6 +102,14 @@ class Reads:
     def disputed(self, person_id: str) -> list[dict[str, Any]]:
         return open_disputed_items(self.store, person_id)
 
+    def factors(self, person_id: str, run_id: str) -> tuple[str, ...]:
+        """The score's reason codes, most points lost first (the adverse factors)."""
+        codes = self.store.scalar(
+            "SELECT reason_codes FROM score_snapshots WHERE run_id = ? AND person_id = ?",
+            [run_id, person_id],
+        )
+        return tuple(codes or ())
+
     def wrote_decisions(self, before: int) -> None:
         """Told after :func:`decide_many` committed (``before``: the store's ``data_version``
         just before); nothing to do without a cache."""
@@ -155,6 +165,12 @@ class CachedReads(Reads):
             ("disputed", person_id), lambda: super(CachedReads, self).disputed(person_id)
         )
 
+    def factors(self, person_id: str, run_id: str) -> tuple[str, ...]:
+        return self._get(  # type: ignore[no-any-return]
+            ("factors", person_id, run_id),
+            lambda: super(CachedReads, self).factors(person_id, run_id),
+        )
+
     def wrote_decisions(self, before: int) -> None:
         # Only when nothing else wrote since the cache was last current: then the bump was
         # the decisions' own (decisions and inquiries, which no cached answer reads).
@@ -199,11 +215,12 @@ def decide_many(
     With ``journal`` the batch is made durable in the store's journal and reaches the
     database at its next ``apply_journal`` (the server, docs/decisions/0612)."""
     reads = reads or Reads(store)
+    max_factors = active_rules(store.settings).notices.max_key_factors
     results: list[Decision | CredoError] = []
     accepted: list[tuple[Decision, DecisionInput, str]] = []
     for ask in asks:
         try:
-            decision, purpose = _evaluate(reads, ask, products, now)
+            decision, purpose = _evaluate(reads, ask, products, max_factors, now)
         except CredoError as exc:
             results.append(exc)
             continue
@@ -232,7 +249,11 @@ def _entry(d: Decision, ask: DecisionInput, purpose: str) -> AuditEntry:
 
 
 def _evaluate(
-    reads: Reads, ask: DecisionInput, products: ProductsPolicy, now: dt.datetime | None
+    reads: Reads,
+    ask: DecisionInput,
+    products: ProductsPolicy,
+    max_factors: int,
+    now: dt.datetime | None,
 ) -> tuple[Decision, str]:
     """The decision and its purpose; consent first, then the freeze, then anything else."""
     product = products.product(ask.product)
@@ -250,24 +271,7 @@ def _evaluate(
         )
     at = now_or(now)
     snap = reads.snapshot(ask.person_id)
-    terms: dict[str, Any] = {}
-    if snap is None:
-        outcome = "declined"
-        reasons = [{"code": "no_score", "text": "no score on file for this person"}]
-    elif product.restricted and snap.court_listings:
-        outcome = "declined"
-        reasons = [
-            {
-                "code": "court_list",
-                "text": "on the court's list of judgment defaulters ("
-                + "; ".join(snap.court_listings)
-                + f"): {product.name} is restricted while listed",
-            }
-        ]
-    else:
-        offer = product.offer(snap.score)
-        outcome, terms = offer.outcome, dict(offer.terms)
-        reasons = [{"code": "score", "text": offer.reason}]
+    outcome, terms, reasons = _outcome(reads, ask, product, snap, max_factors)
     decision = Decision(
         decision_id=new_id("dec"),
         person=ask.person_id,
@@ -284,6 +288,31 @@ def _evaluate(
         decided_at=at,
     )
     return decision, product.purpose
+
+
+def _outcome(
+    reads: Reads,
+    ask: DecisionInput,
+    product: Product,
+    snap: LatestSnapshot | None,
+    max_factors: int,
+) -> tuple[str, dict[str, Any], list[dict[str, str]]]:
+    """Outcome, terms and reasons; an adverse offer (declined, or any rule but the best)
+    names the score's factors after the product's rule (R-ECOA-4: never the threshold alone)."""
+    if snap is None:
+        return "declined", {}, [{"code": "no_score", "text": "no score on file for this person"}]
+    if product.restricted and snap.court_listings:
+        text = (
+            "on the court's list of judgment defaulters ("
+            + "; ".join(snap.court_listings)
+            + f"): {product.name} is restricted while listed"
+        )
+        return "declined", {}, [{"code": "court_list", "text": text}]
+    offer = product.offer(snap.score)
+    reasons = [{"code": "score", "text": offer.reason}]
+    if offer.outcome == "declined" or (product.rules and offer is not product.rules[0]):
+        reasons += factor_reasons(reads.factors(ask.person_id, snap.run_id), max_factors)
+    return offer.outcome, dict(offer.terms), reasons
 
 
 # The hot path's rows are lists (cheaper to build than mappings, and what the journal holds), in

@@ -2,17 +2,19 @@
 
 A person disputes one event of their file (a listing, a bill, a loan record...) with a
 statement and evidence; the item shows as disputed to partners at once. The operator resolves
-it within 30 days:
+it within the active rules profile's ``disputes.days`` (30 under FCRA, 20 under China's
+regulation; :mod:`credo.policy.rules`):
 
 * ``correct``: the person is right. A ``correction`` event amends or retracts the item.
 * ``reject``: the item was verified as accurate; it stays and stops showing as disputed.
 * not verified by the deadline: :func:`expire_disputes` retracts the item with a correction
-  event ("not verified within 30 days", R-FCRA-6). Scoring never reads the wall clock, so the
+  event ("not verified within N days", R-FCRA-6). Scoring never reads the wall clock, so the
   deadline takes effect as an event: run ``expire_disputes`` daily (the server does it).
 
 A correction is committed with a notice in the webhook outbox for every partner that got a
-decision or report about the person in the last 6 months after the item was recorded (those
-used the wrong data), then the person is re-scored at once (``rescore_person``).
+decision or report about the person within the profile's ``notify_months`` after the item was
+recorded (those used the wrong data), then the person is re-scored at once (:func:`rescore_now`,
+also the court feed's path).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import duckdb
 from credo.errors import ConflictError, InputError, NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.ingest.events import CorrectionEvent
+from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
@@ -34,18 +37,16 @@ from credo.store.rows import insert, one, rows
 from credo.webhooks import enqueue
 
 __all__ = [
-    "DISPUTE_DAYS",
-    "NOTIFY_MONTHS",
     "Dispute",
+    "affected_partners",
     "expire_disputes",
     "get_dispute",
     "list_disputes",
     "open_dispute",
+    "rescore_now",
     "resolve_dispute",
 ]
 
-DISPUTE_DAYS = 30
-NOTIFY_MONTHS = 6
 CORRECTION_SOURCE = "credo_disputes"
 _NOT_DISPUTABLE = ("consent", "correction")
 
@@ -145,19 +146,23 @@ def open_dispute(
                 "statement": statement,
                 "evidence": evidence,
                 "opened_at": at,
-                "due_at": at + dt.timedelta(days=DISPUTE_DAYS),
+                "due_at": at + dt.timedelta(days=active_rules(store.settings).disputes.days),
                 "status": "open",
             },
         )
     return get_dispute(store, dispute_id)
 
 
-def _affected_partners(
-    con: duckdb.DuckDBPyConnection, person_id: str, event_id: int, at: dt.datetime
+def affected_partners(
+    con: duckdb.DuckDBPyConnection,
+    person_id: str,
+    event_id: int,
+    at: dt.datetime,
+    notify_months: int,
 ) -> dict[str, list[str]]:
-    """Partners with a decision or report about the person in the last 6 months, made after
-    the disputed item was recorded: {partner: [decision or report ids]}."""
-    since = at - dt.timedelta(days=round(NOTIFY_MONTHS * 30.44))
+    """Partners with a decision or report about the person in the last ``notify_months``, made
+    after the item was recorded: {partner: [decision or report ids]}."""
+    since = at - dt.timedelta(days=round(notify_months * 30.44))
     out: dict[str, list[str]] = {}
     for inquiry in rows(
         con,
@@ -182,10 +187,14 @@ def _check_amendment(amendment: dict[str, Any] | None) -> None:
 
 
 def _notify_partners(
-    con: duckdb.DuckDBPyConnection, dispute: Dispute, action: str, at: dt.datetime
+    con: duckdb.DuckDBPyConnection,
+    dispute: Dispute,
+    action: str,
+    at: dt.datetime,
+    notify_months: int,
 ) -> dict[str, list[str]]:
     """A notice in the outbox for each partner that used the corrected item; who got one."""
-    notified = _affected_partners(con, dispute.person_id, dispute.event_id, at)
+    notified = affected_partners(con, dispute.person_id, dispute.event_id, at, notify_months)
     for partner, refs in notified.items():
         enqueue(
             con,
@@ -224,9 +233,10 @@ def resolve_dispute(
     if dispute.status != "open":
         raise ConflictError(f"dispute {dispute_id} is already {dispute.status}")
     at = now_or(now)
+    rules = active_rules(store.settings).disputes
     if decision == "expire":
         action, amendment = "retract", None
-        note = note or f"not verified within {DISPUTE_DAYS} days"
+        note = note or f"not verified within {rules.days} days"
     if decision != "reject" and action == "amend":
         _check_amendment(amendment)
     status = {"correct": "corrected", "reject": "verified", "expire": "expired"}[decision]
@@ -255,7 +265,7 @@ def resolve_dispute(
                 person_id=dispute.person_id,
                 recorded_at=at,
             )
-            notified = _notify_partners(con, dispute, action, at)
+            notified = _notify_partners(con, dispute, action, at, rules.notify_months)
         con.execute(
             "UPDATE disputes SET status = ?, resolved_at = ?, resolved_by = ?, note = ?,"
             " correction_event_id = ? WHERE dispute_id = ?",
@@ -263,13 +273,14 @@ def resolve_dispute(
         )
     run_id = None
     if decision != "reject" and rescore:
-        run_id = _rescore(store, dispute.person_id, at)
+        run_id = rescore_now(store, dispute.person_id, at)
     done = get_dispute(store, dispute_id)
     return Dispute(**{**asdict(done), "rescored_run_id": run_id, "notified": tuple(notified)})
 
 
-def _rescore(store: Store, person_id: str, at: dt.datetime) -> str | None:
-    """Re-score as of today, if the person has ever been scored (else nothing to refresh)."""
+def rescore_now(store: Store, person_id: str, at: dt.datetime) -> str | None:
+    """Re-score as of today, if the person has ever been scored (else nothing to refresh).
+    The one off-cycle re-score of the rights layer: corrections and court-feed updates."""
     from credo.scoring import latest_snapshot, rescore_person
 
     last = latest_snapshot(store, person_id)

@@ -18,6 +18,7 @@ from credo.errors import NotFoundError
 from credo.rights.audited import person_exists
 from credo.rights.consent import consents, is_frozen
 from credo.rights.disputes import list_disputes
+from credo.rights.notices import notice_alerts
 from credo.store.db import Store
 from credo.store.rows import rows
 
@@ -132,7 +133,8 @@ def person_file(
 
 
 def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
-    """Alerts, newest first: inquiries, score changes of 20+ points, new court listings."""
+    """Alerts, newest first: inquiries, score changes of 20+ points, new court listings,
+    adverse-action notices."""
     alerts: list[dict[str, Any]] = []
     for inq in _inquiries(store, person_id):
         alerts.append({"kind": "inquiry", "at": inq["at"],
@@ -156,5 +158,6 @@ def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
         alerts.append({"kind": "listing", "at": listing["recorded_at"],
                        "text": f"listed by {listing['court']} (case {listing['case_number']})"
                        f" on {listing['listed_on']}", "ref": str(listing["event_id"])})  # fmt: skip
+    alerts.extend(notice_alerts(store, person_id))
     alerts.sort(key=lambda a: a["at"] or dt.datetime.min, reverse=True)
     return alerts

@@ -18,7 +18,7 @@ from credo.errors import ForbiddenError, InputError
 from credo.features import PointInTime, listings_sql
 from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
-from credo.policy.products import REPORT_PURPOSES
+from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
 from credo.rights.consent import require_consent, require_not_frozen
 from credo.rights.decisions import open_disputed_items
@@ -106,10 +106,11 @@ def risk_report(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Score band, rent and utility payment record (24 months) and court listings."""
-    if purpose not in REPORT_PURPOSES:
+    permitted = active_rules(store.settings).reports.purposes
+    if purpose not in permitted:
         raise InputError(
             f"field purpose: {purpose!r} is not a permissible purpose",
-            hint="one of " + ", ".join(REPORT_PURPOSES),
+            hint="one of " + ", ".join(permitted),
         )
     require_consent(store, person_id, partner_id, purpose)
     require_not_frozen(store, person_id)

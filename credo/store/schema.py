@@ -675,6 +675,21 @@ CREATE VIEW events AS SELECT event_id, event_type, source, load_id, row_no, reco
 );
 """
 
+_V8 = """
+CREATE TABLE human_reviews (
+    review_id VARCHAR PRIMARY KEY,
+    person_id VARCHAR NOT NULL,
+    decision_id VARCHAR,
+    statement VARCHAR NOT NULL,
+    requested_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL,
+    outcome_note VARCHAR,
+    decided_at TIMESTAMP,
+    decided_by VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -692,6 +707,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _V6,
     ),
     Migration(7, "events stored per type (events_<type>); events is their union view", _V7),
+    Migration(8, "human reviews of automated decisions and scores (RULES R-GDPR-6)", _V8),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

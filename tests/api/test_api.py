@@ -282,7 +282,8 @@ def test_every_read_and_write_is_audited_in_one_chain(world: World) -> None:
     assert consent and svc.run(audit.verify, svc.store.con).ok
 
 
-def test_unverified_dispute_stops_counting_after_30_days(world: World) -> None:
+def test_unverified_dispute_stops_counting_after_the_profiles_days(world: World) -> None:
+    from credo.policy.rules import active_rules
     from credo.rights import expire_disputes, get_dispute
 
     c = world.client
@@ -293,8 +294,9 @@ def test_unverified_dispute_stops_counting_after_30_days(world: World) -> None:
                headers=world.session)  # fmt: skip
     dispute = r.json()
     opened = dt.datetime.fromisoformat(dispute["opened_at"])
-    assert svc.run(expire_disputes, svc.store, now=opened + dt.timedelta(days=29)) == []
-    expired = svc.run(expire_disputes, svc.store, now=opened + dt.timedelta(days=31))
+    days = active_rules(svc.store.settings).disputes.days  # 20: the default's, China's
+    assert svc.run(expire_disputes, svc.store, now=opened + dt.timedelta(days=days - 1)) == []
+    expired = svc.run(expire_disputes, svc.store, now=opened + dt.timedelta(days=days + 1))
     assert [d.dispute_id for d in expired] == [dispute["dispute_id"]]
     done = svc.run(get_dispute, svc.store, dispute["dispute_id"])
     assert done.status == "expired" and done.correction_event_id

@@ -100,34 +100,62 @@ def server(listed: tuple[Path, str]) -> Iterator[tuple[str, str, Path]]:
     thread.join(10)
 
 
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN}"}
+
+
+def airline_and_person(
+    c: httpx.Client, webhook: str, person: str
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str], dict[str, str]]:
+    """Sky Air with a webhook and a decisions key; the person signed in, consenting to travel
+    decisions: (partner as created, partner headers, person headers, a flight booking)."""
+    p: dict[str, Any] = c.post(
+        "/admin/partners",
+        json={"partner_id": "skyair", "name": "Sky Air", "webhook_url": webhook},
+        headers=ADMIN_HEADERS,
+    ).json()
+    key = c.post(
+        "/admin/partners/skyair/keys", json={"scopes": ["decisions"]}, headers=ADMIN_HEADERS
+    )
+    partner = {"Authorization": f"Bearer {key.json()['key']}"}
+    code = c.post(f"/admin/persons/{person}/login-codes", headers=ADMIN_HEADERS).json()["code"]
+    token = c.post("/v1/me/session", json={"person": person, "code": code}).json()["token"]
+    me = {"Authorization": f"Bearer {token}"}
+    consent = c.post(
+        "/v1/me/consents",
+        json={"action": "grant", "partner": "skyair", "purpose": "travel"},
+        headers=me,
+    ).json()["consent_id"]
+    return p, partner, me, {"person": person, "product": "flights", "consent": consent}
+
+
+def declined_while_listed(
+    c: httpx.Client, booking: dict[str, str], partner: dict[str, str]
+) -> dict[str, Any]:
+    """The flight is declined because of the listing, at a capped score."""
+    declined: dict[str, Any] = c.post("/v1/decisions", json=booking, headers=partner).json()
+    assert declined["outcome"] == "declined"
+    assert declined["reasons"][0]["code"] == "court_list"
+    assert declined["score"] <= 549
+    return declined
+
+
+def first_message(inbox: Inbox) -> tuple[dict[str, str], bytes]:
+    """The first webhook delivered to the inbox, waiting up to 15 seconds for it."""
+    deadline = time.monotonic() + 15
+    while not inbox.messages:
+        assert time.monotonic() < deadline, "no webhook delivered"
+        time.sleep(0.1)
+    return inbox.messages[0]
+
+
 def test_wrongly_listed_person_disputes_and_flies(
     server: tuple[str, str, Path], webhook_server: tuple[str, Inbox]
 ) -> None:
     base, person, _ = server
     url, inbox = webhook_server
-    admin = {"Authorization": f"Bearer {ADMIN}"}
     with httpx.Client(base_url=base, timeout=30) as c:
-        p = c.post(
-            "/admin/partners",
-            json={"partner_id": "skyair", "name": "Sky Air", "webhook_url": url},
-            headers=admin,
-        ).json()
-        key = c.post("/admin/partners/skyair/keys", json={"scopes": ["decisions"]}, headers=admin)
-        partner = {"Authorization": f"Bearer {key.json()['key']}"}
-        code = c.post(f"/admin/persons/{person}/login-codes", headers=admin).json()["code"]
-        token = c.post("/v1/me/session", json={"person": person, "code": code}).json()["token"]
-        me = {"Authorization": f"Bearer {token}"}
-        consent = c.post(
-            "/v1/me/consents",
-            json={"action": "grant", "partner": "skyair", "purpose": "travel"},
-            headers=me,
-        ).json()["consent_id"]
-
-        booking = {"person": person, "product": "flights", "consent": consent}
-        declined = c.post("/v1/decisions", json=booking, headers=partner).json()
-        assert declined["outcome"] == "declined"
-        assert declined["reasons"][0]["code"] == "court_list"
-        assert declined["score"] <= 549
+        p, partner, me, booking = airline_and_person(c, url, person)
+        declined = declined_while_listed(c, booking, partner)
 
         file = c.get("/v1/me/file", headers=me).json()
         listing = next(e for e in file["events"] if e["source_record_id"] == "(2026)京0105执1234")
@@ -146,7 +174,7 @@ def test_wrongly_listed_person_disputes_and_flies(
             f"/admin/disputes/{dispute['dispute_id']}/resolve",
             json={"decision": "correct", "amendment": {"judgment_status": "satisfied",
                   "satisfied_on": "2026-08-15"}, "note": "receipt verified with the court"},
-            headers=admin,
+            headers=ADMIN_HEADERS,
         ).json()  # fmt: skip
         assert resolved["status"] == "corrected" and resolved["rescored_run_id"]
         assert resolved["notified"] == ["skyair"]
@@ -161,11 +189,7 @@ def test_wrongly_listed_person_disputes_and_flies(
         if approved["score"] - declined["score"] >= 20:
             assert "score_change" in {a["kind"] for a in feed}
 
-    deadline = time.monotonic() + 15
-    while not inbox.messages:
-        assert time.monotonic() < deadline, "no webhook delivered"
-        time.sleep(0.1)
-    headers, body = inbox.messages[0]
+    headers, body = first_message(inbox)
     expected = hmac.new(p["webhook_secret"].encode(), body, hashlib.sha256).hexdigest()
     assert headers["x-credo-signature"] == f"sha256={expected}"
     notice = json.loads(body)

@@ -1,0 +1,68 @@
+"""Prohibited bases (RULES R-ECOA-1, R-CRR-4, R-GDPR-6): what a policy or feature may not key on.
+
+An event field can reveal a protected attribute by itself (``sex``; ``birth_date`` is age) or
+by one of its values (a payment's ``merchant_category: healthcare`` is health data). A points
+regime whose rule matches on such a field or value is refused at load, naming the file and the
+key, unless the active rules profile lists the basis in ``allowed_bases``; a feature whose SQL
+reads one is reported by :func:`protected_features` so training can refuse it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from credo.errors import ConfigError
+from credo.features.catalogue import Ctx, Feature
+from credo.features.pit import PointInTime
+from credo.policy.rules import RulesProfile
+from credo.policy.schema import PointsRegime, ScoringPolicy
+from credo.sql.dialects import dialect
+
+__all__ = ["FIELD_BASES", "VALUE_BASES", "check_policy_bases", "protected_features"]
+
+FIELD_BASES: dict[str, str] = {"sex": "sex", "birth_date": "age"}
+"""Event fields that are a protected attribute whatever their value."""
+
+VALUE_BASES: dict[tuple[str, str], str] = {("merchant_category", "healthcare"): "health"}
+"""Event field values that reveal a protected attribute (healthcare spending is health data)."""
+
+
+def _bases_of(field: str, value: object) -> str | None:
+    return FIELD_BASES.get(field) or VALUE_BASES.get((field, str(value)))
+
+
+def check_policy_bases(
+    policy: ScoringPolicy | PointsRegime, rules: RulesProfile, path: str | Path
+) -> None:
+    """Refuse a regime rule keyed on a basis the profile forbids."""
+    if not isinstance(policy, PointsRegime):
+        return
+    forbidden = rules.forbidden_bases()
+    for i, rule in enumerate(policy.rules):
+        for field, value in rule.when.items():
+            basis = _bases_of(field, value)
+            if basis is not None and basis in forbidden:
+                raise ConfigError(
+                    f"policy file {str(path)!r}, key 'rules[{i}].when.{field}': keys on the "
+                    f"protected basis {basis!r}, which rules profile {rules.name!r} forbids",
+                    hint="remove the condition, or use a profile whose allowed_bases lists it",
+                )
+
+
+def protected_features(features: Iterable[Feature], rules: RulesProfile) -> dict[str, str]:
+    """Features whose SQL reads a basis the profile forbids: {feature name: basis}."""
+    forbidden = rules.forbidden_bases()
+    c = Ctx(dialect("duckdb"), PointInTime(dt.date(2026, 1, 31), dt.datetime(2026, 2, 1)))
+    found: dict[str, str] = {}
+    for feature in features:
+        sql = feature.expression(c) + " " + feature.evidence(c)
+        for field, basis in FIELD_BASES.items():
+            if basis in forbidden and re.search(rf"\b{field}\b", sql):
+                found[feature.name] = basis
+        for (field, value), basis in VALUE_BASES.items():
+            if basis in forbidden and re.search(rf"\b{field}\b[^;]*'{value}'", sql):
+                found[feature.name] = basis
+    return found

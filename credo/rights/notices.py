@@ -1,0 +1,118 @@
+"""Adverse-action notices (RULES R-FCRA-13, R-FCRA-14, R-ECOA-3, R-ECOA-4).
+
+A decision is adverse when the product is declined or offered on worse terms than its best
+(any rule but the first). Its reasons then name the factors that cost the person most points
+(the score's own reason codes, in the person's words, at most the profile's
+``notices.max_key_factors``), after the product's rule, so that no adverse decision rests on a
+threshold alone. The person sees a notice for each in their feed and through the API: the
+partner that decided (Credo did not), the product, the key factors, the score with its range
+and date, and their rights.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from credo.features import feature
+from credo.policy.rules import RulesProfile, active_rules
+from credo.store.db import Store
+from credo.store.rows import rows
+
+__all__ = ["NO_FACTOR", "adverse_notices", "factor_reasons", "notice_alerts"]
+
+COURT_LIST = "court_list"
+NOT_ENOUGH_HISTORY = "not_enough_history"
+NO_FACTOR = "no_single_factor"
+"""The factor named when no feature lost points: the score as a whole fell short."""
+
+_FIXED_TEXTS = {
+    COURT_LIST: "you are on the court's list of judgment defaulters",
+    NOT_ENOUGH_HISTORY: "not enough history: too few payments, bills, loans or rentals yet",
+    NO_FACTOR: "no single factor lost points; the score as a whole is below the product's level",
+}
+
+
+def _factor_text(code: str) -> str:
+    try:
+        return _FIXED_TEXTS.get(code) or feature(code).description
+    except KeyError:  # a feature of a model no longer in the catalogue
+        return code
+
+
+def factor_reasons(codes: tuple[str, ...], limit: int) -> list[dict[str, str]]:
+    """Decision reasons naming the score's factors, most points lost first, at most ``limit``."""
+    chosen = codes[:limit] or (NO_FACTOR,)
+    return [{"code": code, "text": _factor_text(code)} for code in chosen]
+
+
+def _rights(rules: RulesProfile, partner: str) -> list[str]:
+    return [
+        f"{partner} made this decision; Credo supplied the score and did not decide",
+        f"you may see your full file free of charge within"
+        f" {rules.notices.free_report_after_notice_days} days of this notice",
+        f"you may dispute any item in your file; it is checked within {rules.disputes.days} days",
+        "you may ask the partner for the specific reasons of its decision",
+    ]
+
+
+def adverse_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
+    """The person's adverse-action notices, newest first."""
+    rules = active_rules(store.settings)
+    notices = []
+    for d in rows(
+        store.con,
+        "SELECT d.decision_id, d.partner_id, coalesce(p.name, d.partner_id) AS partner_name,"
+        " d.product, d.outcome, d.terms, d.reasons, d.score, d.band, d.decided_at,"
+        " r.as_of AS scored_as_of, r.policy_name"
+        " FROM decisions d LEFT JOIN partners p ON p.partner_id = d.partner_id"
+        " LEFT JOIN score_runs r ON r.run_id = d.run_id"
+        " WHERE d.person_id = ? ORDER BY d.decided_at DESC, d.decision_id",
+        [person_id],
+    ):
+        reasons = json.loads(d["reasons"])
+        if d["outcome"] != "declined" and len(reasons) < 2:
+            continue
+        rule, factors = reasons[0], reasons[1:] or reasons
+        notices.append(
+            {
+                "notice_id": f"aan_{d['decision_id']}",
+                "decision_id": d["decision_id"],
+                "partner": d["partner_id"],
+                "partner_name": d["partner_name"],
+                "product": d["product"],
+                "outcome": d["outcome"],
+                "terms": json.loads(d["terms"]),
+                "rule": rule["text"],
+                "key_factors": factors[: rules.notices.max_key_factors],
+                "score": d["score"],
+                "score_range": _score_range(d["policy_name"]),
+                "scored_as_of": d["scored_as_of"],
+                "decided_at": d["decided_at"],
+                "rights": _rights(rules, d["partner_name"]),
+            }
+        )
+    return notices
+
+
+def _score_range(policy_name: str | None) -> tuple[int, int] | None:
+    if policy_name is None:
+        return None
+    from credo.policy.schema import ScoringPolicy, load_policy
+
+    policy = load_policy(policy_name).policy
+    return (policy.min_score, policy.max_score) if isinstance(policy, ScoringPolicy) else None
+
+
+def notice_alerts(store: Store, person_id: str) -> list[dict[str, Any]]:
+    """The notices as feed alerts."""
+    return [
+        {
+            "kind": "adverse_action",
+            "at": n["decided_at"],
+            "text": f"{n['partner_name']} {n['outcome']} {n['product']}: "
+            + "; ".join(f["text"] for f in n["key_factors"]),
+            "ref": n["notice_id"],
+        }
+        for n in adverse_notices(store, person_id)
+    ]

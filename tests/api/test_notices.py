@@ -1,0 +1,97 @@
+"""Adverse-action notices (RULES R-FCRA-13, R-FCRA-14, R-ECOA-4) through the HTTP API: a worse
+offer names the score's own factors after the product's rule, and the person finds a notice in
+the feed and at ``/v1/me/notices`` with the partner, the factors, the score and their rights."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from credo.api import create_app
+from credo.settings import Settings
+from credo.store.db import Store
+
+from .conftest import World, api_settings, make_world, scored_persons
+
+
+def _low_scorer(db: Path) -> tuple[str, list[str]]:
+    """A person below 650 (bike deposit), not listed, with at least one reason code."""
+    with Store.open(Settings(db=db)) as store:
+        person, codes = store.con.execute(
+            "SELECT person_id, reason_codes FROM score_snapshots WHERE score < 650"
+            " AND len(court_listings) = 0 AND NOT not_enough_history"
+            " AND len(reason_codes) > 0 ORDER BY score, person_id LIMIT 1"
+        ).fetchone() or (None, None)
+    assert person is not None
+    return person, list(codes)
+
+
+@pytest.fixture
+def low(db: Path) -> Iterator[tuple[World, list[str]]]:
+    person, codes = _low_scorer(db)
+    other = scored_persons(db, 1)[0]
+    with TestClient(create_app(Settings(db=db), api_settings())) as client:
+        yield make_world(client, person, other), codes
+
+
+def _bike(world: World) -> dict[str, object]:
+    consent = world.grant("rental")
+    body = {"person": world.person, "product": "bike_rental", "consent": consent}
+    r = world.client.post("/v1/decisions", json=body, headers=world.as_partner("decisions"))
+    assert r.status_code == 200, r.text
+    decision: dict[str, object] = r.json()
+    return decision
+
+
+def test_R_ECOA_4_adverse_reasons_name_factors_not_the_threshold_alone(
+    low: tuple[World, list[str]],
+) -> None:
+    world, codes = low
+    d = _bike(world)
+    assert d["terms"] == {"deposit": 99}
+    reasons = d["reasons"]
+    assert isinstance(reasons, list)
+    assert reasons[0] == {"code": "score", "text": "score below 650: ¥99 deposit"}
+    assert [r["code"] for r in reasons[1:]] == codes[:4]
+    assert all(r["text"] and r["text"] != r["code"] for r in reasons[1:])
+
+
+def test_R_FCRA_13_a_worse_offer_gives_the_person_a_notice_with_their_rights(
+    low: tuple[World, list[str]],
+) -> None:
+    world, _ = low
+    d = _bike(world)
+    notices = world.client.get("/v1/me/notices", headers=world.session).json()
+    (notice,) = notices
+    assert notice["decision_id"] == d["decision_id"]
+    assert (notice["partner"], notice["partner_name"]) == ("skyair", "Sky Air")
+    assert notice["rule"] == "score below 650: ¥99 deposit"
+    rights = " ".join(notice["rights"])
+    assert "Credo supplied the score and did not decide" in rights
+    assert "free of charge within 60 days" in rights and "dispute" in rights
+    feed = world.client.get("/v1/me/feed", headers=world.session).json()
+    alert = next(a for a in feed if a["kind"] == "adverse_action")
+    assert alert["ref"] == notice["notice_id"] and "Sky Air approved bike_rental" in alert["text"]
+
+
+def test_R_FCRA_14_a_notice_has_at_most_4_factors_the_score_its_range_and_date(
+    low: tuple[World, list[str]],
+) -> None:
+    world, codes = low
+    d = _bike(world)
+    (notice,) = world.client.get("/v1/me/notices", headers=world.session).json()
+    assert 1 <= len(notice["key_factors"]) <= 4
+    assert [f["code"] for f in notice["key_factors"]] == codes[:4]
+    assert notice["score"] == d["score"] and notice["score_range"] == [350, 950]
+    assert notice["scored_as_of"] and notice["decided_at"]
+
+
+def test_the_best_offer_gives_no_notice(world: World) -> None:
+    consent = world.grant("rental")
+    body = {"person": world.person, "product": "bike_rental", "consent": consent}
+    d = world.client.post("/v1/decisions", json=body, headers=world.as_partner("decisions")).json()
+    assert d["terms"] == {"deposit": 0} and len(d["reasons"]) == 1
+    assert world.client.get("/v1/me/notices", headers=world.session).json() == []
