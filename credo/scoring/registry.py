@@ -1,8 +1,10 @@
 """Trained points tables: a JSON file per model beside the database, and a row in ``models``.
 
-The file is what is published (``<db dir>/models/<version>.json``); the row holds the same
-document, so a snapshot's ``model_id`` resolves inside the database even if files move, and a
-replay never depends on a directory listing.
+The file is what is published (``<db dir>/models/<version>.<content hash>.json``); the row holds
+the same document, so a snapshot's ``model_id`` resolves inside the database even if files move,
+and a replay never depends on a directory listing. Files are named by content and never
+overwritten: training again at the same date writes a second file beside the first, so the
+model that made earlier runs stays as it was (docs/decisions/0532).
 """
 
 from __future__ import annotations
@@ -10,19 +12,39 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from credo.errors import NotFoundError
+from credo.errors import ConflictError, NotFoundError
 from credo.models.table import ScorecardModel
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
 from credo.store.rows import insert, one, value
 
-__all__ = ["ModelRef", "load_model", "model_dir", "register_model"]
+__all__ = ["ModelRef", "load_model", "model_dir", "model_file", "register_model"]
 
 ModelRef = ScorecardModel | str | Path | None
 
 
 def model_dir(store: Store) -> Path:
     return store.path.parent / "models"
+
+
+def model_file(store: Store, model: ScorecardModel) -> Path:
+    """Where ``model`` is published: its version, then its content hash."""
+    digest = model.model_id.removeprefix("sha256:")
+    return model_dir(store) / f"{model.table.model_version}.{digest}.json"
+
+
+def _publish(path: Path, model: ScorecardModel) -> None:
+    """Write the file once: the same content again is a no-op; other content is refused."""
+    text = model.to_json()
+    try:
+        with path.open("x", encoding="utf-8") as out:
+            out.write(text)
+    except FileExistsError:
+        if path.read_text(encoding="utf-8") != text:
+            raise ConflictError(
+                f"model file {str(path)!r} exists with other content; it is never overwritten",
+                hint="restore the file from the models table or move the altered copy away",
+            ) from None
 
 
 def register_model(
@@ -36,10 +58,9 @@ def register_model(
     outcome: str,
 ) -> Path:
     """Write the points table file and record it; registering the same table twice is a no-op."""
-    folder = model_dir(store)
-    folder.mkdir(exist_ok=True)
-    path = folder / f"{model.table.model_version}.json"
-    model.save(path)
+    model_dir(store).mkdir(exist_ok=True)
+    path = model_file(store, model)
+    _publish(path, model)
     known = store.scalar("SELECT count(*) FROM models WHERE model_id = ?", [model.model_id])
     if known:
         return path
