@@ -12,7 +12,8 @@ it within 30 days:
 
 A correction is committed with a notice in the webhook outbox for every partner that got a
 decision or report about the person in the last 6 months after the item was recorded (those
-used the wrong data), then the person is re-scored at once (``rescore_person``).
+used the wrong data), then the person is re-scored at once at the month of their latest monthly
+score (``rescore_correction``), so the change their alert shows is the correction's alone.
 """
 
 from __future__ import annotations
@@ -269,16 +270,12 @@ def resolve_dispute(
 
 
 def _rescore(store: Store, person_id: str, at: dt.datetime) -> str | None:
-    """Re-score as of today, if the person has ever been scored (else nothing to refresh)."""
-    from credo.scoring import latest_snapshot, rescore_person
+    """Re-score at the month of the person's latest monthly score, so the change shown is the
+    correction's alone (docs/decisions/0531); nothing if never scored or no longer scored."""
+    from credo.scoring import rescore_correction
 
-    last = latest_snapshot(store, person_id)
-    if last is None:
-        return None
-    try:
-        return rescore_person(store, person_id, max(last.as_of, at.date())).run_id
-    except NotFoundError:  # left since: no longer scored
-        return None
+    run = rescore_correction(store, person_id, corrections_known_at=at)
+    return None if run is None else run.run_id
 
 
 def expire_disputes(
