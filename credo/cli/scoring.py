@@ -137,6 +137,14 @@ def explain(
         f"[bold]{person}[/]: {result.score:g} of {low}-{high} ({result.band}) as of"
         f" {result.as_of}; model {result.model_id}, policy {result.policy}"
     )
+    scale = result.scale
+    pdo = scale["points_to_double_odds"]
+    out.print(f"  scale: {scale['formula']}, {pdo:g} points double the odds")
+    for band in scale["bands"]:
+        out.print(
+            f"  band {band['band']} {band['min_score']}-{band['max_score']}: default probability"
+            f" {band['bad_rate_low']:.2%} to {band['bad_rate_high']:.2%}"
+        )
     for dim, sub in result.sub_scores.items():
         share = sub["share"]
         out.print(

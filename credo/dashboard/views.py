@@ -210,6 +210,7 @@ def person_view(
             "capped": any(r["code"] == COURT_LIST for r in latest.reasons),
             "features": features,
             "history": _history(held["scores"]),
+            "scale": latest.scale,
         }
     audited_read(store, f"person:{person_id}", "read.page", f"person:{person_id}", "own file",
                  {"events": len(shown)})  # fmt: skip

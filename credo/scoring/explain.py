@@ -17,9 +17,10 @@ from credo.models.explanations import explain
 from credo.models.table import ScorecardModel
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
-from credo.scoring.latest import latest_snapshot
+from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
 from credo.scoring.registry import load_model
+from credo.scoring.scale import published_scale
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
@@ -41,6 +42,9 @@ class ScoreExplanation:
     reasons: list[dict[str, Any]]
     improvements: list[dict[str, Any]]
     features: list[dict[str, Any]] = field(default_factory=list)
+    #: the published scale of the model that made the score: formula and each band's default
+    #: probability range (:func:`~credo.scoring.scale.published_scale`)
+    scale: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,6 +115,18 @@ def _feature_rows(
     return features
 
 
+def _point_in_time(
+    latest: LatestSnapshot, events_known_at: dt.datetime, retention_years: int
+) -> PointInTime:
+    """What the snapshot read: a correction re-score read the monthly run's events and the
+    corrections known at its own watermark (docs/decisions/0531)."""
+    if latest.kind == "correction":
+        return PointInTime(
+            latest.as_of, events_known_at, retention_years, corrections_known_at=latest.known_at
+        )
+    return PointInTime(latest.as_of, latest.known_at, retention_years)
+
+
 def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) -> ScoreExplanation:
     """The latest snapshot of ``person_id`` on or before ``as_of`` (default: the latest)."""
     latest = latest_snapshot(store, person_id, as_of)
@@ -129,7 +145,7 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
     model = load_model(store, latest.model_id)
     policy = load_policy(latest.policy_name).policy
     assert isinstance(policy, ScoringPolicy)
-    pit = PointInTime(latest.as_of, latest.known_at, policy.retention_years)
+    pit = _point_in_time(latest, snap["known_at"], policy.retention_years)
     sql = features_sql(pit, person=person_id, previous_run=latest.previous_run_id)
     values = columns_of(store.con.sql(sql).to_arrow_table(), model.features)
     detail = explain(model, values, top=len(model.features))[0]
@@ -153,4 +169,5 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
             {"feature": i.feature, "gain": i.gain, "text": i.text} for i in detail.improvements[:3]
         ],
         features=_feature_rows(model, values, detail.feature_points, evidence),
+        scale=published_scale(model, policy).to_dict(),
     )
