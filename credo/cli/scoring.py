@@ -151,7 +151,8 @@ def explain(
             f"  {dim}: {sub['points']} points" + (f", {share:.0%}" if share is not None else "")
         )
     for r in result.reasons:
-        out.print(f"  reason: {r['text']}")
+        until = f" ({r['counts_until']})" if r.get("counts_until") else ""
+        out.print(f"  reason: {r['text']}{until}")
     for i in result.improvements:
         out.print(f"  to improve: {i['text']}")
     for f in result.features:

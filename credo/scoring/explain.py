@@ -12,7 +12,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from credo.errors import NotFoundError
-from credo.features import DIMENSIONS, PointInTime, evidence_sql, feature, features_sql
+from credo.features import (
+    DIMENSIONS,
+    PointInTime,
+    evidence_sql,
+    feature,
+    features_sql,
+    months_before,
+)
+from credo.features.catalogue import actionable
 from credo.models.explanations import explain
 from credo.models.table import ScorecardModel
 from credo.policy.schema import ScoringPolicy, load_policy
@@ -77,6 +85,27 @@ def _reason_texts(
             text = by_feature.get(code, feature(code).description)
         reasons.append({"code": code, "points_lost": lost, "text": text})
     return reasons
+
+
+def _counts_until(code: str, events: list[dict[str, Any]], retention_years: int) -> str | None:
+    """When the items behind a reason stop counting: each counts for its feature's window (or
+    the retention period) after it; the oldest and newest name the dates. None: not a negative
+    item, or no item behind it."""
+    try:
+        months = feature(code).counts_months
+    except KeyError:
+        return None
+    if months is None or not events:
+        return None
+    span = 12 * retention_years if months == "retention" else months
+    days = sorted(e["occurred_at"].date() for e in events)
+    first, last = months_before(days[0], -span), months_before(days[-1], -span)
+    rule = f"{retention_years} years" if months == "retention" else f"{months} months"
+    if first == last:
+        return f"the item behind it counts for {rule}, until {last}"
+    return (
+        f"each item behind it counts for {rule}: the oldest until {first}, the newest until {last}"
+    )
 
 
 def _evidence(
@@ -151,6 +180,7 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
     detail = explain(model, values, top=len(model.features))[0]
     by_feature = {r.feature: r.text for r in detail.reasons}
     evidence = _evidence(store, pit, person_id, model)
+    retention = policy.retention_years
     return ScoreExplanation(
         person_id=person_id,
         as_of=latest.as_of,
@@ -164,10 +194,15 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
         sub_scores={
             d: {"points": snap[f"{d}_points"], "share": snap[f"{d}_share"]} for d in DIMENSIONS
         },
-        reasons=_reason_texts(snap, latest.court_listings, policy, by_feature),
-        improvements=[
-            {"feature": i.feature, "gain": i.gain, "text": i.text} for i in detail.improvements[:3]
+        reasons=[
+            r | {"counts_until": _counts_until(r["code"], evidence.get(r["code"], []), retention)}
+            for r in _reason_texts(snap, latest.court_listings, policy, by_feature)
         ],
+        improvements=[
+            {"feature": i.feature, "gain": i.gain, "text": i.text}
+            for i in detail.improvements
+            if actionable(i.feature)
+        ][:3],
         features=_feature_rows(model, values, detail.feature_points, evidence),
         scale=published_scale(model, policy).to_dict(),
     )

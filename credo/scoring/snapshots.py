@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from credo.features import PointInTime
+from credo.features.catalogue import actionable
 from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy
 from credo.scoring.columns import as_floats
@@ -63,7 +64,11 @@ def _explained(
     reason_codes, reason_points = reasons(
         names, applied.listed, applied.thin, court_points, points.lost, max_reasons, unit
     )
-    improve_codes, improve_points = improvements(names, points.gain, scored.num_rows, unit)
+    # Only actions a person can take are suggested (docs/decisions/0534).
+    gain = points.gain
+    if gain is not None:
+        gain = np.where(np.array([actionable(n) for n in names]), gain, 0)
+    improve_codes, improve_points = improvements(names, gain, scored.num_rows, unit)
     return {
         "reason_codes": reason_codes,
         "reason_points": reason_points,
