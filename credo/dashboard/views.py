@@ -133,6 +133,7 @@ def person_view(
     """Everything the person's page shows; the read is audited as the person's own."""
     from credo.scoring import explain_score, load_model
     from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
+    from credo.scoring.standing import regime_standings
 
     try:  # made once: the file's points table and the page's reasons both come from it
         latest = explain_score(store, person_id)
@@ -171,6 +172,7 @@ def person_view(
             "SELECT partner_id, name FROM partners ORDER BY 1"
         ).fetchall(),
         "score": None,
+        "regimes": [s.to_dict() for s in regime_standings(store, person_id)],
     }
     now = utcnow()
     for d in view["disputes"]:

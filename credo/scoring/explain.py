@@ -29,6 +29,7 @@ from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
 from credo.scoring.registry import load_model
 from credo.scoring.scale import published_scale
+from credo.scoring.standing import regime_standings
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
@@ -53,6 +54,8 @@ class ScoreExplanation:
     #: the published scale of the model that made the score: formula and each band's default
     #: probability range (:func:`~credo.scoring.scale.published_scale`)
     scale: dict[str, Any] = field(default_factory=dict)
+    #: balance, grade and ledger under each points regime run (:mod:`credo.scoring.standing`)
+    regimes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -205,4 +208,5 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
         ][:3],
         features=_feature_rows(model, values, detail.feature_points, evidence),
         scale=published_scale(model, policy).to_dict(),
+        regimes=[s.to_dict() for s in regime_standings(store, person_id)],
     )
