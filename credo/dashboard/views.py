@@ -219,6 +219,24 @@ def person_view(
     return view
 
 
+def _fits(store: Store, model_ids: list[str]) -> dict[str, str]:
+    """Per model, its fit in time and out of time in one line (docs/decisions/0536)."""
+    from credo.scoring import load_model
+    from credo.scoring.registry import read_fit
+
+    lines: dict[str, str] = {}
+    for model_id in model_ids:
+        fit = read_fit(store, load_model(store, model_id)) or {}
+        parts = [
+            f"{label} AUC {fit[key]['auc']:.3f}, KS {fit[key]['ks']:.3f}"
+            f" ({fit[key]['bads']:,} bad of {fit[key]['rows']:,})"
+            for key, label in (("in_time", "in time"), ("out_of_time", "out of time"))
+            if "auc" in fit.get(key, {})
+        ]
+        lines[model_id] = "; ".join(parts) or "no fit summary"
+    return lines
+
+
 def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) -> dict[str, Any]:
     """The operator's console; the read is audited (it shows personal data in queues).
 
@@ -255,6 +273,7 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
     view = {
         "latest_run": runs[0] if runs else None,
         "models": models,
+        "fits": _fits(store, [m[0] for m in models if m[0]]),
         "bands": bands,
         "distribution": [(f"{d:%Y-%m}", c) for d, c in sorted(counts.items())],
         "disputes": [{**d.to_dict(), "overdue": d.due_at < now} for d in open_disputes],

@@ -273,6 +273,10 @@ def test_console_shows_queues_versions_and_the_audit_chain(site: Site, new_page:
     sign_in_operator(operator, site)
     expect(operator.locator("#model-in-use")).to_have_text(re.compile(r"^sha256:"))
     expect(operator.locator("#policy-in-use")).to_contain_text("zhima")
+    # The model's fit summary, kept beside its file, is shown with it (decision 0536).
+    expect(operator.locator("td.fit").first).to_contain_text(
+        re.compile(r"in time AUC [01]\.\d{3}, KS")
+    )
     expect(operator.get_by_role("img", name="Persons by band and month")).to_be_visible()
     expect(operator.locator("#disputes tr.dispute-row")).to_have_count(1)
     expect(operator.locator("#audit-status")).to_contain_text("Intact")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 
 import numpy as np
@@ -16,7 +17,8 @@ from credo.policy.schema import ScoringPolicy
 from credo.rights import feed
 from credo.scoring import explain_score, score, train_model
 from credo.scoring.demo import month_ends
-from credo.scoring.registry import load_model, model_dir
+from credo.scoring.registry import fit_file, load_model, model_dir, read_fit
+from credo.scoring.train import training_table
 from credo.store.db import Store
 from credo.store.rows import rows
 
@@ -102,3 +104,29 @@ def test_training_again_never_overwrites_a_model_file(loaded: Store) -> None:
     first.path.write_text(published.decode().replace('"pdo"', '"pdo" '), encoding="utf-8")
     with pytest.raises(ConflictError, match="never overwritten"):
         train_model(loaded, OBS, known_at=first.known_at)
+
+
+def test_stacked_vintages_and_an_out_of_time_fit_kept_beside_the_model(loaded: Store) -> None:
+    dates = [dt.date(2025, 8, 31), dt.date(2025, 9, 30), dt.date(2025, 10, 31)]
+    holdout = dt.date(2026, 1, 31)
+    trained = train_model(loaded, dates[-1], vintages=3, holdout=holdout, outcome_months=6)
+    assert trained.vintages == [dt.date(2025, 8, 31), dt.date(2025, 9, 30), dates[-1]]
+    policy = POLICY
+    known = trained.known_at
+    tables = [
+        training_table(loaded, d, policy=policy, known_at=known, outcome_months=6) for d in dates
+    ]
+    assert trained.rows == sum(int(t.performing.sum()) for t in tables)
+    assert trained.bad_rows == sum(int(t.bad[t.performing].sum()) for t in tables)
+    later = training_table(loaded, holdout, policy=policy, known_at=known, outcome_months=6)
+    fit = trained.fit
+    assert fit["holdout"] == holdout.isoformat()
+    assert fit["in_time"]["rows"] == trained.rows and fit["in_time"]["bads"] == trained.bad_rows
+    assert fit["out_of_time"]["rows"] == int(later.performing.sum())
+    for part in ("in_time", "out_of_time"):
+        assert 0.5 < fit[part]["auc"] <= 1
+        assert fit[part]["gini"] == pytest.approx(2 * fit[part]["auc"] - 1, abs=1e-4)
+        assert 0 < fit[part]["ks"] <= 1
+    assert trained.path is not None
+    assert read_fit(loaded, trained.model) == fit
+    assert json.loads(fit_file(trained.path).read_text()) == fit
