@@ -68,6 +68,16 @@ def month_ends(last: dt.date, months: int) -> list[dt.date]:
     return [_month_end(months_before(last, k)) for k in range(months - 1, -1, -1)]
 
 
+def _training_plan(end: dt.date, history: int, outcome: int) -> tuple[dt.date, int, dt.date | None]:
+    """The last observation date, how many monthly vintages end there, and the out-of-time
+    holdout (``outcome`` months before ``end``, so its outcome is observed)."""
+    holdout = _month_end(months_before(end, outcome))
+    vintages = min(VINTAGES, history - outcome - HOLDOUT_GAP - _MATURE + 1)
+    if vintages < 1:  # a short history: one observation date, no holdout
+        return holdout, 1, None
+    return _month_end(months_before(end, outcome + HOLDOUT_GAP)), vintages, holdout
+
+
 def run_demo_scoring(
     store: Store, months: int = 12, *, policy: str = "zhima", example_person: str | None = None
 ) -> DemoResult:
@@ -87,11 +97,7 @@ def run_demo_scoring(
         end = _month_end(months_before(end, 1))  # the last complete month
     history = (end.year - first.year) * 12 + end.month - first.month
     outcome = max(1, min(rules.outcome.months, history // 2))
-    holdout: dt.date | None = _month_end(months_before(end, outcome))
-    trained_as_of = _month_end(months_before(end, outcome + HOLDOUT_GAP))
-    vintages = min(VINTAGES, history - outcome - HOLDOUT_GAP - _MATURE + 1)
-    if vintages < 1:  # a short history: one observation date, no holdout
-        trained_as_of, vintages, holdout = _month_end(months_before(end, outcome)), 1, None
+    trained_as_of, vintages, holdout = _training_plan(end, history, outcome)
     trained = train_model(
         store,
         trained_as_of,

@@ -176,8 +176,6 @@ def train_model(
     """Fit the catalogue's scorecard at ``as_of`` (stacking ``vintages`` monthly observation
     dates ending there), measure it out of time at ``holdout`` if given; register and write it
     unless ``save=False``."""
-    from credo.models.estimator import Scorecard
-
     loaded = _scoring_policy(policy)
     rules = loaded.policy
     assert isinstance(rules, ScoringPolicy)
@@ -200,22 +198,8 @@ def train_model(
     usable, unavailable = _usable(X)
     months = outcome_months or rules.outcome.months
     version = model_version or f"bureau-{as_of.isoformat()}"
-    spec = {f.name: f for f in CATALOGUE}
-    estimator = Scorecard(
-        dimensions={n: spec[n].dimension for n in usable},
-        descriptions={n: spec[n].description for n in usable},
-        directions={n: spec[n].direction for n in usable if spec[n].kind == "numeric"},
-        categorical_features=[n for n in usable if spec[n].kind == "categorical"],
-        max_bins=rules.training.max_bins,
-        min_bin_size=rules.training.min_bin_size,
-        woe_prior=rules.training.woe_prior_bads / float(y.mean()),
-        pdo=rules.calibration.pdo,
-        min_score=rules.min_score,
-        max_score=rules.max_score,
-        model_version=version,
-    ).fit(usable, y)
     outcome = f"default or {rules.outcome.min_days_past_due}+ days past due within {months} months"
-    model = with_training(estimator.model_, target=outcome, bad_value="1")
+    model = with_training(_fitted(usable, y, rules, version), target=outcome, bad_value="1")
     latest = tables[-1]  # the scale is calibrated on the population of the newest vintage
     model = calibrate(model, {n: latest.features[n] for n in usable}, rules)
     fit = _fit(store, model, usable, y, rules, known, outcome_months, holdout)
@@ -232,6 +216,32 @@ def train_model(
             fit=fit,
         )
     return TrainingResult(model, path, as_of, known, len(y), int(y.sum()), unavailable, dates, fit)
+
+
+def _fitted(
+    usable: dict[str, NDArray[Any]], y: NDArray[np.int64], rules: ScoringPolicy, version: str
+) -> ScorecardModel:
+    """The catalogue's scorecard fitted on the development rows, before calibration."""
+    from credo.models.estimator import Scorecard
+
+    spec = {f.name: f for f in CATALOGUE}
+    return (
+        Scorecard(
+            dimensions={n: spec[n].dimension for n in usable},
+            descriptions={n: spec[n].description for n in usable},
+            directions={n: spec[n].direction for n in usable if spec[n].kind == "numeric"},
+            categorical_features=[n for n in usable if spec[n].kind == "categorical"],
+            max_bins=rules.training.max_bins,
+            min_bin_size=rules.training.min_bin_size,
+            woe_prior=rules.training.woe_prior_bads / float(y.mean()),
+            pdo=rules.calibration.pdo,
+            min_score=rules.min_score,
+            max_score=rules.max_score,
+            model_version=version,
+        )
+        .fit(usable, y)
+        .model_
+    )
 
 
 def _fit(
