@@ -26,7 +26,10 @@ def demo(
         "demo"
     ),
     people: Annotated[int, typer.Option(min=10, help="Persons in the demo population.")] = 10_000,
-    months: Annotated[int, typer.Option(min=3, max=120, help="Months of history.")] = 12,
+    months: Annotated[
+        int,
+        typer.Option(min=3, max=120, help="Months scored (after 36 months of history)."),
+    ] = 12,
     fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = False,
     serve: Annotated[
         bool, typer.Option(help="End by serving the pages and the API on 127.0.0.1.")
@@ -85,14 +88,15 @@ def _run(
     from credo.identity import resolve
     from credo.ingest.batch import ingest_population
     from credo.scoring import run_demo_scoring
+    from credo.scoring.demo import HISTORY_MONTHS
     from credo.sim import generate as run_generate
     from credo.store.db import Store
     from credo.store.status import status_data
 
     started = time.perf_counter()
     with steps(progress) as step:
-        step(f"generating {people:,} persons over {months} months")
-        summary = run_generate(people, months, 7, population)
+        step(f"generating {people:,} persons over {HISTORY_MONTHS} + {months} months")
+        summary = run_generate(people, HISTORY_MONTHS + months, 7, population)
         with Store.open(settings, create=True) as store:
             reports = ingest_population(
                 store,
@@ -164,6 +168,23 @@ def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool
     )
 
 
+def fit_line(scored: Any) -> str:
+    """The training sample and the fit in time and out of time, in one line."""
+    fit = scored.fit
+    parts = [
+        f"{scored.training_rows:,} rows from {len(scored.vintages)} monthly vintages,"
+        f" {scored.training_bads:,} bad"
+    ]
+    for key, label in (("in_time", "in time"), ("out_of_time", "out of time")):
+        if key in fit and "auc" in fit[key]:
+            f = fit[key]
+            parts.append(
+                f"{label}: AUC {f['auc']:.3f}, Gini {f['gini']:.3f}, KS {f['ks']:.3f},"
+                f" bad rate {f['bad_rate']:.2%} vs predicted {f['mean_predicted_pd']:.2%}"
+            )
+    return "; ".join(parts)
+
+
 def _print_scores(scored: Any) -> None:
     last = scored.months[-1]
     table = Table("band", "persons", "share", title=f"Scores on {last} (model {scored.model_id})")
@@ -174,6 +195,7 @@ def _print_scores(scored: Any) -> None:
         f"{scored.persons:,} enrolled persons scored for {len(scored.months)} month-ends; "
         f"{scored.share_below_550:.1%} below 550."
     )
+    out.print(f"Training: {fit_line(scored)}")
     from credo.features import CATALOGUE
 
     described = {f.name: f.description for f in CATALOGUE}

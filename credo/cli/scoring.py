@@ -8,7 +8,7 @@ command.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -62,6 +62,22 @@ def train_on_events(
     )
 
 
+def print_standing(standing: dict[str, Any]) -> None:
+    """A person's balance, grade and ledger under a points regime, one entry a line."""
+    out.print(
+        f"  {standing['person_id']} under {standing['regime']} as of {standing['as_of']}:"
+        f" balance {standing['balance']:,} (start {standing['start']}), grade"
+        f" {standing['grade']}"
+        + (f": {standing['consequences']}" if standing["consequences"] else "")
+    )
+    for e in standing["ledger"]:
+        out.print(
+            f"    {e['points']:+d} {e['rule']} ({e['rule_text']}): {e['event_type']} event"
+            f" {e['event_id']}, {e['source']} record {e['source_record_id']},"
+            f" {e['occurred_at']:%Y-%m-%d}"
+        )
+
+
 @user_errors
 def score(
     as_of: Annotated[str, typer.Option(help="Score as of this date (a month-end).")],
@@ -73,6 +89,7 @@ def score(
 ) -> None:
     """Score every enrolled person (or run a points regime such as suining-2010)."""
     from credo.scoring.monthly import score as run
+    from credo.scoring.standing import lowest_standings
     from credo.scoring.summaries import run_summary
 
     with open_store(db) as store:
@@ -80,13 +97,22 @@ def score(
             store, parse_date(as_of, "--as-of"), model, policy, known_at=parse_timestamp(known_at)
         )
         summary = run_summary(store, result.run_id, result.kind)
-    data = result.to_dict() | summary
+        lowest = (
+            [s.to_dict() for s in lowest_standings(store, result.run_id)]
+            if result.kind == "regime"
+            else []
+        )
+    data = result.to_dict() | summary | ({"lowest_balances": lowest} if lowest else {})
     if as_json:
         emit_json(data)
         return
     out.print(f"Run {result.run_id}: {result.persons:,} persons scored as of {result.as_of}.")
     for key, value in summary.items():
         out.print(f"{key}: " + ", ".join(f"{k} {v:,}" for k, v in value.items()))
+    if lowest:
+        out.print("Lowest balances with their ledgers:")
+    for standing in lowest:
+        print_standing(standing)
 
 
 @user_errors
@@ -137,15 +163,26 @@ def explain(
         f"[bold]{person}[/]: {result.score:g} of {low}-{high} ({result.band}) as of"
         f" {result.as_of}; model {result.model_id}, policy {result.policy}"
     )
+    scale = result.scale
+    pdo = scale["points_to_double_odds"]
+    out.print(f"  scale: {scale['formula']}, {pdo:g} points double the odds")
+    for band in scale["bands"]:
+        out.print(
+            f"  band {band['band']} {band['min_score']}-{band['max_score']}: default probability"
+            f" {band['bad_rate_low']:.2%} to {band['bad_rate_high']:.2%}"
+        )
     for dim, sub in result.sub_scores.items():
         share = sub["share"]
         out.print(
             f"  {dim}: {sub['points']} points" + (f", {share:.0%}" if share is not None else "")
         )
     for r in result.reasons:
-        out.print(f"  reason: {r['text']}")
+        until = f" ({r['counts_until']})" if r.get("counts_until") else ""
+        out.print(f"  reason: {r['text']}{until}")
     for i in result.improvements:
         out.print(f"  to improve: {i['text']}")
+    for standing in result.regimes:
+        print_standing(standing)
     for f in result.features:
         out.print(
             f"  {f['feature']} = {f['value']}: {f['bin']['description']} -> {f['points']:g}"

@@ -133,6 +133,7 @@ def person_view(
     """Everything the person's page shows; the read is audited as the person's own."""
     from credo.scoring import explain_score, load_model
     from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
+    from credo.scoring.standing import regime_standings
 
     try:  # made once: the file's points table and the page's reasons both come from it
         latest = explain_score(store, person_id)
@@ -171,6 +172,7 @@ def person_view(
             "SELECT partner_id, name FROM partners ORDER BY 1"
         ).fetchall(),
         "score": None,
+        "regimes": [s.to_dict() for s in regime_standings(store, person_id)],
     }
     now = utcnow()
     for d in view["disputes"]:
@@ -210,10 +212,29 @@ def person_view(
             "capped": any(r["code"] == COURT_LIST for r in latest.reasons),
             "features": features,
             "history": _history(held["scores"]),
+            "scale": latest.scale,
         }
     audited_read(store, f"person:{person_id}", "read.page", f"person:{person_id}", "own file",
                  {"events": len(shown)})  # fmt: skip
     return view
+
+
+def _fits(store: Store, model_ids: list[str]) -> dict[str, str]:
+    """Per model, its fit in time and out of time in one line (docs/decisions/0536)."""
+    from credo.scoring import load_model
+    from credo.scoring.registry import read_fit
+
+    lines: dict[str, str] = {}
+    for model_id in model_ids:
+        fit = read_fit(store, load_model(store, model_id)) or {}
+        parts = [
+            f"{label} AUC {fit[key]['auc']:.3f}, KS {fit[key]['ks']:.3f}"
+            f" ({fit[key]['bads']:,} bad of {fit[key]['rows']:,})"
+            for key, label in (("in_time", "in time"), ("out_of_time", "out of time"))
+            if "auc" in fit.get(key, {})
+        ]
+        lines[model_id] = "; ".join(parts) or "no fit summary"
+    return lines
 
 
 def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) -> dict[str, Any]:
@@ -252,6 +273,7 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
     view = {
         "latest_run": runs[0] if runs else None,
         "models": models,
+        "fits": _fits(store, [m[0] for m in models if m[0]]),
         "bands": bands,
         "distribution": [(f"{d:%Y-%m}", c) for d, c in sorted(counts.items())],
         "disputes": [{**d.to_dict(), "overdue": d.due_at < now} for d in open_disputes],

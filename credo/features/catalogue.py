@@ -32,6 +32,7 @@ __all__ = [
     "FIRST_EVENT",
     "Ctx",
     "Feature",
+    "actionable",
     "feature",
 ]
 
@@ -118,6 +119,13 @@ class Feature:
     kind: Literal["numeric", "categorical"] = "numeric"
     block: Literal["activity", "network"] = "activity"
     outer: Outer = _as_is
+    #: Whether "how to improve" may suggest it: an action the person can take. Who they are or
+    #: how long they have been somewhere (education, tenure, file age), their means, and what
+    #: their contacts did are not (issue 14, docs/decisions/0534).
+    actionable: bool = True
+    #: How long one of its events counts against the person: months after it (its due date for
+    #: instalments), or "retention" (the policy's retention years); None: not a negative item.
+    counts_months: int | Literal["retention"] | None = None
 
 
 # -- the event sets features read (each within its feature's event type) ----------------------
@@ -223,6 +231,7 @@ CATALOGUE: tuple[Feature, ...] = (
             _instalments_24m(c),
         ),
         _instalments_24m,
+        counts_months=24,
     ),
     Feature(
         "worst_days_past_due_24m",
@@ -232,6 +241,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "loan",
         lambda c: f"max(CASE WHEN {_arrears_24m(c)} THEN {_days_past_due(c)} END)",
         _arrears_24m,
+        counts_months=24,
     ),
     Feature(
         "months_since_oldest_account",
@@ -241,6 +251,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "loan",
         lambda c: c.months_to_as_of("min(k.occurred_at)"),
         _every,
+        actionable=False,
     ),
     Feature(
         "loan_defaults",
@@ -251,6 +262,7 @@ CATALOGUE: tuple[Feature, ...] = (
         lambda c: c.count(_defaults_retained(c)),
         _defaults_retained,
         outer=_zero_if_none,
+        counts_months="retention",
     ),
     # -- behaviour and preferences: spending and rentals -------------------------------------
     Feature(
@@ -282,6 +294,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "payment",
         lambda c: f"{_spend(_luxury_12m)(c)} / nullif({_spend(_last_12m)(c)}, 0)",
         _last_12m,
+        counts_months=12,
     ),
     Feature(
         "rentals_returned_on_time_share_24m",
@@ -291,6 +304,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "rental",
         lambda c: c.share("k.returned_on_time", _last_24m(c)),
         _last_24m,
+        counts_months=24,
     ),
     # -- fulfilment capacity: bills, damages, means -------------------------------------------
     Feature(
@@ -304,6 +318,7 @@ CATALOGUE: tuple[Feature, ...] = (
             _household_bills_24m(c),
         ),
         _household_bills_24m,
+        counts_months=24,
     ),
     Feature(
         "unpaid_bills",
@@ -314,6 +329,7 @@ CATALOGUE: tuple[Feature, ...] = (
         lambda c: c.count(_unpaid_bills(c)),
         _unpaid_bills,
         outer=_zero_if_none,
+        counts_months="retention",
     ),
     Feature(
         "unpaid_partner_damages",
@@ -324,6 +340,7 @@ CATALOGUE: tuple[Feature, ...] = (
         _spend(_rentals_retained, "k.unpaid_amount"),
         _rentals_retained,
         outer=_zero_if_none,
+        counts_months="retention",
     ),
     Feature(
         "monthly_spending_12m",
@@ -334,6 +351,7 @@ CATALOGUE: tuple[Feature, ...] = (
         _spend(_last_12m),
         _last_12m,
         outer=lambda c, v: f"coalesce({v}, 0) / 12.0",
+        actionable=False,
     ),
     # -- identity characteristics -------------------------------------------------------------
     Feature(
@@ -355,6 +373,7 @@ CATALOGUE: tuple[Feature, ...] = (
         lambda c: c.latest("k.attribute_value", _attribute("education")(c)),
         _attribute("education"),
         kind="categorical",
+        actionable=False,
     ),
     Feature(
         "months_at_current_address",
@@ -366,6 +385,7 @@ CATALOGUE: tuple[Feature, ...] = (
             f"max(CASE WHEN {_attribute('address')(c)} THEN k.occurred_at END)"
         ),
         _attribute("address"),
+        actionable=False,
     ),
     Feature(
         "months_with_employer",
@@ -378,6 +398,7 @@ CATALOGUE: tuple[Feature, ...] = (
             f" + {c.months_to_as_of(c.latest('k.occurred_at', _attribute('tenure')(c)))}"
         ),
         _attribute("tenure"),
+        actionable=False,
     ),
     # -- connections ----------------------------------------------------------------------------
     Feature(
@@ -399,6 +420,7 @@ CATALOGUE: tuple[Feature, ...] = (
         lambda c: "n.contacts_mean_score_last_month",
         _every,
         block="network",
+        actionable=False,
     ),
     Feature(
         "contacts_listed_share",
@@ -409,6 +431,7 @@ CATALOGUE: tuple[Feature, ...] = (
         lambda c: "n.contacts_listed_share",
         _every,
         block="network",
+        actionable=False,
     ),
     Feature(
         "contacts_added_12m",
@@ -421,6 +444,11 @@ CATALOGUE: tuple[Feature, ...] = (
         outer=_zero_if_none,
     ),
 )
+
+
+def actionable(name: str) -> bool:
+    """Whether "how to improve" may suggest ``name`` (a feature outside the catalogue may)."""
+    return next((f.actionable for f in CATALOGUE if f.name == name), True)
 
 
 def feature(name: str) -> Feature:

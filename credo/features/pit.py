@@ -33,11 +33,27 @@ class PointInTime:
     as_of: dt.date
     known_at: dt.datetime
     retention_years: int = 7
+    #: A correction re-score stands at the month it corrects: it reads the events the monthly
+    #: run read (``known_at``) and every correction recorded by this later watermark, whenever
+    #: made (docs/decisions/0531). ``None``: corrections as events, by both clocks.
+    corrections_known_at: dt.datetime | None = None
 
     @property
     def end(self) -> dt.datetime:
         """Events must occur before this instant (midnight after the as-of date)."""
         return dt.datetime.combine(self.as_of + dt.timedelta(days=1), dt.time())
+
+    @property
+    def corrections_end(self) -> dt.datetime:
+        """Corrections must be made before this instant to apply."""
+        if self.corrections_known_at is None:
+            return self.end
+        return max(self.end, self.corrections_known_at + dt.timedelta(days=1))
+
+    @property
+    def corrections_known(self) -> dt.datetime:
+        """Corrections must be recorded by this instant to apply."""
+        return self.corrections_known_at or self.known_at
 
     @property
     def retention_cutoff(self) -> dt.date:

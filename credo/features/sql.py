@@ -95,6 +95,7 @@ def known_events(
 ) -> str:
     """A subquery: one row per known, corrected event of these types, with its subject."""
     end, known = d.timestamp(pit.end), d.timestamp(pit.known_at)
+    fixed_by, fixed_known = d.timestamp(pit.corrections_end), d.timestamp(pit.corrections_known)
     types = ", ".join(d.string(t) for t in event_types)
     columns = [f"e.{c}" for c in _PLAIN]
     for name, sql_type in AMENDABLE.items():
@@ -116,8 +117,8 @@ def known_events(
         "          row_number() OVER (PARTITION BY target_source, target_record_id\n"
         "            ORDER BY occurred_at DESC, recorded_at DESC, event_id DESC) AS latest\n"
         "        FROM events\n"
-        f"        WHERE event_type = 'correction' AND occurred_at < {end}"
-        f" AND recorded_at <= {known}\n"
+        f"        WHERE event_type = 'correction' AND occurred_at < {fixed_by}"
+        f" AND recorded_at <= {fixed_known}\n"
         "      ) x WHERE latest = 1\n"
         "    ) c ON c.target_source = e.source AND c.target_record_id = e.source_record_id\n"
         f"    WHERE e.event_type IN ({types}) AND e.occurred_at < {end}"
@@ -129,7 +130,7 @@ def known_events(
 
 def _corrections(d: Dialect, pit: PointInTime) -> str:
     """The latest correction of each corrected event known at this point in time."""
-    end, known = d.timestamp(pit.end), d.timestamp(pit.known_at)
+    end, known = d.timestamp(pit.corrections_end), d.timestamp(pit.corrections_known)
     return (
         "SELECT target_source, target_record_id, correction_action, amendment FROM (\n"
         "    SELECT target_source, target_record_id, correction_action, amendment,\n"

@@ -80,6 +80,13 @@ class NotEnoughHistory(_Strict):
         return np.where(thin, 0.0, weight)
 
 
+class Alerts(_Strict):
+    """A scheduled score that moved ``score_change_points`` or more since the previous one
+    alerts the person, whatever the direction (issue 14, docs/decisions/0533)."""
+
+    score_change_points: int = Field(default=20, ge=1)
+
+
 class Calibration(_Strict):
     """Training shifts the scale so that ``share_below`` of scored persons fall below ``score``;
     ``pdo`` points double the odds of repaying."""
@@ -124,6 +131,7 @@ class ScoringPolicy(_Strict):
     calibration: Calibration = Calibration()
     outcome: Outcome = Outcome()
     training: Training = Training()
+    alerts: Alerts = Alerts()
 
     @model_validator(mode="after")
     def _bands_cover_the_range(self) -> ScoringPolicy:

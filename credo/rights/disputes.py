@@ -13,8 +13,9 @@ regulation; :mod:`credo.policy.rules`):
 
 A correction is committed with a notice in the webhook outbox for every partner that got a
 decision or report about the person within the profile's ``notify_months`` after the item was
-recorded (those used the wrong data), then the person is re-scored at once (:func:`rescore_now`,
-also the court feed's path).
+recorded (those used the wrong data), then the person is re-scored at once at the month of
+their latest monthly score (:func:`rescore_now`, also the court feed's path), so the change
+their alert shows is the correction's alone.
 """
 
 from __future__ import annotations
@@ -279,17 +280,13 @@ def resolve_dispute(
 
 
 def rescore_now(store: Store, person_id: str, at: dt.datetime) -> str | None:
-    """Re-score as of today, if the person has ever been scored (else nothing to refresh).
+    """Re-score at the month of the person's latest monthly score, so the change shown is the
+    correction's alone (docs/decisions/0531); nothing if never scored or no longer scored.
     The one off-cycle re-score of the rights layer: corrections and court-feed updates."""
-    from credo.scoring import latest_snapshot, rescore_person
+    from credo.scoring import rescore_correction
 
-    last = latest_snapshot(store, person_id)
-    if last is None:
-        return None
-    try:
-        return rescore_person(store, person_id, max(last.as_of, at.date())).run_id
-    except NotFoundError:  # left since: no longer scored
-        return None
+    run = rescore_correction(store, person_id, corrections_known_at=at)
+    return None if run is None else run.run_id
 
 
 def expire_disputes(

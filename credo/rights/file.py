@@ -4,7 +4,8 @@ The file is everything held about the person: every event with its source and da
 whether it is disputed or corrected), every score with its reasons, the points-table rows of
 the latest score, every inquiry (who, when, purpose, what was disclosed), consents, freezes
 and disputes. The feed is derived from the same tables, so an alert cannot be missed by a
-path that forgot to raise it: new inquiries, score changes of 20 points or more, new listings.
+path that forgot to raise it: new inquiries, score changes beyond the policy's threshold, resolved
+disputes, listings and their lifting (:mod:`credo.rights.alerts`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from credo.errors import NotFoundError
+from credo.rights.alerts import dispute_alerts, listing_alerts, score_alerts
 from credo.rights.audited import person_exists
 from credo.rights.consent import consents, is_frozen
 from credo.rights.disputes import list_disputes
@@ -25,9 +27,8 @@ from credo.store.rows import rows
 if TYPE_CHECKING:
     from credo.scoring.explain import ScoreExplanation
 
-__all__ = ["SCORE_ALERT_POINTS", "feed", "person_file"]
+__all__ = ["feed", "person_file"]
 
-SCORE_ALERT_POINTS = 20
 _HIDDEN = {"load_id", "row_no", "national_id_hash", "phone_hash", "counterpart_national_id_hash",
            "counterpart_phone_hash"}  # fmt: skip
 
@@ -72,7 +73,7 @@ def _scores(store: Store, person_id: str) -> list[dict[str, Any]]:
         store.con,
         "SELECT s.run_id, r.kind, s.as_of, s.score, s.band, s.previous_score, s.trend,"
         " s.reason_codes, s.reason_points, s.improve_codes, s.improve_points, s.court_listings,"
-        " s.model_id, s.policy_version, r.created_at"
+        " s.model_id, s.policy_version, r.policy_name, r.known_at AS run_known_at, r.created_at"
         " FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id"
         " WHERE s.person_id = ? ORDER BY s.as_of, r.seq",
         [person_id],
@@ -133,31 +134,18 @@ def person_file(
 
 
 def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
-    """Alerts, newest first: inquiries, score changes of 20+ points, new court listings,
+    """Alerts, newest first: inquiries, score changes, resolved disputes, listings,
     adverse-action notices."""
     alerts: list[dict[str, Any]] = []
     for inq in _inquiries(store, person_id):
-        alerts.append({"kind": "inquiry", "at": inq["at"],
+        alerts.append({"kind": "inquiry", "at": inq["at"], "about": inq["at"],
                        "text": f"{inq['partner_name'] or inq['partner']} made a {inq['kind']}"
                        f" inquiry ({inq['purpose']})", "ref": inq["inquiry_id"]})  # fmt: skip
-    previous: float | None = None
-    for s in _scores(store, person_id):
-        if previous is not None and abs(s["score"] - previous) >= SCORE_ALERT_POINTS:
-            alerts.append({"kind": "score_change", "at": s["created_at"],
-                           "text": f"score changed by {s['score'] - previous:+.0f} to"
-                           f" {s['score']:.0f} ({s['band']})", "ref": s["run_id"]})  # fmt: skip
-        previous = s["score"]
-    for listing in rows(
-        store.con,
-        "SELECT e.event_id, e.court, e.case_number, e.listed_on, e.recorded_at FROM events e"
-        " JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
-        " WHERE p.person_id = ? AND e.event_type = 'court_judgment'"
-        " AND e.judgment_status = 'listed'",
-        [person_id],
-    ):
-        alerts.append({"kind": "listing", "at": listing["recorded_at"],
-                       "text": f"listed by {listing['court']} (case {listing['case_number']})"
-                       f" on {listing['listed_on']}", "ref": str(listing["event_id"])})  # fmt: skip
-    alerts.extend(notice_alerts(store, person_id))
+    scores = _scores(store, person_id)
+    disputes = [d.to_dict() for d in list_disputes(store, person_id=person_id)]
+    alerts += score_alerts(scores)
+    alerts += dispute_alerts(store, person_id, disputes, scores)
+    alerts += listing_alerts(store, person_id)
+    alerts += notice_alerts(store, person_id)
     alerts.sort(key=lambda a: a["at"] or dt.datetime.min, reverse=True)
     return alerts

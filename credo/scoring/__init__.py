@@ -12,8 +12,8 @@ from credo._lazy import lazy_exports
 if TYPE_CHECKING:
     from credo.scoring.demo import DemoResult, run_demo_scoring
     from credo.scoring.explain import ScoreExplanation, explain_score
-    from credo.scoring.latest import LatestSnapshot, latest_snapshot
-    from credo.scoring.monthly import rescore_person, score
+    from credo.scoring.latest import LatestSnapshot, latest_scheduled, latest_snapshot
+    from credo.scoring.monthly import rescore_correction, rescore_person, score
     from credo.scoring.registry import load_model, register_model
     from credo.scoring.replay import replay_run
     from credo.scoring.runs import ScoreRun, latest_known_at
@@ -31,10 +31,12 @@ __getattr__ = lazy_exports(
         "compute_snapshots": "snapshots",
         "explain_score": "explain",
         "latest_known_at": "runs",
+        "latest_scheduled": "latest",
         "latest_snapshot": "latest",
         "load_model": "registry",
         "register_model": "registry",
         "replay_run": "replay",
+        "rescore_correction": "monthly",
         "rescore_person": "monthly",
         "run_demo_scoring": "demo",
         "score": "monthly",
@@ -52,10 +54,12 @@ __all__ = [
     "compute_snapshots",
     "explain_score",
     "latest_known_at",
+    "latest_scheduled",
     "latest_snapshot",
     "load_model",
     "register_model",
     "replay_run",
+    "rescore_correction",
     "rescore_person",
     "run_demo_scoring",
     "score",

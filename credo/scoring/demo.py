@@ -1,8 +1,13 @@
 """``run_demo_scoring``: train on the loaded history, score the last months, summarise.
 
-Called by ``credo demo`` after ingest and identity resolution. The observation date for
-training is ``outcome_months`` before the last month-end, so the outcome window is observed; with
-a short history (the demo's 12 months) the window shrinks to half the history (6 months).
+Called by ``credo demo`` after ingest and identity resolution. The demo generates
+``HISTORY_MONTHS`` of history before the months it scores, so files are mature and enrolment is
+spread over years (a steady population, issue 14). With that history, training stacks
+``VINTAGES`` monthly observation dates ending ``HOLDOUT_GAP`` months before the out-of-time
+holdout, itself ``outcome_months`` before the last month-end (its outcome window observed); the
+fit summary, in time and out of time, is kept beside the model (docs/decisions/0536). With a
+short history the old rule holds: one observation date ``outcome_months`` before the last
+month-end, the window shrinking to half the history.
 """
 
 from __future__ import annotations
@@ -21,7 +26,15 @@ from credo.scoring.train import train_model
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
-__all__ = ["DemoResult", "month_ends", "run_demo_scoring"]
+__all__ = ["HISTORY_MONTHS", "DemoResult", "month_ends", "run_demo_scoring"]
+
+#: Months generated before the scored ones, so the first scored month already has mature files.
+HISTORY_MONTHS = 36
+#: Observation months stacked for training, and the months between the last one and the holdout.
+VINTAGES = 24
+HOLDOUT_GAP = 3
+#: Months of history a vintage needs before it (files old enough to be scored in full).
+_MATURE = 6
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,10 @@ class DemoResult:
     share_below_550: float
     top_reasons: list[tuple[str, int]]
     example: dict[str, Any]
+    vintages: list[dt.date]
+    training_rows: int
+    training_bads: int
+    fit: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +66,16 @@ def _month_end(day: dt.date) -> dt.date:
 def month_ends(last: dt.date, months: int) -> list[dt.date]:
     """The ``months`` month-ends up to ``last`` (itself a month-end), oldest first."""
     return [_month_end(months_before(last, k)) for k in range(months - 1, -1, -1)]
+
+
+def _training_plan(end: dt.date, history: int, outcome: int) -> tuple[dt.date, int, dt.date | None]:
+    """The last observation date, how many monthly vintages end there, and the out-of-time
+    holdout (``outcome`` months before ``end``, so its outcome is observed)."""
+    holdout = _month_end(months_before(end, outcome))
+    vintages = min(VINTAGES, history - outcome - HOLDOUT_GAP - _MATURE + 1)
+    if vintages < 1:  # a short history: one observation date, no holdout
+        return holdout, 1, None
+    return _month_end(months_before(end, outcome + HOLDOUT_GAP)), vintages, holdout
 
 
 def run_demo_scoring(
@@ -70,8 +97,15 @@ def run_demo_scoring(
         end = _month_end(months_before(end, 1))  # the last complete month
     history = (end.year - first.year) * 12 + end.month - first.month
     outcome = max(1, min(rules.outcome.months, history // 2))
-    trained_as_of = _month_end(months_before(end, outcome))
-    trained = train_model(store, trained_as_of, policy=loaded, outcome_months=outcome)
+    trained_as_of, vintages, holdout = _training_plan(end, history, outcome)
+    trained = train_model(
+        store,
+        trained_as_of,
+        policy=loaded,
+        outcome_months=outcome,
+        vintages=vintages,
+        holdout=holdout,
+    )
     runs = [score(store, m, trained.model, loaded) for m in month_ends(end, months)]
     final = runs[-1]
     snaps = rows(
@@ -99,4 +133,8 @@ def run_demo_scoring(
         share_below_550=round(below / len(snaps), 4) if snaps else 0.0,
         top_reasons=reasons.most_common(5),
         example=example,
+        vintages=trained.vintages,
+        training_rows=trained.rows,
+        training_bads=trained.bad_rows,
+        fit=trained.fit,
     )

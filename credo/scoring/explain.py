@@ -12,14 +12,24 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from credo.errors import NotFoundError
-from credo.features import DIMENSIONS, PointInTime, evidence_sql, feature, features_sql
+from credo.features import (
+    DIMENSIONS,
+    PointInTime,
+    evidence_sql,
+    feature,
+    features_sql,
+    months_before,
+)
+from credo.features.catalogue import actionable
 from credo.models.explanations import explain
 from credo.models.table import ScorecardModel
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
-from credo.scoring.latest import latest_snapshot
+from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
 from credo.scoring.registry import load_model
+from credo.scoring.scale import published_scale
+from credo.scoring.standing import regime_standings
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
@@ -41,6 +51,11 @@ class ScoreExplanation:
     reasons: list[dict[str, Any]]
     improvements: list[dict[str, Any]]
     features: list[dict[str, Any]] = field(default_factory=list)
+    #: the published scale of the model that made the score: formula and each band's default
+    #: probability range (:func:`~credo.scoring.scale.published_scale`)
+    scale: dict[str, Any] = field(default_factory=dict)
+    #: balance, grade and ledger under each points regime run (:mod:`credo.scoring.standing`)
+    regimes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -73,6 +88,27 @@ def _reason_texts(
             text = by_feature.get(code, feature(code).description)
         reasons.append({"code": code, "points_lost": lost, "text": text})
     return reasons
+
+
+def _counts_until(code: str, events: list[dict[str, Any]], retention_years: int) -> str | None:
+    """When the items behind a reason stop counting: each counts for its feature's window (or
+    the retention period) after it; the oldest and newest name the dates. None: not a negative
+    item, or no item behind it."""
+    try:
+        months = feature(code).counts_months
+    except KeyError:
+        return None
+    if months is None or not events:
+        return None
+    span = 12 * retention_years if months == "retention" else months
+    days = sorted(e["occurred_at"].date() for e in events)
+    first, last = months_before(days[0], -span), months_before(days[-1], -span)
+    rule = f"{retention_years} years" if months == "retention" else f"{months} months"
+    if first == last:
+        return f"the item behind it counts for {rule}, until {last}"
+    return (
+        f"each item behind it counts for {rule}: the oldest until {first}, the newest until {last}"
+    )
 
 
 def _evidence(
@@ -111,6 +147,18 @@ def _feature_rows(
     return features
 
 
+def _point_in_time(
+    latest: LatestSnapshot, events_known_at: dt.datetime, retention_years: int
+) -> PointInTime:
+    """What the snapshot read: a correction re-score read the monthly run's events and the
+    corrections known at its own watermark (docs/decisions/0531)."""
+    if latest.kind == "correction":
+        return PointInTime(
+            latest.as_of, events_known_at, retention_years, corrections_known_at=latest.known_at
+        )
+    return PointInTime(latest.as_of, latest.known_at, retention_years)
+
+
 def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) -> ScoreExplanation:
     """The latest snapshot of ``person_id`` on or before ``as_of`` (default: the latest)."""
     latest = latest_snapshot(store, person_id, as_of)
@@ -129,12 +177,13 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
     model = load_model(store, latest.model_id)
     policy = load_policy(latest.policy_name).policy
     assert isinstance(policy, ScoringPolicy)
-    pit = PointInTime(latest.as_of, latest.known_at, policy.retention_years)
+    pit = _point_in_time(latest, snap["known_at"], policy.retention_years)
     sql = features_sql(pit, person=person_id, previous_run=latest.previous_run_id)
     values = columns_of(store.con.sql(sql).to_arrow_table(), model.features)
     detail = explain(model, values, top=len(model.features))[0]
     by_feature = {r.feature: r.text for r in detail.reasons}
     evidence = _evidence(store, pit, person_id, model)
+    retention = policy.retention_years
     return ScoreExplanation(
         person_id=person_id,
         as_of=latest.as_of,
@@ -148,9 +197,16 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
         sub_scores={
             d: {"points": snap[f"{d}_points"], "share": snap[f"{d}_share"]} for d in DIMENSIONS
         },
-        reasons=_reason_texts(snap, latest.court_listings, policy, by_feature),
-        improvements=[
-            {"feature": i.feature, "gain": i.gain, "text": i.text} for i in detail.improvements[:3]
+        reasons=[
+            r | {"counts_until": _counts_until(r["code"], evidence.get(r["code"], []), retention)}
+            for r in _reason_texts(snap, latest.court_listings, policy, by_feature)
         ],
+        improvements=[
+            {"feature": i.feature, "gain": i.gain, "text": i.text}
+            for i in detail.improvements
+            if actionable(i.feature)
+        ][:3],
         features=_feature_rows(model, values, detail.feature_points, evidence),
+        scale=published_scale(model, policy).to_dict(),
+        regimes=[s.to_dict() for s in regime_standings(store, person_id)],
     )

@@ -1,18 +1,20 @@
 """A person's latest score: the one read that decisions, reports, re-scores and explanations use.
 
 "Latest" is the newest run's date, then the newest run of that date (``seq``), monthly and
-off-cycle alike: an off-cycle re-score after a correction counts at once.
+off-cycle alike: an off-cycle re-score after a correction counts at once. The latest *scheduled*
+snapshot (a monthly run's) is the date a correction re-score stands at.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from credo.store.db import Store
 from credo.store.rows import one
 
-__all__ = ["LatestSnapshot", "latest_snapshot"]
+__all__ = ["LatestSnapshot", "latest_scheduled", "latest_snapshot"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class LatestSnapshot:
     policy_name: str
     policy_version: str
     previous_run_id: str | None
+    kind: str = "monthly"
 
     @property
     def scoring_policy(self) -> str:
@@ -38,12 +41,13 @@ class LatestSnapshot:
 
 _SQL = (
     "SELECT s.run_id, r.as_of, r.known_at, s.score, s.band, s.court_listings,"
-    " r.model_id, r.policy_name, r.policy_version, r.previous_run_id"
+    " r.model_id, r.policy_name, r.policy_version, r.previous_run_id, r.kind"
     " FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id"
-    " WHERE s.person_id = ?{on_or_before} ORDER BY r.as_of DESC, r.seq DESC LIMIT 1"
+    " WHERE s.person_id = ?{where} ORDER BY r.as_of DESC, r.seq DESC LIMIT 1"
 )
-_LATEST = _SQL.format(on_or_before="")
-_ON_OR_BEFORE = _SQL.format(on_or_before=" AND r.as_of <= ?")
+_LATEST = _SQL.format(where="")
+_ON_OR_BEFORE = _SQL.format(where=" AND r.as_of <= ?")
+_SCHEDULED = _SQL.format(where=" AND r.kind = 'monthly'")
 
 
 def latest_snapshot(
@@ -54,6 +58,15 @@ def latest_snapshot(
         row = one(store.con, _LATEST, [person_id])
     else:
         row = one(store.con, _ON_OR_BEFORE, [person_id, as_of])
+    return _snapshot(row)
+
+
+def latest_scheduled(store: Store, person_id: str) -> LatestSnapshot | None:
+    """The person's snapshot in the newest monthly run that scored them; ``None`` if none."""
+    return _snapshot(one(store.con, _SCHEDULED, [person_id]))
+
+
+def _snapshot(row: dict[str, Any] | None) -> LatestSnapshot | None:
     if row is None:
         return None
     return LatestSnapshot(

@@ -17,7 +17,7 @@ from credo.errors import NotFoundError
 from credo.features import PointInTime
 from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy, PointsRegime
-from credo.scoring.latest import LatestSnapshot, latest_snapshot
+from credo.scoring.latest import LatestSnapshot, latest_scheduled, latest_snapshot
 from credo.scoring.policy_rules import resolve_policy, scoring_policy
 from credo.scoring.regimes import run_regime
 from credo.scoring.registry import ModelRef, load_model
@@ -25,7 +25,7 @@ from credo.scoring.runs import ScoreRun, insert_snapshots, latest_known_at, prev
 from credo.scoring.snapshots import compute_snapshots
 from credo.store.db import Store
 
-__all__ = ["rescore_person", "score"]
+__all__ = ["rescore_correction", "rescore_person", "score"]
 
 
 def _write(
@@ -37,9 +37,10 @@ def _write(
     table: pa.Table,
     *,
     person: str | None = None,
+    kind: str | None = None,
 ) -> ScoreRun:
     """The run and its snapshots: a monthly run, or one person's off-cycle re-score."""
-    kind = "monthly" if person is None else "rescore"
+    kind = kind or ("monthly" if person is None else "rescore")
     return write_run(
         store,
         kind,
@@ -114,3 +115,45 @@ def rescore_person(
     if last is not None:
         table = _trend_from(table, last)
     return _write(store, pit, loaded, scorecard, previous, table, person=person_id)
+
+
+def rescore_correction(
+    store: Store, person_id: str, *, corrections_known_at: dt.datetime | None = None
+) -> ScoreRun | None:
+    """Re-score one person after a correction of their file (a dispute won, an amendment, a
+    judgment satisfied) at the as-of date of their latest monthly snapshot
+    (docs/decisions/0531): the model, policy, previous run and events (watermark) of their
+    latest score of that date, and every correction recorded by ``corrections_known_at``
+    (default: the newest recorded event), whenever it was made.
+
+    Only the correction is new, so the trend (against that latest score) is the correction's
+    effect alone, not a month of calendar drift. The run's kind is ``correction``; the next
+    monthly run carries the correction and takes its trend from this score. ``None`` if the
+    person was never scored by a monthly run or is no longer scored.
+    """
+    scheduled = latest_scheduled(store, person_id)
+    if scheduled is None:
+        return None
+    last = latest_snapshot(store, person_id, scheduled.as_of)
+    assert last is not None  # the scheduled snapshot at least
+    loaded = resolve_policy(last.policy_name)
+    rules = scoring_policy(loaded)
+    scorecard = load_model(store, last.model_id)
+    events_known = store.scalar(
+        "SELECT known_at FROM score_snapshots WHERE run_id = ? AND person_id = ?",
+        [last.run_id, person_id],
+    )
+    pit = PointInTime(
+        scheduled.as_of,
+        events_known,
+        rules.retention_years,
+        corrections_known_at=corrections_known_at or latest_known_at(store),
+    )
+    previous = scheduled.previous_run_id
+    table = compute_snapshots(store, pit, scorecard, loaded, previous=previous, person=person_id)
+    if table.num_rows == 0:
+        return None
+    table = _trend_from(table, last)
+    return _write(
+        store, pit, loaded, scorecard, previous, table, person=person_id, kind="correction"
+    )

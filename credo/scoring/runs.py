@@ -1,7 +1,9 @@
 """Score runs: the ``score_runs`` row that says what a run used, written with its rows.
 
 Each run records model id, policy name/version/digest and the data watermark (``known_at``),
-and which previous run its trend and contact scores read. :func:`write_run` commits the run
+and which previous run its trend and contact scores read. A correction re-score records the
+watermark of the corrections it applied; its snapshot rows keep the events' watermark (that of
+the monthly run it corrects, docs/decisions/0531). :func:`write_run` commits the run
 row, its rows and the audit entry in one transaction.
 """
 
@@ -104,7 +106,7 @@ def write_run(
         purpose="off-cycle re-score" if person else "monthly scoring",
         details={
             "as_of": pit.as_of,
-            "known_at": pit.known_at,
+            "known_at": pit.corrections_known,
             "model_id": model_id,
             "policy": f"{loaded.name} {loaded.version} {loaded.digest}",
         },
@@ -121,7 +123,7 @@ def write_run(
                 "seq": seq,
                 "kind": kind,
                 "as_of": pit.as_of,
-                "known_at": pit.known_at,
+                "known_at": pit.corrections_known,
                 "model_id": model_id,
                 "policy_name": loaded.name,
                 "policy_version": loaded.version,
@@ -136,7 +138,7 @@ def write_run(
         run_id=run_id,
         kind=kind,
         as_of=pit.as_of,
-        known_at=pit.known_at,
+        known_at=pit.corrections_known,
         model_id=model_id,
         policy_name=loaded.name,
         policy_version=loaded.version,

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from credo.features import PointInTime
+from credo.features.catalogue import actionable
 from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy
 from credo.scoring.columns import as_floats
@@ -27,14 +28,26 @@ from credo.store.db import Store
 __all__ = ["compute_snapshots"]
 
 
-def _previous_scores(store: Store, previous: str | None, persons: pa.Array) -> NDArray[np.float64]:
-    """Each person's score in the ``previous`` run (NaN: none, or not scored then)."""
+_PREVIOUS = """
+WITH p AS (SELECT as_of, seq, policy_name FROM score_runs WHERE run_id = $run)
+SELECT s.person_id, arg_max(s.score, r.seq) AS score
+FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id, p
+WHERE r.run_id = $run OR (r.kind = 'correction' AND r.as_of = p.as_of
+  AND r.policy_name = p.policy_name AND r.seq > p.seq AND r.seq < $before)
+GROUP BY s.person_id
+"""
+
+
+def _previous_scores(
+    store: Store, previous: str | None, persons: pa.Array, before_seq: int
+) -> NDArray[np.float64]:
+    """Each person's score in the ``previous`` run, or the correction re-score made at its date
+    since (before run ``before_seq``): the trend then shows what happened after the
+    correction, which its own alert already reported (NaN: none, or not scored then)."""
     if previous is None:
         return np.full(len(persons), np.nan)
-    prior = store.con.sql(
-        "SELECT person_id, score FROM score_snapshots WHERE run_id = $run",
-        params={"run": previous},
-    ).to_arrow_table()
+    params = {"run": previous, "before": before_seq}
+    prior = store.con.sql(_PREVIOUS, params=params).to_arrow_table()
     row = pc.index_in(persons, value_set=prior.column("person_id").combine_chunks())
     return as_floats(prior.column("score").take(row))
 
@@ -51,7 +64,11 @@ def _explained(
     reason_codes, reason_points = reasons(
         names, applied.listed, applied.thin, court_points, points.lost, max_reasons, unit
     )
-    improve_codes, improve_points = improvements(names, points.gain, scored.num_rows, unit)
+    # Only actions a person can take are suggested (docs/decisions/0534).
+    gain = points.gain
+    if gain is not None:
+        gain = np.where(np.array([actionable(n) for n in names]), gain, 0)
+    improve_codes, improve_points = improvements(names, gain, scored.num_rows, unit)
     return {
         "reason_codes": reason_codes,
         "reason_points": reason_points,
@@ -78,7 +95,8 @@ def compute_snapshots(
     persons = scored.column("person_id").combine_chunks().cast(pa.string())
     dims = dimension_points(scored)
     applied = apply_policy(store, pit, scored, persons, dims.get("connections"), policy, model.unit)
-    previous_score = _previous_scores(store, previous, persons)
+    seq = store.scalar("SELECT seq FROM score_runs WHERE run_id = ?", [run_id]) if run_id else None
+    previous_score = _previous_scores(store, previous, persons, int(seq or 2**62))
     no_previous = np.isnan(previous_score)
     columns: dict[str, pa.Array] = {
         "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),

@@ -5,6 +5,10 @@ observation date; the outcome (a default, or 90+ days past due, in the following
 default) sees only events after it. Both are read with one data watermark, recorded with the
 model. The scale is then shifted so that the policy's share of scored persons (5%) falls below
 its calibration score (550), as reported for Zhima (docs/decisions/0500).
+
+Several observation months (vintages) can be stacked, so the development sample holds enough
+bad outcomes, and a later month held out to measure the fit out of time: AUC, Gini, KS and
+calibration, in time and out of time, are kept beside the model (docs/decisions/0536).
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credo.errors import ModelError
-from credo.features import CATALOGUE, PointInTime, feature_steps, outcome_sql
+from credo.features import CATALOGUE, PointInTime, feature_steps, months_before, outcome_sql
 from credo.models.table import ScorecardModel, content_id, with_training
 from credo.policy.schema import LoadedPolicy, ScoringPolicy
 from credo.scoring.columns import columns_of
+from credo.scoring.fit import fit_summary
 from credo.scoring.policy_rules import resolve_policy
 from credo.scoring.registry import register_model
 from credo.scoring.runner import stepwise
@@ -40,6 +45,9 @@ class TrainingResult:
     rows: int
     bad_rows: int
     unavailable: list[str] = field(default_factory=list)
+    #: observation dates stacked for development, and the fit in time and out of time
+    vintages: list[dt.date] = field(default_factory=list)
+    fit: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +60,8 @@ class TrainingResult:
             "bad_rows": self.bad_rows,
             "features": self.model.features,
             "unavailable_features": self.unavailable,
+            "vintages": [v.isoformat() for v in self.vintages],
+            "fit": self.fit,
         }
 
 
@@ -76,6 +86,16 @@ class TrainingTable:
     bad: NDArray[np.int64]
     persons: NDArray[Any]
     performing: NDArray[np.bool_]
+
+    @classmethod
+    def stacked(cls, tables: list[TrainingTable]) -> TrainingTable:
+        """One table of several observation dates (a person once per date)."""
+        return cls(
+            {n: np.concatenate([t.features[n] for t in tables]) for n in tables[0].features},
+            np.concatenate([t.bad for t in tables]),
+            np.concatenate([t.persons for t in tables]),
+            np.concatenate([t.performing for t in tables]),
+        )
 
 
 def training_table(
@@ -150,17 +170,22 @@ def train_model(
     outcome_months: int | None = None,
     model_version: str | None = None,
     save: bool = True,
+    vintages: int = 1,
+    holdout: dt.date | None = None,
 ) -> TrainingResult:
-    """Fit the catalogue's scorecard at ``as_of``; register and write it unless ``save=False``."""
-    from credo.models.estimator import Scorecard
-
+    """Fit the catalogue's scorecard at ``as_of`` (stacking ``vintages`` monthly observation
+    dates ending there), measure it out of time at ``holdout`` if given; register and write it
+    unless ``save=False``."""
     loaded = _scoring_policy(policy)
     rules = loaded.policy
     assert isinstance(rules, ScoringPolicy)
     known = known_at or latest_known_at(store)
-    table = training_table(
-        store, as_of, policy=rules, known_at=known, outcome_months=outcome_months
-    )
+    dates = [months_before(as_of, k) for k in range(max(1, vintages) - 1, -1, -1)]
+    tables = [
+        training_table(store, d, policy=rules, known_at=known, outcome_months=outcome_months)
+        for d in dates
+    ]
+    table = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]
     keep = table.performing
     X = {name: column[keep] for name, column in table.features.items()}
     y = table.bad[keep]
@@ -173,23 +198,11 @@ def train_model(
     usable, unavailable = _usable(X)
     months = outcome_months or rules.outcome.months
     version = model_version or f"bureau-{as_of.isoformat()}"
-    spec = {f.name: f for f in CATALOGUE}
-    estimator = Scorecard(
-        dimensions={n: spec[n].dimension for n in usable},
-        descriptions={n: spec[n].description for n in usable},
-        directions={n: spec[n].direction for n in usable if spec[n].kind == "numeric"},
-        categorical_features=[n for n in usable if spec[n].kind == "categorical"],
-        max_bins=rules.training.max_bins,
-        min_bin_size=rules.training.min_bin_size,
-        woe_prior=rules.training.woe_prior_bads / float(y.mean()),
-        pdo=rules.calibration.pdo,
-        min_score=rules.min_score,
-        max_score=rules.max_score,
-        model_version=version,
-    ).fit(usable, y)
     outcome = f"default or {rules.outcome.min_days_past_due}+ days past due within {months} months"
-    model = with_training(estimator.model_, target=outcome, bad_value="1")
-    model = calibrate(model, {n: table.features[n] for n in usable}, rules)
+    model = with_training(_fitted(usable, y, rules, version), target=outcome, bad_value="1")
+    latest = tables[-1]  # the scale is calibrated on the population of the newest vintage
+    model = calibrate(model, {n: latest.features[n] for n in usable}, rules)
+    fit = _fit(store, model, usable, y, rules, known, outcome_months, holdout)
     path = None
     if save:
         path = register_model(
@@ -200,5 +213,56 @@ def train_model(
             policy_name=loaded.name,
             policy_version=loaded.version,
             outcome=outcome,
+            fit=fit,
         )
-    return TrainingResult(model, path, as_of, known, len(y), int(y.sum()), unavailable)
+    return TrainingResult(model, path, as_of, known, len(y), int(y.sum()), unavailable, dates, fit)
+
+
+def _fitted(
+    usable: dict[str, NDArray[Any]], y: NDArray[np.int64], rules: ScoringPolicy, version: str
+) -> ScorecardModel:
+    """The catalogue's scorecard fitted on the development rows, before calibration."""
+    from credo.models.estimator import Scorecard
+
+    spec = {f.name: f for f in CATALOGUE}
+    return (
+        Scorecard(
+            dimensions={n: spec[n].dimension for n in usable},
+            descriptions={n: spec[n].description for n in usable},
+            directions={n: spec[n].direction for n in usable if spec[n].kind == "numeric"},
+            categorical_features=[n for n in usable if spec[n].kind == "categorical"],
+            max_bins=rules.training.max_bins,
+            min_bin_size=rules.training.min_bin_size,
+            woe_prior=rules.training.woe_prior_bads / float(y.mean()),
+            pdo=rules.calibration.pdo,
+            min_score=rules.min_score,
+            max_score=rules.max_score,
+            model_version=version,
+        )
+        .fit(usable, y)
+        .model_
+    )
+
+
+def _fit(
+    store: Store,
+    model: ScorecardModel,
+    usable: dict[str, NDArray[Any]],
+    y: NDArray[np.int64],
+    rules: ScoringPolicy,
+    known: dt.datetime,
+    outcome_months: int | None,
+    holdout: dt.date | None,
+) -> dict[str, Any]:
+    """The fit on the development rows and, with ``holdout``, on the performing persons of
+    that later observation date (out of time)."""
+    fit: dict[str, Any] = {"in_time": fit_summary(y, model.predict_bad_probability(usable))}
+    if holdout is not None:
+        later = training_table(
+            store, holdout, policy=rules, known_at=known, outcome_months=outcome_months
+        )
+        keep = later.performing
+        X = {n: later.features[n][keep] for n in usable}
+        fit["out_of_time"] = fit_summary(later.bad[keep], model.predict_bad_probability(X))
+        fit["holdout"] = holdout.isoformat()
+    return fit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,7 +11,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from support import page_token
 
-from .conftest import CASE, Site, file_via_api, sign_in, sign_in_operator
+from credo.scoring import score
+from credo.scoring.standing import RegimeStanding, lowest_standings, regime_standings
+from credo.settings import Settings
+from credo.store.db import Store
+
+from .conftest import CASE, END, Site, file_via_api, sign_in, sign_in_operator
 
 
 def _score(page: Page) -> int:
@@ -269,6 +275,10 @@ def test_console_shows_queues_versions_and_the_audit_chain(site: Site, new_page:
     sign_in_operator(operator, site)
     expect(operator.locator("#model-in-use")).to_have_text(re.compile(r"^sha256:"))
     expect(operator.locator("#policy-in-use")).to_contain_text("zhima")
+    # The model's fit summary, kept beside its file, is shown with it (decision 0536).
+    expect(operator.locator("td.fit").first).to_contain_text(
+        re.compile(r"in time AUC [01]\.\d{3}, KS")
+    )
     expect(operator.get_by_role("img", name="Persons by band and month")).to_be_visible()
     expect(operator.locator("#disputes tr.dispute-row")).to_have_count(1)
     expect(operator.locator("#audit-status")).to_contain_text("Intact")
@@ -393,3 +403,37 @@ def test_a_form_not_shown_to_come_from_this_site_is_refused(
         csrf = page_token(c)
         form = {"person": site.other, "code": code, "csrf": csrf}
         assert c.post("/login", data=form).status_code == 303
+
+
+@pytest.fixture
+def regime_run(db: Path) -> RegimeStanding:
+    """A suining-2010 run over the copy before the server opens it: the standing of the person
+    with the lowest balance that has ledger entries."""
+    with Store.open(Settings(db=db)) as store:
+        run = score(store, END, policy="suining-2010")
+        (lowest,) = lowest_standings(store, run.run_id, 1)
+        assert regime_standings(store, lowest.person_id) == [lowest]
+        store.con.execute("CHECKPOINT")
+    return lowest
+
+
+def test_the_page_publishes_the_scale_and_the_points_ledger(
+    regime_run: RegimeStanding, site: Site, new_page: Any
+) -> None:
+    standing = regime_run
+    page = new_page()
+    sign_in(page, site, standing.person_id)
+    held = file_via_api(site, standing.person_id)
+    scale = page.locator("#scale")
+    expect(scale.locator("tbody tr")).to_have_count(5)
+    expect(scale).to_contain_text("points double the odds of repaying")
+    expect(scale.locator("tr.mine")).to_contain_text(held["scores"][-1]["band"])
+    regime = page.locator("#regimes .regime[data-regime=suining-2010]")
+    expect(regime.locator(".balance")).to_have_text(str(standing.balance))
+    expect(regime.locator(".grade")).to_have_text(standing.grade)
+    rows = regime.locator("table.ledger tbody tr")
+    expect(rows).to_have_count(len(standing.ledger))
+    for k, entry in enumerate(standing.ledger):
+        expect(rows.nth(k)).to_contain_text(entry["source_record_id"])
+        expect(rows.nth(k)).to_contain_text(f"{entry['rule_text']} ({entry['rule']})")
+        expect(rows.nth(k)).to_contain_text(f"{entry['points']:+d}")
