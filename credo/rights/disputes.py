@@ -14,8 +14,8 @@ regulation; :mod:`credo.policy.rules`):
 A correction is committed with a notice in the webhook outbox for every partner that got a
 decision or report about the person within the profile's ``notify_months`` after the item was
 recorded (those used the wrong data), then the person is re-scored at once at the month of
-their latest monthly score (:func:`rescore_now`, also the court feed's path), so the change
-their alert shows is the correction's alone.
+their latest monthly score (:func:`rescore_correction_now`), so the change their alert shows is
+the correction's alone. The court's feed re-scores as of today instead (:func:`rescore_now`).
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ __all__ = [
     "get_dispute",
     "list_disputes",
     "open_dispute",
+    "rescore_correction_now",
     "rescore_now",
     "resolve_dispute",
 ]
@@ -274,19 +275,33 @@ def resolve_dispute(
         )
     run_id = None
     if decision != "reject" and rescore:
-        run_id = rescore_now(store, dispute.person_id, at)
+        run_id = rescore_correction_now(store, dispute.person_id, at)
     done = get_dispute(store, dispute_id)
     return Dispute(**{**asdict(done), "rescored_run_id": run_id, "notified": tuple(notified)})
 
 
-def rescore_now(store: Store, person_id: str, at: dt.datetime) -> str | None:
+def rescore_correction_now(store: Store, person_id: str, at: dt.datetime) -> str | None:
     """Re-score at the month of the person's latest monthly score, so the change shown is the
-    correction's alone (docs/decisions/0531); nothing if never scored or no longer scored.
-    The one off-cycle re-score of the rights layer: corrections and court-feed updates."""
+    correction's alone (docs/decisions/0531); nothing if never scored or no longer scored."""
     from credo.scoring import rescore_correction
 
     run = rescore_correction(store, person_id, corrections_known_at=at)
     return None if run is None else run.run_id
+
+
+def rescore_now(store: Store, person_id: str, at: dt.datetime) -> str | None:
+    """Re-score as of today, if the person has ever been scored. For a change in the world (the
+    court's feed: a judgment satisfied today), not a correction of the past: the listing was in
+    force at the last monthly date, so only a score of today can lift its cap at once."""
+    from credo.scoring import latest_snapshot, rescore_person
+
+    last = latest_snapshot(store, person_id)
+    if last is None:
+        return None
+    try:
+        return rescore_person(store, person_id, max(last.as_of, at.date())).run_id
+    except NotFoundError:  # left since: no longer scored
+        return None
 
 
 def expire_disputes(
