@@ -223,3 +223,34 @@ def test_constant_and_empty_features_warn_and_training_goes_on(tmp_path: Path) -
     model = ScorecardModel.load(out)
     assert "country" not in model.features and "b" not in model.features
     assert {s.dimension for s in model.table.features} == {"unassigned"}
+
+
+def test_partial_map_puts_the_rest_in_one_dimension_and_a_time_split_is_reported(
+    tmp_path: Path,
+) -> None:
+    X, y = synthetic(2000, seed=8)
+    month = np.repeat(np.arange(20), 100)
+    when = [f"2024-{1 + m // 2:02d}-{1 + 10 * (m % 2):02d}" for m in month]
+    path = _write(tmp_path / "t.csv", {**X, "applied": when, "y": y})
+    dims = tmp_path / "d.yaml"
+    dims.write_text("income: fulfilment_capacity\n")
+    out = tmp_path / "m.json"
+    args = ["train", "--table", str(path), "--target", "y", "--out", str(out)]
+    result = runner.invoke(
+        app,
+        [*args, "--dimension-map", str(dims), "--rest-dimension", "other"]
+        + ["--time-column", "applied", "--validation-share", "0.25"],
+    )
+    assert result.exit_code == 0, result.output
+    model = ScorecardModel.load(out)
+    dimension = {s.name: s.dimension for s in model.table.features}
+    assert dimension.pop("income") == "fulfilment_capacity"
+    assert set(dimension.values()) == {"other"} and "applied" not in dimension
+    summary = model.table.training.fit_summary
+    assert summary is not None and summary.holdout is not None
+    assert (summary.train.rows, summary.holdout.rows) == (1500, 500)
+    assert summary.split == "time: latest 0.25 by applied"
+    printed = " ".join(result.output.split())
+    assert f"holdout rows 500 AUC {summary.holdout.auc:.4f}" in printed
+    assert f"train rows 1500 AUC {summary.train.auc:.4f}" in printed
+    assert 0.6 < summary.holdout.auc < 0.95
