@@ -236,11 +236,8 @@ def test_partial_map_puts_the_rest_in_one_dimension_and_a_time_split_is_reported
     dims.write_text("income: fulfilment_capacity\n")
     out = tmp_path / "m.json"
     args = ["train", "--table", str(path), "--target", "y", "--out", str(out)]
-    result = runner.invoke(
-        app,
-        [*args, "--dimension-map", str(dims), "--rest-dimension", "other"]
-        + ["--time-column", "applied", "--validation-share", "0.25"],
-    )
+    args += ["--dimension-map", str(dims), "--rest-dimension", "other"]
+    result = runner.invoke(app, [*args, "--time-column", "applied", "--validation-share", "0.25"])
     assert result.exit_code == 0, result.output
     model = ScorecardModel.load(out)
     dimension = {s.name: s.dimension for s in model.table.features}
