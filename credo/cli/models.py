@@ -7,7 +7,6 @@ command starts without paying for it.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -25,54 +24,48 @@ def train_on_table(
     *,
     bad: str | None,
     dimension_map: Path | None,
+    rest_dimension: str,
     exclude: list[str] | None,
+    validation_share: float | None,
+    time_column: str | None,
     model_version: str,
 ) -> None:
-    """Fit a scorecard on a table with a target column and write its points table (JSON)."""
-    import numpy as np
+    """Fit a scorecard on a table with a target column, write its points table (JSON) and print
+    the fit summary."""
+    from credo.models.files import read_feature_map
+    from credo.models.training import train_table
 
-    from credo.models._errors import ConstantFeatureWarning
-    from credo.models._io import bad_target, read_table
-    from credo.models.estimator import Scorecard
-    from credo.models.files import read_feature_map, require_columns
-    from credo.models.table import with_training
-
-    data = read_table(table)
-    excluded = list(exclude or [])
-    require_columns(data, [target, *excluded], table, "such")
-    y = bad_target(data[target], target, bad)
-    features = {k: v for k, v in data.items() if k != target and k not in excluded}
-    feature_map = read_feature_map(dimension_map) if dimension_map else {}
-    require_columns(features, list(feature_map), dimension_map or table, "mapped feature")
-    if not feature_map:
-        err.print(
-            f"[yellow]warning:[/yellow] no --dimension-map: all {len(features)} features go to"
-            " dimension 'unassigned'",
-            highlight=False,
-        )
-    estimator = Scorecard(
-        dimensions={k: v["dimension"] for k, v in feature_map.items()},
-        default_dimension=None if feature_map else "unassigned",
-        descriptions={k: v["description"] for k, v in feature_map.items() if "description" in v},
-        directions={k: v["direction"] for k, v in feature_map.items() if "direction" in v},
-        categorical_features=[k for k, v in feature_map.items() if v.get("categorical")],
+    fitted = train_table(
+        table,
+        target,
+        bad=bad,
+        exclude=list(exclude or []),
+        feature_map=read_feature_map(dimension_map) if dimension_map else None,
+        rest_dimension=rest_dimension,
+        validation_share=validation_share,
+        time_column=time_column,
         model_version=model_version,
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConstantFeatureWarning)
-        estimator.fit(features, y)
-    for warning in caught:
-        if issubclass(warning.category, ConstantFeatureWarning):
-            err.print(f"[yellow]warning:[/yellow] {warning.message}", highlight=False)
-    bad_label = str(data[target][np.argmax(y)])
-    model = with_training(estimator.model_, target=target, bad_value=bad_label)
+    for note in fitted.warnings:
+        err.print(f"[yellow]warning:[/yellow] {note}", highlight=False)
+    model = fitted.model
     out_path.parent.mkdir(parents=True, exist_ok=True)
     model.save(out_path)
+    training = model.table.training
     out.print(
-        f"trained {model.model_id} on {len(y)} rows ({int(y.sum())} bad):"
-        f" {len(model.features)} features -> {out_path}",
+        f"trained {model.model_id} on {training.rows} rows ({training.bad_rows} bad,"
+        f" bad = {target} {training.bad_value!r}): {len(model.features)} features -> {out_path}",
         highlight=False,
     )
+    summary = training.fit_summary
+    assert summary is not None  # train_table always measures the fit
+    for name, metrics in (("train", summary.train), ("holdout", summary.holdout)):
+        if metrics is not None:
+            out.print(
+                f"{name:<8} rows {metrics.rows:>8}  AUC {metrics.auc:.4f}  KS {metrics.ks:.4f}"
+                f"  Gini {metrics.gini:.4f}",
+                highlight=False,
+            )
 
 
 @user_errors
@@ -102,28 +95,35 @@ def score_table(
 def validate(
     model_path: Annotated[Path, typer.Option("--model", help="Points table (JSON).")],
     table: Annotated[Path, typer.Option(help="Labelled data, CSV or Parquet.")],
-    target: Annotated[str, typer.Option(help="Outcome column.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for report.json/.html.")],
-    bad: Annotated[str | None, typer.Option(help="Target value that means bad.")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Outcome column (default: the model's target).")
+    ] = None,
+    bad: Annotated[
+        str | None, typer.Option(help="Target value that means bad (default: the model's).")
+    ] = None,
     compare: Annotated[
         Path | None, typer.Option(help="Second sample (e.g. another month) for PSI.")
     ] = None,
 ) -> None:
     """AUC, KS, Gini, calibration, IV per feature and PSI, as JSON and an HTML page."""
-    from credo.models._io import bad_target, read_table
     from credo.models.files import require_columns
+    from credo.models.reader import raw_types
     from credo.models.table import ScorecardModel
+    from credo.models.target import code_target, read_target
+    from credo.models.training import read_for_model
     from credo.models.validation import validation_report
 
     model = ScorecardModel.load(model_path)
-    data = read_table(table)
-    require_columns(data, [target, *model.features], table, "required")
-    y = bad_target(data[target], target, bad)
-    other = None
-    if compare is not None:
-        other = read_table(compare)
-        require_columns(other, model.features, compare, "feature")
-    report = validation_report(model, data, y, compare=other)
+    training = model.table.training
+    column = target or training.target
+    if column is None:
+        raise typer.BadParameter("--target is needed: the model does not record its target")
+    require_columns(raw_types(table), [column], table, "target")
+    data = read_for_model(model, table)
+    coding = code_target(read_target(table, column), column, bad or training.bad_value)
+    other = None if compare is None else read_for_model(model, compare)
+    report = validation_report(model, data, coding.y, compare=other)
     paths = report.write(out_dir)
     psi_text = "" if report.psi is None else f" PSI {report.psi:.4f}"
     out.print(

@@ -70,7 +70,33 @@ def train(
     ] = None,
     dimension_map: Annotated[
         Path | None,
-        typer.Option(help="With --table: YAML/JSON feature -> dimension.", rich_help_panel=TABLE),
+        typer.Option(
+            help="With --table: YAML/JSON feature -> dimension (optional; may name only some).",
+            rich_help_panel=TABLE,
+        ),
+    ] = None,
+    rest_dimension: Annotated[
+        str,
+        typer.Option(
+            help="With --table: the dimension of every feature the map does not name.",
+            rich_help_panel=TABLE,
+        ),
+    ] = "unassigned",
+    validation_share: Annotated[
+        float | None,
+        typer.Option(
+            help="With --table: hold out this share of rows (stratified; with --time-column the"
+            " latest rows) and report their AUC, KS and Gini.",
+            rich_help_panel=TABLE,
+        ),
+    ] = None,
+    time_column: Annotated[
+        str | None,
+        typer.Option(
+            help="With --table: hold out the latest rows by this date column (0.2 unless"
+            " --validation-share); the column is not a feature.",
+            rich_help_panel=TABLE,
+        ),
     ] = None,
     exclude: Annotated[
         list[str] | None,
@@ -105,6 +131,9 @@ def train(
         out_path,
         bad=bad,
         dimension_map=dimension_map,
+        rest_dimension=rest_dimension,
         exclude=exclude,
+        validation_share=validation_share,
+        time_column=time_column,
         model_version=model_version,
     )

@@ -28,4 +28,5 @@ class NotFittedError(ModelError, _SklearnNotFittedError):
 
 
 class ConstantFeatureWarning(UserWarning):
-    """A feature has a single value in the training data and was left out of the points table."""
+    """A feature has a single value, or none at all, in the training data and was left out of the
+    points table."""

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "ColumnType",
     "DroppedFeature",
     "FeatureSpec",
+    "FitMetrics",
+    "FitSummary",
     "Intercept",
     "PointsRow",
     "PointsTable",
@@ -81,11 +84,49 @@ class DroppedFeature(_Strict):
     reason: str
 
 
+#: How the table reader types a column (decision 0104): booleans, numbers and dates are binned as
+#: numbers (1/0, the value, the date as YYYYMMDD), text as categories.
+ColumnType = Literal["boolean", "number", "date", "text"]
+
+
+class FitMetrics(_Strict):
+    """Discrimination of the fitted table on one sample (from the rounded points)."""
+
+    rows: int = Field(ge=0)
+    bad_rows: int = Field(ge=0)
+    auc: float
+    ks: float
+    gini: float
+
+
+class FitSummary(_Strict):
+    """Train and, with a validation share or a time split, holdout metrics (decision 0106)."""
+
+    split: str
+    train: FitMetrics
+    holdout: FitMetrics | None = None
+
+
+# Added after version 1 was published: left out of the document while unset, so tables written
+# before them keep their text and their content id (``model_id``).
+_OPTIONAL_TRAINING = ("good_value", "input_schema", "fit_summary")
+
+
 class Training(_Strict):
+    """What the table was fitted on: rows, the target's coding, the input schema, the fit."""
+
     rows: int = Field(ge=0)
     bad_rows: int = Field(ge=0)
     target: str | None = None
     bad_value: str | None = None
+    good_value: str | None = None
+    input_schema: dict[str, ColumnType] | None = None
+    fit_summary: FitSummary | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        return {k: v for k, v in data.items() if k not in _OPTIONAL_TRAINING or v is not None}
 
 
 class PointsTable(_Strict):

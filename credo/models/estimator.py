@@ -57,6 +57,8 @@ __all__ = ["DIMENSIONS", "Scorecard"]
 #: Zhima's five dimensions; a user's dimension map may use other names.
 DIMENSIONS = ("credit_history", "behaviour", "fulfilment_capacity", "identity", "connections")
 _DIRECTIONS = ("ascending", "descending", "auto", "none")
+_CONSTANT = "constant in the training data"
+_ALL_MISSING = "missing in every row of the training data"
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -157,14 +159,15 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         kinds: dict[str, FeatureKind],
         target: NDArray[np.float64],
     ) -> tuple[list[Binned], list[DroppedFeature]]:
-        """Every feature's bins; a constant feature is left out of the table, with a warning."""
+        """Every feature's bins; a constant or all-missing feature is left out of the table, with
+        a warning (a loan book often carries a field nobody fills in)."""
         directions = dict(self.directions or {})
         binned: list[Binned] = []
         dropped: list[DroppedFeature] = []
         for name, column in zip(names, columns, strict=True):
             feature = self._bin_feature(name, kinds[name], column, target, directions)
-            if feature is None:
-                reason = "constant in the training data"
+            if isinstance(feature, str):
+                reason = feature
                 warnings.warn(
                     f"feature {name!r} is {reason}; it was left out of the points table",
                     ConstantFeatureWarning,
@@ -316,33 +319,33 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         column: NDArray[Any],
         target: NDArray[np.float64],
         directions: dict[str, str],
-    ) -> Binned | None:
-        """Bins for one feature, or None when it is constant (one value, never missing)."""
+    ) -> Binned | str:
+        """Bins for one feature, or why it cannot have any (constant, or missing everywhere)."""
         if kind == "numeric":
             return self._bin_numeric(name, column, target, directions.get(name, "auto"))
         return self._bin_categorical(name, column, target)
 
     def _bin_numeric(
         self, name: str, column: NDArray[Any], target: NDArray[np.float64], direction: str
-    ) -> Binned | None:
+    ) -> Binned | str:
         x = to_numeric(column, name)
         missing = np.isnan(x)
         if missing.all():
-            raise DataError(f"column {name!r} has no values: every row is missing")
+            return _ALL_MISSING
         if np.unique(x[~missing]).size == 1 and not missing.any():
-            return None
+            return _CONSTANT
         binning = self._numeric_cuts(name, x, target, direction)
         return numeric_bins(name, x, missing, binning.cuts, binning.direction)
 
     def _bin_categorical(
         self, name: str, column: NDArray[Any], target: NDArray[np.float64]
-    ) -> Binned | None:
+    ) -> Binned | str:
         values = to_categorical(column)
         missing = np.array([v is None for v in values], dtype=bool)
         if missing.all():
-            raise DataError(f"column {name!r} has no values: every row is missing")
+            return _ALL_MISSING
         if len(set(values[~missing])) == 1 and not missing.any():
-            return None
+            return _CONSTANT
         groups, rare = self._categorical_groups(name, values, target)
         return categorical_bins(name, values, groups, rare)
 

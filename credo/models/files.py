@@ -72,24 +72,16 @@ def score_file(
     model: ScorecardModel, file: Path, out_path: Path, keep: list[str] | None = None
 ) -> int:
     """Score every row of ``file`` into ``out_path`` (.parquet or .csv) with the compiled SQL:
-    the input columns (or only ``keep``), points per feature and dimension, and the score.
-    Returns the number of rows written."""
+    the input columns (or only ``keep``; features as the model reads them, e.g. yes/no as 1/0),
+    points per feature and dimension, and the score. Returns the number of rows written."""
     import duckdb
 
     from credo.models._errors import DataError
-    from credo.models._io import source_of, table_columns
+    from credo.models._io import source_of
     from credo.models.sql import scoring_sql
+    from credo.models.training import scoring_source
 
-    columns = table_columns(file)
-    require_columns(columns, model.features, file, "feature")
-    specs = {s.name: s for s in model.table.features}
-    for name in model.features:
-        kind = columns[name].upper()
-        if specs[name].kind == "numeric" and ("CHAR" in kind or "STRING" in kind):
-            raise DataError(
-                f"column {name!r} of {str(file)!r} holds text, but the model bins it as numbers",
-                hint=_first_text_cell(file, name),
-            )
+    source, columns = scoring_source(model, file)
     added = [f"points__{f}" for f in model.features]
     added += [f"dimension__{d}" for d in model.dimensions] + ["raw_points", "score"]
     clash = sorted(set(added) & set(columns))
@@ -98,7 +90,7 @@ def score_file(
     suffix = out_path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"--out must end in .parquet or .csv, got {str(out_path)!r}")
-    sql = scoring_sql(model, source_of(file))
+    sql = scoring_sql(model, source)
     if keep is not None:
         require_columns(columns, keep, file, "--keep")
         kept = ", ".join(ident(c) for c in dict.fromkeys(keep))
@@ -114,27 +106,3 @@ def score_file(
         raise DataError(f"scoring {str(file)!r} failed: {exc}") from None
     (count,) = written
     return int(count)
-
-
-def _first_text_cell(file: Path, column: str) -> str:
-    """Where the first non-number of a column is, as a hint."""
-    import duckdb
-
-    from credo.models._io import source_of
-
-    q = ident(column)
-    try:
-        found = (
-            duckdb.connect()
-            .execute(
-                f"SELECT row_number() OVER () AS r, {q} FROM {source_of(file)}"
-                f" QUALIFY {q} IS NOT NULL AND TRY_CAST({q} AS DOUBLE) IS NULL LIMIT 1"
-            )
-            .fetchone()
-        )
-    except duckdb.Error:
-        return "fix the column's type"
-    if found is None:
-        return "fix the column's type"
-    row_no, cell = found
-    return f"row {row_no} holds {cell!r}"

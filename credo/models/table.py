@@ -359,10 +359,11 @@ def build_table(
     return draft.model_copy(update={"model_id": content_id(draft.model_dump(mode="json"))})
 
 
-def with_training(model: ScorecardModel, *, target: str, bad_value: str) -> ScorecardModel:
-    """The same table recording which column and value defined "bad" (new content id)."""
-    training = model.table.training.model_copy(update={"target": target, "bad_value": bad_value})
-    draft = model.table.model_copy(update={"training": training})
+def with_training(model: ScorecardModel, **fields: Any) -> ScorecardModel:
+    """The same table with ``fields`` of its training record set (target, coding, input schema,
+    fit summary); a new content id."""
+    training = model.table.training.model_copy(update=fields)
+    draft = model.table.model_copy(update={"training": Training.model_validate(training)})
     return ScorecardModel(
         draft.model_copy(update={"model_id": content_id(draft.model_dump(mode="json"))})
     )

@@ -55,6 +55,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             str(train),
             "--target",
             "status",
+            "--bad",
+            "bad",
             "--dimension-map",
             str(dims),
             "--exclude",
@@ -153,15 +155,6 @@ def test_bad_inputs_get_named_errors(files: dict[str, Path], tmp_path: Path) -> 
     )
     one_class = _write(tmp_path / "one.csv", {"a": [1, 2, 3, 4], "y": [0, 0, 0, 0]})
     _fails(["train", "--table", str(one_class), "--target", "y", "--out", out], "one class only", 8)
-    empty_col = _write(
-        tmp_path / "empty.parquet",
-        {"a": [1.0, 2.0, 3.0, 4.0], "b": [None, None, None, None], "y": [0, 1, 0, 1]},
-    )
-    _fails(
-        ["train", "--table", str(empty_col), "--target", "y", "--out", out],
-        "column 'b' has no values",
-        3,
-    )
     text = _write(
         tmp_path / "text.csv",
         {"a": [str(i) for i in range(30)] + ["twelve"], "y": [i % 2 for i in range(31)]},
@@ -173,7 +166,17 @@ def test_bad_inputs_get_named_errors(files: dict[str, Path], tmp_path: Path) -> 
     )
     _fails(
         ["train", "--table", train, "--target", "late_payments", "--out", out],
-        "say which value means bad",
+        "target column 'late_payments' must hold two values (bad and good)",
+        3,
+    )
+    _fails(
+        ["train", "--table", train, "--target", "status", "--out", out],
+        "target column 'status' holds 'bad', 'good': say which value means bad",
+        3,
+    )
+    _fails(
+        ["train", "--table", train, "--target", "status", "--bad", "poor", "--out", out],
+        "--bad 'poor' is not a value of target column 'status'",
         3,
     )
     broken = tmp_path / "broken.json"
@@ -206,12 +209,45 @@ def test_bad_inputs_get_named_errors(files: dict[str, Path], tmp_path: Path) -> 
     )
 
 
-def test_constant_feature_warns_and_training_goes_on(tmp_path: Path) -> None:
+def test_constant_and_empty_features_warn_and_training_goes_on(tmp_path: Path) -> None:
     X, y = synthetic(1500, seed=7)
-    path = _write(tmp_path / "t.parquet", {**X, "country": ["NL"] * len(y), "y": y})
+    empty = [None] * len(y)
+    path = _write(tmp_path / "t.parquet", {**X, "country": ["NL"] * len(y), "b": empty, "y": y})
     out = tmp_path / "m.json"
     result = runner.invoke(app, ["train", "--table", str(path), "--target", "y", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "'country' is constant" in result.output
-    assert "dimension 'unassigned'" in result.output
-    assert "country" not in ScorecardModel.load(out).features
+    assert "'b' is missing in every row" in result.output
+    # A table without a dimension map is ordinary: no warning, one dimension for all.
+    assert "dimension-map" not in result.output
+    model = ScorecardModel.load(out)
+    assert "country" not in model.features and "b" not in model.features
+    assert {s.dimension for s in model.table.features} == {"unassigned"}
+
+
+def test_partial_map_puts_the_rest_in_one_dimension_and_a_time_split_is_reported(
+    tmp_path: Path,
+) -> None:
+    X, y = synthetic(2000, seed=8)
+    month = np.repeat(np.arange(20), 100)
+    when = [f"2024-{1 + m // 2:02d}-{1 + 10 * (m % 2):02d}" for m in month]
+    path = _write(tmp_path / "t.csv", {**X, "applied": when, "y": y})
+    dims = tmp_path / "d.yaml"
+    dims.write_text("income: fulfilment_capacity\n")
+    out = tmp_path / "m.json"
+    args = ["train", "--table", str(path), "--target", "y", "--out", str(out)]
+    args += ["--dimension-map", str(dims), "--rest-dimension", "other"]
+    result = runner.invoke(app, [*args, "--time-column", "applied", "--validation-share", "0.25"])
+    assert result.exit_code == 0, result.output
+    model = ScorecardModel.load(out)
+    dimension = {s.name: s.dimension for s in model.table.features}
+    assert dimension.pop("income") == "fulfilment_capacity"
+    assert set(dimension.values()) == {"other"} and "applied" not in dimension
+    summary = model.table.training.fit_summary
+    assert summary is not None and summary.holdout is not None
+    assert (summary.train.rows, summary.holdout.rows) == (1500, 500)
+    assert summary.split == "time: latest 0.25 by applied"
+    printed = " ".join(result.output.split())
+    assert f"holdout rows 500 AUC {summary.holdout.auc:.4f}" in printed
+    assert f"train rows 1500 AUC {summary.train.auc:.4f}" in printed
+    assert 0.6 < summary.holdout.auc < 0.95

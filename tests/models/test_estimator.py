@@ -13,7 +13,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-from credo.errors import CredoError, InputError, ModelError
+from credo.errors import CredoError, ModelError
 from credo.models import (
     ConstantFeatureWarning,
     DataError,
@@ -144,12 +144,16 @@ def test_constant_feature_is_dropped_with_a_warning(data: Any) -> None:
     assert [d.name for d in card.model_.table.dropped_features] == ["country"]
 
 
-def test_all_missing_column_is_an_error(data: Any) -> None:
+def test_all_missing_column_is_dropped_with_a_warning(data: Any) -> None:
+    """A loan book often has a field nobody fills in: training goes on and says so (0104)."""
     X, y = data
-    X = {**X, "empty": np.full(len(y), np.nan)}
-    with pytest.raises(DataError, match="'empty' has no values") as info:
-        Scorecard(default_dimension="x").fit(X, y)
-    assert isinstance(info.value, InputError)
+    X = {**X, "empty": np.full(len(y), np.nan), "blank": np.full(len(y), None, dtype=object)}
+    with pytest.warns(ConstantFeatureWarning, match="is missing in every row"):
+        card = Scorecard(default_dimension="x", cv=3).fit(X, y)
+    assert [d.name for d in card.model_.table.dropped_features] == ["blank", "empty"]
+    assert {d.reason for d in card.model_.table.dropped_features} == {
+        "missing in every row of the training data"
+    }
 
 
 def test_text_in_a_numeric_column_names_the_row(data: Any) -> None:
