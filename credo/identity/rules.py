@@ -24,7 +24,7 @@ from credo.identity.constraints import Traits, sex_of_national_id
 from credo.store.db import Store
 from credo.store.rows import registered
 
-__all__ = ["CONFLICT_REASON", "IdRule", "national_id_rule"]
+__all__ = ["CONFLICT_REASON", "IdRule", "national_id_rule", "persons_with_two_verified_ids"]
 
 CONFLICT_REASON = "same verified national id"
 
@@ -123,3 +123,18 @@ def national_id_rule(store: Store, records: pa.Table, index: dict[str, int]) -> 
             edges += links
             conflicts += clashes
     return IdRule(edges, conflicts, _traits(records, verified))
+
+
+def persons_with_two_verified_ids(store: Store) -> list[str]:
+    """Resolved persons holding two different check-digit-valid national ids: the failure
+    the clustering's constraints rule out (decision 0301), so a check for audits and tests."""
+    held: dict[str, set[str]] = defaultdict(set)
+    found = store.con.execute(
+        "SELECT person_id, national_id_hash FROM identity_records "
+        "WHERE national_id_hash IS NOT NULL ORDER BY person_id"
+    ).fetchall()
+    verified = _verified_ids(store, sorted({nid for _p, nid in found}))
+    for person, nid in found:
+        if nid in verified:
+            held[person].add(nid)
+    return sorted(p for p, ids in held.items() if len(ids) > 1)

@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from credo.identifiers import is_valid_gb11643
 from credo.identity import reject_review, resolve
+from credo.identity.rules import persons_with_two_verified_ids
 from credo.store.db import Store
 from credo.store.schema import event_table
 
@@ -254,26 +254,6 @@ def test_service_events_keep_their_person(resolved_store: Store) -> None:
     assert kept == [(person,)]
 
 
-def _persons_with_two_valid_ids(store: Store) -> list[str]:
-    """Persons holding two different national ids that both pass the check digit."""
-    valid = {
-        h
-        for h, blob in store.con.execute(
-            "SELECT hash, any_value(ciphertext) FROM pii_vault WHERE kind = 'national_id' "
-            "GROUP BY hash"
-        ).fetchall()
-        if is_valid_gb11643(store.keys.decrypt("national_id", bytes(blob)))
-    }
-    held: dict[str, set[str]] = {}
-    for person, nid in store.con.execute(
-        "SELECT person_id, national_id_hash FROM identity_records "
-        "WHERE national_id_hash IS NOT NULL"
-    ).fetchall():
-        if nid in valid:
-            held.setdefault(person, set()).add(nid)
-    return sorted(p for p, ids in held.items() if len(ids) > 1)
-
-
 def test_bridge_between_contradicting_persons_is_refused(resolved_store: Store) -> None:
     # the bridge carries person A's name, phone and address and person B's verified id: the
     # model ties it to A, the id rule to B, and A's own verified id differs from B's
@@ -302,9 +282,9 @@ def test_bridge_between_contradicting_persons_is_refused(resolved_store: Store) 
     assert report.refused_links >= 1
     after = _assigned(store)
     assert {r: (p, after[r]) for r, p in before.items() if after[r] != p} == {}  # none moved
-    assert _persons_with_two_valid_ids(store) == []
+    assert persons_with_two_verified_ids(store) == []
     # a full run may let the bridge take a record or two, never both ids
     full = resolve(store)
     assert full.mode == "full" and full.refused_links >= 1
-    assert _persons_with_two_valid_ids(store) == []
+    assert persons_with_two_verified_ids(store) == []
     assert person_a != person_b
