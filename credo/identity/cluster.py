@@ -56,32 +56,22 @@ def link_order(rank: Sequence[int]) -> Callable[[Edge], tuple[float, int, int]]:
     return key
 
 
-def cluster(
-    n: int,
-    edges: Iterable[Edge],
-    cannot_link: Iterable[tuple[int, int]],
-    groups: Iterable[Sequence[int]] = (),
-    traits: Sequence[Traits] | None = None,
-) -> Clustering:
-    """Union-find over ``edges`` in the order given, honouring ``cannot_link`` and refusing
-    any link that would join records whose ``traits`` contradict each other.
+class _Forest:
+    """Union-find whose roots carry their group's cannot-link pairs and ``Holdings``."""
 
-    ``groups`` are joined first, unconditionally and without evidence: an incremental run
-    starts from the existing persons (whose links are already stored) and may only add to
-    them; a link that would join two of them is checked like any other."""
-    parent = list(range(n))
-    held: dict[int, Holdings] = {}
-    for i, t in enumerate(traits or ()):
-        h = Holdings(t)
-        if h:
-            held[i] = h
-    forbid: dict[int, set[int]] = defaultdict(set)
-    for a, b in cannot_link:
-        if a != b:
-            forbid[a].add(b)
-            forbid[b].add(a)
+    def __init__(
+        self, n: int, cannot_link: Iterable[tuple[int, int]], traits: Sequence[Traits]
+    ) -> None:
+        self.parent = list(range(n))
+        self.held = {i: h for i, h in enumerate(map(Holdings, traits)) if h}
+        self.forbid: dict[int, set[int]] = defaultdict(set)
+        for a, b in cannot_link:
+            if a != b:
+                self.forbid[a].add(b)
+                self.forbid[b].add(a)
 
-    def find(x: int) -> int:
+    def find(self, x: int) -> int:
+        parent = self.parent
         root = x
         while parent[root] != root:
             root = parent[root]
@@ -89,24 +79,51 @@ def cluster(
             parent[x], x = root, parent[x]
         return root
 
-    def union(a: int, b: int) -> None:
+    def union(self, a: int, b: int) -> None:
+        """Join two roots; the smaller index stays root, so labels are min record indexes."""
         if a < b:
             a, b = b, a
-        parent[a] = b  # the smaller index becomes the root: labels are min record indexes
-        if a in forbid:
-            forbid[b] |= forbid.pop(a)
-        if a in held:
-            moved = held.pop(a)
-            if b in held:
-                held[b].absorb(moved)
+        self.parent[a] = b
+        if a in self.forbid:
+            self.forbid[b] |= self.forbid.pop(a)
+        if a in self.held:
+            moved = self.held.pop(a)
+            if b in self.held:
+                self.held[b].absorb(moved)
             else:
-                held[b] = moved
+                self.held[b] = moved
 
+    def why_not(self, a: int, b: int, rule: str) -> str | None:
+        """Why roots ``a`` and ``b`` may not be joined (None: they may). Constraints are
+        symmetric, so looking from one side is enough."""
+        fa = self.forbid.get(a)
+        if fa and b in {self.find(x) for x in fa}:
+            return "a rejected or pending pair"
+        if a in self.held and b in self.held:
+            return self.held[a].clash(self.held[b], ids_only=rule == "review")
+        return None
+
+
+def cluster(
+    n: int,
+    edges: Iterable[Edge],
+    cannot_link: Iterable[tuple[int, int]],
+    groups: Iterable[Sequence[int]] = (),
+    traits: Sequence[Traits] = (),
+) -> Clustering:
+    """Union-find over ``edges`` in the order given, honouring ``cannot_link`` and refusing
+    any link that would join records whose ``traits`` contradict each other.
+
+    ``groups`` are joined first, unconditionally and without evidence: an incremental run
+    starts from the existing persons (whose links are already stored) and may only add to
+    them; a link that would join two of them is checked like any other."""
+    forest = _Forest(n, cannot_link, traits)
+    find = forest.find
     for group in groups:
         for member in group[1:]:
             a, b = find(group[0]), find(member)
             if a != b:
-                union(a, b)
+                forest.union(a, b)
     used: list[Edge] = []
     refused: list[Edge] = []
     reasons: Counter[str] = Counter()
@@ -114,17 +131,12 @@ def cluster(
         a, b = find(e.left), find(e.right)
         if a == b:
             continue
-        # each root holds its group's constraints (by member); they are symmetric, so
-        # looking from one side is enough
-        fa = forbid.get(a)
-        why = "a rejected or pending pair" if fa and b in {find(x) for x in fa} else None
-        if why is None and a in held and b in held:
-            why = held[a].clash(held[b], ids_only=e.rule == "review")
+        why = forest.why_not(a, b, e.rule)
         if why is not None:
             refused.append(e)
             reasons[why] += 1
             continue
-        union(a, b)
+        forest.union(a, b)
         used.append(e)
     return Clustering([find(i) for i in range(n)], used, refused, reasons)
 
