@@ -10,6 +10,11 @@ ECM, Credo's own clustering for Credo).
 
     benchmarks/linkage/.venv/bin/python benchmarks/linkage/run.py --synthetic-people 20000
     benchmarks/linkage/.venv/bin/python benchmarks/linkage/run.py --scale-people 95000
+    benchmarks/linkage/.venv/bin/python benchmarks/linkage/run.py --hardness hard --febrl ''
+
+``--hardness`` picks the generator's identity-hardness preset (``credo generate
+--identity-hardness``); every synthetic result also counts the persons that hold two different
+national ids that both pass the check digit (the target is zero).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from credo.identity.linkage import (  # noqa: E402
 )
 from credo.identity.linkage_model import DEFAULT_MATCH_WEIGHT  # noqa: E402
 from credo.identity.records import linkage_frame  # noqa: E402
+from credo.identity.rules import persons_with_two_verified_ids  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -177,13 +183,13 @@ def _date(v: Any) -> Any:
         return None
 
 
-def _prepare(people: int, workdir: Path, settings: Any) -> None:
+def _prepare(people: int, workdir: Path, settings: Any, hardness: str) -> None:
     from credo.ingest.batch import ingest_population
-    from credo.sim import generate
+    from credo.sim import HARDNESS, generate
     from credo.store.db import Store
 
     t0 = time.perf_counter()
-    generate(people, 12, 7, workdir / "population")
+    generate(people, 12, 7, workdir / "population", noise=HARDNESS[hardness])  # type: ignore[index]
     t1 = time.perf_counter()
     with Store.open(settings) as store:
         ingest_population(store, workdir / "population", max_reject_rate=0.01)
@@ -191,7 +197,9 @@ def _prepare(people: int, workdir: Path, settings: Any) -> None:
     (workdir / "prepare.json").write_text(json.dumps(times))
 
 
-def synthetic(people: int, workdir: Path, ecm: bool = True) -> dict[str, Any]:
+def synthetic(
+    people: int, workdir: Path, ecm: bool = True, hardness: str = "realistic"
+) -> dict[str, Any]:
     import multiprocessing
 
     from credo.identity import resolve
@@ -204,7 +212,7 @@ def synthetic(people: int, workdir: Path, ecm: bool = True) -> dict[str, Any]:
     t0 = time.perf_counter()
     # generate and load in a child process, so that peak memory below is the resolve's own
     child = multiprocessing.get_context("spawn").Process(
-        target=_prepare, args=(people, workdir, settings)
+        target=_prepare, args=(people, workdir, settings, hardness)
     )
     child.start()
     child.join()
@@ -232,6 +240,7 @@ def synthetic(people: int, workdir: Path, ecm: bool = True) -> dict[str, Any]:
             """,
             [str(truth_records)],
         ).fetchall()
+        doubled = len(persons_with_two_verified_ids(store))
         records = store.con.execute(
             "SELECT record_id, source, subject_ref, name, birth_date, sex, national_id_hash, "
             "phone_hash, address FROM identity_records ORDER BY record_id"
@@ -240,8 +249,11 @@ def synthetic(people: int, workdir: Path, ecm: bool = True) -> dict[str, Any]:
     credo = pair_metrics([pid[r[1]] for r in rows], [r[2] for r in rows])
     result: dict[str, Any] = {
         "people": people,
+        "hardness": hardness,
         "records": report.records,
         "credo": credo,
+        "persons_with_two_valid_ids": doubled,
+        "refused_links": report.refused_links,
         "seconds": {
             "generate": round(t1 - t0, 1),
             "ingest": round(times["ingest"], 1),
@@ -294,16 +306,22 @@ def main() -> None:
     parser.add_argument("--febrl", default="1,2,3,4", help="which FEBRL sets ('' for none)")
     parser.add_argument("--scale-people", type=int, default=0, help="persons for the scale run")
     parser.add_argument("--no-scale-ecm", action="store_true", help="skip the ECM peer at scale")
+    parser.add_argument("--hardness", default="realistic", choices=("easy", "realistic", "hard"))
+    parser.add_argument("--no-ecm", action="store_true", help="skip the ECM peer everywhere")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
     results: dict[str, Any] = {"duckdb": duckdb.__version__, "numpy": np.__version__}
     if args.febrl:
         results["febrl"] = run_febrl([int(x) for x in args.febrl.split(",")])
     if args.synthetic_people:
-        results["synthetic"] = synthetic(args.synthetic_people, OUT / "synthetic")
+        results["synthetic"] = synthetic(
+            args.synthetic_people, OUT / "synthetic", not args.no_ecm, args.hardness
+        )
         print(results["synthetic"], flush=True)
     if args.scale_people:
-        results["scale"] = synthetic(args.scale_people, OUT / "scale", ecm=not args.no_scale_ecm)
+        results["scale"] = synthetic(
+            args.scale_people, OUT / "scale", not (args.no_scale_ecm or args.no_ecm), args.hardness
+        )
         print(results["scale"], flush=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))

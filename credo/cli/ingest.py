@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.table import Table
@@ -29,15 +29,23 @@ def generate(
     months: Annotated[int, typer.Option(min=1, max=120, help="Months of history.")] = 12,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 7,
     end: Annotated[str, typer.Option(help="Last day of the history (YYYY-MM-DD).")] = "2026-10-31",
+    identity_hardness: Annotated[
+        Literal["easy", "realistic", "hard"],
+        typer.Option(
+            help="How hard the records make identity resolution: rates of typos, twins, "
+            "namesakes, names in the other script, married names, missing ids and phones."
+        ),
+    ] = "realistic",
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic population: every source's files and mapping, and the ground truth."""
+    from credo.sim import HARDNESS
     from credo.sim import generate as run
 
     end_date = parse_date(end, "--end")
     with steps(not as_json) as step:
-        step(f"generating {people:,} persons over {months} months")
-        summary = run(people, months, seed, out_dir, end_date)
+        step(f"generating {people:,} persons over {months} months ({identity_hardness})")
+        summary = run(people, months, seed, out_dir, end_date, noise=HARDNESS[identity_hardness])
     if as_json:
         emit_json(summary.to_dict())
         return

@@ -1,11 +1,14 @@
 """Records to persons: constrained clustering, then stable person ids.
 
 Clustering is union-find over links taken strongest first (accepted reviews, then the
-national-id rule, then model links by match weight), refusing any link that would join two
-groups holding a *cannot-link* pair (a rejected review, or records with the same national id
-but conflicting dates of birth awaiting review). Taking links in a fixed order makes the
-result deterministic, and checking constraints on whole groups means a rejected pair is never
-merged indirectly either — which Splink's own connected-components clustering cannot promise.
+national-id rule, then model links by match weight, equal weights in the order of the records'
+origins), refusing any link that would join two groups holding a *cannot-link* pair (a rejected
+review, records with the same national id but conflicting dates of birth awaiting review) or
+two records that contradict each other (``constraints.py``: different verified national ids,
+sexes, or dates of birth). Taking links in an order the data fixes makes the result the same
+in any record order and under any identifier key, and checking constraints on whole groups
+means a forbidden pair is never merged indirectly either — which Splink's own
+connected-components clustering cannot promise (decision 0301).
 
 Person ids are then carried over from the previous run: each old person keeps its id on the
 cluster holding most of its records; a cluster no old person claims gets a new id. An old
@@ -19,7 +22,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Assignment", "Clustering", "Edge", "assign_ids", "cluster"]
+from credo.identity.constraints import Holdings, Traits
+
+__all__ = ["Assignment", "Clustering", "Edge", "assign_ids", "cluster", "link_order"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,27 +40,38 @@ class Clustering:
     labels: list[int]  # cluster label per record: the smallest record index in its cluster
     used: list[Edge]  # the links that joined two groups (a spanning forest: the evidence)
     refused: list[Edge] = field(default_factory=list)  # links a cannot-link pair blocked
+    contradictions: Counter[str] = field(default_factory=Counter)  # refused, by reason
 
 
-def cluster(
-    n: int,
-    edges: Iterable[Edge],
-    cannot_link: Iterable[tuple[int, int]],
-    groups: Iterable[Sequence[int]] = (),
-) -> Clustering:
-    """Union-find over ``edges`` in the order given, honouring ``cannot_link``.
+def link_order(rank: Sequence[int]) -> Callable[[Edge], tuple[float, int, int]]:
+    """Sort key of links: strongest first, ties by the records' ``rank`` (their origins' order).
 
-    ``groups`` are joined first, unconditionally and without evidence: an incremental run
-    starts from the existing persons (whose links are already stored) and may only add to
-    them."""
-    parent = list(range(n))
-    forbid: dict[int, set[int]] = defaultdict(set)
-    for a, b in cannot_link:
-        if a != b:
-            forbid[a].add(b)
-            forbid[b].add(a)
+    Record indexes follow record ids, which digest keyed hashes; ranks follow what the sources
+    say, so equal weights are taken in the same order under any key and any input order."""
 
-    def find(x: int) -> int:
+    def key(e: Edge) -> tuple[float, int, int]:
+        a, b = rank[e.left], rank[e.right]
+        return (-e.weight, min(a, b), max(a, b))
+
+    return key
+
+
+class _Forest:
+    """Union-find whose roots carry their group's cannot-link pairs and ``Holdings``."""
+
+    def __init__(
+        self, n: int, cannot_link: Iterable[tuple[int, int]], traits: Sequence[Traits]
+    ) -> None:
+        self.parent = list(range(n))
+        self.held = {i: h for i, h in enumerate(map(Holdings, traits)) if h}
+        self.forbid: dict[int, set[int]] = defaultdict(set)
+        for a, b in cannot_link:
+            if a != b:
+                self.forbid[a].add(b)
+                self.forbid[b].add(a)
+
+    def find(self, x: int) -> int:
+        parent = self.parent
         root = x
         while parent[root] != root:
             root = parent[root]
@@ -63,33 +79,66 @@ def cluster(
             parent[x], x = root, parent[x]
         return root
 
-    def union(a: int, b: int) -> None:
+    def union(self, a: int, b: int) -> None:
+        """Join two roots; the smaller index stays root, so labels are min record indexes."""
         if a < b:
             a, b = b, a
-        parent[a] = b  # the smaller index becomes the root: labels are min record indexes
-        if a in forbid:
-            forbid[b] |= forbid.pop(a)
+        self.parent[a] = b
+        if a in self.forbid:
+            self.forbid[b] |= self.forbid.pop(a)
+        if a in self.held:
+            moved = self.held.pop(a)
+            if b in self.held:
+                self.held[b].absorb(moved)
+            else:
+                self.held[b] = moved
 
+    def why_not(self, a: int, b: int, rule: str) -> str | None:
+        """Why roots ``a`` and ``b`` may not be joined (None: they may). Constraints are
+        symmetric, so looking from one side is enough."""
+        fa = self.forbid.get(a)
+        if fa and b in {self.find(x) for x in fa}:
+            return "a rejected or pending pair"
+        if a in self.held and b in self.held:
+            return self.held[a].clash(self.held[b], ids_only=rule == "review")
+        return None
+
+
+def cluster(
+    n: int,
+    edges: Iterable[Edge],
+    cannot_link: Iterable[tuple[int, int]],
+    groups: Iterable[Sequence[int]] = (),
+    traits: Sequence[Traits] = (),
+) -> Clustering:
+    """Union-find over ``edges`` in the order given, honouring ``cannot_link`` and refusing
+    any link that would join records whose ``traits`` contradict each other.
+
+    ``groups`` are joined first, unconditionally and without evidence: an incremental run
+    starts from the existing persons (whose links are already stored) and may only add to
+    them; a link that would join two of them is checked like any other."""
+    forest = _Forest(n, cannot_link, traits)
+    find = forest.find
     for group in groups:
         for member in group[1:]:
             a, b = find(group[0]), find(member)
             if a != b:
-                union(a, b)
+                forest.union(a, b)
     used: list[Edge] = []
     refused: list[Edge] = []
+    reasons: Counter[str] = Counter()
     for e in edges:
         a, b = find(e.left), find(e.right)
         if a == b:
             continue
-        # each root holds its group's constraints (by member); they are symmetric, so
-        # looking from one side is enough
-        fa = forbid.get(a)
-        if fa and b in {find(x) for x in fa}:
+        why = forest.why_not(a, b, e.rule)
+        if why is not None:
             refused.append(e)
+            reasons[why] += 1
             continue
-        union(a, b)
+        forest.union(a, b)
         used.append(e)
-    return Clustering([find(i) for i in range(n)], used, refused)
+    return Clustering([find(i) for i in range(n)], used, refused, reasons)
 
 
 @dataclass

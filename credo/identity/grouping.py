@@ -1,11 +1,13 @@
 """Records into persons, under the review decisions; the new review items; the evidence.
 
 The clustering (``cluster.py``) takes accepted reviews, the national-id rule's links, then the
-model's links strongest first, refusing any link that would join records a decision or a
-conflicting date of birth keeps apart. Pairs scored below the match threshold become review
-items, one per pair of persons (the strongest record pair between them). The links that joined
-records of different earlier persons are kept, with their comparison weights, as the evidence
-of merges. Scored pairs stay in the linkage connection (decision 0210).
+model's links strongest first (equal weights in the order of the records' origins, never of
+their keyed ids), refusing any link that would join records a decision, a conflicting date of
+birth or a contradiction (two verified ids, two sexes: ``constraints.py``) keeps apart.
+Pairs scored below the match threshold become review items, one per pair of persons (the
+strongest record pair between them). The links that joined records of different earlier
+persons are kept, with their comparison weights, as the evidence of merges. Scored pairs
+stay in the linkage connection (decision 0210).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from credo.identity.cluster import Clustering, Edge, cluster
+from credo.identity.cluster import Clustering, Edge, cluster, link_order
 from credo.identity.linkage import COMPARISONS, PAIRS_TABLE, comparisons_json_sql
 from credo.identity.report import Mode
 from credo.identity.rules import CONFLICT_REASON, national_id_rule
@@ -101,11 +103,27 @@ def _decisions(
     return _Decisions(decided, accepted, cannot, fresh)
 
 
-def _model_edges(lcon: duckdb.DuckDBPyConnection, threshold: float) -> Iterator[Edge]:
-    """Model links strongest first (ties by record index, so by record id), in batches."""
+def _ranks(records: pa.Table) -> list[int]:
+    """Each record's place in the order of origins (key-free, unlike the record ids)."""
+    origins = records.column("origin").to_pylist()
+    rank = [0] * len(origins)
+    for place, i in enumerate(sorted(range(len(origins)), key=origins.__getitem__)):
+        rank[i] = place
+    return rank
+
+
+def _model_edges(
+    lcon: duckdb.DuckDBPyConnection, threshold: float, rank: list[int]
+) -> Iterator[Edge]:
+    """Model links strongest first, ties by the records' ranks (``link_order``), in batches."""
+    ranks = pa.table({"idx": pa.array(range(len(rank)), pa.int32()), "rank": rank})
+    with registered(lcon, "credo_rank_arrow", ranks):
+        lcon.execute("CREATE OR REPLACE TEMP TABLE credo_rank AS SELECT * FROM credo_rank_arrow")
     reader: pa.RecordBatchReader = lcon.sql(
-        f"SELECT a, b, match_weight FROM {PAIRS_TABLE} "
-        f"WHERE match_weight >= {float(threshold)!r} ORDER BY match_weight DESC, a, b"
+        f"SELECT p.a, p.b, p.match_weight FROM {PAIRS_TABLE} p "
+        "JOIN credo_rank ra ON ra.idx = p.a JOIN credo_rank rb ON rb.idx = p.b "
+        f"WHERE p.match_weight >= {float(threshold)!r} "
+        "ORDER BY p.match_weight DESC, least(ra.rank, rb.rank), greatest(ra.rank, rb.rank)"
     ).to_arrow_reader(1 << 16)
     for batch in reader:
         a, b, w = (batch.column(name).to_numpy() for name in ("a", "b", "match_weight"))
@@ -256,11 +274,17 @@ def cluster_and_review(
     mode: Mode,
 ) -> Outcome:
     """Cluster under the review decisions; new review items; the links, as evidence."""
-    rule_edges, conflicts = national_id_rule(store, records, index)
-    decisions = _decisions(store.con, ids, index, conflicts)
+    rule = national_id_rule(store, records, index)
+    decisions = _decisions(store.con, ids, index, rule.conflicts)
     groups = _previous_groups(previous) if mode == "incremental" else []
-    edges = _chain(decisions.accepted, rule_edges, _model_edges(lcon, match_weight))
-    clustering = cluster(len(ids), edges, decisions.cannot, groups)
+    rank = _ranks(records)
+    order = link_order(rank)
+    edges = _chain(
+        sorted(decisions.accepted, key=order),
+        sorted(rule.edges, key=order),
+        _model_edges(lcon, match_weight, rank),
+    )
+    clustering = cluster(len(ids), edges, decisions.cannot, groups, rule.traits)
     labels = clustering.labels
     review_pairs = _review_pairs(lcon, labels, decisions.decided, index, match_weight)
     changed = _changed(clustering, previous)

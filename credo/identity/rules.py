@@ -4,6 +4,9 @@ It runs before the model and its links are certain (weight ∞). A number counts
 it passes the GB 11643 check digit. Records sharing one agree on a date of birth up to a
 day/month swap (a typo, not a conflict); records whose dates truly differ are not linked but
 go to the review queue, with ``CONFLICT_REASON`` at the head of the reason.
+
+The same decryption gives every record its ``Traits`` (verified id, sex, date of birth), which
+the clustering uses to keep contradicting records apart (decision 0301).
 """
 
 from __future__ import annotations
@@ -11,25 +14,28 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 
 import pyarrow as pa
 
 from credo.identifiers import is_valid_gb11643
 from credo.identity.cluster import Edge
+from credo.identity.constraints import Traits, sex_of_national_id
 from credo.store.db import Store
 from credo.store.rows import registered
 
-__all__ = ["CONFLICT_REASON", "national_id_rule"]
+__all__ = ["CONFLICT_REASON", "IdRule", "national_id_rule", "persons_with_two_verified_ids"]
 
 CONFLICT_REASON = "same verified national id"
 
 _DobClass = tuple[int, int, int]
 
 
-def _verified_ids(store: Store, hashes: list[str]) -> set[str]:
-    """Hashes whose number passes the GB 11643 check digit (decrypted from the vault once)."""
+def _verified_ids(store: Store, hashes: list[str]) -> dict[str, str]:
+    """Hashes whose number passes the GB 11643 check digit (decrypted from the vault once),
+    with the sex the number states."""
     if not hashes:
-        return set()
+        return {}
     con = store.con
     with registered(con, "credo_nid_hashes", pa.table({"hash": pa.array(hashes, pa.string())})):
         found = con.execute(
@@ -37,7 +43,8 @@ def _verified_ids(store: Store, hashes: list[str]) -> set[str]:
             "JOIN credo_nid_hashes h USING (hash) WHERE v.kind = 'national_id' GROUP BY v.hash"
         ).fetchall()
     decrypt = store.keys.decrypt
-    return {h for h, blob in found if is_valid_gb11643(decrypt("national_id", bytes(blob)))}
+    numbers = ((h, decrypt("national_id", bytes(blob))) for h, blob in found)
+    return {h: sex_of_national_id(n) for h, n in numbers if is_valid_gb11643(n)}
 
 
 def _dob_class(d: dt.date) -> _DobClass:
@@ -82,18 +89,52 @@ def _one_id(
     return edges, conflicts
 
 
-def national_id_rule(
-    store: Store, records: pa.Table, index: dict[str, int]
-) -> tuple[list[Edge], list[tuple[int, int]]]:
+@dataclass(frozen=True)
+class IdRule:
+    """The rule's links, its date conflicts (for review) and every record's traits."""
+
+    edges: list[Edge]
+    conflicts: list[tuple[int, int]]
+    traits: list[Traits]
+
+
+def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
+    """Per record: its verified id, the sex the id states (else the one written), its date."""
+    return [
+        Traits(nid, verified[nid], dob) if nid in verified else Traits(None, sex, dob)
+        for nid, sex, dob in zip(
+            records.column("national_id_hash").to_pylist(),
+            records.column("sex").to_pylist(),
+            records.column("birth_date").to_pylist(),
+            strict=True,
+        )
+    ]
+
+
+def national_id_rule(store: Store, records: pa.Table, index: dict[str, int]) -> IdRule:
     """Links by verified national id; pairs whose dates of birth conflict go to review."""
     groups = _shared_ids(records, index)
-    shared = sorted(h for h, members in groups.items() if len(members) > 1)
-    verified = _verified_ids(store, shared)
+    verified = _verified_ids(store, sorted(groups))
     edges: list[Edge] = []
     conflicts: list[tuple[int, int]] = []
-    for h in shared:
-        if h in verified:
+    for h in sorted(groups):
+        if h in verified and len(groups[h]) > 1:
             links, clashes = _one_id(groups[h])
             edges += links
             conflicts += clashes
-    return edges, conflicts
+    return IdRule(edges, conflicts, _traits(records, verified))
+
+
+def persons_with_two_verified_ids(store: Store) -> list[str]:
+    """Resolved persons holding two different check-digit-valid national ids: the failure
+    the clustering's constraints rule out (decision 0301), so a check for audits and tests."""
+    held: dict[str, set[str]] = defaultdict(set)
+    found = store.con.execute(
+        "SELECT person_id, national_id_hash FROM identity_records "
+        "WHERE national_id_hash IS NOT NULL ORDER BY person_id"
+    ).fetchall()
+    verified = _verified_ids(store, sorted({nid for _p, nid in found}))
+    for person, nid in found:
+        if nid in verified:
+            held[person].add(nid)
+    return sorted(p for p, ids in held.items() if len(ids) > 1)

@@ -6,10 +6,18 @@ phone, an old address, a name in pinyin here and Hanzi there. ``Identifiers`` re
 batch of records' identifiers and tags every record with the noise applied to it; the
 ``NoiseLedger`` counts, per kind, how many records could have received it and how many did,
 so the manifest states the realised rates next to the configured ones.
+
+``HARDNESS`` names three presets (``credo generate --identity-hardness``): *realistic* is the
+default configuration, *easy* has less of everything, *hard* adds the phenomena that made
+identity resolution fail on data nobody here generated (issue 19): namesakes with common
+names, twins, names in the other script (pinyin in either order, with or without spaces),
+married names, many records without id or phone, typos in dates as well as names. The knobs
+*realistic* leaves at zero draw no random numbers, so its files are what they were.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -21,7 +29,7 @@ from credo.sim.persons import BoolArray, ObjArray, Persons
 from credo.sim.places import REGIONS
 from credo.sim.window import DateArray, month_parts
 
-__all__ = ["Identifiers", "NoiseConfig", "NoiseLedger"]
+__all__ = ["HARDNESS", "Hardness", "Identifiers", "NoiseConfig", "NoiseLedger", "add_namesakes"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,11 @@ class NoiseConfig:
     mover_persons: float = 0.08
     surname_change_persons: float = 0.01
     twin_persons: float = 0.005
+    # harder identity phenomena (issue 19); zero in the realistic preset
+    script_variant: float = 0.0  # of Chinese names: written in the other script
+    dob_digit_typo: float = 0.0  # of dates: one digit mistyped (still a valid date)
+    missing_contact: float = 0.0  # national id and phone blank, on top of missing_field
+    namesake_persons: float = 0.0  # per person: another person's full name
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -63,6 +76,44 @@ class NoiseLedger:
             }
             for k in sorted(self.eligible)
         }
+
+
+Hardness = Literal["easy", "realistic", "hard"]
+
+HARDNESS: dict[Hardness, NoiseConfig] = {
+    "easy": NoiseConfig(
+        name_typo=0.005, missing_field=0.005, dob_day_month_swap=0.005,
+        phone_format_variant=0.05, address_format_variant=0.05, pinyin_order_swap=0.05,
+        second_phone_persons=0.02, mover_persons=0.04, surname_change_persons=0.005,
+        twin_persons=0.002,
+    ),
+    "realistic": NoiseConfig(),
+    "hard": NoiseConfig(
+        name_typo=0.05, missing_field=0.05, dob_day_month_swap=0.05,
+        phone_format_variant=0.2, address_format_variant=0.2, pinyin_order_swap=0.3,
+        second_phone_persons=0.1, mover_persons=0.15, surname_change_persons=0.04,
+        twin_persons=0.03, script_variant=0.15, dob_digit_typo=0.01, missing_contact=0.25,
+        namesake_persons=0.05,
+    ),
+}  # fmt: skip
+
+
+def add_namesakes(persons: Persons, rate: float, rng: np.random.Generator) -> None:
+    """Give a share ``rate`` of Chinese persons the full name of another Chinese person,
+    drawn from the population (so common surnames and given names most often). Twins and
+    persons who change their surname keep their own names."""
+    p = persons
+    chinese = np.flatnonzero(p.chinese)
+    free = np.flatnonzero(p.chinese & (p.twin_of < 0) & np.isnat(p.name_changed_on))
+    count = min(round(p.n * rate), len(free))
+    if count == 0 or len(chinese) < 2:
+        return
+    takers = rng.choice(free, size=count, replace=False)
+    givers = rng.choice(chinese, size=count)
+    for i, j in zip(takers.tolist(), givers.tolist(), strict=True):
+        if i != j:
+            p.family[i], p.given[i] = p.family[j], p.given[j]
+            p.family_latin[i], p.given_latin[i] = p.family_latin[j], p.given_latin[j]
 
 
 NameStyle = Literal["native", "latin", "upper"]
@@ -110,7 +161,10 @@ class Identifiers:
 
     def _blank(self, values: ObjArray, field_name: str) -> ObjArray:
         present = np.array([v is not None for v in values.tolist()], dtype=bool)
-        rows = self._apply(f"missing_{field_name}", present, self.config.missing_field)
+        rate = self.config.missing_field
+        if field_name in ("phone", "national_id"):
+            rate += self.config.missing_contact
+        rows = self._apply(f"missing_{field_name}", present, rate)
         values[rows] = None
         return values
 
@@ -150,6 +204,8 @@ class Identifiers:
                 rows = np.flatnonzero(swap & chinese).astype(np.int64)
                 self.ledger.note("pinyin_order_swap", int(chinese.sum()), len(rows))
                 self.tag(rows, "pinyin_order_swap")
+        if self.config.script_variant > 0:
+            out = self._other_script(out, style, fam, fam_latin)
         if typos:
             rows = self._apply("name_typo", np.ones(len(out), dtype=bool), self.config.name_typo)
             for r in rows.tolist():
@@ -157,6 +213,28 @@ class Identifiers:
                 hanzi = style == "native" and bool(p.chinese[self.idx[r]])
                 out[r] = names.hanzi_typo(v, self.rng) if hanzi else names.latin_typo(v, self.rng)
         return self._blank(out, "name") if missing else out
+
+    def _other_script(
+        self, out: ObjArray, style: NameStyle, fam: ObjArray, fam_latin: ObjArray
+    ) -> ObjArray:
+        """Chinese names in the other script: Hanzi where the source writes pinyin; pinyin
+        where it writes Hanzi, family or given name first, with or without a space, in
+        capitals or not."""
+        p = self.persons
+        rows = self._apply("script_variant", p.chinese[self.idx], self.config.script_variant)
+        out = out.copy()
+        for r in rows.tolist():
+            i = int(self.idx[r])
+            if style != "native":
+                out[r] = str(fam[r]) + p.given[i]
+                continue
+            parts = [str(fam_latin[r]), str(p.given_latin[i])]
+            flips = self.rng.random(3) < 0.5
+            if flips[0]:
+                parts.reverse()
+            name = ("" if flips[1] else " ").join(parts)
+            out[r] = name.upper() if flips[2] else name
+        return out
 
     def phone(self, *, variants: bool = False, missing: bool = True) -> ObjArray:
         """The primary phone, or the second one for those who have it, sometimes as +86."""
@@ -185,6 +263,10 @@ class Identifiers:
             out[rows] = (
                 years.astype("datetime64[M]") + (d[rows] - 1).astype("timedelta64[M]")
             ).astype("datetime64[D]") + (m[rows] - 1).astype("timedelta64[D]")
+        if swaps and self.config.dob_digit_typo > 0:
+            rows = self._apply("dob_digit_typo", ~np.isnat(out), self.config.dob_digit_typo)
+            for r in rows.tolist():
+                out[r] = _digit_typo(out[r], self.rng)
         if missing:
             rows = self._apply(
                 "missing_birth_date", np.ones(len(out), dtype=bool), self.config.missing_field
@@ -212,3 +294,18 @@ class Identifiers:
     def sex(self) -> BoolArray:
         """Whether each record's person is female."""
         return np.asarray(self.persons.female[self.idx], dtype=bool)
+
+
+def _digit_typo(day: np.datetime64, rng: np.random.Generator) -> np.datetime64:
+    """The date with one digit of its ``YYYYMMDD`` changed, still a valid date."""
+    text = str(day).replace("-", "")
+    while True:
+        pos = int(rng.integers(2, 8))
+        digit = str(int(rng.integers(0, 10)))
+        typed = text[:pos] + digit + text[pos + 1 :]
+        if typed == text:
+            continue
+        try:
+            return np.datetime64(dt.date(int(typed[:4]), int(typed[4:6]), int(typed[6:])), "D")
+        except ValueError:
+            continue

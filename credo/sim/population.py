@@ -26,7 +26,7 @@ import pyarrow as pa
 from credo.errors import ConfigError
 from credo.sim.context import Context
 from credo.sim.frame import SourceFrame, write_frame, write_parquet
-from credo.sim.noise import NoiseConfig, NoiseLedger
+from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
 from credo.sim.sources import BUILDERS, SOURCES
@@ -132,6 +132,7 @@ def generate(
         mover_rate=config.mover_persons,
         surname_change_rate=config.surname_change_persons,
     )
+    add_namesakes(persons, config.namesake_persons, np.random.default_rng([seed, 19]))
     ctx = Context(persons, window, seed, config, NoiseLedger())
     out.mkdir(parents=True, exist_ok=True)
     frames: list[SourceFrame] = []

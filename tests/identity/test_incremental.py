@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from credo.identity import reject_review, resolve
+from credo.identity.rules import persons_with_two_verified_ids
 from credo.store.db import Store
 from credo.store.schema import event_table
 
@@ -49,18 +50,37 @@ def _insert_event(store: Store, event_type: str, source_record_id: str, **fields
     return event_id
 
 
+LONE = {"name": "桥测试", "phone_hash": "test-lone-phone", "address": "测试省测试市桥路1号"}
+
+
+def _lone_person(store: Store) -> tuple[str, str]:
+    """Add a record sharing only sex and date of birth with a person the id rule built, and
+    resolve it as a person of its own; that person's national id hash and id."""
+    nid, person_b, sex, birth = store.con.execute(
+        "SELECT r.national_id_hash, r.person_id, r.sex, r.birth_date FROM identity_links l "
+        "JOIN identity_records r ON r.record_id = l.record_l "
+        "WHERE l.rule = 'national_id' AND r.sex IS NOT NULL AND r.birth_date IS NOT NULL "
+        "ORDER BY r.record_id LIMIT 1"
+    ).fetchall()[0]
+    _insert_event(
+        store, "attribute", "lone-1", **LONE, sex=sex, birth_date=birth,
+        attribute="note", attribute_value="lone",
+    )  # fmt: skip
+    assert resolve(store, incremental=True).new_persons == 1
+    return str(nid), str(person_b)
+
+
 def _bridge(store: Store, *, retracted: bool = False) -> tuple[str, str]:
-    """Add a record bridging two resolved persons; their ids (model side, id-rule side)."""
+    """Add a record bridging two resolved persons; their ids (model side, id-rule side).
+
+    The two may be one person for all their records say (person A has no national id, and
+    the sex and date of birth of B), else the clustering would refuse the bridge
+    (``test_bridge_between_contradicting_persons_is_refused``)."""
+    nid, person_b = _lone_person(store)
     name, phone, address, sex, person_a = store.con.execute(
         "SELECT name, phone_hash, address, sex, person_id FROM identity_records "
-        "WHERE phone_hash IS NOT NULL AND national_id_hash IS NULL AND name IS NOT NULL "
-        "AND address IS NOT NULL ORDER BY record_id LIMIT 1"
-    ).fetchall()[0]
-    nid, person_b = store.con.execute(
-        "SELECT r.national_id_hash, r.person_id FROM identity_links l "
-        "JOIN identity_records r ON r.record_id = l.record_l "
-        "WHERE l.rule = 'national_id' AND r.person_id <> ? ORDER BY r.record_id LIMIT 1",
-        [person_a],
+        "WHERE phone_hash = ?",
+        [LONE["phone_hash"]],
     ).fetchall()[0]
     _insert_event(
         store,
@@ -90,8 +110,8 @@ def _bridge(store: Store, *, retracted: bool = False) -> tuple[str, str]:
 def _run_bridge(loaded: Loaded, to: Path) -> tuple[dict[str, str], dict[str, str], list[Any]]:
     with Store.open(copy_db(loaded.db, to)) as store:
         resolve(store)
-        before = _assigned(store)
         person_a, person_b = _bridge(store)
+        before = _assigned(store)
         report = resolve(store, incremental=True)
         assert report.mode == "incremental" and report.full_because is None
         assert (report.new_records, report.merges, report.splits) == (1, 1, 0)
@@ -136,7 +156,7 @@ def test_retracted_event_links_nobody(resolved_store: Store) -> None:
     assert _assigned(store) == before  # the bridge gave no record: nothing moved
     bridged = store.con.execute(
         "SELECT count(*) FROM event_persons p JOIN events e USING (event_id) "
-        "WHERE e.source = ? AND e.event_type = 'attribute'",
+        "WHERE e.source = ? AND e.source_record_id = 'bridge-1'",
         [BRIDGE_SOURCE],
     ).fetchall()[0][0]
     assert bridged == 0
@@ -145,8 +165,8 @@ def test_retracted_event_links_nobody(resolved_store: Store) -> None:
 
 def test_retraction_after_a_merge_undoes_it_in_a_full_run(resolved_store: Store) -> None:
     store = resolved_store
-    before = _assigned(store)
     person_a, person_b = _bridge(store)
+    before = _assigned(store)
     assert resolve(store, incremental=True).merges == 1
     _insert_event(
         store,
@@ -232,3 +252,39 @@ def test_service_events_keep_their_person(resolved_store: Store) -> None:
         "SELECT person_id FROM event_persons WHERE event_id = ?", [event_id]
     ).fetchall()
     assert kept == [(person,)]
+
+
+def test_bridge_between_contradicting_persons_is_refused(resolved_store: Store) -> None:
+    # the bridge carries person A's name, phone and address and person B's verified id: the
+    # model ties it to A, the id rule to B, and A's own verified id differs from B's
+    store = resolved_store
+    name, phone, address, sex, person_a, id_a = store.con.execute(
+        "SELECT r.name, r.phone_hash, r.address, r.sex, r.person_id, l.national_id_hash "
+        "FROM identity_records r JOIN identity_records l USING (person_id) "
+        "WHERE r.phone_hash IS NOT NULL AND r.national_id_hash IS NULL AND r.name IS NOT NULL "
+        "AND r.address IS NOT NULL AND l.national_id_hash IS NOT NULL "
+        "ORDER BY r.record_id, l.record_id LIMIT 1"
+    ).fetchall()[0]
+    id_b, person_b = store.con.execute(
+        "SELECT r.national_id_hash, r.person_id FROM identity_links l "
+        "JOIN identity_records r ON r.record_id = l.record_l "
+        "WHERE l.rule = 'national_id' AND r.person_id <> ? AND r.national_id_hash <> ? "
+        "ORDER BY r.record_id LIMIT 1",
+        [person_a, id_a],
+    ).fetchall()[0]
+    before = _assigned(store)
+    _insert_event(
+        store, "attribute", "bridge-1", name=name, phone_hash=phone, address=address, sex=sex,
+        national_id_hash=id_b, attribute="note", attribute_value="bridge",
+    )  # fmt: skip
+    report = resolve(store, incremental=True)
+    assert (report.mode, report.merges, report.new_persons) == ("incremental", 0, 0)
+    assert report.refused_links >= 1
+    after = _assigned(store)
+    assert {r: (p, after[r]) for r, p in before.items() if after[r] != p} == {}  # none moved
+    assert persons_with_two_verified_ids(store) == []
+    # a full run may let the bridge take a record or two, never both ids
+    full = resolve(store)
+    assert full.mode == "full" and full.refused_links >= 1
+    assert persons_with_two_verified_ids(store) == []
+    assert person_a != person_b

@@ -1,0 +1,105 @@
+"""Cannot-link constraints in the clustering, without a database (decision 0301).
+
+Records are drawn with few distinct national ids, sexes and dates so that contradictions and
+chains through records without ids are common, and links with few distinct weights so that
+ties are common: ties are where an order taken from the input (or from keyed record ids)
+would show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from itertools import combinations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from credo.identity.cluster import Edge, cluster, link_order
+from credo.identity.constraints import Traits, births_agree, sex_of_national_id
+
+BIRTHS = (dt.date(1980, 3, 4), dt.date(1980, 4, 3), dt.date(1980, 3, 5), dt.date(1991, 7, 20))
+WEIGHTS = (6.0, 7.5, 12.0, math.inf)
+
+traits = st.builds(
+    Traits,
+    st.sampled_from([None, None, "id-a", "id-b", "id-c"]),
+    st.sampled_from([None, "F", "M"]),
+    st.sampled_from([None, *BIRTHS]),
+)
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> tuple[list[Traits], list[Edge], list[int]]:
+    """Records' traits, links between them (each pair at most once) and a permutation."""
+    records = draw(st.lists(traits, min_size=2, max_size=14))
+    n = len(records)
+    pairs = draw(st.lists(st.sampled_from(list(combinations(range(n), 2))), unique=True))
+    edges = [Edge(a, b, "model", draw(st.sampled_from(WEIGHTS))) for a, b in pairs]
+    return records, edges, draw(st.permutations(range(n)))
+
+
+def _persons(records: list[Traits], edges: list[Edge], rank: list[int]) -> set[frozenset[int]]:
+    """The persons, as sets of ranks (what the data names a record by, not its index)."""
+    result = cluster(len(records), sorted(edges, key=link_order(rank)), [], (), records)
+    members: dict[int, set[int]] = {}
+    for i, label in enumerate(result.labels):
+        members.setdefault(label, set()).add(rank[i])
+    return {frozenset(m) for m in members.values()}
+
+
+@given(problems())
+def test_no_person_holds_contradicting_records(
+    problem: tuple[list[Traits], list[Edge], list[int]],
+) -> None:
+    records, edges, _ = problem
+    rank = list(range(len(records)))
+    for person in _persons(records, edges, rank):
+        held = [records[i] for i in person]
+        assert len({t.national_id for t in held} - {None}) <= 1
+        assert len({t.sex for t in held} - {None}) <= 1
+        dates = [t.birth for t in held if t.birth is not None]
+        assert all(births_agree(a, b) for a, b in combinations(dates, 2))
+
+
+@given(problems())
+def test_persons_do_not_depend_on_record_or_link_order(
+    problem: tuple[list[Traits], list[Edge], list[int]],
+) -> None:
+    records, edges, perm = problem
+    rank = list(range(len(records)))
+    # record i becomes record perm[i]; its rank (its origin's place) goes with it
+    moved = [records[0]] * len(records)
+    moved_rank = [0] * len(records)
+    for i, j in enumerate(perm):
+        moved[j], moved_rank[j] = records[i], rank[i]
+    moved_edges = [Edge(perm[e.left], perm[e.right], e.rule, e.weight) for e in reversed(edges)]
+    assert _persons(moved, moved_edges, moved_rank) == _persons(records, edges, rank)
+
+
+def test_a_chain_through_records_without_ids_stops_at_the_second_id() -> None:
+    # 0 (id a) - 1 - 2 - 3 (id b): strong links all along; the weakest one is refused
+    records = [Traits("a"), Traits(), Traits(), Traits("b")]
+    edges = [Edge(0, 1, "model", 20.0), Edge(2, 3, "model", 15.0), Edge(1, 2, "model", 9.0)]
+    result = cluster(4, edges, [], (), records)
+    assert result.labels == [0, 0, 2, 2]
+    assert result.refused == [Edge(1, 2, "model", 9.0)]
+    assert result.contradictions == {"different verified national ids": 1}
+
+
+def test_an_accepted_review_overrides_dates_and_sexes_but_never_two_ids() -> None:
+    records = [Traits("a", "F", BIRTHS[0]), Traits(None, "M", BIRTHS[3]), Traits("b")]
+    edges = [Edge(0, 1, "review", math.inf), Edge(0, 2, "review", math.inf)]
+    result = cluster(3, edges, [], (), records)
+    assert result.labels == [0, 0, 2]
+    assert result.contradictions == {"different verified national ids": 1}
+
+
+def test_contradictions_are_typos_only_when_they_look_like_typos() -> None:
+    assert births_agree(dt.date(1980, 3, 4), dt.date(1980, 4, 3))  # day/month swap
+    assert births_agree(dt.date(1980, 3, 4), dt.date(1980, 3, 5))  # one digit
+    assert births_agree(dt.date(1980, 3, 4), dt.date(1989, 3, 4))
+    assert not births_agree(dt.date(1980, 3, 4), dt.date(1980, 5, 6))
+    assert not births_agree(dt.date(1980, 3, 14), dt.date(1981, 3, 15))
+    assert sex_of_national_id("11010519491231002X") == "F"
+    assert sex_of_national_id("110105194912310010") == "M"
