@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from credo import __version__
-from credo.cli import database, demo, identity, ingest, models, scoring, service, train
+from credo.cli import database, demo, identity, ingest, models, partners, scoring, service, train
 from credo.cli._common import out, print_error
 from credo.errors import CredoError
 
@@ -64,6 +64,7 @@ app.command("serve")(service.serve)
 app.add_typer(database.audit_app, name="audit")
 app.add_typer(identity.review_app, name="review")
 app.add_typer(service.disputes_app, name="disputes")
+app.add_typer(partners.partners_app, name="partners")
 
 
 def main() -> None:

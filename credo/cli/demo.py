@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -47,11 +48,13 @@ def demo(
     if as_json:
         emit_json(run.to_dict())
         if serve:
-            _serve_demo(settings, port, run.logins, quiet=True)
+            _serve_demo(settings, port, run, quiet=True)
         return
     _print_report(run, settings, population)
+    later = None if serve else f"credo serve --db {settings.db} --port {port}"
+    _print_partner(run.partner, f"http://127.0.0.1:{port}", later)
     if serve:
-        _serve_demo(settings, port, run.logins, quiet=False)
+        _serve_demo(settings, port, run, quiet=False)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,7 @@ class _DemoRun:
     scored: Any
     status: dict[str, Any]
     logins: list[Any]
+    partner: Any
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,6 +78,7 @@ class _DemoRun:
             "scoring": self.scored.to_dict(),
             "status": self.status,
             "logins": [login.to_dict() for login in self.logins],
+            "partner": self.partner.to_dict(),
             "seconds": round(self.seconds, 1),
         }
 
@@ -81,7 +86,7 @@ class _DemoRun:
 def _run(
     settings: Settings, population: Path, people: int, months: int, *, logins: bool, progress: bool
 ) -> _DemoRun:
-    from credo.dashboard.demo import demo_logins
+    from credo.dashboard.demo import demo_logins, demo_partner
     from credo.identity import resolve
     from credo.ingest.batch import ingest_population
     from credo.scoring import run_demo_scoring
@@ -106,7 +111,9 @@ def _run(
             scored = run_demo_scoring(store, months=months)
             data = status_data(store)
             shown = demo_logins(store) if logins else []
-    return _DemoRun(summary, reports, resolved, scored, data, shown, time.perf_counter() - started)
+            partner = demo_partner(store)
+    seconds = time.perf_counter() - started
+    return _DemoRun(summary, reports, resolved, scored, data, shown, partner, seconds)
 
 
 def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
@@ -132,7 +139,7 @@ def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
     )
 
 
-def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool) -> None:
+def _serve_demo(settings: Settings, port: int, run: _DemoRun, *, quiet: bool) -> None:
     """Serve the demo database; print where to sign in, as whom, and the operator's token."""
     import uvicorn
 
@@ -146,7 +153,7 @@ def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool
     base = f"http://127.0.0.1:{port}"
     console = err if quiet else out
     console.print(f"[bold]Sign in[/] at {base}/login as:", soft_wrap=True)
-    for login in logins:
+    for login in run.logins:
         console.print(
             f"  {login.person}  {login.name or ''}  {login.score:.0f} ({login.band}), "
             f"{login.role}: one-time code {login.code}",
@@ -194,3 +201,28 @@ def _print_scores(scored: Any) -> None:
             out.print(f"  reason: {r.get('text') or r.get('reason') or r}")
         for imp in ex["improvements"][:3]:
             out.print(f"  to improve: {imp.get('text') or imp}")
+
+
+def _print_partner(partner: Any, base: str, later: str | None) -> None:
+    """The demo's partner key and a decision to ask for, ready to paste (docs/partners.md)."""
+    if partner.registered:
+        out.print(f"Partners registered: {', '.join(partner.registered)}.", highlight=False)
+    out.print(
+        f"Partner {partner.partner_id} ({partner.name}) API key (new each run, shown once): "
+        f"{partner.key}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if partner.person is None:
+        return
+    body = json.dumps(
+        {"person": partner.person, "product": partner.product, "consent": partner.consent}
+    )
+    where = f" (after: {later})" if later else ""
+    out.print(
+        f"Ask for a decision{where}:\n  curl -s {base}/v1/decisions -H 'Authorization: Bearer "
+        f"{partner.key}' -H 'Content-Type: application/json' -d '{body}'",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )

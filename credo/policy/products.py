@@ -17,31 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from credo.errors import ConfigError, NotFoundError
 from credo.policy.schema import config_error, policy_dirs, read_yaml_document
+from credo.purposes import PURPOSES
 
 __all__ = [
-    "CONSENT_PURPOSES",
-    "REPORT_PURPOSES",
     "Offer",
     "Product",
     "ProductRule",
     "ProductsPolicy",
     "load_products",
 ]
-
-REPORT_PURPOSES: tuple[str, ...] = (
-    "credit_transaction",
-    "account_review",
-    "employment",
-    "insurance_underwriting",
-    "tenancy",
-    "government_benefit",
-    "consumer_instruction",
-    "court_order",
-)
-"""Permissible purposes for a risk report (RULES R-FCRA-12): a report names one of these."""
-
-CONSENT_PURPOSES: tuple[str, ...] = (*REPORT_PURPOSES, "rental", "travel")
-"""What a person can consent to per partner (R-PIPL-3): report purposes and product purposes."""
 
 Outcome = Literal["approved", "declined"]
 TermValue = int | float | str | bool
@@ -71,8 +55,8 @@ class Product(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Product:
-        if self.purpose not in CONSENT_PURPOSES:
-            raise ValueError(f"purpose: {self.purpose!r} is not one of {list(CONSENT_PURPOSES)}")
+        if self.purpose not in PURPOSES:
+            raise ValueError(f"purpose: {self.purpose!r} is not one of {list(PURPOSES)}")
         floors = [r.min_score for r in self.rules]
         if floors != sorted(floors, reverse=True):
             raise ValueError("rules: min_score must decrease (the first rule reached wins)")

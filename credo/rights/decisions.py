@@ -23,9 +23,9 @@ from typing import Any
 
 import duckdb
 
-from credo.errors import CredoError, ForbiddenError, FrozenError
+from credo.errors import CredoError, FrozenError
 from credo.policy.products import ProductsPolicy
-from credo.rights.consent import active_consent, is_frozen
+from credo.rights.consent import active_consent, consent_refused, is_frozen
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
@@ -238,11 +238,7 @@ def _evaluate(
     product = products.product(ask.product)
     active = reads.consent(ask.person_id, ask.partner_id, product.purpose)
     if active is None or active != ask.consent_id:
-        raise ForbiddenError(
-            f"no active consent from this person for partner {ask.partner_id!r} and purpose "
-            f"{product.purpose!r}",
-            hint="the person grants consent per partner and purpose",
-        )
+        raise consent_refused(ask.partner_id, product.purpose, ask.consent_id, active)
     if reads.frozen(ask.person_id):
         raise FrozenError(
             "the person has frozen their file: no new decisions or reports",

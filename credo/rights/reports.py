@@ -18,7 +18,7 @@ from credo.errors import ForbiddenError, InputError
 from credo.features import PointInTime, listings_sql
 from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
-from credo.policy.products import REPORT_PURPOSES
+from credo.purposes import REPORT_PURPOSES
 from credo.rights.audited import append_event
 from credo.rights.consent import require_consent, require_not_frozen
 from credo.rights.decisions import open_disputed_items
