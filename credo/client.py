@@ -28,6 +28,7 @@ __all__ = [
     "PartnerAnswer",
     "PartnerClient",
     "PersonClient",
+    "Scope",
     "verify_signature",
 ]
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import typer
 from ingest_files import GOOD_ROWS, HEADER, PAYMENTS_MAPPING, write, write_mapping
 from support import cli_json, run_cli
 
@@ -16,16 +17,16 @@ ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
 
 
-def _commands() -> list[str]:
-    names = [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
-    for group in app.registered_groups:
-        sub = group.typer_instance
-        assert sub is not None
-        names += [
-            f"{group.name} {c.name or c.callback.__name__.replace('_', '-')}"
-            for c in sub.registered_commands
-            if c.callback
-        ]
+def _commands(typer_app: typer.Typer = app, prefix: str = "") -> list[str]:
+    """Every command, groups within groups too (``partners keys create``)."""
+    names = [
+        prefix + (c.name or c.callback.__name__.replace("_", "-"))
+        for c in typer_app.registered_commands
+        if c.callback
+    ]
+    for group in typer_app.registered_groups:
+        assert group.typer_instance is not None
+        names += _commands(group.typer_instance, f"{prefix}{group.name} ")
     return sorted(names)
 
 

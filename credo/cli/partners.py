@@ -87,7 +87,13 @@ def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @keys_app.command("create")
 @user_errors
 def create(
-    partner_id: str, scope: ScopeOpt = None, db: DbOpt = None, as_json: JsonOpt = False
+    partner_id: str,
+    scope: ScopeOpt = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the key (for KEY=$(...)).")
+    ] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """A new API key for the partner; prints the key (shown only now)."""
     from credo.access import SCOPES, create_key
@@ -106,6 +112,9 @@ def create(
     )
     if as_json:
         emit_json(made)
+        return
+    if quiet:
+        print(made["key"])
         return
     out.print(
         f"key {made['key_id']} for {made['partner_id']} ({', '.join(made['scopes'])}); "
