@@ -174,6 +174,26 @@ class AdminClient(_Client):
         """A one-time login code for the person, handed over out of band."""
         return str(self._call("POST", f"/admin/persons/{person}/login-codes")["code"])
 
+    def status(self) -> dict[str, Any]:
+        """What the database holds, as ``credo status --json`` prints it."""
+        return cast(dict[str, Any], self._call("GET", "/admin/status"))
+
+    def quarantine(
+        self, source: str | None = None, load: int | None = None, limit: int = 50
+    ) -> dict[str, Any]:
+        found = {"source": source, "load": load, "limit": limit}
+        params = {k: v for k, v in found.items() if v is not None}
+        return cast(dict[str, Any], self._call("GET", "/admin/quarantine", params=params))
+
+    def audit_verify(self) -> dict[str, Any]:
+        return cast(dict[str, Any], self._call("GET", "/admin/audit/verify"))
+
+    def explain(self, person: str, as_of: str | None = None) -> dict[str, Any]:
+        """A person's score explained, as ``credo explain --json`` prints it."""
+        params = {"as_of": as_of} if as_of else {}
+        path = f"/admin/persons/{person}/explanation"
+        return cast(dict[str, Any], self._call("GET", path, params=params))
+
     def disputes(self, status: str | None = None) -> list[dict[str, Any]]:
         params = {"status": status} if status else {}
         return cast(list[dict[str, Any]], self._call("GET", "/admin/disputes", params=params))

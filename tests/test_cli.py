@@ -139,3 +139,45 @@ def test_audit_verify_exits_7_on_a_hand_edited_log(tmp_path: Path) -> None:
     proc = run_cli("audit", "verify", db=db)
     assert proc.returncode == 7
     assert "broken at entry 2" in proc.stderr and "edited" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["score"], "error: Missing option '--as-of'."),
+        (["explain", "P1", "--as-of"], "error: Option '--as-of' requires an argument."),
+        (["explain", "P1", "--as-of", "31/10/2026"], "error: Invalid value for --as-of"),
+        (["frobnicate"], "error: No such command 'frobnicate'."),
+    ],
+)
+def test_usage_errors_are_the_documented_error_and_hint_lines(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    proc = run_cli(*args, db=tmp_path / "c.duckdb")
+    lines = proc.stderr.splitlines()
+    assert proc.returncode == 2 and lines[0].startswith(message), proc.stderr
+    assert lines[1].startswith("  hint: see '") and lines[1].endswith("--help'")
+    assert not any(c in proc.stderr for c in "╭│╰"), "no box drawn around the error"
+
+
+def test_partners_and_status_on_a_new_database(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    run_cli("init", db=db, check=True)
+    made = cli_json("partners", "add", "evcard", "EVCARD car rental", db=db)
+    assert made["partner_id"] == "evcard" and len(made["webhook_secret"]) == 64
+    key = run_cli("partners", "keys", "create", "evcard", "--scope", "decisions", "-q", db=db)
+    assert re.fullmatch(r"credo_[0-9a-f]{12}_\S+\n", key.stdout), key.stdout
+    key_id = key.stdout.split("_")[1]
+    listed = cli_json("partners", "list", db=db)
+    assert [(k["key_id"], k["scopes"]) for k in listed[0]["keys"]] == [(key_id, ["decisions"])]
+    assert run_cli("partners", "keys", "revoke", key_id, db=db).returncode == 0
+    assert cli_json("partners", "list", db=db)[0]["keys"][0]["revoked_at"] is not None
+    again = run_cli("partners", "add", "evcard", "Again", db=db)
+    assert again.returncode == 5 and "partner 'evcard' exists" in again.stderr
+    bad = run_cli("partners", "keys", "create", "nobody", db=db)
+    assert bad.returncode == 4 and "no partner 'nobody'" in bad.stderr
+    text = run_cli("status", db=db, check=True).stdout
+    assert "Score runs: none yet" in text and "Models: 0." in text and "Disputes: none." in text
+    unknown = run_cli("explain", "NOBODY", db=db)
+    assert unknown.returncode == 4 and "error: no person 'NOBODY'" in unknown.stderr
+    assert "credo score" not in unknown.stderr

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from credo import __version__
-from credo.api import admin, partner, person
+from credo.api import admin, operator, partner, person
 from credo.api.docs import install_docs
 from credo.api.errors import install_handlers
 from credo.api.headers import SecurityHeaders
@@ -88,6 +88,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
     app.include_router(partner.router)
     app.include_router(person.router)
     app.include_router(admin.router)
+    app.include_router(operator.router)
     from credo.dashboard import install as install_dashboard
 
     install_dashboard(app)

@@ -22,6 +22,7 @@ from credo.cli._common import (
     parse_timestamp,
     user_errors,
 )
+from credo.cli._server import store_or_server
 
 __all__ = ["explain", "rescore", "score", "train_on_events"]
 
@@ -127,26 +128,30 @@ def explain(
     """Explain a person's score: sub-scores, reasons, points-table rows and the events behind."""
     from credo.scoring.explain import explain_score
 
-    with open_store(db) as store:
-        result = explain_score(store, person, parse_date(as_of, "--as-of") if as_of else None)
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    low, high = result.score_range
-    out.print(
-        f"[bold]{person}[/]: {result.score:g} of {low}-{high} ({result.band}) as of"
-        f" {result.as_of}; model {result.model_id}, policy {result.policy}"
+    day = parse_date(as_of, "--as-of") if as_of else None
+    result = store_or_server(
+        db,
+        lambda store: explain_score(store, person, day).to_dict(),
+        lambda admin: admin.explain(person, str(day) if day else None),
     )
-    for dim, sub in result.sub_scores.items():
+    if as_json:
+        emit_json(result)
+        return
+    low, high = result["score_range"]
+    out.print(
+        f"[bold]{person}[/]: {result['score']:g} of {low}-{high} ({result['band']}) as of"
+        f" {result['as_of']}; model {result['model_id']}, policy {result['policy']}"
+    )
+    for dim, sub in result["sub_scores"].items():
         share = sub["share"]
         out.print(
             f"  {dim}: {sub['points']} points" + (f", {share:.0%}" if share is not None else "")
         )
-    for r in result.reasons:
+    for r in result["reasons"]:
         out.print(f"  reason: {r['text']}")
-    for i in result.improvements:
+    for i in result["improvements"]:
         out.print(f"  to improve: {i['text']}")
-    for f in result.features:
+    for f in result["features"]:
         out.print(
             f"  {f['feature']} = {f['value']}: {f['bin']['description']} -> {f['points']:g}"
             f" points ({len(f['events'])} events)"
