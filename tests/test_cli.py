@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,3 +184,32 @@ def test_partners_and_status_on_a_new_database(tmp_path: Path) -> None:
     unknown = run_cli("explain", "NOBODY", db=db)
     assert unknown.returncode == 4 and "error: no person 'NOBODY'" in unknown.stderr
     assert "credo score" not in unknown.stderr
+
+
+def test_a_rerun_reports_the_rows_its_first_load_rejected(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    mapping = write_mapping(tmp_path / "m.yaml", PAYMENTS_MAPPING)
+    data = write(
+        tmp_path / "p.csv", HEADER + "".join(GOOD_ROWS) + "B1,01/03/2026 10:00,-1,G,1,x,\n"
+    )
+    base = ["ingest", str(data), "--source", "shop", "--mapping", str(mapping)]
+    (first,) = cli_json(*base, "--max-reject-rate", "0.5", db=db)
+    (again,) = cli_json(*base, db=db)
+    assert again["already_loaded_as"] == first["load_id"]
+    counts = ("rows_read", "rows_accepted", "rows_new", "rows_duplicate", "rows_rejected")
+    assert [again[k] for k in counts] == [4, 3, 0, 3, 1]
+    assert again["rows_read"] == again["rows_accepted"] + again["rows_rejected"]
+    assert cli_json("status", db=db)["quarantined_rows"] == again["rows_rejected"]
+
+
+def test_tables_written_to_a_file_are_not_cut(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    run_cli("init", db=db, check=True)
+    name = "A partner whose name is longer than any eighty-column terminal would show on one line"
+    run_cli("partners", "add", "long_name", name, db=db, check=True)
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"CREDO_DB": str(db)}
+    listed = subprocess.run(
+        [sys.executable, "-m", "credo", "partners", "list"], capture_output=True, text=True,
+        env=env, timeout=120,
+    )  # fmt: skip
+    assert listed.returncode == 0 and name in listed.stdout, listed.stdout

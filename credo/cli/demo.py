@@ -68,6 +68,7 @@ class _DemoRun:
     status: dict[str, Any]
     logins: list[Any]
     partner: Any
+    truth: Any
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,6 +80,7 @@ class _DemoRun:
             "status": self.status,
             "logins": [login.to_dict() for login in self.logins],
             "partner": self.partner.to_dict(),
+            "identity_against_truth": self.truth.to_dict(),
             "seconds": round(self.seconds, 1),
         }
 
@@ -91,6 +93,7 @@ def _run(
     from credo.ingest.batch import ingest_population
     from credo.scoring import run_demo_scoring
     from credo.sim import generate as run_generate
+    from credo.sim.truth import check_resolution
     from credo.store.db import Store
     from credo.store.status import status_data
 
@@ -107,13 +110,14 @@ def _run(
             )
             step("resolving source records to persons")
             resolved = resolve(store)
+            truth = check_resolution(store.con, population)
             step(f"training the scorecard and scoring {months} month-ends")
             scored = run_demo_scoring(store, months=months)
             data = status_data(store)
             shown = demo_logins(store) if logins else []
             partner = demo_partner(store)
     seconds = time.perf_counter() - started
-    return _DemoRun(summary, reports, resolved, scored, data, shown, partner, seconds)
+    return _DemoRun(summary, reports, resolved, scored, data, shown, partner, truth, seconds)
 
 
 def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
@@ -130,6 +134,14 @@ def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
         f"Identity: {run.resolved.records:,} source records resolved to "
         f"{run.resolved.persons:,} persons "
         f"({run.resolved.reviews_pending} pairs wait in the review queue)."
+    )
+    t = run.truth
+    out.print(
+        f"Against the generator's truth: {t.generated:,} generated persons became "
+        f"{t.resolved:,}; {t.split:,} generated persons were split across two or more "
+        f"persons and {t.merged:,} persons merge two or more generated ones "
+        f"({t.resolved - t.generated:+,} persons in all).",
+        highlight=False,
     )
     _print_scores(run.scored)
     out.print(

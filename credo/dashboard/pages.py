@@ -29,6 +29,7 @@ from credo.dashboard.backend import Backend, backend
 from credo.dashboard.views import console_view, person_view
 from credo.errors import AuthError, CredoError, InputError
 from credo.identity.review import accept_review, reject_review
+from credo.purposes import PURPOSE_LABELS
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
 
@@ -116,7 +117,7 @@ def _person_page(
     kind = request.query_params.get("type") or None
     text = request.query_params.get("q") or None
     view = svc.run(person_view, svc.store, me, event_type=kind, text=text)
-    view["purposes"] = sorted({p.purpose for p in svc.products.products})
+    view["purposes"] = list(PURPOSE_LABELS.items())  # every purpose a partner may ask for
     if error is not None:
         view["error"] = error.message
         status_code = error.http_status
