@@ -33,7 +33,7 @@ from credo.purposes import PURPOSE_LABELS
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
 
-__all__ = ["STATIC", "router"]
+__all__ = ["STATIC", "FormText", "operator_action", "router"]
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -291,13 +291,17 @@ def console(request: Request) -> Response:
     return _console_page(request)
 
 
-def _operator_action(request: Request, action: Any, done: str, anchor: str) -> Response:
+def operator_action(
+    request: Request, action: Any, done: str, anchor: str, *, locked: bool = True
+) -> Response:
+    """Run a console action for a signed-in operator; a dict it returns is shown on the page.
+    ``locked=False`` for an action that takes the service's lock itself."""
     if not _operator(request):
         return _see("/console/login")
     svc = backend(request)
     try:
         _same_origin(request)
-        result = svc.run(action, svc.store)
+        result = svc.run(action, svc.store) if locked else action(svc.store)
     except CredoError as exc:
         return _console_page(request, {"error": exc.message}, exc.http_status)
     if isinstance(result, dict):
@@ -343,7 +347,7 @@ def console_resolve(
         else:
             raise InputError(f"field decision: {decision!r} is not retract, amend or reject")
 
-    return _operator_action(request, go, "resolved", "disputes")
+    return operator_action(request, go, "resolved", "disputes")
 
 
 @router.post("/console/reviews/{review_id}")
@@ -356,7 +360,7 @@ def console_review(
             raise InputError(f"field decision: {decision!r} is neither accept nor reject")
         decide(store, review_id, actor="operator", note=note or None)
 
-    return _operator_action(request, go, "review", "reviews")
+    return operator_action(request, go, "review", "reviews")
 
 
 @router.post("/console/audit")
@@ -374,4 +378,4 @@ def console_login_code(request: Request, person: FormText) -> Response:
     def go(store: Any) -> dict[str, Any]:
         return {"issued": (person.strip(), issue_login_code(store, person.strip()))}
 
-    return _operator_action(request, go, "", "codes")
+    return operator_action(request, go, "", "codes")
