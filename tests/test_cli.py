@@ -55,13 +55,18 @@ def test_every_setting_is_documented() -> None:
         assert all(f.description for f in registry.model_fields.values())
 
 
-def test_ingest_status_quarantine_through_the_cli(tmp_path: Path) -> None:
-    db = tmp_path / "c.duckdb"
+def _ingest_with_a_bad_row(tmp_path: Path) -> list[str]:
+    """``credo ingest`` of three good payments and one with a negative amount (row 4)."""
     mapping = write_mapping(tmp_path / "m.yaml", PAYMENTS_MAPPING)
     data = write(
         tmp_path / "p.csv", HEADER + "".join(GOOD_ROWS) + "B1,01/03/2026 10:00,-1,G,1,x,\n"
     )
-    base = ["ingest", str(data), "--source", "shop", "--mapping", str(mapping)]
+    return ["ingest", str(data), "--source", "shop", "--mapping", str(mapping)]
+
+
+def test_ingest_status_quarantine_through_the_cli(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    base = _ingest_with_a_bad_row(tmp_path)
 
     refused = run_cli(*base, db=db)
     assert refused.returncode == 3
@@ -188,11 +193,7 @@ def test_partners_and_status_on_a_new_database(tmp_path: Path) -> None:
 
 def test_a_rerun_reports_the_rows_its_first_load_rejected(tmp_path: Path) -> None:
     db = tmp_path / "c.duckdb"
-    mapping = write_mapping(tmp_path / "m.yaml", PAYMENTS_MAPPING)
-    data = write(
-        tmp_path / "p.csv", HEADER + "".join(GOOD_ROWS) + "B1,01/03/2026 10:00,-1,G,1,x,\n"
-    )
-    base = ["ingest", str(data), "--source", "shop", "--mapping", str(mapping)]
+    base = _ingest_with_a_bad_row(tmp_path)
     (first,) = cli_json(*base, "--max-reject-rate", "0.5", db=db)
     (again,) = cli_json(*base, db=db)
     assert again["already_loaded_as"] == first["load_id"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from credo.api.partner import DecisionResponse, decision_json
-from credo.client import AdminClient, CredoAPIError, PartnerClient
+from credo.client import AdminClient, CredoAPIError, DecisionAnswer, PartnerClient
 from credo.purposes import PURPOSES, REPORT_PURPOSES
 from credo.rights.decisions import Decision
 from credo.store import audit
@@ -202,6 +202,11 @@ def test_revoked_key_is_refused(world: World) -> None:
     assert refused.value.status == 401 and refused.value.type == "AuthError"
     revoked = world.operator.partners()[0]["keys"]
     assert [k["key_id"] for k in revoked if k["revoked_at"] is not None] == [key_id]
+
+
+def test_the_client_types_the_documented_decision() -> None:
+    # credo.client stands alone (a partner installs nothing else), so it spells the answer out
+    assert DecisionAnswer.__annotations__.keys() == DecisionResponse.model_fields.keys()
 
 
 def test_decision_is_recorded_with_what_it_used(world: World) -> None:
