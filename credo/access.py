@@ -29,13 +29,14 @@ import secrets
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from credo.errors import AuthError, ConflictError, InputError, NotFoundError
 from credo.rights.audited import person_exists
 from credo.sessions import SessionEnds, now_ms
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, now_or
+from credo.store.rows import rows
 
 __all__ = [
     "SCOPES",
@@ -50,6 +51,7 @@ __all__ = [
     "exchange_login_code",
     "issue_login_code",
     "key_id_of",
+    "list_partners",
     "record_failed_auth",
     "revoke_key",
     "verify_session",
@@ -171,6 +173,25 @@ def create_partner(
             ],
         )
     return Partner(partner_id, name, webhook_url, secret)
+
+
+def list_partners(store: Store) -> list[dict[str, Any]]:
+    """Every partner with its keys (ids, scopes, when made and revoked; never a secret)."""
+    partners = rows(
+        store.con, "SELECT partner_id, name, webhook_url, created_at FROM partners ORDER BY 1"
+    )
+    keys = rows(
+        store.con,
+        "SELECT key_id, partner_id, scopes, created_at, revoked_at FROM api_keys"
+        " ORDER BY created_at, key_id",
+    )
+    for p in partners:
+        p["keys"] = [
+            {k: v for k, v in key.items() if k != "partner_id"}
+            for key in keys
+            if key["partner_id"] == p["partner_id"]
+        ]
+    return partners
 
 
 def create_key(store: Store, partner_id: str, scopes: list[str], *, actor: str = "admin") -> ApiKey:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from credo.access import create_key, create_partner, issue_login_code
+from credo.access import create_key, create_partner, issue_login_code, list_partners
 from credo.api.deps import Svc, admin
 from credo.api.errors import ERROR_RESPONSES, aware
 from credo.errors import NotFoundError
@@ -55,6 +55,12 @@ def post_partner(body: PartnerRequest, svc: Svc) -> dict[str, Any]:
     p = svc.run(create_partner, svc.store, body.partner_id, body.name, webhook_url=body.webhook_url)
     return {"partner_id": p.partner_id, "name": p.name, "webhook_url": p.webhook_url,
             "webhook_secret": p.webhook_secret}  # fmt: skip
+
+
+@router.get("/partners")
+def get_partners(svc: Svc) -> list[dict[str, Any]]:
+    """Every partner and its keys (ids and scopes; a key's secret is never shown again)."""
+    return [aware(p) for p in svc.run(list_partners, svc.store)]
 
 
 @router.post("/partners/{partner_id}/keys", status_code=201)

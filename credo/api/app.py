@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from credo import __version__
-from credo.api import admin, partner, person
+from credo.api import admin, operator, partner, person
+from credo.api.docs import install_docs
 from credo.api.errors import install_handlers
 from credo.api.headers import SecurityHeaders
 from credo.api.limits import BodyLimit
@@ -84,11 +85,15 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
         version=__version__,
         description="Partner decisions and reports with consent; the scored person's rights.",
         lifespan=lifespan,
+        docs_url=None,  # served from packaged assets by install_docs
+        redoc_url=None,
     )
     install_handlers(app)
+    install_docs(app)
     app.include_router(partner.router)
     app.include_router(person.router)
     app.include_router(admin.router)
+    app.include_router(operator.router)
     from credo.dashboard import install as install_dashboard
 
     install_dashboard(app)

@@ -17,6 +17,8 @@ from credo.api.errors import ERROR_RESPONSES, aware
 from credo.api.service import Service
 from credo.errors import InputError
 from credo.ingest.events import LoanEvent, RentalEvent
+from credo.policy.products import Product
+from credo.purposes import REPORT_PURPOSES
 from credo.rights.decisions import Decision, DecisionInput
 from credo.rights.reports import record_outcome, risk_report
 
@@ -55,6 +57,14 @@ class DecisionResponse(BaseModel):
     products_version: str
     disputed_items: list[dict[str, Any]]
     decided_at: dt.datetime
+
+
+class ProductsResponse(BaseModel):
+    name: str
+    version: str
+    digest: str
+    products: list[Product]
+    report_purposes: list[str] = Field(description="What a risk report may be asked for.")
 
 
 class RentalOutcome(_Body):
@@ -140,6 +150,17 @@ async def post_decision(request: Request) -> Response:
     svc: Service = request.app.state.service
     d = await svc.decide(DecisionInput(key.partner_id, body.person, body.product, body.consent))
     return Response(decision_json(d), media_type="application/json")
+
+
+@router.get("/products", response_model=ProductsResponse)
+def get_products(svc: Svc) -> dict[str, Any]:
+    """The products a partner can ask a decision for: purpose, score thresholds and terms.
+
+    Open to anyone: the offers hold no personal data, and a partner reads them before it has
+    a key (decision 0630)."""
+    p = svc.products
+    return {"name": p.name, "version": p.version, "digest": p.digest,
+            "products": p.products, "report_purposes": list(REPORT_PURPOSES)}  # fmt: skip
 
 
 @router.post("/outcomes", response_model=OutcomeResponse, status_code=201)

@@ -15,9 +15,10 @@ import sys
 from typing import Annotated
 
 import typer
+from typer.exceptions import TyperException
 
 from credo import __version__
-from credo.cli import database, demo, identity, ingest, models, scoring, service, train
+from credo.cli import database, demo, identity, ingest, models, partners, scoring, service, train
 from credo.cli._common import out, print_error
 from credo.errors import CredoError
 
@@ -64,12 +65,25 @@ app.command("serve")(service.serve)
 app.add_typer(database.audit_app, name="audit")
 app.add_typer(identity.review_app, name="review")
 app.add_typer(service.disputes_app, name="disputes")
+app.add_typer(partners.partners_app, name="partners")
 
 
 def main() -> None:
-    """Entry point: usage errors are click's (exit 2); a CredoError is one clean line."""
+    """Entry point: a usage error (exit 2) and a CredoError are the same ``error:`` and
+    ``hint:`` lines docs/cli.md promises, never a box drawn around them."""
     try:
-        app()
+        code = app(standalone_mode=False)
+    except TyperException as exc:  # click's usage errors, as Typer raises them
+        # Typer has already printed the help for a bare command group (as it does itself).
+        if type(exc).__name__ != "NoArgsIsHelpError":
+            ctx = getattr(exc, "ctx", None)
+            command = ctx.command_path if ctx is not None else "credo"
+            print_error(CredoError(exc.format_message(), hint=f"see '{command} --help'"))
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print_error(CredoError("aborted"))
+        sys.exit(1)
     except CredoError as exc:
         print_error(exc)
         sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -7,7 +7,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from credo.cli._common import DbOpt, JsonOpt, emit_json, open_store, out, settings_for, user_errors
+from credo.cli._common import DbOpt, JsonOpt, emit_json, out, settings_for, user_errors
+from credo.cli._server import store_or_server
 from credo.errors import IntegrityError
 
 __all__ = ["audit_app", "audit_verify", "init", "status"]
@@ -38,8 +39,7 @@ def status(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """What the database holds: events by type and source, loads, quarantine, audit."""
     from credo.store.status import status_data
 
-    with open_store(db) as store:
-        data = status_data(store)
+    data = store_or_server(db, status_data, lambda admin: admin.status())
     if as_json:
         emit_json(data)
         return
@@ -67,6 +67,29 @@ def _print_status(data: dict[str, Any]) -> None:
         f"{data['persons']:,} persons, {data['identifiers_held']:,} encrypted identifiers, "
         f"{data['audit_entries']:,} audit entries."
     )
+    _print_scoring(data)
+
+
+def _print_scoring(data: dict[str, Any]) -> None:
+    runs = ", ".join(
+        f"{r['runs']:,} {kind} (last as of {r['last_as_of']})"
+        for kind, r in data["score_runs"].items()
+    )
+    out.print(f"Score runs: {runs or 'none yet (credo score --as-of DATE)'}.", highlight=False)
+    last = data["latest_monthly_run"]
+    if last:
+        out.print(
+            f"Latest monthly run {last['run_id']}: {last['persons']:,} persons as of "
+            f"{last['as_of']}, model {last['model_id']}.",
+            highlight=False,
+        )
+    model = data["latest_model"]
+    trained = (
+        f"; latest {model['model_id']} trained as of {model['trained_as_of']}" if model else ""
+    )
+    out.print(f"Models: {data['models']}{trained}.", highlight=False)
+    disputes = ", ".join(f"{n:,} {status}" for status, n in data["disputes"].items())
+    out.print(f"Disputes: {disputes or 'none'}.", highlight=False)
 
 
 @audit_app.command("verify")
@@ -75,21 +98,15 @@ def audit_verify(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Walk the hash chain; name the first entry that was altered, removed or reordered."""
     from credo.store.audit import verify
 
-    with open_store(db) as store:
-        report = verify(store.con)
-    data = {
-        "ok": report.ok,
-        "entries_verified": report.entries,
-        "head": report.head,
-        "broken_at": report.broken_at,
-        "problem": report.problem,
-    }
+    data = store_or_server(
+        db, lambda store: verify(store.con).to_dict(), lambda admin: admin.audit_verify()
+    )
     if as_json:
         emit_json(data)
-    elif report.ok:
-        out.print(f"Audit chain intact: {report.entries:,} entries; head {report.head}.")
-    if not report.ok:
+    elif data["ok"]:
+        out.print(f"Audit chain intact: {data['entries_verified']:,} entries; head {data['head']}.")
+    if not data["ok"]:
         raise IntegrityError(
-            f"audit chain broken at entry {report.broken_at}: {report.problem} "
-            f"({report.entries} entries before it verify)"
+            f"audit chain broken at entry {data['broken_at']}: {data['problem']} "
+            f"({data['entries_verified']} entries before it verify)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from dataclasses import dataclass
@@ -50,11 +51,13 @@ def demo(
     if as_json:
         emit_json(run.to_dict())
         if serve:
-            _serve_demo(settings, port, run.logins, quiet=True)
+            _serve_demo(settings, port, run, quiet=True)
         return
     _print_report(run, settings, population)
+    later = None if serve else f"credo serve --db {settings.db} --port {port}"
+    _print_partner(run.partner, f"http://127.0.0.1:{port}", later)
     if serve:
-        _serve_demo(settings, port, run.logins, quiet=False)
+        _serve_demo(settings, port, run, quiet=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class _DemoRun:
     scored: Any
     status: dict[str, Any]
     logins: list[Any]
+    partner: Any
+    truth: Any
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +82,8 @@ class _DemoRun:
             "scoring": self.scored.to_dict(),
             "status": self.status,
             "logins": [login.to_dict() for login in self.logins],
+            "partner": self.partner.to_dict(),
+            "identity_against_truth": self.truth.to_dict(),
             "seconds": round(self.seconds, 1),
         }
 
@@ -84,12 +91,13 @@ class _DemoRun:
 def _run(
     settings: Settings, population: Path, people: int, months: int, *, logins: bool, progress: bool
 ) -> _DemoRun:
-    from credo.dashboard.demo import demo_logins
+    from credo.dashboard.demo import demo_logins, demo_partner
     from credo.identity import resolve
     from credo.ingest.batch import ingest_population
     from credo.scoring import run_demo_scoring
     from credo.scoring.demo import HISTORY_MONTHS
     from credo.sim import generate as run_generate
+    from credo.sim.truth import check_resolution
     from credo.store.db import Store
     from credo.store.status import status_data
 
@@ -106,11 +114,14 @@ def _run(
             )
             step("resolving source records to persons")
             resolved = resolve(store)
+            truth = check_resolution(store.con, population)
             step(f"training the scorecard and scoring {months} month-ends")
             scored = run_demo_scoring(store, months=months)
             data = status_data(store)
             shown = demo_logins(store) if logins else []
-    return _DemoRun(summary, reports, resolved, scored, data, shown, time.perf_counter() - started)
+            partner = demo_partner(store)
+    seconds = time.perf_counter() - started
+    return _DemoRun(summary, reports, resolved, scored, data, shown, partner, truth, seconds)
 
 
 def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
@@ -128,6 +139,14 @@ def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
         f"{run.resolved.persons:,} persons "
         f"({run.resolved.reviews_pending} pairs wait in the review queue)."
     )
+    t = run.truth
+    out.print(
+        f"Against the generator's truth: {t.generated:,} generated persons became "
+        f"{t.resolved:,}; {t.split:,} generated persons were split across two or more "
+        f"persons and {t.merged:,} persons merge two or more generated ones "
+        f"({t.resolved - t.generated:+,} persons in all).",
+        highlight=False,
+    )
     _print_scores(run.scored)
     out.print(
         f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
@@ -136,7 +155,7 @@ def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
     )
 
 
-def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool) -> None:
+def _serve_demo(settings: Settings, port: int, run: _DemoRun, *, quiet: bool) -> None:
     """Serve the demo database; print where to sign in, as whom, and the operator's token."""
     import uvicorn
 
@@ -150,7 +169,7 @@ def _serve_demo(settings: Settings, port: int, logins: list[Any], *, quiet: bool
     base = f"http://127.0.0.1:{port}"
     console = err if quiet else out
     console.print(f"[bold]Sign in[/] at {base}/login as:", soft_wrap=True)
-    for login in logins:
+    for login in run.logins:
         console.print(
             f"  {login.person}  {login.name or ''}  {login.score:.0f} ({login.band}), "
             f"{login.role}: one-time code {login.code}",
@@ -216,3 +235,28 @@ def _print_scores(scored: Any) -> None:
             out.print(f"  reason: {r.get('text') or r.get('reason') or r}")
         for imp in ex["improvements"][:3]:
             out.print(f"  to improve: {imp.get('text') or imp}")
+
+
+def _print_partner(partner: Any, base: str, later: str | None) -> None:
+    """The demo's partner key and a decision to ask for, ready to paste (docs/partners.md)."""
+    if partner.registered:
+        out.print(f"Partners registered: {', '.join(partner.registered)}.", highlight=False)
+    out.print(
+        f"Partner {partner.partner_id} ({partner.name}) API key (new each run, shown once): "
+        f"{partner.key}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if partner.person is None:
+        return
+    body = json.dumps(
+        {"person": partner.person, "product": partner.product, "consent": partner.consent}
+    )
+    where = f" (after: {later})" if later else ""
+    out.print(
+        f"Ask for a decision{where}:\n  curl -s {base}/v1/decisions -H 'Authorization: Bearer "
+        f"{partner.key}' -H 'Content-Type: application/json' -d '{body}'",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )

@@ -18,6 +18,7 @@ from credo.cli._common import (
     steps,
     user_errors,
 )
+from credo.cli._server import store_or_server
 
 __all__ = ["generate", "ingest", "load_table", "quarantine", "reasons_table"]
 
@@ -156,15 +157,19 @@ def quarantine(
     """List rejected rows with file, row number, field and reason."""
     from credo.ingest.quarantine import quarantined
 
-    with open_store(db) as store:
+    def local(store: Any) -> dict[str, Any]:
         page = quarantined(store, source=source, load=load, limit=limit)
+        return {"total": page.total, "rows": page.rows}
+
+    found = store_or_server(db, local, lambda admin: admin.quarantine(source, load, limit))
     if as_json:
-        emit_json({"total": page.total, "rows": page.rows})
+        emit_json(found)
         return
+    total, shown = found["total"], found["rows"]
     keys = ["load", "source", "file", "row", "field", "reason", "value"]
-    table = Table(*keys, title=f"Quarantine: {page.total:,} rejected field values")
-    for r in page.rows:
+    table = Table(*keys, title=f"Quarantine: {total:,} rejected field values")
+    for r in shown:
         table.add_row(*("" if r[k] is None else str(r[k]) for k in keys))
     out.print(table)
-    if page.total > len(page.rows):
-        out.print(f"Showing {len(page.rows)} of {page.total:,}; use --limit, --source or --load.")
+    if total > len(shown):
+        out.print(f"Showing {len(shown)} of {total:,}; use --limit, --source or --load.")

@@ -22,6 +22,7 @@ from credo.cli._common import (
     parse_timestamp,
     user_errors,
 )
+from credo.cli._server import store_or_server
 
 __all__ = ["explain", "rescore", "score", "train_on_events"]
 
@@ -74,7 +75,7 @@ def print_standing(standing: dict[str, Any]) -> None:
         out.print(
             f"    {e['points']:+d} {e['rule']} ({e['rule_text']}): {e['event_type']} event"
             f" {e['event_id']}, {e['source']} record {e['source_record_id']},"
-            f" {e['occurred_at']:%Y-%m-%d}"
+            f" {str(e['occurred_at'])[:10]}"
         )
 
 
@@ -153,17 +154,21 @@ def explain(
     """Explain a person's score: sub-scores, reasons, points-table rows and the events behind."""
     from credo.scoring.explain import explain_score
 
-    with open_store(db) as store:
-        result = explain_score(store, person, parse_date(as_of, "--as-of") if as_of else None)
-    if as_json:
-        emit_json(result.to_dict())
-        return
-    low, high = result.score_range
-    out.print(
-        f"[bold]{person}[/]: {result.score:g} of {low}-{high} ({result.band}) as of"
-        f" {result.as_of}; model {result.model_id}, policy {result.policy}"
+    day = parse_date(as_of, "--as-of") if as_of else None
+    result = store_or_server(
+        db,
+        lambda store: explain_score(store, person, day).to_dict(),
+        lambda admin: admin.explain(person, str(day) if day else None),
     )
-    scale = result.scale
+    if as_json:
+        emit_json(result)
+        return
+    low, high = result["score_range"]
+    out.print(
+        f"[bold]{person}[/]: {result['score']:g} of {low}-{high} ({result['band']}) as of"
+        f" {result['as_of']}; model {result['model_id']}, policy {result['policy']}"
+    )
+    scale = result["scale"]
     pdo = scale["points_to_double_odds"]
     out.print(f"  scale: {scale['formula']}, {pdo:g} points double the odds")
     for band in scale["bands"]:
@@ -171,19 +176,19 @@ def explain(
             f"  band {band['band']} {band['min_score']}-{band['max_score']}: default probability"
             f" {band['bad_rate_low']:.2%} to {band['bad_rate_high']:.2%}"
         )
-    for dim, sub in result.sub_scores.items():
+    for dim, sub in result["sub_scores"].items():
         share = sub["share"]
         out.print(
             f"  {dim}: {sub['points']} points" + (f", {share:.0%}" if share is not None else "")
         )
-    for r in result.reasons:
+    for r in result["reasons"]:
         until = f" ({r['counts_until']})" if r.get("counts_until") else ""
         out.print(f"  reason: {r['text']}{until}")
-    for i in result.improvements:
+    for i in result["improvements"]:
         out.print(f"  to improve: {i['text']}")
-    for standing in result.regimes:
+    for standing in result["regimes"]:
         print_standing(standing)
-    for f in result.features:
+    for f in result["features"]:
         out.print(
             f"  {f['feature']} = {f['value']}: {f['bin']['description']} -> {f['points']:g}"
             f" points ({len(f['events'])} events)"

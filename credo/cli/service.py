@@ -20,6 +20,7 @@ from credo.cli._common import (
     settings_for,
     user_errors,
 )
+from credo.cli._server import store_or_server
 
 __all__ = ["disputes_app", "serve"]
 
@@ -82,8 +83,12 @@ def list_(
     """Disputes, oldest first (open ones are due within 30 days)."""
     from credo.rights.disputes import list_disputes
 
-    with open_store(db) as store:
-        _print([d.to_dict() for d in list_disputes(store, status=status)], as_json)
+    found = store_or_server(
+        db,
+        lambda store: [d.to_dict() for d in list_disputes(store, status=status)],
+        lambda admin: admin.disputes(status),
+    )
+    _print(found, as_json)
 
 
 @disputes_app.command()

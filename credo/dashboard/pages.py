@@ -29,12 +29,13 @@ from credo.dashboard.forms import csrf_token, form_guard, keep_csrf_cookie
 from credo.dashboard.views import console_view, person_view
 from credo.errors import AuthError, CredoError, InputError, NotFoundError
 from credo.identity.review import accept_review, reject_review
+from credo.purposes import PURPOSE_LABELS
 from credo.rights.audited import person_exists
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
 from credo.sessions import now_ms
 
-__all__ = ["STATIC", "router"]
+__all__ = ["STATIC", "FormText", "operator_action", "router"]
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -110,7 +111,7 @@ def _person_page(
     kind = request.query_params.get("type") or None
     text = request.query_params.get("q") or None
     view = svc.run(person_view, svc.store, me, event_type=kind, text=text)
-    view["purposes"] = sorted({p.purpose for p in svc.products.products})
+    view["purposes"] = list(PURPOSE_LABELS.items())  # every purpose a partner may ask for
     if error is not None:
         view["error"] = error.message
         status_code = error.http_status
@@ -290,12 +291,16 @@ def console(request: Request) -> Response:
     return _console_page(request)
 
 
-def _operator_action(request: Request, action: Any, done: str, anchor: str) -> Response:
+def operator_action(
+    request: Request, action: Any, done: str, anchor: str, *, locked: bool = True
+) -> Response:
+    """Run a console action for a signed-in operator; a dict it returns is shown on the page.
+    ``locked=False`` for an action that takes the service's lock itself."""
     if not _operator(request):
         return _see("/console/login")
     svc = backend(request)
     try:
-        result = svc.run(action, svc.store)
+        result = svc.run(action, svc.store) if locked else action(svc.store)
     except CredoError as exc:
         return _console_page(request, {"error": exc.message}, exc.http_status)
     if isinstance(result, dict):
@@ -341,7 +346,7 @@ def console_resolve(
         else:
             raise InputError(f"field decision: {decision!r} is not retract, amend or reject")
 
-    return _operator_action(request, go, "resolved", "disputes")
+    return operator_action(request, go, "resolved", "disputes")
 
 
 @router.post("/console/reviews/{review_id}")
@@ -354,7 +359,7 @@ def console_review(
             raise InputError(f"field decision: {decision!r} is neither accept nor reject")
         decide(store, review_id, actor="operator", note=note or None)
 
-    return _operator_action(request, go, "review", "reviews")
+    return operator_action(request, go, "review", "reviews")
 
 
 @router.post("/console/audit")
@@ -371,7 +376,7 @@ def console_login_code(request: Request, person: FormText) -> Response:
     def go(store: Any) -> dict[str, Any]:
         return {"issued": (person.strip(), issue_login_code(store, person.strip()))}
 
-    return _operator_action(request, go, "", "codes")
+    return operator_action(request, go, "", "codes")
 
 
 @router.post("/console/sessions")

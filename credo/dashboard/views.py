@@ -12,6 +12,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
+from credo.access import list_partners
 from credo.dashboard.charts import BandSpan
 from credo.errors import NotFoundError
 from credo.features.sql import AMENDABLE
@@ -290,6 +291,7 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
         "chain_from": chain_after[0] + 1 if chain_after else 1,
         "now": now,
         "amendable": sorted(AMENDABLE),
+        "partners": list_partners(store),
     }
     audited_read(store, "admin", "read.console", "console", "operations",
                  {"open_disputes": len(open_disputes)})  # fmt: skip

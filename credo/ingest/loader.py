@@ -44,7 +44,7 @@ from credo.ingest.validate import stage_sql
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
-from credo.store.rows import insert, registered, value
+from credo.store.rows import insert, registered, rows, value
 from credo.store.schema import event_table
 
 __all__ = ["LoadReport", "ingest", "resolve_mapping"]
@@ -127,18 +127,25 @@ def _existing(store: Store, source: str, content_hash: str) -> int | None:
     return int(rows[0][0]) if rows else None
 
 
-def _already_loaded(path: Path, source: str, fmt: str, prior: int, read: int) -> LoadReport:
-    """The report for a file this source has loaded before: every row a duplicate."""
+def _already_loaded(store: Store, path: Path, source: str, fmt: str, prior: int) -> LoadReport:
+    """The report for a file this source has loaded before: the rows that load accepted are
+    duplicates now, and the ones it rejected are rejected again (they stay in its quarantine),
+    so read = accepted + rejected as on every report."""
+    (first,) = rows(
+        store.con,
+        "SELECT rows_read, rows_accepted, rows_rejected, encoding FROM loads WHERE load_id = ?",
+        [prior],
+    )
     return LoadReport(
         source=source,
         file=path.name,
         load_id=None,
-        rows_read=read,
-        rows_accepted=read,
+        rows_read=int(first["rows_read"]),
+        rows_accepted=int(first["rows_accepted"]),
         rows_new=0,
-        rows_duplicate=read,
-        rows_rejected=0,
-        encoding=None,
+        rows_duplicate=int(first["rows_accepted"]),
+        rows_rejected=int(first["rows_rejected"]),
+        encoding=first["encoding"],
         file_format=fmt,
         already_loaded_as=prior,
         stored=False,
@@ -169,8 +176,7 @@ def ingest(
     prior = _existing(store, source, content_hash)
     fmt = mapping.file_format(path)
     if prior is not None:
-        read = store.scalar("SELECT rows_read FROM loads WHERE load_id = ?", [prior])
-        return _already_loaded(path, source, fmt, prior, int(read))
+        return _already_loaded(store, path, source, fmt, prior)
     started = utcnow()
     now_limit = started + dt.timedelta(hours=settings.future_tolerance_hours)
     step("reading")

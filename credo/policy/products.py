@@ -16,21 +16,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credo.errors import ConfigError, NotFoundError
-from credo.policy.rules import REPORT_PURPOSE_CODES
 from credo.policy.schema import config_error, policy_dirs, read_yaml_document
+from credo.purposes import PURPOSES
 
 __all__ = [
-    "CONSENT_PURPOSES",
     "Offer",
     "Product",
     "ProductRule",
     "ProductsPolicy",
     "load_products",
 ]
-
-CONSENT_PURPOSES: tuple[str, ...] = (*REPORT_PURPOSE_CODES, "rental", "travel")
-"""What a person can consent to per partner (R-PIPL-3): report purposes and product purposes.
-Which report purposes are permitted is the rules profile's (``reports.purposes``)."""
 
 Outcome = Literal["approved", "declined"]
 TermValue = int | float | str | bool
@@ -60,8 +55,8 @@ class Product(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Product:
-        if self.purpose not in CONSENT_PURPOSES:
-            raise ValueError(f"purpose: {self.purpose!r} is not one of {list(CONSENT_PURPOSES)}")
+        if self.purpose not in PURPOSES:
+            raise ValueError(f"purpose: {self.purpose!r} is not one of {list(PURPOSES)}")
         floors = [r.min_score for r in self.rules]
         if floors != sorted(floors, reverse=True):
             raise ValueError("rules: min_score must decrease (the first rule reached wins)")

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from credo.errors import ForbiddenError, FrozenError, InputError, NotFoundError
 from credo.ingest.events import ConsentEvent
-from credo.policy.products import CONSENT_PURPOSES
+from credo.purposes import PURPOSES
 from credo.rights.audited import append_event, person_exists
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
@@ -25,6 +25,7 @@ __all__ = [
     "CONSENT_SOURCE",
     "Consent",
     "active_consent",
+    "consent_refused",
     "consents",
     "freeze",
     "is_frozen",
@@ -60,8 +61,8 @@ def record_consent(
     if not person_exists(store, person_id):
         raise NotFoundError(f"no person {person_id!r}")
     if action in ("grant", "revoke"):
-        if purpose not in CONSENT_PURPOSES:
-            raise InputError(f"field purpose: must be one of {list(CONSENT_PURPOSES)}")
+        if purpose not in PURPOSES:
+            raise InputError(f"field purpose: must be one of {list(PURPOSES)}")
         if not partner or not store.scalar(
             "SELECT count(*) FROM partners WHERE partner_id = ?", [partner]
         ):
@@ -140,11 +141,27 @@ def require_consent(
     partner cannot probe who is on file)."""
     active = active_consent(store, person_id, partner, purpose)
     if active is None or (consent_id is not None and consent_id != active):
-        raise ForbiddenError(
+        raise consent_refused(partner, purpose, consent_id, active)
+    return active
+
+
+def consent_refused(
+    partner: str, purpose: str, given: str | None, active: str | None
+) -> ForbiddenError:
+    """Why a consent check failed. A wrong reference is named as such only when the person has
+    an active grant for this partner and purpose: the partner then already holds their consent,
+    so saying so reveals nothing; otherwise the answer is the same whether or not the person
+    exists (a partner cannot probe who is on file)."""
+    if active is None:
+        return ForbiddenError(
             f"no active consent from this person for partner {partner!r} and purpose {purpose!r}",
             hint="the person grants consent per partner and purpose",
         )
-    return active
+    return ForbiddenError(
+        f"consent reference {given!r} is not the person's active consent for partner "
+        f"{partner!r} and purpose {purpose!r}",
+        hint="send the reference of the person's latest grant (a new grant gets a new one)",
+    )
 
 
 def is_frozen(store: Store, person_id: str) -> bool:

@@ -23,10 +23,10 @@ from typing import Any
 
 import duckdb
 
-from credo.errors import CredoError, ForbiddenError, FrozenError
+from credo.errors import CredoError, FrozenError
 from credo.policy.products import Product, ProductsPolicy
 from credo.policy.rules import active_rules
-from credo.rights.consent import active_consent, is_frozen
+from credo.rights.consent import active_consent, consent_refused, is_frozen
 from credo.rights.notices import factor_reasons
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.store.audit import AuditEntry
@@ -259,11 +259,7 @@ def _evaluate(
     product = products.product(ask.product)
     active = reads.consent(ask.person_id, ask.partner_id, product.purpose)
     if active is None or active != ask.consent_id:
-        raise ForbiddenError(
-            f"no active consent from this person for partner {ask.partner_id!r} and purpose "
-            f"{product.purpose!r}",
-            hint="the person grants consent per partner and purpose",
-        )
+        raise consent_refused(ask.partner_id, product.purpose, ask.consent_id, active)
     if reads.frozen(ask.person_id):
         raise FrozenError(
             "the person has frozen their file: no new decisions or reports",

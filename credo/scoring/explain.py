@@ -162,6 +162,13 @@ def _point_in_time(
 def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) -> ScoreExplanation:
     """The latest snapshot of ``person_id`` on or before ``as_of`` (default: the latest)."""
     latest = latest_snapshot(store, person_id, as_of)
+    if latest is None and not store.scalar(
+        "SELECT count(*) FROM persons WHERE person_id = ?", [person_id]
+    ):
+        raise NotFoundError(
+            f"no person {person_id!r}",
+            hint="person ids are as 'credo resolve' made them (the demo prints some)",
+        )
     if latest is None:
         raise NotFoundError(
             f"no score for person {person_id!r}" + (f" on or before {as_of}" if as_of else ""),

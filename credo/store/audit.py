@@ -166,6 +166,11 @@ class ChainReport:
     def ok(self) -> bool:
         return self.broken_at is None
 
+    def to_dict(self) -> dict[str, Any]:
+        """As ``credo audit verify --json`` prints it and ``/admin/audit/verify`` answers."""
+        return {"ok": self.ok, "entries_verified": self.entries, "head": self.head,
+                "broken_at": self.broken_at, "problem": self.problem}  # fmt: skip
+
 
 def verify(
     con: duckdb.DuckDBPyConnection,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from credo.store.rows import rows
+from credo.store.rows import one, rows
 
 if TYPE_CHECKING:
     from credo.store.db import Store
@@ -13,7 +13,8 @@ __all__ = ["status_data"]
 
 
 def status_data(store: Store) -> dict[str, Any]:
-    """Events by type and source, loads, quarantined rows, persons, identifiers, audit entries."""
+    """Events by type and source, loads, quarantined rows, persons, identifiers, audit entries,
+    score runs, models and disputes."""
     con = store.con
     by_type = rows(
         con, "SELECT event_type, count(*) AS n FROM events GROUP BY ALL ORDER BY 2 DESC, 1"
@@ -45,4 +46,33 @@ def status_data(store: Store) -> dict[str, Any]:
         "persons": int(store.scalar("SELECT count(*) FROM persons")),
         "identifiers_held": int(store.scalar("SELECT count(*) FROM pii_vault")),
         "audit_entries": int(store.scalar("SELECT count(*) FROM audit_log")),
+        **_scoring(store),
+    }
+
+
+def _scoring(store: Store) -> dict[str, Any]:
+    """Score runs (the latest monthly one), models (the latest) and disputes by status."""
+    runs = rows(
+        store.con,
+        "SELECT kind, count(*) AS n, max(as_of) AS last_as_of FROM score_runs GROUP BY ALL"
+        " ORDER BY 1",
+    )
+    latest = one(
+        store.con,
+        "SELECT run_id, as_of, model_id, persons FROM score_runs WHERE kind = 'monthly'"
+        " ORDER BY seq DESC LIMIT 1",
+    )
+    model = one(
+        store.con,
+        "SELECT model_id, trained_as_of, created_at FROM models ORDER BY seq DESC LIMIT 1",
+    )
+    disputes = rows(store.con, "SELECT status, count(*) AS n FROM disputes GROUP BY ALL ORDER BY 1")
+    return {
+        "score_runs": {
+            r["kind"]: {"runs": int(r["n"]), "last_as_of": r["last_as_of"]} for r in runs
+        },
+        "latest_monthly_run": latest,
+        "models": int(store.scalar("SELECT count(*) FROM models")),
+        "latest_model": model,
+        "disputes": {r["status"]: int(r["n"]) for r in disputes},
     }

@@ -21,6 +21,7 @@ from support import free_port
 
 from credo.api import ApiSettings, create_app
 from credo.api.protocol import CredoHttp
+from credo.client import AdminClient, PartnerClient, Scope
 from credo.ingest.batch import ingest_population
 from credo.scoring import score, train_model
 from credo.settings import Settings
@@ -71,6 +72,14 @@ class World:
     def as_partner(self, scope: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[scope]}"}
 
+    def partner_api(self, scope: str) -> PartnerClient:
+        """The shipped client (``credo.client``) with the key of this one scope."""
+        return PartnerClient(key=self.keys[scope], http=self.client)
+
+    @property
+    def operator(self) -> AdminClient:
+        return AdminClient(token=ADMIN, http=self.client)
+
     def grant(self, purpose: str, partner: str | None = None) -> str:
         r = self.client.post(
             "/v1/me/consents",
@@ -101,14 +110,10 @@ def scored_persons(db: Path, n: int = 2) -> list[str]:
 
 def make_world(client: TestClient, person: str, other: str, webhook: str | None = None) -> World:
     admin = {"Authorization": f"Bearer {ADMIN}"}
-    body: dict[str, Any] = {"partner_id": "skyair", "name": "Sky Air"}
-    if webhook:
-        body["webhook_url"] = webhook
-    assert client.post("/admin/partners", json=body, headers=admin).status_code == 201
-    keys = {}
-    for scope in ("decisions", "reports", "outcomes"):
-        r = client.post("/admin/partners/skyair/keys", json={"scopes": [scope]}, headers=admin)
-        keys[scope] = r.json()["key"]
+    operator = AdminClient(token=ADMIN, http=client)
+    assert operator.add_partner("skyair", "Sky Air", webhook)["webhook_secret"]
+    scopes: tuple[Scope, ...] = ("decisions", "reports", "outcomes")
+    keys = {scope: operator.create_key("skyair", [scope])["key"] for scope in scopes}
     return World(client, admin, "skyair", keys, person, other, sign_in(client, admin, person))
 
 

@@ -4,11 +4,14 @@ reports, the person's file, freeze, consent and audit."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from credo.api.partner import DecisionResponse, decision_json
+from credo.client import AdminClient, CredoAPIError, DecisionAnswer, PartnerClient
+from credo.purposes import PURPOSES, REPORT_PURPOSES
 from credo.rights.decisions import Decision
 from credo.store import audit
 
@@ -99,16 +102,57 @@ def test_partner_endpoints_by_audience_and_consent(world: World, scope: str) -> 
 
 
 def test_consent_is_per_partner_and_purpose(world: World) -> None:
-    c = world.client
-    c.post("/admin/partners", json={"partner_id": "other", "name": "Other"}, headers=world.admin)
-    key = world.as_partner("decisions")
+    world.operator.add_partner("other", "Other")
+    api = world.partner_api("decisions")
     for_other = world.grant("credit_transaction", partner="other")
     for_rental = world.grant("rental")
     for consent in (for_other, for_rental):
-        body = {"person": world.person, "product": "large_loans", "consent": consent}
-        assert c.post("/v1/decisions", json=body, headers=key).status_code == 403
-    body = {"person": world.person, "product": "bike_rental", "consent": for_rental}
-    assert c.post("/v1/decisions", json=body, headers=key).status_code == 200
+        with pytest.raises(CredoAPIError) as refused:
+            api.decide(world.person, "large_loans", consent)
+        assert refused.value.status == 403 and "no active consent" in refused.value.message
+    assert api.decide(world.person, "bike_rental", for_rental)["outcome"] == "approved"
+
+
+def test_a_wrong_consent_reference_is_named_as_such(world: World) -> None:
+    api = world.partner_api("decisions")
+    world.grant("rental")
+    with pytest.raises(CredoAPIError) as refused:
+        api.decide(world.person, "bike_rental", "ce-typo")
+    assert refused.value.status == 403 and refused.value.type == "ForbiddenError"
+    assert "'ce-typo' is not the person's active consent" in refused.value.message
+    assert refused.value.hint and "latest grant" in refused.value.hint
+    # Without any grant the answer stays the one an unknown person gets: nothing to probe.
+    for person in (world.other, "NOBODY"):
+        with pytest.raises(CredoAPIError) as refused:
+            api.decide(person, "bike_rental", "ce-typo")
+        assert refused.value.message.startswith("no active consent from this person")
+
+
+def test_products_list_purposes_thresholds_and_terms(world: World) -> None:
+    products = PartnerClient(http=world.client, key="").products()  # no key needed
+    by_name = {p["name"]: p for p in products["products"]}
+    assert by_name["car_rental"]["purpose"] == "rental"
+    assert by_name["car_rental"]["rules"][0] == {
+        "min_score": 650, "outcome": "approved", "terms": {"deposit": 0},
+        "reason": "score 650+: no deposit",
+    }  # fmt: skip
+    assert by_name["large_loans"]["restricted"] is True
+    assert {p["purpose"] for p in by_name.values()} <= set(PURPOSES)
+    assert products["report_purposes"] == list(REPORT_PURPOSES)
+    assert products["version"] == "2026.1" and products["digest"].startswith("sha256:")
+
+
+def test_partners_are_listed_with_their_keys_never_a_secret(world: World) -> None:
+    listed = world.operator.partners()
+    assert [p["partner_id"] for p in listed] == ["skyair"]
+    keys = listed[0]["keys"]
+    assert sorted(s for k in keys for s in k["scopes"]) == ["decisions", "outcomes", "reports"]
+    assert all(k["revoked_at"] is None for k in keys)
+    text = str(listed)
+    assert not any(key.split("_", 2)[2] in text for key in world.keys.values())
+    with pytest.raises(CredoAPIError) as refused:
+        AdminClient(token="wrong", http=world.client).partners()
+    assert refused.value.status == 401
 
 
 @pytest.mark.parametrize("path", ["/v1/me/file", "/v1/me/feed", "/v1/me/consents",
@@ -151,11 +195,18 @@ def test_login_code_works_once(world: World) -> None:
 
 
 def test_revoked_key_is_refused(world: World) -> None:
-    c = world.client
     key_id = world.keys["reports"].split("_")[1]
-    assert c.delete(f"/admin/keys/{key_id}", headers=world.admin).status_code == 204
-    r = c.get(f"/v1/reports/{world.person}?purpose=employment", headers=world.as_partner("reports"))
-    _error(r, 401, "AuthError")
+    world.operator.revoke_key(key_id)
+    with pytest.raises(CredoAPIError) as refused:
+        world.partner_api("reports").report(world.person, "employment")
+    assert refused.value.status == 401 and refused.value.type == "AuthError"
+    revoked = world.operator.partners()[0]["keys"]
+    assert [k["key_id"] for k in revoked if k["revoked_at"] is not None] == [key_id]
+
+
+def test_the_client_types_the_documented_decision() -> None:
+    # credo.client stands alone (a partner installs nothing else), so it spells the answer out
+    assert DecisionAnswer.__annotations__.keys() == DecisionResponse.model_fields.keys()
 
 
 def test_decision_is_recorded_with_what_it_used(world: World) -> None:
@@ -193,47 +244,54 @@ def test_decision_is_recorded_with_what_it_used(world: World) -> None:
     assert feed[0]["kind"] == "inquiry"
 
 
+def _refused(call: Callable[[], object]) -> CredoAPIError:
+    with pytest.raises(CredoAPIError) as refused:
+        call()
+    return refused.value
+
+
 def test_outcome_becomes_an_event_for_the_person(world: World) -> None:
-    c = world.client
     consent = world.grant("rental")
-    body = {"person": world.person, "product": "car_rental", "consent": consent}
-    d = c.post("/v1/decisions", json=body, headers=world.as_partner("decisions")).json()
-    outcome = {
-        "person": world.person,
-        "decision_id": d["decision_id"],
-        "event": {"event_type": "rental", "source_record_id": "R-1", "item": "car",
-                  "occurred_at": "2026-11-20T10:00:00Z", "deposit": "waived",
-                  "returned_on_time": False, "damage": True, "unpaid_amount": "820.50"},
+    d = world.partner_api("decisions").decide(world.person, "car_rental", consent)
+    event: dict[str, Any] = {
+        "event_type": "rental", "source_record_id": "R-1", "item": "car",
+        "occurred_at": "2026-11-20T10:00:00Z", "deposit": "waived",
+        "returned_on_time": False, "damage": True, "unpaid_amount": "820.50",
     }  # fmt: skip
-    key = world.as_partner("outcomes")
-    r = c.post("/v1/outcomes", json=outcome, headers=key)
-    assert r.status_code == 201, r.text
-    svc = c.app.state.service  # type: ignore[attr-defined]
+    api = world.partner_api("outcomes")
+    stored = api.outcome(world.person, d["decision_id"], event)
+    assert stored["source"] == "partner:skyair"
+    svc = world.client.app.state.service  # type: ignore[attr-defined]
     row = svc.run(
         svc.store.con.execute,
         "SELECT e.source, e.partner, e.unpaid_amount, p.person_id FROM events e"
         " JOIN event_persons p USING (event_id) WHERE e.event_id = ?",
-        [r.json()["event_id"]],
+        [stored["event_id"]],
     ).fetchall()
     assert row[0][0] == "partner:skyair" and row[0][1] == "skyair" and row[0][3] == world.person
     assert float(row[0][2]) == 820.5
-    _error(c.post("/v1/outcomes", json=outcome, headers=key), 409, "ConflictError")
+    again = _refused(lambda: api.outcome(world.person, d["decision_id"], event))
+    assert (again.status, again.type) == (409, "ConflictError")
     # Another person, the same decision id: refused.
-    outcome["person"] = world.other
-    _error(c.post("/v1/outcomes", json=outcome, headers=key), 403, "ForbiddenError")
+    other = _refused(lambda: api.outcome(world.other, d["decision_id"], event))
+    assert (other.status, other.type) == (403, "ForbiddenError")
     # Validation goes through the event model: a future date is refused.
-    outcome["person"] = world.person
-    outcome["event"] |= {"source_record_id": "R-2", "occurred_at": "2099-01-01T00:00:00"}
-    _error(c.post("/v1/outcomes", json=outcome, headers=key), 422, "InputError")
+    event |= {"source_record_id": "R-2", "occurred_at": "2099-01-01T00:00:00"}
+    future = _refused(lambda: api.outcome(world.person, d["decision_id"], event))
+    assert (future.status, future.type) == (422, "InputError")
+    assert "occurred_at" in future.message
 
 
 def test_report_needs_a_permissible_purpose_and_shows_disputes(world: World) -> None:
     c = world.client
     key = world.as_partner("reports")
+    api = world.partner_api("reports")
     world.grant("tenancy")
-    _error(c.get(f"/v1/reports/{world.person}?purpose=curiosity", headers=key), 422, "InputError")
+    curious = _refused(lambda: api.report(world.person, "curiosity"))
+    assert (curious.status, curious.type) == (422, "InputError")
+    assert curious.hint and "tenancy" in curious.hint
     _error(c.get(f"/v1/reports/{world.person}", headers=key), 422, "ValidationError")
-    report = c.get(f"/v1/reports/{world.person}?purpose=tenancy", headers=key).json()
+    report = api.report(world.person, "tenancy")
     assert report["band"] and set(report["payments"]) == {"rent", "utility"}
     assert report["disputed_items"] == []
     file = c.get("/v1/me/file", headers=world.session).json()
@@ -241,7 +299,7 @@ def test_report_needs_a_permissible_purpose_and_shows_disputes(world: World) -> 
     r = c.post("/v1/me/disputes", json={"event_id": bill["event_id"], "statement": "paid"},
                headers=world.session)  # fmt: skip
     assert r.status_code == 201
-    report = c.get(f"/v1/reports/{world.person}?purpose=tenancy", headers=key).json()
+    report = api.report(world.person, "tenancy")
     assert [d["record_id"] for d in report["disputed_items"]] == [bill["source_record_id"]]
     # Another person's event cannot be disputed (and its existence does not show).
     other_event = _other_event(world)

@@ -23,6 +23,7 @@ import uvicorn
 from support import free_port
 
 from credo.api import create_app
+from credo.client import verify_signature
 from credo.ingest.events import CourtJudgmentEvent
 from credo.rights import append_event
 from credo.scoring import rescore_person
@@ -192,6 +193,10 @@ def test_wrongly_listed_person_disputes_and_flies(
     headers, body = first_message(inbox)
     expected = hmac.new(p["webhook_secret"].encode(), body, hashlib.sha256).hexdigest()
     assert headers["x-credo-signature"] == f"sha256={expected}"
+    # what docs/partners.md tells a partner to run on each notice
+    assert verify_signature(body, headers["x-credo-signature"], p["webhook_secret"])
+    assert not verify_signature(body + b" ", headers["x-credo-signature"], p["webhook_secret"])
+    assert not verify_signature(body, headers["x-credo-signature"], "another secret")
     notice = json.loads(body)
     assert notice["type"] == "correction" and notice["person"] == person
     assert declined["decision_id"] in notice["affected"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -12,6 +13,27 @@ from pathlib import Path
 
 import httpx
 from support import free_port, page_token
+
+
+def _partner_story(text: str, base: str, person: str, token: str) -> None:
+    """The demo's partners: registered, offered on the person's page, and its printed curl
+    gets a decision from the server it serves, under the consent the population generated."""
+    assert "Partners registered: hellobike, evcard, huazhu, ctrip, xyz_bank" in text, text
+    curl = re.search(r"^  (curl -s .+)$", text, re.M)
+    assert curl is not None and base in curl.group(1), text
+    answer = subprocess.run(["bash", "-c", curl.group(1)], capture_output=True, text=True,
+                            timeout=30)  # fmt: skip
+    decision = json.loads(answer.stdout)
+    assert decision["product"] == "car_rental" and decision["outcome"] == "approved", decision
+    with httpx.Client(base_url=base, timeout=30, headers={"Origin": base}) as c:
+        admin = {"Authorization": f"Bearer {token}"}
+        code = c.post(f"/admin/persons/{person}/login-codes", headers=admin).json()["code"]
+        assert c.post("/login", data={"person": person, "code": code}).status_code == 303
+        page = c.get("/me").text
+    for partner in ("hellobike", "evcard", "xyz_bank"):
+        assert f'<option value="{partner}">' in page
+    for purpose in ("rental", "travel", "credit_transaction", "tenancy"):
+        assert f'<option value="{purpose}">' in page
 
 
 def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
@@ -59,6 +81,7 @@ def test_demo_prints_logins_that_open_the_pages(tmp_path: Path) -> None:
             r = c.post("/console/login", data={"token": token.group(1), "csrf": csrf})
             assert r.status_code == 303
             assert "Operator console" in c.get("/console").text
+        _partner_story(text, base, logins[0][0], token.group(1))
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)

@@ -13,16 +13,12 @@ import numpy as np
 
 from credo.sim.context import Context, order_by
 from credo.sim.frame import SourceFrame
+from credo.sim.partners import GRANTS
 from credo.sim.window import format_times
 
-__all__ = ["ACTIONS", "GRANTS", "build"]
+__all__ = ["ACTIONS", "build"]
 
 ACTIONS = {"ENROL": "enrol", "LEAVE": "leave", "GRANT": "grant", "REVOKE": "revoke"}
-GRANTS = (  # (partner, purpose, weight)
-    ("hellobike", "deposit_waiver", 4.0), ("evcard", "deposit_waiver", 1.0),
-    ("huazhu", "deposit_waiver", 1.5), ("ctrip", "hotel_booking", 2.0),
-    ("xyz_bank", "credit_application", 1.5), ("lianjia", "tenancy_screening", 1.0),
-)  # fmt: skip
 
 
 def build(ctx: Context) -> SourceFrame:
