@@ -18,6 +18,7 @@ import typer
 
 from credo import __version__
 from credo.cli import database, demo, identity, ingest, models, scoring, service, train
+from credo.cli import fairness as fairness_cli
 from credo.cli._common import out, print_error
 from credo.errors import CredoError
 
@@ -61,6 +62,7 @@ app.command("score")(scoring.score)
 app.command("rescore")(scoring.rescore)
 app.command("explain")(scoring.explain)
 app.command("serve")(service.serve)
+app.command("fairness")(fairness_cli.fairness)
 app.add_typer(database.audit_app, name="audit")
 app.add_typer(identity.review_app, name="review")
 app.add_typer(service.disputes_app, name="disputes")
