@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from credo.cli._common import out, user_errors
 from credo.errors import InputError
+
+if TYPE_CHECKING:
+    from credo.fairness.audit import Audit
 
 __all__ = ["fairness"]
 
@@ -49,6 +52,19 @@ def fairness(
     max_auc_loss: Annotated[
         float, typer.Option(help="Alternatives may lose at most this much AUC.")
     ] = 0.01,
+    products: Annotated[
+        Path | None,
+        typer.Option(help="Products policy: audit at every rule's min_score too."),
+    ] = None,
+    gate: Annotated[
+        bool,
+        typer.Option("--gate", help="Refuse (exit 9) if any adverse impact ratio is under 0.8."),
+    ] = False,
+    override_why: Annotated[
+        str | None,
+        typer.Option(help="With --gate: clear the card anyway, recorded in --db's audit log."),
+    ] = None,
+    db: Annotated[Path | None, typer.Option(help="Database whose audit log records it.")] = None,
 ) -> None:
     """Approval rates, adverse impact ratios, TPR/FPR, AUC and calibration per group and cut."""
     from credo.fairness.audit import AuditSettings, audit
@@ -60,6 +76,11 @@ def fairness(
 
     cuts = [CutSpec.parse_share(s) for s in approve_share or []]
     cuts += [CutSpec("score", score=c) for c in cut or []]
+    if products is not None:
+        from credo.fairness.gate import product_cuts
+        from credo.policy.products import load_products
+
+        cuts += product_cuts(load_products(products))
     if not cuts:
         raise InputError("no cut to audit", hint="pass --approve-share S or --cut SCORE")
     model = ScorecardModel.load(model_path)
@@ -85,3 +106,19 @@ def fairness(
         f" {summary}{worst_text} -> {', '.join(str(p) for p in paths)}",
         highlight=False,
     )
+    if gate:
+        _gate(report, override_why, db)
+
+
+def _gate(report: Audit, why: str | None, db: Path | None) -> None:
+    from credo.cli._common import open_store
+    from credo.fairness.gate import gate
+
+    store = open_store(db) if why is not None and report.flags else None
+    try:
+        seq = gate(report, store, why)
+    finally:
+        if store is not None:
+            store.close()
+    if seq is not None:
+        out.print(f"gate overridden on the record: audit log entry {seq}", highlight=False)
