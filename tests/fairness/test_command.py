@@ -79,3 +79,20 @@ def test_a_share_out_of_range_is_refused(
     proc = _run(files, "rows", tmp_path / "out", "--approve-share", "1.5")
     assert proc.returncode == 3 and "--approve-share '1.5'" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_blank_attributes_are_their_own_group_and_duplicate_ids_are_refused(
+    tmp_path: Path, card: ScorecardModel, population: Population
+) -> None:
+    files = _files(tmp_path, card, population)
+    lines = files["rows"].read_text().splitlines()
+    lines[1] = "," + lines[1].split(",", 1)[1]
+    files["rows"].write_text("\n".join(lines) + "\n")
+    assert _run(files, "rows", tmp_path / "a").returncode == 0
+    report = json.loads((tmp_path / "a" / "report.json").read_text())
+    groups = {g["group"]: g["n"] for g in report["attributes"][0]["groups"]}
+    assert groups["(missing)"] == 1
+    shuffled = files["shuffled"].read_text().splitlines()
+    files["shuffled"].write_text("\n".join([*shuffled, shuffled[1]]) + "\n")
+    proc = _run(files, "shuffled", tmp_path / "b", "--id", "id")
+    assert proc.returncode == 3 and "appears twice" in proc.stderr
