@@ -19,6 +19,8 @@ from typer.exceptions import TyperException
 
 from credo import __version__
 from credo.cli import database, demo, identity, ingest, models, partners, scoring, service, train
+from credo.cli import fairness as fairness_cli
+from credo.cli import simulate as simulate_cli
 from credo.cli._common import out, print_error
 from credo.errors import CredoError
 
@@ -62,6 +64,8 @@ app.command("score")(scoring.score)
 app.command("rescore")(scoring.rescore)
 app.command("explain")(scoring.explain)
 app.command("serve")(service.serve)
+app.command("fairness")(fairness_cli.fairness)
+app.command("simulate")(simulate_cli.simulate)
 app.add_typer(database.audit_app, name="audit")
 app.add_typer(identity.review_app, name="review")
 app.add_typer(service.disputes_app, name="disputes")
