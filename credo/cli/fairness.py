@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -70,9 +70,9 @@ def fairness(
     from credo.fairness.audit import AuditSettings, audit
     from credo.fairness.inputs import CutSpec, align_protected
     from credo.fairness.report import write_report
-    from credo.models._io import bad_target, read_table
     from credo.models.files import require_columns
     from credo.models.table import ScorecardModel
+    from credo.models.target import code_target, read_target
 
     cuts = [CutSpec.parse_share(s) for s in approve_share or []]
     cuts += [CutSpec("score", score=c) for c in cut or []]
@@ -86,7 +86,7 @@ def fairness(
     model = ScorecardModel.load(model_path)
     data = read_table(table)
     require_columns(data, [target, *model.features], table, "required")
-    y = bad_target(data[target], target, bad)
+    y = code_target(read_target(table, target), target, bad).y
     groups = align_protected(data, table, read_table(protected_path), protected_path, id_column)
     settings = AuditSettings(small_group=small_group, seed=seed)
     report = audit(model, data, y, groups, cuts, settings)
@@ -108,6 +108,19 @@ def fairness(
     )
     if gate:
         _gate(report, override_why, db)
+
+
+def read_table(path: Path) -> dict[str, Any]:
+    """Every column of a CSV or Parquet file, typed by the scorecard's own reader (decision
+    0104), so the audit sees the values the card was trained and scores on."""
+    from credo.models._errors import DataError
+    from credo.models.reader import infer_schema, raw_types, read_typed
+
+    columns = raw_types(path)
+    data = read_typed(path, columns, infer_schema(path, columns, list(columns)))
+    if not data or len(next(iter(data.values()))) == 0:
+        raise DataError(f"{str(path)!r} has no rows")
+    return data
 
 
 def _gate(report: Audit, why: str | None, db: Path | None) -> None:
