@@ -19,22 +19,25 @@ from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy
 from credo.scoring.columns import as_floats
 from credo.scoring.points import bin_points, dimension_columns, dimension_points
-from credo.scoring.policy_rules import Applied, apply_policy, bands, check_scale, scoring_policy
+from credo.scoring.policy_rules import (
+    Applied,
+    apply_policy,
+    bands,
+    check_scale,
+    listings_query,
+    scoring_policy,
+)
 from credo.scoring.query import scored_features
 from credo.scoring.reasons import improvements, reasons
 from credo.store.db import Store
 
-__all__ = ["compute_snapshots"]
+__all__ = ["assemble_snapshots", "compute_snapshots"]
 
 
-def _previous_scores(store: Store, previous: str | None, persons: pa.Array) -> NDArray[np.float64]:
-    """Each person's score in the ``previous`` run (NaN: none, or not scored then)."""
-    if previous is None:
+def _previous_scores(prior: pa.Table | None, persons: pa.Array) -> NDArray[np.float64]:
+    """Each person's score in the ``prior`` run's rows (NaN: none, or not scored then)."""
+    if prior is None:
         return np.full(len(persons), np.nan)
-    prior = store.con.sql(
-        "SELECT person_id, score FROM score_snapshots WHERE run_id = $run",
-        params={"run": previous},
-    ).to_arrow_table()
     row = pc.index_in(persons, value_set=prior.column("person_id").combine_chunks())
     return as_floats(prior.column("score").take(row))
 
@@ -72,13 +75,36 @@ def compute_snapshots(
 ) -> pa.Table:
     """The snapshot rows of one run (not written), in ``score_snapshots``' column order."""
     check_scale(model, loaded)
-    policy = scoring_policy(loaded)
     scored = scored_features(store, pit, model, previous=previous, person=person)
+    listed = store.con.sql(listings_query(pit)).to_arrow_table()
+    prior = None
+    if previous is not None:
+        prior = store.con.sql(
+            "SELECT person_id, score FROM score_snapshots WHERE run_id = $run",
+            params={"run": previous},
+        ).to_arrow_table()
+    return assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior, run_id=run_id)
+
+
+def assemble_snapshots(
+    pit: PointInTime,
+    model: ScorecardModel,
+    loaded: LoadedPolicy,
+    scored: pa.Table,
+    *,
+    listed: pa.Table,
+    prior: pa.Table | None,
+    run_id: str = "",
+) -> pa.Table:
+    """The snapshot rows from what an engine computed: ``scored`` (the features and compiled
+    points, in ``person_id`` order), ``listed`` (:func:`listings_query`'s rows) and ``prior``
+    (the previous run's ``person_id, score``, or None). DuckDB and Spark runs share it."""
+    policy = scoring_policy(loaded)
     n = scored.num_rows
     persons = scored.column("person_id").combine_chunks().cast(pa.string())
     dims = dimension_points(scored)
-    applied = apply_policy(store, pit, scored, persons, dims.get("connections"), policy, model.unit)
-    previous_score = _previous_scores(store, previous, persons)
+    applied = apply_policy(listed, scored, persons, dims.get("connections"), policy, model.unit)
+    previous_score = _previous_scores(prior, persons)
     no_previous = np.isnan(previous_score)
     columns: dict[str, pa.Array] = {
         "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),
