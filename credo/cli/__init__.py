@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from credo import __version__
-from credo.cli import database, demo, identity, ingest, models, scoring, service, train
+from credo.cli import database, demo, identity, ingest, lake, models, scoring, service, train
 from credo.cli._common import out, print_error
 from credo.errors import CredoError
 
@@ -61,6 +61,8 @@ app.command("score")(scoring.score)
 app.command("rescore")(scoring.rescore)
 app.command("explain")(scoring.explain)
 app.command("serve")(service.serve)
+app.command("export")(lake.export_lake)
+app.command("import")(lake.import_lake)
 app.add_typer(database.audit_app, name="audit")
 app.add_typer(identity.review_app, name="review")
 app.add_typer(service.disputes_app, name="disputes")

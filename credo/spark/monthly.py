@@ -45,10 +45,12 @@ __all__ = ["SparkRun", "main", "previous_lake_run", "register_lake", "run_monthl
 
 @dataclass(frozen=True)
 class SparkRun:
-    """A run written into the lake: its folder and what ``run.json`` says."""
+    """A run written into the lake: its folder, what ``run.json`` says, and the per-person rows
+    Spark computed (features and compiled points) that the snapshots were made from."""
 
     folder: Path
     meta: dict[str, Any]
+    scored: pa.Table
 
 
 def register_lake(spark: SparkSession, lake: Lake) -> None:
@@ -127,7 +129,7 @@ def run_monthly(
         "snapshots": file_digest(folder / "snapshots.parquet"),
     }
     (folder / "run.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
-    return SparkRun(folder, meta)
+    return SparkRun(folder, meta, scored)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -29,6 +29,7 @@ _LOCAL: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.sql.shuffle.partitions": "8",
     "spark.driver.memory": "2g",
+    "spark.ui.showConsoleProgress": "false",
 }
 
 
