@@ -19,7 +19,7 @@ from credo.sql import ident, literal
 if TYPE_CHECKING:
     from credo.models.table import ScorecardModel
 
-__all__ = ["read_feature_map", "require_columns", "score_file"]
+__all__ = ["check_scoring_input", "read_feature_map", "require_columns", "score_file"]
 
 _FEATURE_KEYS = {"dimension", "description", "direction", "categorical"}
 
@@ -68,19 +68,16 @@ def require_columns(
         )
 
 
-def score_file(
-    model: ScorecardModel, file: Path, out_path: Path, keep: list[str] | None = None
-) -> int:
-    """Score every row of ``file`` into ``out_path`` (.parquet or .csv) with the compiled SQL:
-    the input columns (or only ``keep``), points per feature and dimension, and the score.
-    Returns the number of rows written."""
-    import duckdb
-
+def check_scoring_input(
+    model: ScorecardModel,
+    columns: Mapping[str, str],
+    file: Path,
+    keep: list[str] | None,
+) -> None:
+    """What any engine checks before scoring ``file`` (``columns``: name to SQL type): every
+    feature present, numbers where the model bins numbers, no output column already there."""
     from credo.models._errors import DataError
-    from credo.models._io import source_of, table_columns
-    from credo.models.sql import scoring_sql
 
-    columns = table_columns(file)
     require_columns(columns, model.features, file, "feature")
     specs = {s.name: s for s in model.table.features}
     for name in model.features:
@@ -95,12 +92,29 @@ def score_file(
     clash = sorted(set(added) & set(columns))
     if clash:
         raise DataError(f"{str(file)!r} already has output column(s) {clash}")
+    if keep is not None:
+        require_columns(columns, keep, file, "--keep")
+
+
+def score_file(
+    model: ScorecardModel, file: Path, out_path: Path, keep: list[str] | None = None
+) -> int:
+    """Score every row of ``file`` into ``out_path`` (.parquet or .csv) with the compiled SQL:
+    the input columns (or only ``keep``), points per feature and dimension, and the score.
+    Returns the number of rows written."""
+    import duckdb
+
+    from credo.models._errors import DataError
+    from credo.models._io import source_of, table_columns
+    from credo.models.sql import scoring_sql
+
+    columns = table_columns(file)
+    check_scoring_input(model, columns, file, keep)
     suffix = out_path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"--out must end in .parquet or .csv, got {str(out_path)!r}")
     sql = scoring_sql(model, source_of(file))
     if keep is not None:
-        require_columns(columns, keep, file, "--keep")
         kept = ", ".join(ident(c) for c in dict.fromkeys(keep))
         # Only the score is selected, so DuckDB drops the per-feature columns from the plan.
         sql = f"SELECT {kept}, score FROM ({sql})"

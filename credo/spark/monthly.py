@@ -9,8 +9,9 @@ collected and the policy, bands, trend, reasons and next bins are
 (docs/decisions/0811-the-monthly-run-on-spark.md). The run is written back into the lake
 (``runs/<name>/``) for ``credo import --lake``.
 
-Run it on a cluster as ``spark-submit -m credo.spark.monthly --lake s3a://... --as-of D`` (the
-module's :func:`main`), or locally through ``credo score --engine spark``: one code path.
+Run it on a cluster as ``spark-submit <path of this file> --lake DIR --as-of D`` (the module's
+:func:`main`; docs/scale.md), as ``python -m credo.spark.monthly``, or locally through ``credo
+score --engine spark``: one code path.
 """
 
 from __future__ import annotations
