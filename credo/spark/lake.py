@@ -35,6 +35,7 @@ from credo.scoring.policy_rules import resolve_policy
 from credo.scoring.registry import ModelRef, load_model
 from credo.scoring.runs import latest_known_at
 from credo.sql import ident, literal
+from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
 from credo.store.schema import EVENT_TABLES, SCHEMA_VERSION
 
@@ -241,4 +242,14 @@ def export_lake(
         files=files,
     )
     (root / MANIFEST).write_text(manifest.to_json(), "utf-8")
+    # The lake holds personal data outside the store: who copied it where is on the record.
+    store.audit(
+        AuditEntry(
+            store.settings.actor,
+            "export_lake",
+            target=f"lake:{root}",
+            purpose="scoring on Spark",
+            details={"known_at": manifest.known_at, "files": len(files)},
+        )
+    )
     return manifest

@@ -139,6 +139,9 @@ def test_export_and_import_through_the_cli(both: Scored, tmp_path: Path) -> None
     lake = tmp_path / "lake"
     run_cli("export", "--lake", str(lake), db=db, check=True)
     assert Lake.open(lake).manifest.model_id == both.lake.manifest.model_id
+    with Store.open(Settings(db=db)) as store:
+        action = store.scalar("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 1")
+        assert action == "export_lake"
     shutil.copytree(both.lake.root / "runs", lake / "runs")
     refused = run_cli("import", "--lake", str(lake), db=db)
     assert refused.returncode == 7 and "another lake manifest" in refused.stderr
