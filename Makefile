@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.credo-installed
 # The dashboard's browser tests drive Debian's Chromium (Playwright's own download is not used).
 CHROMIUM := /usr/bin/chromium
+# The Spark tests run pyspark (the spark extra) in local mode on Debian's headless Java runtime.
+JAVA := /usr/bin/java
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint check clean
@@ -13,17 +15,21 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,spark]'
 	touch $(STAMP)
 
 $(CHROMIUM):
 	$(SUDO) apt-get install -y --no-install-recommends chromium \
 	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 
+$(JAVA):
+	$(SUDO) apt-get install -y --no-install-recommends default-jre-headless \
+	  || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends default-jre-headless)
+
 demo: $(STAMP)
 	$(BIN)/credo demo
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(JAVA)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

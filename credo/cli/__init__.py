@@ -18,7 +18,18 @@ import typer
 from typer.exceptions import TyperException
 
 from credo import __version__
-from credo.cli import database, demo, identity, ingest, models, partners, scoring, service, train
+from credo.cli import (
+    database,
+    demo,
+    identity,
+    ingest,
+    lake,
+    models,
+    partners,
+    scoring,
+    service,
+    train,
+)
 from credo.cli import fairness as fairness_cli
 from credo.cli import simulate as simulate_cli
 from credo.cli._common import out, print_error
@@ -66,6 +77,8 @@ app.command("explain")(scoring.explain)
 app.command("serve")(service.serve)
 app.command("fairness")(fairness_cli.fairness)
 app.command("simulate")(simulate_cli.simulate)
+app.command("export")(lake.export_lake)
+app.command("import")(lake.import_lake)
 app.add_typer(database.audit_app, name="audit")
 app.add_typer(identity.review_app, name="review")
 app.add_typer(service.disputes_app, name="disputes")

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from credo.cli._common import err, out, user_errors
+from credo.errors import ConfigError
 
 __all__ = ["score_table", "train_on_table", "validate"]
 
@@ -81,13 +82,28 @@ def score_table(
             " column, the points per feature and per dimension, and the score.",
         ),
     ] = None,
+    engine: Annotated[
+        str, typer.Option(help="duckdb, or spark (Parquet in, a folder of Parquet parts out).")
+    ] = "duckdb",
 ) -> None:
     """Score every row with the compiled SQL: input columns, points per feature, score."""
     from credo.models.files import score_file
     from credo.models.table import ScorecardModel
 
     model = ScorecardModel.load(model_path)
-    rows = score_file(model, file, out_path, keep)
+    if engine == "spark":
+        from credo.spark.session import spark_session
+        from credo.spark.table import score_parquet
+
+        spark = spark_session("local[*]", app="credo-score-table")
+        try:
+            rows = score_parquet(spark, model, file, out_path, keep)
+        finally:
+            spark.stop()
+    elif engine == "duckdb":
+        rows = score_file(model, file, out_path, keep)
+    else:
+        raise ConfigError(f"--engine {engine!r}", hint="use duckdb or spark")
     out.print(f"scored {rows} rows with {model.model_id} -> {out_path}", highlight=False)
 
 

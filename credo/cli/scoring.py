@@ -7,8 +7,9 @@ command.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -23,6 +24,11 @@ from credo.cli._common import (
     user_errors,
 )
 from credo.cli._server import store_or_server
+from credo.errors import ConfigError
+
+if TYPE_CHECKING:
+    from credo.scoring.runs import ScoreRun
+    from credo.store.db import Store
 
 __all__ = ["explain", "rescore", "score", "train_on_events"]
 
@@ -85,18 +91,28 @@ def score(
     model: Annotated[str | None, typer.Option(help="Model id, version or JSON file.")] = None,
     policy: PolicyOpt = None,
     known_at: KnownOpt = None,
+    engine: Annotated[str, typer.Option(help="duckdb (the store) or spark (--lake).")] = "duckdb",
+    lake: Annotated[Path | None, typer.Option(help="The lake a Spark run reads.")] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score every enrolled person (or run a points regime such as suining-2010)."""
-    from credo.scoring.monthly import score as run
     from credo.scoring.standing import lowest_standings
     from credo.scoring.summaries import run_summary
 
+    day, known = parse_date(as_of, "--as-of"), parse_timestamp(known_at)
     with open_store(db) as store:
-        result = run(
-            store, parse_date(as_of, "--as-of"), model, policy, known_at=parse_timestamp(known_at)
-        )
+        if engine == "spark":
+            result = _score_on_spark(store, lake, model, policy, day, known)
+        elif engine == "duckdb" and lake is None:
+            from credo.scoring.monthly import score as run
+
+            result = run(store, day, model, policy, known_at=known)
+        else:
+            raise ConfigError(
+                f"--engine {engine!r}" + (" with --lake" if engine == "duckdb" else ""),
+                hint="--engine duckdb scores the store; --engine spark --lake DIR scores a lake",
+            )
         summary = run_summary(store, result.run_id, result.kind)
         lowest = (
             [s.to_dict() for s in lowest_standings(store, result.run_id)]
@@ -114,6 +130,26 @@ def score(
         out.print("Lowest balances with their ledgers:")
     for standing in lowest:
         print_standing(standing)
+
+
+def _score_on_spark(
+    store: Store,
+    lake: Path | None,
+    model: str | None,
+    policy: str | None,
+    day: dt.date,
+    known: dt.datetime | None,
+) -> ScoreRun:
+    """The Spark run reads the lake's own model and policy, chosen when it was exported."""
+    from credo.spark.lake import Lake
+    from credo.spark.runs import score_on_spark
+
+    if lake is None or model is not None or policy is not None:
+        raise ConfigError(
+            "--engine spark needs --lake DIR, and takes the lake's model and policy",
+            hint="choose them with 'credo export --lake DIR --model ... --policy ...'",
+        )
+    return score_on_spark(store, Lake.open(lake), day, known_at=known)
 
 
 @user_errors

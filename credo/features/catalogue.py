@@ -67,7 +67,8 @@ class Ctx:
 
     def share(self, condition: str, of: str) -> str:
         """Share of the rows matching ``of`` that also match ``condition`` (NULL if none)."""
-        return f"avg(CASE WHEN {of} THEN CASE WHEN {condition} THEN 1.0 ELSE 0.0 END END)"
+        one, zero = self.d.number("1.0"), self.d.number("0.0")
+        return f"avg(CASE WHEN {of} THEN CASE WHEN {condition} THEN {one} ELSE {zero} END END)"
 
     def count(self, condition: str) -> str:
         return f"sum(CASE WHEN {condition} THEN 1 ELSE 0 END)"
@@ -162,7 +163,8 @@ def _file_months(c: Ctx, cap: int) -> str:
     """Calendar months the person's file has been open (first known event of any type), 1 to
     ``cap``: a share of months is taken over these, so a young file is not read as an irregular
     one."""
-    return f"least({cap}.0, greatest(1.0, {c.months_to_as_of(FIRST_EVENT)} + 1.0))"
+    one, months = c.d.number("1.0"), c.months_to_as_of(FIRST_EVENT)
+    return f"least({c.d.number(f'{cap}.0')}, greatest({one}, {months} + {one}))"
 
 
 def _rentals_retained(c: Ctx) -> str:
@@ -215,7 +217,7 @@ def _luxury_12m(c: Ctx) -> str:
 
 
 def _regularity(c: Ctx, months: str) -> str:
-    return f"least(1.0, coalesce({months}, 0) / {_file_months(c, 24)})"
+    return f"least({c.d.number('1.0')}, coalesce({months}, 0) / {_file_months(c, 24)})"
 
 
 CATALOGUE: tuple[Feature, ...] = (
@@ -350,7 +352,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "payment",
         _spend(_last_12m),
         _last_12m,
-        outer=lambda c, v: f"coalesce({v}, 0) / 12.0",
+        outer=lambda c, v: f"coalesce({v}, 0) / {c.d.number('12.0')}",
         actionable=False,
     ),
     # -- identity characteristics -------------------------------------------------------------

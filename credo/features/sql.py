@@ -335,7 +335,8 @@ def feature_steps(
             "network",
             "  SELECT e.person_id, count(*) AS contacts,\n"
             "    avg(pr.score) AS contacts_mean_score_last_month,\n"
-            "    avg(CASE WHEN l.person_id IS NULL THEN 0.0 ELSE 1.0 END)"
+            f"    avg(CASE WHEN l.person_id IS NULL THEN {d.number('0.0')}"
+            f" ELSE {d.number('1.0')} END)"
             " AS contacts_listed_share\n"
             "  FROM edges e\n"
             "  LEFT JOIN previous pr ON pr.person_id = e.counterpart\n"

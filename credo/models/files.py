@@ -19,7 +19,13 @@ from credo.sql import ident, literal
 if TYPE_CHECKING:
     from credo.models.table import ScorecardModel
 
-__all__ = ["read_feature_map", "require_columns", "score_file"]
+__all__ = [
+    "check_outputs",
+    "check_scoring_input",
+    "read_feature_map",
+    "require_columns",
+    "score_file",
+]
 
 _FEATURE_KEYS = {"dimension", "description", "direction", "categorical"}
 
@@ -68,6 +74,45 @@ def require_columns(
         )
 
 
+def check_scoring_input(
+    model: ScorecardModel,
+    columns: Mapping[str, str],
+    file: Path,
+    keep: list[str] | None,
+) -> None:
+    """What an engine that reads stored types (Spark) checks before scoring ``file``
+    (``columns``: name to SQL type): every feature present, numbers where the model bins
+    numbers, and the outputs (:func:`check_outputs`). DuckDB reads through the scorecard's
+    reader instead, which coerces yes/no and formatted numbers (decision 0104)."""
+    from credo.models._errors import DataError
+
+    require_columns(columns, model.features, file, "feature")
+    specs = {s.name: s for s in model.table.features}
+    for name in model.features:
+        kind = columns[name].upper()
+        if specs[name].kind == "numeric" and ("CHAR" in kind or "STRING" in kind):
+            raise DataError(
+                f"column {name!r} of {str(file)!r} holds text, but the model bins it as numbers",
+                hint=_first_text_cell(file, name),
+            )
+    check_outputs(model, columns, file, keep)
+
+
+def check_outputs(
+    model: ScorecardModel, columns: Mapping[str, str], file: Path, keep: list[str] | None
+) -> None:
+    """No output column already in the file; every ``keep`` column present."""
+    from credo.models._errors import DataError
+
+    added = [f"points__{f}" for f in model.features]
+    added += [f"dimension__{d}" for d in model.dimensions] + ["raw_points", "score"]
+    clash = sorted(set(added) & set(columns))
+    if clash:
+        raise DataError(f"{str(file)!r} already has output column(s) {clash}")
+    if keep is not None:
+        require_columns(columns, keep, file, "--keep")
+
+
 def score_file(
     model: ScorecardModel, file: Path, out_path: Path, keep: list[str] | None = None
 ) -> int:
@@ -82,17 +127,12 @@ def score_file(
     from credo.models.training import scoring_source
 
     source, columns = scoring_source(model, file)
-    added = [f"points__{f}" for f in model.features]
-    added += [f"dimension__{d}" for d in model.dimensions] + ["raw_points", "score"]
-    clash = sorted(set(added) & set(columns))
-    if clash:
-        raise DataError(f"{str(file)!r} already has output column(s) {clash}")
+    check_outputs(model, columns, file, keep)
     suffix = out_path.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise DataError(f"--out must end in .parquet or .csv, got {str(out_path)!r}")
     sql = scoring_sql(model, source)
     if keep is not None:
-        require_columns(columns, keep, file, "--keep")
         kept = ", ".join(ident(c) for c in dict.fromkeys(keep))
         # Only the score is selected, so DuckDB drops the per-feature columns from the plan.
         sql = f"SELECT {kept}, score FROM ({sql})"
@@ -106,3 +146,27 @@ def score_file(
         raise DataError(f"scoring {str(file)!r} failed: {exc}") from None
     (count,) = written
     return int(count)
+
+
+def _first_text_cell(file: Path, column: str) -> str:
+    """Where the first non-number of a column is, as a hint."""
+    import duckdb
+
+    from credo.models._io import source_of
+
+    q = ident(column)
+    try:
+        found = (
+            duckdb.connect()
+            .execute(
+                f"SELECT row_number() OVER () AS r, {q} FROM {source_of(file)}"
+                f" QUALIFY {q} IS NOT NULL AND TRY_CAST({q} AS DOUBLE) IS NULL LIMIT 1"
+            )
+            .fetchone()
+        )
+    except duckdb.Error:
+        return "fix the column's type"
+    if found is None:
+        return "fix the column's type"
+    row_no, cell = found
+    return f"row {row_no} holds {cell!r}"

@@ -19,8 +19,6 @@ from credo.features import PointInTime, listings_sql
 from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy, ScoringPolicy, load_policy
 from credo.scoring.columns import as_floats
-from credo.store.db import Store
-from credo.store.rows import rows
 
 __all__ = [
     "Applied",
@@ -28,6 +26,7 @@ __all__ = [
     "bands",
     "check_scale",
     "court_listings",
+    "listings_query",
     "resolve_policy",
     "scoring_policy",
 ]
@@ -56,16 +55,20 @@ def check_scale(model: ScorecardModel, loaded: LoadedPolicy) -> None:
         )
 
 
-def court_listings(
-    store: Store, pit: PointInTime, persons: pa.Array
-) -> tuple[NDArray[np.bool_], pa.ListArray]:
-    """Per person, whether a court listing is in force and the listings ("court | case")."""
+def listings_query(pit: PointInTime, *, dialect_name: str = "duckdb") -> str:
+    """The listings in force, in the order a person's list shows them, on either engine."""
+    listed = listings_sql(pit, dialect_name=dialect_name)
+    return (
+        f"SELECT person_id, court, case_number FROM ({listed}) l"
+        " ORDER BY person_id, listed_on, court, case_number"
+    )
+
+
+def court_listings(listed: pa.Table, persons: pa.Array) -> tuple[NDArray[np.bool_], pa.ListArray]:
+    """Per person, whether a court listing is in force and the listings ("court | case"), from
+    the rows of :func:`listings_query`."""
     listings: dict[str, list[str]] = {}
-    for listing in rows(
-        store.con,
-        f"SELECT person_id, court, case_number FROM ({listings_sql(pit)}) l"
-        " ORDER BY person_id, listed_on, court, case_number",
-    ):
+    for listing in listed.to_pylist():
         text = f"{listing['court']} | {listing['case_number']}"
         listings.setdefault(listing["person_id"], []).append(text)
     listed_persons = pa.array(list(listings), pa.string())
@@ -101,15 +104,15 @@ def _model_score(
 
 
 def apply_policy(
-    store: Store,
-    pit: PointInTime,
+    listed_rows: pa.Table,
     scored: pa.Table,
     persons: pa.Array,
     connections: NDArray[np.float64] | None,
     policy: ScoringPolicy,
     unit: int,
 ) -> Applied:
-    """The policy's rules over the ``scored`` rows, one per person of ``persons``."""
+    """The policy's rules over the ``scored`` rows, one per person of ``persons``, with the
+    listings in force (``listed_rows``, from :func:`listings_query`)."""
     model_score = _model_score(scored, connections, policy, unit)
     history_events = as_floats(scored.column("history_events"))
     history_months = as_floats(scored.column("history_months"))
@@ -120,7 +123,7 @@ def apply_policy(
     final = np.where(
         thin, float(rule.score), np.round(rule.score + weight * (model_score - rule.score))
     )
-    listed, listings = court_listings(store, pit, persons)
+    listed, listings = court_listings(listed_rows, persons)
     capped = listed & (final > policy.court_list.cap)
     final = np.where(listed, np.minimum(final, policy.court_list.cap), final)
     return Applied(model_score, final, thin, listed, capped, listings)

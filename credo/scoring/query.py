@@ -18,7 +18,16 @@ from credo.models.table import ScorecardModel
 from credo.scoring.runner import stepwise
 from credo.store.db import Store
 
-__all__ = ["scored_features"]
+__all__ = ["scored_features", "scoring_query"]
+
+
+def scoring_query(model: ScorecardModel, features: str, *, dialect_name: str = "duckdb") -> str:
+    """The points table's SQL over ``features`` (a feature query's text), in ``person_id``
+    order: the one text both engines run."""
+    keep = ["person_id", "history_events", "history_months", *model.features]
+    source = f"(\n{features}) f"
+    sql = scoring_sql(model, source, keep=keep, feature_points=False, dialect=dialect_name)
+    return f"SELECT * FROM ({sql}) s ORDER BY person_id"
 
 
 def scored_features(
@@ -31,9 +40,7 @@ def scored_features(
 ) -> pa.Table:
     """One row per enrolled person (or just ``person``), in ``person_id`` order."""
     steps = feature_steps(pit, person=person, previous_run=previous)
-    keep = ["person_id", "history_events", "history_months", *model.features]
     # A population runs step by step, to hold one event type's pass at a time; one person's
     # steps are small, and a re-score answers at once as one query.
     with stepwise(store.con, steps) if person is None else nullcontext(steps.sql()) as features:
-        sql = scoring_sql(model, f"(\n{features}) f", keep=keep, feature_points=False)
-        return store.con.sql(f"SELECT * FROM ({sql}) s ORDER BY person_id").to_arrow_table()
+        return store.con.sql(scoring_query(model, features)).to_arrow_table()

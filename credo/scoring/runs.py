@@ -97,19 +97,24 @@ def write_run(
     previous: str | None,
     person: str | None,
     build: BuildRows,
+    origin: str | None = None,
 ) -> ScoreRun:
-    """One transaction: the run row, its rows (``build(con, run_id)``), the audit entry."""
+    """One transaction: the run row, its rows (``build(con, run_id)``), the audit entry
+    (which names the ``origin`` of rows computed elsewhere, e.g. a Spark run's digest)."""
+    details: dict[str, object] = {
+        "as_of": pit.as_of,
+        "known_at": pit.corrections_known,
+        "model_id": model_id,
+        "policy": f"{loaded.name} {loaded.version} {loaded.digest}",
+    }
+    if origin is not None:
+        details["origin"] = origin
     entry = AuditEntry(
         store.settings.actor,
         f"score_{kind}",
         target=f"person:{person}" if person else f"as_of:{pit.as_of}",
         purpose="off-cycle re-score" if person else "monthly scoring",
-        details={
-            "as_of": pit.as_of,
-            "known_at": pit.corrections_known,
-            "model_id": model_id,
-            "policy": f"{loaded.name} {loaded.version} {loaded.digest}",
-        },
+        details=details,
     )
     with store.write(entry) as con:
         seq = int(value(con, "SELECT coalesce(max(seq), 0) + 1 FROM score_runs"))

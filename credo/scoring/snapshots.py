@@ -20,12 +20,19 @@ from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy
 from credo.scoring.columns import as_floats
 from credo.scoring.points import bin_points, dimension_columns, dimension_points
-from credo.scoring.policy_rules import Applied, apply_policy, bands, check_scale, scoring_policy
+from credo.scoring.policy_rules import (
+    Applied,
+    apply_policy,
+    bands,
+    check_scale,
+    listings_query,
+    scoring_policy,
+)
 from credo.scoring.query import scored_features
 from credo.scoring.reasons import improvements, reasons
 from credo.store.db import Store
 
-__all__ = ["compute_snapshots"]
+__all__ = ["assemble_snapshots", "compute_snapshots"]
 
 
 _PREVIOUS = """
@@ -38,16 +45,21 @@ GROUP BY s.person_id
 """
 
 
-def _previous_scores(
-    store: Store, previous: str | None, persons: pa.Array, before_seq: int
-) -> NDArray[np.float64]:
+def _prior_scores(store: Store, previous: str | None, run_id: str) -> pa.Table | None:
     """Each person's score in the ``previous`` run, or the correction re-score made at its date
-    since (before run ``before_seq``): the trend then shows what happened after the
-    correction, which its own alert already reported (NaN: none, or not scored then)."""
+    since (before run ``run_id``): the trend then shows what happened after the correction,
+    which its own alert already reported (docs/decisions/0531)."""
     if previous is None:
+        return None
+    seq = store.scalar("SELECT seq FROM score_runs WHERE run_id = ?", [run_id]) if run_id else None
+    params = {"run": previous, "before": int(seq or 2**62)}
+    return store.con.sql(_PREVIOUS, params=params).to_arrow_table()
+
+
+def _previous_scores(prior: pa.Table | None, persons: pa.Array) -> NDArray[np.float64]:
+    """Each person's score in the ``prior`` run's rows (NaN: none, or not scored then)."""
+    if prior is None:
         return np.full(len(persons), np.nan)
-    params = {"run": previous, "before": before_seq}
-    prior = store.con.sql(_PREVIOUS, params=params).to_arrow_table()
     row = pc.index_in(persons, value_set=prior.column("person_id").combine_chunks())
     return as_floats(prior.column("score").take(row))
 
@@ -89,14 +101,31 @@ def compute_snapshots(
 ) -> pa.Table:
     """The snapshot rows of one run (not written), in ``score_snapshots``' column order."""
     check_scale(model, loaded)
-    policy = scoring_policy(loaded)
     scored = scored_features(store, pit, model, previous=previous, person=person)
+    listed = store.con.sql(listings_query(pit)).to_arrow_table()
+    prior = _prior_scores(store, previous, run_id)
+    return assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior, run_id=run_id)
+
+
+def assemble_snapshots(
+    pit: PointInTime,
+    model: ScorecardModel,
+    loaded: LoadedPolicy,
+    scored: pa.Table,
+    *,
+    listed: pa.Table,
+    prior: pa.Table | None,
+    run_id: str = "",
+) -> pa.Table:
+    """The snapshot rows from what an engine computed: ``scored`` (the features and compiled
+    points, in ``person_id`` order), ``listed`` (:func:`listings_query`'s rows) and ``prior``
+    (the previous run's ``person_id, score``, or None). DuckDB and Spark runs share it."""
+    policy = scoring_policy(loaded)
     n = scored.num_rows
     persons = scored.column("person_id").combine_chunks().cast(pa.string())
     dims = dimension_points(scored)
-    applied = apply_policy(store, pit, scored, persons, dims.get("connections"), policy, model.unit)
-    seq = store.scalar("SELECT seq FROM score_runs WHERE run_id = ?", [run_id]) if run_id else None
-    previous_score = _previous_scores(store, previous, persons, int(seq or 2**62))
+    applied = apply_policy(listed, scored, persons, dims.get("connections"), policy, model.unit)
+    previous_score = _previous_scores(prior, persons)
     no_previous = np.isnan(previous_score)
     columns: dict[str, pa.Array] = {
         "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),

@@ -44,6 +44,12 @@ class Dialect(ABC):
             return repr(value)
         return self.string(str(value))
 
+    def number(self, text: str) -> str:
+        """A constant with a fraction (``1.0``) in arithmetic, so that it computes as DuckDB's:
+        DuckDB averages and divides ``DECIMAL`` as ``DOUBLE``; an engine that would keep a
+        rounded ``DECIMAL`` says ``DOUBLE`` instead."""
+        return text
+
     def date(self, value: dt.date) -> str:
         return f"DATE '{value.isoformat()}'"
 
@@ -117,6 +123,11 @@ class Spark(Dialect):
 
     def shift_left(self, value: str, bits: str) -> str:
         return f"shiftleft({value}, {bits})"
+
+    def number(self, text: str) -> str:
+        # Spark's avg(1.0, 0.0, 0.0) is DECIMAL 0.33333 and 37 / 12.0 a DECIMAL rounded to
+        # 6 places; with the D suffix both are the DOUBLE that DuckDB computes.
+        return f"{text}D"
 
     def json_field(self, document: str, key: str) -> str:
         return f"get_json_object({document}, {self.string('$.' + key)})"

@@ -170,3 +170,12 @@ def test_the_public_surface_is_pinned() -> None:
     expected = ["DIALECTS", "DUCKDB", "SPARK", "Dialect", "DuckDB", "Spark", "dialect"]
     assert sorted(credo.sql.__all__) == sorted([*expected, "ident", "literal"])
     assert all(hasattr(credo.sql, name) for name in credo.sql.__all__)
+
+
+def test_a_fraction_constant_computes_as_duckdb_does() -> None:
+    """DuckDB's avg and division of DECIMAL give DOUBLE; Spark's text says DOUBLE outright."""
+    con = duckdb.connect()
+    share = f"avg(CASE WHEN i < 1 THEN {DUCKDB.number('1.0')} ELSE {DUCKDB.number('0.0')} END)"
+    assert con.sql(f"SELECT {share} FROM range(3) r(i)").fetchall() == [(1 / 3,)]
+    assert con.sql(f"SELECT 37 / {DUCKDB.number('12.0')}").fetchall() == [(37 / 12,)]
+    assert SPARK.number("12.0") == "12.0D"

@@ -28,7 +28,7 @@ loans AS (
   SELECT k.person_id,
     count(*) AS events,
     min(k.occurred_at) AS first_at,
-    avg(CASE WHEN k.loan_event = 'instalment' AND k.due_date >= DATE '2024-11-01' AND k.due_date <= DATE '2026-10-31' THEN CASE WHEN coalesce(k.days_past_due, 0) = 0 AND NOT (k.paid_date IS NULL OR k.paid_date > DATE '2026-10-31') THEN 1.0 ELSE 0.0 END END) AS instalments_on_time_share_24m,
+    avg(CASE WHEN k.loan_event = 'instalment' AND k.due_date >= DATE '2024-11-01' AND k.due_date <= DATE '2026-10-31' THEN CASE WHEN coalesce(k.days_past_due, 0) = 0 AND NOT (k.paid_date IS NULL OR k.paid_date > DATE '2026-10-31') THEN 1.0D ELSE 0.0D END END) AS instalments_on_time_share_24m,
     max(CASE WHEN k.loan_event IN ('instalment', 'default') AND k.due_date >= DATE '2024-11-01' AND k.due_date <= DATE '2026-10-31' THEN CASE WHEN (k.paid_date IS NULL OR k.paid_date > DATE '2026-10-31') THEN greatest(coalesce(k.days_past_due, 0), datediff(CAST(DATE '2026-10-31' AS DATE), CAST(k.due_date AS DATE))) ELSE coalesce(k.days_past_due, 0) END END) AS worst_days_past_due_24m,
     CAST(floor(datediff(CAST(DATE '2026-10-31' AS DATE), CAST(min(k.occurred_at) AS DATE)) / 30.4375) AS BIGINT) AS months_since_oldest_account,
     sum(CASE WHEN k.loan_event = 'default' AND k.occurred_at >= DATE '2019-10-31' THEN 1 ELSE 0 END) AS loan_defaults
@@ -47,7 +47,7 @@ bills AS (
   SELECT k.person_id,
     count(*) AS events,
     min(k.occurred_at) AS first_at,
-    avg(CASE WHEN k.bill_kind IN ('utility', 'rent', 'phone') AND k.due_date >= DATE '2024-11-01' AND k.due_date < DATE '2026-10-31' THEN CASE WHEN k.paid_date IS NOT NULL AND k.paid_date <= k.due_date AND k.paid_date <= DATE '2026-10-31' THEN 1.0 ELSE 0.0 END END) AS bills_paid_on_time_share_24m,
+    avg(CASE WHEN k.bill_kind IN ('utility', 'rent', 'phone') AND k.due_date >= DATE '2024-11-01' AND k.due_date < DATE '2026-10-31' THEN CASE WHEN k.paid_date IS NOT NULL AND k.paid_date <= k.due_date AND k.paid_date <= DATE '2026-10-31' THEN 1.0D ELSE 0.0D END END) AS bills_paid_on_time_share_24m,
     sum(CASE WHEN k.due_date <= DATE '2026-10-01' AND k.due_date >= DATE '2019-10-31' AND (k.paid_date IS NULL OR k.paid_date > DATE '2026-10-31') THEN 1 ELSE 0 END) AS unpaid_bills
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, CASE WHEN c.amendment IS NULL THEN e.bill_kind ELSE coalesce(CAST(get_json_object(c.amendment, '$.bill_kind') AS STRING), e.bill_kind) END AS bill_kind, CASE WHEN c.amendment IS NULL THEN e.due_date ELSE coalesce(CAST(get_json_object(c.amendment, '$.due_date') AS DATE), e.due_date) END AS due_date, CASE WHEN c.amendment IS NULL THEN e.paid_date ELSE coalesce(CAST(get_json_object(c.amendment, '$.paid_date') AS DATE), e.paid_date) END AS paid_date
@@ -83,7 +83,7 @@ rentals AS (
   SELECT k.person_id,
     count(*) AS events,
     min(k.occurred_at) AS first_at,
-    avg(CASE WHEN k.occurred_at >= DATE '2024-11-01' THEN CASE WHEN k.returned_on_time THEN 1.0 ELSE 0.0 END END) AS rentals_returned_on_time_share_24m,
+    avg(CASE WHEN k.occurred_at >= DATE '2024-11-01' THEN CASE WHEN k.returned_on_time THEN 1.0D ELSE 0.0D END END) AS rentals_returned_on_time_share_24m,
     CAST(sum(CASE WHEN k.occurred_at >= DATE '2019-10-31' AND k.unpaid_amount > 0 THEN k.unpaid_amount END) AS DOUBLE) AS unpaid_partner_damages
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, CASE WHEN c.amendment IS NULL THEN e.returned_on_time ELSE coalesce(CAST(get_json_object(c.amendment, '$.returned_on_time') AS BOOLEAN), e.returned_on_time) END AS returned_on_time, CASE WHEN c.amendment IS NULL THEN e.unpaid_amount ELSE coalesce(CAST(get_json_object(c.amendment, '$.unpaid_amount') AS DECIMAL(18,2)), e.unpaid_amount) END AS unpaid_amount
@@ -210,7 +210,7 @@ edges AS (
 network AS (
   SELECT e.person_id, count(*) AS contacts,
     avg(pr.score) AS contacts_mean_score_last_month,
-    avg(CASE WHEN l.person_id IS NULL THEN 0.0 ELSE 1.0 END) AS contacts_listed_share
+    avg(CASE WHEN l.person_id IS NULL THEN 0.0D ELSE 1.0D END) AS contacts_listed_share
   FROM edges e
   LEFT JOIN previous pr ON pr.person_id = e.counterpart
   LEFT JOIN listed l ON l.person_id = e.counterpart
@@ -227,14 +227,14 @@ SELECT
   a.worst_days_past_due_24m AS worst_days_past_due_24m,
   a.months_since_oldest_account AS months_since_oldest_account,
   coalesce(a.loan_defaults, 0) AS loan_defaults,
-  least(1.0, coalesce(a.spending_regularity_24m, 0) / least(24.0, greatest(1.0, CAST(floor(datediff(CAST(DATE '2026-10-31' AS DATE), CAST(a.first_event_at AS DATE)) / 30.4375) AS BIGINT) + 1.0))) AS spending_regularity_24m,
+  least(1.0D, coalesce(a.spending_regularity_24m, 0) / least(24.0D, greatest(1.0D, CAST(floor(datediff(CAST(DATE '2026-10-31' AS DATE), CAST(a.first_event_at AS DATE)) / 30.4375) AS BIGINT) + 1.0D))) AS spending_regularity_24m,
   coalesce(a.spending_categories_12m, 0) AS spending_categories_12m,
   a.luxury_spending_share_12m AS luxury_spending_share_12m,
   a.rentals_returned_on_time_share_24m AS rentals_returned_on_time_share_24m,
   a.bills_paid_on_time_share_24m AS bills_paid_on_time_share_24m,
   coalesce(a.unpaid_bills, 0) AS unpaid_bills,
   coalesce(a.unpaid_partner_damages, 0) AS unpaid_partner_damages,
-  coalesce(a.monthly_spending_12m, 0) / 12.0 AS monthly_spending_12m,
+  coalesce(a.monthly_spending_12m, 0) / 12.0D AS monthly_spending_12m,
   coalesce(a.identity_verified, 0) AS identity_verified,
   a.education AS education,
   a.months_at_current_address AS months_at_current_address,

@@ -1,0 +1,148 @@
+"""A run Spark wrote into the lake, brought into the store like any run (``credo import``).
+
+It goes through the one audited write path (:func:`credo.scoring.runs.write_run`): the run row,
+its snapshots and the audit entry in one transaction, so the person's page, the API and
+``credo audit verify`` see it as they see a DuckDB run. Before anything is written the run is
+checked: its files match their digests and the lake it read, its model, policy and previous
+run are the store's, and its rows have the snapshot table's columns, for enrolled persons.
+A run is imported once (its snapshot digest is recorded in the audit entry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from credo.errors import ConflictError, InputError, IntegrityError, NotFoundError
+from credo.features import PointInTime
+from credo.scoring.policy_rules import scoring_policy
+from credo.scoring.runs import ScoreRun, insert_snapshots, write_run
+from credo.spark.lake import Lake, file_digest
+from credo.store.db import Store
+from credo.store.rows import value
+
+__all__ = ["import_run", "lake_runs", "score_on_spark"]
+
+
+def lake_runs(lake: Lake) -> list[Path]:
+    """The run folders in the lake, oldest name first (names start with the as-of date)."""
+    folder = lake.root / "runs"
+    return (
+        sorted(p for p in folder.iterdir() if (p / "run.json").is_file()) if folder.is_dir() else []
+    )
+
+
+def _meta(folder: Path) -> dict[str, Any]:
+    path = folder / "run.json"
+    try:
+        meta: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        for key in ("as_of", "known_at", "model_id", "policy_digest", "lake_manifest", "snapshots"):
+            if not isinstance(meta.get(key), str):
+                raise ValueError(f"field {key!r} missing or not text")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path}: not a Spark run's record ({exc})") from None
+    return meta
+
+
+def _check_sources(store: Store, lake: Lake, folder: Path, meta: dict[str, Any]) -> None:
+    """The run read this lake, and its model and previous run are in the store."""
+    if meta["lake_manifest"] != lake.manifest_digest:
+        raise IntegrityError(
+            f"{folder / 'run.json'}: computed from another lake manifest"
+            f" ({meta['lake_manifest']}, the lake's is {lake.manifest_digest})",
+            hint="run the job again on this lake",
+        )
+    if file_digest(folder / "snapshots.parquet") != meta["snapshots"]:
+        raise IntegrityError(f"{folder / 'snapshots.parquet'}: changed since the run wrote it")
+    if not store.scalar("SELECT count(*) FROM models WHERE model_id = ?", [meta["model_id"]]):
+        raise NotFoundError(
+            f"{folder / 'run.json'}: model {meta['model_id']!r} is not in the store"
+        )
+    previous = meta.get("previous_run_id")
+    if previous is not None and not store.scalar(
+        "SELECT count(*) FROM score_runs WHERE run_id = ?", [previous]
+    ):
+        raise NotFoundError(f"{folder / 'run.json'}: previous run {previous!r} is not in the store")
+
+
+def _check_rows(store: Store, folder: Path, table: pa.Table) -> pa.Table:
+    """The rows have ``score_snapshots``' columns and types, one per known person."""
+    expected = store.con.sql("SELECT * FROM score_snapshots LIMIT 0").to_arrow_table().schema
+    path = folder / "snapshots.parquet"
+    if table.column_names != expected.names:
+        raise InputError(
+            f"{path}: columns {table.column_names} are not score_snapshots' {expected.names}"
+        )
+    try:
+        table = table.cast(expected)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InputError(f"{path}: a column's type does not fit score_snapshots ({exc})") from None
+    persons = store.con.sql("SELECT person_id FROM persons").to_arrow_table().column(0)
+    known = pc.is_in(table.column("person_id"), value_set=persons.combine_chunks())
+    if not pc.all(known).as_py():
+        row = int(pc.index(known, pa.scalar(False)).as_py())
+        raise InputError(
+            f"{path}, row {row + 1}, field person_id: {table['person_id'][row].as_py()!r}"
+            " is not a person in the store"
+        )
+    return table
+
+
+def import_run(store: Store, lake: Lake, folder: Path) -> ScoreRun:
+    """Check the run in ``folder`` and write it into the store as one audited monthly run."""
+    meta = _meta(folder)
+    origin = f"lake:{meta['snapshots']}"
+    if value(
+        store.con,
+        "SELECT count(*) FROM audit_log WHERE action = 'score_monthly'"
+        " AND json_extract_string(details, '$.origin') = ?",
+        [origin],
+    ):
+        raise ConflictError(f"{folder}: this run is already in the store")
+    _check_sources(store, lake, folder, meta)
+    loaded = lake.policy()
+    if loaded.digest != meta["policy_digest"]:
+        raise IntegrityError(f"{folder / 'run.json'}: the lake's policy is not the run's")
+    table = _check_rows(store, folder, pq.read_table(folder / "snapshots.parquet"))
+    pit = PointInTime(
+        dt.date.fromisoformat(meta["as_of"]),
+        dt.datetime.fromisoformat(meta["known_at"]),
+        scoring_policy(loaded).retention_years,
+    )
+    return write_run(
+        store,
+        "monthly",
+        pit,
+        loaded,
+        model_id=meta["model_id"],
+        previous=meta.get("previous_run_id"),
+        person=None,
+        build=insert_snapshots(table),
+        origin=origin,
+    )
+
+
+def score_on_spark(
+    store: Store,
+    lake: Lake,
+    as_of: dt.date,
+    *,
+    known_at: dt.datetime | None = None,
+    master: str = "local[*]",
+) -> ScoreRun:
+    """``credo score --engine spark``: the Spark job on a local session, then its import."""
+    from credo.spark.monthly import run_monthly
+    from credo.spark.session import spark_session
+
+    spark = spark_session(master, app="credo-monthly")
+    try:
+        run = run_monthly(spark, lake, as_of, known_at=known_at)
+    finally:
+        spark.stop()
+    return import_run(store, lake, run.folder)
