@@ -28,7 +28,8 @@ def _partner_story(text: str, base: str, person: str, token: str) -> None:
     with httpx.Client(base_url=base, timeout=30, headers={"Origin": base}) as c:
         admin = {"Authorization": f"Bearer {token}"}
         code = c.post(f"/admin/persons/{person}/login-codes", headers=admin).json()["code"]
-        assert c.post("/login", data={"person": person, "code": code}).status_code == 303
+        form = {"person": person, "code": code, "csrf": page_token(c)}
+        assert c.post("/login", data=form).status_code == 303
         page = c.get("/me").text
     for partner in ("hellobike", "evcard", "xyz_bank"):
         assert f'<option value="{partner}">' in page
