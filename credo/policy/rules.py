@@ -16,12 +16,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from credo.errors import ConfigError
 from credo.policy.schema import config_error, policy_dirs, read_yaml_document
+from credo.purposes import REPORT_PURPOSES
 from credo.settings import Settings
 
 __all__ = [
@@ -37,18 +38,18 @@ __all__ = [
     "load_rules",
 ]
 
-ReportPurpose = Literal[
-    "credit_transaction",
-    "account_review",
-    "employment",
-    "insurance_underwriting",
-    "tenancy",
-    "government_benefit",
-    "consumer_instruction",
-    "court_order",
-]
-REPORT_PURPOSE_CODES: tuple[str, ...] = get_args(ReportPurpose)
-"""Every purpose code a profile may permit (R-FCRA-12's list); which ones it permits is policy."""
+REPORT_PURPOSE_CODES: tuple[str, ...] = REPORT_PURPOSES
+"""Every purpose code a profile may permit (R-FCRA-12's list, kept once in
+:mod:`credo.purposes`); which ones it permits is policy."""
+
+
+def _known_purpose(purpose: str) -> str:
+    if purpose not in REPORT_PURPOSES:
+        raise ValueError(f"unknown purpose {purpose!r}; one of {', '.join(REPORT_PURPOSES)}")
+    return purpose
+
+
+Purpose = Annotated[str, AfterValidator(_known_purpose)]
 
 ProtectedBasis = Literal[
     "race",
@@ -128,7 +129,7 @@ class NoticeRules(_Strict):
 class ReportRules(_Strict):
     """R-FCRA-1/2/12, R-CRR-2: permissible purposes, free reports and inquiry look-back."""
 
-    purposes: tuple[ReportPurpose, ...] = Field(min_length=1)
+    purposes: tuple[Purpose, ...] = Field(min_length=1)
     free_per_year: int = _max(1, ge=0, le=12)
     free_within_days: int = _min(15, ge=1, le=60)
     inquiry_lookback_days: int = _max(365, ge=30, le=3650)
