@@ -100,6 +100,13 @@ def post_login_code(person_id: Annotated[str, Field(max_length=100)], svc: Svc) 
     return {"person": person_id, "code": svc.run(issue_login_code, svc.store, person_id)}
 
 
+@router.post("/persons/{person_id}/erasure", status_code=201)
+def post_erasure(person_id: Annotated[str, Field(max_length=100)], svc: Svc) -> dict[str, Any]:
+    """Erase a person's data on a request the operator received (by post, at a desk): the same
+    erasure as ``POST /v1/me/erasure``, with its legal holds, recorded as the operator's."""
+    return aware(svc.erase(person_id, actor="admin").to_dict())  # type: ignore[no-any-return]
+
+
 @router.get("/disputes")
 def get_disputes(
     svc: Svc,

@@ -13,6 +13,7 @@ from credo.api.errors import ERROR_RESPONSES, aware
 from credo.rights.audited import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import list_disputes, open_dispute
+from credo.rights.erasure import lift_restriction, list_requests, restrict
 from credo.rights.file import feed, person_file
 from credo.rights.notices import adverse_notices
 from credo.rights.reviews import list_reviews, request_review
@@ -66,6 +67,10 @@ class ReviewRequest(_Body):
 
 class Ok(BaseModel):
     frozen: bool
+
+
+class Restricted(BaseModel):
+    restricted: bool
 
 
 @router.post("/session", response_model=SessionResponse)
@@ -172,4 +177,37 @@ def get_reviews(svc: Svc, me: Me) -> list[dict[str, Any]]:
         return [aware(r) for r in list_reviews(svc.store, person_id=me)]
 
     result: list[dict[str, Any]] = _read(svc, me, "reviews", go)
+    return result
+
+
+@router.put("/restriction", response_model=Restricted)
+def put_restriction(svc: Svc, me: Me) -> dict[str, bool]:
+    """Restrict processing (GDPR Art. 18, or while an objection is assessed, Art. 21): your
+    data is kept, but no partner gets a decision or report, and no outcome is recorded."""
+    svc.run(restrict, svc.store, me)
+    return {"restricted": True}
+
+
+@router.delete("/restriction", response_model=Restricted)
+def delete_restriction(svc: Svc, me: Me) -> dict[str, bool]:
+    svc.run(lift_restriction, svc.store, me)
+    return {"restricted": False}
+
+
+@router.post("/erasure", status_code=201)
+def post_erasure(svc: Svc, me: Me) -> dict[str, Any]:
+    """Erase your data (GDPR Art. 17, PIPL Art. 47). A court listing still in force is kept
+    (a legal hold): the answer says what was kept and why; everything else is erased at once,
+    and partners that received a decision or report about you are told."""
+    return aware(svc.erase(me).to_dict())  # type: ignore[no-any-return]
+
+
+@router.get("/requests")
+def get_requests(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Your erasure requests: what was removed, what was kept and why."""
+
+    def go(_store: Any, _me: str) -> list[dict[str, Any]]:
+        return [aware(r.to_dict()) for r in list_requests(svc.store, me)]
+
+    result: list[dict[str, Any]] = _read(svc, me, "requests", go)
     return result

@@ -49,6 +49,7 @@ from credo.api.writer import DecisionWriter
 from credo.errors import AuthError, CredoError, NotFoundError
 from credo.policy.products import ProductsPolicy, load_products
 from credo.rights.decisions import CachedReads, Decision, DecisionInput, decide_many
+from credo.rights.erasure import RightsRequest, erase
 from credo.sessions import SessionEnds
 from credo.settings import Settings
 from credo.store.applier import JournalApplier
@@ -165,6 +166,16 @@ class Service:
                 raise
             self.sign_ins.succeeded("login_code", person_id)
             return token
+
+    def erase(self, person_id: str, actor: str | None = None) -> RightsRequest:
+        """Erase the person's data, then rewrite the file so the deleted rows leave no bytes
+        in it (docs/decisions/0643): both under the store's lock, so no request sees half."""
+        with self.exclusive():
+            self.store.apply_journal()
+            request = erase(self.store, person_id, actor=actor)
+            self.store.rewrite()
+            self.store.con.execute(f"SET fsync_mode = '{self.api.fsync_mode}'")
+            return request
 
     def revoke_key(self, key_id: str) -> None:
         with self.exclusive():

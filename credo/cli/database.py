@@ -11,7 +11,7 @@ from credo.cli._common import DbOpt, JsonOpt, emit_json, out, settings_for, user
 from credo.cli._server import store_or_server
 from credo.errors import IntegrityError
 
-__all__ = ["audit_app", "audit_verify", "init", "status"]
+__all__ = ["audit_app", "audit_verify", "compact", "init", "status"]
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
@@ -90,6 +90,21 @@ def _print_scoring(data: dict[str, Any]) -> None:
     out.print(f"Models: {data['models']}{trained}.", highlight=False)
     disputes = ", ".join(f"{n:,} {status}" for status, n in data["disputes"].items())
     out.print(f"Disputes: {disputes or 'none'}.", highlight=False)
+
+
+@user_errors
+def compact(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Rewrite the database file with its live rows only, so deleted rows leave no bytes."""
+    from credo.store.compact import compact as rewrite
+
+    report = rewrite(settings_for(db))
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        out.print(
+            f"Rewrote {settings_for(db).db}: {report.bytes_before:,} bytes before,"
+            f" {report.bytes_after:,} after ({report.seconds} s)."
+        )
 
 
 @audit_app.command("verify")

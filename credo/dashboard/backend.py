@@ -15,6 +15,7 @@ from typing import ParamSpec, Protocol, TypeVar
 from fastapi import Request
 
 from credo.policy.products import ProductsPolicy
+from credo.rights.erasure import RightsRequest
 from credo.sessions import SessionEnds
 from credo.settings import Settings
 from credo.store.db import Store
@@ -55,6 +56,7 @@ class Backend(Protocol):
     def end_sessions(self, subject: str, actor: str, reason: str) -> None: ...
     async def form_refused(self, request: Request, actor: str, reason: str) -> None: ...
     def revoke_key(self, key_id: str) -> None: ...
+    def erase(self, person_id: str, actor: str | None = None) -> RightsRequest: ...
 
 
 def backend(request: Request) -> Backend:

@@ -33,6 +33,7 @@ from credo.purposes import PURPOSE_LABELS
 from credo.rights.audited import person_exists
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
+from credo.rights.erasure import lift_restriction, restrict
 from credo.sessions import now_ms
 
 __all__ = ["STATIC", "FormText", "operator_action", "router"]
@@ -216,6 +217,36 @@ def freeze_form(request: Request, action: FormText) -> Response:
             raise InputError(f"field action: {action!r} is neither freeze nor unfreeze")
 
     return _person_action(request, go, done=action, anchor="freeze")
+
+
+@router.post("/me/restriction")
+def restriction_form(request: Request, action: FormText) -> Response:
+    def go(store: Any, me: str) -> None:
+        if action == "restrict":
+            restrict(store, me)
+        elif action == "lift":
+            lift_restriction(store, me)
+        else:
+            raise InputError(f"field action: {action!r} is neither restrict nor lift")
+
+    return _person_action(request, go, done=action, anchor="erasure")
+
+
+@router.post("/me/erasure")
+def erasure_form(request: Request, confirm: FormText = "") -> Response:
+    """Erase the person's data; the form asks them to type ``erase`` first, as it cannot be
+    undone."""
+    me = _person(request)
+    if me is None:
+        return _see("/login")
+    if confirm.strip().lower() != "erase":
+        error = InputError("field confirm: type erase to confirm; nothing was erased")
+        return _person_page(request, me, error)
+    try:
+        backend(request).erase(me)
+    except CredoError as exc:
+        return _person_page(request, me, exc)
+    return RedirectResponse("/me?done=erase#erasure", status_code=303)
 
 
 # -- the operator ---------------------------------------------------------------------------

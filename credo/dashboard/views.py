@@ -20,6 +20,7 @@ from credo.identity.review import list_reviews
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.rights.audited import audited_read
 from credo.rights.disputes import list_disputes
+from credo.rights.erasure import list_requests
 from credo.rights.file import feed, person_file
 from credo.store.audit import verify
 from credo.store.db import Store, utcnow
@@ -158,6 +159,8 @@ def person_view(
         "person": person_id,
         "name": _name(events),
         "frozen": held["frozen"],
+        "restricted": held["restricted"],
+        "requests": [r.to_dict() for r in list_requests(store, person_id)],
         "events": list(reversed(shown)),
         "event_count": len(events),
         "event_kinds": [(k, EVENT_LABELS.get(k, k)) for k in kinds],

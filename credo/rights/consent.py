@@ -29,9 +29,11 @@ __all__ = [
     "consents",
     "freeze",
     "is_frozen",
+    "is_restricted",
     "record_consent",
     "require_consent",
     "require_not_frozen",
+    "require_not_restricted",
     "unfreeze",
 ]
 
@@ -180,6 +182,26 @@ def require_not_frozen(store: Store, person_id: str) -> None:
             "the person has frozen their file: no new decisions or reports",
             hint="the person can lift the freeze",
         )
+
+
+def is_restricted(store: Store, person_id: str) -> bool:
+    newest = value(
+        store.con,
+        "SELECT action FROM restrictions WHERE person_id = ?"
+        " ORDER BY changed_at DESC, rowid DESC LIMIT 1",
+        [person_id],
+    )
+    return bool(newest == "restrict")
+
+
+RESTRICTED = (
+    "the person has restricted the processing of their data: no new decisions, reports or outcomes"
+)
+
+
+def require_not_restricted(store: Store, person_id: str) -> None:
+    if is_restricted(store, person_id):
+        raise FrozenError(RESTRICTED, hint="the person can lift the restriction")
 
 
 def _set_freeze(store: Store, person_id: str, action: str, now: dt.datetime | None) -> None:

@@ -33,6 +33,7 @@ from credo.rights.audited import append_event
 from credo.rights.disputes import affected_partners, rescore_now
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, now_or
+from credo.store.person_keys import seal
 from credo.store.rows import insert, one, rows
 from credo.webhooks import enqueue
 
@@ -142,7 +143,8 @@ def record_court_update(
     update = event.model_dump()
     entry = AuditEntry(
         actor, "court_feed.update", f"person:{listing['person_id']}", "court list",
-        {"case_number": event.case_number, "status": event.judgment_status},
+        {"status": event.judgment_status,
+         **seal(store, listing["person_id"], {"case_number": event.case_number})},
     )  # fmt: skip
     notified: dict[str, list[str]] = {}
     with store.write(entry) as con:
@@ -175,8 +177,8 @@ def apply_court_feed(
             continue
         entry = AuditEntry(
             actor, "court_feed.update", f"person:{listing['person_id']}", "court list",
-            {"case_number": update["case_number"], "status": update["judgment_status"],
-             "load_id": load_id},
+            {"status": update["judgment_status"], "load_id": load_id,
+             **seal(store, listing["person_id"], {"case_number": update["case_number"]})},
         )  # fmt: skip
         with store.write(entry) as con:
             linked = one(

@@ -26,7 +26,13 @@ import duckdb
 from credo.errors import CredoError, FrozenError
 from credo.policy.products import Product, ProductsPolicy
 from credo.policy.rules import active_rules
-from credo.rights.consent import active_consent, consent_refused, is_frozen
+from credo.rights.consent import (
+    RESTRICTED,
+    active_consent,
+    consent_refused,
+    is_frozen,
+    is_restricted,
+)
 from credo.rights.notices import factor_reasons
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.store.audit import AuditEntry
@@ -96,6 +102,9 @@ class Reads:
     def frozen(self, person_id: str) -> bool:
         return is_frozen(self.store, person_id)
 
+    def restricted(self, person_id: str) -> bool:
+        return is_restricted(self.store, person_id)
+
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
         return latest_snapshot(self.store, person_id)
 
@@ -153,6 +162,11 @@ class CachedReads(Reads):
     def frozen(self, person_id: str) -> bool:
         return self._get(  # type: ignore[no-any-return]
             ("frozen", person_id), lambda: super(CachedReads, self).frozen(person_id)
+        )
+
+    def restricted(self, person_id: str) -> bool:
+        return self._get(  # type: ignore[no-any-return]
+            ("restricted", person_id), lambda: super(CachedReads, self).restricted(person_id)
         )
 
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
@@ -265,6 +279,8 @@ def _evaluate(
             "the person has frozen their file: no new decisions or reports",
             hint="the person can lift the freeze",
         )
+    if reads.restricted(ask.person_id):
+        raise FrozenError(RESTRICTED, hint="the person can lift the restriction")
     at = now_or(now)
     snap = reads.snapshot(ask.person_id)
     outcome, terms, reasons = _outcome(reads, ask, product, snap, max_factors)

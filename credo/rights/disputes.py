@@ -34,6 +34,7 @@ from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
+from credo.store.person_keys import seal
 from credo.store.rows import insert, one, rows
 from credo.webhooks import enqueue
 
@@ -246,7 +247,7 @@ def resolve_dispute(
     entry = AuditEntry(
         actor, f"dispute.{decision}", f"person:{dispute.person_id}", "dispute resolution",
         {"dispute_id": dispute_id, "action": action if decision != "reject" else None,
-         "amendment": amendment, "note": note},
+         **seal(store, dispute.person_id, {"amendment": amendment, "note": note})},
     )  # fmt: skip
     with store.write(entry) as con:
         correction_id = None

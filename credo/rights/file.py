@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from credo.errors import NotFoundError
 from credo.rights.alerts import dispute_alerts, listing_alerts, score_alerts
 from credo.rights.audited import person_exists
-from credo.rights.consent import consents, is_frozen
+from credo.rights.consent import consents, is_frozen, is_restricted
 from credo.rights.disputes import list_disputes
 from credo.rights.notices import notice_alerts
 from credo.store.db import Store
@@ -124,6 +124,7 @@ def person_file(
     return {
         "person": person_id,
         "frozen": is_frozen(store, person_id),
+        "restricted": is_restricted(store, person_id),
         "events": _events(store, person_id),
         "scores": scores,
         "points_table": points_table,

@@ -20,7 +20,7 @@ from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
 from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
-from credo.rights.consent import require_consent, require_not_frozen
+from credo.rights.consent import require_consent, require_not_frozen, require_not_restricted
 from credo.rights.decisions import open_disputed_items
 from credo.scoring.latest import latest_snapshot
 from credo.sql import dialect
@@ -114,6 +114,7 @@ def risk_report(
         )
     require_consent(store, person_id, partner_id, purpose)
     require_not_frozen(store, person_id)
+    require_not_restricted(store, person_id)
     at = now_or(now)
     pit = PointInTime(at.date(), at)
     snap = latest_snapshot(store, person_id)
@@ -159,6 +160,7 @@ def record_outcome(
             " the partner served",
             hint="give the decision_id of your decision",
         )
+    require_not_restricted(store, person_id)
     if isinstance(event, RentalEvent):
         event = event.model_copy(update={"partner": partner_id})
     at = now_or(now)

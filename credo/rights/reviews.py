@@ -17,6 +17,7 @@ from credo.errors import ConflictError, InputError, NotFoundError
 from credo.policy.rules import active_rules
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
+from credo.store.person_keys import seal
 from credo.store.rows import insert, one, rows
 
 __all__ = ["Review", "decide_review", "list_reviews", "request_review"]
@@ -126,7 +127,7 @@ def decide_review(
     at = now_or(now)
     entry = AuditEntry(
         actor, f"review.{outcome}", f"person:{review.person_id}", "human review",
-        {"review_id": review_id, "note": note},
+        {"review_id": review_id, **seal(store, review.person_id, {"note": note})},
     )  # fmt: skip
     with store.write(entry) as con:
         con.execute(

@@ -35,6 +35,7 @@ class JournalApplier:
         self._wake = threading.Event()
         self._stop = False
         self._cursor = store.con.cursor()
+        self._generation = store.generation
         self._thread = threading.Thread(target=self._run, name="credo-journal", daemon=True)
         self._thread.start()
 
@@ -58,6 +59,11 @@ class JournalApplier:
             self._wake.clear()
             if self._store.journaled:
                 try:
-                    self._store.apply_journal(self._cursor)
+                    with self._store.applying:  # a rewrite replaces the connection under it
+                        if self._generation != self._store.generation:
+                            self._cursor.close()
+                            self._cursor = self._store.con.cursor()
+                            self._generation = self._store.generation
+                        self._store.apply_journal(self._cursor)
                 except Exception:  # still in the journal: the next round or request retries
                     log.exception("moving the decision journal into the database failed")

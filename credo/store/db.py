@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import secrets
 import threading
@@ -26,6 +27,7 @@ import duckdb
 
 from credo.errors import ConfigError, SchemaVersionError, StoreError, StoreLockedError
 from credo.settings import Settings
+from credo.sql import ident
 from credo.store import audit
 from credo.store.audit import AuditEntry
 from credo.store.crypto import IdentifierKeys, load_or_create_secret
@@ -86,6 +88,9 @@ class Store:
         self.path = settings.db
         self.data_version = 0
         """Bumped by every ``write``/``write_many`` (not by an audit entry alone)."""
+        self.generation = 0
+        """Bumped when :meth:`rewrite` replaces the file and the connection: a holder of a
+        cursor of the old connection takes a new one."""
         # The audit head after our last commit: this connection is the file's only writer
         # (DuckDB's lock), so it stays true until our next append; forgotten on a rollback.
         self._audit_head: tuple[int, str] | None = None
@@ -110,13 +115,8 @@ class Store:
             )
         if not path.parent.exists():
             raise StoreError(f"directory {path.parent} for the database does not exist")
-        config: dict[str, Any] = {"memory_limit": settings.memory_limit}
-        if settings.threads:
-            config["threads"] = settings.threads
-        temp = settings.temp_directory or path.parent / (path.name + ".tmp")
-        config["temp_directory"] = str(temp)
         try:
-            con = duckdb.connect(str(path), read_only=read_only, config=config)
+            con = duckdb.connect(str(path), read_only=read_only, config=_config(settings))
         except duckdb.IOException as exc:
             msg = str(exc)
             if "lock" in msg.lower():
@@ -267,12 +267,52 @@ class Store:
             raise
         self._audit_head = head
 
+    def rewrite(self) -> tuple[int, int]:
+        """Replace the file by a copy of its live rows, so deleted rows leave no bytes behind
+        (an erasure, docs/decisions/0643); the file's size before and after. The caller has
+        the store to itself (``Service.exclusive``); the connection is new afterwards, its
+        session settings (``fsync_mode``) are the caller's to set again."""
+        with self.applying:
+            self.apply_journal()
+            self.con.execute("CHECKPOINT")
+            before = self.path.stat().st_size
+            fresh = self.path.with_name(self.path.name + ".rewrite")
+            fresh.unlink(missing_ok=True)
+            current = self.con.execute("SELECT current_database()").fetchall()[0][0]
+            try:
+                self.con.execute("ATTACH ? AS credo_fresh", [str(fresh)])
+                try:
+                    self.con.execute(f"COPY FROM DATABASE {ident(current)} TO credo_fresh")
+                finally:
+                    self.con.execute("DETACH credo_fresh")
+            except duckdb.Error as exc:
+                fresh.unlink(missing_ok=True)
+                raise StoreError(
+                    f"cannot rewrite database {self.path}: {str(exc).splitlines()[0]}",
+                    hint="the database was not changed",
+                ) from None
+            self.con.close()
+            os.replace(fresh, self.path)
+            self.con = duckdb.connect(str(self.path), config=_config(self.settings))
+            self.generation += 1
+            self.data_version += 1
+            return before, self.path.stat().st_size
+
     def schema_version(self) -> int:
         return _schema_version(self.con)
 
     def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
+
+
+def _config(settings: Settings) -> dict[str, Any]:
+    config: dict[str, Any] = {"memory_limit": settings.memory_limit}
+    if settings.threads:
+        config["threads"] = settings.threads
+    path = settings.db
+    config["temp_directory"] = str(settings.temp_directory or path.parent / (path.name + ".tmp"))
+    return config
 
 
 def _apply(con: duckdb.DuckDBPyConnection, batches: Sequence[Batch]) -> None:

@@ -690,6 +690,29 @@ CREATE TABLE human_reviews (
 );
 """
 
+_V9 = """
+CREATE TABLE person_keys (
+    person_id VARCHAR PRIMARY KEY,
+    key BLOB NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE TABLE restrictions (
+    person_id VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,
+    changed_at TIMESTAMP NOT NULL
+);
+CREATE TABLE rights_requests (
+    request_id VARCHAR PRIMARY KEY,
+    person_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    requested_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL,
+    completed_at TIMESTAMP,
+    removed JSON NOT NULL,
+    refused JSON NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -708,6 +731,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(7, "events stored per type (events_<type>); events is their union view", _V7),
     Migration(8, "human reviews of automated decisions and scores (RULES R-GDPR-6)", _V8),
+    Migration(
+        9, "per-person keys, restrictions and erasure requests (RULES R-GDPR-4, R-PIPL-4)", _V9
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
