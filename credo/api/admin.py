@@ -17,6 +17,7 @@ from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
+from credo.rights.retention import retention_run
 from credo.rights.reviews import decide_review, list_reviews
 from credo.store.db import utcnow
 
@@ -185,6 +186,17 @@ def post_court_update(body: CourtUpdateRequest, svc: Svc) -> dict[str, Any]:
 def post_expire_listings(svc: Svc) -> list[dict[str, Any]]:
     """End every listing whose fixed term ran out (the server also does it in the background)."""
     return [aware(u) for u in svc.run(expire_listings, svc.store, actor="admin")]
+
+
+class RetentionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    as_of: dt.date
+
+
+@router.post("/retention/run")
+def post_retention_run(body: RetentionRequest, svc: Svc) -> dict[str, Any]:
+    """Delete the adverse items past the rules profile's retention on ``as_of`` (monthly)."""
+    return svc.run(retention_run, svc.store, body.as_of, actor="admin").to_dict()
 
 
 @router.get("/reviews")

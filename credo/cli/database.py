@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from credo.cli._common import DbOpt, JsonOpt, emit_json, out, settings_for, user_errors
+from credo.cli._common import (
+    DbOpt,
+    JsonOpt,
+    emit_json,
+    open_store,
+    out,
+    parse_date,
+    settings_for,
+    user_errors,
+)
 from credo.cli._server import store_or_server
 from credo.errors import IntegrityError
 
-__all__ = ["audit_app", "audit_verify", "compact", "init", "status"]
+__all__ = ["audit_app", "audit_verify", "compact", "init", "retention", "status"]
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 
@@ -104,6 +113,27 @@ def compact(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         out.print(
             f"Rewrote {settings_for(db).db}: {report.bytes_before:,} bytes before,"
             f" {report.bytes_after:,} after ({report.seconds} s)."
+        )
+
+
+@user_errors
+def retention(
+    as_of: Annotated[str, typer.Option(help="Purge what is obsolete on this date.")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete the adverse items past the rules profile's retention (run monthly), audited."""
+    from credo.rights.retention import retention_run
+
+    with open_store(db) as store:
+        report = retention_run(store, parse_date(as_of, "--as-of"), actor="cli")
+    if as_json:
+        emit_json(report.to_dict())
+    else:
+        purged = ", ".join(f"{n} {kind}" for kind, n in sorted(report.purged.items())) or "nothing"
+        out.print(
+            f"Retention as of {report.as_of} ({report.profile}: {report.adverse_years} years from"
+            f" {report.clock}): purged {purged}; 'credo compact' removes their bytes."
         )
 
 

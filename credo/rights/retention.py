@@ -1,0 +1,241 @@
+"""The retention engine (RULES R-FCRA-10, R-FCRA-11, R-CRR-1; docs/decisions/0644).
+
+An adverse item (a bill paid 30 or more days late or never, a loan default, a rental with damage
+or an unpaid amount, the records of a court case no longer listed) ages out a number of years
+(the profile's ``retention.adverse_years``) after its clock starts, and the clock is the
+profile's:
+
+- ``occurrence``: the date of the item;
+- ``first_delinquency``: the date of first delinquency plus ``delinquency_grace_days`` (FCRA:
+  DOFD + 180 days), the due date a bill missed, the date a loan first fell past due;
+- ``end_of_event``: the end of the bad act (China: five years from repayment, from the court's
+  lifting of a listing); an act that has not ended has not started its clock.
+
+**Never re-aged**: an item's purge date is the earliest the clock gives over every version of
+it, as loaded and after each amendment, so a correction can bring the date forward, never push
+it back (the property test holds this for any amendment).
+
+``retention_run`` (monthly, audited) deletes every item whose purge date has passed, with the
+corrections that target it and its links to persons: what is gone cannot reach features, the
+person's file or a report. The deleted rows leave the file at its next rewrite (0643).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from credo.features.sql import AMENDABLE
+from credo.policy.rules import RetentionRules, active_rules
+from credo.store.audit import AuditEntry
+from credo.store.db import Store
+from credo.store.rows import rows
+from credo.store.schema import EVENT_TABLES
+
+__all__ = [
+    "RetentionReport",
+    "clock_start",
+    "is_adverse",
+    "purge_date",
+    "retention_run",
+    "versions",
+]
+
+LATE_DAYS = 30
+"""A bill paid this many days after its due date, or never, is adverse (as the features read
+"bills 30 or more days past their due date")."""
+
+Version = Mapping[str, Any]
+
+
+def _day(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def is_adverse(v: Version) -> bool:
+    """Whether this version of an event is an adverse item that retention ages out."""
+    kind = v["event_type"]
+    if kind == "bill":
+        due, paid = _day(v.get("due_date")), _day(v.get("paid_date"))
+        return due is not None and (paid is None or (paid - due).days >= LATE_DAYS)
+    if kind == "loan":
+        return bool(v.get("loan_event") == "default")
+    if kind == "rental":
+        return bool(v.get("damage")) or float(v.get("unpaid_amount") or 0) > 0
+    return bool(kind == "court_judgment")
+
+
+def _first_delinquency(v: Version) -> dt.date:
+    occurred = _day(v["occurred_at"])
+    assert occurred is not None
+    kind = v["event_type"]
+    if kind == "bill":
+        return _day(v.get("due_date")) or occurred
+    if kind == "loan" and v.get("days_past_due"):
+        return occurred - dt.timedelta(days=int(v["days_past_due"]))
+    if kind == "court_judgment":
+        return _day(v.get("listed_on")) or occurred
+    return occurred
+
+
+def _end(v: Version) -> dt.date | None:
+    """The end of the bad act, or ``None`` while it goes on."""
+    kind = v["event_type"]
+    if kind in ("bill", "loan"):
+        return _day(v.get("paid_date"))
+    if kind == "rental":
+        return None if float(v.get("unpaid_amount") or 0) > 0 else _day(v["occurred_at"])
+    # A court case: its end is given by the case's latest record (``case_ended_on``).
+    return _day(v.get("case_ended_on"))
+
+
+def clock_start(v: Version, rules: RetentionRules) -> dt.date | None:
+    """When this version's retention clock starts under the profile (``None``: not yet). A
+    court listing still in force never starts one: only the court ends it (R-BL-3)."""
+    if v["event_type"] == "court_judgment" and _day(v.get("case_ended_on")) is None:
+        return None
+    if rules.clock == "occurrence":
+        return _day(v["occurred_at"])
+    if rules.clock == "first_delinquency":
+        return _first_delinquency(v) + dt.timedelta(days=rules.delinquency_grace_days)
+    return _end(v)
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def purge_date(history: Iterable[Version], rules: RetentionRules) -> dt.date | None:
+    """The day an item ages out: the earliest over its versions that are adverse (an amendment
+    can only bring it forward), or ``None`` while no version's clock has started."""
+    dates = [
+        _years_after(start, rules.adverse_years)
+        for v in history
+        if is_adverse(v) and (start := clock_start(v, rules)) is not None
+    ]
+    return min(dates) if dates else None
+
+
+def versions(original: Version, amendments: Iterable[Mapping[str, Any]]) -> list[Version]:
+    """The item as loaded, then after each amendment in turn (amendable fields only)."""
+    out: list[Version] = [dict(original)]
+    for amendment in amendments:
+        patch = {k: v for k, v in amendment.items() if k in AMENDABLE and v is not None}
+        out.append({**out[-1], **patch})
+    return out
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    as_of: dt.date
+    profile: str
+    clock: str
+    adverse_years: int
+    purged: dict[str, int]
+    """Items deleted, by event type."""
+    corrections: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_CANDIDATES = (
+    "SELECT event_id, event_type, source, source_record_id, occurred_at, due_date, paid_date,"
+    " loan_event, days_past_due, damage, unpaid_amount, court, case_number, listed_on,"
+    " satisfied_on, judgment_status FROM events"
+    " WHERE event_type IN ('bill', 'loan', 'rental', 'court_judgment')"
+)
+
+
+def _amendments(store: Store) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows(
+        store.con,
+        "SELECT target_source, target_record_id, amendment FROM events"
+        " WHERE event_type = 'correction' AND correction_action = 'amend'"
+        " AND amendment IS NOT NULL ORDER BY occurred_at, event_id",
+    ):
+        found[(r["target_source"], r["target_record_id"])].append(json.loads(r["amendment"]))
+    return found
+
+
+def _case_ends(items: list[dict[str, Any]]) -> None:
+    """Give each court record its case's end: the latest record's satisfaction (or its date)
+    once the case is no longer listed; ``None`` while it is."""
+    cases: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for item in items:
+        if item["event_type"] == "court_judgment":
+            cases[(item["court"], item["case_number"])].append(item)
+    for records in cases.values():
+        latest = max(records, key=lambda r: (r["occurred_at"], r["event_id"]))
+        ended = None
+        if latest["judgment_status"] != "listed":
+            ended = latest["satisfied_on"] or _day(latest["occurred_at"])
+        for r in records:
+            r["case_ended_on"] = ended
+
+
+def due_items(store: Store, as_of: dt.date) -> list[dict[str, Any]]:
+    """Every adverse item whose purge date is on or before ``as_of`` under the active profile."""
+    rules = active_rules(store.settings).retention
+    items = rows(store.con, _CANDIDATES)
+    _case_ends(items)
+    amendments = _amendments(store)
+    due = []
+    for item in items:
+        history = versions(item, amendments.get((item["source"], item["source_record_id"]), []))
+        when = purge_date(history, rules)
+        if when is not None and when <= as_of:
+            due.append(item | {"purge_date": when})
+    return due
+
+
+def retention_run(store: Store, as_of: dt.date, *, actor: str = "retention") -> RetentionReport:
+    """Delete every item past its purge date, in one audited write; what was done."""
+    profile = active_rules(store.settings)
+    due = due_items(store, as_of)
+    purged: dict[str, int] = defaultdict(int)
+    for item in due:
+        purged[item["event_type"]] += 1
+    ids = [int(i["event_id"]) for i in due]
+    keys = [[i["source"], i["source_record_id"]] for i in due]
+    rules = profile.retention
+    details = {"as_of": as_of, "profile": profile.name, "clock": rules.clock,
+               "adverse_years": rules.adverse_years, "purged": dict(purged)}  # fmt: skip
+    with store.write(AuditEntry(actor, "retention.run", None, "retention", details)) as con:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE credo_purge AS SELECT unnest(?::BIGINT[]) AS event_id",
+            [ids],
+        )
+        try:
+            corrections = con.execute(
+                "DELETE FROM events_correction WHERE [target_source, target_record_id]"
+                " IN (SELECT unnest(?::VARCHAR[][]))",
+                [keys],
+            ).fetchall()[0][0]
+            for table in EVENT_TABLES.values():
+                con.execute(
+                    f"DELETE FROM {table} WHERE event_id IN (SELECT event_id FROM credo_purge)"
+                )
+            con.execute(
+                "DELETE FROM event_persons WHERE event_id IN (SELECT event_id FROM credo_purge)"
+            )
+        finally:
+            con.execute("DROP TABLE IF EXISTS credo_purge")
+    return RetentionReport(
+        as_of, profile.name, profile.retention.clock, profile.retention.adverse_years,
+        dict(purged), int(corrections),
+    )  # fmt: skip

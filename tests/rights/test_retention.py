@@ -1,0 +1,141 @@
+"""The retention engine (RULES R-FCRA-10, R-FCRA-11, R-CRR-1): adverse items age out by the
+profile's clock, an amendment never pushes the date back, and the monthly run deletes what is
+due, audited, so the person's file no longer shows it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credo.ingest.events import BillEvent, CorrectionEvent, EventBase, LoanEvent
+from credo.policy.rules import RetentionRules
+from credo.rights.audited import append_event
+from credo.rights.file import person_file
+from credo.rights.retention import purge_date, retention_run, versions
+from credo.settings import Settings
+from credo.store.audit import AuditEntry, verify
+from credo.store.db import Store
+from credo.store.rows import insert
+
+DAY = dt.date(2018, 1, 1)
+days = st.integers(min_value=0, max_value=3000).map(lambda n: DAY + dt.timedelta(days=n))
+
+
+@st.composite
+def items(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["bill", "loan", "rental"]))
+    occurred = draw(days)
+    item: dict[str, Any] = {"event_type": kind, "occurred_at": occurred}
+    if kind == "bill":
+        item["due_date"] = draw(days)
+        item["paid_date"] = draw(st.none() | days)
+    elif kind == "loan":
+        item["loan_event"] = draw(st.sampled_from(["default", "instalment", "closed"]))
+        item["paid_date"] = draw(st.none() | days)
+        item["days_past_due"] = draw(st.none() | st.integers(0, 400))
+    else:
+        item["damage"] = draw(st.booleans())
+        item["unpaid_amount"] = draw(st.sampled_from([Decimal(0), Decimal("30.00")]))
+    return item
+
+
+amendments = st.fixed_dictionaries(
+    {},
+    optional={
+        "due_date": days.map(str),
+        "paid_date": days.map(str),
+        "days_past_due": st.integers(0, 400),
+        "loan_event": st.sampled_from(["default", "instalment", "closed"]),
+        "damage": st.booleans(),
+        "unpaid_amount": st.sampled_from([0, 30]),
+    },
+)
+rules = st.builds(
+    RetentionRules,
+    adverse_years=st.integers(1, 10),
+    clock=st.sampled_from(["occurrence", "first_delinquency", "end_of_event"]),
+    delinquency_grace_days=st.integers(0, 365),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(items(), st.lists(amendments, max_size=4), rules)
+def test_R_FCRA_11_an_amendment_never_extends_retention(
+    item: dict[str, Any], changes: list[dict[str, Any]], profile: RetentionRules
+) -> None:
+    history = versions(item, changes)
+    for seen in range(1, len(history)):
+        before = purge_date(history[:seen], profile)
+        after = purge_date(history[: seen + 1], profile)
+        if before is not None:
+            assert after is not None and after <= before
+
+
+def test_R_FCRA_11_the_clock_starts_180_days_after_the_first_delinquency() -> None:
+    fcra = RetentionRules(adverse_years=7, clock="first_delinquency", delinquency_grace_days=180)
+    bill = {"event_type": "bill", "occurred_at": dt.date(2018, 3, 1),
+            "due_date": dt.date(2018, 1, 10), "paid_date": dt.date(2019, 6, 1)}  # fmt: skip
+    assert purge_date([bill], fcra) == dt.date(2025, 7, 9)  # 10 Jan + 180 d = 9 Jul, + 7 y
+    on_time = bill | {"paid_date": dt.date(2018, 1, 12)}
+    assert purge_date([on_time], fcra) is None  # not adverse: retention does not apply
+
+
+def _add(store: Store, event: EventBase, person: str = "P1") -> int:
+    with store.write(AuditEntry("test", "ingest")) as con:
+        return append_event(
+            con, event, source="bank", person_id=person, recorded_at=dt.datetime(2026, 11, 1)
+        )
+
+
+def _store(tmp_path: Path, profile: str) -> Store:
+    store = Store.open(Settings(db=tmp_path / "credo.duckdb", rules_profile=profile))
+    with store.write(AuditEntry("test", "person")) as con:
+        insert(con, "persons", {"person_id": "P1", "created_at": dt.datetime(2015, 1, 1)})
+    return store
+
+
+def test_R_CRR_1_an_item_ages_out_five_years_from_the_end_of_the_act(tmp_path: Path) -> None:
+    with _store(tmp_path, "cn-crr") as store:
+        repaid = _add(store, LoanEvent(
+            source_record_id="L1-default", occurred_at=dt.datetime(2019, 1, 1),
+            loan_event="default", account_id="L1", amount=Decimal("5000.00"),
+            paid_date=dt.date(2020, 3, 1)))  # fmt: skip
+        never = _add(store, BillEvent(
+            source_record_id="B1", occurred_at=dt.datetime(2015, 2, 1), bill_kind="utility",
+            amount=Decimal("80.00"), due_date=dt.date(2015, 2, 10)))  # fmt: skip
+        kept = retention_run(store, dt.date(2025, 2, 28))
+        assert kept.purged == {} and kept.clock == "end_of_event" and kept.adverse_years == 5
+        ran = retention_run(store, dt.date(2025, 3, 1))  # five years after the repayment
+        assert ran.purged == {"loan": 1}
+        ids = [e["event_id"] for e in person_file(store, "P1")["events"]]
+        assert repaid not in ids and never in ids  # an unpaid bill has not ended: kept
+        logged = store.con.execute(
+            "SELECT details FROM audit_log WHERE action = 'retention.run' ORDER BY seq"
+        ).fetchall()
+        assert [json.loads(d)["purged"] for (d,) in logged] == [{}, {"loan": 1}]
+        assert verify(store.con).ok
+
+
+def test_R_FCRA_10_obsolete_items_are_purged_and_an_amendment_does_not_re_age_them(
+    tmp_path: Path,
+) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        late = _add(store, BillEvent(
+            source_record_id="B2", occurred_at=dt.datetime(2018, 3, 1), bill_kind="rent",
+            amount=Decimal("900.00"), due_date=dt.date(2018, 1, 10)))  # fmt: skip
+        # The furnisher re-reports the bill with a later due date: the clock stays.
+        _add(store, CorrectionEvent(
+            source_record_id="B2-fix", occurred_at=dt.datetime(2024, 1, 1),
+            target_source="bank", target_record_id="B2", correction_action="amend",
+            reason="re-furnished", amendment=json.dumps({"due_date": "2021-01-10"})))  # fmt: skip
+        assert retention_run(store, dt.date(2025, 7, 8)).purged == {}
+        ran = retention_run(store, dt.date(2025, 7, 9))  # DOFD + 180 days + 7 years
+        assert ran.purged == {"bill": 1} and ran.corrections == 1
+        assert late not in [e["event_id"] for e in person_file(store, "P1")["events"]]
+        assert store.scalar("SELECT count(*) FROM events") == 0
