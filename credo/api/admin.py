@@ -16,7 +16,7 @@ from credo.errors import NotFoundError
 from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
-from credo.rights.disputes import expire_disputes, list_disputes, resolve_dispute
+from credo.rights.disputes import expire_disputes, list_disputes, reinsert, resolve_dispute
 from credo.rights.retention import retention_run
 from credo.rights.reviews import decide_review, list_reviews
 from credo.store.db import utcnow
@@ -44,10 +44,16 @@ class KeyRequest(_Body):
 
 
 class ResolveRequest(_Body):
-    decision: Literal["correct", "reject"]
+    decision: Literal["correct", "reject", "frivolous"]
     action: Literal["amend", "retract"] = "amend"
     amendment: dict[str, str | int | float | bool | None] | None = None
     note: Annotated[str | None, Field(max_length=2000)] = None
+    needed: Annotated[str | None, Field(max_length=2000)] = None
+    """``frivolous`` only: what the person must send (with the reasons in ``note``)."""
+
+
+class ReinsertRequest(_Body):
+    certification: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 @router.post("/partners", status_code=201)
@@ -137,8 +143,18 @@ def post_resolve(
         action=body.action,
         amendment=body.amendment,
         note=body.note,
+        needed=body.needed,
         actor="admin",
     )
+    return aware(d)  # type: ignore[no-any-return]
+
+
+@router.post("/disputes/{dispute_id}/reinsert")
+def post_reinsert(
+    dispute_id: Annotated[str, Field(max_length=60)], body: ReinsertRequest, svc: Svc
+) -> dict[str, Any]:
+    """Put back an item a dispute removed, on the furnisher's certification (R-FCRA-7)."""
+    d = svc.run(reinsert, svc.store, dispute_id, body.certification, actor="admin")
     return aware(d)  # type: ignore[no-any-return]
 
 

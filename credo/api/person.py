@@ -12,7 +12,7 @@ from credo.api.deps import Svc, person
 from credo.api.errors import ERROR_RESPONSES, aware
 from credo.rights.audited import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
-from credo.rights.disputes import list_disputes, open_dispute
+from credo.rights.disputes import add_evidence, appeal_dispute, list_disputes, open_dispute
 from credo.rights.erasure import lift_restriction, list_requests, restrict
 from credo.rights.file import feed, person_file
 from credo.rights.notices import adverse_notices
@@ -151,6 +151,30 @@ def post_dispute(body: DisputeRequest, svc: Svc, me: Me) -> dict[str, Any]:
     """Dispute an item of your file; it shows as disputed at once."""
     d = svc.run(open_dispute, svc.store, me, body.event_id, body.statement, body.evidence)
     return aware(d)  # type: ignore[no-any-return]
+
+
+class EvidenceRequest(_Body):
+    evidence: Annotated[str, Field(min_length=1, max_length=20000)]
+
+
+class AppealRequest(_Body):
+    statement: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+DisputeId = Annotated[str, Field(max_length=60)]
+
+
+@router.post("/disputes/{dispute_id}/evidence")
+def post_evidence(dispute_id: DisputeId, body: EvidenceRequest, svc: Svc, me: Me) -> Any:
+    """Send more information on an open dispute; within its first period the deadline moves
+    out once by the rules profile's extension (15 days under FCRA, none in China)."""
+    return aware(svc.run(add_evidence, svc.store, me, dispute_id, body.evidence))
+
+
+@router.post("/disputes/{dispute_id}/appeal")
+def post_appeal(dispute_id: DisputeId, body: AppealRequest, svc: Svc, me: Me) -> Any:
+    """Appeal a dispute decided against you, within 10 days: it opens again for 15 days."""
+    return aware(svc.run(appeal_dispute, svc.store, me, dispute_id, body.statement))
 
 
 @router.get("/disputes")

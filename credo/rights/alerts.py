@@ -21,7 +21,9 @@ from credo.store.rows import one, rows
 __all__ = ["dispute_alerts", "listing_alerts", "score_alerts"]
 
 _RESOLVED = {"corrected": "corrected", "expired": "removed (not verified in time)",
-             "verified": "verified as accurate; the item stays"}  # fmt: skip
+             "verified": "verified as accurate; the item stays",
+             "frivolous": "closed without investigation as frivolous or irrelevant",
+             "reinserted": "the item was put back"}  # fmt: skip
 
 
 def _rules(policy_name: str, cache: dict[str, Alerts]) -> Alerts:
@@ -74,6 +76,19 @@ def _item(store: Store, dispute: dict[str, Any]) -> str:
     return f"the {item['event_type'].replace('_', ' ')} record {dispute['target_record_id']}"
 
 
+def _why(d: dict[str, Any]) -> str:
+    """What a closed-against-you result must say: the reasons and what to send (R-FCRA-5),
+    or who certified a reinsertion and your right to add a statement (R-FCRA-7)."""
+    if d["status"] == "frivolous":
+        return f" ({d['note']}); to have it investigated, send: {d['needed']}"
+    if d["status"] == "reinserted":
+        return (
+            f" on the certification of its furnisher {d['target_source']} ({d['certification']});"
+            " you may add a statement of dispute to your file"
+        )
+    return ""
+
+
 def dispute_alerts(
     store: Store, person_id: str, disputes: list[dict[str, Any]], scores: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
@@ -84,6 +99,7 @@ def dispute_alerts(
         if d["status"] not in _RESOLVED:
             continue
         text = f"Your dispute about {_item(store, d)} was resolved: {_RESOLVED[d['status']]}"
+        text += _why(d)
         # The re-score that applied the correction: its corrections watermark is the resolution.
         resolved = d["resolved_at"]
         rescored = next(

@@ -39,12 +39,17 @@ from credo.store.rows import insert, one, rows
 from credo.webhooks import enqueue
 
 __all__ = [
+    "APPEAL_DAYS",
+    "APPEAL_DECIDE_DAYS",
     "Dispute",
+    "add_evidence",
     "affected_partners",
+    "appeal_dispute",
     "expire_disputes",
     "get_dispute",
     "list_disputes",
     "open_dispute",
+    "reinsert",
     "rescore_correction_now",
     "rescore_now",
     "resolve_dispute",
@@ -70,6 +75,12 @@ class Dispute:
     resolved_by: str | None
     note: str | None
     correction_event_id: int | None
+    extended_at: dt.datetime | None = None
+    needed: str | None = None
+    """A frivolous determination: what the person must send for the dispute to be looked at."""
+    certification: str | None = None
+    """A reinsertion: the furnisher's certification that the item is accurate."""
+    appealed_at: dt.datetime | None = None
     rescored_run_id: str | None = None
     notified: tuple[str, ...] = ()
 
@@ -79,7 +90,8 @@ class Dispute:
 
 _COLUMNS = (
     "dispute_id, person_id, event_id, target_source, target_record_id, statement, evidence,"
-    " opened_at, due_at, status, resolved_at, resolved_by, note, correction_event_id"
+    " opened_at, due_at, status, resolved_at, resolved_by, note, correction_event_id,"
+    " extended_at, needed, certification, appealed_at"
 )
 
 
@@ -153,7 +165,29 @@ def open_dispute(
                 "status": "open",
             },
         )
+        _tell_furnisher(con, item, dispute_id, statement, evidence, at)
     return get_dispute(store, dispute_id)
+
+
+PARTNER_SOURCE = "partner:"
+"""Items a partner furnished through the API carry ``source = partner:<id>``."""
+
+
+def _tell_furnisher(
+    con: duckdb.DuckDBPyConnection, item: dict[str, Any], dispute_id: str, statement: str,
+    evidence: str | None, at: dt.datetime,
+) -> None:  # fmt: skip
+    """R-FCRA-4: the furnisher hears of the dispute with all the person sent, in the same
+    transaction (so at once, inside 5 business days), when Credo can reach it: a partner that
+    furnished the item through the API. Sources loaded from files have no channel yet."""
+    source = str(item["source"])
+    if not source.startswith(PARTNER_SOURCE):
+        return
+    payload = {"type": "dispute", "dispute_id": dispute_id,
+               "item": {"source": source, "record_id": item["source_record_id"]},
+               "statement": statement, "evidence": evidence, "opened_at": at,
+               "advice": "verify the item and answer before the dispute's deadline"}  # fmt: skip
+    enqueue(con, source.removeprefix(PARTNER_SOURCE), payload, at)
 
 
 def affected_partners(
@@ -221,11 +255,12 @@ def _notify_partners(
 def resolve_dispute(
     store: Store,
     dispute_id: str,
-    decision: Literal["correct", "reject", "expire"],
+    decision: Literal["correct", "reject", "expire", "frivolous"],
     *,
     action: Literal["amend", "retract"] = "amend",
     amendment: dict[str, Any] | None = None,
     note: str | None = None,
+    needed: str | None = None,
     actor: str = "operator",
     rescore: bool = True,
     now: dt.datetime | None = None,
@@ -235,6 +270,8 @@ def resolve_dispute(
     dispute = get_dispute(store, dispute_id)
     if dispute.status != "open":
         raise ConflictError(f"dispute {dispute_id} is already {dispute.status}")
+    if decision == "frivolous":
+        return _frivolous(store, dispute, note, needed, actor, now_or(now))
     at = now_or(now)
     rules = active_rules(store.settings).disputes
     if decision == "expire":
@@ -316,3 +353,153 @@ def expire_disputes(
         [at],
     )
     return [resolve_dispute(store, d["dispute_id"], "expire", actor=actor, now=at) for d in due]
+
+
+def _frivolous(
+    store: Store, dispute: Dispute, note: str | None, needed: str | None, actor: str,
+    at: dt.datetime,
+) -> Dispute:  # fmt: skip
+    """R-FCRA-5: a dispute may be closed as frivolous or irrelevant only with the reasons and
+    what information the person must send; the result shows in their feed at once."""
+    if not (note or "").strip():
+        raise InputError("field note: give the reasons the dispute is frivolous or irrelevant")
+    if not (needed or "").strip():
+        raise InputError("field needed: say what information the person must send")
+    entry = AuditEntry(
+        actor, "dispute.frivolous", f"person:{dispute.person_id}", "dispute resolution",
+        {"dispute_id": dispute.dispute_id,
+         **seal(store, dispute.person_id, {"note": note, "needed": needed})},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        con.execute(
+            "UPDATE disputes SET status = 'frivolous', resolved_at = ?, resolved_by = ?,"
+            " note = ?, needed = ? WHERE dispute_id = ?",
+            [at, actor, note, needed, dispute.dispute_id],
+        )
+    return get_dispute(store, dispute.dispute_id)
+
+
+def add_evidence(
+    store: Store, person_id: str, dispute_id: str, evidence: str, *, now: dt.datetime | None = None
+) -> Dispute:
+    """The person sends more information on an open dispute. Within the profile's first
+    ``disputes.days``, the deadline moves out once by ``extension_days`` (R-FCRA-3: 30 + 15
+    days; China's 20 days have no extension)."""
+    dispute = get_dispute(store, dispute_id)
+    if dispute.person_id != person_id:
+        raise NotFoundError(f"no dispute {dispute_id!r} in your file")
+    if dispute.status != "open":
+        raise ConflictError(f"dispute {dispute_id} is already {dispute.status}")
+    if not evidence.strip():
+        raise InputError("field evidence: send the information")
+    at = now_or(now)
+    rules = active_rules(store.settings).disputes
+    due = dispute.due_at
+    extend = (
+        rules.extension_days > 0
+        and dispute.extended_at is None
+        and at <= dispute.opened_at + dt.timedelta(days=rules.days)
+    )
+    if extend:
+        due = dispute.opened_at + dt.timedelta(days=rules.days + rules.extension_days)
+    combined = "\n\n".join(x for x in (dispute.evidence, evidence) if x)
+    entry = AuditEntry(
+        f"person:{person_id}", "dispute.evidence", f"person:{person_id}", "dispute",
+        {"dispute_id": dispute_id, "extended_to": due if extend else None},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        con.execute(
+            "UPDATE disputes SET evidence = ?, due_at = ?, extended_at = ? WHERE dispute_id = ?",
+            [combined, due, at if extend else dispute.extended_at, dispute_id],
+        )
+    return get_dispute(store, dispute_id)
+
+
+def reinsert(
+    store: Store,
+    dispute_id: str,
+    certification: str,
+    *,
+    actor: str = "operator",
+    rescore: bool = True,
+    now: dt.datetime | None = None,
+) -> Dispute:
+    """Put back an item a dispute removed, only on the furnisher's certification that it is
+    accurate (R-FCRA-7); the person is told in their feed, with the furnisher and their right
+    to add a statement. The item is restored by a correction event that amends nothing."""
+    dispute = get_dispute(store, dispute_id)
+    if dispute.status not in ("corrected", "expired"):
+        raise ConflictError(f"dispute {dispute_id} is {dispute.status}: nothing was removed")
+    if not certification.strip():
+        raise InputError(
+            "field certification: the furnisher must certify the item is accurate",
+            hint="reinsertion without certification is refused (FCRA 611(a)(5)(B))",
+        )
+    at = now_or(now)
+    entry = AuditEntry(
+        actor, "dispute.reinsert", f"person:{dispute.person_id}", "reinsertion",
+        {"dispute_id": dispute_id,
+         **seal(store, dispute.person_id, {"certification": certification})},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        event = CorrectionEvent(
+            source_record_id=f"{dispute_id}-reinsertion",
+            occurred_at=at,
+            target_source=dispute.target_source,
+            target_record_id=dispute.target_record_id,
+            correction_action="amend",
+            reason=f"reinserted on the furnisher's certification: {certification}",
+            amendment="{}",
+        )
+        append_event(
+            con, event, source=CORRECTION_SOURCE, person_id=dispute.person_id, recorded_at=at
+        )
+        con.execute(
+            "UPDATE disputes SET status = 'reinserted', certification = ?, resolved_at = ?,"
+            " resolved_by = ? WHERE dispute_id = ?",
+            [certification, at, actor, dispute_id],
+        )
+    if rescore:
+        rescore_correction_now(store, dispute.person_id, at)
+    return get_dispute(store, dispute_id)
+
+
+APPEAL_DAYS = 10
+"""R-BL-4: an appeal is filed within 10 days of the decision..."""
+APPEAL_DECIDE_DAYS = 15
+"""...and decided within 15."""
+
+
+def appeal_dispute(
+    store: Store, person_id: str, dispute_id: str, statement: str, *,
+    now: dt.datetime | None = None,
+) -> Dispute:  # fmt: skip
+    """Appeal a dispute closed against the person (verified, or frivolous) within
+    :data:`APPEAL_DAYS`: it opens again, shown as disputed, with :data:`APPEAL_DECIDE_DAYS`
+    to decide, and is resolved like any open dispute."""
+    dispute = get_dispute(store, dispute_id)
+    if dispute.person_id != person_id:
+        raise NotFoundError(f"no dispute {dispute_id!r} in your file")
+    if dispute.status not in ("verified", "frivolous") or dispute.appealed_at is not None:
+        raise ConflictError(f"dispute {dispute_id} is {dispute.status}: it cannot be appealed")
+    if not statement.strip():
+        raise InputError("field statement: say why the decision is wrong")
+    at = now_or(now)
+    assert dispute.resolved_at is not None  # closed disputes have one
+    if at > dispute.resolved_at + dt.timedelta(days=APPEAL_DAYS):
+        raise ConflictError(
+            f"dispute {dispute_id} was decided more than {APPEAL_DAYS} days ago",
+            hint="open a new dispute with new information",
+        )
+    entry = AuditEntry(
+        f"person:{person_id}", "dispute.appeal", f"person:{person_id}", "dispute",
+        {"dispute_id": dispute_id},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        con.execute(
+            "UPDATE disputes SET status = 'open', appealed_at = ?, due_at = ?,"
+            " statement = statement || ? WHERE dispute_id = ?",
+            [at, at + dt.timedelta(days=APPEAL_DECIDE_DAYS), f"\n\nAppeal: {statement}",
+             dispute_id],
+        )  # fmt: skip
+    return get_dispute(store, dispute_id)

@@ -711,6 +711,10 @@ CREATE TABLE rights_requests (
     removed JSON NOT NULL,
     refused JSON NOT NULL
 );
+ALTER TABLE disputes ADD COLUMN extended_at TIMESTAMP;
+ALTER TABLE disputes ADD COLUMN needed VARCHAR;
+ALTER TABLE disputes ADD COLUMN certification VARCHAR;
+ALTER TABLE disputes ADD COLUMN appealed_at TIMESTAMP;
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -732,7 +736,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "events stored per type (events_<type>); events is their union view", _V7),
     Migration(8, "human reviews of automated decisions and scores (RULES R-GDPR-6)", _V8),
     Migration(
-        9, "per-person keys, restrictions and erasure requests (RULES R-GDPR-4, R-PIPL-4)", _V9
+        9,
+        "per-person keys, restrictions, erasure requests; disputes extended, frivolous,"
+        " reinserted, appealed (RULES R-GDPR-4, R-PIPL-4, R-FCRA-3/5/7, R-BL-4)",
+        _V9,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

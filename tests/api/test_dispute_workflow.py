@@ -1,0 +1,45 @@
+"""The dispute workflow over HTTP: the person sends evidence and appeals, the operator closes a
+dispute as frivolous with reasons and reinserts an item only with a certification."""
+
+from __future__ import annotations
+
+from .conftest import World
+
+
+def test_evidence_frivolous_appeal_and_reinsertion_through_the_api(world: World) -> None:
+    c = world.client
+    events = c.get("/v1/me/file", headers=world.session).json()["events"]
+    target = next(e for e in events if e["event_type"] not in ("consent", "correction"))
+    opened = c.post("/v1/me/disputes", json={"event_id": target["event_id"],
+                    "statement": "not mine"}, headers=world.session)  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    dispute = opened.json()["dispute_id"]
+    sent = c.post(f"/v1/me/disputes/{dispute}/evidence", json={"evidence": "my bank statement"},
+                  headers=world.session)  # fmt: skip
+    assert sent.status_code == 200 and sent.json()["evidence"] == "my bank statement"
+
+    url = f"/admin/disputes/{dispute}/resolve"
+    bare = c.post(url, json={"decision": "frivolous", "note": "no detail"}, headers=world.admin)
+    assert bare.status_code == 422 and "needed" in bare.json()["error"]["message"]
+    closed = c.post(url, json={"decision": "frivolous", "note": "no detail",
+                    "needed": "which payment is wrong"}, headers=world.admin)  # fmt: skip
+    assert closed.status_code == 200 and closed.json()["status"] == "frivolous"
+
+    appealed = c.post(f"/v1/me/disputes/{dispute}/appeal",
+                      json={"statement": "the March bill"}, headers=world.session)  # fmt: skip
+    assert appealed.status_code == 200 and appealed.json()["status"] == "open"
+    removed = c.post(url, json={"decision": "correct", "action": "retract", "note": "unverified"},
+                     headers=world.admin)  # fmt: skip
+    assert removed.status_code == 200 and removed.json()["status"] == "corrected"
+    unsigned = c.post(f"/admin/disputes/{dispute}/reinsert", json={"certification": ""},
+                      headers=world.admin)  # fmt: skip
+    assert unsigned.status_code == 422
+    back = c.post(
+        f"/admin/disputes/{dispute}/reinsert",
+        json={"certification": "furnisher's ledger checked"},
+        headers=world.admin,
+    )
+    assert back.status_code == 200 and back.json()["status"] == "reinserted"
+    texts = [a["text"] for a in c.get("/v1/me/feed", headers=world.session).json()
+             if a["kind"] == "dispute"]  # fmt: skip
+    assert any("put back" in t for t in texts)

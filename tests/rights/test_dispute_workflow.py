@@ -1,0 +1,163 @@
+"""The dispute workflow per rules profile (RULES R-FCRA-3, R-FCRA-5, R-FCRA-7, R-FCRA-8,
+R-CRR-3, R-BL-4): new evidence extends the deadline once where the profile allows; a frivolous
+determination needs reasons and says what to send; a removed item comes back only on the
+furnisher's certification, and the person is told; every result is in the person's feed; a
+decision against the person can be appealed within 10 days."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from credo.access import create_partner
+from credo.errors import ConflictError, InputError
+from credo.identity.records import retracted_sql
+from credo.ingest.events import BillEvent, RentalEvent
+from credo.rights.audited import append_event
+from credo.rights.disputes import (
+    add_evidence,
+    appeal_dispute,
+    open_dispute,
+    reinsert,
+    resolve_dispute,
+)
+from credo.rights.file import feed
+from credo.settings import Settings
+from credo.store.audit import AuditEntry, verify
+from credo.store.db import Store
+from credo.store.rows import insert, rows
+
+T0 = dt.datetime(2026, 9, 1, 9)
+
+
+def _store(tmp_path: Path, profile: str) -> Store:
+    store = Store.open(Settings(db=tmp_path / "credo.duckdb", rules_profile=profile))
+    with store.write(AuditEntry("test", "person")) as con:
+        insert(con, "persons", {"person_id": "P1", "created_at": dt.datetime(2020, 1, 1)})
+    return store
+
+
+def _bill(store: Store, ref: str = "B1") -> int:
+    bill = BillEvent(source_record_id=ref, occurred_at=dt.datetime(2026, 6, 1), bill_kind="rent",
+                     amount=Decimal("900.00"), due_date=dt.date(2026, 6, 10))  # fmt: skip
+    with store.write(AuditEntry("test", "ingest")) as con:
+        return append_event(
+            con, bill, source="landlord", person_id="P1", recorded_at=dt.datetime(2026, 7, 1)
+        )
+
+
+def _results(store: Store) -> list[str]:
+    return [a["text"] for a in feed(store, "P1") if a["kind"] == "dispute"]
+
+
+def test_R_FCRA_3_new_evidence_extends_the_deadline_once_by_15_days(tmp_path: Path) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        d = open_dispute(store, "P1", _bill(store), "I paid on the due date", now=T0)
+        assert d.due_at == T0 + dt.timedelta(days=30)
+        d = add_evidence(store, "P1", d.dispute_id, "bank statement", now=T0 + dt.timedelta(10))
+        assert d.due_at == T0 + dt.timedelta(days=45) and d.extended_at is not None
+        d = add_evidence(store, "P1", d.dispute_id, "receipt", now=T0 + dt.timedelta(days=12))
+        assert d.due_at == T0 + dt.timedelta(days=45)  # once only
+        assert d.evidence == "bank statement\n\nreceipt"
+        late = open_dispute(store, "P1", _bill(store, "B2"), "not mine", now=T0)
+        late = add_evidence(store, "P1", late.dispute_id, "id card", now=T0 + dt.timedelta(31))
+        assert late.due_at == T0 + dt.timedelta(days=30)  # after day 30: no extension
+
+
+def test_R_CRR_3_new_evidence_gives_no_extension(tmp_path: Path) -> None:
+    with _store(tmp_path, "cn-crr") as store:
+        d = open_dispute(store, "P1", _bill(store), "I paid", now=T0)
+        d = add_evidence(store, "P1", d.dispute_id, "statement", now=T0 + dt.timedelta(days=2))
+        assert d.due_at == T0 + dt.timedelta(days=20) and d.extended_at is None
+        with pytest.raises(InputError, match="field evidence"):
+            add_evidence(store, "P1", d.dispute_id, "  ")
+
+
+def test_R_FCRA_5_a_frivolous_determination_needs_reasons_and_says_what_to_send(
+    tmp_path: Path,
+) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        d = open_dispute(store, "P1", _bill(store), "wrong", now=T0)
+        with pytest.raises(InputError, match="field note"):
+            resolve_dispute(store, d.dispute_id, "frivolous", needed="a receipt")
+        with pytest.raises(InputError, match="field needed"):
+            resolve_dispute(store, d.dispute_id, "frivolous", note="no detail given")
+        done = resolve_dispute(store, d.dispute_id, "frivolous", note="no detail given",
+                               needed="the payment receipt", now=T0 + dt.timedelta(3))  # fmt: skip
+        assert (done.status, done.needed) == ("frivolous", "the payment receipt")
+        (text,) = _results(store)
+        assert "frivolous" in text and "no detail given" in text and "payment receipt" in text
+        assert verify(store.con).ok
+
+
+def test_R_FCRA_8_every_closed_dispute_has_a_result_notice_in_the_feed(tmp_path: Path) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        closed = []
+        for ref, decision in (("B1", "reject"), ("B2", "correct"), ("B3", "frivolous")):
+            d = open_dispute(store, "P1", _bill(store, ref), "wrong", now=T0)
+            at = T0 + dt.timedelta(days=5)
+            closed.append(resolve_dispute(
+                store, d.dispute_id, decision, action="retract", note="checked",  # type: ignore[arg-type]
+                needed="a receipt", now=at))  # fmt: skip
+        alerts = {a["ref"]: a for a in feed(store, "P1") if a["kind"] == "dispute"}
+        assert set(alerts) == {d.dispute_id for d in closed}
+        assert all(alerts[d.dispute_id]["at"] == d.resolved_at for d in closed)  # at once
+
+
+def test_R_FCRA_7_reinsertion_needs_certification_and_tells_the_person(tmp_path: Path) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        d = open_dispute(store, "P1", _bill(store), "not mine", now=T0)
+        with pytest.raises(ConflictError):
+            reinsert(store, d.dispute_id, "accurate")  # nothing removed yet
+        resolve_dispute(store, d.dispute_id, "expire", now=T0 + dt.timedelta(days=31))
+        gone = rows(store.con, retracted_sql())
+        assert [(r["source"], r["source_record_id"]) for r in gone] == [("landlord", "B1")]
+        with pytest.raises(InputError, match="field certification"):
+            reinsert(store, d.dispute_id, " ")
+        back = reinsert(store, d.dispute_id, "ledger checked by the landlord, 2026-10-05")
+        assert back.status == "reinserted"
+        assert rows(store.con, retracted_sql()) == []  # the item counts again
+        (text,) = _results(store)
+        assert "put back" in text and "landlord" in text and "statement" in text
+
+
+def test_R_BL_4_an_appeal_within_10_days_reopens_the_dispute_for_15_days(
+    tmp_path: Path,
+) -> None:
+    with _store(tmp_path, "cn-crr") as store:
+        d = open_dispute(store, "P1", _bill(store), "paid", now=T0)
+        resolve_dispute(store, d.dispute_id, "reject", now=T0 + dt.timedelta(days=5))
+        at = T0 + dt.timedelta(days=12)
+        again = appeal_dispute(store, "P1", d.dispute_id, "the court's receipt", now=at)
+        assert (again.status, again.due_at) == ("open", at + dt.timedelta(days=15))
+        with pytest.raises(ConflictError):
+            appeal_dispute(store, "P1", d.dispute_id, "twice", now=at)
+        late = open_dispute(store, "P1", _bill(store, "B2"), "paid", now=T0)
+        resolve_dispute(store, late.dispute_id, "reject", now=T0)
+        with pytest.raises(ConflictError, match="more than 10 days"):
+            appeal_dispute(store, "P1", late.dispute_id, "x", now=T0 + dt.timedelta(days=11))
+
+
+def test_R_FCRA_4_a_partner_that_furnished_the_item_is_told_of_the_dispute_at_once(
+    tmp_path: Path,
+) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        create_partner(store, "bikeco", "Bike Co", webhook_url="http://127.0.0.1:9/hook")
+        rental = RentalEvent(source_record_id="R1", occurred_at=dt.datetime(2026, 8, 1),
+                             partner="bikeco", item="bike", deposit="waived",
+                             returned_on_time=False, damage=True)  # fmt: skip
+        with store.write(AuditEntry("test", "outcome")) as con:
+            event_id = append_event(con, rental, source="partner:bikeco", person_id="P1",
+                                    recorded_at=dt.datetime(2026, 8, 2))  # fmt: skip
+        d = open_dispute(store, "P1", event_id, "the bike was damaged before", "photo", now=T0)
+        (message,) = rows(store.con, "SELECT partner_id, payload, created_at FROM webhook_outbox")
+        payload = json.loads(message["payload"])
+        assert (message["partner_id"], payload["type"], payload["dispute_id"]) == (
+            "bikeco", "dispute", d.dispute_id)  # fmt: skip
+        assert payload["evidence"] == "photo" and message["created_at"] == T0
+        open_dispute(store, "P1", _bill(store), "wrong", now=T0)  # a file's item: no channel
+        assert store.scalar("SELECT count(*) FROM webhook_outbox") == 1
