@@ -37,6 +37,7 @@ from credo.sessions import SessionEnds, now_ms
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, now_or
 from credo.store.rows import rows
+from credo.webhooks import refused_host
 
 __all__ = [
     "SCOPES",
@@ -157,6 +158,8 @@ def create_partner(
         raise InputError("field partner_id: letters, digits, '-' and '_' only")
     if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
         raise InputError("field webhook_url: must be an http(s) URL")
+    if webhook_url is not None and (why := refused_host(webhook_url, store.settings.webhook_hosts)):
+        raise InputError(f"field webhook_url: {why}", hint="ask the operator to allow the host")
     if store.scalar("SELECT count(*) FROM partners WHERE partner_id = ?", [partner_id]):
         raise ConflictError(f"partner {partner_id!r} exists")
     secret = secrets.token_hex(32)

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
         description="The jurisdiction profile whose deadlines and rights apply: a name under "
         "policies/rules/ (us-fcra, eu-gdpr, cn-crr, default = the strictest of them) or a path.",
     )
+    webhook_hosts: tuple[str, ...] = Field(
+        (),
+        description="Hosts a partner's webhook URL may name (a JSON list in the environment); "
+        "empty: any host. Checked when a partner is registered and before every delivery.",
+    )
 
     @classmethod
     def settings_customise_sources(

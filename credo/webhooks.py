@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -32,6 +33,7 @@ __all__ = [
     "enqueue",
     "mark_delivery",
     "post_message",
+    "refused_host",
 ]
 
 MAX_ATTEMPTS = 8
@@ -117,6 +119,16 @@ def mark_delivery(
             )
 
 
+def refused_host(url: str, hosts: tuple[str, ...]) -> str | None:
+    """Why a webhook URL may not be called under the allow-list (``None``: it may); an empty
+    list allows any host. Partner notices carry personal data: they go only where the
+    operator said they may."""
+    host = (urlsplit(url).hostname or "").lower()
+    if not hosts or host in {h.lower() for h in hosts}:
+        return None
+    return f"host {host!r} is not on the webhook allow-list (webhook_hosts)"
+
+
 def post_message(message: Message, *, timeout: float = 5.0) -> str | None:
     """One delivery attempt: ``None`` on a 2xx answer, else what went wrong."""
     import httpx
@@ -146,7 +158,7 @@ def deliver_webhooks(
     """Try every due notice once (for the CLI or a timer; the server runs it in a loop)."""
     delivered = failed = 0
     for message in due_messages(store, now=now):
-        error = post(message)
+        error = refused_host(message.url, store.settings.webhook_hosts) or post(message)
         mark_delivery(store, message, error, now=now)
         delivered += error is None
         failed += error is not None

@@ -55,7 +55,13 @@ from credo.settings import Settings
 from credo.store.applier import JournalApplier
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, serving_marker
-from credo.webhooks import DeliveryReport, due_messages, mark_delivery, post_message
+from credo.webhooks import (
+    DeliveryReport,
+    due_messages,
+    mark_delivery,
+    post_message,
+    refused_host,
+)
 
 __all__ = ["Service", "load_admin_token"]
 
@@ -237,8 +243,9 @@ class Service:
         """Deliver due partner notices; the HTTP calls run without the store's lock, so a slow
         partner never holds up the other requests."""
         delivered = failed = 0
+        hosts = self.settings.webhook_hosts
         for message in self.run(due_messages, self.store):
-            error = post_message(message)
+            error = refused_host(message.url, hosts) or post_message(message)
             self.run(mark_delivery, self.store, message, error)
             delivered += error is None
             failed += error is not None

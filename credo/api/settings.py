@@ -65,6 +65,11 @@ class ApiSettings(BaseSettings):
         "which survives the server being killed but may lose acknowledged writes, or corrupt "
         "the file, if the machine crashes or loses power.",
     )
+    privacy_contact: str = Field(
+        "the operator of this Credo service",
+        description="Who runs this service and how to reach them, as the privacy notice names "
+        "them (PIPL Art. 17): a name and an address or e-mail.",
+    )
     background_seconds: float = Field(
         5.0,
         ge=0,

@@ -29,6 +29,8 @@ T = TypeVar("T")
 class SessionSettings(Protocol):
     @property
     def session_minutes(self) -> int: ...
+    @property
+    def privacy_contact(self) -> str: ...
 
 
 class Backend(Protocol):

@@ -26,7 +26,7 @@ from credo.access import SignInLimitedError, issue_login_code, record_failed_aut
 from credo.dashboard import charts
 from credo.dashboard.backend import Backend, backend
 from credo.dashboard.forms import csrf_token, form_guard, keep_csrf_cookie
-from credo.dashboard.views import console_view, person_view
+from credo.dashboard.views import console_view, person_view, privacy_view
 from credo.errors import AuthError, CredoError, InputError, NotFoundError
 from credo.identity.review import accept_review, reject_review
 from credo.purposes import PURPOSE_LABELS
@@ -122,6 +122,14 @@ def _person_page(
 @router.get("/")
 def home(request: Request) -> Response:
     return _see("/me" if _person(request) else "/login")
+
+
+@router.get("/privacy")
+def privacy(request: Request) -> HTMLResponse:
+    """The privacy notice (PIPL Art. 17, GDPR Arts. 13-14): who processes, why, what, how long,
+    and how to use one's rights, with the active rules profile's figures; open to anyone."""
+    svc = backend(request)
+    return _page(request, "privacy.html", privacy_view(svc.settings, svc.api.privacy_contact))
 
 
 @router.get("/login")

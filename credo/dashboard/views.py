@@ -17,11 +17,14 @@ from credo.dashboard.charts import BandSpan
 from credo.errors import NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.identity.review import list_reviews
+from credo.policy.rules import active_rules
 from credo.policy.schema import ScoringPolicy, load_policy
+from credo.purposes import PURPOSE_LABELS
 from credo.rights.audited import audited_read
 from credo.rights.disputes import list_disputes
 from credo.rights.erasure import list_requests
 from credo.rights.file import feed, person_file
+from credo.settings import Settings
 from credo.store.audit import verify
 from credo.store.db import Store, utcnow
 from credo.store.schema import EVENT_TYPES
@@ -299,3 +302,18 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
     audited_read(store, "admin", "read.console", "console", "operations",
                  {"open_disputes": len(open_disputes)})  # fmt: skip
     return view
+
+
+def privacy_view(settings: Settings, contact: str) -> dict[str, Any]:
+    """What the privacy notice says, from the active rules profile (R-PIPL-2): the figures it
+    promises are the ones the code keeps."""
+    profile = active_rules(settings)
+    return {
+        "contact": contact,
+        "profile": profile.name,
+        "data_types": [EVENT_LABELS[t] for t in EVENT_TYPES],
+        "purposes": [PURPOSE_LABELS.get(p, p) for p in profile.reports.purposes],
+        "retention": profile.retention,
+        "disputes": profile.disputes,
+        "notices": profile.notices,
+    }
