@@ -15,6 +15,7 @@ from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import add_evidence, appeal_dispute, list_disputes, open_dispute
 from credo.rights.erasure import lift_restriction, list_requests, restrict
 from credo.rights.file import feed, person_file
+from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert
 from credo.rights.notices import adverse_notices
 from credo.rights.reviews import list_reviews, request_review
 
@@ -235,3 +236,31 @@ def get_requests(svc: Svc, me: Me) -> list[dict[str, Any]]:
 
     result: list[dict[str, Any]] = _read(svc, me, "requests", go)
     return result
+
+
+class AlertRequest(_Body):
+    kind: Literal["initial", "extended", "active_duty"]
+    report_reference: Annotated[str | None, Field(max_length=200)] = None
+
+
+@router.post("/fraud-alerts", status_code=201)
+def post_fraud_alert(body: AlertRequest, svc: Svc, me: Me) -> Any:
+    """Place a fraud alert (1 year), an extended one (7 years, with your identity-theft
+    report's reference) or an active-duty alert (1 year): every decision and report carries it
+    and partners must verify your identity before extending credit."""
+    alert = svc.run(place_alert, svc.store, me, body.kind, report_reference=body.report_reference)
+    return aware(alert.to_dict())
+
+
+@router.get("/fraud-alerts")
+def get_fraud_alerts(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    def go(_store: Any, _me: str) -> list[dict[str, Any]]:
+        return [aware(a.to_dict()) for a in alerts_in_force(svc.store, me)]
+
+    result: list[dict[str, Any]] = _read(svc, me, "fraud_alerts", go)
+    return result
+
+
+@router.delete("/fraud-alerts/{alert_id}", status_code=204)
+def delete_fraud_alert(alert_id: Annotated[str, Field(max_length=60)], svc: Svc, me: Me) -> None:
+    svc.run(remove_alert, svc.store, me, alert_id)

@@ -33,6 +33,7 @@ from credo.rights.consent import (
     is_frozen,
     is_restricted,
 )
+from credo.rights.fraud_alerts import ALERT_REASONS, alerts_in_force
 from credo.rights.notices import factor_reasons
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.store.audit import AuditEntry
@@ -105,6 +106,10 @@ class Reads:
     def restricted(self, person_id: str) -> bool:
         return is_restricted(self.store, person_id)
 
+    def alerts(self, person_id: str) -> tuple[str, ...]:
+        """Kinds of fraud or active-duty alert in force (R-FCRA-16)."""
+        return tuple(a.kind for a in alerts_in_force(self.store, person_id))
+
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
         return latest_snapshot(self.store, person_id)
 
@@ -167,6 +172,11 @@ class CachedReads(Reads):
     def restricted(self, person_id: str) -> bool:
         return self._get(  # type: ignore[no-any-return]
             ("restricted", person_id), lambda: super(CachedReads, self).restricted(person_id)
+        )
+
+    def alerts(self, person_id: str) -> tuple[str, ...]:
+        return self._get(  # type: ignore[no-any-return]
+            ("alerts", person_id), lambda: super(CachedReads, self).alerts(person_id)
         )
 
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
@@ -284,6 +294,9 @@ def _evaluate(
     at = now_or(now)
     snap = reads.snapshot(ask.person_id)
     outcome, terms, reasons = _outcome(reads, ask, product, snap, max_factors)
+    alerts = reads.alerts(ask.person_id)
+    if alerts:  # after the product's rule and the factors: reasons[0] stays the rule
+        reasons = [*reasons, *(ALERT_REASONS[k] for k in alerts)]
     decision = Decision(
         decision_id=new_id("dec"),
         person=ask.person_id,

@@ -16,6 +16,7 @@ from typing import Any
 
 from credo.features import feature
 from credo.policy.rules import RulesProfile, active_rules
+from credo.rights.fraud_alerts import ALERT_CODES
 from credo.store.db import Store
 from credo.store.rows import rows
 
@@ -70,7 +71,8 @@ def adverse_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
         " WHERE d.person_id = ? ORDER BY d.decided_at DESC, d.decision_id",
         [person_id],
     ):
-        reasons = json.loads(d["reasons"])
+        # An alert's reason is for the partner, not a factor of the decision.
+        reasons = [r for r in json.loads(d["reasons"]) if r["code"] not in ALERT_CODES]
         if d["outcome"] != "declined" and len(reasons) < 2:
             continue
         rule, factors = reasons[0], reasons[1:] or reasons

@@ -22,6 +22,7 @@ from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
 from credo.rights.consent import require_consent, require_not_frozen, require_not_restricted
 from credo.rights.decisions import open_disputed_items
+from credo.rights.fraud_alerts import ALERT_REASONS, alerts_in_force
 from credo.scoring.latest import latest_snapshot
 from credo.sql import dialect
 from credo.store.audit import AuditEntry
@@ -128,6 +129,7 @@ def risk_report(
         "payments": _payments(store, pit, person_id),
         "court_listings": _listings(store, pit, person_id),
         "disputed_items": open_disputed_items(store, person_id),
+        "alerts": [ALERT_REASONS[a.kind] for a in alerts_in_force(store, person_id, now=at)],
     }  # fmt: skip
     entry = AuditEntry(
         f"partner:{partner_id}", "report", f"person:{person_id}", purpose,

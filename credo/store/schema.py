@@ -711,6 +711,15 @@ CREATE TABLE rights_requests (
     removed JSON NOT NULL,
     refused JSON NOT NULL
 );
+CREATE TABLE fraud_alerts (
+    alert_id VARCHAR PRIMARY KEY,
+    person_id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    report_reference VARCHAR,
+    placed_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    removed_at TIMESTAMP
+);
 ALTER TABLE disputes ADD COLUMN extended_at TIMESTAMP;
 ALTER TABLE disputes ADD COLUMN needed VARCHAR;
 ALTER TABLE disputes ADD COLUMN certification VARCHAR;
@@ -737,8 +746,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "human reviews of automated decisions and scores (RULES R-GDPR-6)", _V8),
     Migration(
         9,
-        "per-person keys, restrictions, erasure requests; disputes extended, frivolous,"
-        " reinserted, appealed (RULES R-GDPR-4, R-PIPL-4, R-FCRA-3/5/7, R-BL-4)",
+        "per-person keys, restrictions, erasure requests, fraud alerts; disputes extended,"
+        " frivolous, reinserted, appealed (RULES R-GDPR-4, R-PIPL-4, R-FCRA-3/5/7/16, R-BL-4)",
         _V9,
     ),
 )

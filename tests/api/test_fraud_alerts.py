@@ -1,0 +1,57 @@
+"""Fraud and active-duty alerts (RULES R-FCRA-16): placed by the person, carried by every
+decision and report while in force, ended on schedule or by the person."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from credo.rights.fraud_alerts import alerts_in_force
+
+from .conftest import World
+
+
+def _decide(world: World, consent: str) -> dict[str, object]:
+    body = {"person": world.person, "product": "bike_rental", "consent": consent}
+    r = world.client.post("/v1/decisions", json=body, headers=world.as_partner("decisions"))
+    assert r.status_code == 200, r.text
+    answer: dict[str, object] = r.json()
+    return answer
+
+
+def _codes(decision: dict[str, object]) -> list[str]:
+    return [r["code"] for r in decision["reasons"]]  # type: ignore[attr-defined, index]
+
+
+def test_R_FCRA_16_an_alert_is_on_every_decision_and_report_and_expires_on_schedule(
+    world: World,
+) -> None:
+    c = world.client
+    svc = c.app.state.service  # type: ignore[attr-defined]
+    consent = world.grant("rental")
+    world.grant("tenancy")
+    plain = _decide(world, consent)
+    bare = c.post("/v1/me/fraud-alerts", json={"kind": "extended"}, headers=world.session)
+    assert bare.status_code == 422 and "report_reference" in bare.json()["error"]["message"]
+    placed = c.post("/v1/me/fraud-alerts", json={"kind": "initial"}, headers=world.session)
+    assert placed.status_code == 201, placed.text
+    alert = placed.json()
+    start = dt.datetime.fromisoformat(alert["placed_at"]).replace(tzinfo=None)
+    assert dt.datetime.fromisoformat(alert["expires_at"]).replace(tzinfo=None) == (
+        start + dt.timedelta(days=365)
+    )
+
+    alerted = _decide(world, consent)
+    assert _codes(alerted) == [*_codes(plain), "fraud_alert"]  # the rule stays first
+    report = c.get(f"/v1/reports/{world.person}?purpose=tenancy",
+                   headers=world.as_partner("reports")).json()  # fmt: skip
+    assert [a["code"] for a in report["alerts"]] == ["fraud_alert"]
+    notices = c.get("/v1/me/notices", headers=world.session).json()
+    assert alerted["decision_id"] not in [n["decision_id"] for n in notices] or (
+        alerted["outcome"] == "declined"
+    )  # an alert alone makes no decision adverse
+
+    later = start + dt.timedelta(days=365, seconds=1)
+    assert svc.run(alerts_in_force, svc.store, world.person, now=later) == []  # on schedule
+    gone = c.delete(f"/v1/me/fraud-alerts/{alert['alert_id']}", headers=world.session)
+    assert gone.status_code == 204
+    assert _codes(_decide(world, consent)) == _codes(plain)
