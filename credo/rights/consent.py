@@ -22,14 +22,18 @@ from credo.store.db import Store, new_id, now_or
 from credo.store.rows import insert, one, rows, value
 
 __all__ = [
+    "ADULT_AGE",
     "CONSENT_SOURCE",
     "Consent",
     "active_consent",
+    "birth_date",
     "consent_refused",
     "consents",
     "freeze",
     "is_frozen",
+    "is_minor",
     "is_restricted",
+    "minor_refused",
     "record_consent",
     "require_consent",
     "require_not_frozen",
@@ -202,6 +206,37 @@ RESTRICTED = (
 def require_not_restricted(store: Store, person_id: str) -> None:
     if is_restricted(store, person_id):
         raise FrozenError(RESTRICTED, hint="the person can lift the restriction")
+
+
+ADULT_AGE = 18
+"""Credo gives no decision or report about a person younger than this (PRC Civil Code Art. 17;
+most US states; decision 0646)."""
+
+
+def birth_date(store: Store, person_id: str) -> dt.date | None:
+    """The person's birth date as their records most often give it (one mistyped record does
+    not decide), or ``None`` when no record gives one."""
+    born = value(
+        store.con,
+        "SELECT mode(e.birth_date) FROM events e JOIN event_persons p ON p.event_id = e.event_id"
+        " AND p.role = 'subject' WHERE p.person_id = ? AND e.birth_date IS NOT NULL",
+        [person_id],
+    )
+    return born if isinstance(born, dt.date) else None
+
+
+def is_minor(born: dt.date | None, on: dt.date) -> bool:
+    if born is None:
+        return False
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return years < ADULT_AGE
+
+
+def minor_refused() -> ForbiddenError:
+    return ForbiddenError(
+        f"the person is under {ADULT_AGE}: Credo gives no decision or report about a minor",
+        hint="a minor's file is kept for the person's own access only",
+    )
 
 
 def _set_freeze(store: Store, person_id: str, action: str, now: dt.datetime | None) -> None:

@@ -29,9 +29,12 @@ from credo.policy.rules import active_rules
 from credo.rights.consent import (
     RESTRICTED,
     active_consent,
+    birth_date,
     consent_refused,
     is_frozen,
+    is_minor,
     is_restricted,
+    minor_refused,
 )
 from credo.rights.fraud_alerts import ALERT_REASONS, alerts_in_force
 from credo.rights.notices import factor_reasons
@@ -106,6 +109,9 @@ class Reads:
     def restricted(self, person_id: str) -> bool:
         return is_restricted(self.store, person_id)
 
+    def born(self, person_id: str) -> dt.date | None:
+        return birth_date(self.store, person_id)
+
     def alerts(self, person_id: str) -> tuple[str, ...]:
         """Kinds of fraud or active-duty alert in force (R-FCRA-16)."""
         return tuple(a.kind for a in alerts_in_force(self.store, person_id))
@@ -172,6 +178,11 @@ class CachedReads(Reads):
     def restricted(self, person_id: str) -> bool:
         return self._get(  # type: ignore[no-any-return]
             ("restricted", person_id), lambda: super(CachedReads, self).restricted(person_id)
+        )
+
+    def born(self, person_id: str) -> dt.date | None:
+        return self._get(  # type: ignore[no-any-return]
+            ("born", person_id), lambda: super(CachedReads, self).born(person_id)
         )
 
     def alerts(self, person_id: str) -> tuple[str, ...]:
@@ -292,6 +303,8 @@ def _evaluate(
     if reads.restricted(ask.person_id):
         raise FrozenError(RESTRICTED, hint="the person can lift the restriction")
     at = now_or(now)
+    if is_minor(reads.born(ask.person_id), at.date()):
+        raise minor_refused()
     snap = reads.snapshot(ask.person_id)
     outcome, terms, reasons = _outcome(reads, ask, product, snap, max_factors)
     alerts = reads.alerts(ask.person_id)

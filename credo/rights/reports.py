@@ -20,7 +20,14 @@ from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
 from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
-from credo.rights.consent import require_consent, require_not_frozen, require_not_restricted
+from credo.rights.consent import (
+    birth_date,
+    is_minor,
+    minor_refused,
+    require_consent,
+    require_not_frozen,
+    require_not_restricted,
+)
 from credo.rights.decisions import open_disputed_items
 from credo.rights.fraud_alerts import ALERT_REASONS, alerts_in_force
 from credo.scoring.latest import latest_snapshot
@@ -117,6 +124,8 @@ def risk_report(
     require_not_frozen(store, person_id)
     require_not_restricted(store, person_id)
     at = now_or(now)
+    if is_minor(birth_date(store, person_id), at.date()):
+        raise minor_refused()
     pit = PointInTime(at.date(), at)
     snap = latest_snapshot(store, person_id)
     report: dict[str, Any] = {

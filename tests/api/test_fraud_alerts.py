@@ -1,11 +1,14 @@
 """Fraud and active-duty alerts (RULES R-FCRA-16): placed by the person, carried by every
-decision and report while in force, ended on schedule or by the person."""
+decision and report while in force, ended on schedule or by the person; and the age check:
+no decision or report about a minor."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from credo.rights.fraud_alerts import alerts_in_force
+from credo.store.audit import AuditEntry
+from credo.store.schema import EVENT_TABLES
 
 from .conftest import World
 
@@ -55,3 +58,30 @@ def test_R_FCRA_16_an_alert_is_on_every_decision_and_report_and_expires_on_sched
     gone = c.delete(f"/v1/me/fraud-alerts/{alert['alert_id']}", headers=world.session)
     assert gone.status_code == 204
     assert _codes(_decide(world, consent)) == _codes(plain)
+
+
+def test_a_minor_gets_no_decision_or_report(world: World) -> None:
+    c = world.client
+    svc = c.app.state.service  # type: ignore[attr-defined]
+    consent = world.grant("rental")
+    world.grant("tenancy")
+    assert _decide(world, consent)["outcome"]
+    born = dt.date.today().replace(year=dt.date.today().year - 16)
+
+    def make_minor() -> None:  # the records now say 16 years old: a data change, as a load
+        with svc.store.write(AuditEntry("test", "birth dates")) as con:
+            for table in EVENT_TABLES.values():
+                con.execute(
+                    f"UPDATE {table} SET birth_date = ? WHERE event_id IN (SELECT event_id"
+                    " FROM event_persons WHERE person_id = ? AND role = 'subject')",
+                    [born, world.person],
+                )
+
+    svc.run(make_minor)
+    body = {"person": world.person, "product": "bike_rental", "consent": consent}
+    refused = c.post("/v1/decisions", json=body, headers=world.as_partner("decisions"))
+    assert refused.status_code == 403 and "under 18" in refused.json()["error"]["message"]
+    report = c.get(f"/v1/reports/{world.person}?purpose=tenancy",
+                   headers=world.as_partner("reports"))  # fmt: skip
+    assert report.status_code == 403
+    assert c.get("/v1/me/file", headers=world.session).status_code == 200  # their own access
