@@ -283,6 +283,7 @@ class Store:
                 self.con.execute("ATTACH ? AS credo_fresh", [str(fresh)])
                 try:
                     self.con.execute(f"COPY FROM DATABASE {ident(current)} TO credo_fresh")
+                    self.con.execute("CHECKPOINT credo_fresh")  # all of it in the file, no WAL
                 finally:
                     self.con.execute("DETACH credo_fresh")
             except duckdb.Error as exc:
@@ -292,10 +293,19 @@ class Store:
                     hint="the database was not changed",
                 ) from None
             self.con.close()
-            os.replace(fresh, self.path)
+            # A write-ahead log left beside either file would be replayed onto the copy.
+            left = [w for w in (self.path, fresh) if w.with_name(w.name + ".wal").exists()]
+            if not left:
+                os.replace(fresh, self.path)
             self.con = duckdb.connect(str(self.path), config=_config(self.settings))
             self.generation += 1
             self.data_version += 1
+            if left:
+                fresh.unlink(missing_ok=True)
+                raise StoreError(
+                    f"cannot rewrite database {self.path}: a write-ahead log is beside {left[0]}",
+                    hint="the database was not changed; retry",
+                )
             return before, self.path.stat().st_size
 
     def schema_version(self) -> int:
