@@ -691,6 +691,13 @@ CREATE TABLE human_reviews (
 """
 
 _V9 = """
+ALTER TABLE disputes ADD COLUMN extended_at TIMESTAMP;
+ALTER TABLE disputes ADD COLUMN needed VARCHAR;
+ALTER TABLE disputes ADD COLUMN certification VARCHAR;
+ALTER TABLE disputes ADD COLUMN appealed_at TIMESTAMP;
+"""
+
+_V10 = """
 CREATE TABLE person_keys (
     person_id VARCHAR PRIMARY KEY,
     key BLOB NOT NULL,
@@ -720,10 +727,6 @@ CREATE TABLE fraud_alerts (
     expires_at TIMESTAMP NOT NULL,
     removed_at TIMESTAMP
 );
-ALTER TABLE disputes ADD COLUMN extended_at TIMESTAMP;
-ALTER TABLE disputes ADD COLUMN needed VARCHAR;
-ALTER TABLE disputes ADD COLUMN certification VARCHAR;
-ALTER TABLE disputes ADD COLUMN appealed_at TIMESTAMP;
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -746,9 +749,14 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "human reviews of automated decisions and scores (RULES R-GDPR-6)", _V8),
     Migration(
         9,
-        "per-person keys, restrictions, erasure requests, fraud alerts; disputes extended,"
-        " frivolous, reinserted, appealed (RULES R-GDPR-4, R-PIPL-4, R-FCRA-3/5/7/16, R-BL-4)",
+        "disputes extended, frivolous, reinserted, appealed (RULES R-FCRA-3/5/7, R-BL-4)",
         _V9,
+    ),
+    Migration(
+        10,
+        "per-person keys, restrictions, erasure requests, fraud alerts (RULES R-GDPR-4,"
+        " R-PIPL-4, R-FCRA-16)",
+        _V10,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
