@@ -17,17 +17,18 @@ import numpy as np
 
 from credo.errors import CredoError, InputError, NotFoundError
 from credo.fairness.audit import Audit, AuditSettings, audit_scores
-from credo.fairness.gate import product_cuts
+from credo.fairness.gate import gate, product_cuts
 from credo.fairness.inputs import MISSING
-from credo.fairness.protected import read_protected
+from credo.fairness.protected import protected_loaded, read_protected
 from credo.features import PointInTime, months_before, outcome_sql
 from credo.models.table import ScorecardModel
-from credo.policy.products import ProductsPolicy
+from credo.policy.products import ProductsPolicy, load_products
 from credo.policy.schema import Outcome, ScoringPolicy, load_policy
+from credo.store.audit import AuditEntry
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
-__all__ = ["MonthScores", "audit_month", "month_scores"]
+__all__ = ["MonthScores", "audit_month", "gate_run", "month_scores"]
 
 
 @dataclass(frozen=True)
@@ -105,13 +106,18 @@ def audit_month(
     as_of: dt.date,
     products: ProductsPolicy,
     settings: AuditSettings | None = None,
+    *,
+    actor: str | None = None,
 ) -> Audit:
-    """The audit of the monthly scores at ``as_of`` at every product cut of ``products``."""
+    """The audit of the monthly scores at ``as_of`` at every product cut of ``products``;
+    ``actor`` is who reads the protected attributes (the store's actor by default)."""
     month = month_scores(store, as_of)
     cuts = product_cuts(products)
     if not cuts:
         raise InputError(f"products file {products.name!r} has no rule with a min_score to audit")
-    found = read_protected(store, month.persons, purpose=f"fairness audit of the scores of {as_of}")
+    found = read_protected(
+        store, month.persons, purpose=f"fairness audit of the scores of {as_of}", actor=actor
+    )
     if not found:
         raise InputError(
             "no protected attributes are loaded for the persons scored",
@@ -128,3 +134,65 @@ def audit_month(
     report.as_of = as_of.isoformat()
     report.run_id = month.run_id
     return report
+
+
+def gate_run(
+    store: Store,
+    as_of: dt.date,
+    model_id: str,
+    policy: str,
+    persons: list[str],
+    scores: np.ndarray,
+    why: str | None,
+    products: ProductsPolicy | None = None,
+) -> AuditEntry | None:
+    """The fairness gate on putting a card and a scoring policy in use (decision 0905).
+
+    Before a monthly run is written, its scores are audited at every product cut against the
+    protected attributes the bureau holds. A ratio under the threshold refuses the run
+    (``GateError``, nothing written) unless ``why`` is given: then the returned
+    ``fairness_override`` entry (who, when, why, the flags) commits with the run. A model and
+    policy overridden once stay cleared for later months under the same products file. Without
+    protected attributes loaded there is nothing to audit and the run goes ahead.
+    """
+    if not protected_loaded(store):
+        return None
+    offers = products or load_products("products")
+    shelf = f"{offers.name} {offers.version}"
+    cleared = store.scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'fairness_override' AND target = ?"
+        " AND json_extract_string(details, '$.policy') = ?"
+        " AND json_extract_string(details, '$.products') = ?",
+        [f"model:{model_id}", policy, shelf],
+    )
+    if cleared:
+        return None
+    found = read_protected(
+        store, persons, purpose=f"fairness gate of the monthly run of {as_of} ({model_id})"
+    )
+    if not found or not len(scores):
+        return None
+    groups = {
+        name: np.array([values.get(p) or MISSING for p in persons], dtype=np.str_)
+        for name, values in found.items()
+    }
+    cuts = product_cuts(offers)
+    report = audit_scores(model_id, scores, np.zeros(len(scores)), None, groups, cuts)
+    if not report.flags:
+        return None
+    if why is None or not why.strip():
+        gate(report)  # raises GateError naming the lowest ratio
+    return AuditEntry(
+        store.settings.actor,
+        "fairness_override",
+        target=f"model:{model_id}",
+        purpose=str(why).strip(),
+        details={
+            "as_of": as_of.isoformat(),
+            "policy": policy,
+            "products": shelf,
+            "air_threshold": report.settings.air_threshold,
+            "flags": report.flags,
+            "cuts": [c["label"] for c in report.cuts],
+        },
+    )

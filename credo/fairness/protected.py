@@ -30,6 +30,7 @@ __all__ = [
     "PROTECTED_TABLE",
     "ProtectedLoad",
     "load_protected",
+    "protected_loaded",
     "read_protected",
 ]
 
@@ -173,8 +174,13 @@ def load_protected(
     return ProtectedLoad(load_id, path.name, len(records), attributes, new=True)
 
 
+def protected_loaded(store: Store) -> bool:
+    """Whether any protected attribute is held (nothing is decrypted, nothing to audit)."""
+    return bool(store.scalar(f"SELECT count(*) FROM {PROTECTED_TABLES[1]}"))
+
+
 def read_protected(
-    store: Store, persons: list[str] | None, *, purpose: str
+    store: Store, persons: list[str] | None, *, purpose: str, actor: str | None = None
 ) -> dict[str, dict[str, str]]:
     """Per attribute, each person's value (decrypted), for ``persons`` (all when ``None``).
 
@@ -195,11 +201,13 @@ def read_protected(
         owners AS (
             SELECT 'national_id' AS id_kind, e.national_id_hash AS id_hash, p.person_id
             FROM events e JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'
-            WHERE e.national_id_hash IS NOT NULL
+            WHERE e.national_id_hash IN (
+                SELECT id_hash FROM ids WHERE id_kind = 'national_id'
+            )
             UNION
             SELECT 'phone', e.phone_hash, p.person_id
             FROM events e JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'
-            WHERE e.phone_hash IS NOT NULL
+            WHERE e.phone_hash IN (SELECT id_hash FROM ids WHERE id_kind = 'phone')
         ),
         single AS (
             SELECT id_kind, id_hash, any_value(person_id) AS person_id,
@@ -216,7 +224,7 @@ def read_protected(
     attributes = sorted({r["attribute"] for r in keep})
     store.audit(
         AuditEntry(
-            store.settings.actor,
+            actor or store.settings.actor,
             "protected_read",
             target=PROTECTED_TABLE,
             purpose=purpose.strip(),

@@ -25,7 +25,7 @@ from credo.fairness.protected import PROTECTED_TABLE, load_protected, read_prote
 from credo.features import CATALOGUE, PointInTime, features_sql
 from credo.features.catalogue import Feature
 from credo.ingest.batch import ingest_population
-from credo.policy.products import load_products
+from credo.policy.products import ProductsPolicy, load_products
 from credo.scoring import run_demo_scoring
 from credo.settings import Settings
 from credo.sim import generate
@@ -247,3 +247,94 @@ def test_credo_fairness_as_of_loads_audits_and_gates(
     missing = run_cli("fairness", "--as-of", "2020-01-31", "--out", str(tmp_path / "x"), db=db)
     assert missing.returncode == 4 and "no monthly scoring run at 2020-01-31" in missing.stderr
     assert not (tmp_path / "x").exists()
+
+
+def _ranked_groups(
+    store: Store, population: Path, as_of: dt.date, folder: Path, split: bool
+) -> tuple[Path, ProductsPolicy]:
+    """A protected file whose ``grp`` is "low" for the lower-scoring half at ``as_of``
+    (``split``: none of them reach the product's cut, the median, so a ratio of 0) or
+    alternates down the ranking (ratios near 1); and the products file with that cut."""
+    import pyarrow.parquet as pq
+
+    truth = pq.read_table(population / "truth" / "persons.parquet").to_pydict()
+    nid = dict(zip(truth["person_id"], truth["national_id"], strict=True))
+    ranked = store.con.execute(
+        "SELECT person_id, score FROM score_snapshots WHERE run_id = (SELECT run_id FROM"
+        " score_runs WHERE kind = 'monthly' AND as_of = ? ORDER BY seq DESC LIMIT 1)"
+        " ORDER BY score, person_id",
+        [as_of],
+    ).fetchall()
+    median = ranked[len(ranked) // 2][1]
+    assert 0 < sum(s < median for _, s in ranked) < len(ranked)
+    path = folder / ("split.csv" if split else "fair.csv")
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["national_id", "grp"])
+        for i, (p, s) in enumerate(ranked):
+            low = s < median if split else i % 2 == 0
+            writer.writerow([nid[p], "low" if low else "high"])
+    shelf = folder / "products.yaml"
+    shelf.write_text(
+        "kind: products\nname: test-shelf\nversion: '1'\nproducts:\n"
+        "  - {name: loan, purpose: credit_transaction, rules: [{min_score: "
+        f"{median:g}, outcome: approved, terms: {{}}, reason: ok}}],"
+        " default: {outcome: declined, terms: {}, reason: below}}\n",
+        encoding="utf-8",
+    )
+    return path, load_products(shelf)
+
+
+def test_the_gate_refuses_a_flagged_monthly_run_unless_overridden_on_the_record(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path
+) -> None:
+    from credo.fairness.gate import GateError
+    from credo.scoring.monthly import score
+
+    last = bureau[2][-1]
+    runs = store.scalar("SELECT count(*) FROM score_runs")
+    path, shelf = _ranked_groups(store, bureau[1], last, tmp_path, True)
+    load_protected(store, path)
+    with pytest.raises(GateError, match=r"adverse impact ratio\(s\) under 0.8 .*grp = low"):
+        score(store, last, products=shelf)
+    assert store.scalar("SELECT count(*) FROM score_runs") == runs  # nothing put in use
+    assert not _audit_entries(store, "fairness_override")
+
+    run = score(
+        store, last, override_why="board decision 12: accepted while retraining", products=shelf
+    )
+    overrides = _audit_entries(store, "fairness_override")
+    assert len(overrides) == 1 and overrides[0]["purpose"].startswith("board decision 12")
+    assert overrides[0]["actor"] == store.settings.actor and overrides[0]["logged_at"]
+    details = json.loads(str(overrides[0]["details"]))
+    assert details["flags"] and all(
+        f["group"] == "low" and f["air"] < 0.8 for f in details["flags"]
+    )
+    written = _audit_entries(store, "score_monthly")[-1]
+    assert written["seq"] == overrides[0]["seq"] + 1  # one transaction: override, then the run
+    assert store.scalar("SELECT persons FROM score_runs WHERE run_id = ?", [run.run_id]) > 500
+    score(store, last, products=shelf)  # the model and policy are cleared now
+    assert len(_audit_entries(store, "fairness_override")) == 1
+
+
+def test_the_gate_lets_a_fair_run_through_and_the_cli_refuses_a_flagged_one(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path
+) -> None:
+    from credo.scoring.monthly import score
+
+    last = bureau[2][-1]
+    path, shelf = _ranked_groups(store, bureau[1], last, tmp_path, False)
+    load_protected(store, path)
+    score(store, last, products=shelf)
+    assert not _audit_entries(store, "fairness_override")
+    assert _audit_entries(store, "protected_read")[-1]["purpose"].startswith("fairness gate")
+    path, _ = _ranked_groups(store, bureau[1], last, tmp_path, True)
+    load_protected(store, path)
+    db = store.path
+    runs = store.scalar("SELECT count(*) FROM score_runs")
+    store.close()
+    products = str(tmp_path / "products.yaml")
+    refused = run_cli("score", "--as-of", last.isoformat(), "--products", products, db=db)
+    assert refused.returncode == 9 and "not cleared for use" in refused.stderr
+    with Store.open(Settings(db=db)) as again:
+        assert again.scalar("SELECT count(*) FROM score_runs") == runs
