@@ -106,6 +106,7 @@ def _run(
     from credo.scoring import run_demo_scoring
     from credo.scoring.demo import HISTORY_MONTHS
     from credo.sim import generate as run_generate
+    from credo.sim.protected import DEMO_LINKS
     from credo.sim.truth import check_resolution
     from credo.store.db import Store
     from credo.store.status import status_data
@@ -113,7 +114,7 @@ def _run(
     started = time.perf_counter()
     with steps(progress) as step:
         step(f"generating {people:,} persons over {HISTORY_MONTHS} + {months} months")
-        summary = run_generate(people, HISTORY_MONTHS + months, 7, population)
+        summary = run_generate(people, HISTORY_MONTHS + months, 7, population, links=DEMO_LINKS)
         with Store.open(settings, create=True) as store:
             reports = ingest_population(
                 store,

@@ -7,7 +7,8 @@ who repays; :class:`ProtectedLinks` says how much each shifts what sources repor
 income (hence spending, bills, loan sizes), education, and how many contacts a person has —
 which is how a scorecard comes to approve groups at different rates without reading the
 attribute: through proxies. Setting every link to zero gives a population whose features are
-independent of the attributes given creditworthiness and age.
+independent of the attributes given creditworthiness and age; that is the default, and the demo
+generates with :data:`DEMO_LINKS`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["AGE_BANDS", "ProtectedLinks", "age_band", "draw_protected"]
+__all__ = ["AGE_BANDS", "DEMO_LINKS", "ProtectedLinks", "age_band", "draw_protected"]
 
 ObjArray = npt.NDArray[np.object_]
 #: Age bands, by the lower bound of each (years at the window's end).
@@ -31,17 +32,19 @@ class ProtectedLinks:
 
     Income shifts are on the natural log of monthly income (-0.2 is about 18% less); education
     shifts are on the standardised education score before it is cut into levels (about one level
-    per unit); ``rural_contacts`` multiplies the contacts a rural person starts.
+    per unit); ``rural_contacts`` multiplies the contacts a rural person starts. The defaults
+    link nothing (so a population is what it was before protected attributes existed);
+    :data:`DEMO_LINKS` is what the demo generates with.
     """
 
     minority_share: float = 0.09
     rural_share: float = 0.35
-    female_log_income: float = -0.10
-    minority_log_income: float = -0.10
-    minority_education: float = -0.40
-    rural_log_income: float = -0.25
-    rural_education: float = -0.50
-    rural_contacts: float = 0.6
+    female_log_income: float = 0.0
+    minority_log_income: float = 0.0
+    minority_education: float = 0.0
+    rural_log_income: float = 0.0
+    rural_education: float = 0.0
+    rural_contacts: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("minority_share", "rural_share"):
@@ -67,6 +70,18 @@ class ProtectedLinks:
         shift = self.minority_education * (ethnicity == "minority").astype(np.float64)
         shift = shift + self.rural_education * (hukou == "rural").astype(np.float64)
         return np.asarray(shift, dtype=np.float64)
+
+
+#: The demo's links: lower incomes for women, minorities and rural hukou, less schooling for
+#: minorities and rural hukou, fewer contacts in the countryside; its audit finds the proxies.
+DEMO_LINKS = ProtectedLinks(
+    female_log_income=-0.10,
+    minority_log_income=-0.10,
+    minority_education=-0.40,
+    rural_log_income=-0.25,
+    rural_education=-0.50,
+    rural_contacts=0.6,
+)
 
 
 def draw_protected(
