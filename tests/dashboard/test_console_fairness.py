@@ -92,3 +92,32 @@ def test_each_view_is_an_audited_read_by_the_operator(db: Path, protected: dict[
 
 def _reads(store: Store) -> list[dict[str, Any]]:
     return rows(store.con, "SELECT * FROM audit_log WHERE action = 'protected_read' ORDER BY seq")
+
+
+def test_the_simulation_page_runs_the_lab_and_draws_it(site: Site, new_page: Any) -> None:
+    page = new_page()
+    sign_in_operator(page, site)
+    page.get_by_role("link", name="Simulation").first.click()
+    page.wait_for_url(f"{site.base}/console/simulation")
+    page.get_by_label("People").fill("1500")
+    page.get_by_label("Months").fill("6")
+    page.get_by_label("cap-next-month").check()
+    page.get_by_role("button", name="Run the simulation").click()
+    result = page.locator("#lab-result")
+    expect(result.get_by_role("heading", name="1,500 people, 6 months, seed 1")).to_be_visible()
+    expect(result.locator("svg").first).to_be_visible()
+    for name in ("score", "no-connections", "cap-next-month"):
+        expect(result.locator("table")).to_contain_text(name)
+    # the same run, the same figures: the page is the lab's report
+    from credo.lab.policy import load_policy
+    from credo.lab.run import simulate
+
+    chosen = [load_policy(p) for p in ("score", "no-connections", "cap-next-month")]
+    report = simulate(1500, 6, chosen, 1).to_dict()
+    last = report["policies"][0]["months"][-1]["overall"]
+    expect(result.locator("table")).to_contain_text(f"{last['mean_score']:.1f}")
+    people = page.locator("#lab-people")
+    people.evaluate("e => e.removeAttribute('max')")
+    people.fill("50000")
+    page.get_by_role("button", name="Run the simulation").click()
+    expect(page.get_by_role("alert")).to_contain_text("the console runs 2-20,000 people")
