@@ -18,7 +18,13 @@ from credo.cli.ingest import load_table, reasons_table
 if TYPE_CHECKING:
     from credo.settings import Settings
 
-__all__ = ["demo"]
+__all__ = ["DEMO_OVERRIDE", "demo"]
+
+#: Why the demo puts its card in use even where the fairness gate flags it: on the record, in
+#: the audit log and the console, as any operator would have to (issue 18 item 4).
+DEMO_OVERRIDE = (
+    "credo demo: a synthetic population scored to show the fairness audit; not a real release"
+)
 
 
 @user_errors
@@ -72,6 +78,7 @@ class _DemoRun:
     logins: list[Any]
     partner: Any
     truth: Any
+    fairness: Any
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +91,7 @@ class _DemoRun:
             "logins": [login.to_dict() for login in self.logins],
             "partner": self.partner.to_dict(),
             "identity_against_truth": self.truth.to_dict(),
+            "fairness": self.fairness,
             "seconds": round(self.seconds, 1),
         }
 
@@ -92,11 +100,13 @@ def _run(
     settings: Settings, population: Path, people: int, months: int, *, logins: bool, progress: bool
 ) -> _DemoRun:
     from credo.dashboard.demo import demo_logins, demo_partner
+    from credo.fairness.protected import load_protected
     from credo.identity import resolve
     from credo.ingest.batch import ingest_population
     from credo.scoring import run_demo_scoring
     from credo.scoring.demo import HISTORY_MONTHS
     from credo.sim import generate as run_generate
+    from credo.sim.protected import DEMO_LINKS
     from credo.sim.truth import check_resolution
     from credo.store.db import Store
     from credo.store.status import status_data
@@ -104,7 +114,7 @@ def _run(
     started = time.perf_counter()
     with steps(progress) as step:
         step(f"generating {people:,} persons over {HISTORY_MONTHS} + {months} months")
-        summary = run_generate(people, HISTORY_MONTHS + months, 7, population)
+        summary = run_generate(people, HISTORY_MONTHS + months, 7, population, links=DEMO_LINKS)
         with Store.open(settings, create=True) as store:
             reports = ingest_population(
                 store,
@@ -115,13 +125,32 @@ def _run(
             step("resolving source records to persons")
             resolved = resolve(store)
             truth = check_resolution(store.con, population)
+            load_protected(store, population / "protected" / "protected.csv")
             step(f"training the scorecard and scoring {months} month-ends")
-            scored = run_demo_scoring(store, months=months)
+            scored = run_demo_scoring(store, months=months, override_why=DEMO_OVERRIDE)
+            step("auditing the last month's scores at every product cut")
+            fairness = _fairness(store, population, scored.months[-1])
             data = status_data(store)
             shown = demo_logins(store) if logins else []
             partner = demo_partner(store)
     seconds = time.perf_counter() - started
-    return _DemoRun(summary, reports, resolved, scored, data, shown, partner, truth, seconds)
+    return _DemoRun(
+        summary, reports, resolved, scored, data, shown, partner, truth, fairness, seconds
+    )
+
+
+def _fairness(store: Any, population: Path, month: Any) -> dict[str, Any]:
+    """Audit the last month's scores at every product cut against the protected attributes
+    loaded apart, and write the report beside the population."""
+    from credo.fairness.bureau import audit_month
+    from credo.fairness.report import write_report
+    from credo.policy.products import load_products
+
+    report = audit_month(store, month, load_products("products"))
+    paths = write_report(report, population.parent / "fairness")
+    worst = min(report.flags, key=lambda f: float(f["air"]), default=None)
+    return {"as_of": report.as_of, "flags": len(report.flags), "lowest": worst,
+            "report": str(paths[1])}  # fmt: skip
 
 
 def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
@@ -148,6 +177,14 @@ def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
         highlight=False,
     )
     _print_scores(run.scored)
+    fair, worst = run.fairness, run.fairness["lowest"]
+    found = (
+        "no adverse impact ratio under 0.8"
+        if worst is None
+        else f"{fair['flags']} adverse impact ratio(s) under 0.8, lowest {worst['air']:.3f}"
+        f" ({worst['attribute']} = {worst['group']} at {worst['cut']})"
+    )
+    out.print(f"Fairness on {fair['as_of']}: {found}; {fair['report']}", highlight=False)
     out.print(
         f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
         f"quarantine, {data['audit_entries']:,} audit entries ({run.seconds:.0f} s). "

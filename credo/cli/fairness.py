@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from credo.cli._common import out, user_errors
+from credo.cli._common import DbOpt, out, user_errors
 from credo.errors import InputError
 
 if TYPE_CHECKING:
@@ -18,17 +19,26 @@ __all__ = ["fairness"]
 
 @user_errors
 def fairness(
-    model_path: Annotated[Path, typer.Option("--model", help="Points table (JSON).")],
-    table: Annotated[Path, typer.Option(help="Labelled data, CSV or Parquet.")],
-    target: Annotated[str, typer.Option(help="Outcome column.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Directory for report.json/.html.")
+    ] = None,
+    model_path: Annotated[
+        Path | None, typer.Option("--model", help="Points table (JSON), with --table.")
+    ] = None,
+    table: Annotated[Path | None, typer.Option(help="Labelled data, CSV or Parquet.")] = None,
+    target: Annotated[str | None, typer.Option(help="Outcome column.")] = None,
     protected_path: Annotated[
-        Path, typer.Option("--protected", help="One column per protected attribute (CSV).")
-    ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Directory for report.json/.html.")],
+        Path | None,
+        typer.Option("--protected", help="With --table: one column per protected attribute."),
+    ] = None,
     bad: Annotated[str | None, typer.Option(help="Target value that means bad.")] = None,
     id_column: Annotated[
         str | None,
-        typer.Option("--id", help="Join column in both files; without it, row by row."),
+        typer.Option(
+            "--id",
+            help="Join column in both files (without it, row by row); with --load-protected,"
+            " the identifier column (default national_id).",
+        ),
     ] = None,
     approve_share: Annotated[
         list[str] | None,
@@ -54,7 +64,10 @@ def fairness(
     ] = 0.01,
     products: Annotated[
         Path | None,
-        typer.Option(help="Products policy: audit at every rule's min_score too."),
+        typer.Option(
+            help="Products policy: audit at every rule's min_score (with --as-of: default"
+            " the shipped products.yaml)."
+        ),
     ] = None,
     gate: Annotated[
         bool,
@@ -64,18 +77,48 @@ def fairness(
         str | None,
         typer.Option(help="With --gate: clear the card anyway, recorded in --db's audit log."),
     ] = None,
-    db: Annotated[Path | None, typer.Option(help="Database whose audit log records it.")] = None,
+    db: DbOpt = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Audit the bureau's monthly scores of this month-end (YYYY-MM-DD) against"
+            " the protected attributes it holds, at every product cut.",
+        ),
+    ] = None,
+    load_protected: Annotated[
+        Path | None,
+        typer.Option(
+            "--load-protected",
+            help="Load a CSV of protected attributes (one column each, keyed by --id) into the"
+            " bureau's own encrypted table.",
+        ),
+    ] = None,
 ) -> None:
-    """Approval rates, adverse impact ratios, TPR/FPR, AUC and calibration per group and cut."""
-    from credo.fairness.audit import AuditSettings, audit
-    from credo.fairness.inputs import CutSpec, align_protected
-    from credo.fairness.report import write_report
-    from credo.models.files import require_columns
-    from credo.models.table import ScorecardModel
-    from credo.models.target import code_target, read_target
+    """Approval rates, adverse impact ratios, TPR/FPR, AUC and calibration per group and cut:
+    of a points table on any table (--model/--table), or of the bureau's monthly scores
+    (--as-of); --load-protected loads the bureau's protected attributes."""
+    if load_protected is not None:
+        _load(load_protected, id_column or "national_id", db)
+        return
+    if out_dir is None:
+        raise InputError("no --out directory for the report", hint="pass --out DIR")
+    if as_of is not None:
+        report = _audit_month(as_of, products, db, small_group, seed)
+        extra = ""
+    else:
+        report, extra = _audit_table(
+            model_path, table, target, protected_path, bad, id_column,
+            _cuts(approve_share, cut, products), small_group, seed, proxies, max_auc_loss,
+        )  # fmt: skip
+    _finish(report, extra, out_dir, gate, override_why, db)
 
-    cuts = [CutSpec.parse_share(s) for s in approve_share or []]
-    cuts += [CutSpec("score", score=c) for c in cut or []]
+
+def _cuts(shares: list[str] | None, scores: list[float] | None, products: Path | None) -> Any:
+    from credo.fairness.inputs import CutSpec
+
+    cuts = [CutSpec.parse_share(s) for s in shares or []]
+    cuts += [CutSpec("score", score=c) for c in scores or []]
     if products is not None:
         from credo.fairness.gate import product_cuts
         from credo.policy.products import load_products
@@ -83,13 +126,44 @@ def fairness(
         cuts += product_cuts(load_products(products))
     if not cuts:
         raise InputError("no cut to audit", hint="pass --approve-share S or --cut SCORE")
+    return cuts
+
+
+def _audit_table(
+    model_path: Path | None,
+    table: Path | None,
+    target: str | None,
+    protected_path: Path | None,
+    bad: str | None,
+    id_column: str | None,
+    cuts: Any,
+    small_group: int,
+    seed: int,
+    proxies: bool,
+    max_auc_loss: float,
+) -> tuple[Audit, str]:
+    from credo.fairness.audit import AuditSettings, audit
+    from credo.fairness.inputs import align_protected
+    from credo.models.files import require_columns
+    from credo.models.table import ScorecardModel
+    from credo.models.target import code_target, read_target
+
+    needed = {"--model": model_path, "--table": table, "--target": target}
+    needed["--protected"] = protected_path
+    missing = [name for name, value in needed.items() if value is None]
+    if missing:
+        raise InputError(
+            f"missing {', '.join(missing)}",
+            hint="audit a table with --model, --table, --target and --protected,"
+            " or the bureau's scores with --as-of DATE",
+        )
+    assert model_path and table and target and protected_path  # checked just above
     model = ScorecardModel.load(model_path)
     data = read_table(table)
     require_columns(data, [target, *model.features], table, "required")
     y = code_target(read_target(table, target), target, bad).y
     groups = align_protected(data, table, read_table(protected_path), protected_path, id_column)
-    settings = AuditSettings(small_group=small_group, seed=seed)
-    report = audit(model, data, y, groups, cuts, settings)
+    report = audit(model, data, y, groups, cuts, AuditSettings(small_group=small_group, seed=seed))
     extra = ""
     if proxies:
         from credo.fairness.proxies import proxy_report
@@ -97,17 +171,61 @@ def fairness(
         found = proxy_report(model, data, y, groups, cuts, max_auc_loss=max_auc_loss)
         report.proxies = found.to_dict()
         extra = found.to_html()
+    return report, extra
+
+
+def _audit_month(
+    as_of: str, products: Path | None, db: Path | None, small_group: int, seed: int
+) -> Audit:
+    from credo.cli._common import open_store
+    from credo.fairness.audit import AuditSettings
+    from credo.fairness.bureau import audit_month
+    from credo.policy.products import load_products
+
+    day = _date(as_of)
+    policy = load_products(products if products is not None else "products")
+    with open_store(db) as store:
+        return audit_month(store, day, policy, AuditSettings(small_group=small_group, seed=seed))
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--as-of {text!r} is not a date", hint="write it YYYY-MM-DD") from None
+
+
+def _load(path: Path, id_column: str, db: Path | None) -> None:
+    from credo.cli._common import open_store
+    from credo.fairness.protected import load_protected
+
+    with open_store(db) as store:
+        done = load_protected(store, path, id_column=id_column)
+    what = "loaded" if done.new else "already loaded (nothing added)"
+    out.print(
+        f"protected attributes {what}: {done.rows} persons, {', '.join(done.attributes)}"
+        f" (load {done.load_id})",
+        highlight=False,
+    )
+
+
+def _finish(
+    report: Audit, extra: str, out_dir: Path, gate: bool, why: str | None, db: Path | None
+) -> None:
+    from credo.fairness.report import write_report
+
     paths = write_report(report, out_dir, extra)
     worst = min((f["air"] for f in report.flags), default=None)
     summary = "no AIR under 0.8" if worst is None else f"{len(report.flags)} AIR under 0.8"
     worst_text = "" if worst is None else f" (lowest {worst:.3f})"
     out.print(
-        f"audited {report.rows} rows, {len(groups)} attribute(s), {len(cuts)} cut(s):"
-        f" {summary}{worst_text} -> {', '.join(str(p) for p in paths)}",
+        f"audited {report.rows} rows, {len(report.attributes)} attribute(s),"
+        f" {len(report.cuts)} cut(s): {summary}{worst_text}"
+        f" -> {', '.join(str(p) for p in paths)}",
         highlight=False,
     )
     if gate:
-        _gate(report, override_why, db)
+        _gate(report, why, db)
 
 
 def read_table(path: Path) -> dict[str, Any]:

@@ -93,10 +93,22 @@ def score(
     known_at: KnownOpt = None,
     engine: Annotated[str, typer.Option(help="duckdb (the store) or spark (--lake).")] = "duckdb",
     lake: Annotated[Path | None, typer.Option(help="The lake a Spark run reads.")] = None,
+    override_why: Annotated[
+        str | None,
+        typer.Option(
+            help="Put the card in use although the fairness gate flags it (an adverse impact"
+            " ratio under 0.8 at a product cut): why, recorded in the audit log."
+        ),
+    ] = None,
+    products: Annotated[
+        Path | None,
+        typer.Option(help="Products whose cuts the fairness gate audits (default products.yaml)."),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Score every enrolled person (or run a points regime such as suining-2010)."""
+    """Score every enrolled person (or run a points regime such as suining-2010). With
+    protected attributes loaded, the fairness gate audits the run before it is written."""
     from credo.scoring.standing import lowest_standings
     from credo.scoring.summaries import run_summary
 
@@ -105,9 +117,14 @@ def score(
         if engine == "spark":
             result = _score_on_spark(store, lake, model, policy, day, known)
         elif engine == "duckdb" and lake is None:
+            from credo.policy.products import load_products
             from credo.scoring.monthly import score as run
 
-            result = run(store, day, model, policy, known_at=known)
+            offers = None if products is None else load_products(products)
+            result = run(
+                store, day, model, policy, known_at=known, override_why=override_why,
+                products=offers,
+            )  # fmt: skip
         else:
             raise ConfigError(
                 f"--engine {engine!r}" + (" with --lake" if engine == "duckdb" else ""),

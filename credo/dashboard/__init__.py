@@ -15,9 +15,11 @@ __all__ = ["install"]
 
 def install(app: FastAPI) -> None:
     """Add the pages and their static assets to ``app`` (made by ``create_app``)."""
-    from credo.dashboard import console_partners
+    from credo.dashboard import console_fairness, console_lab, console_partners
     from credo.dashboard.pages import STATIC, router
 
     app.include_router(router)
     app.include_router(console_partners.router)
+    app.include_router(console_fairness.router)
+    app.include_router(console_lab.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

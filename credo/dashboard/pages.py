@@ -36,7 +36,14 @@ from credo.rights.disputes import open_dispute, resolve_dispute
 from credo.rights.erasure import lift_restriction, restrict
 from credo.sessions import now_ms
 
-__all__ = ["STATIC", "FormText", "operator_action", "router"]
+__all__ = [
+    "STATIC",
+    "FormText",
+    "console_page_of",
+    "operator_action",
+    "operator_or_login",
+    "router",
+]
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -296,6 +303,18 @@ def _console_page(
     else:
         _CHAIN_CHECKED.pop(key, None)
     return _page(request, "console.html", {**view, **(extra or {})}, status_code)
+
+
+def operator_or_login(request: Request) -> Response | None:
+    """``None`` for a signed-in operator, else the redirect to the console's sign-in."""
+    return None if _operator(request) else _see("/console/login")
+
+
+def console_page_of(
+    request: Request, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """Another page of the console (``console_fairness``), with the same CSRF and notices."""
+    return _page(request, name, context, status_code)
 
 
 @router.get("/console/login")

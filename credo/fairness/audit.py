@@ -26,7 +26,15 @@ from credo.fairness.metrics import (
 )
 from credo.models.table import ScorecardModel
 
-__all__ = ["FORMAT", "Audit", "AuditSettings", "audit", "cut_scores", "group_profiles"]
+__all__ = [
+    "FORMAT",
+    "Audit",
+    "AuditSettings",
+    "audit",
+    "audit_scores",
+    "cut_scores",
+    "group_profiles",
+]
 
 FORMAT = "credo.fairness.audit"
 #: The four-fifths rule: an adverse impact ratio under this is flagged.
@@ -50,13 +58,16 @@ class Audit:
 
     model_id: str
     rows: int
-    bad_rows: int
+    bad_rows: int | None
     auc: float | None
     settings: AuditSettings
     cuts: list[dict[str, Any]]
     attributes: list[dict[str, Any]]
     flags: list[dict[str, Any]]
     proxies: dict[str, Any] | None = field(default=None)
+    as_of: str | None = field(default=None)
+    """Set when the bureau's monthly scores were audited: their month-end and score run."""
+    run_id: str | None = field(default=None)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -155,10 +166,37 @@ def audit(
     settings: AuditSettings | None = None,
 ) -> Audit:
     """Audit ``model`` on ``data`` (outcome ``y_bad``: 1 bad) for each protected attribute."""
+    return audit_scores(
+        model.model_id,
+        model.score(data),
+        model.predict_bad_probability(data),
+        np.asarray(y_bad, dtype=np.int64) == 0,
+        protected,
+        cuts,
+        settings,
+    )
+
+
+_OUTCOME_FIELDS = ("tpr", "tpr_gap", "fpr", "goods", "bads")
+
+
+def audit_scores(
+    model_id: str,
+    scores: NDArray[np.float64],
+    p_bad: NDArray[np.float64],
+    good: NDArray[np.bool_] | None,
+    protected: dict[str, NDArray[np.str_]],
+    cuts: list[CutSpec],
+    settings: AuditSettings | None = None,
+) -> Audit:
+    """The audit of scores already made (the bureau's monthly snapshots, or a card's).
+
+    ``good`` is ``None`` when outcomes are not observed yet (a recent month): approval rates
+    and adverse impact ratios stand; TPR, FPR, AUC and calibration are then ``None``/empty.
+    """
     settings = settings or AuditSettings()
-    scores = model.score(data)
-    p_bad = model.predict_bad_probability(data)
-    good = np.asarray(y_bad, dtype=np.int64) == 0
+    known = good is not None
+    good = good if good is not None else np.ones(len(scores), dtype=np.bool_)
     at = cut_scores(scores, cuts)
     cut_rows = [
         {
@@ -176,6 +214,11 @@ def audit(
         per_cut = []
         for c_index, score in enumerate(at):
             figures = _attribute_at_cut(scores, good, groups, score, settings, [a_index, c_index])
+            if not known:
+                for g in figures["groups"]:
+                    g.update(dict.fromkeys(_OUTCOME_FIELDS))
+                    if g["intervals"] is not None:
+                        g["intervals"]["tpr"] = None
             per_cut.append({"cut": cut_rows[c_index]["label"], "score": score, **figures})
             flags.extend(
                 {
@@ -187,18 +230,16 @@ def audit(
                 for g in figures["groups"]
                 if g["air"] is not None and g["air"] < settings.air_threshold
             )
-        attributes.append(
-            {
-                "name": name,
-                "groups": group_profiles(scores, p_bad, good, groups, settings.band_width),
-                "cuts": per_cut,
-            }
-        )
+        profiles = group_profiles(scores, p_bad, good, groups, settings.band_width)
+        if not known:
+            for p in profiles:
+                p.update(bad_rows=None, auc=None, calibration=[])
+        attributes.append({"name": name, "groups": profiles, "cuts": per_cut})
     return Audit(
-        model_id=model.model_id,
+        model_id=model_id,
         rows=len(scores),
-        bad_rows=int((~good).sum()),
-        auc=within_group_auc(scores, good),
+        bad_rows=int((~good).sum()) if known else None,
+        auc=within_group_auc(scores, good) if known else None,
         settings=settings,
         cuts=cut_rows,
         attributes=attributes,

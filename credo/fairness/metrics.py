@@ -17,7 +17,6 @@ from fractions import Fraction
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.metrics import roc_auc_score
 
 __all__ = [
     "GroupAtCut",
@@ -117,6 +116,10 @@ def within_group_auc(scores: Floats, good: Bools) -> float | None:
     """AUC of the score at ranking the good above the bad; ``None`` with one class only."""
     if good.all() or not good.any():
         return None
+    # imported here: scikit-learn takes seconds to import, and an audit of recent scores
+    # (outcomes not yet observed) never needs it
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(good, scores))
 
 

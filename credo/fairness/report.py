@@ -23,6 +23,10 @@ def _num(value: float | None, places: int = 3) -> str:
     return "–" if value is None else f"{value:.{places}f}"
 
 
+def _count(value: int | None) -> str:
+    return "–" if value is None else str(value)
+
+
 def _interval(intervals: dict[str, Any] | None, key: str) -> str:
     pair = (intervals or {}).get(key)
     return "" if pair is None else f" [{pair[0]:.3f}, {pair[1]:.3f}]"
@@ -59,21 +63,26 @@ def _attribute(attribute: dict[str, Any], threshold: float) -> str:
         x_label="group",
         y_label="approval rate",
     )
-    calibration = line_chart(
-        f"Calibration by score band, by {attribute['name']}",
-        {
-            g["group"]: (
-                [b["predicted_bad_rate"] for b in g["calibration"]],
-                [b["observed_bad_rate"] for b in g["calibration"]],
-            )
-            for g in attribute["groups"][:4]
-        },
-        x_label="predicted bad rate",
-        y_label="observed bad rate",
-        diagonal=True,
+    observed = any(g["calibration"] for g in attribute["groups"])
+    calibration = (
+        line_chart(
+            f"Calibration by score band, by {attribute['name']}",
+            {
+                g["group"]: (
+                    [b["predicted_bad_rate"] for b in g["calibration"]],
+                    [b["observed_bad_rate"] for b in g["calibration"]],
+                )
+                for g in attribute["groups"][:4]
+            },
+            x_label="predicted bad rate",
+            y_label="observed bad rate",
+            diagonal=True,
+        )
+        if observed
+        else ""
     )
     profile = "".join(
-        f"<tr><td>{escape(g['group'])}</td><td>{g['n']}</td><td>{g['bad_rows']}</td>"
+        f"<tr><td>{escape(g['group'])}</td><td>{g['n']}</td><td>{_count(g['bad_rows'])}</td>"
         f"<td>{g['mean_score']:.1f}</td><td>{_num(g['smd'])}</td><td>{_num(g['auc'])}</td></tr>"
         for g in attribute["groups"]
     )
@@ -95,11 +104,15 @@ def to_html(report: dict[str, Any]) -> str:
     )
     title = f"Fairness audit of {escape(report['model_id'])}"
     extra = str(report.get("proxies_html", ""))
+    outcomes = (
+        "outcomes not observed yet" if report["bad_rows"] is None else f"{report['bad_rows']} bad"
+    )
+    if report.get("as_of"):
+        title += f" on the bureau's scores of {escape(str(report['as_of']))}"
     return (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
         f"<title>{title}</title><style>{_STYLE}</style></head><body>\n"
-        f"<h1>{title}</h1><p>{report['rows']} rows, {report['bad_rows']} bad; AUC"
-        f" {_num(report['auc'])}.</p>"
+        f"<h1>{title}</h1><p>{report['rows']} rows, {outcomes}; AUC {_num(report['auc'])}.</p>"
         f"<h2>Adverse impact ratio under {threshold:g}</h2>"
         f"<ul>{flags or '<li>none</li>'}</ul>\n"
         + "".join(_attribute(a, threshold) for a in report["attributes"])

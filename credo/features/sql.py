@@ -23,10 +23,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from credo.errors import ConfigError
 from credo.features.catalogue import CATALOGUE, FIRST_EVENT, Ctx, Feature
 from credo.features.pit import PointInTime, months_before
 from credo.sql import Dialect, dialect
-from credo.store.schema import EVENT_TABLES
+from credo.store.schema import EVENT_TABLES, PROTECTED_TABLES
 
 __all__ = [
     "AMENDABLE",
@@ -351,7 +352,23 @@ def feature_steps(
         "LEFT JOIN network n ON n.person_id = p.person_id\n"
         "WHERE a.enrolment = 'enrol'\n"
     )
-    return Steps(tuple(steps), final)
+    return _unprotected(Steps(tuple(steps), final))
+
+
+_PROTECTED = re.compile(r"\b(" + "|".join(PROTECTED_TABLES) + r")\b", re.IGNORECASE)
+
+
+def _unprotected(steps: Steps) -> Steps:
+    """Refuse feature SQL that names a protected table: protected attributes are never a
+    model input, whatever a catalogue entry says (SPEC S11; tests/fairness/test_bureau.py)."""
+    for name, body in (*steps.steps, ("final", steps.final)):
+        found = _PROTECTED.search(body)
+        if found:
+            raise ConfigError(
+                f"feature SQL step {name!r} reads the protected table {found.group(1)!r}",
+                hint="protected attributes are read only by the fairness audit, never by features",
+            )
+    return steps
 
 
 def features_sql(

@@ -8,7 +8,7 @@ from typing import Any
 
 from credo.models._svg import line_chart
 
-__all__ = ["to_html"]
+__all__ = ["body_html", "to_html"]
 
 Pick = Callable[[dict[str, Any]], float]
 
@@ -42,8 +42,8 @@ def _table(report: dict[str, Any]) -> str:
     return f"<table>{head}</tr>{''.join(rows)}</table>"
 
 
-def to_html(report: dict[str, Any]) -> str:
-    """Summary at the last month, then the monthly lines per measure."""
+def body_html(report: dict[str, Any]) -> str:
+    """The summary table and the charts, to place in a page (the report's, the console's)."""
     wheres = ["overall", *report["policies"][0]["months"][0]["by_group"]]
     charts = []
     for where in wheres:
@@ -61,6 +61,14 @@ def to_html(report: dict[str, Any]) -> str:
                 where,
             ),
         ]
+    return (
+        f"<h2>At the last month</h2>{_table(report)}"
+        f"<h2>Month by month</h2><div>{''.join(charts)}</div>"
+    )
+
+
+def to_html(report: dict[str, Any]) -> str:
+    """Summary at the last month, then the monthly lines per measure."""
     title = (
         f"Simulation: {report['people']} people, {report['months']} months, seed {report['seed']}"
     )
@@ -69,6 +77,5 @@ def to_html(report: dict[str, Any]) -> str:
         f"<title>{escape(title)}</title><style>body{{font-family:sans-serif;margin:2em}}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
         "svg{margin:8px}</style></head><body>\n"
-        f"<h1>{escape(title)}</h1><h2>At the last month</h2>{_table(report)}"
-        f"<h2>Month by month</h2><div>{''.join(charts)}</div></body></html>\n"
+        f"<h1>{escape(title)}</h1>{body_html(report)}</body></html>\n"
     )

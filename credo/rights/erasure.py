@@ -237,6 +237,15 @@ def _remove_marked(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, 
             " AND NOT EXISTS (SELECT 1 FROM identity_records r WHERE"
             " r.national_id_hash = v.hash OR r.phone_hash = v.hash)",
         )  # fmt: skip
+        # Protected attributes (SPEC S11) are keyed by the same identifier hashes: the
+        # person's go with their identifiers; a hash still on file for someone else stays.
+        removed["protected_attributes"] = _count(
+            con, "DELETE FROM protected_attributes a WHERE a.id_hash IN"
+            " (SELECT h FROM credo_erase_hashes)"
+            f" AND NOT EXISTS (SELECT 1 FROM events e WHERE {used.replace('v.hash', 'a.id_hash')})"
+            " AND NOT EXISTS (SELECT 1 FROM identity_records r WHERE"
+            " r.national_id_hash = a.id_hash OR r.phone_hash = a.id_hash)",
+        )  # fmt: skip
     finally:
         con.execute("DROP TABLE IF EXISTS credo_erase_hashes")
     for table in _BY_PERSON:

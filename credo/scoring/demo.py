@@ -79,8 +79,15 @@ def _training_plan(end: dt.date, history: int, outcome: int) -> tuple[dt.date, i
 
 
 def run_demo_scoring(
-    store: Store, months: int = 12, *, policy: str = "zhima", example_person: str | None = None
+    store: Store,
+    months: int = 12,
+    *,
+    policy: str = "zhima",
+    example_person: str | None = None,
+    override_why: str | None = None,
 ) -> DemoResult:
+    """Train, then score the last ``months`` month-ends; ``override_why`` passes the fairness
+    gate on the record if the card is flagged (the demo says why)."""
     loaded = load_policy(policy)
     rules = loaded.policy
     assert isinstance(rules, ScoringPolicy)
@@ -106,7 +113,10 @@ def run_demo_scoring(
         vintages=vintages,
         holdout=holdout,
     )
-    runs = [score(store, m, trained.model, loaded) for m in month_ends(end, months)]
+    runs = [
+        score(store, m, trained.model, loaded, override_why=override_why)
+        for m in month_ends(end, months)
+    ]
     final = runs[-1]
     snaps = rows(
         store.con,

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pyarrow as pa
 
 from credo.errors import NotFoundError
 from credo.features import PointInTime
 from credo.models.table import ScorecardModel
+from credo.policy.products import ProductsPolicy
 from credo.policy.schema import LoadedPolicy, PointsRegime
 from credo.scoring.latest import LatestSnapshot, latest_scheduled, latest_snapshot
 from credo.scoring.policy_rules import resolve_policy, scoring_policy
@@ -23,6 +25,7 @@ from credo.scoring.regimes import run_regime
 from credo.scoring.registry import ModelRef, load_model
 from credo.scoring.runs import ScoreRun, insert_snapshots, latest_known_at, previous_run, write_run
 from credo.scoring.snapshots import compute_snapshots
+from credo.store.audit import AuditEntry
 from credo.store.db import Store
 
 __all__ = ["rescore_correction", "rescore_person", "score"]
@@ -38,6 +41,7 @@ def _write(
     *,
     person: str | None = None,
     kind: str | None = None,
+    also: list[AuditEntry] | None = None,
 ) -> ScoreRun:
     """The run and its snapshots: a monthly run, or one person's off-cycle re-score."""
     kind = kind or ("monthly" if person is None else "rescore")
@@ -50,6 +54,7 @@ def _write(
         previous=previous,
         person=person,
         build=insert_snapshots(table),
+        also=also or (),
     )
 
 
@@ -60,9 +65,16 @@ def score(
     policy: LoadedPolicy | str | None = None,
     *,
     known_at: dt.datetime | None = None,
+    override_why: str | None = None,
+    products: ProductsPolicy | None = None,
 ) -> ScoreRun:
     """The monthly run as of ``as_of`` for every enrolled person (or a points regime's ledger
-    when ``policy`` is one). ``known_at`` defaults to the newest recorded event."""
+    when ``policy`` is one). ``known_at`` defaults to the newest recorded event.
+
+    The fairness gate stands before the write: with protected attributes loaded, a card whose
+    adverse impact ratio is under 0.8 at a product cut is refused unless ``override_why``
+    says why, recorded with the run (:func:`credo.fairness.bureau.gate_run`). ``products``:
+    whose cuts it audits (default the shipped ``products.yaml``)."""
     loaded = resolve_policy(policy)
     known = known_at or latest_known_at(store)
     if isinstance(loaded.policy, PointsRegime):
@@ -72,7 +84,20 @@ def score(
     pit = PointInTime(as_of, known, rules.retention_years)
     previous = previous_run(store, as_of, loaded.name)
     table = compute_snapshots(store, pit, scorecard, loaded, previous=previous)
-    return _write(store, pit, loaded, scorecard, previous, table)
+    from credo.fairness.bureau import gate_run
+
+    override = gate_run(
+        store,
+        as_of,
+        scorecard.model_id,
+        f"{loaded.name} {loaded.version}",
+        [str(p) for p in table.column("person_id").to_pylist()],
+        np.asarray(table.column("score").to_numpy(zero_copy_only=False), dtype=np.float64),
+        override_why,
+        products,
+    )
+    also = [] if override is None else [override]
+    return _write(store, pit, loaded, scorecard, previous, table, also=also)
 
 
 def _trend_from(table: pa.Table, last: LatestSnapshot) -> pa.Table:

@@ -10,7 +10,7 @@ row, its rows and the audit entry in one transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -98,9 +98,11 @@ def write_run(
     person: str | None,
     build: BuildRows,
     origin: str | None = None,
+    also: Sequence[AuditEntry] = (),
 ) -> ScoreRun:
     """One transaction: the run row, its rows (``build(con, run_id)``), the audit entry
-    (which names the ``origin`` of rows computed elsewhere, e.g. a Spark run's digest)."""
+    (which names the ``origin`` of rows computed elsewhere, e.g. a Spark run's digest), and
+    ``also``: entries that must commit with the run or not at all (a fairness override)."""
     details: dict[str, object] = {
         "as_of": pit.as_of,
         "known_at": pit.corrections_known,
@@ -116,7 +118,7 @@ def write_run(
         purpose="off-cycle re-score" if person else "monthly scoring",
         details=details,
     )
-    with store.write(entry) as con:
+    with store.write_many([*also, entry]) as con:
         seq = int(value(con, "SELECT coalesce(max(seq), 0) + 1 FROM score_runs"))
         run_id = f"{kind}-{pit.as_of:%Y%m%d}-{seq:06d}"
         count = build(con, run_id)

@@ -24,6 +24,7 @@ from credo.identifiers import gb11643_check_digits
 from credo.sim import names
 from credo.sim.draws import FloatArray, IntArray, calibrated, unique_ints
 from credo.sim.places import REGIONS, format_address
+from credo.sim.protected import ProtectedLinks, draw_protected
 from credo.sim.window import DateArray, Window, month_parts
 
 __all__ = ["EDUCATION", "GOOD_TAIL", "OCCUPATIONS", "Persons", "generate_persons"]
@@ -91,6 +92,9 @@ class Persons:
     employer: ObjArray  # None when not employed
     employed_months: IntArray  # tenure with the employer at the window end, 0 when none
     vehicle: ObjArray  # plate, or None
+    ethnicity: ObjArray  # protected: han, minority, foreign (credo.sim.protected)
+    hukou: ObjArray  # protected: urban, rural, none
+    contact_rate: FloatArray  # multiplies the contacts a person starts (social_graph)
 
     @property
     def n(self) -> int:
@@ -227,8 +231,13 @@ def generate_persons(
     second_phone_rate: float,
     mover_rate: float,
     surname_change_rate: float,
+    links: ProtectedLinks | None = None,
+    protected_rng: np.random.Generator | None = None,
 ) -> Persons:
+    """The persons; ``links`` bend income, education and contacts by protected attribute,
+    drawn from ``protected_rng`` (a stream apart, so the other draws do not move)."""
     n = people
+    links = links or ProtectedLinks()
     chinese = rng.random(n) < 0.85
     female = rng.random(n) < 0.5
     ages = 18 + 57.99 * rng.beta(1.4, 1.9, size=n)
@@ -303,12 +312,17 @@ def generate_persons(
                     int(rng.integers(0, len(names.LATIN_FAMILY)))
                 ]
 
+    ethnicity, hukou = draw_protected(protected_rng or np.random.default_rng(0), chinese, links)
     age_years = (window.last - birth).astype(np.int64) / 365.2425
     log_income = (
         8.45 + 0.35 * latent + 0.3 * rng.standard_normal(n) - 0.0005 * (age_years - 42) ** 2
-    )
+    ) + links.log_income_shift(female, ethnicity, hukou)
     income = np.round(np.exp(log_income), 0).astype(np.float64)
-    edu_score = 0.9 * (log_income - 8.45) / 0.46 + 0.5 * rng.standard_normal(n)
+    edu_score = (
+        0.9 * (log_income - 8.45) / 0.46
+        + 0.5 * rng.standard_normal(n)
+        + links.education_shift(ethnicity, hukou)
+    )
     edu_idx = np.clip(np.digitize(edu_score, [-1.4, -0.5, 0.1, 1.0, 1.9]), 0, 5)
     education = np.array([EDUCATION[i] for i in edu_idx.tolist()], dtype=object)
     tier = np.clip(np.digitize(log_income, [8.2, 8.8]), 0, 2)
@@ -370,4 +384,7 @@ def generate_persons(
         employer=employer,
         employed_months=employed_months,
         vehicle=vehicle,
+        ethnicity=ethnicity,
+        hukou=hukou,
+        contact_rate=np.where(hukou == "rural", links.rural_contacts, 1.0),
     )

@@ -13,6 +13,7 @@ versions.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from credo.sim.frame import SourceFrame, write_frame, write_parquet
 from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
+from credo.sim.protected import ProtectedLinks, age_band
 from credo.sim.sources import BUILDERS, SOURCES
 from credo.sim.window import Window
 
@@ -113,8 +115,11 @@ def generate(
     end: dt.date = DEFAULT_END,
     *,
     noise: NoiseConfig | None = None,
+    links: ProtectedLinks | None = None,
 ) -> GenerationSummary:
-    """Write ``people`` persons and ``months`` months of events (ending on ``end``) to ``out``."""
+    """Write ``people`` persons and ``months`` months of events (ending on ``end``) to ``out``,
+    and their protected attributes apart, in ``protected/protected.csv`` (not a source of
+    events: ``credo fairness --load-protected`` loads it into the bureau's own table)."""
     if people < 1:
         raise ConfigError(f"people must be at least 1, got {people}")
     if months < 1 or months > 600:
@@ -131,6 +136,8 @@ def generate(
         second_phone_rate=config.second_phone_persons,
         mover_rate=config.mover_persons,
         surname_change_rate=config.surname_change_persons,
+        links=links or ProtectedLinks(),
+        protected_rng=np.random.default_rng([seed, 23]),
     )
     add_namesakes(persons, config.namesake_persons, np.random.default_rng([seed, 19]))
     ctx = Context(persons, window, seed, config, NoiseLedger())
@@ -154,6 +161,7 @@ def generate(
     defaulted = ctx.shared.get("defaulted", np.zeros(persons.n, dtype=bool))
     write_parquet(_persons_table(persons, defaulted), persons_path)
     write_parquet(_records_table(persons, frames), records_path)
+    protected_path = _write_protected(persons, window, out)
 
     invalid = [
         {"source": f.source, "file": (out / f.source / f.file_name).relative_to(out).as_posix()}
@@ -182,6 +190,12 @@ def generate(
         "truth": {
             "persons": persons_path.relative_to(out).as_posix(),
             "records": records_path.relative_to(out).as_posix(),
+        },
+        "protected": {
+            "file": protected_path.relative_to(out).as_posix(),
+            "id_column": "national_id",
+            "attributes": list(PROTECTED_COLUMNS),
+            "links": (links or ProtectedLinks()).to_dict(),
         },
         "noise": {
             "config": config.to_dict(),
@@ -220,6 +234,30 @@ def _person_noise(p: Persons) -> dict[str, dict[str, Any]]:
 
 def _dates(values: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.date32(), mask=np.isnat(values))
+
+
+#: The columns of ``protected/protected.csv`` after the identifier.
+PROTECTED_COLUMNS = ("sex", "ethnicity", "hukou", "age_band")
+
+
+def _write_protected(p: Persons, window: Window, out: Path) -> Path:
+    """One row per person, keyed by national id as a registry would give it."""
+    folder = out / "protected"
+    folder.mkdir(exist_ok=True)
+    ages = (window.last - p.birth).astype(np.int64) / 365.2425
+    columns = {
+        "national_id": p.national_id,
+        "sex": np.where(p.female, "female", "male"),
+        "ethnicity": p.ethnicity,
+        "hukou": p.hukou,
+        "age_band": age_band(ages),
+    }
+    path = folder / "protected.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(list(columns))
+        writer.writerows(zip(*(c.tolist() for c in columns.values()), strict=True))
+    return path
 
 
 def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:

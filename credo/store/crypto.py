@@ -120,9 +120,11 @@ class IdentifierKeys:
         sql = f"substr({full}, 1, {HASH_HEX_CHARS})"
         return sql, [outer, inner]
 
-    def encrypt(self, kind: str, value: str) -> bytes:
+    def encrypt(self, kind: str, value: str, *, normalize: bool = True) -> bytes:
+        """AES-GCM with ``kind`` as associated data; identifiers are normalised first, other
+        values (a protected attribute) are sealed exactly as given with ``normalize=False``."""
         nonce = os.urandom(12)
-        plain = normalize_identifier(kind, value).encode()
+        plain = (normalize_identifier(kind, value) if normalize else value).encode()
         return nonce + self._aead.encrypt(nonce, plain, kind.encode())
 
     def decrypt(self, kind: str, blob: bytes) -> str:

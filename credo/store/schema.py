@@ -17,6 +17,7 @@ __all__ = [
     "EVENT_TABLES",
     "EVENT_TYPES",
     "MIGRATIONS",
+    "PROTECTED_TABLES",
     "SCHEMA_VERSION",
     "Migration",
     "event_table",
@@ -729,6 +730,25 @@ CREATE TABLE fraud_alerts (
 );
 """
 
+_V11 = """
+CREATE TABLE protected_loads (
+    load_id BIGINT PRIMARY KEY,
+    file_name VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    id_kind VARCHAR NOT NULL,
+    attributes VARCHAR[] NOT NULL,
+    rows_loaded BIGINT NOT NULL,
+    loaded_at TIMESTAMP NOT NULL,
+    actor VARCHAR NOT NULL
+);
+CREATE TABLE protected_attributes (
+    id_hash VARCHAR NOT NULL,
+    attribute VARCHAR NOT NULL,
+    ciphertext BLOB NOT NULL,
+    load_id BIGINT NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -758,6 +778,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         " R-PIPL-4, R-FCRA-16)",
         _V10,
     ),
+    Migration(
+        11,
+        "protected attributes, their own source and table, values encrypted (SPEC S11)",
+        _V11,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -780,3 +805,8 @@ def event_table(event_type: str) -> str:
         return EVENT_TABLES[event_type]
     except KeyError:
         raise ValueError(f"unknown event type {event_type!r}") from None
+
+
+PROTECTED_TABLES: tuple[str, ...] = ("protected_attributes", "protected_loads")
+"""Where protected attributes live (migration 11): read only by the fairness audit
+(``credo.fairness.protected``); the feature SQL refuses any query naming them (SPEC S11)."""

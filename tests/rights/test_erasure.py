@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from support import run_cli
 
+from credo.fairness.protected import load_protected
 from credo.identity.resolution import resolve
 from credo.ingest.batch import ingest_population
 from credo.rights.disputes import open_dispute, resolve_dispute
@@ -130,3 +131,24 @@ def test_R_GDPR_4_crypto_shredding_leaves_sealed_audit_text_unreadable(
         assert store.scalar("SELECT status FROM persons WHERE person_id = ?", [person]) == (
             "erased"
         )
+
+
+def test_R_GDPR_4_erasure_takes_the_persons_protected_attributes(
+    settings: Settings, resolved: Path
+) -> None:
+    """Protected attributes (SPEC S11) are keyed by the person's identifier hashes: erasure
+    removes the person's rows and no one else's."""
+    with Store.open(settings) as store:
+        load_protected(store, resolved.parent / "pop" / "protected" / "protected.csv")
+        person = _most_recorded(store)
+        own = (
+            "SELECT count(*) FROM protected_attributes WHERE id_hash IN (SELECT national_id_hash"
+            " FROM identity_records WHERE person_id = ?)"
+        )
+        mine = store.scalar(own, [person])
+        total = store.scalar("SELECT count(*) FROM protected_attributes")
+        assert mine > 0
+        request = erase(store, person, actor="admin")
+        assert request.removed["protected_attributes"] == mine
+        assert store.scalar("SELECT count(*) FROM protected_attributes") == total - mine
+        assert verify(store.con).ok

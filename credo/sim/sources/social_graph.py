@@ -32,7 +32,7 @@ def friendships(persons: Persons, rng: np.random.Generator) -> tuple[IntArray, I
     n = persons.n
     if n < 2:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    stubs = 1 + rng.poisson(_STUBS_MEAN - 1, size=n)
+    stubs = 1 + rng.poisson((_STUBS_MEAN - 1) * persons.contact_rate, size=n)
     src = np.repeat(np.arange(n), stubs)
     m = len(src)
     by_latent = np.argsort(persons.latent, kind="stable")

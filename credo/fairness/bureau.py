@@ -1,0 +1,198 @@
+"""The audit of the bureau's own monthly scores, at every product cut (SPEC S11, issue 18 item 3).
+
+``credo fairness --as-of DATE`` audits the snapshots of that month-end's scoring run: the scores
+a partner's decision would have used, against the protected attributes loaded with
+``credo fairness --load-protected`` and read (audited) through :func:`read_protected`. The cuts
+are every rule floor of the products file. Outcomes are the scoring policy's own (a default or
+90+ days past due within the outcome window): where the window after the month is not yet
+observed, approval figures and ratios stand alone and the outcome figures are left empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from credo.errors import CredoError, InputError, NotFoundError
+from credo.fairness.audit import Audit, AuditSettings, audit_scores
+from credo.fairness.gate import gate, product_cuts
+from credo.fairness.inputs import MISSING
+from credo.fairness.protected import protected_loaded, read_protected
+from credo.features import PointInTime, months_before, outcome_sql
+from credo.models.table import ScorecardModel
+from credo.policy.products import ProductsPolicy, load_products
+from credo.policy.schema import Outcome, ScoringPolicy, load_policy
+from credo.store.audit import AuditEntry
+from credo.store.db import Store
+from credo.store.rows import one, rows
+
+__all__ = ["MonthScores", "audit_month", "gate_run", "month_scores"]
+
+
+@dataclass(frozen=True)
+class MonthScores:
+    """One month's monthly run: who was scored, with what, and the card that scored them."""
+
+    run_id: str
+    as_of: dt.date
+    persons: list[str]
+    scores: np.ndarray
+    """The published scores: what a partner's product compares with its cut (caps included)."""
+    model_scores: np.ndarray
+    """The card's own scores, before caps: their implied bad rate is the card's prediction."""
+    model: ScorecardModel
+    policy_name: str
+
+
+def month_scores(store: Store, as_of: dt.date) -> MonthScores:
+    """The latest monthly run at ``as_of`` made by a scorecard (not a points regime)."""
+    run = one(
+        store.con,
+        "SELECT r.run_id, r.policy_name, m.document FROM score_runs r"
+        " JOIN models m ON m.model_id = r.model_id"
+        " WHERE r.kind = 'monthly' AND r.as_of = ? ORDER BY r.seq DESC LIMIT 1",
+        [as_of],
+    )
+    if run is None:
+        raise NotFoundError(
+            f"no monthly scoring run at {as_of}",
+            hint=f"run 'credo score --as-of {as_of}' first, or pick a month that was scored",
+        )
+    snaps = rows(
+        store.con,
+        "SELECT person_id, score, coalesce(model_score, score) AS model_score"
+        " FROM score_snapshots"
+        " WHERE run_id = ? ORDER BY person_id",
+        [run["run_id"]],
+    )
+    if not snaps:
+        raise InputError(f"the scoring run of {as_of} scored nobody; nothing to audit")
+    return MonthScores(
+        run_id=str(run["run_id"]),
+        as_of=as_of,
+        persons=[str(r["person_id"]) for r in snaps],
+        scores=np.array([float(r["score"]) for r in snaps], dtype=np.float64),
+        model_scores=np.array([float(r["model_score"]) for r in snaps], dtype=np.float64),
+        model=ScorecardModel.from_json(str(run["document"]), source=f"model of {run['run_id']}"),
+        policy_name=str(run["policy_name"]),
+    )
+
+
+def _outcomes(store: Store, month: MonthScores) -> np.ndarray | None:
+    """Each person's good (True) or bad, when the policy's outcome window after the month has
+    been observed in full; ``None`` before then."""
+    try:
+        policy = load_policy(month.policy_name).policy
+    except CredoError:  # a policy no longer shipped: the default outcome and retention
+        policy = None
+    outcome = policy.outcome if isinstance(policy, ScoringPolicy) else Outcome()
+    retention = policy.retention_years if isinstance(policy, ScoringPolicy) else 7
+    months = outcome.months
+    seen = one(store.con, "SELECT max(occurred_at) AS last, max(recorded_at) AS known FROM events")
+    if seen is None or seen["last"] is None:
+        return None
+    if seen["last"].date() < months_before(month.as_of, -months):
+        return None
+    pit = PointInTime(month.as_of, seen["known"], retention)
+    sql = outcome_sql(pit, months, min_days_past_due=outcome.min_days_past_due)
+    bad = {str(r["person_id"]) for r in rows(store.con, sql) if r["bad"] == 1}
+    return np.array([p not in bad for p in month.persons], dtype=np.bool_)
+
+
+def audit_month(
+    store: Store,
+    as_of: dt.date,
+    products: ProductsPolicy,
+    settings: AuditSettings | None = None,
+    *,
+    actor: str | None = None,
+) -> Audit:
+    """The audit of the monthly scores at ``as_of`` at every product cut of ``products``;
+    ``actor`` is who reads the protected attributes (the store's actor by default)."""
+    month = month_scores(store, as_of)
+    cuts = product_cuts(products)
+    if not cuts:
+        raise InputError(f"products file {products.name!r} has no rule with a min_score to audit")
+    found = read_protected(
+        store, month.persons, purpose=f"fairness audit of the scores of {as_of}", actor=actor
+    )
+    if not found:
+        raise InputError(
+            "no protected attributes are loaded for the persons scored",
+            hint="load them with 'credo fairness --load-protected FILE' first",
+        )
+    groups = {
+        name: np.array([values.get(p) or MISSING for p in month.persons], dtype=np.str_)
+        for name, values in found.items()
+    }
+    p_bad = month.model.probability_from_points(month.model_scores)
+    report = audit_scores(
+        month.model.model_id, month.scores, p_bad, _outcomes(store, month), groups, cuts, settings
+    )
+    report.as_of = as_of.isoformat()
+    report.run_id = month.run_id
+    return report
+
+
+def gate_run(
+    store: Store,
+    as_of: dt.date,
+    model_id: str,
+    policy: str,
+    persons: list[str],
+    scores: np.ndarray,
+    why: str | None,
+    products: ProductsPolicy | None = None,
+) -> AuditEntry | None:
+    """The fairness gate on putting a card and a scoring policy in use (decision 0905).
+
+    Before a monthly run is written, its scores are audited at every product cut against the
+    protected attributes the bureau holds. A ratio under the threshold refuses the run
+    (``GateError``, nothing written) unless ``why`` is given: then the returned
+    ``fairness_override`` entry (who, when, why, the flags) commits with the run. A model and
+    policy overridden once stay cleared for later months under the same products file. Without
+    protected attributes loaded there is nothing to audit and the run goes ahead.
+    """
+    if not protected_loaded(store):
+        return None
+    offers = products or load_products("products")
+    shelf = f"{offers.name} {offers.version}"
+    cleared = store.scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'fairness_override' AND target = ?"
+        " AND json_extract_string(details, '$.policy') = ?"
+        " AND json_extract_string(details, '$.products') = ?",
+        [f"model:{model_id}", policy, shelf],
+    )
+    if cleared:
+        return None
+    found = read_protected(
+        store, persons, purpose=f"fairness gate of the monthly run of {as_of} ({model_id})"
+    )
+    if not found or not len(scores):
+        return None
+    groups = {
+        name: np.array([values.get(p) or MISSING for p in persons], dtype=np.str_)
+        for name, values in found.items()
+    }
+    cuts = product_cuts(offers)
+    report = audit_scores(model_id, scores, np.zeros(len(scores)), None, groups, cuts)
+    if not report.flags:
+        return None
+    if why is None or not why.strip():
+        gate(report)  # raises GateError naming the lowest ratio
+    return AuditEntry(
+        store.settings.actor,
+        "fairness_override",
+        target=f"model:{model_id}",
+        purpose=str(why).strip(),
+        details={
+            "as_of": as_of.isoformat(),
+            "policy": policy,
+            "products": shelf,
+            "air_threshold": report.settings.air_threshold,
+            "flags": report.flags,
+            "cuts": [c["label"] for c in report.cuts],
+        },
+    )

@@ -1,0 +1,343 @@
+"""Protected attributes on the bureau (issue 18 item 3): their own source and encrypted table,
+out of the feature catalogue's reach, read only by the audit and every read audited; and
+``credo fairness --as-of`` over the monthly scores at every product cut."""
+
+from __future__ import annotations
+
+import ast
+import csv
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sqlglot
+from scoring.truth import link_from_truth
+from sqlglot import exp
+from support import run_cli
+
+from credo.errors import ConfigError, InputError
+from credo.fairness.bureau import audit_month
+from credo.fairness.protected import PROTECTED_TABLE, load_protected, read_protected
+from credo.features import CATALOGUE, PointInTime, features_sql
+from credo.features.catalogue import Feature
+from credo.ingest.batch import ingest_population
+from credo.policy.products import ProductsPolicy, load_products
+from credo.scoring import run_demo_scoring
+from credo.settings import Settings
+from credo.sim import generate
+from credo.store.db import Store
+from credo.store.rows import rows
+from credo.store.schema import PROTECTED_TABLES
+
+END = dt.date(2026, 10, 31)
+CREDO = Path(__file__).resolve().parents[2] / "credo"
+
+
+@pytest.fixture(scope="module")
+def bureau(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dt.date]]:
+    """A scored bureau (13 month-ends, the first with its outcome year observed) and the
+    population's protected file, not yet loaded."""
+    root = tmp_path_factory.mktemp("bureau")
+    generate(700, 30, 5, root / "pop", END)
+    db = root / "template.duckdb"
+    with Store.open(Settings(db=db)) as store:
+        ingest_population(store, root / "pop", max_reject_rate=0.01)
+        link_from_truth(store, root / "pop")
+        months = run_demo_scoring(store, months=13).months
+    return db, root / "pop", months
+
+
+@pytest.fixture
+def store(bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path) -> Iterator[Store]:
+    db = tmp_path / "credo.duckdb"
+    shutil.copy(bureau[0], db)
+    shutil.copy(bureau[0].with_suffix(".key"), db.with_suffix(".key"))
+    with Store.open(Settings(db=db)) as s:
+        yield s
+
+
+def _protected_truth(population: Path) -> dict[str, dict[str, str]]:
+    """Per attribute, each true person's value, from the generator's files (the test's own
+    computation, not Credo's)."""
+    import pyarrow.parquet as pq
+
+    truth = pq.read_table(population / "truth" / "persons.parquet").to_pydict()
+    person_of = dict(zip(truth["national_id"], truth["person_id"], strict=True))
+    with (population / "protected" / "protected.csv").open(encoding="utf-8") as f:
+        records = list(csv.DictReader(f))
+    names = [k for k in records[0] if k != "national_id"]
+    return {n: {person_of[r["national_id"]]: r[n] for r in records} for n in names}
+
+
+def _audit_entries(store: Store, action: str) -> list[dict[str, object]]:
+    return rows(store.con, "SELECT * FROM audit_log WHERE action = ? ORDER BY seq", [action])
+
+
+def test_protected_values_are_encrypted_keyed_by_hash_and_loaded_once(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]]
+) -> None:
+    path = bureau[1] / "protected" / "protected.csv"
+    first = load_protected(store, path)
+    assert first.new and first.attributes == ["sex", "ethnicity", "hukou", "age_band"]
+    held = rows(store.con, f"SELECT * FROM {PROTECTED_TABLE}")
+    assert len(held) == first.rows * 4 == 700 * 4
+    text = path.read_text(encoding="utf-8")
+    some_id = text.splitlines()[1].split(",")[0]
+    for row in held:
+        blob = bytes(row["ciphertext"])
+        for plain in (b"rural", b"urban", b"minority", b"female", b"male", b"han"):
+            assert plain not in blob
+        assert row["id_hash"] != some_id and len(row["id_hash"]) < len(some_id) + 20
+    assert some_id not in json.dumps([r["id_hash"] for r in held])
+    again = load_protected(store, path)
+    assert not again.new and again.load_id == first.load_id
+    assert store.scalar(f"SELECT count(*) FROM {PROTECTED_TABLE}") == len(held)
+    assert [e["target"] for e in _audit_entries(store, "protected_load")] == [PROTECTED_TABLE]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("national_id,sex\n1,female\n1,male\n", "row 3, field 'national_id': id also in row 2"),
+        ("national_id,sex\n,female\n", "row 2, field 'national_id': blank id"),
+        ("person,sex\n1,female\n", "no id column 'national_id'"),
+        ("national_id,Sex Of\n1,female\n", "column 'Sex Of' is not an attribute name"),
+        ("national_id,sex\n1,fem\x00ale\n", "row 2, field 'sex': control character"),
+        ("national_id,sex\n1,female,extra\n", "row 2: wrong number of fields"),
+    ],
+)
+def test_a_bad_protected_file_is_refused_naming_row_and_field_and_changes_nothing(
+    store: Store, tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "p.csv"
+    path.write_text(content, encoding="utf-8")
+    seq = store.scalar("SELECT max(seq) FROM audit_log")
+    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_protected(store, path)
+    assert store.scalar(f"SELECT count(*) FROM {PROTECTED_TABLE}") == 0
+    assert store.scalar("SELECT count(*) FROM protected_loads") == 0
+    assert store.scalar("SELECT max(seq) FROM audit_log") == seq
+
+
+def _tables(sql: str, dialect: str) -> set[str]:
+    return {t.name.lower() for t in sqlglot.parse_one(sql, read=dialect).find_all(exp.Table)}
+
+
+def test_the_feature_catalogue_cannot_reach_protected_attributes(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]]
+) -> None:
+    pit = PointInTime(bureau[2][-1], dt.datetime(2027, 1, 1))
+    for dialect, read in (("duckdb", "duckdb"), ("spark", "spark")):
+        tables = _tables(features_sql(pit, dialect_name=dialect), read)
+        assert tables and not tables & set(PROTECTED_TABLES), tables
+    # A catalogue entry that tried to read them is refused before any SQL runs.
+    spy = Feature(
+        "sex_of_person", "identity", "sex", "none", "attribute",
+        expression=lambda c: f"max((SELECT count(*) FROM {PROTECTED_TABLE}))",
+        evidence=lambda c: "TRUE",
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="reads the protected table 'protected_attributes'"):
+        features_sql(pit, features=[*CATALOGUE, spy])
+    # And the features are the same, value for value, with the attributes loaded or not.
+    before = store.con.sql(features_sql(pit) + " ORDER BY person_id").fetchall()
+    load_protected(store, bureau[1] / "protected" / "protected.csv")
+    after = store.con.sql(features_sql(pit) + " ORDER BY person_id").fetchall()
+    assert before == after and len(before) > 500
+
+
+def _names_in(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found |= {t for t in PROTECTED_TABLES if t in node.value}
+        # loading is open to the commands; the one reader is not
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "credo.fairness.protected"
+            and any(a.name in ("read_protected", "*") for a in node.names)
+        ):
+            found.add("import")
+        if isinstance(node, ast.Import) and any(
+            a.name == "credo.fairness.protected" for a in node.names
+        ):
+            found.add("import")
+    return found
+
+
+def test_only_the_audit_reads_the_protected_table() -> None:
+    """The table is named in the migration and the one reader; only the fairness package
+    imports the reader (a lazy import inside a function counts)."""
+    where = {
+        p.relative_to(CREDO).as_posix(): names
+        for p in CREDO.rglob("*.py")
+        if (names := _names_in(p))
+    }
+    naming = {p for p, names in where.items() if names - {"import"}}
+    importing = {p for p, names in where.items() if "import" in names}
+    assert naming == {"store/schema.py", "fairness/protected.py"}, naming
+    assert importing and all(p.startswith("fairness/") for p in importing), importing
+
+
+def test_audit_month_gives_the_rates_of_a_direct_computation_and_audits_the_read(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]]
+) -> None:
+    load_protected(store, bureau[1] / "protected" / "protected.csv")
+    truth = _protected_truth(bureau[1])
+    last, first = bureau[2][-1], bureau[2][0]
+    report = audit_month(store, last, load_products("products"))
+    assert [c["score"] for c in report.cuts] == [750.0, 700.0, 650.0]
+    scores = dict(
+        store.con.execute(
+            "SELECT s.person_id, s.score FROM score_snapshots s"
+            " JOIN score_runs r USING (run_id) WHERE r.kind = 'monthly' AND r.as_of = ?",
+            [last],
+        ).fetchall()
+    )
+    assert report.rows == len(scores) and report.as_of == last.isoformat()
+    for attribute in report.attributes:
+        values = truth[attribute["name"]]
+        for cut in attribute["cuts"]:
+            rates = {}
+            for group in {values[p] for p in scores}:
+                inside = [s for p, s in scores.items() if values[p] == group]
+                rates[group] = (len(inside), np.mean([s >= cut["score"] for s in inside]))
+            best = max(r for _, r in rates.values())
+            got = {g["group"]: g for g in cut["groups"]}
+            assert set(got) == set(rates)
+            for group, (n, rate) in rates.items():
+                assert got[group]["n"] == n
+                assert got[group]["approval_rate"] == pytest.approx(rate, abs=1e-12)
+                if best == 0:
+                    assert got[group]["air"] is None
+                else:
+                    assert got[group]["air"] == pytest.approx(rate / best, abs=1e-12)
+                assert got[group]["tpr"] is None  # the last month's outcomes are not in yet
+    reads = _audit_entries(store, "protected_read")
+    assert len(reads) == 1 and reads[0]["purpose"] == f"fairness audit of the scores of {last}"
+    assert json.loads(str(reads[0]["details"]))["persons"] == len(scores)
+    early = audit_month(store, first, load_products("products"))
+    assert early.bad_rows is not None and early.bad_rows > 0 and early.auc is not None
+    assert any(g["tpr"] is not None for g in early.attributes[0]["cuts"][0]["groups"])
+    assert len(_audit_entries(store, "protected_read")) == 2
+
+
+def test_a_read_without_a_purpose_is_refused(store: Store) -> None:
+    with pytest.raises(InputError, match="needs a purpose"):
+        read_protected(store, None, purpose=" ")
+
+
+def test_credo_fairness_as_of_loads_audits_and_gates(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path
+) -> None:
+    db = store.path
+    store.close()
+    path = bureau[1] / "protected" / "protected.csv"
+    loaded = run_cli("fairness", "--load-protected", str(path), db=db, check=True)
+    assert "protected attributes loaded: 700 persons, sex, ethnicity, hukou, age_band" in (
+        loaded.stdout
+    )
+    last = bureau[2][-1].isoformat()
+    done = run_cli("fairness", "--as-of", last, "--out", str(tmp_path / "r"), db=db, check=True)
+    assert "3 cut(s)" in done.stdout and "4 attribute(s)" in done.stdout
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["as_of"] == last and report["run_id"] and report["bad_rows"] is None
+    assert "on the bureau's scores of" in (tmp_path / "r" / "report.html").read_text()
+    missing = run_cli("fairness", "--as-of", "2020-01-31", "--out", str(tmp_path / "x"), db=db)
+    assert missing.returncode == 4 and "no monthly scoring run at 2020-01-31" in missing.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def _ranked_groups(
+    store: Store, population: Path, as_of: dt.date, folder: Path, split: bool
+) -> tuple[Path, ProductsPolicy]:
+    """A protected file whose ``grp`` is "low" for the lower-scoring half at ``as_of``
+    (``split``: none of them reach the product's cut, the median, so a ratio of 0) or
+    alternates down the ranking (ratios near 1); and the products file with that cut."""
+    import pyarrow.parquet as pq
+
+    truth = pq.read_table(population / "truth" / "persons.parquet").to_pydict()
+    nid = dict(zip(truth["person_id"], truth["national_id"], strict=True))
+    ranked = store.con.execute(
+        "SELECT person_id, score FROM score_snapshots WHERE run_id = (SELECT run_id FROM"
+        " score_runs WHERE kind = 'monthly' AND as_of = ? ORDER BY seq DESC LIMIT 1)"
+        " ORDER BY score, person_id",
+        [as_of],
+    ).fetchall()
+    median = ranked[len(ranked) // 2][1]
+    assert 0 < sum(s < median for _, s in ranked) < len(ranked)
+    path = folder / ("split.csv" if split else "fair.csv")
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["national_id", "grp"])
+        for i, (p, s) in enumerate(ranked):
+            low = s < median if split else i % 2 == 0
+            writer.writerow([nid[p], "low" if low else "high"])
+    shelf = folder / "products.yaml"
+    shelf.write_text(
+        "kind: products\nname: test-shelf\nversion: '1'\nproducts:\n"
+        "  - {name: loan, purpose: credit_transaction, rules: [{min_score: "
+        f"{median:g}, outcome: approved, terms: {{}}, reason: ok}}],"
+        " default: {outcome: declined, terms: {}, reason: below}}\n",
+        encoding="utf-8",
+    )
+    return path, load_products(shelf)
+
+
+def test_the_gate_refuses_a_flagged_monthly_run_unless_overridden_on_the_record(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path
+) -> None:
+    from credo.fairness.gate import GateError
+    from credo.scoring.monthly import score
+
+    last = bureau[2][-1]
+    runs = store.scalar("SELECT count(*) FROM score_runs")
+    path, shelf = _ranked_groups(store, bureau[1], last, tmp_path, True)
+    load_protected(store, path)
+    with pytest.raises(GateError, match=r"adverse impact ratio\(s\) under 0.8 .*grp = low"):
+        score(store, last, products=shelf)
+    assert store.scalar("SELECT count(*) FROM score_runs") == runs  # nothing put in use
+    assert not _audit_entries(store, "fairness_override")
+
+    run = score(
+        store, last, override_why="board decision 12: accepted while retraining", products=shelf
+    )
+    overrides = _audit_entries(store, "fairness_override")
+    assert len(overrides) == 1 and overrides[0]["purpose"].startswith("board decision 12")
+    assert overrides[0]["actor"] == store.settings.actor and overrides[0]["logged_at"]
+    details = json.loads(str(overrides[0]["details"]))
+    assert details["flags"] and all(
+        f["group"] == "low" and f["air"] < 0.8 for f in details["flags"]
+    )
+    written = _audit_entries(store, "score_monthly")[-1]
+    assert written["seq"] == overrides[0]["seq"] + 1  # one transaction: override, then the run
+    assert store.scalar("SELECT persons FROM score_runs WHERE run_id = ?", [run.run_id]) > 500
+    score(store, last, products=shelf)  # the model and policy are cleared now
+    assert len(_audit_entries(store, "fairness_override")) == 1
+
+
+def test_the_gate_lets_a_fair_run_through_and_the_cli_refuses_a_flagged_one(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path
+) -> None:
+    from credo.scoring.monthly import score
+
+    last = bureau[2][-1]
+    path, shelf = _ranked_groups(store, bureau[1], last, tmp_path, False)
+    load_protected(store, path)
+    score(store, last, products=shelf)
+    assert not _audit_entries(store, "fairness_override")
+    assert _audit_entries(store, "protected_read")[-1]["purpose"].startswith("fairness gate")
+    path, _ = _ranked_groups(store, bureau[1], last, tmp_path, True)
+    load_protected(store, path)
+    db = store.path
+    runs = store.scalar("SELECT count(*) FROM score_runs")
+    store.close()
+    products = str(tmp_path / "products.yaml")
+    refused = run_cli("score", "--as-of", last.isoformat(), "--products", products, db=db)
+    assert refused.returncode == 9 and "not cleared for use" in refused.stderr
+    with Store.open(Settings(db=db)) as again:
+        assert again.scalar("SELECT count(*) FROM score_runs") == runs
