@@ -176,9 +176,8 @@ def number(value: Any, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not known"
     x = float(value)
-    if x == round(x):
-        return f"{x:,.0f}"
-    return f"{x:,.{digits}f}".rstrip("0").rstrip(".")
+    text = f"{x:,.0f}" if x == round(x) else f"{x:,.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text  # no "-0" for a tiny negative
 
 
 def percent(share: Any) -> str:
@@ -231,7 +230,7 @@ def feature_value(value: Any, feature: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not known"
     unit = UNITS.get(feature)
-    if unit == "category" or isinstance(value, str):
+    if isinstance(value, str):
         return label(value, feature)
     x = float(value)
     if unit == "share":
