@@ -180,11 +180,11 @@ def number(value: Any, digits: int = 1) -> str:
     return "0" if text in ("-0", "") else text  # no "-0" for a tiny negative
 
 
-def percent(share: Any) -> str:
+def percent(share: Any, digits: int = 1) -> str:
     """A share (0 to 1) as a percentage: ``0.9629…`` -> ``96.3%``; ``1.0`` -> ``100%``."""
     if share is None:
         return "not known"
-    return f"{number(100 * float(share))}%"
+    return f"{number(100 * float(share), digits)}%"
 
 
 def money(value: Any) -> str:
