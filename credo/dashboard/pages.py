@@ -22,9 +22,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from credo.access import SignInLimitedError, issue_login_code, record_failed_auth
+from credo.access import LOGIN_CODE_TTL, SignInLimitedError, issue_login_code, record_failed_auth
 from credo.dashboard import charts
 from credo.dashboard.backend import Backend, backend
+from credo.dashboard.demo import DEMO_CODE_TTL
 from credo.dashboard.formats import FILTERS
 from credo.dashboard.forms import csrf_token, form_guard, keep_csrf_cookie
 from credo.dashboard.views import console_view, person_view
@@ -45,6 +46,11 @@ OPERATOR_COOKIE = "credo_operator"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(charts=charts, band_class=charts.band_class)
 templates.env.filters.update(FILTERS)
+# What the sign-in page says of a code's life, from the values that set it (no second figure).
+templates.env.globals.update(
+    code_minutes=int(LOGIN_CODE_TTL.total_seconds() // 60),
+    demo_code_hours=int(DEMO_CODE_TTL.total_seconds() // 3600),
+)
 # Every post passes the same-site and CSRF checks before its route runs (forms.py).
 router = APIRouter(include_in_schema=False, dependencies=[Depends(form_guard)])
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 from playwright.sync_api import Page, expect
@@ -181,3 +182,14 @@ def test_cells_at_a_phone_width_carry_their_column_name(site: Site, browser: Any
         assert before == '"Your value: "', before
     finally:
         context.close()
+
+
+def test_the_sign_in_page_says_how_long_a_code_lasts(site: Site) -> None:
+    """The operator's codes last 15 minutes, the demo's 12 hours: the page said only 15."""
+    from credo.access import LOGIN_CODE_TTL
+    from credo.dashboard.demo import DEMO_CODE_TTL
+
+    with httpx.Client(base_url=site.base, timeout=30) as c:
+        text = " ".join(c.get("/login").text.split())
+    assert f"{LOGIN_CODE_TTL.seconds // 60} minutes after the operator issues it" in text
+    assert f"{DEMO_CODE_TTL.seconds // 3600} hours for the codes the local demo prints" in text
