@@ -113,11 +113,16 @@ def test_dispute_writes_go_through_the_server(db: Path) -> None:
 
     person = scored_persons(db, 1)[0]
     with Store.open(Settings(db=db), create=False) as store:
-        (event_id,) = store.con.execute(
-            "SELECT min(event_id) FROM event_persons WHERE person_id = ? AND role = 'subject'",
-            [person],
-        ).fetchone() or (None,)
-        dispute = open_dispute(store, person, int(event_id), "not mine").dispute_id
+        first, second = (
+            int(r[0])
+            for r in store.con.execute(
+                "SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject'"
+                " ORDER BY event_id LIMIT 2",
+                [person],
+            ).fetchall()
+        )
+        dispute = open_dispute(store, person, first, "not mine").dispute_id
+        later = open_dispute(store, person, second, "not mine either").dispute_id
     with server(db) as (_url, _proc):
         expired = _json("disputes", "expire", "--db", str(db))
         resolved = _json(
@@ -135,3 +140,6 @@ def test_dispute_writes_go_through_the_server(db: Path) -> None:
     with Store.open(Settings(db=db), create=False) as store:
         status = store.scalar("SELECT status FROM disputes WHERE dispute_id = ?", [dispute])
     assert status == "verified"
+    # with the server stopped, the same command writes the database itself
+    local = _json("disputes", "resolve", later, "--decision", "reject", "--db", str(db))
+    assert local["dispute_id"] == later and local["status"] == "verified"
