@@ -198,6 +198,27 @@ class AdminClient(_Client):
         params = {"status": status} if status else {}
         return cast(list[dict[str, Any]], self._call("GET", "/admin/disputes", params=params))
 
+    def resolve_dispute(
+        self,
+        dispute_id: str,
+        decision: Literal["correct", "reject"],
+        action: Literal["amend", "retract"] = "amend",
+        amendment: dict[str, str] | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Correct (retract or amend the item, re-score, notify partners) or reject."""
+        body = {"decision": decision, "action": action, "amendment": amendment, "note": note}
+        path = f"/admin/disputes/{dispute_id}/resolve"
+        return cast(dict[str, Any], self._call("POST", path, json=body))
+
+    def expire_disputes(self) -> list[dict[str, Any]]:
+        """Retract every item whose dispute passed its deadline unverified."""
+        return cast(list[dict[str, Any]], self._call("POST", "/admin/disputes/expire"))
+
+    def deliver(self) -> dict[str, int]:
+        """Deliver due partner notices now: ``{"delivered": n, "failed": m}``."""
+        return cast(dict[str, int], self._call("POST", "/admin/webhooks/deliver"))
+
 
 class PersonClient(_Client):
     """What a person does: sign in with a login code, then grant or revoke consent."""

@@ -6,7 +6,7 @@ commands fail with "in use" and the operator uses the admin API instead (``/admi
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -15,12 +15,14 @@ from credo.cli._common import (
     JsonOpt,
     emit_json,
     err,
-    open_store,
     out,
     settings_for,
     user_errors,
 )
 from credo.cli._server import store_or_server
+
+if TYPE_CHECKING:
+    from credo.store.db import Store
 
 __all__ = ["disputes_app", "serve"]
 
@@ -68,7 +70,7 @@ def _print(data: Any, as_json: bool) -> None:
         for item in data if isinstance(data, list) else [data]:
             out.print(
                 f"{item['dispute_id']}  {item['status']:9}  person {item['person_id']}  event "
-                f"{item['event_id']}  due {item['due_at']:%Y-%m-%d}  {item['statement']}",
+                f"{item['event_id']}  due {str(item['due_at'])[:10]}  {item['statement']}",
                 highlight=False,
             )
 
@@ -108,17 +110,18 @@ def resolve(
     if decision not in ("correct", "reject"):
         raise typer.BadParameter("correct or reject", param_hint="--decision")
     amendment = dict(a.split("=", 1) for a in amend or [] if "=" in a) or None
-    with open_store(db) as store:
-        d = resolve_dispute(
-            store,
-            dispute_id,
-            "correct" if decision == "correct" else "reject",
-            action="retract" if retract else "amend",
-            amendment=amendment,
-            note=note,
-            actor=store.settings.actor,
-        )
-        _print(d.to_dict(), as_json)
+    verdict: Literal["correct", "reject"] = "correct" if decision == "correct" else "reject"
+    action: Literal["amend", "retract"] = "retract" if retract else "amend"
+
+    def local(store: Store) -> dict[str, Any]:
+        return resolve_dispute(store, dispute_id, verdict, action=action, amendment=amendment,
+                               note=note, actor=store.settings.actor).to_dict()  # fmt: skip
+
+    # beside a running server, through its API (the same call the console makes)
+    found = store_or_server(
+        db, local, lambda admin: admin.resolve_dispute(dispute_id, verdict, action, amendment, note)
+    )
+    _print(found, as_json)
 
 
 @disputes_app.command()
@@ -127,8 +130,12 @@ def expire(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Retract every item whose dispute passed 30 days unverified (run daily)."""
     from credo.rights.disputes import expire_disputes
 
-    with open_store(db) as store:
-        _print([d.to_dict() for d in expire_disputes(store)], as_json)
+    found = store_or_server(
+        db,
+        lambda store: [d.to_dict() for d in expire_disputes(store)],
+        lambda admin: admin.expire_disputes(),
+    )
+    _print(found, as_json)
 
 
 @disputes_app.command()
@@ -137,6 +144,9 @@ def deliver(db: DbOpt = None) -> None:
     """Deliver due partner notices (webhooks) once, with retries left for later."""
     from credo.webhooks import deliver_webhooks
 
-    with open_store(db) as store:
+    def local(store: Store) -> dict[str, int]:
         report = deliver_webhooks(store)
-    out.print(f"delivered {report.delivered}, failed {report.failed}")
+        return {"delivered": report.delivered, "failed": report.failed}
+
+    done = store_or_server(db, local, lambda admin: admin.deliver())
+    out.print(f"delivered {done['delivered']}, failed {done['failed']}")

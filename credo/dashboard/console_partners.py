@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from credo.access import SCOPES, create_key, create_partner
 from credo.dashboard.backend import backend
+from credo.dashboard.forms import form_guard
 from credo.dashboard.pages import FormText, operator_action
 
 __all__ = ["router"]
 
-router = APIRouter(include_in_schema=False)
+# Every post passes the same-site and CSRF checks before its route runs, as the pages' do.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(form_guard)])
 
 
 @router.post("/console/partners")

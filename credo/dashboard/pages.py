@@ -22,9 +22,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from credo.access import SignInLimitedError, issue_login_code, record_failed_auth
+from credo.access import LOGIN_CODE_TTL, SignInLimitedError, issue_login_code, record_failed_auth
 from credo.dashboard import charts
 from credo.dashboard.backend import Backend, backend
+from credo.dashboard.demo import DEMO_CODE_TTL
+from credo.dashboard.formats import FILTERS
 from credo.dashboard.forms import csrf_token, form_guard, keep_csrf_cookie
 from credo.dashboard.views import console_view, person_view, privacy_view
 from credo.errors import AuthError, CredoError, InputError, NotFoundError
@@ -51,6 +53,12 @@ PERSON_COOKIE = "credo_session"
 OPERATOR_COOKIE = "credo_operator"
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(charts=charts, band_class=charts.band_class)
+templates.env.filters.update(FILTERS)
+# What the sign-in page says of a code's life, from the values that set it (no second figure).
+templates.env.globals.update(
+    code_minutes=int(LOGIN_CODE_TTL.total_seconds() // 60),
+    demo_code_hours=int(DEMO_CODE_TTL.total_seconds() // 3600),
+)
 # Every post passes the same-site and CSRF checks before its route runs (forms.py).
 router = APIRouter(include_in_schema=False, dependencies=[Depends(form_guard)])
 
@@ -67,6 +75,12 @@ DONE = {
     "audit": "The whole audit chain was walked again.",
     "ended": "The person's sessions were ended: each must sign in again.",
 }
+DONE_AT = {
+    "dispute": "disputes", "grant": "consents", "revoke": "consents", "enrol": "consents",
+    "leave": "consents", "freeze": "freeze", "unfreeze": "freeze", "resolved": "disputes",
+    "review": "reviews", "audit": "audit", "ended": "codes",
+}  # fmt: skip
+"""The section each confirmation shows in: the one holding the form, where the page lands."""
 FormText = Annotated[str, Form()]  # a form field; a default makes it optional
 
 
@@ -89,7 +103,8 @@ def _page(
 ) -> HTMLResponse:
     done = request.query_params.get("done")
     csrf, fresh = csrf_token(request)
-    context = {"done": DONE.get(done or ""), "error": None, "csrf": csrf, **context}
+    context = {"done": DONE.get(done or ""), "done_at": DONE_AT.get(done or ""), "error": None,
+               "error_at": None, "csrf": csrf, **context}  # fmt: skip
     page = templates.TemplateResponse(request, name, context, status_code=status_code)
     keep_csrf_cookie(request, page, fresh)
     return page
@@ -113,7 +128,11 @@ def _person(request: Request) -> str | None:
 
 
 def _person_page(
-    request: Request, me: str, error: CredoError | None = None, status_code: int = 200
+    request: Request,
+    me: str,
+    error: CredoError | None = None,
+    status_code: int = 200,
+    at: str | None = None,
 ) -> HTMLResponse:
     svc = backend(request)
     kind = request.query_params.get("type") or None
@@ -122,6 +141,7 @@ def _person_page(
     view["purposes"] = list(PURPOSE_LABELS.items())  # every purpose a partner may ask for
     if error is not None:
         view["error"] = error.message
+        view["error_at"] = at  # shown in the form's section, where the page lands
         status_code = error.http_status
     return _page(request, "person.html", view, status_code)
 
@@ -188,7 +208,7 @@ def _person_action(request: Request, action: Any, *args: Any, done: str, anchor:
     try:
         svc.run(action, svc.store, me, *args)
     except CredoError as exc:
-        return _person_page(request, me, exc)
+        return _person_page(request, me, exc, at=anchor)
     return RedirectResponse(f"/me?done={done}#{anchor}", status_code=303)
 
 
@@ -360,7 +380,7 @@ def operator_action(
     try:
         result = svc.run(action, svc.store) if locked else action(svc.store)
     except CredoError as exc:
-        return _console_page(request, {"error": exc.message}, exc.http_status)
+        return _console_page(request, {"error": exc.message, "error_at": anchor}, exc.http_status)
     if isinstance(result, dict):
         return _console_page(request, result)
     return RedirectResponse(f"/console?done={done}#{anchor}", status_code=303)
@@ -452,5 +472,5 @@ def console_end_sessions(request: Request, person: FormText) -> Response:
         svc.run(go, svc.store)
         svc.end_sessions(f"person:{person.strip()}", "operator", "operator ended the sessions")
     except CredoError as exc:
-        return _console_page(request, {"error": exc.message}, exc.http_status)
+        return _console_page(request, {"error": exc.message, "error_at": "codes"}, exc.http_status)
     return RedirectResponse("/console?done=ended#codes", status_code=303)

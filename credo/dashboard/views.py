@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from credo.access import list_partners
 from credo.dashboard.charts import BandSpan
+from credo.dashboard.formats import bin_text, day, label, money, number, points
 from credo.errors import NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.identity.review import list_reviews
@@ -27,9 +29,17 @@ from credo.rights.file import feed, person_file
 from credo.settings import Settings
 from credo.store.audit import verify
 from credo.store.db import Store, utcnow
+from credo.store.rows import rows
 from credo.store.schema import EVENT_TYPES
 
-__all__ = ["DIMENSION_LABELS", "EVENT_LABELS", "console_view", "event_summary", "person_view"]
+__all__ = [
+    "DIMENSION_LABELS",
+    "EVENT_LABELS",
+    "console_view",
+    "event_summary",
+    "item_name",
+    "person_view",
+]
 
 DIMENSION_LABELS = {
     "credit_history": "Credit history",
@@ -51,64 +61,94 @@ _STATUS = {
 }
 
 
-def _money(value: Any) -> str:
-    return f"¥{float(value):,.2f}" if value is not None else "¥?"
-
-
-def _yes(flag: Any) -> str:
-    return "yes" if flag else "no"
-
-
-def event_summary(e: dict[str, Any]) -> str:
-    """One line a person understands for an event of any type."""
+def event_summary(e: dict[str, Any], partners: Mapping[str, str] | None = None) -> str:
+    """One line a person understands for an event of any type: codes in words
+    (:mod:`credo.dashboard.formats`), partners by name where ``partners`` names them."""
     kind = e.get("event_type")
     has = e.get
+    names = partners or {}
 
-    def g(key: str) -> Any:
+    def g(key: str) -> str:
         value = e.get(key)
-        return "?" if value is None else value
+        return "?" if value is None else label(value, key)
+
+    def partner(key: str = "partner") -> str:
+        value = e.get(key)
+        return "?" if value is None else names.get(str(value), str(value))
 
     if kind == "payment":
-        return f"{_money(has('amount'))} paid at {g('merchant_category')}" + (
+        return f"{money(has('amount'))} paid for {g('merchant_category')}" + (
             f" ({g('channel')})" if has("channel") else ""
         )
     if kind == "bill":
-        paid = f"paid {g('paid_date')}" if has("paid_date") else "not paid"
-        return f"{g('bill_kind')} bill of {_money(has('amount'))}, due {g('due_date')}, {paid}"
+        paid = f"paid {day(has('paid_date'))}" if has("paid_date") else "not paid"
+        due = day(has("due_date")) or "?"
+        return f"{g('bill_kind')} bill of {money(has('amount'))}, due {due}, {paid}"
     if kind == "loan":
-        text = f"loan {g('loan_event')} on account {g('account_id')}"
+        text = f"{g('loan_event')} on account {has('account_id') or '?'}"
         if has("amount") is not None:
-            text += f", {_money(has('amount'))}"
+            text += f", {money(has('amount'))}"
         if has("days_past_due"):
-            text += f", {g('days_past_due')} days past due"
+            text += f", {number(has('days_past_due'))} days past due"
         return text
     if kind == "rental":
-        text = f"{g('item')} from {g('partner')}, returned on time: {_yes(has('returned_on_time'))}"
+        returned = has("returned_on_time")
+        on_time = (
+            "return not recorded"
+            if returned is None
+            else ("returned on time" if returned else "returned late")
+        )
+        text = f"{g('item')} from {partner()}, {on_time}"
         if has("damage"):
-            text += f", damage (unpaid {_money(has('unpaid_amount'))})"
+            text += f", damage (unpaid {money(has('unpaid_amount'))})"
         return text
     if kind == "court_judgment":
-        text = f"{g('court')}, case {g('case_number')}: {_money(has('amount'))}"
+        text = f"{has('court') or '?'}, case {has('case_number') or '?'}: {money(has('amount'))}"
         text += f", {g('judgment_status')}"
         if has("satisfied_on"):
-            text += f", satisfied {g('satisfied_on')}"
+            text += f", satisfied {day(has('satisfied_on'))}"
         return text
     if kind == "attribute":
-        return f"{g('attribute')}: {g('attribute_value')}"
+        name = has("attribute")
+        value = has("attribute_value")
+        words = value if name in ("employer", "address", "vehicle") else label(value, str(name))
+        if name == "tenure" and value is not None:
+            words = number(value)
+        return f"{g('attribute')}: {words if value is not None else '?'}"
     if kind == "connection":
         return f"contact {g('connection_action')}: {has('counterpart_name') or 'someone'}"
     if kind == "conduct":
         media = ", reported by the media" if has("reported_by_media") else ""
-        return f"{g('conduct_kind')} ({g('authority')}, ref. {g('reference')}){media}"
+        where = f"{has('authority') or '?'}, ref. {has('reference') or '?'}"
+        return f"{g('conduct_kind')} ({where}){media}"
     if kind == "consent":
-        parts = [g("consent_action"), has("partner"), has("purpose")]
-        return " ".join(str(p) for p in parts if p)
+        action = g("consent_action")
+        if not has("partner"):
+            return action
+        purpose = f" for {label(has('purpose'), 'purpose')}" if has("purpose") else ""
+        return f"{action} {partner()}{purpose}"
     if kind == "correction":
         return (
-            f"{g('correction_action')} of {g('target_source')} record {g('target_record_id')}:"
-            f" {g('reason')}"
+            f"{g('correction_action')} of {label(has('target_source'), 'source')} record"
+            f" {has('target_record_id') or '?'}: {has('reason') or '?'}"
         )
-    return str(kind)
+    return label(kind, "event_type")
+
+
+def item_name(e: dict[str, Any] | None, partners: Mapping[str, str] | None = None) -> str:
+    """An event as a person names it: its kind and what it says (the court, the case, the
+    amount), for a dispute in a queue or a list."""
+    if e is None:
+        return "an item no longer held"
+    kind = EVENT_LABELS.get(str(e.get("event_type")), label(e.get("event_type"), "event_type"))
+    return f"{kind} of {day(e.get('occurred_at'))}: {event_summary(e, partners)}"
+
+
+def _events_by_id(store: Store, event_ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not event_ids:
+        return {}
+    found = rows(store.con, "SELECT * FROM events WHERE list_contains(?, event_id)", [event_ids])
+    return {int(e["event_id"]): e for e in found}
 
 
 def _bands(policy_name: str) -> tuple[list[BandSpan], int, int]:
@@ -132,6 +172,52 @@ def _history(scores: list[dict[str, Any]]) -> list[tuple[str, float]]:
     return [(f"{d:%Y-%m}" if d.day > 27 else f"{d:%Y-%m-%d}", v) for d, v in sorted(by_day.items())]
 
 
+def _sentence(description: str) -> str:
+    return description[:1].upper() + description[1:]
+
+
+def _reason(
+    r: dict[str, Any], by_feature: dict[str, dict[str, Any]], events: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A reason in the feature's unit, with what it opens to: the feature's bins and events,
+    or, for the court's list and a thin file, the events and the rule behind it."""
+    from credo.scoring.reasons import COURT_LIST, NOT_ENOUGH_HISTORY
+
+    f = by_feature.get(r["code"])
+    out = {**r, "feature": f, "words": r["text"]}
+    if f is not None and "best_bin" in r:
+        rows_ = f["rows"]
+        lost = points(r["points_lost"])
+        out["words"] = (
+            f"{_sentence(f['description'])} is {bin_text(rows_[r['bin']], f['feature'])}:"
+            f" {lost} point{'' if lost == '1' else 's'} fewer than the best"
+            f" ({bin_text(rows_[r['best_bin']], f['feature'])})"
+        )
+    elif r["code"] == COURT_LIST:
+        out["listings"] = [
+            e for e in events
+            if e["event_type"] == "court_judgment" and e.get("judgment_status") == "listed"
+        ]  # fmt: skip
+    elif r["code"] == NOT_ENOUGH_HISTORY:
+        counted = ("payment", "bill", "loan", "rental")
+        out["history"] = [e for e in events if e["event_type"] in counted]
+    return out
+
+
+def _improvement(i: dict[str, Any], by_feature: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    f = by_feature.get(i["feature"])
+    if f is None or "to_bin" not in i:
+        return {**i, "words": i["text"]}
+    rows_, name = f["rows"], f["feature"]
+    gain = points(i["gain"])
+    start, to = bin_text(rows_[i["from_bin"]], name), bin_text(rows_[i["to_bin"]], name)
+    add = f"would add {gain} point{'' if gain == '1' else 's'}"
+    if start == "not known":  # nothing held yet: the first such event is the step
+        target = "" if to == "any value" else f" ({to})"
+        return {**i, "words": f"{_sentence(f['description'])}: once known{target}, it {add}"}
+    return {**i, "words": f"{_sentence(f['description'])}: from {start} to {to} {add}"}
+
+
 def person_view(
     store: Store, person_id: str, *, event_type: str | None = None, text: str | None = None
 ) -> dict[str, Any]:
@@ -147,8 +233,11 @@ def person_view(
     held = person_file(store, person_id, explanation=latest)
     alerts = feed(store, person_id)
     events = held["events"]
+    partners = dict(
+        store.con.execute("SELECT partner_id, name FROM partners ORDER BY 1").fetchall()
+    )
     for e in events:
-        e["summary"] = event_summary(e)
+        e["summary"] = event_summary(e, partners)
         e["label"] = EVENT_LABELS.get(e["event_type"], e["event_type"])
         e["status"] = _STATUS.get(e["dispute"] or "", "corrected" if e["corrected"] else "")
     kinds = sorted({e["event_type"] for e in events})
@@ -175,15 +264,16 @@ def person_view(
         "enrolled": any(c["active"] and c["action"] == "enrol" for c in held["consents"]),
         "disputes": list(reversed(held["disputes"])),
         "alerts": alerts,
-        "partners": store.con.execute(
-            "SELECT partner_id, name FROM partners ORDER BY 1"
-        ).fetchall(),
+        "partners": list(partners.items()),
+        "partner_names": partners,
         "score": None,
         "regimes": [s.to_dict() for s in regime_standings(store, person_id)],
     }
     now = utcnow()
+    by_id = {int(e["event_id"]): e for e in events}
     for d in view["disputes"]:
         d["overdue"] = d["status"] == "open" and d["due_at"] < now
+        d["item"] = item_name(by_id.get(int(d["event_id"])), partners)
     if held["scores"] and latest is not None:
         bands, low, high = _bands(latest.policy.split(" ")[0])
         model = load_model(store, latest.model_id)
@@ -213,8 +303,8 @@ def person_view(
             "radar": [
                 (DIMENSION_LABELS.get(d, d), v["share"]) for d, v in latest.sub_scores.items()
             ],
-            "reasons": [{**r, "feature": by_feature.get(r["code"])} for r in latest.reasons],
-            "improvements": latest.improvements,
+            "reasons": [_reason(r, by_feature, events) for r in latest.reasons],
+            "improvements": [_improvement(i, by_feature) for i in latest.improvements],
             "thin": any(r["code"] == NOT_ENOUGH_HISTORY for r in latest.reasons),
             "capped": any(r["code"] == COURT_LIST for r in latest.reasons),
             "features": features,
@@ -277,14 +367,27 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
         " any_value(raw_value) FROM quarantine GROUP BY ALL ORDER BY n DESC, source LIMIT 50"
     ).fetchall()
     chain = verify(con, after=chain_after)
+    partners = list_partners(store)
+    names = {p["partner_id"]: p["name"] for p in partners}
+    items = _events_by_id(store, [int(d.event_id) for d in [*open_disputes, *recent]])
     view = {
         "latest_run": runs[0] if runs else None,
         "models": models,
         "fits": _fits(store, [m[0] for m in models if m[0]]),
         "bands": bands,
         "distribution": [(f"{d:%Y-%m}", c) for d, c in sorted(counts.items())],
-        "disputes": [{**d.to_dict(), "overdue": d.due_at < now} for d in open_disputes],
-        "resolved": [d.to_dict() for d in reversed(recent)],
+        "disputes": [
+            {
+                **d.to_dict(),
+                "overdue": d.due_at < now,
+                "item": item_name(items.get(d.event_id), names),
+            }
+            for d in open_disputes
+        ],
+        "resolved": [
+            {**d.to_dict(), "item": item_name(items.get(d.event_id), names)}
+            for d in reversed(recent)
+        ],
         "reviews": list_reviews(store, "pending", limit=50),
         "reviews_pending": int(
             store.scalar("SELECT count(*) FROM identity_reviews WHERE status = 'pending'")
@@ -297,7 +400,7 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
         "chain_from": chain_after[0] + 1 if chain_after else 1,
         "now": now,
         "amendable": sorted(AMENDABLE),
-        "partners": list_partners(store),
+        "partners": partners,
     }
     audited_read(store, "admin", "read.console", "console", "operations",
                  {"open_disputes": len(open_disputes)})  # fmt: skip

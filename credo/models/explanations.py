@@ -29,6 +29,10 @@ class Reason:
     points: float
     points_lost: float
     text: str
+    #: the feature's bin and its best reachable bin (rows of the points table), so a page can
+    #: word them in the feature's unit
+    bin: int = 0
+    best_bin: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ def explain(model: ScorecardModel, data: object, *, top: int = 4) -> list[Explan
                         points_lost=lost / unit,
                         text=f"{_state(description, rows[b])}: {_fmt(lost / unit)}"
                         f" fewer than the best ({rows[best].description})",
+                        bin=b,
+                        best_bin=best,
                     )
                 )
             target = better[b]

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from credo.errors import NotFoundError
+from credo.purposes import PURPOSE_LABELS
 from credo.rights.alerts import dispute_alerts, listing_alerts, score_alerts
 from credo.rights.audited import person_exists
 from credo.rights.consent import consents, is_frozen, is_restricted
@@ -140,8 +141,9 @@ def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
     alerts: list[dict[str, Any]] = []
     for inq in _inquiries(store, person_id):
         alerts.append({"kind": "inquiry", "at": inq["at"], "about": inq["at"],
-                       "text": f"{inq['partner_name'] or inq['partner']} made a {inq['kind']}"
-                       f" inquiry ({inq['purpose']})", "ref": inq["inquiry_id"]})  # fmt: skip
+                       "text": f"{inq['partner_name'] or inq['partner']} asked for a"
+                       f" {inq['kind']} for {PURPOSE_LABELS.get(inq['purpose'], inq['purpose'])}",
+                       "ref": inq["inquiry_id"]})  # fmt: skip
     scores = _scores(store, person_id)
     disputes = [d.to_dict() for d in list_disputes(store, person_id=person_id)]
     alerts += score_alerts(scores)

@@ -21,7 +21,7 @@ from credo.features import (
     months_before,
 )
 from credo.features.catalogue import actionable
-from credo.models.explanations import explain
+from credo.models.explanations import Reason, explain
 from credo.models.table import ScorecardModel
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
@@ -65,7 +65,7 @@ def _reason_texts(
     snap: dict[str, Any],
     listings: tuple[str, ...],
     policy: ScoringPolicy,
-    by_feature: dict[str, str],
+    by_feature: dict[str, Reason],
 ) -> list[dict[str, Any]]:
     """The recorded reason codes in the person's words: the court listing and a thin file
     from the policy, a feature from the points table (else the catalogue)."""
@@ -82,10 +82,16 @@ def _reason_texts(
             rule = policy.not_enough_history
             text = (
                 f"Not enough history: fewer than {rule.min_events} payments, bills, loans or"
-                f" rentals over {rule.min_months} months; the score is {rule.score} until there are"
+                f" rentals over {rule.min_months} months; until there are that many, the score"
+                f" stays at {rule.score}"
             )
+        elif code in by_feature:
+            reason = by_feature[code]
+            reasons.append({"code": code, "points_lost": lost, "text": reason.text,
+                            "bin": reason.bin, "best_bin": reason.best_bin})  # fmt: skip
+            continue
         else:
-            text = by_feature.get(code, feature(code).description)
+            text = feature(code).description
         reasons.append({"code": code, "points_lost": lost, "text": text})
     return reasons
 
@@ -188,7 +194,7 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
     sql = features_sql(pit, person=person_id, previous_run=latest.previous_run_id)
     values = columns_of(store.con.sql(sql).to_arrow_table(), model.features)
     detail = explain(model, values, top=len(model.features))[0]
-    by_feature = {r.feature: r.text for r in detail.reasons}
+    by_feature = {r.feature: r for r in detail.reasons}
     evidence = _evidence(store, pit, person_id, model)
     retention = policy.retention_years
     return ScoreExplanation(
@@ -209,7 +215,13 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
             for r in _reason_texts(snap, latest.court_listings, policy, by_feature)
         ],
         improvements=[
-            {"feature": i.feature, "gain": i.gain, "text": i.text}
+            {
+                "feature": i.feature,
+                "gain": i.gain,
+                "text": i.text,
+                "from_bin": i.from_bin,
+                "to_bin": i.to_bin,
+            }
             for i in detail.improvements
             if actionable(i.feature)
         ][:3],

@@ -71,10 +71,14 @@ def _holder(path: Path, pid: str | None) -> tuple[str, str]:
     except (OSError, ValueError, KeyError, TypeError):  # no marker, or not one we wrote
         server_pid, url = None, ""
     if pid is not None and server_pid == pid:
+        # Exactly what to do (decision 0635): what goes through the server, and how to stop it.
         return (
             f"'credo serve' (process {pid}, {url})",
-            f"while the server runs, write through its API ({url}/docs; "
-            "the operator's endpoints are under /admin), or stop it first",
+            f"this command needs the database to itself: stop the server (Ctrl-C where it"
+            f" runs, or 'kill {pid}'), run the command again, then start 'credo serve' again."
+            " While it runs, these go through it: status, explain, audit verify, quarantine,"
+            " disputes list/resolve/expire/deliver and partners; the console is at"
+            f" {url}/console and the operator's API at {url}/docs (under /admin)",
         )
     who = f"process {pid}" if pid else "another process"
     return who, "wait for it to finish; while 'credo serve' runs, use its API"

@@ -89,7 +89,7 @@ def test_read_only_commands_and_partners_work_beside_the_server(db: Path) -> Non
         with PartnerClient(url, key=key) as acme:
             assert acme.products()["products"]  # the printed key works at once
         unknown = _beside("explain", "NOBODY", "--db", str(db))
-        refused = _beside("disputes", "expire", "--db", str(db))
+        refused = _beside("rescore", person, "--as-of", "2026-10-31", "--db", str(db))
     assert status["events"] == expected_status["events"] and status["persons"] > 0
     assert status["score_runs"]["monthly"]["runs"] == 1 and status["models"] == 1
     assert explained["person_id"] == person and explained["features"]
@@ -100,5 +100,46 @@ def test_read_only_commands_and_partners_work_beside_the_server(db: Path) -> Non
     assert [p["partner_id"] for p in listed] == ["acme"]
     assert listed[0]["keys"][0]["key_id"] == key.split("_")[1]
     assert unknown.returncode == 4 and "no person 'NOBODY'" in unknown.stderr
-    # a write that has no server route keeps the lock's own message: what to do
-    assert refused.returncode == 6 and "credo serve' (process" in " ".join(refused.stderr.split())
+    # a write that has no server route keeps the lock's own message: exactly what to do
+    said = " ".join(refused.stderr.split())
+    assert refused.returncode == 6 and "credo serve' (process" in said
+    assert f"'kill {_proc.pid}'" in said and "then start 'credo serve' again" in said, said
+
+
+def test_dispute_writes_go_through_the_server(db: Path) -> None:
+    """``disputes resolve``, ``expire`` and ``deliver`` beside the server: through its API, as
+    the console does, not refused (issue 16, item 3)."""
+    from credo.rights import open_dispute
+
+    person = scored_persons(db, 1)[0]
+    with Store.open(Settings(db=db), create=False) as store:
+        first, second = (
+            int(r[0])
+            for r in store.con.execute(
+                "SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject'"
+                " ORDER BY event_id LIMIT 2",
+                [person],
+            ).fetchall()
+        )
+        dispute = open_dispute(store, person, first, "not mine").dispute_id
+        later = open_dispute(store, person, second, "not mine either").dispute_id
+    with server(db) as (_url, _proc):
+        expired = _json("disputes", "expire", "--db", str(db))
+        resolved = _json(
+            "disputes", "resolve", dispute, "--decision", "reject", "--note", "checked",
+            "--db", str(db),
+        )  # fmt: skip
+        text = _beside("disputes", "list", "--db", str(db))
+        delivered = _beside("disputes", "deliver", "--db", str(db))
+        again = _beside("disputes", "resolve", dispute, "--decision", "reject", "--db", str(db))
+    assert expired == []  # nothing is overdue
+    assert resolved["dispute_id"] == dispute and resolved["status"] == "verified"
+    assert text.returncode == 0 and dispute in text.stdout and "verified" in text.stdout
+    assert delivered.returncode == 0 and "delivered" in delivered.stdout
+    assert again.returncode == 5, again.stdout + again.stderr  # a conflict, as locally
+    with Store.open(Settings(db=db), create=False) as store:
+        status = store.scalar("SELECT status FROM disputes WHERE dispute_id = ?", [dispute])
+    assert status == "verified"
+    # with the server stopped, the same command writes the database itself
+    local = _json("disputes", "resolve", later, "--decision", "reject", "--db", str(db))
+    assert local["dispute_id"] == later and local["status"] == "verified"

@@ -1,6 +1,21 @@
 // Progressive enhancement only: every page works without this file.
 // The file's filter form narrows the event table as you type, without a reload.
 "use strict";
+// On a phone a table reflows to a cell a line (credo.css): each cell is labelled with its
+// column's header, so "12" reads "Bin: 12", not a bare number.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const table of document.querySelectorAll("table")) {
+    if (!table.tHead) continue;
+    const heads = Array.from(table.tHead.rows[0].cells, (c) => c.textContent.trim());
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        Array.from(row.cells).forEach((cell, k) => {
+          if (heads[k] && !cell.dataset.label) cell.dataset.label = heads[k];
+        });
+      }
+    }
+  }
+});
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form.filters");
   const table = document.getElementById("events");
