@@ -30,7 +30,9 @@ __all__ = [
     "dimension_map",
     "feature_points",
     "fit_logistic",
+    "joint_points",
     "numeric_bins",
+    "pooled_bins",
     "regress",
     "weigh_evidence",
 ]
@@ -256,6 +258,93 @@ def feature_points(
             points=-factor * float(beta) * row["woe"],
         )
         for row in feature.rows
+    ]
+    return spec, rows
+
+
+def pooled_bins(
+    binned: list[Binned],
+    effects: list[NDArray[np.float64]],
+    monotone: list[tuple[int, int] | None],
+    declared: dict[str, str],
+) -> tuple[list[Binned], list[NDArray[np.float64]]]:
+    """After the joint fit: neighbouring interval bins the monotone constraint pooled (equal
+    effects) become one bin, and each numeric feature records its direction."""
+    out: list[Binned] = []
+    out_effects: list[NDArray[np.float64]] = []
+    for feature, effect, mono in zip(binned, effects, monotone, strict=True):
+        if feature.kind != "numeric":
+            out.append(feature)
+            out_effects.append(effect)
+            continue
+        wanted = declared.get(feature.name, "auto")
+        if mono is None:
+            direction = "none" if wanted == "none" else wanted if wanted != "auto" else "ascending"
+            out.append(
+                Binned(
+                    feature.name, "numeric", feature.index, feature.n_bins, feature.rows, direction
+                )
+            )
+            out_effects.append(effect)
+            continue
+        ordered, sign = mono
+        keep = [0] + [i for i in range(1, ordered) if effect[i] != effect[i - 1]]
+        new_of_old = np.cumsum([i in keep for i in range(ordered)]) - 1
+        mapping = np.append(new_of_old, len(keep))  # the missing bin stays last
+        uppers = [feature.rows[i - 1]["upper"] for i in keep[1:]]
+        bounds = [None, *uppers, None]
+        rows = [
+            {
+                "bin": j,
+                "kind": "interval",
+                "lower": bounds[j],
+                "upper": bounds[j + 1],
+                "description": _interval_text(bounds[j], bounds[j + 1]),
+            }
+            for j in range(len(keep))
+        ]
+        rows.append(_missing_row(len(keep)))
+        index = mapping[feature.index].astype(np.intp)
+        direction = "ascending" if sign < 0 else "descending"
+        out.append(Binned(feature.name, "numeric", index, len(rows), rows, direction))
+        out_effects.append(np.append(effect[keep], effect[ordered]))
+    return out, out_effects
+
+
+def joint_points(
+    feature: Binned,
+    effect: NDArray[np.float64],
+    woe: NDArray[np.float64],
+    dimension: str,
+    description: str,
+    factor: float,
+) -> tuple[FeatureSpec, list[PointsRow]]:
+    """A feature's entry and rows from the joint fit: each bin's points ``-factor * effect``.
+
+    ``coefficient`` is the count-weighted slope of the bins' effects on their weights of
+    evidence: how strongly the joint fit reads the feature's own evidence (negative as in the
+    WoE fit; near zero where the feature adds little beside the others)."""
+    counts = np.array([r["count"] for r in feature.rows], np.float64)
+    bads = np.array([r["bad_count"] for r in feature.rows], np.float64)
+    spread = float(np.sum(counts * woe * woe))
+    slope = float(np.sum(counts * woe * effect)) / spread if spread > 0 else 0.0
+    spec = FeatureSpec(
+        name=feature.name,
+        kind=feature.kind,
+        dimension=dimension,
+        description=description,
+        direction=feature.direction,  # type: ignore[arg-type]
+        coefficient=round(slope, 6),
+        information_value=round(information_value(counts - bads, bads, woe), 6),
+    )
+    rows = [
+        PointsRow(
+            **{**row, "woe": round(row["woe"], 6)},
+            feature=feature.name,
+            dimension=dimension,
+            points=-factor * float(e),
+        )
+        for row, e in zip(feature.rows, effect, strict=True)
     ]
     return spec, rows
 
