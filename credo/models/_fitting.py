@@ -264,35 +264,30 @@ def feature_points(
 
 def pooled_bins(
     binned: list[Binned],
+    mappings: list[NDArray[np.intp]],
     effects: list[NDArray[np.float64]],
     monotone: list[tuple[int, int] | None],
     declared: dict[str, str],
 ) -> tuple[list[Binned], list[NDArray[np.float64]]]:
-    """After the joint fit: neighbouring interval bins the monotone constraint pooled (equal
-    effects) become one bin, and each numeric feature records its direction."""
+    """After the joint fit: interval bins it pooled (``mappings``: old bin -> new bin) become
+    one bin, and each numeric feature records the direction its points follow."""
     out: list[Binned] = []
-    out_effects: list[NDArray[np.float64]] = []
-    for feature, effect, mono in zip(binned, effects, monotone, strict=True):
+    for feature, mapping, mono in zip(binned, mappings, monotone, strict=True):
         if feature.kind != "numeric":
             out.append(feature)
-            out_effects.append(effect)
             continue
         wanted = declared.get(feature.name, "auto")
         if mono is None:
-            direction = "none" if wanted == "none" else wanted if wanted != "auto" else "ascending"
+            direction = "none" if wanted == "none" else "ascending" if wanted == "auto" else wanted
             out.append(
                 Binned(
                     feature.name, "numeric", feature.index, feature.n_bins, feature.rows, direction
                 )
             )
-            out_effects.append(effect)
             continue
         ordered, sign = mono
-        keep = [0] + [i for i in range(1, ordered) if effect[i] != effect[i - 1]]
-        new_of_old = np.cumsum([i in keep for i in range(ordered)]) - 1
-        mapping = np.append(new_of_old, len(keep))  # the missing bin stays last
-        uppers = [feature.rows[i - 1]["upper"] for i in keep[1:]]
-        bounds = [None, *uppers, None]
+        firsts = [i for i in range(ordered) if i == 0 or mapping[i] != mapping[i - 1]]
+        bounds = [None, *(feature.rows[i]["lower"] for i in firsts[1:]), None]
         rows = [
             {
                 "bin": j,
@@ -301,14 +296,13 @@ def pooled_bins(
                 "upper": bounds[j + 1],
                 "description": _interval_text(bounds[j], bounds[j + 1]),
             }
-            for j in range(len(keep))
+            for j in range(len(firsts))
         ]
-        rows.append(_missing_row(len(keep)))
+        rows.append(_missing_row(len(firsts)))
         index = mapping[feature.index].astype(np.intp)
         direction = "ascending" if sign < 0 else "descending"
         out.append(Binned(feature.name, "numeric", index, len(rows), rows, direction))
-        out_effects.append(np.append(effect[keep], effect[ordered]))
-    return out, out_effects
+    return out, effects
 
 
 def joint_points(

@@ -5,20 +5,22 @@ The weight-of-evidence fit gives each feature one weight on its *marginal* evide
 feature that carries risk only beside another (the instalment for a given amount) cannot be
 read. Here each bin is its own indicator column and one L2-penalised logistic regression fits
 all of them at once, so a bin's points are its *conditional* effect. Points stay explainable:
-every row of the table is still one bin with its own points. Within a numeric feature whose
-direction is declared, or shown by the unconstrained fit ("auto"), the interval bins' effects
-are constrained monotone (the constrained optimum, not a projection: each bin's effect is the
-previous one plus a non-negative step, found by bounded L-BFGS), so a better bin never scores
-fewer points; bins the constraint pools (a zero step) are merged into one row. Categories and
-the missing bin are free.
+every row of the table is still one bin with its own points.
 
-The penalty's strength is chosen by stratified k-fold log loss, as for the WoE fit. Everything
-is single-threaded and deterministic: the same data give the same table bit for bit.
+Monotone where the data is: within a numeric feature whose direction is declared, or shown by
+the free fit ("auto"), neighbouring interval bins whose effects run against the direction are
+pooled (weighted pool-adjacent-violators on the fitted effects) and the whole model is refitted
+on the pooled bins, until no feature runs against its direction. A pooled group is one row of
+the table. Categories and the missing bin are free.
+
+The penalty's strength is chosen by stratified k-fold log loss on the free fit. Everything is
+single-threaded and deterministic: the same data give the same table bit for bit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,96 +28,103 @@ from scipy import sparse
 from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedKFold
 
-__all__ = ["JointFit", "fit_joint", "monotone_direction"]
+from credo.models.binning import weights_of_evidence
+
+__all__ = ["Monotone", "PooledFit", "best_strength", "fit_pooled", "monotone_direction"]
+
+#: Per feature: None (free), or (number of leading interval bins, +1 if the effect on bad odds
+#: rises with the value, -1 if it falls).
+Monotone = tuple[int, int] | None
 
 
 @dataclass(frozen=True)
-class JointFit:
-    """Per feature, the bad-log-odds effect of each bin; the intercept; the chosen strength."""
+class PooledFit:
+    """Per feature: old bin -> new bin, and each new bin's effect on the bad log odds."""
 
+    mappings: list[NDArray[np.intp]]
     effects: list[NDArray[np.float64]]
     intercept: float
-    C: float
+
+
+#: The penalty on each feature's weight on its own evidence: light, as in the WoE fit's range.
+_EVIDENCE_PENALTY = 1.0
+
+
+def _woe(
+    index: NDArray[np.intp], k: int, y: NDArray[np.float64], prior: float
+) -> NDArray[np.float64]:
+    counts = np.bincount(index, minlength=k).astype(np.float64)
+    bads = np.bincount(index, weights=y, minlength=k).astype(np.float64)
+    total_bad = float(y.sum())
+    return weights_of_evidence(counts - bads, bads, len(y) - total_bad, total_bad, prior)
 
 
 @dataclass(frozen=True)
 class _Design:
-    """Indicator matrix of all bins and the map from parameters to bin effects."""
+    """Columns: one indicator per bin, then each feature's weight of evidence per row."""
 
-    X: sparse.csr_matrix  # rows x bins
-    M: sparse.csr_matrix  # bins x parameters: effects = M @ params
-    bounds: list[tuple[float | None, float | None]]
-    offsets: list[int]  # first bin of each feature
+    X: sparse.csr_matrix
+    woes: list[NDArray[np.float64]]
+    n_bins: list[int]
+
+    def penalties(self, C: float) -> NDArray[np.float64]:
+        bins = np.full(int(sum(self.n_bins)), 1.0 / C)
+        return np.concatenate([bins, np.full(len(self.n_bins), _EVIDENCE_PENALTY)])
+
+    def effects(self, z: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+        """Each bin's effect: its weight of evidence times the feature's weight, plus its own."""
+        p = int(sum(self.n_bins))
+        own = _split(z[:p], self.n_bins)
+        return [d + beta * w for d, beta, w in zip(own, z[p:-1], self.woes, strict=True)]
+
+    def parameters(
+        self, effects: list[NDArray[np.float64]], intercept: float
+    ) -> NDArray[np.float64]:
+        """Parameters giving ``effects`` (all of it in the bins' own terms)."""
+        return np.concatenate([*effects, np.zeros(len(self.n_bins)), [intercept]])
 
 
 def _design(
-    indexes: list[NDArray[np.intp]],
-    n_bins: list[int],
-    monotone: list[tuple[int, int] | None],
+    indexes: list[NDArray[np.intp]], n_bins: list[int], y: NDArray[np.float64], prior: float
 ) -> _Design:
-    """``monotone[f]``: (number of leading interval bins, +1 rising / -1 falling effect)."""
-    n = len(indexes[0])
-    offsets = np.cumsum([0, *n_bins[:-1]]).tolist()
-    cols = np.concatenate([idx + off for idx, off in zip(indexes, offsets, strict=True)])
-    rows = np.tile(np.arange(n), len(indexes))
-    total = int(sum(n_bins))
-    X = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, total))
-    m_rows: list[int] = []
-    m_cols: list[int] = []
-    m_vals: list[float] = []
-    bounds: list[tuple[float | None, float | None]] = []
-    p = 0
-    for off, k, mono in zip(offsets, n_bins, monotone, strict=True):
-        ordered, sign = mono if mono is not None else (0, 0)
-        if ordered >= 2:
-            # effect_i = a + sign * (d_1 + ... + d_i), d >= 0
-            for i in range(ordered):
-                m_rows.append(off + i)
-                m_cols.append(p)
-                m_vals.append(1.0)
-                for j in range(1, i + 1):
-                    m_rows.append(off + i)
-                    m_cols.append(p + j)
-                    m_vals.append(float(sign))
-            bounds.append((None, None))
-            bounds.extend([(0.0, None)] * (ordered - 1))
-            p += ordered
-            start = ordered
-        else:
-            start = 0
-        for i in range(start, k):
-            m_rows.append(off + i)
-            m_cols.append(p)
-            m_vals.append(1.0)
-            bounds.append((None, None))
-            p += 1
-    M = sparse.csr_matrix((m_vals, (m_rows, m_cols)), shape=(total, p))
-    return _Design(X, M, bounds, offsets)
+    n, f = len(indexes[0]), len(indexes)
+    woes = [_woe(idx, k, y, prior) for idx, k in zip(indexes, n_bins, strict=True)]
+    p = int(sum(n_bins))
+    offsets = np.cumsum([0, *n_bins[:-1]])
+    cols = np.column_stack(
+        [
+            *(idx + off for idx, off in zip(indexes, offsets, strict=True)),
+            np.broadcast_to(np.arange(p, p + f), (n, f)),
+        ]
+    )
+    values = np.column_stack(
+        [np.ones((n, f)), *(w[idx] for w, idx in zip(woes, indexes, strict=True))]
+    )
+    indptr = np.arange(0, n * 2 * f + 1, 2 * f)
+    X = sparse.csr_matrix((values.ravel(), cols.ravel(), indptr), shape=(n, p + f))
+    return _Design(X, woes, list(n_bins))
 
 
 def _solve(
-    A: sparse.csr_matrix,
-    M: sparse.csr_matrix,
+    X: sparse.csr_matrix,
     y: NDArray[np.float64],
-    C: float,
-    bounds: list[tuple[float | None, float | None]],
+    penalties: NDArray[np.float64],
     start: NDArray[np.float64] | None,
 ) -> NDArray[np.float64]:
-    """Parameters (intercept last) minimising log loss + ||M params||^2 / (2C), within bounds."""
-    p = A.shape[1]
-    MtM = (M.T @ M).tocsr()
-    lam = 1.0 / C
+    """Coefficients and the intercept (last) minimising log loss + sum(penalties * coef^2) / 2."""
+    p = X.shape[1]
+    XT = X.T.tocsr()
 
     def objective(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        w, b = z[:p], z[p]
-        eta = A @ w + b
+        w = z[:p]
+        eta = X @ w + z[p]
         loss = float(np.sum(np.logaddexp(0.0, eta) - y * eta))
         r = 0.5 * (np.tanh(0.5 * eta) + 1.0) - y  # sigmoid(eta) - y, without overflow
-        Mw = MtM @ w
         grad = np.empty(p + 1)
-        grad[:p] = A.T @ r + lam * Mw
+        pw = penalties * w
+        grad[:p] = XT @ r + pw
         grad[p] = float(np.sum(r))
-        return loss + 0.5 * lam * float(w @ Mw), grad
+        return loss + 0.5 * float(w @ pw), grad
 
     if start is None:
         start = np.zeros(p + 1)
@@ -126,8 +135,7 @@ def _solve(
         start,
         jac=True,
         method="L-BFGS-B",
-        bounds=[*bounds, (None, None)],
-        options={"maxiter": 5000, "maxcor": 20, "ftol": 1e-12, "gtol": 1e-7},
+        options={"maxiter": 5000, "maxcor": 20, "ftol": 1e-12, "gtol": 1e-6},
     )
     return np.asarray(result.x, dtype=np.float64)
 
@@ -136,68 +144,136 @@ def _log_loss(eta: NDArray[np.float64], y: NDArray[np.float64]) -> float:
     return float(np.sum(np.logaddexp(0.0, eta) - y * eta))
 
 
-def fit_joint(
+def best_strength(
     indexes: list[NDArray[np.intp]],
     n_bins: list[int],
-    monotone: list[tuple[int, int] | None],
     y: NDArray[np.float64],
-    grid: list[float],
-    cv: int,
-    random_state: int,
-    *,
-    C: float | None = None,
-) -> JointFit:
-    """The penalised fit of every bin's effect; ``C`` from ``grid`` by k-fold log loss unless
-    given. ``indexes[f]`` is feature ``f``'s bin per row (``n_bins[f]`` bins)."""
-    design = _design(indexes, n_bins, monotone)
-    A = (design.X @ design.M).tocsr()
-    if C is None:
-        C = _best_strength(A, design, y, grid, cv, random_state)
-    z = _solve(A, design.M, y, C, design.bounds, None)
-    effects = design.M @ z[:-1]
-    per_feature = [
-        np.asarray(effects[off : off + k], dtype=np.float64)
-        for off, k in zip(design.offsets, n_bins, strict=True)
-    ]
-    return JointFit(per_feature, float(z[-1]), float(C))
-
-
-def _best_strength(
-    A: sparse.csr_matrix,
-    design: _Design,
-    y: NDArray[np.float64],
+    prior: float,
     grid: list[float],
     cv: int,
     random_state: int,
 ) -> float:
-    """The ``C`` of ``grid`` with the least held-out log loss summed over stratified folds
-    (strongest penalty first, each fit warm-started from the previous one)."""
+    """The ``C`` of ``grid`` with the least held-out log loss of the free fit, summed over
+    stratified folds (strongest penalty first, each fold's fit warm-started from its previous;
+    the search stops once the loss has risen twice past its best)."""
     smallest = int(min(y.sum(), len(y) - y.sum()))
     n_splits = min(cv, smallest)
     ordered = sorted(grid)
     if n_splits < 2 or len(ordered) <= 1:
-        return ordered[len(ordered) // 2]
+        return float(ordered[len(ordered) // 2])
+    design = _design(indexes, n_bins, y, prior)
+    X = design.X
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
-    losses = np.zeros(len(ordered))
-    for train, test in folds.split(np.zeros(len(y)), y):
-        z: NDArray[np.float64] | None = None
-        for i, c in enumerate(ordered):
-            z = _solve(A[train], design.M, y[train], c, design.bounds, z)
-            losses[i] += _log_loss(A[test] @ z[:-1] + z[-1], y[test])
+    splits = [(X[train], y[train], X[test], y[test]) for train, test in folds.split(X, y)]
+    starts: list[NDArray[np.float64] | None] = [None] * len(splits)
+    losses: list[float] = []
+    for c in ordered:
+        loss = 0.0
+        for k, (X_train, y_train, X_test, y_test) in enumerate(splits):
+            z = _solve(X_train, y_train, design.penalties(c), starts[k])
+            starts[k] = z
+            loss += _log_loss(X_test @ z[:-1] + z[-1], y_test)
+        losses.append(loss)
+        # held-out loss is unimodal in C here: two rises past the best end the search
+        if len(losses) >= 3 and losses[-1] > losses[-2] > min(losses):
+            break
     return float(ordered[int(np.argmin(losses))])
+
+
+def fit_free(
+    indexes: list[NDArray[np.intp]],
+    n_bins: list[int],
+    y: NDArray[np.float64],
+    prior: float,
+    C: float,
+) -> tuple[list[NDArray[np.float64]], float]:
+    """Every bin's effect, unconstrained, at strength ``C``; and the intercept."""
+    design = _design(indexes, n_bins, y, prior)
+    z = _solve(design.X, y, design.penalties(C), None)
+    return design.effects(z), float(z[-1])
+
+
+def _split(w: NDArray[np.float64], n_bins: list[int]) -> list[NDArray[np.float64]]:
+    bounds = np.cumsum([0, *n_bins])
+    return [np.asarray(w[a:b], dtype=np.float64) for a, b in pairwise(bounds)]
+
+
+def fit_pooled(
+    indexes: list[NDArray[np.intp]],
+    n_bins: list[int],
+    monotone: list[Monotone],
+    y: NDArray[np.float64],
+    prior: float,
+    C: float,
+    start: tuple[list[NDArray[np.float64]], float],
+) -> PooledFit:
+    """From the free fit ``start`` (effects, intercept): pool each monotone feature's violating
+    neighbours and refit everything, until no feature runs against its direction."""
+    mappings = [np.arange(k, dtype=np.intp) for k in n_bins]
+    effects = [e.copy() for e in start[0]]
+    intercept = start[1]
+    counts = [
+        np.bincount(idx, minlength=k).astype(np.float64)
+        for idx, k in zip(indexes, n_bins, strict=True)
+    ]
+    while True:  # each round pools at least one pair of bins, or stops
+        changed = False
+        for f, mono in enumerate(monotone):
+            if mono is None:
+                continue
+            ordered, sign = mono
+            k = int(mappings[f][:ordered].max()) + 1  # interval bins now
+            weights = np.bincount(mappings[f], weights=counts[f]).astype(np.float64) + 1e-12
+            groups = _pava(effects[f][:k], weights[:k], sign)
+            if int(groups[-1]) + 1 == k:
+                continue
+            changed = True
+            rest = np.arange(len(effects[f]) - k, dtype=np.intp) + int(groups[-1]) + 1
+            regroup = np.concatenate([groups, rest])
+            effects[f] = np.bincount(regroup, weights=weights * effects[f]) / np.bincount(
+                regroup, weights=weights
+            )
+            mappings[f] = regroup[mappings[f]]
+        if not changed:
+            return PooledFit(mappings, effects, intercept)
+        current = [m[idx] for m, idx in zip(mappings, indexes, strict=True)]
+        design = _design(current, [len(e) for e in effects], y, prior)
+        z = _solve(design.X, y, design.penalties(C), design.parameters(effects, intercept))
+        effects, intercept = design.effects(z), float(z[-1])
+
+
+def _pava(
+    effects: NDArray[np.float64], weights: NDArray[np.float64], sign: int
+) -> NDArray[np.intp]:
+    """Group number per bin after pooling adjacent violators: effects rise (``sign`` +1) or fall
+    (-1) strictly from group to group; equal neighbours are pooled too."""
+    blocks: list[list[float]] = []  # [first bin, weight, weighted sum]
+    for i, (e, w) in enumerate(zip(effects, weights, strict=True)):
+        w = max(float(w), 1e-12)
+        blocks.append([float(i), w, w * float(e)])
+        while len(blocks) > 1:
+            prev, last = blocks[-2], blocks[-1]
+            step = last[2] / last[1] - prev[2] / prev[1]
+            if sign * step > 0:
+                break
+            prev[1] += last[1]
+            prev[2] += last[2]
+            blocks.pop()
+    group = np.zeros(len(effects), dtype=np.intp)
+    for g, block in enumerate(blocks):
+        group[int(block[0]) :] = g
+    return group
 
 
 def monotone_direction(effects: NDArray[np.float64], counts: NDArray[np.float64]) -> int:
     """+1 if the bins' effects on bad odds rise with the value, -1 if they fall: the direction
-    whose weighted isotonic fit leaves the smaller squared error (falling on a tie)."""
-    from sklearn.isotonic import IsotonicRegression
-
+    whose pooled (isotonic) fit leaves the smaller weighted squared error (falling on a tie)."""
     if len(effects) < 2:
         return -1
-    x = np.arange(len(effects), dtype=np.float64)
-    w = np.maximum(counts, 1e-9)
+    w = np.maximum(counts, 1e-12)
     errors = {}
     for sign in (-1, 1):
-        fitted = IsotonicRegression(increasing=sign > 0).fit_transform(x, effects, sample_weight=w)
-        errors[sign] = float(np.sum(w * (fitted - effects) ** 2))
+        group = _pava(effects, w, sign)
+        fitted = np.bincount(group, weights=w * effects) / np.bincount(group, weights=w)
+        errors[sign] = float(np.sum(w * (fitted[group] - effects) ** 2))
     return 1 if errors[1] < errors[-1] else -1

@@ -42,7 +42,13 @@ from credo.models._frame import (
     to_categorical,
     to_numeric,
 )
-from credo.models._joint import fit_joint, monotone_direction
+from credo.models._joint import (
+    Monotone,
+    best_strength,
+    fit_free,
+    fit_pooled,
+    monotone_direction,
+)
 from credo.models.binning import categorical_groups, numeric_cuts
 from credo.models.document import (
     DroppedFeature,
@@ -273,11 +279,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         declared = dict(self.directions or {})
         indexes = [f.index for f in binned]
         sizes = [f.n_bins for f in binned]
-        free = fit_joint(
-            indexes, sizes, [None] * len(binned), target, grid, self.cv, self.random_state
+        self.C_ = best_strength(
+            indexes, sizes, target, self.woe_prior, grid, self.cv, self.random_state
         )
-        monotone: list[tuple[int, int] | None] = []
-        for feature, effects in zip(binned, free.effects, strict=True):
+        free = fit_free(indexes, sizes, target, self.woe_prior, self.C_)
+        monotone: list[Monotone] = []
+        for feature, free_effects in zip(binned, free[0], strict=True):
             ordered = feature.n_bins - 1  # the interval bins; the last is "missing"
             wanted = declared.get(feature.name, "auto")
             if feature.kind != "numeric" or wanted == "none" or ordered < 2:
@@ -285,22 +292,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 continue
             if wanted == "auto":
                 counts = np.bincount(feature.index, minlength=feature.n_bins)[:ordered]
-                sign = monotone_direction(effects[:ordered], counts.astype(np.float64))
-            else:  # "ascending": more is better, so the bad-odds effect falls
+                sign = monotone_direction(free_effects[:ordered], counts.astype(np.float64))
+            else:  # "ascending": more is better, so the effect on the bad odds falls
                 sign = -1 if wanted == "ascending" else 1
             monotone.append((ordered, sign))
-        fitted = fit_joint(
-            indexes, sizes, monotone, target, grid, self.cv, self.random_state, C=free.C
-        )
-        self.C_ = fitted.C
-        binned, effects = pooled_bins(binned, fitted.effects, monotone, declared)
+        fitted = fit_pooled(indexes, sizes, monotone, target, self.woe_prior, self.C_, free)
+        binned, effects = pooled_bins(binned, fitted.mappings, fitted.effects, monotone, declared)
         woe_per_feature = weigh_evidence(binned, target, self.woe_prior)
         intercept = fitted.intercept
         centred: list[NDArray[np.float64]] = []
         for feature, effect in zip(binned, effects, strict=True):
             counts = np.bincount(feature.index, minlength=feature.n_bins).astype(np.float64)
             mean = float(counts @ effect / counts.sum())
-            centred.append(effect - mean)
+            # a bin no training row fell in (often "missing") has no evidence: the average
+            centred.append(np.where(counts > 0, effect - mean, 0.0))
             intercept += mean
         factor = self.pdo / math.log(2)
         descriptions = dict(self.descriptions or {})
