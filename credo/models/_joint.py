@@ -85,10 +85,16 @@ class _Design:
 
 
 def _design(
-    indexes: list[NDArray[np.intp]], n_bins: list[int], y: NDArray[np.float64], prior: float
+    indexes: list[NDArray[np.intp]],
+    n_bins: list[int],
+    y: NDArray[np.float64],
+    prior: float,
+    woes: list[NDArray[np.float64]] | None = None,
 ) -> _Design:
+    """The design on these rows; weights of evidence from ``woes`` or else from these rows."""
     n, f = len(indexes[0]), len(indexes)
-    woes = [_woe(idx, k, y, prior) for idx, k in zip(indexes, n_bins, strict=True)]
+    if woes is None:
+        woes = [_woe(idx, k, y, prior) for idx, k in zip(indexes, n_bins, strict=True)]
     p = int(sum(n_bins))
     offsets = np.cumsum([0, *n_bins[:-1]])
     cols = np.column_stack(
@@ -161,10 +167,14 @@ def best_strength(
     ordered = sorted(grid)
     if n_splits < 2 or len(ordered) <= 1:
         return float(ordered[len(ordered) // 2])
-    design = _design(indexes, n_bins, y, prior)
-    X = design.X
     folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
-    splits = [(X[train], y[train], X[test], y[test]) for train, test in folds.split(X, y)]
+    splits = []
+    for train, test in folds.split(np.zeros(len(y)), y):
+        # each fold's weights of evidence from its own training rows: no peeking at the test
+        fitted = _design([i[train] for i in indexes], n_bins, y[train], prior)
+        held = _design([i[test] for i in indexes], n_bins, y[test], prior, fitted.woes)
+        splits.append((fitted.X, y[train], held.X, y[test]))
+    design = fitted
     starts: list[NDArray[np.float64] | None] = [None] * len(splits)
     losses: list[float] = []
     for c in ordered:

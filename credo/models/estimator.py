@@ -92,7 +92,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         monotone within a feature where its direction is declared or shown ("auto");
         "woe": one weight per feature on its bins' weights of evidence (decision 0103).
     joint_bins: quantile bins per numeric feature before the joint fit pools them
-        (default: ``max_bins``, at most 10).
+        (default: ``max_bins``).
     """
 
     def __init__(
@@ -274,8 +274,20 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         dims: dict[str, str],
     ) -> PointsTable:
         """Bins, then every bin's points fitted jointly (decision 0108), then the table."""
+        from threadpoolctl import threadpool_limits
+
         binned, dropped = self._bin_features(names, columns, kinds, target, joint=True)
-        grid = list(self.Cs) if self.Cs is not None else list(np.logspace(-3, 1, 9))
+        with threadpool_limits(limits=1, user_api="blas"):  # as fit_logistic: small problems
+            return self._joint_table(binned, dropped, target, dims)
+
+    def _joint_table(
+        self,
+        binned: list[Binned],
+        dropped: list[DroppedFeature],
+        target: NDArray[np.float64],
+        dims: dict[str, str],
+    ) -> PointsTable:
+        grid = list(self.Cs) if self.Cs is not None else list(np.logspace(-4, 1, 11))
         declared = dict(self.directions or {})
         indexes = [f.index for f in binned]
         sizes = [f.n_bins for f in binned]
@@ -464,7 +476,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def _joint_bins(self) -> int:
         """Quantile bins per numeric feature for the joint fit (decision 0108)."""
-        return self.joint_bins if self.joint_bins is not None else min(self.max_bins, 10)
+        return self.joint_bins if self.joint_bins is not None else self.max_bins
 
     def _categorical_groups(
         self, name: str, values: NDArray[np.object_], y: NDArray[np.float64]
