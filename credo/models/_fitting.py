@@ -30,7 +30,9 @@ __all__ = [
     "dimension_map",
     "feature_points",
     "fit_logistic",
+    "joint_points",
     "numeric_bins",
+    "pooled_bins",
     "regress",
     "weigh_evidence",
 ]
@@ -256,6 +258,87 @@ def feature_points(
             points=-factor * float(beta) * row["woe"],
         )
         for row in feature.rows
+    ]
+    return spec, rows
+
+
+def pooled_bins(
+    binned: list[Binned],
+    mappings: list[NDArray[np.intp]],
+    effects: list[NDArray[np.float64]],
+    monotone: list[tuple[int, int] | None],
+    declared: dict[str, str],
+) -> tuple[list[Binned], list[NDArray[np.float64]]]:
+    """After the joint fit: interval bins it pooled (``mappings``: old bin -> new bin) become
+    one bin, and each numeric feature records the direction its points follow."""
+    out: list[Binned] = []
+    for feature, mapping, mono in zip(binned, mappings, monotone, strict=True):
+        if feature.kind != "numeric":
+            out.append(feature)
+            continue
+        wanted = declared.get(feature.name, "auto")
+        if mono is None:
+            direction = "none" if wanted == "none" else "ascending" if wanted == "auto" else wanted
+            out.append(
+                Binned(
+                    feature.name, "numeric", feature.index, feature.n_bins, feature.rows, direction
+                )
+            )
+            continue
+        ordered, sign = mono
+        firsts = [i for i in range(ordered) if i == 0 or mapping[i] != mapping[i - 1]]
+        bounds = [None, *(feature.rows[i]["lower"] for i in firsts[1:]), None]
+        rows = [
+            {
+                "bin": j,
+                "kind": "interval",
+                "lower": bounds[j],
+                "upper": bounds[j + 1],
+                "description": _interval_text(bounds[j], bounds[j + 1]),
+            }
+            for j in range(len(firsts))
+        ]
+        rows.append(_missing_row(len(firsts)))
+        index = mapping[feature.index].astype(np.intp)
+        direction = "ascending" if sign < 0 else "descending"
+        out.append(Binned(feature.name, "numeric", index, len(rows), rows, direction))
+    return out, effects
+
+
+def joint_points(
+    feature: Binned,
+    effect: NDArray[np.float64],
+    woe: NDArray[np.float64],
+    dimension: str,
+    description: str,
+    factor: float,
+) -> tuple[FeatureSpec, list[PointsRow]]:
+    """A feature's entry and rows from the joint fit: each bin's points ``-factor * effect``.
+
+    ``coefficient`` is the count-weighted slope of the bins' effects on their weights of
+    evidence: how strongly the joint fit reads the feature's own evidence (negative as in the
+    WoE fit; near zero where the feature adds little beside the others)."""
+    counts = np.array([r["count"] for r in feature.rows], np.float64)
+    bads = np.array([r["bad_count"] for r in feature.rows], np.float64)
+    spread = float(np.sum(counts * woe * woe))
+    slope = float(np.sum(counts * woe * effect)) / spread if spread > 0 else 0.0
+    spec = FeatureSpec(
+        name=feature.name,
+        kind=feature.kind,
+        dimension=dimension,
+        description=description,
+        direction=feature.direction,  # type: ignore[arg-type]
+        coefficient=round(slope, 6),
+        information_value=round(information_value(counts - bads, bads, woe), 6),
+    )
+    rows = [
+        PointsRow(
+            **{**row, "woe": round(row["woe"], 6)},
+            feature=feature.name,
+            dimension=dimension,
+            points=-factor * float(e),
+        )
+        for row, e in zip(feature.rows, effect, strict=True)
     ]
     return spec, rows
 

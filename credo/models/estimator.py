@@ -28,7 +28,9 @@ from credo.models._fitting import (
     categorical_bins,
     dimension_map,
     feature_points,
+    joint_points,
     numeric_bins,
+    pooled_bins,
     regress,
     weigh_evidence,
 )
@@ -39,6 +41,13 @@ from credo.models._frame import (
     is_frame,
     to_categorical,
     to_numeric,
+)
+from credo.models._joint import (
+    Monotone,
+    best_strength,
+    fit_free,
+    fit_pooled,
+    monotone_direction,
 )
 from credo.models.binning import categorical_groups, numeric_cuts
 from credo.models.document import (
@@ -79,6 +88,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         points for each doubling of the odds. min_score, max_score: the clip.
     points_decimals: points are rounded to this many decimals (0: whole points).
     bad_class: which label is "bad"; by default the larger of the two (1 in 0/1).
+    points_fit: "joint" (the default, decision 0108): every bin's points fitted together,
+        monotone within a feature where its direction is declared or shown ("auto");
+        "woe": one weight per feature on its bins' weights of evidence (decision 0103).
+    joint_bins: quantile bins per numeric feature before the joint fit pools them
+        (default: ``max_bins``).
     """
 
     def __init__(
@@ -103,6 +117,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         bad_class: Any = None,
         model_version: str = "1",
         random_state: int = 0,
+        points_fit: str = "joint",
+        joint_bins: int | None = None,
     ) -> None:
         self.dimensions = dimensions
         self.default_dimension = default_dimension
@@ -123,6 +139,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.bad_class = bad_class
         self.model_version = model_version
         self.random_state = random_state
+        self.points_fit = points_fit
+        self.joint_bins = joint_bins
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
@@ -142,6 +160,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         target = self._target(y, len(columns[0]) if columns else 0)
         kinds = self._kinds(names, columns)
         dims = dimension_map(names, dict(self.dimensions or {}), self.default_dimension)
+        if self.points_fit == "joint":
+            table = self._fit_joint(names, columns, kinds, target, dims)
+            self.model_ = ScorecardModel(table)
+            return self
         binned, dropped = self._bin_features(names, columns, kinds, target)
         woe_per_feature = weigh_evidence(binned, target, self.woe_prior)
         grid = list(self.Cs) if self.Cs is not None else list(np.logspace(-3, 2, 11))
@@ -158,10 +180,16 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         columns: list[NDArray[Any]],
         kinds: dict[str, FeatureKind],
         target: NDArray[np.float64],
+        *,
+        joint: bool = False,
     ) -> tuple[list[Binned], list[DroppedFeature]]:
         """Every feature's bins; a constant or all-missing feature is left out of the table, with
-        a warning (a loan book often carries a field nobody fills in)."""
+        a warning (a loan book often carries a field nobody fills in). For the joint fit,
+        numeric features get plain quantile bins: the fit, not the binning, makes them
+        monotone."""
         directions = dict(self.directions or {})
+        if joint:
+            directions = dict.fromkeys(names, "none")
         binned: list[Binned] = []
         dropped: list[DroppedFeature] = []
         for name, column in zip(names, columns, strict=True):
@@ -192,7 +220,6 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ) -> PointsTable:
         """Scale the regression to points (points to double the odds) and assemble the table."""
         factor = self.pdo / math.log(2)
-        offset = self.base_points - factor * math.log(self.base_odds)
         features: list[FeatureSpec] = []
         rows: list[PointsRow] = []
         descriptions = dict(self.descriptions or {})
@@ -203,6 +230,19 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
             features.append(spec)
             rows.extend(feature_rows)
+        return self._table(intercept, features, rows, dropped, target)
+
+    def _table(
+        self,
+        intercept: float,
+        features: list[FeatureSpec],
+        rows: list[PointsRow],
+        dropped: list[DroppedFeature],
+        target: NDArray[np.float64],
+    ) -> PointsTable:
+        """The points table, its intercept ``intercept`` (bad log odds) scaled to points."""
+        factor = self.pdo / math.log(2)
+        offset = self.base_points - factor * math.log(self.base_odds)
         return build_table(
             model_version=self.model_version,
             scaling=Scaling(
@@ -225,6 +265,73 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             ),
         )
 
+    def _fit_joint(
+        self,
+        names: list[str],
+        columns: list[NDArray[Any]],
+        kinds: dict[str, FeatureKind],
+        target: NDArray[np.float64],
+        dims: dict[str, str],
+    ) -> PointsTable:
+        """Bins, then every bin's points fitted jointly (decision 0108), then the table."""
+        from threadpoolctl import threadpool_limits
+
+        binned, dropped = self._bin_features(names, columns, kinds, target, joint=True)
+        with threadpool_limits(limits=1, user_api="blas"):  # as fit_logistic: small problems
+            return self._joint_table(binned, dropped, target, dims)
+
+    def _joint_table(
+        self,
+        binned: list[Binned],
+        dropped: list[DroppedFeature],
+        target: NDArray[np.float64],
+        dims: dict[str, str],
+    ) -> PointsTable:
+        grid = list(self.Cs) if self.Cs is not None else list(np.logspace(-4, 1, 11))
+        declared = dict(self.directions or {})
+        indexes = [f.index for f in binned]
+        sizes = [f.n_bins for f in binned]
+        self.C_ = best_strength(
+            indexes, sizes, target, self.woe_prior, grid, self.cv, self.random_state
+        )
+        free = fit_free(indexes, sizes, target, self.woe_prior, self.C_)
+        monotone: list[Monotone] = []
+        for feature, free_effects in zip(binned, free[0], strict=True):
+            ordered = feature.n_bins - 1  # the interval bins; the last is "missing"
+            wanted = declared.get(feature.name, "auto")
+            if feature.kind != "numeric" or wanted == "none" or ordered < 2:
+                monotone.append(None)
+                continue
+            if wanted == "auto":
+                counts = np.bincount(feature.index, minlength=feature.n_bins)[:ordered]
+                sign = monotone_direction(free_effects[:ordered], counts.astype(np.float64))
+            else:  # "ascending": more is better, so the effect on the bad odds falls
+                sign = -1 if wanted == "ascending" else 1
+            monotone.append((ordered, sign))
+        fitted = fit_pooled(indexes, sizes, monotone, target, self.woe_prior, self.C_, free)
+        binned, effects = pooled_bins(binned, fitted.mappings, fitted.effects, monotone, declared)
+        woe_per_feature = weigh_evidence(binned, target, self.woe_prior)
+        intercept = fitted.intercept
+        centred: list[NDArray[np.float64]] = []
+        for feature, effect in zip(binned, effects, strict=True):
+            counts = np.bincount(feature.index, minlength=feature.n_bins).astype(np.float64)
+            mean = float(counts @ effect / counts.sum())
+            # a bin no training row fell in (often "missing") has no evidence: the average
+            centred.append(np.where(counts > 0, effect - mean, 0.0))
+            intercept += mean
+        factor = self.pdo / math.log(2)
+        descriptions = dict(self.descriptions or {})
+        features: list[FeatureSpec] = []
+        rows: list[PointsRow] = []
+        for feature, effect, woe in zip(binned, centred, woe_per_feature, strict=True):
+            description = descriptions.get(feature.name, feature.name.replace("_", " "))
+            spec, feature_rows = joint_points(
+                feature, effect, woe, dims[feature.name], description, factor
+            )
+            features.append(spec)
+            rows.extend(feature_rows)
+        return self._table(intercept, features, rows, dropped, target)
+
     def _check_params(self) -> None:
         checks = [
             (isinstance(self.max_bins, int) and self.max_bins >= 2, "max_bins must be >= 2"),
@@ -234,6 +341,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             (self.base_odds > 0 and self.pdo > 0, "base_odds and pdo must be > 0"),
             (self.min_score < self.max_score, "min_score must be below max_score"),
             (self.points_decimals in (0, 1, 2, 3, 4), "points_decimals must be 0 to 4"),
+            (self.points_fit in ("joint", "woe"), "points_fit must be 'joint' or 'woe'"),
+            (
+                self.joint_bins is None
+                or (isinstance(self.joint_bins, int) and self.joint_bins >= 2),
+                "joint_bins must be >= 2",
+            ),
         ]
         for ok, message in checks:
             if not ok:
@@ -357,9 +470,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             x,
             y,
             direction=direction,  # type: ignore[arg-type]
-            max_bins=self.max_bins,
+            max_bins=self._joint_bins() if self.points_fit == "joint" else self.max_bins,
             min_bin_size=self.min_bin_size,
         )
+
+    def _joint_bins(self) -> int:
+        """Quantile bins per numeric feature for the joint fit (decision 0108)."""
+        return self.joint_bins if self.joint_bins is not None else self.max_bins
 
     def _categorical_groups(
         self, name: str, values: NDArray[np.object_], y: NDArray[np.float64]

@@ -238,6 +238,9 @@ def _fitted(
             min_score=rules.min_score,
             max_score=rules.max_score,
             model_version=version,
+            # the bureau keeps the WoE fit for now (decision 0108): the joint fit changed the
+            # demo population's top scores and its bureau scale is not yet re-measured
+            points_fit="woe",
         )
         .fit(usable, y)
         .model_
