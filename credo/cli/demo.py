@@ -234,8 +234,11 @@ def fit_line(scored: Any) -> str:
     for key, label in (("in_time", "in time"), ("out_of_time", "out of time")):
         if key in fit and "auc" in fit[key]:
             f = fit[key]
+            sample = f"{f['bads']:,} bad of {f['rows']:,} rows"
+            if "persons" in f:  # stacked dates repeat persons
+                sample += f", {f['bad_persons']:,} bad of {f['persons']:,} persons"
             parts.append(
-                f"{label}: AUC {f['auc']:.3f}, Gini {f['gini']:.3f}, KS {f['ks']:.3f},"
+                f"{label} ({sample}): AUC {f['auc']:.3f}, Gini {f['gini']:.3f}, KS {f['ks']:.3f},"
                 f" bad rate {f['bad_rate']:.2%} vs predicted {f['mean_predicted_pd']:.2%}"
             )
     return "; ".join(parts)

@@ -316,6 +316,13 @@ def person_view(
     return view
 
 
+def _persons(fit: dict[str, Any]) -> str:
+    """A stacked sample's distinct persons: its rows repeat them, one row per date."""
+    if "persons" not in fit:
+        return ""
+    return f"; {fit['bad_persons']:,} bad of {fit['persons']:,} persons"
+
+
 def _fits(store: Store, model_ids: list[str]) -> dict[str, str]:
     """Per model, its fit in time and out of time in one line (docs/decisions/0536)."""
     from credo.scoring import load_model
@@ -326,7 +333,7 @@ def _fits(store: Store, model_ids: list[str]) -> dict[str, str]:
         fit = read_fit(store, load_model(store, model_id)) or {}
         parts = [
             f"{label} AUC {fit[key]['auc']:.3f}, KS {fit[key]['ks']:.3f}"
-            f" ({fit[key]['bads']:,} bad of {fit[key]['rows']:,})"
+            f" ({fit[key]['bads']:,} bad of {fit[key]['rows']:,}{_persons(fit[key])})"
             for key, label in (("in_time", "in time"), ("out_of_time", "out of time"))
             if "auc" in fit.get(key, {})
         ]

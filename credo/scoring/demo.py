@@ -2,12 +2,14 @@
 
 Called by ``credo demo`` after ingest and identity resolution. The demo generates
 ``HISTORY_MONTHS`` of history before the months it scores, so files are mature and enrolment is
-spread over years (a steady population, issue 14). With that history, training stacks
-``VINTAGES`` monthly observation dates ending ``HOLDOUT_GAP`` months before the out-of-time
-holdout, itself ``outcome_months`` before the last month-end (its outcome window observed); the
-fit summary, in time and out of time, is kept beside the model (docs/decisions/0536). With a
-short history the old rule holds: one observation date ``outcome_months`` before the last
-month-end, the window shrinking to half the history.
+spread over years (a steady population, issue 14). With that history, training stacks up to
+``VINTAGES`` monthly observation dates ending just before the out-of-time holdout: the
+``HOLDOUT_VINTAGES`` monthly observation dates ending ``outcome_months`` before the last
+month-end (their outcome windows observed). The scale is anchored on the population of the last
+year's month-ends (``ANCHOR_MONTHS``), the persons it scores now, not on a vintage a year
+older (docs/decisions/0537). The fit summary, in time and out of time, is kept beside the model
+(docs/decisions/0536). With a short history the old rule holds: one observation date
+``outcome_months`` before the last month-end, the window shrinking to half the history.
 """
 
 from __future__ import annotations
@@ -26,13 +28,23 @@ from credo.scoring.train import train_model
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
-__all__ = ["HISTORY_MONTHS", "DemoResult", "month_ends", "run_demo_scoring"]
+__all__ = [
+    "ANCHOR_MONTHS",
+    "HISTORY_MONTHS",
+    "HOLDOUT_VINTAGES",
+    "DemoResult",
+    "month_ends",
+    "run_demo_scoring",
+]
 
 #: Months generated before the scored ones, so the first scored month already has mature files.
 HISTORY_MONTHS = 36
-#: Observation months stacked for training, and the months between the last one and the holdout.
-VINTAGES = 24
-HOLDOUT_GAP = 3
+#: Observation months stacked for training (at most), and those held out after them.
+VINTAGES = 36
+HOLDOUT_VINTAGES = 3
+#: Months before the last month-end whose populations anchor the scale: the last year's
+#: month-ends (features only, no outcome needed; docs/decisions/0537).
+ANCHOR_MONTHS = tuple(range(11, -1, -1))
 #: Months of history a vintage needs before it (files old enough to be scored in full).
 _MATURE = 6
 
@@ -69,13 +81,14 @@ def month_ends(last: dt.date, months: int) -> list[dt.date]:
 
 
 def _training_plan(end: dt.date, history: int, outcome: int) -> tuple[dt.date, int, dt.date | None]:
-    """The last observation date, how many monthly vintages end there, and the out-of-time
-    holdout (``outcome`` months before ``end``, so its outcome is observed)."""
+    """The last observation date, how many monthly vintages end there, and the last of the
+    ``HOLDOUT_VINTAGES`` out-of-time dates after it (``outcome`` months before ``end``, so
+    every holdout outcome is observed)."""
     holdout = _month_end(months_before(end, outcome))
-    vintages = min(VINTAGES, history - outcome - HOLDOUT_GAP - _MATURE + 1)
+    vintages = min(VINTAGES, history - outcome - HOLDOUT_VINTAGES - _MATURE + 1)
     if vintages < 1:  # a short history: one observation date, no holdout
         return holdout, 1, None
-    return _month_end(months_before(end, outcome + HOLDOUT_GAP)), vintages, holdout
+    return _month_end(months_before(end, outcome + HOLDOUT_VINTAGES)), vintages, holdout
 
 
 def run_demo_scoring(
@@ -112,6 +125,11 @@ def run_demo_scoring(
         outcome_months=outcome,
         vintages=vintages,
         holdout=holdout,
+        holdout_vintages=HOLDOUT_VINTAGES,
+        balance_vintages=True,
+        anchor_dates=None
+        if holdout is None
+        else [_month_end(months_before(end, k)) for k in ANCHOR_MONTHS],
     )
     runs = [
         score(store, m, trained.model, loaded, override_why=override_why)

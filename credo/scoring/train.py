@@ -14,6 +14,7 @@ calibration, in time and out of time, are kept beside the model (docs/decisions/
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from credo.models.table import ScorecardModel, content_id, with_training
 from credo.policy.schema import LoadedPolicy, ScoringPolicy
 from credo.scoring.columns import columns_of
 from credo.scoring.fit import fit_summary
-from credo.scoring.policy_rules import resolve_policy
+from credo.scoring.policy_rules import listings_query, resolve_policy
 from credo.scoring.registry import register_model
 from credo.scoring.runner import stepwise
 from credo.scoring.runs import latest_known_at, previous_run
@@ -132,10 +133,21 @@ def training_table(
     )
 
 
-def calibrate(model: ScorecardModel, X: dict[str, NDArray[Any]], policy: ScoringPolicy) -> Any:
+def calibrate(
+    model: ScorecardModel,
+    X: dict[str, NDArray[Any]],
+    policy: ScoringPolicy,
+    held_below: NDArray[np.bool_] | None = None,
+) -> Any:
     """Shift base points (and with them the intercept) so the calibration quantile lands on the
-    calibration score; slopes are untouched, so reasons and odds-doubling stay as fitted."""
+    calibration score; slopes are untouched, so reasons and odds-doubling stay as fitted.
+
+    ``held_below`` marks persons the policy keeps under the calibration score whatever their
+    model score (a court listing in force, capped at 549): they count among the share below,
+    so the published "about 5% below 550" is of the scores as given (docs/decisions/0537)."""
     raw = model.raw_units(X) / model.unit
+    if held_below is not None and held_below.any():
+        raw = np.where(held_below, min(float(raw.min()), float(policy.min_score)) - 1.0, raw)
     target = policy.calibration
     shift = round(target.score - float(np.quantile(raw, target.share_below)))
     table = model.table
@@ -172,10 +184,21 @@ def train_model(
     save: bool = True,
     vintages: int = 1,
     holdout: dt.date | None = None,
+    holdout_vintages: int = 1,
+    anchor_dates: Sequence[dt.date] | None = None,
+    balance_vintages: bool = False,
 ) -> TrainingResult:
     """Fit the catalogue's scorecard at ``as_of`` (stacking ``vintages`` monthly observation
-    dates ending there), measure it out of time at ``holdout`` if given; register and write it
-    unless ``save=False``."""
+    dates ending there), measure it out of time on ``holdout_vintages`` monthly observation
+    dates ending at ``holdout`` if given; register and write it unless ``save=False``.
+
+    The scale's anchor (``share_below`` under the calibration score) is set on the persons with
+    enough history at ``anchor_dates`` (their features only: no outcome is needed, so these can
+    be as late as the data), by default on the newest vintage (docs/decisions/0537).
+
+    ``balance_vintages`` fits on a sample where every stacked vintage has the same bad rate
+    (:func:`_balanced`), then puts the published odds back on the population's; the fit in time
+    is measured on every performing row of the vintages."""
     loaded = _scoring_policy(policy)
     rules = loaded.policy
     assert isinstance(rules, ScoringPolicy)
@@ -187,6 +210,10 @@ def train_model(
     ]
     table = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]
     keep = table.performing
+    everyone = {name: column[keep] for name, column in table.features.items()}
+    y_all = table.bad[keep]
+    if balance_vintages and len(tables) > 1:
+        keep = keep & _balanced(tables, as_of)
     X = {name: column[keep] for name, column in table.features.items()}
     y = table.bad[keep]
     if len(y) == 0 or y.sum() == 0 or y.sum() == len(y):
@@ -200,9 +227,25 @@ def train_model(
     version = model_version or f"bureau-{as_of.isoformat()}"
     outcome = f"default or {rules.outcome.min_days_past_due}+ days past due within {months} months"
     model = with_training(_fitted(usable, y, rules, version), target=outcome, bad_value="1")
-    latest = tables[-1]  # the scale is calibrated on the population of the newest vintage
-    model = calibrate(model, {n: latest.features[n] for n in usable}, rules)
-    fit = _fit(store, model, usable, y, rules, known, outcome_months, holdout)
+    anchor = (
+        [
+            training_table(store, d, policy=rules, known_at=known, outcome_months=outcome_months)
+            for d in anchor_dates
+        ]
+        if anchor_dates
+        else tables[-1:]  # by default the scale is anchored on the newest vintage
+    )
+    population = TrainingTable.stacked(anchor) if len(anchor) > 1 else anchor[0]
+    listed = _listed(store, anchor_dates or dates[-1:], anchor, known, rules)
+    model = calibrate(model, {n: population.features[n] for n in usable}, rules, listed)
+    fitted_rows = len(y)
+    if len(y) < len(y_all):  # goods were dropped: the published odds are the population's
+        model = _prior_corrected(model, _odds(y) / _odds(y_all))
+        usable = {n: everyone[n] for n in usable}
+        y = y_all
+    fit = _fit(store, model, usable, y, rules, known, outcome_months, holdout, holdout_vintages)
+    fit["anchored_on"] = [d.isoformat() for d in (anchor_dates or dates[-1:])]
+    fit["anchor_persons"] = len(population.bad)
     path = None
     if save:
         path = register_model(
@@ -215,7 +258,68 @@ def train_model(
             outcome=outcome,
             fit=fit,
         )
-    return TrainingResult(model, path, as_of, known, len(y), int(y.sum()), unavailable, dates, fit)
+    return TrainingResult(
+        model, path, as_of, known, fitted_rows, int(y.sum()), unavailable, dates, fit
+    )
+
+
+def _balanced(tables: list[TrainingTable], as_of: dt.date) -> NDArray[np.bool_]:
+    """Rows kept so that every stacked vintage has the bad rate of the worst one: every bad is
+    kept, goods are dropped at random (seeded by ``as_of``). A development sample stacked over
+    months whose bad rate drifts otherwise teaches the model the calendar: a feature that only
+    grows with time (the file's age, a tenure) looks safer because later months had fewer bads
+    (docs/decisions/0537)."""
+    rng = np.random.default_rng(as_of.toordinal())
+    performing = [t.bad[t.performing] for t in tables]
+    rates = [b.mean() for b in performing if len(b)]
+    target = float(max(rates)) if rates else 0.0
+    kept = []
+    for t in tables:
+        keep = np.ones(len(t.bad), dtype=np.bool_)
+        goods = np.flatnonzero(t.performing & (t.bad == 0))
+        bads = int(t.bad[t.performing].sum())
+        if target > 0 and bads > 0:
+            wanted = round(bads * (1 - target) / target)
+            if wanted < len(goods):
+                drop = rng.choice(goods, size=len(goods) - wanted, replace=False)
+                keep[drop] = False
+        kept.append(keep)
+    return np.concatenate(kept)
+
+
+def _odds(bad: NDArray[np.int64]) -> float:
+    """Good:bad odds of a sample."""
+    bads = float(bad.sum())
+    return (len(bad) - bads) / bads
+
+
+def _prior_corrected(model: ScorecardModel, goods_kept: float) -> ScorecardModel:
+    """The model fitted on a sample that kept ``goods_kept`` of the goods, its published odds
+    put back on the population's: the same points mean odds ``1 / goods_kept`` times better.
+    Scores do not move (points are untouched); default probabilities do."""
+    table = model.table
+    scaling = table.scaling.model_copy(update={"base_odds": table.scaling.base_odds / goods_kept})
+    draft = table.model_copy(update={"scaling": scaling})
+    return ScorecardModel(
+        draft.model_copy(update={"model_id": content_id(draft.model_dump(mode="json"))})
+    )
+
+
+def _listed(
+    store: Store,
+    dates: Sequence[dt.date],
+    tables: list[TrainingTable],
+    known: dt.datetime,
+    rules: ScoringPolicy,
+) -> NDArray[np.bool_]:
+    """Per row of ``tables`` (stacked, one table per date), whether a court listing was in
+    force on its date: the policy caps that person's score under the calibration score."""
+    held = []
+    for day, table in zip(dates, tables, strict=True):
+        pit = PointInTime(day, known, rules.retention_years)
+        listed = store.con.sql(f"SELECT DISTINCT person_id FROM ({listings_query(pit)})").fetchall()
+        held.append(np.isin(table.persons, [r[0] for r in listed]))
+    return np.concatenate(held)
 
 
 def _fitted(
@@ -256,16 +360,26 @@ def _fit(
     known: dt.datetime,
     outcome_months: int | None,
     holdout: dt.date | None,
+    holdout_vintages: int = 1,
 ) -> dict[str, Any]:
     """The fit on the development rows and, with ``holdout``, on the performing persons of
-    that later observation date (out of time)."""
+    the ``holdout_vintages`` later observation dates ending there (out of time). Stacked
+    dates repeat persons, so the distinct persons and bad persons are counted too."""
     fit: dict[str, Any] = {"in_time": fit_summary(y, model.predict_bad_probability(usable))}
     if holdout is not None:
-        later = training_table(
-            store, holdout, policy=rules, known_at=known, outcome_months=outcome_months
-        )
+        dates = [months_before(holdout, k) for k in range(max(1, holdout_vintages) - 1, -1, -1)]
+        tables = [
+            training_table(store, d, policy=rules, known_at=known, outcome_months=outcome_months)
+            for d in dates
+        ]
+        later = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]
         keep = later.performing
         X = {n: later.features[n][keep] for n in usable}
-        fit["out_of_time"] = fit_summary(later.bad[keep], model.predict_bad_probability(X))
+        out = fit_summary(later.bad[keep], model.predict_bad_probability(X))
+        bad = later.bad[keep] == 1
+        out["persons"] = len(set(later.persons[keep].tolist()))
+        out["bad_persons"] = len(set(later.persons[keep][bad].tolist()))
+        fit["out_of_time"] = out
         fit["holdout"] = holdout.isoformat()
+        fit["holdout_dates"] = [d.isoformat() for d in dates]
     return fit

@@ -12,13 +12,16 @@ import numpy as np
 import pytest
 
 from credo.errors import ConflictError
+from credo.features import PointInTime
 from credo.policy import load_policy
 from credo.policy.schema import ScoringPolicy
 from credo.rights import feed
 from credo.scoring import explain_score, score, train_model
 from credo.scoring.demo import month_ends
+from credo.scoring.policy_rules import listings_query
 from credo.scoring.registry import fit_file, load_model, model_dir, read_fit
-from credo.scoring.train import training_table
+from credo.scoring.runs import latest_known_at
+from credo.scoring.train import _balanced, training_table
 from credo.store.db import Store
 from credo.store.rows import rows
 
@@ -130,3 +133,87 @@ def test_stacked_vintages_and_an_out_of_time_fit_kept_beside_the_model(loaded: S
     assert trained.path is not None
     assert read_fit(loaded, trained.model) == fit
     assert json.loads(fit_file(trained.path).read_text()) == fit
+
+
+def test_a_stacked_holdout_and_a_scale_anchored_on_later_populations(loaded: Store) -> None:
+    """The holdout stacks its months and counts distinct persons; the anchor (5% under 550)
+    is set on the populations of the given dates, features only (docs/decisions/0537)."""
+    obs, holdout = dt.date(2025, 5, 31), dt.date(2025, 10, 31)
+    later = [dt.date(2025, 9, 30), holdout]
+    anchors = [dt.date(2026, 4, 30), END]
+    trained = train_model(
+        loaded, obs, vintages=2, holdout=holdout, holdout_vintages=2, anchor_dates=anchors,
+        outcome_months=6, save=False,
+    )  # fmt: skip
+    known = trained.known_at
+    held = [
+        training_table(loaded, d, policy=POLICY, known_at=known, outcome_months=6) for d in later
+    ]
+    fit = trained.fit
+    assert fit["holdout_dates"] == [d.isoformat() for d in later]
+    out = fit["out_of_time"]
+    assert out["rows"] == sum(int(t.performing.sum()) for t in held)
+    assert out["bads"] == sum(int(t.bad[t.performing].sum()) for t in held)
+    persons = {p for t in held for p in t.persons[t.performing].tolist()}
+    bad_persons = {p for t in held for p in t.persons[t.performing & (t.bad == 1)].tolist()}
+    assert (out["persons"], out["bad_persons"]) == (len(persons), len(bad_persons))
+    assert out["persons"] < out["rows"]  # the same persons at two dates
+    assert fit["anchored_on"] == [d.isoformat() for d in anchors]
+    # The anchor populations: everyone with enough history at those dates (no outcome needed:
+    # END's outcome window lies after the data), 5% of them under 550 to the nearest point,
+    # counting those a court listing in force holds at 549 whatever their model score.
+    population = [
+        training_table(loaded, d, policy=POLICY, known_at=known, outcome_months=6) for d in anchors
+    ]
+    assert fit["anchor_persons"] == sum(len(t.bad) for t in population)
+    model = trained.model
+    raw = (
+        np.concatenate(
+            [model.raw_units({n: t.features[n] for n in model.features}) for t in population]
+        )
+        / model.unit
+    )
+
+    def listed(day: dt.date) -> list[str]:
+        return [r[0] for r in loaded.con.sql(listings_query(PointInTime(day, known, 7))).fetchall()]
+
+    held = np.concatenate(
+        [np.isin(t.persons, listed(d)) for d, t in zip(anchors, population, strict=True)]
+    )
+    assert held.any() and (raw[held] >= 550).any()  # the cap, not the model, puts some below
+    below = np.where(held, 0.0, raw)
+    assert abs(np.quantile(below, POLICY.calibration.share_below) - 550) <= 0.5
+    # Anchored on the newest vintage instead, the same fit sits elsewhere on the scale.
+    default = train_model(loaded, obs, vintages=2, outcome_months=6, save=False)
+    assert default.fit["anchored_on"] == [obs.isoformat()]
+    assert default.model.table.intercept.points != model.table.intercept.points
+
+
+def test_balanced_vintages_keep_every_bad_and_publish_the_population_odds(loaded: Store) -> None:
+    """Stacked months with drifting bad rates: each vintage is fitted at one bad rate (goods
+    dropped, never bads), then the odds are put back on the population (decision 0537)."""
+    obs = dt.date(2025, 10, 31)
+    dates = [dt.date(2025, 8, 31), dt.date(2025, 9, 30), obs]
+    tables = [
+        training_table(loaded, d, policy=POLICY, known_at=latest_known_at(loaded), outcome_months=6)
+        for d in dates
+    ]
+    kept = _balanced(tables, obs)
+    offsets = np.cumsum([0, *[len(t.bad) for t in tables]])
+    rates = []
+    for t, start in zip(tables, offsets, strict=False):
+        keep = kept[start : start + len(t.bad)] & t.performing
+        assert t.bad[keep].sum() == t.bad[t.performing].sum()  # every bad kept
+        rates.append(t.bad[keep].mean())
+    assert max(rates) - min(rates) < 0.01 < np.ptp([t.bad[t.performing].mean() for t in tables])
+    assert np.array_equal(kept, _balanced(tables, obs))  # seeded: the same sample again
+    plain = train_model(loaded, obs, vintages=3, outcome_months=6, save=False)
+    balanced = train_model(
+        loaded, obs, vintages=3, outcome_months=6, save=False, balance_vintages=True
+    )
+    assert balanced.bad_rows == plain.bad_rows and balanced.rows < plain.rows
+    # Measured on every performing row: the predicted rate is the population's, not the
+    # sample's higher one.
+    fit = balanced.fit["in_time"]
+    assert fit["rows"] == plain.rows
+    assert abs(fit["mean_predicted_pd"] - fit["bad_rate"]) < 0.2 * fit["bad_rate"]
