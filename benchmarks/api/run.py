@@ -281,6 +281,9 @@ local bodies = {{
 {items}
 }}
 local i = 0
+init = function(args)
+  i = tonumber(args[1]) or 0
+end
 request = function()
   i = i + 1
   return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
@@ -290,8 +293,13 @@ end
     return path
 
 
-def run_wrk(kind: str, url: str, script: Path, seconds: int, connections: int) -> Result:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+def run_wrk(
+    kind: str, url: str, script: Path, seconds: int, connections: int, start: int = 0
+) -> Result:
+    """One wrk run; its requests take the bodies in turn from ``start`` (each run goes on
+    where the last stopped, so every decision is about another person until all had one)."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+           url, "--", str(start)]  # fmt: skip
     text = subprocess.run(
         cmd, capture_output=True, text=True, timeout=seconds + 30, check=True
     ).stdout
@@ -380,14 +388,20 @@ def run_httpx(
     )
 
 
+_SENT = {"bare": 0, "credo": 0}  # requests each server got so far: where the next run starts
+
+
 def measure(
     server: Server, setup: Setup, args: argparse.Namespace, script: Path | None, warm: bool
 ) -> Result:
     url = server.url + "/v1/decisions"
     if script is not None:
         if warm:
-            run_wrk(server.kind, url, script, 2, args.connections)
-        return run_wrk(server.kind, url, script, args.seconds, args.connections)
+            r = run_wrk(server.kind, url, script, 2, args.connections, _SENT[server.kind])
+            _SENT[server.kind] += r.requests
+        r = run_wrk(server.kind, url, script, args.seconds, args.connections, _SENT[server.kind])
+        _SENT[server.kind] += r.requests
+        return r
     if warm:
         run_httpx(server.kind, server.url, setup.key, setup.bodies, 500, args.connections)
     return run_httpx(

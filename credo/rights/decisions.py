@@ -177,6 +177,10 @@ class CachedReads(Reads):
         self._snapshots: dict[str, tuple[LatestSnapshot, tuple[str, ...]]] = {}
         self._disputed: set[str] = set()
 
+    def warm(self) -> None:
+        """Load now (the server, before it answers), not on the first decision."""
+        self._current()
+
     def _current(self) -> None:
         """Bring the cache up to the store's writes (see the class's docstring)."""
         if self._loaded and self._version != self.store.data_version:
