@@ -3,12 +3,16 @@
 Both servers are one uvicorn worker on 127.0.0.1 in a child process, with the same uvicorn
 settings (``uvicorn[standard]``: uvloop and httptools when installed; no access log, as
 ``credo serve`` runs by default). The bare app returns a small JSON from an ``async def``
-endpoint; Credo runs as ``python -m credo serve`` on a copy of a scored population (300
-persons), so each decision authenticates the API key, checks consent and the freeze, reads the
-latest snapshot and open disputes, applies the products policy and makes the decision, the
-inquiry and the audit entry durable (in the decision journal, docs/decisions/0612) before it
-answers.
-Decisions rotate over the persons that granted consent.
+endpoint; Credo runs as ``python -m credo serve`` on a copy of a scored population (100,000
+persons, a year of history, built once under ``data/``), so each decision authenticates the API
+key, checks consent and the freeze, reads the latest snapshot and open disputes, applies the
+products policy and makes the decision, the inquiry and the audit entry durable (in the
+decision journal, docs/decisions/0612) before it answers.
+Every scored person grants the partner consent (``--consenting``, 100,000 by default); the
+decisions take those persons in turn, each wrk run going on where the last stopped, so no
+person is asked twice until all were (a bureau's traffic spreads over millions of persons: a
+few dozen would measure a cache, not the route). The run prints how many distinct persons
+its decisions were about, and the server's peak memory.
 
 Load: ``wrk`` (one thread, ``--connections`` connections, ``--seconds`` per measurement after a
 2-second warm-up, the same server process kept across repetitions) when it is installed,
