@@ -3,12 +3,16 @@
 Both servers are one uvicorn worker on 127.0.0.1 in a child process, with the same uvicorn
 settings (``uvicorn[standard]``: uvloop and httptools when installed; no access log, as
 ``credo serve`` runs by default). The bare app returns a small JSON from an ``async def``
-endpoint; Credo runs as ``python -m credo serve`` on a copy of a scored population (300
-persons), so each decision authenticates the API key, checks consent and the freeze, reads the
-latest snapshot and open disputes, applies the products policy and makes the decision, the
-inquiry and the audit entry durable (in the decision journal, docs/decisions/0612) before it
-answers.
-Decisions rotate over the persons that granted consent.
+endpoint; Credo runs as ``python -m credo serve`` on a copy of a scored population (100,000
+persons, a year of history, built once under ``data/``), so each decision authenticates the API
+key, checks consent and the freeze, reads the latest snapshot and open disputes, applies the
+products policy and makes the decision, the inquiry and the audit entry durable (in the
+decision journal, docs/decisions/0612) before it answers.
+Every scored person grants the partner consent (``--consenting``, 100,000 by default); the
+decisions take those persons in turn, each wrk run going on where the last stopped, so no
+person is asked twice until all were (a bureau's traffic spreads over millions of persons: a
+few dozen would measure a cache, not the route). The run prints how many distinct persons
+its decisions were about, and the server's peak memory.
 
 Load: ``wrk`` (one thread, ``--connections`` connections, ``--seconds`` per measurement after a
 2-second warm-up, the same server process kept across repetitions) when it is installed,
@@ -138,25 +142,29 @@ def template(persons: int) -> Path:
 
     from scoring.truth import link_from_truth
 
+    from credo.features.pit import months_before
     from credo.ingest.batch import ingest_population
     from credo.scoring import score, train_model
     from credo.settings import Settings
     from credo.sim import generate
     from credo.store.db import Store
 
-    db = DATA / f"template_{persons}.duckdb"
+    db = DATA / f"template_{persons}_12m.duckdb"
     if db.exists():
         return db
     DATA.mkdir(parents=True, exist_ok=True)
     end = dt.date(2026, 10, 31)
     pop = DATA / f"pop_{persons}"
     shutil.rmtree(pop, ignore_errors=True)
-    generate(persons, 24, 5, pop, end)
+    # A year of history, the model trained on its first half: what decisions read (the latest
+    # snapshot, consents, freezes, disputes) does not depend on the history's length, and two
+    # years of 100,000 persons would take the generator and the ingest far longer.
+    generate(persons, 12, 5, pop, end)
     partial = db.with_suffix(".partial.duckdb")
     with Store.open(Settings(db=partial, key_file=db.with_suffix(".key"))) as store:
         ingest_population(store, pop, max_reject_rate=0.01)
         link_from_truth(store, pop)
-        train_model(store, end.replace(year=end.year - 1))
+        train_model(store, months_before(end, 6), outcome_months=6)
         score(store, end)
         store.con.execute("CHECKPOINT")
     partial.rename(db)
@@ -173,7 +181,6 @@ class Setup:
 def fresh_db(template_db: Path, workdir: Path, consenting: int) -> Setup:
     """A copy of the population with a partner, a decisions key and ``consenting`` grants."""
     from credo.access import create_key, create_partner
-    from credo.rights import record_consent
     from credo.settings import Settings
     from credo.store.db import Store
 
@@ -188,24 +195,61 @@ def fresh_db(template_db: Path, workdir: Path, consenting: int) -> Setup:
         persons = [
             r[0]
             for r in store.con.execute(
-                "SELECT person_id FROM score_snapshots ORDER BY person_id LIMIT ?", [consenting]
+                "SELECT DISTINCT person_id FROM score_snapshots ORDER BY person_id LIMIT ?",
+                [consenting],
             ).fetchall()
         ]
         create_partner(store, PARTNER, "Bench Air")
         key = create_key(store, PARTNER, ["decisions"]).key
         assert key is not None
-        bodies = [
-            {
-                "person": p,
-                "product": PRODUCT,
-                "consent": record_consent(
-                    store, p, "grant", partner=PARTNER, purpose="rental"
-                ).consent_id,
-            }
-            for p in persons
-        ]
+        consents = grant_all(store, persons)
         store.con.execute("CHECKPOINT")
+    bodies = [
+        {"person": p, "product": PRODUCT, "consent": c}
+        for p, c in zip(persons, consents, strict=True)
+    ]
     return Setup(db, key, bodies)
+
+
+def grant_all(store: Any, persons: list[str]) -> list[str]:
+    """Each person's grant to the partner (purpose rental), as ``record_consent`` writes it
+    (a consent event with a subject link, and the person's audit entry), in one transaction:
+    a hundred thousand grants one at a time would take minutes. Checked against
+    ``active_consent`` for a few persons."""
+    import datetime as dt
+
+    from credo.rights.audited import SERVICE_LOAD_ID
+    from credo.rights.consent import CONSENT_SOURCE, active_consent
+    from credo.store.audit import AuditEntry
+    from credo.store.db import new_id
+    from credo.store.schema import event_table
+
+    at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    refs = [new_id("consent") for _ in persons]
+    entries = [
+        AuditEntry(f"person:{p}", "consent.grant", f"person:{p}", "consent",
+                   {"partner": PARTNER, "purpose": "rental", "consent_id": c})
+        for p, c in zip(persons, refs, strict=True)
+    ]  # fmt: skip
+    with store.write_many(entries) as con:
+        first = int(
+            con.execute("SELECT coalesce(max(event_id), 0) + 1 FROM events").fetchall()[0][0]
+        )
+        ids = list(range(first, first + len(persons)))
+        con.execute(
+            f"INSERT INTO {event_table('consent')} (event_id, event_type, source, load_id, row_no,"
+            " recorded_at, source_record_id, occurred_at, partner, consent_action, purpose)"
+            " SELECT unnest(?), 'consent', ?, ?, 0, ?, unnest(?), ?, ?, 'grant', 'rental'",
+            [ids, CONSENT_SOURCE, SERVICE_LOAD_ID, at, refs, at, PARTNER],
+        )
+        con.execute(
+            "INSERT INTO event_persons (event_id, role, person_id, linked_at)"
+            " SELECT unnest(?), 'subject', unnest(?), ?",
+            [ids, persons, at],
+        )
+    for i in (0, len(persons) // 2, len(persons) - 1):
+        assert active_consent(store, persons[i], PARTNER, "rental") == refs[i]
+    return refs
 
 
 # --- load ----------------------------------------------------------------------------------
@@ -241,6 +285,9 @@ local bodies = {{
 {items}
 }}
 local i = 0
+init = function(args)
+  i = tonumber(args[1]) or 0
+end
 request = function()
   i = i + 1
   return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1])
@@ -250,8 +297,13 @@ end
     return path
 
 
-def run_wrk(kind: str, url: str, script: Path, seconds: int, connections: int) -> Result:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+def run_wrk(
+    kind: str, url: str, script: Path, seconds: int, connections: int, start: int = 0
+) -> Result:
+    """One wrk run; its requests take the bodies in turn from ``start`` (each run goes on
+    where the last stopped, so every decision is about another person until all had one)."""
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+           url, "--", str(start)]  # fmt: skip
     text = subprocess.run(
         cmd, capture_output=True, text=True, timeout=seconds + 30, check=True
     ).stdout
@@ -340,19 +392,40 @@ def run_httpx(
     )
 
 
+_SENT = {"bare": 0, "credo": 0}  # requests each server got so far: where the next run starts
+
+
 def measure(
     server: Server, setup: Setup, args: argparse.Namespace, script: Path | None, warm: bool
 ) -> Result:
     url = server.url + "/v1/decisions"
     if script is not None:
         if warm:
-            run_wrk(server.kind, url, script, 2, args.connections)
-        return run_wrk(server.kind, url, script, args.seconds, args.connections)
+            r = run_wrk(server.kind, url, script, 2, args.connections, _SENT[server.kind])
+            _SENT[server.kind] += r.requests
+        r = run_wrk(server.kind, url, script, args.seconds, args.connections, _SENT[server.kind])
+        _SENT[server.kind] += r.requests
+        return r
     if warm:
         run_httpx(server.kind, server.url, setup.key, setup.bodies, 500, args.connections)
     return run_httpx(
         server.kind, server.url, setup.key, setup.bodies, args.requests, args.connections
     )
+
+
+def server_memory(pid: int) -> float:
+    """The server process's peak resident memory so far (VmHWM), in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def touched(db: Path) -> int:
+    """How many distinct persons the run's decisions were about (servers stopped)."""
+    from credo.settings import Settings
+    from credo.store.db import Store
+
+    with Store.open(Settings(db=db), create=False) as store:
+        return int(store.scalar("SELECT count(DISTINCT person_id) FROM decisions"))
 
 
 # --- the crash test ------------------------------------------------------------------------
@@ -430,8 +503,8 @@ def crash_test(setup: Setup, kill_after: float, connections: int) -> CrashReport
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--persons", type=int, default=300)
-    ap.add_argument("--consenting", type=int, default=64, help="persons decisions rotate over")
+    ap.add_argument("--persons", type=int, default=100_000)
+    ap.add_argument("--consenting", type=int, default=100_000, help="persons decisions spread over")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=10, help="wrk: seconds per measurement")
     ap.add_argument("--requests", type=int, default=5000, help="httpx: requests per measurement")
@@ -466,6 +539,8 @@ def main() -> int:
                 for server in (bare, credo):
                     r = measure(server, setup, args, script, warm=i == 0)
                     runs[server.kind].append(r)
+                    if server.kind == "credo":
+                        rss = server_memory(credo.proc.pid)
                     print(
                         f"{r.kind:5} run {i + 1}: {r.requests} requests in {r.seconds:.1f} s,"
                         f" {r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms,"
@@ -482,12 +557,16 @@ def main() -> int:
         results["runs"] = {k: [asdict(r) for r in rs] for k, rs in runs.items()}
         results["medians"] = med
         results["ratio"] = ratio
+        results["credo_server_vmhwm_mib"] = rss
+        results["distinct_persons"] = touched(setup.db)
         print(f"\nmedians of {args.repeat} ({'wrk' if use_wrk else 'httpx'}, "
               f"{args.connections} connections):")  # fmt: skip
         print("| endpoint | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|")
         for kind, m in med.items():
             print(f"| {kind} | {m['rps']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} |")
-        print(f"decisions / bare = {ratio:.2f}", flush=True)
+        print(f"decisions / bare = {ratio:.2f}; distinct persons decided: "
+              f"{results['distinct_persons']:,} of {len(setup.bodies):,} consenting; "
+              f"credo server peak {rss:,.0f} MiB", flush=True)  # fmt: skip
 
     if not args.skip_crash:
         setup = fresh_db(tpl, work / "crash", args.consenting)

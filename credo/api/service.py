@@ -104,6 +104,7 @@ class Service:
         self.sessions = SessionEnds.load(self.store)
         self.refusals = Refusals()
         self.reads = CachedReads(self.store)
+        self.reads.warm()  # what decisions read about everyone, before the first is asked
         self.applier = JournalApplier(
             self.store, api.journal_apply_every, interval=api.journal_apply_seconds
         )

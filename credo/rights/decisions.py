@@ -135,45 +135,142 @@ class Reads:
         just before); nothing to do without a cache."""
 
 
+# Writes about one person that change, for that person only, what a decision reads (consent,
+# freeze, an opened dispute), and writes that change nothing a decision reads. Any other write
+# (a scoring run, a correction, a court feed, a linkage) makes the cache reload everything.
+_ABOUT_THE_PERSON = frozenset({"consent.grant", "consent.revoke", "consent.enrol",
+                               "consent.leave", "file.freeze", "file.unfreeze", "dispute.open",
+                               "outcome", "review.request"})  # fmt: skip
+_NOT_READ = frozenset({"decision", "partner.create", "api_key.create", "api_key.revoke",
+                       "login_code.issue", "session.start", "sessions.end"})  # fmt: skip
+
+# What decisions read, for every person or for one (``{where}``): the same order as the reads
+# one at a time above (newest grant or revoke per partner and purpose, newest freeze action,
+# newest run by date then ``seq``).
+_CONSENTS = (
+    "SELECT p.person_id, e.partner, e.purpose, e.source_record_id FROM events e"
+    " JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
+    " WHERE e.event_type = 'consent' AND e.consent_action IN ('grant', 'revoke'){where}"
+    " QUALIFY row_number() OVER (PARTITION BY p.person_id, e.partner, e.purpose"
+    " ORDER BY e.occurred_at DESC, e.event_id DESC) = 1 AND e.consent_action = 'grant'"
+)
+_FROZEN = (
+    "SELECT person_id FROM freezes WHERE true{where} QUALIFY row_number() OVER"
+    " (PARTITION BY person_id ORDER BY changed_at DESC, rowid DESC) = 1 AND action = 'freeze'"
+)
+_RUNS = (
+    "SELECT run_id, as_of, known_at, model_id, policy_name, policy_version, previous_run_id,"
+    " kind FROM score_runs"
+)
+_SNAPSHOTS = (
+    "SELECT s.person_id, s.run_id, s.score, s.band, s.court_listings, s.reason_codes"
+    " FROM score_snapshots s JOIN score_runs r ON r.run_id = s.run_id WHERE true{where}"
+    " QUALIFY row_number() OVER (PARTITION BY s.person_id ORDER BY r.as_of DESC, r.seq DESC) = 1"
+)
+_DISPUTED_PERSONS = "SELECT DISTINCT person_id FROM disputes WHERE status = 'open'{where}"
+
+
 class CachedReads(Reads):
-    """The same answers, remembered until the store's ``data_version`` moves.
+    """The same answers, for every person, from memory.
+
+    A bureau's decisions spread over millions of persons, so remembering answers one person at
+    a time misses nearly always. Instead the first decision loads what decisions read about
+    everyone in five queries (consents, freezes, the latest snapshots with their reason codes,
+    who has an open dispute), and each decision is then a few dictionary look-ups.
 
     Correct while every write to the database goes through ``Store.write``/``write_many`` on
-    this store, which bump ``data_version``: true in ``credo serve``, which holds DuckDB's file
-    lock (no other process can write) and serialises every use of the store under one lock.
-    Any write empties the cache (consent, freeze, score, dispute: whatever it changed), except
-    the decisions' own, which touch none of what is cached. Bounded: emptied at ``limit``
-    entries.
+    this store, which bump ``data_version`` and keep the write's audit entries: true in
+    ``credo serve``, which holds DuckDB's file lock (no other process can write) and
+    serialises every use of the store under one lock. Before each read the writes since the
+    last are looked at: one about a person (a consent, a freeze, a dispute opened) reloads that
+    person alone, one that changes nothing read here (a partner, a key) is skipped, and any
+    other write (a scoring run, a correction, a court feed) reloads everything. So a revoke or
+    a freeze applies to the very next decision. Decisions' own writes touch nothing read here.
     """
 
-    def __init__(self, store: Store, limit: int = 100_000) -> None:
+    def __init__(self, store: Store) -> None:
         super().__init__(store)
-        self.limit = limit
         self._version = store.data_version
-        self._memo: dict[tuple[str, ...], Any] = {}
+        self._loaded = False
+        self._consents: dict[str, dict[tuple[str, str], str]] = {}
+        self._frozen: set[str] = set()
+        self._snapshots: dict[str, tuple[LatestSnapshot, tuple[str, ...]]] = {}
+        self._disputed: set[str] = set()
 
-    def _get(self, key: tuple[str, ...], read: Any) -> Any:
-        if self._version != self.store.data_version:
-            self._memo.clear()
-            self._version = self.store.data_version
-        try:
-            return self._memo[key]
-        except KeyError:
-            if len(self._memo) >= self.limit:
-                self._memo.clear()
-            value = self._memo[key] = read()
-            return value
+    def warm(self) -> None:
+        """Load now (the server, before it answers), not on the first decision."""
+        self._current()
+
+    def _current(self) -> None:
+        """Bring the cache up to the store's writes (see the class's docstring)."""
+        if self._loaded and self._version != self.store.data_version:
+            persons: set[str] = set()
+            seen = [(v, e) for v, e in self.store.writes if v > self._version]
+            if len(seen) != self.store.data_version - self._version:
+                self._loaded = False  # more writes than the store keeps: reload everything
+            for _, entries in seen:
+                if not entries or not self._loaded:
+                    self._loaded = False
+                    break
+                for entry in entries:
+                    if entry.action in _NOT_READ:
+                        continue
+                    target = entry.target or ""
+                    if entry.action not in _ABOUT_THE_PERSON or not target.startswith("person:"):
+                        self._loaded = False
+                        break
+                    persons.add(target.removeprefix("person:"))
+            if self._loaded:
+                for person_id in persons:
+                    self._load(person_id)
+        self._version = self.store.data_version
+        if not self._loaded:
+            self._load(None)
+            self._loaded = True
+
+    def _load(self, person_id: str | None) -> None:
+        """Everyone's reads (``None``), or one person's, replacing what was held."""
+        con = self.store.con
+        args = [] if person_id is None else [person_id]
+        if person_id is None:
+            self._consents.clear()
+            self._frozen.clear()
+            self._snapshots.clear()
+            self._disputed.clear()
+        else:
+            self._consents.pop(person_id, None)
+            self._frozen.discard(person_id)
+            self._snapshots.pop(person_id, None)
+            self._disputed.discard(person_id)
+
+        def sql(template: str, column: str) -> str:
+            return template.format(where="" if person_id is None else f" AND {column} = ?")
+
+        for p, partner, purpose, ref in con.execute(sql(_CONSENTS, "p.person_id"), args).fetchall():
+            self._consents.setdefault(p, {})[(partner, purpose)] = ref
+        self._frozen.update(r[0] for r in con.execute(sql(_FROZEN, "person_id"), args).fetchall())
+        runs = {r[0]: r for r in con.execute(_RUNS).fetchall()}
+        for p, run_id, score, band, listings, codes in con.execute(
+            sql(_SNAPSHOTS, "s.person_id"), args
+        ).fetchall():
+            run = runs[run_id]
+            snap = LatestSnapshot(
+                run_id=run[0], as_of=run[1], known_at=run[2], score=float(score), band=band,
+                court_listings=tuple(listings), model_id=run[3], policy_name=run[4],
+                policy_version=run[5], previous_run_id=run[6], kind=run[7],
+            )  # fmt: skip
+            self._snapshots[p] = (snap, tuple(codes or ()))
+        self._disputed.update(
+            r[0] for r in con.execute(sql(_DISPUTED_PERSONS, "person_id"), args).fetchall()
+        )
 
     def consent(self, person_id: str, partner_id: str, purpose: str) -> str | None:
-        return self._get(  # type: ignore[no-any-return]
-            ("consent", person_id, partner_id, purpose),
-            lambda: super(CachedReads, self).consent(person_id, partner_id, purpose),
-        )
+        self._current()
+        return self._consents.get(person_id, {}).get((partner_id, purpose))
 
     def frozen(self, person_id: str) -> bool:
-        return self._get(  # type: ignore[no-any-return]
-            ("frozen", person_id), lambda: super(CachedReads, self).frozen(person_id)
-        )
+        self._current()
+        return person_id in self._frozen
 
     def restricted(self, person_id: str) -> bool:
         return self._get(  # type: ignore[no-any-return]
@@ -191,20 +288,21 @@ class CachedReads(Reads):
         )
 
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
-        return self._get(  # type: ignore[no-any-return]
-            ("snapshot", person_id), lambda: super(CachedReads, self).snapshot(person_id)
-        )
+        self._current()
+        held = self._snapshots.get(person_id)
+        return None if held is None else held[0]
 
     def disputed(self, person_id: str) -> list[dict[str, Any]]:
-        return self._get(  # type: ignore[no-any-return]
-            ("disputed", person_id), lambda: super(CachedReads, self).disputed(person_id)
-        )
+        self._current()
+        # Few persons have an open dispute: their items are read when asked.
+        return super().disputed(person_id) if person_id in self._disputed else []
 
     def factors(self, person_id: str, run_id: str) -> tuple[str, ...]:
-        return self._get(  # type: ignore[no-any-return]
-            ("factors", person_id, run_id),
-            lambda: super(CachedReads, self).factors(person_id, run_id),
-        )
+        self._current()
+        held = self._snapshots.get(person_id)
+        if held is not None and held[0].run_id == run_id:
+            return held[1]
+        return super().factors(person_id, run_id)
 
     def wrote_decisions(self, before: int) -> None:
         # Only when nothing else wrote since the cache was last current: then the bump was

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,7 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
+_WRITES_KEPT = 1024
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
@@ -95,6 +97,9 @@ class Store:
         self.generation = 0
         """Bumped when :meth:`rewrite` replaces the file and the connection: a holder of a
         cursor of the old connection takes a new one."""
+        self.writes: deque[tuple[int, tuple[AuditEntry, ...]]] = deque(maxlen=_WRITES_KEPT)
+        """The latest writes' ``data_version`` and audit entries: what each was about, so a
+        cache can forget just the persons a write named (the server's decision reads)."""
         # The audit head after our last commit: this connection is the file's only writer
         # (DuckDB's lock), so it stays true until our next append; forgotten on a rollback.
         self._audit_head: tuple[int, str] | None = None
@@ -178,6 +183,7 @@ class Store:
         One commit (one WAL flush) for the batch instead of one per write is what lets the
         server answer thousands of decisions a second (docs/decisions/0610)."""
         self.data_version += 1
+        self.writes.append((self.data_version, tuple(entries)))
         with self._transaction(entries) as con:
             yield con
 
