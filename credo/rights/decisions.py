@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -65,6 +65,18 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _alert_periods(store: Store, person_id: str) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """The person's alerts not removed, with when each is in force (R-FCRA-16)."""
+    return [
+        (str(kind), placed, expires)
+        for kind, placed, expires in store.con.execute(
+            "SELECT kind, placed_at, expires_at FROM fraud_alerts WHERE person_id = ?"
+            " AND removed_at IS NULL ORDER BY placed_at",
+            [person_id],
+        ).fetchall()
+    ]
 
 
 def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
@@ -140,7 +152,9 @@ class Reads:
 # (a scoring run, a correction, a court feed, a linkage) makes the cache reload everything.
 _ABOUT_THE_PERSON = frozenset({"consent.grant", "consent.revoke", "consent.enrol",
                                "consent.leave", "file.freeze", "file.unfreeze", "dispute.open",
-                               "outcome", "review.request"})  # fmt: skip
+                               "outcome", "review.request", "processing.restrict",
+                               "processing.lift", "fraud_alert.place",
+                               "fraud_alert.remove"})  # fmt: skip
 _NOT_READ = frozenset({"decision", "partner.create", "api_key.create", "api_key.revoke",
                        "login_code.issue", "session.start", "sessions.end"})  # fmt: skip
 
@@ -196,6 +210,7 @@ class CachedReads(Reads):
         self._frozen: set[str] = set()
         self._snapshots: dict[str, tuple[LatestSnapshot, tuple[str, ...]]] = {}
         self._disputed: set[str] = set()
+        self._held: dict[tuple[str, str], Any] = {}
 
     def warm(self) -> None:
         """Load now (the server, before it answers), not on the first decision."""
@@ -237,11 +252,14 @@ class CachedReads(Reads):
             self._frozen.clear()
             self._snapshots.clear()
             self._disputed.clear()
+            self._held.clear()
         else:
             self._consents.pop(person_id, None)
             self._frozen.discard(person_id)
             self._snapshots.pop(person_id, None)
             self._disputed.discard(person_id)
+            for what in ("restricted", "born", "alerts"):
+                self._held.pop((person_id, what), None)
 
         def sql(template: str, column: str) -> str:
             return template.format(where="" if person_id is None else f" AND {column} = ?")
@@ -273,19 +291,30 @@ class CachedReads(Reads):
         return person_id in self._frozen
 
     def restricted(self, person_id: str) -> bool:
-        return self._get(  # type: ignore[no-any-return]
-            ("restricted", person_id), lambda: super(CachedReads, self).restricted(person_id)
+        return bool(
+            self._person(
+                person_id, "restricted", lambda: super(CachedReads, self).restricted(person_id)
+            )
         )
 
     def born(self, person_id: str) -> dt.date | None:
-        return self._get(  # type: ignore[no-any-return]
-            ("born", person_id), lambda: super(CachedReads, self).born(person_id)
-        )
+        born = self._person(person_id, "born", lambda: super(CachedReads, self).born(person_id))
+        return born if isinstance(born, dt.date) else None
 
     def alerts(self, person_id: str) -> tuple[str, ...]:
-        return self._get(  # type: ignore[no-any-return]
-            ("alerts", person_id), lambda: super(CachedReads, self).alerts(person_id)
-        )
+        # Alerts end on schedule, not by a write: hold their periods, decide in force now.
+        held = self._person(person_id, "alerts", lambda: _alert_periods(self.store, person_id))
+        at = now_or(None)
+        return tuple(kind for kind, placed, expires in held if placed <= at < expires)
+
+    def _person(self, person_id: str, what: str, read: Callable[[], Any]) -> Any:
+        """A read kept per person until a write about them (few persons have any of these:
+        restriction, birth date, alerts are read once each, then held)."""
+        self._current()
+        key = (person_id, what)
+        if key not in self._held:
+            self._held[key] = read()
+        return self._held[key]
 
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
         self._current()

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from credo.access import create_partner
 from credo.rights import freeze, record_consent, unfreeze
 from credo.rights.decisions import CachedReads, Reads
+from credo.rights.erasure import lift_restriction, restrict
+from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert
 from credo.settings import Settings
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
@@ -34,7 +36,12 @@ write = st.one_of(
         st.sampled_from(PARTNERS),
         st.sampled_from(PURPOSES),
     ),
-    st.tuples(st.sampled_from(["freeze", "unfreeze", "dispute", "rescore"]), person),
+    st.tuples(
+        st.sampled_from(
+            ["freeze", "unfreeze", "dispute", "rescore", "restrict", "lift", "alert", "unalert"]
+        ),
+        person,
+    ),
     st.just(("partner",)),
 )
 
@@ -44,6 +51,9 @@ def _same(cached: CachedReads, direct: Reads, persons: list[str]) -> None:
         for partner, purpose in itertools.product(PARTNERS, PURPOSES):
             assert cached.consent(p, partner, purpose) == direct.consent(p, partner, purpose)
         assert cached.frozen(p) == direct.frozen(p)
+        assert cached.restricted(p) == direct.restricted(p)
+        assert cached.born(p) == direct.born(p)
+        assert cached.alerts(p) == direct.alerts(p)
         snap = direct.snapshot(p)
         assert cached.snapshot(p) == snap
         assert cached.disputed(p) == direct.disputed(p)
@@ -65,6 +75,15 @@ def _apply(store: Store, op: tuple[object, ...], persons: list[str]) -> None:
         freeze(store, p)
     elif kind == "unfreeze":
         unfreeze(store, p)
+    elif kind == "restrict":
+        restrict(store, p)
+    elif kind == "lift":
+        lift_restriction(store, p)
+    elif kind == "alert":
+        place_alert(store, p, "initial")
+    elif kind == "unalert":
+        for alert in alerts_in_force(store, p):
+            remove_alert(store, p, alert.alert_id)
     elif kind == "dispute":
         free = store.con.execute(
             "SELECT e.event_id FROM events e JOIN event_persons ep ON ep.event_id = e.event_id"
