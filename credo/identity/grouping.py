@@ -131,6 +131,51 @@ def _model_edges(
             yield Edge(x, y, "model", z)
 
 
+# A record "says nothing but a name" when it has no national id, phone, date of birth or
+# address (a utility bill or payment with the other fields blank).
+_NAME_ONLY = (
+    "national_id_hash IS NULL AND phone_hash IS NULL AND birth_date IS NULL "
+    "AND address_norm IS NULL"
+)
+
+
+def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list[Edge]:
+    """Groups of records that say nothing but a name join the one person whose other records
+    carry that name, written the same way; none when two or more persons carry it.
+
+    Pairwise, a name alone never reaches the match threshold (a namesake is as likely as the
+    person), but after clustering the question is another: *which* person could this be. When
+    exactly one person carries the name, it is that person or someone the bureau has never
+    seen otherwise (measured in ``benchmarks/linkage/README.md``, decision 0303). Each group
+    joins through its first record (by origin) and the holder's first record of that name."""
+    table = pa.table({"idx": pa.array(range(len(labels)), pa.int32()), "label": labels})
+    with registered(lcon, "credo_labels", table):
+        found = lcon.execute(
+            f"""
+            WITH r AS (
+                SELECT c.idx, l.label, c.name_exact, k.rank, ({_NAME_ONLY}) AS weak
+                FROM credo_records c JOIN credo_labels l USING (idx) JOIN credo_rank k USING (idx)
+            ),
+            weak_groups AS (SELECT label FROM r GROUP BY label HAVING bool_and(weak)),
+            held AS (
+                SELECT name_exact, count(DISTINCT label) AS holders, min(label) AS holder,
+                       arg_min(idx, rank) AS first
+                FROM r ANTI JOIN weak_groups USING (label)
+                WHERE name_exact IS NOT NULL GROUP BY name_exact
+            ),
+            asked AS (
+                SELECT r.label, r.idx, r.rank, h.holders, h.holder, h.first
+                FROM r SEMI JOIN weak_groups USING (label) JOIN held h USING (name_exact)
+            )
+            SELECT arg_min(idx, rank) AS a, arg_min(first, rank) AS b
+            FROM asked GROUP BY label
+            HAVING max(holders) = 1 AND count(DISTINCT holder) = 1
+            ORDER BY min(rank)
+            """
+        ).fetchall()
+    return [Edge(int(a), int(b), "sole_name", math.inf) for a, b in found]
+
+
 def _chain(*parts: Any) -> Iterator[Edge]:
     for part in parts:
         yield from part
@@ -284,7 +329,14 @@ def cluster_and_review(
         sorted(rule.edges, key=order),
         _model_edges(lcon, match_weight, rank),
     )
-    clustering = cluster(len(ids), edges, decisions.cannot, groups, rule.traits)
+    clustering = cluster(
+        len(ids),
+        edges,
+        decisions.cannot,
+        groups,
+        rule.traits,
+        then=lambda labels: _sole_name_edges(lcon, labels),
+    )
     labels = clustering.labels
     review_pairs = _review_pairs(lcon, labels, decisions.decided, index, match_weight)
     changed = _changed(clustering, previous)

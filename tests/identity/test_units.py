@@ -74,3 +74,34 @@ def test_new_persons_are_numbered_alike_in_any_record_order(
     shuffled = list(origins)
     rnd.shuffle(shuffled)
     assert _numbered(origins, group_of) == _numbered(shuffled, group_of)
+
+
+def test_a_record_with_only_a_name_joins_the_one_person_holding_it() -> None:
+    import duckdb
+
+    from credo.identity.grouping import _sole_name_edges
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE credo_records (idx INTEGER, name_exact VARCHAR, national_id_hash VARCHAR, "
+        "phone_hash VARCHAR, birth_date DATE, address_norm VARCHAR)"
+    )
+    rows = [
+        (0, "wang fang", None, "p1", None, None),  # person 0: a phone and an id
+        (1, "wang fang", "n1", None, None, None),
+        (2, "wang fang", None, None, None, None),  # only a name, held by person 0 alone
+        (3, "li wei", None, "p2", None, None),  # two persons called li wei
+        (4, "li wei", None, "p3", None, None),
+        (5, "li wei", None, None, None, None),  # which one? neither
+        (6, "zhao min", None, None, None, None),  # nobody else is called zhao min
+        (7, "wang fang", None, None, None, None),  # one group (a shared customer id) asking
+        (8, "li wei", None, None, None, None),  # for two persons: neither
+    ]
+    con.executemany("INSERT INTO credo_records VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute("CREATE TABLE credo_rank AS SELECT idx, 10 - idx AS rank FROM credo_records")
+    labels = [0, 0, 2, 3, 4, 5, 6, 7, 7]
+    edges = _sole_name_edges(con, labels)
+    assert [(e.left, e.right, e.rule) for e in edges] == [(2, 1, "sole_name")]
+    # with the two li wei persons one, the record of 5 joins it; 7-8 still ask for two
+    edges = _sole_name_edges(con, [0, 0, 2, 3, 3, 5, 6, 7, 7])
+    assert sorted((e.left, e.right) for e in edges) == [(2, 1), (5, 4)]
