@@ -16,7 +16,7 @@ from credo.access import list_partners
 from credo.dashboard.charts import BandSpan
 from credo.errors import NotFoundError
 from credo.features.sql import AMENDABLE
-from credo.identity.review import list_reviews
+from credo.identity.review import review_queue
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.rights.audited import audited_read
 from credo.rights.disputes import list_disputes
@@ -279,7 +279,7 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
         "distribution": [(f"{d:%Y-%m}", c) for d, c in sorted(counts.items())],
         "disputes": [{**d.to_dict(), "overdue": d.due_at < now} for d in open_disputes],
         "resolved": [d.to_dict() for d in reversed(recent)],
-        "reviews": list_reviews(store, "pending", limit=50),
+        "reviews": review_queue(store, actor="admin", limit=50),
         "reviews_pending": int(
             store.scalar("SELECT count(*) FROM identity_reviews WHERE status = 'pending'")
         ),

@@ -182,6 +182,7 @@ def _links(store: Store, person_id: str) -> tuple[LinkEvidence, ...]:
                         name, descriptions.get(name, name), _label(levels.get(name, []), w), w
                     )
                     for name, w in weights.items()
+                    if w is not None  # a pair the model never scored (a sole-name link)
                 ),
             )
         )

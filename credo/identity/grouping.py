@@ -141,38 +141,62 @@ _NAME_ONLY = (
 
 def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list[Edge]:
     """Groups of records that say nothing but a name join the one person whose other records
-    carry that name, written the same way; none when two or more persons carry it.
+    carry that name; none when two or more persons carry it.
 
     Pairwise, a name alone never reaches the match threshold (a namesake is as likely as the
     person), but after clustering the question is another: *which* person could this be. When
     exactly one person carries the name, it is that person or someone the bureau has never
-    seen otherwise (measured in ``benchmarks/linkage/README.md``, decision 0303). Each group
-    joins through its first record (by origin) and the holder's first record of that name."""
+    seen otherwise (measured in ``benchmarks/linkage/README.md``, decision 0303). The name is
+    taken as written first; a group whose name nobody writes that way is looked up by its
+    pinyin key (張/张, Hanzi/pinyin, either order), again only when one person holds the key.
+    Each group joins through its first record (by origin) and the holder's first record of
+    that name."""
     table = pa.table({"idx": pa.array(range(len(labels)), pa.int32()), "label": labels})
+    found: list[tuple[int, int]] = []
     with registered(lcon, "credo_labels", table):
-        found = lcon.execute(
+        lcon.execute(
             f"""
-            WITH r AS (
-                SELECT c.idx, l.label, c.name_exact, k.rank, ({_NAME_ONLY}) AS weak
-                FROM credo_records c JOIN credo_labels l USING (idx) JOIN credo_rank k USING (idx)
+            CREATE OR REPLACE TEMP TABLE credo_named AS
+            SELECT c.idx, l.label, c.name_exact, c.name_key, k.rank, ({_NAME_ONLY}) AS weak
+            FROM credo_records c JOIN credo_labels l USING (idx) JOIN credo_rank k USING (idx)
+            """
+        )
+    lcon.execute(
+        "CREATE OR REPLACE TEMP TABLE credo_weak_groups AS "
+        "SELECT label FROM credo_named GROUP BY label HAVING bool_and(weak)"
+    )
+    for column in ("name_exact", "name_key"):
+        found += lcon.execute(
+            f"""
+            WITH held AS (
+                SELECT {column} AS name, count(DISTINCT label) AS holders,
+                       min(label) AS holder, arg_min(idx, rank) AS first
+                FROM credo_named ANTI JOIN credo_weak_groups USING (label)
+                WHERE {column} IS NOT NULL GROUP BY {column}
             ),
-            weak_groups AS (SELECT label FROM r GROUP BY label HAVING bool_and(weak)),
-            held AS (
-                SELECT name_exact, count(DISTINCT label) AS holders, min(label) AS holder,
-                       arg_min(idx, rank) AS first
-                FROM r ANTI JOIN weak_groups USING (label)
-                WHERE name_exact IS NOT NULL GROUP BY name_exact
-            ),
-            asked AS (
-                SELECT r.label, r.idx, r.rank, h.holders, h.holder, h.first
-                FROM r SEMI JOIN weak_groups USING (label) JOIN held h USING (name_exact)
+            asking AS (  -- weak groups not joined yet, with each name's holders
+                SELECT n.label, n.idx, n.rank, h.holders, h.holder, h.first
+                FROM credo_named n SEMI JOIN credo_weak_groups USING (label)
+                JOIN held h ON h.name = n.{column}
             )
             SELECT arg_min(idx, rank) AS a, arg_min(first, rank) AS b
-            FROM asked GROUP BY label
+            FROM asking GROUP BY label
             HAVING max(holders) = 1 AND count(DISTINCT holder) = 1
             ORDER BY min(rank)
             """
         ).fetchall()
+        # a group that asked by the written name (answered or not) does not ask again
+        lcon.execute(
+            f"""
+            DELETE FROM credo_weak_groups WHERE label IN (
+                SELECT n.label FROM credo_named n JOIN credo_named h
+                  ON h.{column} = n.{column} AND h.label <> n.label
+                SEMI JOIN credo_weak_groups w ON w.label = n.label
+                ANTI JOIN credo_weak_groups x ON x.label = h.label
+            )
+            """
+        )
+    lcon.execute("DROP TABLE credo_named; DROP TABLE credo_weak_groups")
     return [Edge(int(a), int(b), "sole_name", math.inf) for a, b in found]
 
 
@@ -299,7 +323,8 @@ def _link_table(lcon: duckdb.DuckDBPyConnection, used: list[Edge]) -> pa.Table:
     with registered(lcon, "credo_used", edges):
         table: pa.Table = lcon.sql(
             "SELECT l.record_id AS record_l, r.record_id AS record_r, u.rule, "
-            f"u.match_weight::DOUBLE AS match_weight, {comparisons_json_sql('p')} AS comparisons "
+            "u.match_weight::DOUBLE AS match_weight, "
+            f"CASE WHEN p.a IS NOT NULL THEN {comparisons_json_sql('p')} END AS comparisons "
             "FROM credo_used u JOIN credo_records l ON l.idx = u.a "
             "JOIN credo_records r ON r.idx = u.b "
             f"LEFT JOIN {PAIRS_TABLE} p ON p.a = least(u.a, u.b) AND p.b = greatest(u.a, u.b) "

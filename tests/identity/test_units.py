@@ -96,12 +96,19 @@ def test_a_record_with_only_a_name_joins_the_one_person_holding_it() -> None:
         (6, "zhao min", None, None, None, None),  # nobody else is called zhao min
         (7, "wang fang", None, None, None, None),  # one group (a shared customer id) asking
         (8, "li wei", None, None, None, None),  # for two persons: neither
+        (9, "张敏", None, None, None, None),  # nobody writes 张敏: by its pinyin key
+        (10, "min zhang", None, "p4", None, None),
     ]
     con.executemany("INSERT INTO credo_records VALUES (?, ?, ?, ?, ?, ?)", rows)
-    con.execute("CREATE TABLE credo_rank AS SELECT idx, 10 - idx AS rank FROM credo_records")
-    labels = [0, 0, 2, 3, 4, 5, 6, 7, 7]
+    con.execute(
+        "ALTER TABLE credo_records ADD COLUMN name_key VARCHAR;"
+        "UPDATE credo_records SET name_key = CASE WHEN name_exact = '张敏' THEN 'min zhang' "
+        "ELSE array_to_string(list_sort(string_split(name_exact, ' ')), ' ') END"
+    )
+    con.execute("CREATE TABLE credo_rank AS SELECT idx, 20 - idx AS rank FROM credo_records")
+    labels = [0, 0, 2, 3, 4, 5, 6, 7, 7, 9, 10]
     edges = _sole_name_edges(con, labels)
-    assert [(e.left, e.right, e.rule) for e in edges] == [(2, 1, "sole_name")]
+    assert [(e.left, e.right, e.rule) for e in edges] == [(2, 1, "sole_name"), (9, 10, "sole_name")]
     # with the two li wei persons one, the record of 5 joins it; 7-8 still ask for two
-    edges = _sole_name_edges(con, [0, 0, 2, 3, 3, 5, 6, 7, 7])
-    assert sorted((e.left, e.right) for e in edges) == [(2, 1), (5, 4)]
+    edges = _sole_name_edges(con, [0, 0, 2, 3, 3, 5, 6, 7, 7, 9, 10])
+    assert sorted((e.left, e.right) for e in edges) == [(2, 1), (5, 4), (9, 10)]
