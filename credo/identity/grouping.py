@@ -139,64 +139,89 @@ _NAME_ONLY = (
 )
 
 
+_NAME_AND_ADDRESS = (
+    "national_id_hash IS NULL AND phone_hash IS NULL AND birth_date IS NULL "
+    "AND address_norm IS NOT NULL"
+)
+
+
 def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list[Edge]:
-    """Groups of records that say nothing but a name join the one person whose other records
-    carry that name; none when two or more persons carry it.
+    """Groups of records that say little join the one person they can be; none when two or
+    more persons could be meant.
 
     Pairwise, a name alone never reaches the match threshold (a namesake is as likely as the
-    person), but after clustering the question is another: *which* person could this be. When
-    exactly one person carries the name, it is that person or someone the bureau has never
-    seen otherwise (measured in ``benchmarks/linkage/README.md``, decision 0303). The name is
-    taken as written first; a group whose name nobody writes that way is looked up by its
-    pinyin key (張/张, Hanzi/pinyin, either order), again only when one person holds the key.
-    Each group joins through its first record (by origin) and the holder's first record of
-    that name."""
+    person), nor does an address with a mistyped name (a household shares it). After
+    clustering the question is another: *which* person could this be. When exactly one
+    person can, it is that person or someone the bureau has never seen otherwise (measured in
+    ``benchmarks/linkage/README.md``, decision 0303):
+
+    - a group whose records carry nothing but a name joins the one person whose other records
+      carry that name as written;
+    - a group whose records carry a name and an address, nothing else, joins the one person
+      holding that address (or a shortened form of it), when a name of that person is as
+      close as the model's weakest name level (pinyin Jaro-Winkler >= 0.80).
+
+    Each group joins through its first record (by origin) and the holder's first record."""
     table = pa.table({"idx": pa.array(range(len(labels)), pa.int32()), "label": labels})
-    found: list[tuple[int, int]] = []
     with registered(lcon, "credo_labels", table):
         lcon.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE credo_named AS
-            SELECT c.idx, l.label, c.name_exact, c.name_key, k.rank, ({_NAME_ONLY}) AS weak
+            SELECT c.idx, l.label, c.name_exact, c.name_key, c.name_ordered, c.address_norm,
+                   right(c.address_norm, 8) AS address_end, k.rank, ({_NAME_ONLY}) AS name_only,
+                   ({_NAME_AND_ADDRESS}) AS name_and_address
             FROM credo_records c JOIN credo_labels l USING (idx) JOIN credo_rank k USING (idx)
             """
         )
-    lcon.execute(
-        "CREATE OR REPLACE TEMP TABLE credo_weak_groups AS "
-        "SELECT label FROM credo_named GROUP BY label HAVING bool_and(weak)"
-    )
-    for column in ("name_exact", "name_key"):
-        found += lcon.execute(
-            f"""
-            WITH held AS (
-                SELECT {column} AS name, count(DISTINCT label) AS holders,
-                       min(label) AS holder, arg_min(idx, rank) AS first
-                FROM credo_named ANTI JOIN credo_weak_groups USING (label)
-                WHERE {column} IS NOT NULL GROUP BY {column}
-            ),
-            asking AS (  -- weak groups not joined yet, with each name's holders
-                SELECT n.label, n.idx, n.rank, h.holders, h.holder, h.first
-                FROM credo_named n SEMI JOIN credo_weak_groups USING (label)
-                JOIN held h ON h.name = n.{column}
-            )
-            SELECT arg_min(idx, rank) AS a, arg_min(first, rank) AS b
-            FROM asking GROUP BY label
-            HAVING max(holders) = 1 AND count(DISTINCT holder) = 1
-            ORDER BY min(rank)
-            """
-        ).fetchall()
-        # a group that asked by the written name (answered or not) does not ask again
-        lcon.execute(
-            f"""
-            DELETE FROM credo_weak_groups WHERE label IN (
-                SELECT n.label FROM credo_named n JOIN credo_named h
-                  ON h.{column} = n.{column} AND h.label <> n.label
-                SEMI JOIN credo_weak_groups w ON w.label = n.label
-                ANTI JOIN credo_weak_groups x ON x.label = h.label
-            )
-            """
+    found = lcon.execute(
+        """
+        WITH weak AS (SELECT label FROM credo_named GROUP BY label HAVING bool_and(name_only)),
+        held AS (
+            SELECT name_exact AS name, count(DISTINCT label) AS holders,
+                   min(label) AS holder, arg_min(idx, rank) AS first
+            FROM credo_named ANTI JOIN weak USING (label)
+            WHERE name_exact IS NOT NULL GROUP BY name_exact
+        ),
+        asking AS (
+            SELECT n.label, n.idx, n.rank, h.holders, h.holder, h.first
+            FROM credo_named n SEMI JOIN weak USING (label) JOIN held h ON h.name = n.name_exact
         )
-    lcon.execute("DROP TABLE credo_named; DROP TABLE credo_weak_groups")
+        SELECT arg_min(idx, rank) AS a, arg_min(first, rank) AS b
+        FROM asking GROUP BY label
+        HAVING max(holders) = 1 AND count(DISTINCT holder) = 1
+        ORDER BY min(rank)
+        """
+    ).fetchall()
+    found += lcon.execute(
+        """
+        WITH weak AS (
+            SELECT label FROM credo_named GROUP BY label HAVING bool_and(name_and_address)
+        ),
+        strong AS (SELECT * FROM credo_named ANTI JOIN weak USING (label)),
+        asking AS (  -- each weak record with the persons holding its address
+            SELECT w.label, w.idx, w.rank, w.name_key, w.name_ordered, s.label AS holder
+            FROM credo_named w SEMI JOIN weak USING (label)
+            JOIN strong s ON s.address_end = w.address_end
+             AND length(s.address_norm) >= 8 AND length(w.address_norm) >= 8
+             AND (ends_with(s.address_norm, w.address_norm)
+                  OR ends_with(w.address_norm, s.address_norm))
+        ),
+        alone AS (  -- groups whose address one person holds
+            SELECT label, min(holder) AS holder FROM asking GROUP BY label
+            HAVING count(DISTINCT holder) = 1
+        ),
+        named AS (  -- ... and whose name is close to one of that person's names
+            SELECT a.label, a.idx, a.rank, s.idx AS first, s.rank AS first_rank
+            FROM asking a JOIN alone USING (label) JOIN strong s ON s.label = alone.holder
+            WHERE s.name_key IS NOT NULL AND a.name_key IS NOT NULL
+              AND greatest(jaro_winkler_similarity(a.name_key, s.name_key),
+                           jaro_winkler_similarity(a.name_ordered, s.name_ordered)) >= 0.80
+        )
+        SELECT arg_min(idx, rank) AS a, arg_min(first, first_rank) AS b
+        FROM named GROUP BY label ORDER BY min(rank)
+        """
+    ).fetchall()
+    lcon.execute("DROP TABLE credo_named")
     return [Edge(int(a), int(b), "sole_name", math.inf) for a, b in found]
 
 
@@ -228,9 +253,12 @@ def _review_pairs(
         if l_ in index and r_ in index
     }
     best: dict[Pair, tuple[float, int, int]] = {}
+    # equal weights in the order of the records' origins, not of their (keyed) ids
     for a, b, w in lcon.execute(
-        f"SELECT a, b, match_weight FROM {PAIRS_TABLE} WHERE match_weight < ? "
-        "ORDER BY match_weight DESC, a, b",
+        f"SELECT p.a, p.b, p.match_weight FROM {PAIRS_TABLE} p "
+        "JOIN credo_rank ra ON ra.idx = p.a JOIN credo_rank rb ON rb.idx = p.b "
+        "WHERE p.match_weight < ? "
+        "ORDER BY p.match_weight DESC, least(ra.rank, rb.rank), greatest(ra.rank, rb.rank)",
         [match_weight],
     ).fetchall():
         la, lb = labels[a], labels[b]

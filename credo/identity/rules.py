@@ -83,21 +83,26 @@ def _shared_ids(
 
 
 def _one_id(
-    members: list[tuple[int, dt.date | None]],
+    members: list[tuple[int, dt.date | None]], rank: dict[int, int] | None = None
 ) -> tuple[list[Edge], list[tuple[int, int]]]:
-    """The links and date conflicts among the records of one verified national id."""
+    """The links and date conflicts among the records of one verified national id; records
+    taken in ``rank`` order (their origins', free of the key) when given, else by index."""
+    order = (lambda i: rank[i]) if rank else (lambda i: i)
     classes = _date_classes([dob for _i, dob in members if dob is not None])
     by_class: dict[dt.date | None, list[int]] = defaultdict(list)
     for i, dob in members:
         by_class[classes[dob] if dob is not None else None].append(i)
-    dated = sorted((sorted(v) for k, v in by_class.items() if k is not None), key=min)
+    dated = sorted(
+        (sorted(v, key=order) for k, v in by_class.items() if k is not None),
+        key=lambda v: order(v[0]),
+    )
     edges: list[Edge] = []
     for same in dated:  # records agreeing on the date (or a swap of it)
         edges += [Edge(same[0], j, "national_id", math.inf) for j in same[1:]]
     if len(dated) == 1 and None in by_class:  # undated records join the only date
         edges += [Edge(dated[0][0], j, "national_id", math.inf) for j in by_class[None]]
     elif not dated:
-        undated = sorted(by_class[None])
+        undated = sorted(by_class[None], key=order)
         edges += [Edge(undated[0], j, "national_id", math.inf) for j in undated[1:]]
     conflicts = [(dated[k][0], dated[k + 1][0]) for k in range(len(dated) - 1)]
     return edges, conflicts
@@ -128,12 +133,16 @@ def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
 def national_id_rule(store: Store, records: pa.Table, index: dict[str, int]) -> IdRule:
     """Links by verified national id; pairs whose dates of birth conflict go to review."""
     groups = _shared_ids(records, index)
+    rank: dict[int, int] = {}
+    if "origin" in records.column_names:  # link in the order of origins, not of keyed ids
+        origins = records.column("origin").to_pylist()
+        rank = {i: p for p, i in enumerate(sorted(range(len(origins)), key=origins.__getitem__))}
     verified = _verified_ids(store, sorted(groups))
     edges: list[Edge] = []
     conflicts: list[tuple[int, int]] = []
     for h in sorted(groups):
         if h in verified and len(groups[h]) > 1:
-            links, clashes = _one_id(groups[h])
+            links, clashes = _one_id(groups[h], rank)
             edges += links
             conflicts += clashes
     return IdRule(edges, conflicts, _traits(records, verified))
