@@ -18,7 +18,7 @@ from credo.dashboard.charts import BandSpan
 from credo.dashboard.formats import bin_text, day, label, money, number, points
 from credo.errors import NotFoundError
 from credo.features.sql import AMENDABLE
-from credo.identity.review import list_reviews
+from credo.identity.review import review_queue
 from credo.policy.rules import active_rules
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.purposes import PURPOSE_LABELS
@@ -395,7 +395,7 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
             {**d.to_dict(), "item": item_name(items.get(d.event_id), names)}
             for d in reversed(recent)
         ],
-        "reviews": list_reviews(store, "pending", limit=50),
+        "reviews": review_queue(store, actor="admin", limit=50),
         "reviews_pending": int(
             store.scalar("SELECT count(*) FROM identity_reviews WHERE status = 'pending'")
         ),

@@ -31,7 +31,7 @@ __all__ = ["Assignment", "Clustering", "Edge", "assign_ids", "cluster", "link_or
 class Edge:
     left: int
     right: int
-    rule: str  # "review", "national_id" or "model"
+    rule: str  # "review", "national_id", "model" or "sole_name"
     weight: float
 
 
@@ -110,13 +110,18 @@ def cluster(
     cannot_link: Iterable[tuple[int, int]],
     groups: Iterable[Sequence[int]] = (),
     traits: Sequence[Traits] = (),
+    then: Callable[[list[int]], Iterable[Edge]] | None = None,
 ) -> Clustering:
     """Union-find over ``edges`` in the order given, honouring ``cannot_link`` and refusing
     any link that would join records whose ``traits`` contradict each other.
 
     ``groups`` are joined first, unconditionally and without evidence: an incremental run
     starts from the existing persons (whose links are already stored) and may only add to
-    them; a link that would join two of them is checked like any other."""
+    them; a link that would join two of them is checked like any other.
+
+    ``then``, given the labels the edges made, yields links that depend on the whole
+    clustering (a record joining the one person holding its name); they are checked the same
+    way."""
     forest = _Forest(n, cannot_link, traits)
     find = forest.find
     for group in groups:
@@ -127,17 +132,23 @@ def cluster(
     used: list[Edge] = []
     refused: list[Edge] = []
     reasons: Counter[str] = Counter()
-    for e in edges:
-        a, b = find(e.left), find(e.right)
-        if a == b:
-            continue
-        why = forest.why_not(a, b, e.rule)
-        if why is not None:
-            refused.append(e)
-            reasons[why] += 1
-            continue
-        forest.union(a, b)
-        used.append(e)
+
+    def take(links: Iterable[Edge]) -> None:
+        for e in links:
+            a, b = find(e.left), find(e.right)
+            if a == b:
+                continue
+            why = forest.why_not(a, b, e.rule)
+            if why is not None:
+                refused.append(e)
+                reasons[why] += 1
+                continue
+            forest.union(a, b)
+            used.append(e)
+
+    take(edges)
+    if then is not None:
+        take(then([find(i) for i in range(n)]))
     return Clustering([find(i) for i in range(n)], used, refused, reasons)
 
 

@@ -5,8 +5,9 @@ However strong a chain of links between them, two records are never one person w
 - they carry different national ids that both pass the GB 11643 check digit (a typo in an
   id almost always breaks the check digit, so two valid ids are two people);
 - their sexes differ (the sex an id's 17th digit states wins over the sex a source wrote);
-- their dates of birth differ by more than a day/month swap or one mistyped digit (the same
-  tolerance as the model's date comparison).
+- their dates of birth cannot all be typos of one date: every date a person holds must be
+  that date, it with day and month swapped, or it with one digit mistyped (or both), so a
+  person may hold 1980-03-04, 1980-04-03 and 1980-03-05 but not 1980-03-05 with 1980-05-06.
 
 The clustering keeps, per group of records, the set of each of these it holds and refuses a
 link that would put a contradicting pair in one group, so no person is ever built from a chain
@@ -18,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-__all__ = ["Holdings", "Traits", "births_agree", "sex_of_national_id"]
+__all__ = ["Holdings", "Traits", "births_agree", "births_consistent", "sex_of_national_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +36,29 @@ def sex_of_national_id(number: str) -> str:
     return "M" if int(number[16]) % 2 else "F"
 
 
+def _digits(d: dt.date, swapped: bool = False) -> str:
+    day, month = (d.month, d.day) if swapped else (d.day, d.month)
+    return f"{d.year:04d}{month:02d}{day:02d}"
+
+
 def births_agree(a: dt.date, b: dt.date) -> bool:
-    """Equal, day and month swapped, or one digit off in ``YYYYMMDD``: typos, not two people."""
-    if a == b or (a.year == b.year and a.month == b.day and a.day == b.month):
+    """Equal, or one digit off in ``YYYYMMDD``, after swapping day and month or not: typos
+    of one date, not two people."""
+    y = _digits(b)
+    return any(
+        sum(p != q for p, q in zip(_digits(a, s), y, strict=True)) <= 1 for s in (False, True)
+    )
+
+
+def births_consistent(dates: set[dt.date]) -> bool:
+    """Whether the dates can all be typos of one of them (``births_agree`` with it).
+
+    Checking each pair would refuse a person whose sources mistyped two different digits of
+    the same date (each a typo of the true date, two digits from each other); checking
+    against one centre still refuses two dates that are both far from every date held."""
+    if len(dates) <= 1:
         return True
-    x, y = a.strftime("%Y%m%d"), b.strftime("%Y%m%d")
-    return sum(p != q for p, q in zip(x, y, strict=True)) <= 1
+    return any(all(births_agree(c, d) for d in dates) for c in dates)
 
 
 class Holdings:
@@ -65,10 +83,8 @@ class Holdings:
             return None
         if self.sexes and other.sexes and self.sexes != other.sexes:
             return "different sexes"
-        for a in self.births:
-            for b in other.births:
-                if not births_agree(a, b):
-                    return "dates of birth differ beyond a typo"
+        if self.births and other.births and not births_consistent(self.births | other.births):
+            return "dates of birth differ beyond a typo"
         return None
 
     def absorb(self, other: Holdings) -> None:

@@ -55,7 +55,7 @@ class ComparisonWeight:
 class LinkEvidence:
     record_l: str
     record_r: str
-    rule: str  # "model", "national_id" (exact rule) or "review" (an accepted review)
+    rule: str  # "model", "national_id" (exact rule), "review" (accepted) or "sole_name"
     match_weight: float | None
     comparisons: tuple[ComparisonWeight, ...]
 
@@ -65,6 +65,8 @@ class LinkEvidence:
             return "the same verified national id number"
         if self.rule == "review":
             return "a reviewer accepted the match"
+        if self.rule == "sole_name":
+            return "a record with nothing but a name, and the only person with that name"
         return f"match weight {self.match_weight:.1f} at or above the match threshold"
 
 
@@ -180,6 +182,7 @@ def _links(store: Store, person_id: str) -> tuple[LinkEvidence, ...]:
                         name, descriptions.get(name, name), _label(levels.get(name, []), w), w
                     )
                     for name, w in weights.items()
+                    if w is not None  # a pair the model never scored (a sole-name link)
                 ),
             )
         )

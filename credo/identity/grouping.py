@@ -131,6 +131,100 @@ def _model_edges(
             yield Edge(x, y, "model", z)
 
 
+# A record "says nothing but a name" when it has no national id, phone, date of birth or
+# address (a utility bill or payment with the other fields blank).
+_NAME_ONLY = (
+    "national_id_hash IS NULL AND phone_hash IS NULL AND birth_date IS NULL "
+    "AND address_norm IS NULL"
+)
+
+
+_NAME_AND_ADDRESS = (
+    "national_id_hash IS NULL AND phone_hash IS NULL AND birth_date IS NULL "
+    "AND address_norm IS NOT NULL"
+)
+
+
+def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list[Edge]:
+    """Groups of records that say little join the one person they can be; none when two or
+    more persons could be meant.
+
+    Pairwise, a name alone never reaches the match threshold (a namesake is as likely as the
+    person), nor does an address with a mistyped name (a household shares it). After
+    clustering the question is another: *which* person could this be. When exactly one
+    person can, it is that person or someone the bureau has never seen otherwise (measured in
+    ``benchmarks/linkage/README.md``, decision 0303):
+
+    - a group whose records carry nothing but a name joins the one person whose other records
+      carry that name as written;
+    - a group whose records carry a name and an address, nothing else, joins the one person
+      holding that address (or a shortened form of it), when a name of that person is as
+      close as the model's weakest name level (pinyin Jaro-Winkler >= 0.80).
+
+    Each group joins through its first record (by origin) and the holder's first record."""
+    table = pa.table({"idx": pa.array(range(len(labels)), pa.int32()), "label": labels})
+    with registered(lcon, "credo_labels", table):
+        lcon.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE credo_named AS
+            SELECT c.idx, l.label, c.name_exact, c.name_key, c.name_ordered, c.address_norm,
+                   right(c.address_norm, 8) AS address_end, k.rank, ({_NAME_ONLY}) AS name_only,
+                   ({_NAME_AND_ADDRESS}) AS name_and_address
+            FROM credo_records c JOIN credo_labels l USING (idx) JOIN credo_rank k USING (idx)
+            """
+        )
+    found = lcon.execute(
+        """
+        WITH weak AS (SELECT label FROM credo_named GROUP BY label HAVING bool_and(name_only)),
+        held AS (
+            SELECT name_exact AS name, count(DISTINCT label) AS holders,
+                   min(label) AS holder, arg_min(idx, rank) AS first
+            FROM credo_named ANTI JOIN weak USING (label)
+            WHERE name_exact IS NOT NULL GROUP BY name_exact
+        ),
+        asking AS (
+            SELECT n.label, n.idx, n.rank, h.holders, h.holder, h.first
+            FROM credo_named n SEMI JOIN weak USING (label) JOIN held h ON h.name = n.name_exact
+        )
+        SELECT arg_min(idx, rank) AS a, arg_min(first, rank) AS b
+        FROM asking GROUP BY label
+        HAVING max(holders) = 1 AND count(DISTINCT holder) = 1
+        ORDER BY min(rank)
+        """
+    ).fetchall()
+    found += lcon.execute(
+        """
+        WITH weak AS (
+            SELECT label FROM credo_named GROUP BY label HAVING bool_and(name_and_address)
+        ),
+        strong AS (SELECT * FROM credo_named ANTI JOIN weak USING (label)),
+        asking AS (  -- each weak record with the persons holding its address
+            SELECT w.label, w.idx, w.rank, w.name_key, w.name_ordered, s.label AS holder
+            FROM credo_named w SEMI JOIN weak USING (label)
+            JOIN strong s ON s.address_end = w.address_end
+             AND length(s.address_norm) >= 8 AND length(w.address_norm) >= 8
+             AND (ends_with(s.address_norm, w.address_norm)
+                  OR ends_with(w.address_norm, s.address_norm))
+        ),
+        alone AS (  -- groups whose address one person holds
+            SELECT label, min(holder) AS holder FROM asking GROUP BY label
+            HAVING count(DISTINCT holder) = 1
+        ),
+        named AS (  -- ... and whose name is close to one of that person's names
+            SELECT a.label, a.idx, a.rank, s.idx AS first, s.rank AS first_rank
+            FROM asking a JOIN alone USING (label) JOIN strong s ON s.label = alone.holder
+            WHERE s.name_key IS NOT NULL AND a.name_key IS NOT NULL
+              AND greatest(jaro_winkler_similarity(a.name_key, s.name_key),
+                           jaro_winkler_similarity(a.name_ordered, s.name_ordered)) >= 0.80
+        )
+        SELECT arg_min(idx, rank) AS a, arg_min(first, first_rank) AS b
+        FROM named GROUP BY label ORDER BY min(rank)
+        """
+    ).fetchall()
+    lcon.execute("DROP TABLE credo_named")
+    return [Edge(int(a), int(b), "sole_name", math.inf) for a, b in found]
+
+
 def _chain(*parts: Any) -> Iterator[Edge]:
     for part in parts:
         yield from part
@@ -159,9 +253,12 @@ def _review_pairs(
         if l_ in index and r_ in index
     }
     best: dict[Pair, tuple[float, int, int]] = {}
+    # equal weights in the order of the records' origins, not of their (keyed) ids
     for a, b, w in lcon.execute(
-        f"SELECT a, b, match_weight FROM {PAIRS_TABLE} WHERE match_weight < ? "
-        "ORDER BY match_weight DESC, a, b",
+        f"SELECT p.a, p.b, p.match_weight FROM {PAIRS_TABLE} p "
+        "JOIN credo_rank ra ON ra.idx = p.a JOIN credo_rank rb ON rb.idx = p.b "
+        "WHERE p.match_weight < ? "
+        "ORDER BY p.match_weight DESC, least(ra.rank, rb.rank), greatest(ra.rank, rb.rank)",
         [match_weight],
     ).fetchall():
         la, lb = labels[a], labels[b]
@@ -254,7 +351,8 @@ def _link_table(lcon: duckdb.DuckDBPyConnection, used: list[Edge]) -> pa.Table:
     with registered(lcon, "credo_used", edges):
         table: pa.Table = lcon.sql(
             "SELECT l.record_id AS record_l, r.record_id AS record_r, u.rule, "
-            f"u.match_weight::DOUBLE AS match_weight, {comparisons_json_sql('p')} AS comparisons "
+            "u.match_weight::DOUBLE AS match_weight, "
+            f"CASE WHEN p.a IS NOT NULL THEN {comparisons_json_sql('p')} END AS comparisons "
             "FROM credo_used u JOIN credo_records l ON l.idx = u.a "
             "JOIN credo_records r ON r.idx = u.b "
             f"LEFT JOIN {PAIRS_TABLE} p ON p.a = least(u.a, u.b) AND p.b = greatest(u.a, u.b) "
@@ -284,7 +382,14 @@ def cluster_and_review(
         sorted(rule.edges, key=order),
         _model_edges(lcon, match_weight, rank),
     )
-    clustering = cluster(len(ids), edges, decisions.cannot, groups, rule.traits)
+    clustering = cluster(
+        len(ids),
+        edges,
+        decisions.cannot,
+        groups,
+        rule.traits,
+        then=lambda labels: _sole_name_edges(lcon, labels),
+    )
     labels = clustering.labels
     review_pairs = _review_pairs(lcon, labels, decisions.decided, index, match_weight)
     changed = _changed(clustering, previous)

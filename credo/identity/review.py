@@ -21,7 +21,16 @@ from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
 from credo.store.rows import insert, one, rows, value
 
-__all__ = ["ReviewItem", "ReviewStatus", "accept_review", "list_reviews", "reject_review"]
+__all__ = [
+    "ReviewCard",
+    "ReviewItem",
+    "ReviewSide",
+    "ReviewStatus",
+    "accept_review",
+    "list_reviews",
+    "reject_review",
+    "review_queue",
+]
 
 ReviewStatus = Literal["pending", "accepted", "rejected"]
 _STATUSES = ("pending", "accepted", "rejected")
@@ -206,3 +215,131 @@ def add_review(
             },
         )
     return get_review(store, review_id)
+
+
+@dataclass(frozen=True)
+class ReviewSide:
+    """One record of a review item as the operator sees it: who it says the person is."""
+
+    record_id: str
+    source: str | None
+    person_id: str | None
+    name: str | None
+    birth_date: dt.date | None
+    national_id: str | None  # decrypted for this view and masked: the last 4 characters
+    phone: str | None  # the same
+    address: str | None
+    events: int  # events of the person this record belongs to now
+
+
+@dataclass(frozen=True)
+class ReviewCard:
+    """A pending review item with both records in clear (masked ids), for deciding it."""
+
+    item: ReviewItem
+    left: ReviewSide
+    right: ReviewSide
+    events_moved: int  # events that change person if the pair is accepted (the smaller side)
+    against: tuple[str, float] | None  # the comparison that weighed most against the match
+    for_: tuple[str, float] | None  # the comparison that weighed most for it
+
+    @property
+    def review_id(self) -> int:
+        return self.item.review_id
+
+    @property
+    def deciding(self) -> str:
+        """What kept the pair below the match threshold, or why it is here at all."""
+        if self.against is not None:
+            return f"{self.against[0]} {self.against[1]:+.1f}"
+        return self.item.reason
+
+
+_QUEUE = """
+    WITH ev AS (
+        SELECT person_id, count(*) AS n FROM event_persons WHERE role = 'subject' GROUP BY 1
+    )
+    SELECT v.review_id, coalesce(ea.n, 0) AS events_l, coalesce(eb.n, 0) AS events_r,
+           CASE WHEN a.person_id IS NOT DISTINCT FROM b.person_id THEN 0
+                ELSE least(coalesce(ea.n, 0), coalesce(eb.n, 0)) END AS moved,
+           a.name AS name_l, b.name AS name_r, a.birth_date AS birth_l, b.birth_date AS birth_r,
+           a.national_id_hash AS nid_l, b.national_id_hash AS nid_r,
+           a.phone_hash AS phone_l, b.phone_hash AS phone_r,
+           a.address AS address_l, b.address AS address_r
+    FROM identity_reviews v
+    LEFT JOIN identity_records a ON a.record_id = v.record_l
+    LEFT JOIN identity_records b ON b.record_id = v.record_r
+    LEFT JOIN ev ea ON ea.person_id = a.person_id
+    LEFT JOIN ev eb ON eb.person_id = b.person_id
+    WHERE v.status = 'pending'
+    ORDER BY moved DESC, v.match_weight DESC NULLS FIRST, v.review_id
+    LIMIT ?
+"""
+
+
+def _clear(store: Store, wanted: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """(kind, hash) -> the value decrypted from the vault and masked (last 4 characters)."""
+    from credo.identifiers import mask
+
+    out: dict[tuple[str, str], str] = {}
+    for kind, digest in sorted(wanted):
+        blob = value(
+            store.con,
+            "SELECT any_value(ciphertext) FROM pii_vault WHERE kind = ? AND hash = ?",
+            [kind, digest],
+        )
+        if blob is not None:
+            out[(kind, digest)] = mask(store.keys.decrypt(kind, bytes(blob)))
+    return out
+
+
+def review_queue(store: Store, *, actor: str, limit: int = 50) -> list[ReviewCard]:
+    """Pending items, the one whose decision moves the most events first, with both records'
+    names, dates of birth and masked ids and phones, decrypted for this view only.
+
+    The read is audited (who saw how many items and how many identifiers were decrypted):
+    an operator deciding a pair must see who the records say the person is, which hashed
+    ids and weights alone never showed, and every such look is on the record."""
+    found = rows(store.con, _QUEUE, [limit])
+    items = {i.review_id: i for i in (get_review(store, int(r["review_id"])) for r in found)}
+    wanted = {
+        (kind, str(r[f"{col}_{side}"]))
+        for r in found
+        for kind, col in (("national_id", "nid"), ("phone", "phone"))
+        for side in ("l", "r")
+        if r[f"{col}_{side}"] is not None
+    }
+    clear = _clear(store, wanted)
+
+    def side(r: dict[str, Any], s: str) -> ReviewSide:
+        item = items[int(r["review_id"])]
+        nid, phone = r[f"nid_{s}"], r[f"phone_{s}"]
+        return ReviewSide(
+            record_id=item.record_l if s == "l" else item.record_r,
+            source=item.source_l if s == "l" else item.source_r,
+            person_id=item.person_l if s == "l" else item.person_r,
+            name=_text(r[f"name_{s}"]),
+            birth_date=r[f"birth_{s}"],
+            national_id=None if nid is None else clear.get(("national_id", str(nid)), "?"),
+            phone=None if phone is None else clear.get(("phone", str(phone)), "?"),
+            address=_text(r[f"address_{s}"]),
+            events=int(r[f"events_{s}"]),
+        )
+
+    cards = []
+    for r in found:
+        item = items[int(r["review_id"])]
+        weights = sorted(item.comparisons.items(), key=lambda kv: (kv[1], kv[0]))
+        against = weights[0] if weights and weights[0][1] < 0 else None
+        best = weights[-1] if weights and weights[-1][1] > 0 else None
+        cards.append(ReviewCard(item, side(r, "l"), side(r, "r"), int(r["moved"]), against, best))
+    store.audit(
+        AuditEntry(
+            actor=actor,
+            action="read.identity_reviews",
+            target="identity_reviews",
+            purpose="identity resolution review",
+            details={"items": len(cards), "identifiers_decrypted": len(clear)},
+        )
+    )
+    return cards

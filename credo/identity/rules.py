@@ -2,8 +2,9 @@
 
 It runs before the model and its links are certain (weight ∞). A number counts as verified when
 it passes the GB 11643 check digit. Records sharing one agree on a date of birth up to a
-day/month swap (a typo, not a conflict); records whose dates truly differ are not linked but
-go to the review queue, with ``CONFLICT_REASON`` at the head of the reason.
+day/month swap or a mistyped digit (a typo, not a conflict: ``births_agree``); records whose
+dates truly differ are not linked but go to the review queue, with ``CONFLICT_REASON`` at the
+head of the reason.
 
 The same decryption gives every record its ``Traits`` (verified id, sex, date of birth), which
 the clustering uses to keep contradicting records apart (decision 0301).
@@ -20,15 +21,13 @@ import pyarrow as pa
 
 from credo.identifiers import is_valid_gb11643
 from credo.identity.cluster import Edge
-from credo.identity.constraints import Traits, sex_of_national_id
+from credo.identity.constraints import Traits, births_agree, sex_of_national_id
 from credo.store.db import Store
 from credo.store.rows import registered
 
 __all__ = ["CONFLICT_REASON", "IdRule", "national_id_rule", "persons_with_two_verified_ids"]
 
 CONFLICT_REASON = "same verified national id"
-
-_DobClass = tuple[int, int, int]
 
 
 def _verified_ids(store: Store, hashes: list[str]) -> dict[str, str]:
@@ -47,10 +46,24 @@ def _verified_ids(store: Store, hashes: list[str]) -> dict[str, str]:
     return {h: sex_of_national_id(n) for h, n in numbers if is_valid_gb11643(n)}
 
 
-def _dob_class(d: dt.date) -> _DobClass:
-    """Dates equal up to a day/month swap share a class: a swap is a typo, not a conflict."""
-    a, b = sorted((d.month, d.day))
-    return (d.year, a, b)
+def _date_classes(dates: list[dt.date]) -> dict[dt.date, dt.date]:
+    """Each date's class (its earliest member): dates joined by a chain of typos
+    (``births_agree``) are one class, so a swap or a mistyped digit is not a conflict."""
+    distinct = sorted(set(dates))
+    parent = {d: d for d in distinct}
+
+    def find(d: dt.date) -> dt.date:
+        while parent[d] != d:
+            d = parent[d]
+        return d
+
+    for i, a in enumerate(distinct):
+        for b in distinct[i + 1 :]:
+            if births_agree(a, b):
+                ra, rb = find(a), find(b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+    return {d: find(d) for d in distinct}
 
 
 def _shared_ids(
@@ -70,20 +83,26 @@ def _shared_ids(
 
 
 def _one_id(
-    members: list[tuple[int, dt.date | None]],
+    members: list[tuple[int, dt.date | None]], rank: dict[int, int] | None = None
 ) -> tuple[list[Edge], list[tuple[int, int]]]:
-    """The links and date conflicts among the records of one verified national id."""
-    by_class: dict[_DobClass | None, list[int]] = defaultdict(list)
+    """The links and date conflicts among the records of one verified national id; records
+    taken in ``rank`` order (their origins', free of the key) when given, else by index."""
+    order = (lambda i: rank[i]) if rank else (lambda i: i)
+    classes = _date_classes([dob for _i, dob in members if dob is not None])
+    by_class: dict[dt.date | None, list[int]] = defaultdict(list)
     for i, dob in members:
-        by_class[_dob_class(dob) if dob is not None else None].append(i)
-    dated = sorted((sorted(v) for k, v in by_class.items() if k is not None), key=min)
+        by_class[classes[dob] if dob is not None else None].append(i)
+    dated = sorted(
+        (sorted(v, key=order) for k, v in by_class.items() if k is not None),
+        key=lambda v: order(v[0]),
+    )
     edges: list[Edge] = []
     for same in dated:  # records agreeing on the date (or a swap of it)
         edges += [Edge(same[0], j, "national_id", math.inf) for j in same[1:]]
     if len(dated) == 1 and None in by_class:  # undated records join the only date
         edges += [Edge(dated[0][0], j, "national_id", math.inf) for j in by_class[None]]
     elif not dated:
-        undated = sorted(by_class[None])
+        undated = sorted(by_class[None], key=order)
         edges += [Edge(undated[0], j, "national_id", math.inf) for j in undated[1:]]
     conflicts = [(dated[k][0], dated[k + 1][0]) for k in range(len(dated) - 1)]
     return edges, conflicts
@@ -114,12 +133,16 @@ def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
 def national_id_rule(store: Store, records: pa.Table, index: dict[str, int]) -> IdRule:
     """Links by verified national id; pairs whose dates of birth conflict go to review."""
     groups = _shared_ids(records, index)
+    rank: dict[int, int] = {}
+    if "origin" in records.column_names:  # link in the order of origins, not of keyed ids
+        origins = records.column("origin").to_pylist()
+        rank = {i: p for p, i in enumerate(sorted(range(len(origins)), key=origins.__getitem__))}
     verified = _verified_ids(store, sorted(groups))
     edges: list[Edge] = []
     conflicts: list[tuple[int, int]] = []
     for h in sorted(groups):
         if h in verified and len(groups[h]) > 1:
-            links, clashes = _one_id(groups[h])
+            links, clashes = _one_id(groups[h], rank)
             edges += links
             conflicts += clashes
     return IdRule(edges, conflicts, _traits(records, verified))

@@ -168,18 +168,38 @@ def overdue(db: Path) -> str:
 
 @pytest.fixture
 def review(db: Path) -> int:
-    """Two source records of two persons, put up for review (as a "this isn't me" would)."""
+    """Two source records of two persons, put up for review (as a "this isn't me" would).
+
+    rec-a carries a national id and a phone from the vault (so the queue has something to
+    decrypt); a second item, between persons with fewer events, must
+    be listed after it."""
     from credo.identity.review import add_review
 
     a, b = _top_persons(db, 4)[2:]
     with Store.open(Settings(db=db)) as store:
+        nid, phone = (
+            store.scalar(f"SELECT min(hash) FROM pii_vault WHERE kind = '{kind}'")
+            for kind in ("national_id", "phone")
+        )
+        assert nid is not None and phone is not None
+        fewest = store.con.execute(
+            "SELECT person_id FROM event_persons WHERE role = 'subject' GROUP BY person_id"
+            " ORDER BY count(*), person_id LIMIT 2"
+        ).fetchall()
         with store.write(AuditEntry("test", "identity_records")) as con:
-            for record, person, name in (("rec-a", a, "王芳"), ("rec-b", b, "王芳")):
+            for record, person, name, born, n, p in (
+                ("rec-a", a, "王芳", dt.date(1990, 3, 4), nid, phone),
+                ("rec-b", b, "王芳", dt.date(1990, 4, 3), None, None),
+                ("rec-c", fewest[0][0], "李伟", None, None, None),
+                ("rec-d", fewest[1][0], "李伟", None, None, None),
+            ):
                 con.execute(
-                    "INSERT INTO identity_records (record_id, source, name, first_seen_at,"
-                    " person_id) VALUES (?, 'phone_bills', ?, ?, ?)",
-                    [record, name, dt.datetime(2026, 1, 1), person],
+                    "INSERT INTO identity_records (record_id, source, name, birth_date,"
+                    " national_id_hash, phone_hash, first_seen_at, person_id)"
+                    " VALUES (?, 'phone_bills', ?, ?, ?, ?, ?, ?)",
+                    [record, name, born, n, p, dt.datetime(2026, 1, 1), person],
                 )
+        add_review(store, "rec-c", "rec-d", "same name, nothing else")
         return add_review(store, "rec-a", "rec-b", "same name, different addresses").review_id
 
 

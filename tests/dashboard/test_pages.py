@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -316,13 +317,22 @@ def test_an_overdue_dispute_is_red_in_the_queue(overdue: str, site: Site, new_pa
 def test_the_operator_decides_an_identity_review(review: int, site: Site, new_page: Any) -> None:
     page = new_page()
     sign_in_operator(page, site)
-    expect(page.locator("#reviews-h")).to_contain_text("1 pending")
+    expect(page.locator("#reviews-h")).to_contain_text("2 pending")
+    # the pair whose decision moves more events comes first
+    expect(page.locator("#reviews tbody tr").first).to_have_attribute("data-review", str(review))
     row = page.locator(f"#reviews tr[data-review='{review}']")
     expect(row).to_contain_text("same name, different addresses")
     expect(row).to_contain_text("rec-a")
+    # both records in clear: names, dates of birth, the id and phone masked to 4 digits
+    expect(row.locator(".review-name").first).to_have_text("王芳")
+    expect(row.locator(".review-birth")).to_have_text(["1990-03-04", "1990-04-03"])
+    nid, phone = row.locator(".review-id").first, row.locator(".review-phone").first
+    expect(nid).to_have_text(re.compile(r"^\*{14}[0-9X]{4}$"))
+    expect(phone).to_have_text(re.compile(r"^\*+[0-9]{4}$"))
+    expect(row.locator(".review-id").nth(1)).to_have_text("—")
     row.get_by_role("button", name="Different persons").click()
     expect(page.get_by_role("status")).to_have_text("Review item decided.")
-    expect(page.locator("#reviews-h")).to_contain_text("0 pending")
+    expect(page.locator("#reviews-h")).to_contain_text("1 pending")
     # A decision is final: the same pair cannot be decided again.
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
     with httpx.Client(base_url=site.base, cookies=cookies, headers={"Origin": site.base}) as c:
@@ -330,6 +340,33 @@ def test_the_operator_decides_an_identity_review(review: int, site: Site, new_pa
         again = c.post(f"/console/reviews/{review}", data={"decision": "accept", "csrf": csrf})
     assert again.status_code == 409
     assert "already rejected" in again.text
+
+
+def test_the_review_queue_decrypts_for_its_view_and_is_audited(review: int, db: Path) -> None:
+    from credo.identifiers import mask
+    from credo.identity.review import review_queue
+
+    with Store.open(Settings(db=db)) as store:
+        before = store.scalar("SELECT count(*) FROM audit_log")
+        cards = review_queue(store, actor="operator-1")
+        assert cards[0].review_id == review
+        assert cards[0].events_moved > cards[1].events_moved > 0
+        nid = store.con.execute(
+            "SELECT v.ciphertext FROM pii_vault v JOIN identity_records r"
+            " ON r.national_id_hash = v.hash AND v.kind = 'national_id'"
+            " WHERE r.record_id = 'rec-a'"
+        ).fetchone()
+        assert nid is not None
+        number = store.keys.decrypt("national_id", bytes(nid[0]))
+        assert cards[0].left.national_id == mask(number) and number[-4:] in mask(number)
+        assert cards[0].right.national_id is None and cards[0].left.name == "王芳"
+        entry = store.con.execute(
+            "SELECT actor, details FROM audit_log WHERE action = 'read.identity_reviews'"
+            " ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        assert store.scalar("SELECT count(*) FROM audit_log") == before + 1
+    assert entry is not None and entry[0] == "operator-1"
+    assert json.loads(entry[1]) == {"identifiers_decrypted": 2, "items": 2}
 
 
 def test_pages_pass_axe_accessibility_checks(site: Site, new_page: Any) -> None:

@@ -16,9 +16,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from credo.identity.cluster import Edge, cluster, link_order
-from credo.identity.constraints import Traits, births_agree, sex_of_national_id
+from credo.identity.constraints import (
+    Traits,
+    births_agree,
+    births_consistent,
+    sex_of_national_id,
+)
+from credo.identity.rules import _one_id
 
-BIRTHS = (dt.date(1980, 3, 4), dt.date(1980, 4, 3), dt.date(1980, 3, 5), dt.date(1991, 7, 20))
+# a date, its swap, a typo of it, a typo of that typo (two digits from the date) and another
+BIRTHS = (
+    dt.date(1980, 3, 4),
+    dt.date(1980, 4, 3),
+    dt.date(1980, 3, 5),
+    dt.date(1980, 3, 15),
+    dt.date(1991, 7, 20),
+)
 WEIGHTS = (6.0, 7.5, 12.0, math.inf)
 
 traits = st.builds(
@@ -59,7 +72,7 @@ def test_no_person_holds_contradicting_records(
         assert len({t.national_id for t in held} - {None}) <= 1
         assert len({t.sex for t in held} - {None}) <= 1
         dates = [t.birth for t in held if t.birth is not None]
-        assert all(births_agree(a, b) for a, b in combinations(dates, 2))
+        assert births_consistent(set(dates))
 
 
 @given(problems())
@@ -101,5 +114,19 @@ def test_contradictions_are_typos_only_when_they_look_like_typos() -> None:
     assert births_agree(dt.date(1980, 3, 4), dt.date(1989, 3, 4))
     assert not births_agree(dt.date(1980, 3, 4), dt.date(1980, 5, 6))
     assert not births_agree(dt.date(1980, 3, 14), dt.date(1981, 3, 15))
+    assert births_agree(dt.date(1980, 3, 4), dt.date(1980, 4, 5))  # swapped and one digit
+    # two typos of 1980-03-05 are one person with it, not without it
+    assert births_consistent({dt.date(1980, 3, 4), dt.date(1980, 3, 5), dt.date(1980, 3, 15)})
+    assert not births_consistent({dt.date(1980, 3, 4), dt.date(1980, 3, 15)})
     assert sex_of_national_id("11010519491231002X") == "F"
     assert sex_of_national_id("110105194912310010") == "M"
+
+
+def test_the_id_rule_links_a_mistyped_date_and_reviews_a_different_one() -> None:
+    # one verified id on four records: the date, a digit typo of it, no date, another date
+    members = [(0, BIRTHS[0]), (1, BIRTHS[2]), (2, None), (3, BIRTHS[4])]
+    edges, conflicts = _one_id(members)
+    assert [(e.left, e.right) for e in edges] == [(0, 1)]
+    assert conflicts == [(0, 3)]
+    edges, conflicts = _one_id(members[:3])
+    assert sorted((e.left, e.right) for e in edges) == [(0, 1), (0, 2)] and conflicts == []

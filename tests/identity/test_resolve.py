@@ -116,7 +116,9 @@ def test_incremental_load_keeps_existing_ids(partly_loaded: Loaded, tmp_path: Pa
         load_sources(store, partly_loaded.population, rest)
         report = resolve(store)
         after = _assigned(store)
-        assert report.new_records > 0 and report.new_persons > 0
+        # new records; since decision 0303 the few that carry only a name or a name and an
+        # address join the one person they can be, so new persons need not appear here
+        assert report.new_records > 0
         merged = {
             old: new
             for new, olds in store.con.execute(

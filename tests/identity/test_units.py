@@ -74,3 +74,46 @@ def test_new_persons_are_numbered_alike_in_any_record_order(
     shuffled = list(origins)
     rnd.shuffle(shuffled)
     assert _numbered(origins, group_of) == _numbered(shuffled, group_of)
+
+
+def test_a_record_with_only_a_name_joins_the_one_person_holding_it() -> None:
+    import duckdb
+
+    from credo.identity.grouping import _sole_name_edges
+
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE credo_records (idx INTEGER, name_exact VARCHAR, national_id_hash VARCHAR, "
+        "phone_hash VARCHAR, birth_date DATE, address_norm VARCHAR)"
+    )
+    rows = [
+        (0, "wang fang", None, "p1", None, None),  # person 0: a phone and an id
+        (1, "wang fang", "n1", None, None, "北京市东城区长江路27号"),
+        (2, "wang fang", None, None, None, None),  # only a name, held by person 0 alone
+        (3, "li wei", None, "p2", None, "广州市青年路38号"),  # two persons called li wei
+        (4, "li wei", None, "p3", None, "深圳市长江路97号"),
+        (5, "li wei", None, None, None, None),  # which one? neither
+        (6, "zhao min", None, None, None, None),  # nobody else is called zhao min
+        (7, "wang fang", None, None, None, None),  # one group (a shared customer id) asking
+        (8, "li wei", None, None, None, None),  # for two persons: neither
+        (9, "wang fan", None, None, None, "东城区长江路27号"),  # a typo, person 0's address
+        (10, "li wie", None, None, None, "深圳市长江路97号"),  # a typo, li wei 4's address
+        (11, "zhou jie", None, None, None, "广州市青年路38号"),  # li wei 3's address: not him
+    ]
+    con.executemany("INSERT INTO credo_records VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.execute(
+        "ALTER TABLE credo_records ADD COLUMN name_key VARCHAR;"
+        "ALTER TABLE credo_records ADD COLUMN name_ordered VARCHAR;"
+        "UPDATE credo_records SET name_ordered = name_exact,"
+        " name_key = array_to_string(list_sort(string_split(name_exact, ' ')), ' ')"
+    )
+    con.execute("CREATE TABLE credo_rank AS SELECT idx, 20 - idx AS rank FROM credo_records")
+    labels = [0, 0, 2, 3, 4, 5, 6, 7, 7, 9, 10, 11]
+    edges = _sole_name_edges(con, labels)
+    found = [(e.left, e.right, e.rule) for e in edges]
+    # 9 and 10: a mistyped name at an address one person holds; 11: a name unlike his
+    assert found == [(2, 1, "sole_name"), (10, 4, "sole_name"), (9, 1, "sole_name")]
+    # with the two li wei persons one, the record of 5 joins it; 7-8 still ask for two, and
+    # 10 and 11 now share an address with... one person, but only 10's name is close
+    edges = _sole_name_edges(con, [0, 0, 2, 3, 3, 5, 6, 7, 7, 9, 10, 11])
+    assert sorted((e.left, e.right) for e in edges) == [(2, 1), (5, 4), (9, 1), (10, 4)]
