@@ -27,10 +27,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
+from credo.errors import ConfigError
 from credo.identity.cluster import assign_ids
 from credo.identity.grouping import Outcome, cluster_and_review
 from credo.identity.linkage import predict_pairs, splink_connection, train_model
@@ -47,6 +49,9 @@ from credo.identity.writing import (
 from credo.store.db import Store, utcnow
 from credo.store.rows import registered, value
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 __all__ = ["resolve"]
 
 
@@ -58,8 +63,12 @@ def resolve(
     match_weight: float | None = None,
     review_weight: float | None = None,
     incremental: bool = False,
+    spark: SparkSession | None = None,
 ) -> ResolveReport:
-    """Resolve every source record to a person; see the module docstring."""
+    """Resolve every source record to a person; see the module docstring. With ``spark``, the
+    blocked pairs are scored on Spark (a full run only; docs/decisions/0812)."""
+    if spark is not None and incremental:
+        raise ConfigError("an incremental run scores its pairs on DuckDB; run a full one on Spark")
     started = time.perf_counter()
     started_at = utcnow()
     records = load_records(store.con)
@@ -84,6 +93,7 @@ def resolve(
         mode,
         started_at,
         (match_weight, review_weight),
+        spark,
     )
     assignment = assign_ids(
         outcome.labels, previous, _numbering(store), records.column("origin").to_pylist()
@@ -123,6 +133,7 @@ def _score_and_group(
     mode: Mode,
     started_at: dt.datetime,
     thresholds: tuple[float | None, float | None],
+    spark: SparkSession | None = None,
 ) -> tuple[LinkageModel, int, Outcome]:
     """Train if there is no model, score the blocked pairs and group the records: the model
     used (with the ``thresholds`` given, match and review), the pairs scored, the outcome."""
@@ -137,7 +148,14 @@ def _score_and_group(
             )
         chosen = _with_thresholds(chosen, *thresholds)
         new = [p is None for p in previous] if mode == "incremental" else None
-        scored = predict_pairs(lcon, features, chosen.splink, chosen.review_weight, new=new)
+        if spark is None:
+            scored = predict_pairs(lcon, features, chosen.splink, chosen.review_weight, new=new)
+        else:
+            from credo.spark.identity import predict_pairs_on_spark
+
+            scored = predict_pairs_on_spark(
+                spark, lcon, features, chosen.splink, chosen.review_weight
+            )
         del features
         outcome = cluster_and_review(
             store, lcon, records, ids, index, previous, chosen.match_weight, mode

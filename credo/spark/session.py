@@ -11,6 +11,8 @@ cluster's settings, so the job is the same code in both places.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,6 +44,10 @@ def spark_session(master: str | None = None, *, app: str = "credo") -> SparkSess
     if master is not None:
         builder = builder.master(master)
         settings.update(_LOCAL)
+        # Python workers (identity resolution's Jaro-Winkler) run this interpreter, with
+        # Credo's packages, not whichever python3 is first on the PATH (pyspark reads the
+        # variable, not a setting, when it starts the context).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     for key, value in settings.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()

@@ -5,7 +5,6 @@ pyspark and a Java runtime)."""
 from __future__ import annotations
 
 import datetime as dt
-import math
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -80,16 +79,6 @@ def _edge_cases(store: Store) -> None:
         ],
         LATER,
     )
-
-
-def bits(value: Any) -> Any:
-    """A value compared bit for bit: a float by its ``hex`` (so -0.0 differs from 0.0, and a
-    NaN equals a NaN), lists element by element."""
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else value.hex()
-    if isinstance(value, list):
-        return [bits(v) for v in value]
-    return value
 
 
 def as_number(value: Any) -> Any:

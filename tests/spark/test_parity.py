@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from .conftest import PANDAS_WARNING, PREVIOUS, Scored, as_number, bits
+from credo.spark.parity import bits, compare_snapshots
+
+from .conftest import PANDAS_WARNING, PREVIOUS, Scored, as_number
 
 pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings(PANDAS_WARNING)]
 
@@ -15,13 +20,27 @@ def test_every_snapshot_equals_duckdb_bit_for_bit(both: Scored) -> None:
     duck = both.duckdb
     assert spark.schema == duck.schema
     assert spark.num_rows == duck.num_rows > 300
-    differences = [
-        (d["person_id"], column, d[column], s[column])
-        for d, s in zip(duck.to_pylist(), spark.to_pylist(), strict=True)
-        for column in duck.column_names
-        if bits(d[column]) != bits(s[column])
+    assert compare_snapshots(duck, spark) == []
+
+
+def test_the_comparison_finds_a_changed_bit_and_a_missing_person(both: Scored) -> None:
+    """The check the parity rests on (and ``benchmarks/monthly/parity.py`` reports) can fail:
+    a score one ulp off, a ``-0.0`` trend, a person one engine left out."""
+    duck = both.duckdb
+    first = duck["person_id"][0].as_py()
+    score = duck.column("score").to_pylist()
+    score[1] = math.nextafter(score[1], math.inf)
+    trend = duck.column("trend").to_pylist()
+    k = next(i for i, t in enumerate(trend) if i > 1 and t == 0.0)
+    trend[k] = -0.0
+    changed = duck.set_column(duck.schema.get_field_index("score"), "score", pa.array(score))
+    changed = changed.set_column(duck.schema.get_field_index("trend"), "trend", pa.array(trend))
+    found = compare_snapshots(duck, changed.slice(1))
+    assert [(d.person_id, d.column) for d in found] == [
+        (first, "(missing)"),
+        (duck["person_id"][1].as_py(), "score"),
+        (duck["person_id"][k].as_py(), "trend"),
     ]
-    assert differences == []
 
 
 def test_every_feature_and_points_column_equals_duckdb(both: Scored) -> None:

@@ -11,9 +11,10 @@ import pytest
 from credo.models._errors import DataError
 from credo.models.files import score_file
 from credo.models.table import ScorecardModel
+from credo.spark.parity import bits
 from credo.spark.table import score_parquet
 
-from .conftest import PANDAS_WARNING, Scored, as_number, bits
+from .conftest import PANDAS_WARNING, Scored, as_number
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
