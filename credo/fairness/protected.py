@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from credo.errors import InputError
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
@@ -172,6 +174,13 @@ def load_protected(
         finally:
             con.execute("DROP TABLE _protected_new")
     return ProtectedLoad(load_id, path.name, len(records), attributes, new=True)
+
+
+def forget_protected(con: duckdb.DuckDBPyConnection, hashes: str) -> int:
+    """Delete the values held for the identifier hashes the query ``hashes`` gives, inside the
+    caller's transaction (an erasure, GDPR Art. 17): deleting reads nothing out."""
+    result = con.execute(f"DELETE FROM {PROTECTED_TABLE} WHERE id_hash IN ({hashes})").fetchall()
+    return int(result[0][0]) if result else 0
 
 
 def protected_loaded(store: Store) -> bool:

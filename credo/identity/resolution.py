@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -49,10 +49,12 @@ from credo.identity.writing import (
 from credo.store.db import Store, utcnow
 from credo.store.rows import registered, value
 
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+__all__ = ["PairScorer", "resolve"]
 
-__all__ = ["resolve"]
+PairScorer = Callable[[duckdb.DuckDBPyConnection, pa.Table, dict[str, Any], float], int]
+"""Scores the blocked pairs of the records (``con``, ``records``, the Splink model, the review
+weight) into the pairs table, giving their count: another engine's (``credo.spark.identity.
+spark_pair_scorer``), so identity resolution does not import the engine that runs it."""
 
 
 def resolve(
@@ -63,11 +65,12 @@ def resolve(
     match_weight: float | None = None,
     review_weight: float | None = None,
     incremental: bool = False,
-    spark: SparkSession | None = None,
+    score_pairs: PairScorer | None = None,
 ) -> ResolveReport:
-    """Resolve every source record to a person; see the module docstring. With ``spark``, the
-    blocked pairs are scored on Spark (a full run only; docs/decisions/0812)."""
-    if spark is not None and incremental:
+    """Resolve every source record to a person; see the module docstring. With
+    ``score_pairs``, the blocked pairs are scored by another engine, e.g. Spark (a full run
+    only; docs/decisions/0812)."""
+    if score_pairs is not None and incremental:
         raise ConfigError("an incremental run scores its pairs on DuckDB; run a full one on Spark")
     started = time.perf_counter()
     started_at = utcnow()
@@ -93,7 +96,7 @@ def resolve(
         mode,
         started_at,
         (match_weight, review_weight),
-        spark,
+        score_pairs,
     )
     assignment = assign_ids(
         outcome.labels, previous, _numbering(store), records.column("origin").to_pylist()
@@ -133,7 +136,7 @@ def _score_and_group(
     mode: Mode,
     started_at: dt.datetime,
     thresholds: tuple[float | None, float | None],
-    spark: SparkSession | None = None,
+    score_pairs: PairScorer | None = None,
 ) -> tuple[LinkageModel, int, Outcome]:
     """Train if there is no model, score the blocked pairs and group the records: the model
     used (with the ``thresholds`` given, match and review), the pairs scored, the outcome."""
@@ -148,14 +151,10 @@ def _score_and_group(
             )
         chosen = _with_thresholds(chosen, *thresholds)
         new = [p is None for p in previous] if mode == "incremental" else None
-        if spark is None:
+        if score_pairs is None:
             scored = predict_pairs(lcon, features, chosen.splink, chosen.review_weight, new=new)
         else:
-            from credo.spark.identity import predict_pairs_on_spark
-
-            scored = predict_pairs_on_spark(
-                spark, lcon, features, chosen.splink, chosen.review_weight
-            )
+            scored = score_pairs(lcon, features, chosen.splink, chosen.review_weight)
         del features
         outcome = cluster_and_review(
             store, lcon, records, ids, index, previous, chosen.match_weight, mode

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import duckdb
 
 from credo.errors import ConflictError, NotFoundError
+from credo.fairness.protected import forget_protected
 from credo.features.pit import PointInTime
 from credo.features.sql import listings_sql
 from credo.identity.records import event_record_key_sql
@@ -239,13 +240,9 @@ def _remove_marked(con: duckdb.DuckDBPyConnection, person_id: str) -> dict[str, 
         )  # fmt: skip
         # Protected attributes (SPEC S11) are keyed by the same identifier hashes: the
         # person's go with their identifiers; a hash still on file for someone else stays.
-        removed["protected_attributes"] = _count(
-            con, "DELETE FROM protected_attributes a WHERE a.id_hash IN"
-            " (SELECT h FROM credo_erase_hashes)"
-            f" AND NOT EXISTS (SELECT 1 FROM events e WHERE {used.replace('v.hash', 'a.id_hash')})"
-            " AND NOT EXISTS (SELECT 1 FROM identity_records r WHERE"
-            " r.national_id_hash = a.id_hash OR r.phone_hash = a.id_hash)",
-        )  # fmt: skip
+        removed["protected"] = forget_protected(
+            con, "SELECT h FROM credo_erase_hashes v WHERE v.h NOT IN (SELECT hash FROM pii_vault)"
+        )
     finally:
         con.execute("DROP TABLE IF EXISTS credo_erase_hashes")
     for table in _BY_PERSON:

@@ -8,7 +8,7 @@ each condition for Spark with sqlglot (``strftime`` becomes ``date_format``, ``e
 same blocking rules. :func:`predict_pairs_on_spark` scores every blocked pair on Spark and
 hands the pairs to the linkage connection as :data:`credo.identity.linkage.PAIRS_TABLE`, the
 table the DuckDB prediction writes; from there the constraints, the clustering, the reviews
-and the write are the DuckDB run's own code (``credo resolve`` with ``spark=``;
+and the write are the DuckDB run's own code (``resolve(score_pairs=spark_pair_scorer(session))``;
 docs/decisions/0812-identity-resolution-on-spark.md).
 
 Training stays on DuckDB: it reads samples of bounded size (``u_max_pairs``, ``em_max_pairs``),
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -32,7 +33,13 @@ from credo.store.rows import registered, value
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["predict_pairs_on_spark", "register_similarity", "spark_condition", "spark_model"]
+__all__ = [
+    "predict_pairs_on_spark",
+    "register_similarity",
+    "spark_condition",
+    "spark_model",
+    "spark_pair_scorer",
+]
 
 # Three Jaro-Winklers disagree: Spark 4.3's built-in adds the Winkler boost below a Jaro of 0.7
 # ("wei long" / "wei jia": 0.814 against DuckDB's 0.690), Splink's jar (Apache Commons) and
@@ -89,6 +96,22 @@ def _pairs_schema() -> pa.Schema:
             *weights,
         ]
     )
+
+
+def spark_pair_scorer(
+    spark: SparkSession, *, break_lineage: str = "persist"
+) -> Callable[[duckdb.DuckDBPyConnection, pa.Table, dict[str, Any], float], int]:
+    """The pair scorer ``credo.identity.resolution.resolve(score_pairs=...)`` takes: the
+    blocked pairs scored on ``spark``, the rest of the run on DuckDB."""
+
+    def score(
+        con: duckdb.DuckDBPyConnection, records: pa.Table, model: dict[str, Any], weight: float
+    ) -> int:
+        return predict_pairs_on_spark(
+            spark, con, records, model, weight, break_lineage=break_lineage
+        )
+
+    return score
 
 
 def predict_pairs_on_spark(

@@ -149,6 +149,6 @@ def test_R_GDPR_4_erasure_takes_the_persons_protected_attributes(
         total = store.scalar("SELECT count(*) FROM protected_attributes")
         assert mine > 0
         request = erase(store, person, actor="admin")
-        assert request.removed["protected_attributes"] == mine
+        assert request.removed["protected"] == mine
         assert store.scalar("SELECT count(*) FROM protected_attributes") == total - mine
         assert verify(store.con).ok

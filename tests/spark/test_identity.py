@@ -18,7 +18,7 @@ from credo.identity.report import ResolveReport
 from credo.identity.stored_model import active_model
 from credo.settings import Settings
 from credo.sim import generate
-from credo.spark.identity import spark_condition, spark_model
+from credo.spark.identity import spark_condition, spark_model, spark_pair_scorer
 from credo.spark.parity import bits
 from credo.store.db import Store
 
@@ -89,7 +89,7 @@ def test_the_spark_resolution_finds_duckdbs_persons(
 ) -> None:
     duck = on_duckdb.report
     with Store.open(copy_db(loaded_db, tmp_path / "spark")) as store:
-        on_spark = resolve(store, model=on_duckdb.model, spark=spark)
+        on_spark = resolve(store, model=on_duckdb.model, score_pairs=spark_pair_scorer(spark))
         assert _persons(store) == on_duckdb.persons
         assert _events(store) == on_duckdb.events
     assert on_spark.scored_pairs == duck.scored_pairs > PEOPLE
