@@ -85,17 +85,7 @@ def numeric_bins(
     """Intervals between ``cuts``, then one bin for the missing values."""
     index = np.searchsorted(np.array(cuts, dtype=float), x, side="right")
     index[missing] = len(cuts) + 1
-    bounds = [None, *cuts, None]
-    rows = [
-        {
-            "bin": i,
-            "kind": "interval",
-            "lower": bounds[i],
-            "upper": bounds[i + 1],
-            "description": _interval_text(bounds[i], bounds[i + 1]),
-        }
-        for i in range(len(cuts) + 1)
-    ]
+    rows = _interval_rows([None, *cuts, None])
     rows.append(_missing_row(len(cuts) + 1))
     return Binned(name, "numeric", index, len(rows), rows, direction)
 
@@ -287,17 +277,7 @@ def pooled_bins(
             continue
         ordered, sign = mono
         firsts = [i for i in range(ordered) if i == 0 or mapping[i] != mapping[i - 1]]
-        bounds = [None, *(feature.rows[i]["lower"] for i in firsts[1:]), None]
-        rows = [
-            {
-                "bin": j,
-                "kind": "interval",
-                "lower": bounds[j],
-                "upper": bounds[j + 1],
-                "description": _interval_text(bounds[j], bounds[j + 1]),
-            }
-            for j in range(len(firsts))
-        ]
+        rows = _interval_rows([None, *(feature.rows[i]["lower"] for i in firsts[1:]), None])
         rows.append(_missing_row(len(firsts)))
         index = mapping[feature.index].astype(np.intp)
         direction = "ascending" if sign < 0 else "descending"
@@ -341,6 +321,20 @@ def joint_points(
         for row, e in zip(feature.rows, effect, strict=True)
     ]
     return spec, rows
+
+
+def _interval_rows(bounds: Sequence[float | None]) -> list[dict[str, Any]]:
+    """One interval row between each pair of neighbouring ``bounds`` (``None``: unbounded)."""
+    return [
+        {
+            "bin": i,
+            "kind": "interval",
+            "lower": bounds[i],
+            "upper": bounds[i + 1],
+            "description": _interval_text(bounds[i], bounds[i + 1]),
+        }
+        for i in range(len(bounds) - 1)
+    ]
 
 
 def _interval_text(lower: float | None, upper: float | None) -> str:
