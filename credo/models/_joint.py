@@ -24,7 +24,6 @@ from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
 from scipy.optimize import minimize
 from sklearn.model_selection import StratifiedKFold
 
@@ -48,6 +47,10 @@ class PooledFit:
 
 #: The penalty on each feature's weight on its own evidence: light, as in the WoE fit's range.
 _EVIDENCE_PENALTY = 1.0
+#: L-BFGS's relative loss tolerance while searching the strength; the fits that make the table
+#: use 1e-12. The search only compares held-out losses, and on the four benchmark tables it
+#: picks the same strength at 1e-7 as at 1e-12 with a third to a half of the iterations.
+_SEARCH_FTOL = 1e-8
 
 
 def _woe(
@@ -61,21 +64,52 @@ def _woe(
 
 @dataclass(frozen=True)
 class _Design:
-    """Columns: one indicator per bin, then each feature's weight of evidence per row."""
+    """The design without a matrix: each row's bin per feature (as a column number among all
+    bins), and each feature's weight of evidence per bin.
 
-    X: sparse.csr_matrix
+    The model's columns are one indicator per bin, then each feature's weight of evidence; a
+    row has exactly one bin per feature, so ``X @ w`` is a gather of one value per bin and
+    ``X.T @ r`` one ``bincount``: half the work of a sparse product, and no matrix built.
+    """
+
+    columns: NDArray[np.intp]  # (features, rows): the row's bin, numbered among all bins
     woes: list[NDArray[np.float64]]
     n_bins: list[int]
 
+    @property
+    def p(self) -> int:
+        return int(sum(self.n_bins))
+
     def penalties(self, C: float) -> NDArray[np.float64]:
-        bins = np.full(int(sum(self.n_bins)), 1.0 / C)
+        bins = np.full(self.p, 1.0 / C)
         return np.concatenate([bins, np.full(len(self.n_bins), _EVIDENCE_PENALTY)])
+
+    def per_bin(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Each bin's total effect on the log odds: its own term plus weight times evidence."""
+        p = self.p
+        return z[:p] + np.repeat(z[p:-1], self.n_bins) * np.concatenate(self.woes)
+
+    def eta(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The linear predictor of every row (``X @ coef + intercept``)."""
+        per_bin = self.per_bin(z)
+        eta = np.full(self.columns.shape[1], float(z[-1]))
+        for column in self.columns:  # one gather per feature, summed in a fixed order
+            eta += per_bin[column]
+        return eta
+
+    def gradient(self, r: NDArray[np.float64], z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``X.T @ r`` (bins, then evidence weights) and ``sum(r)``, unpenalised."""
+        p, f = self.p, len(self.n_bins)
+        by_bin = np.bincount(self.columns.ravel(), weights=np.tile(r, f), minlength=p)
+        evidence = np.add.reduceat(by_bin * np.concatenate(self.woes), self._starts())
+        return np.concatenate([by_bin, evidence, [float(np.sum(r))]])
+
+    def _starts(self) -> NDArray[np.intp]:
+        return np.cumsum([0, *self.n_bins[:-1]]).astype(np.intp)
 
     def effects(self, z: NDArray[np.float64]) -> list[NDArray[np.float64]]:
         """Each bin's effect: its weight of evidence times the feature's weight, plus its own."""
-        p = int(sum(self.n_bins))
-        own = _split(z[:p], self.n_bins)
-        return [d + beta * w for d, beta, w in zip(own, z[p:-1], self.woes, strict=True)]
+        return _split(self.per_bin(z), self.n_bins)
 
     def parameters(
         self, effects: list[NDArray[np.float64]], intercept: float
@@ -92,44 +126,32 @@ def _design(
     woes: list[NDArray[np.float64]] | None = None,
 ) -> _Design:
     """The design on these rows; weights of evidence from ``woes`` or else from these rows."""
-    n, f = len(indexes[0]), len(indexes)
     if woes is None:
         woes = [_woe(idx, k, y, prior) for idx, k in zip(indexes, n_bins, strict=True)]
-    p = int(sum(n_bins))
     offsets = np.cumsum([0, *n_bins[:-1]])
-    cols = np.column_stack(
-        [
-            *(idx + off for idx, off in zip(indexes, offsets, strict=True)),
-            np.broadcast_to(np.arange(p, p + f), (n, f)),
-        ]
-    )
-    values = np.column_stack(
-        [np.ones((n, f)), *(w[idx] for w, idx in zip(woes, indexes, strict=True))]
-    )
-    indptr = np.arange(0, n * 2 * f + 1, 2 * f)
-    X = sparse.csr_matrix((values.ravel(), cols.ravel(), indptr), shape=(n, p + f))
-    return _Design(X, woes, list(n_bins))
+    columns = np.stack([idx + off for idx, off in zip(indexes, offsets, strict=True)])
+    return _Design(np.ascontiguousarray(columns, dtype=np.intp), woes, list(n_bins))
 
 
 def _solve(
-    X: sparse.csr_matrix,
+    design: _Design,
     y: NDArray[np.float64],
     penalties: NDArray[np.float64],
     start: NDArray[np.float64] | None,
+    *,
+    ftol: float = 1e-12,
 ) -> NDArray[np.float64]:
     """Coefficients and the intercept (last) minimising log loss + sum(penalties * coef^2) / 2."""
-    p = X.shape[1]
-    XT = X.T.tocsr()
+    p = len(penalties)
 
     def objective(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         w = z[:p]
-        eta = X @ w + z[p]
+        eta = design.eta(z)
         loss = float(np.sum(np.logaddexp(0.0, eta) - y * eta))
         r = 0.5 * (np.tanh(0.5 * eta) + 1.0) - y  # sigmoid(eta) - y, without overflow
-        grad = np.empty(p + 1)
+        grad = design.gradient(r, z)
         pw = penalties * w
-        grad[:p] = XT @ r + pw
-        grad[p] = float(np.sum(r))
+        grad[:p] += pw
         return loss + 0.5 * float(w @ pw), grad
 
     if start is None:
@@ -141,7 +163,7 @@ def _solve(
         start,
         jac=True,
         method="L-BFGS-B",
-        options={"maxiter": 5000, "maxcor": 20, "ftol": 1e-12, "gtol": 1e-6},
+        options={"maxiter": 5000, "maxcor": 20, "ftol": ftol, "gtol": 1e-6},
     )
     return np.asarray(result.x, dtype=np.float64)
 
@@ -173,16 +195,15 @@ def best_strength(
         # each fold's weights of evidence from its own training rows: no peeking at the test
         fitted = _design([i[train] for i in indexes], n_bins, y[train], prior)
         held = _design([i[test] for i in indexes], n_bins, y[test], prior, fitted.woes)
-        splits.append((fitted.X, y[train], held.X, y[test]))
-    design = fitted
+        splits.append((fitted, y[train], held, y[test]))
     starts: list[NDArray[np.float64] | None] = [None] * len(splits)
     losses: list[float] = []
     for c in ordered:
         loss = 0.0
-        for k, (X_train, y_train, X_test, y_test) in enumerate(splits):
-            z = _solve(X_train, y_train, design.penalties(c), starts[k])
+        for k, (fold, y_train, held_out, y_test) in enumerate(splits):
+            z = _solve(fold, y_train, fold.penalties(c), starts[k], ftol=_SEARCH_FTOL)
             starts[k] = z
-            loss += _log_loss(X_test @ z[:-1] + z[-1], y_test)
+            loss += _log_loss(held_out.eta(z), y_test)
         losses.append(loss)
         # held-out loss is unimodal in C here: two rises past the best end the search
         if len(losses) >= 3 and losses[-1] > losses[-2] > min(losses):
@@ -199,7 +220,7 @@ def fit_free(
 ) -> tuple[list[NDArray[np.float64]], float]:
     """Every bin's effect, unconstrained, at strength ``C``; and the intercept."""
     design = _design(indexes, n_bins, y, prior)
-    z = _solve(design.X, y, design.penalties(C), None)
+    z = _solve(design, y, design.penalties(C), None)
     return design.effects(z), float(z[-1])
 
 
@@ -248,7 +269,7 @@ def fit_pooled(
             return PooledFit(mappings, effects, intercept)
         current = [m[idx] for m, idx in zip(mappings, indexes, strict=True)]
         design = _design(current, [len(e) for e in effects], y, prior)
-        z = _solve(design.X, y, design.penalties(C), design.parameters(effects, intercept))
+        z = _solve(design, y, design.penalties(C), design.parameters(effects, intercept))
         effects, intercept = design.effects(z), float(z[-1])
 
 
