@@ -27,8 +27,12 @@ __all__ = [
 
 FeatureKind = Literal["numeric", "categorical"]
 
-#: Text a numeric column may hold for "no value" (compared stripped and lower-cased).
-MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none"})
+#: Text a numeric column may hold for "no value" (compared stripped and lower-cased): the
+#: spellings of public tables and spreadsheet exports ("?" in UCI's credit files, "#N/A" from a
+#: spreadsheet, "-" for an empty amount).
+MISSING_MARKERS = frozenset(
+    {"", "na", "n/a", "n.a.", "#n/a", "nan", "null", "none", "nil", "?", "-", "--"}
+)
 #: Share of number-like values above which a text column is taken as numeric with bad cells.
 NUMERIC_SHARE = 0.9
 

@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 
 from credo.cli import app
 from credo.models import ScorecardModel
+from credo.models._frame import infer_kind
 from credo.models.reader import infer_schema, raw_types, read_typed
 from credo.models.training import read_for_model
 
@@ -246,3 +247,12 @@ def test_numbers_with_separators_currency_and_percent(numbers: list[int], form: 
     kind, values = _typed_column([form.format(n) for n in numbers] + ["", "n/a"])
     assert kind == "number"
     assert values == [float(n) for n in numbers] + [None, None]
+
+
+@pytest.mark.parametrize("marker", ["?", "#N/A", "-", "--", "N.A.", "nil", " NA "])
+def test_public_tables_missing_markers_read_as_missing(marker: str) -> None:
+    # UCI's credit files mark a missing number "?", spreadsheets "#N/A": the column is still
+    # numeric, in the file reader and in the in-memory path alike.
+    kind, values = _typed_column(["1,234", marker, "12", None])
+    assert (kind, values) == ("number", [1234.0, None, 12.0, None])
+    assert infer_kind(np.array(["7", marker, "12"], dtype=object), "c") == "numeric"
