@@ -9,6 +9,7 @@ says how much is held when the step ends). The largest step peak is the demo's p
 
     nice -n 10 .venv/bin/python benchmarks/demo/run.py --people 10000
     nice -n 10 .venv/bin/python benchmarks/demo/run.py --people 100000 --months 12
+    nice -n 10 .venv/bin/python benchmarks/demo/run.py --people 30000 --generate-only
 
 Results go to ``out/demo-<people>.json`` beside this file; the demo folder is deleted unless
 ``--keep``.
@@ -129,20 +130,44 @@ def child(people: int, months: int, folder: Path) -> dict[str, Any]:
     }
 
 
+def generate_only(people: int, months: int, folder: Path) -> dict[str, Any]:
+    """The demo's generation step alone (the population, no database)."""
+    from credo.scoring.demo import HISTORY_MONTHS
+    from credo.sim import generate
+    from credo.sim.protected import DEMO_LINKS
+
+    steps = Steps()
+    started = time.perf_counter()
+    summary = steps.wrap("generate", generate)(
+        people, HISTORY_MONTHS + months, 7, folder / "population", links=DEMO_LINKS
+    )
+    return {
+        "people": people,
+        "months": months,
+        "events": summary.total_rows,
+        "seconds": round(time.perf_counter() - started, 1),
+        "max_step_peak_gib": max(r["peak_gib"] for r in steps.rows),
+        "steps": steps.rows,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--dir", type=Path, help="demo folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the demo folder")
+    parser.add_argument("--generate-only", action="store_true", help="only the generation step")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.people, args.months, args.dir)))
+        run = generate_only if args.generate_only else child
+        print(json.dumps(run(args.people, args.months, args.dir)))
         return
     folder = args.dir or Path(tempfile.mkdtemp(prefix="credo-demo-bench-"))
     cmd = [sys.executable, __file__, "--child", "--people", str(args.people)]
     cmd += ["--months", str(args.months), "--dir", str(folder)]
+    cmd += ["--generate-only"] if args.generate_only else []
     try:
         done = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True)
     finally:
@@ -150,14 +175,15 @@ def main() -> None:
             shutil.rmtree(folder, ignore_errors=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     OUT.mkdir(exist_ok=True)
-    (OUT / f"demo-{args.people}.json").write_text(json.dumps(result, indent=1))
+    name = "generate" if args.generate_only else "demo"
+    (OUT / f"{name}-{args.people}.json").write_text(json.dumps(result, indent=1))
     print(f"{'step':<24}{'seconds':>9}{'peak GiB':>10}{'rss after':>11}")
     for r in result["steps"]:
         print(
             f"{r['step']:<24}{r['seconds']:>9.1f}{r['peak_gib']:>10.2f}{r['rss_after_gib']:>11.2f}"
         )
     print(
-        f"{args.people:,} people, {result['events']:,} events: {result['seconds']:.0f} s, "
+        f"{args.people:,} people, {result['events']:,} events/rows: {result['seconds']:.0f} s, "
         f"peak {result['max_step_peak_gib']:.2f} GiB"
     )
 
