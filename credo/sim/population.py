@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from credo.errors import ConfigError
 from credo.sim.context import Context
-from credo.sim.frame import SourceFrame, write_frame, write_parquet
+from credo.sim.frame import InvalidRow, SourceFrame, write_frame, write_parquet
 from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
@@ -142,7 +142,8 @@ def generate(
     add_namesakes(persons, config.namesake_persons, np.random.default_rng([seed, 19]))
     ctx = Context(persons, window, seed, config, NoiseLedger())
     out.mkdir(parents=True, exist_ok=True)
-    frames: list[SourceFrame] = []
+    frames: list[_Written] = []
+    parts: list[pa.Table] = []
     files: list[SourceFile] = []
     for source in SOURCES:
         frame = BUILDERS[source](ctx)
@@ -152,15 +153,20 @@ def generate(
         write_frame(frame, path)
         mapping = folder / "mapping.yaml"
         mapping.write_bytes(shipped_mapping_text(source))
-        frames.append(frame)
+        # Only the truth about each row outlives the frame: holding every source's columns
+        # until the end was most of the generator's peak (benchmarks/demo).
+        parts.append(_records_table(persons, frame))
+        frames.append(_Written.of(frame))
         files.append(SourceFile(source, path, mapping, frame.format, len(frame)))
+        del frame
 
     truth = out / "truth"
     truth.mkdir(exist_ok=True)
     persons_path, records_path = truth / "persons.parquet", truth / "records.parquet"
     defaulted = ctx.shared.get("defaulted", np.zeros(persons.n, dtype=bool))
     write_parquet(_persons_table(persons, defaulted), persons_path)
-    write_parquet(_records_table(persons, frames), records_path)
+    write_parquet(pa.concat_tables(parts).combine_chunks(), records_path)
+    del parts
     protected_path = _write_protected(persons, window, out)
 
     invalid = [
@@ -182,7 +188,7 @@ def generate(
                 "format": f.format,
                 "encoding": f.encoding,
                 **({"delimiter": f.delimiter} if f.format == "csv" else {}),
-                "rows": len(f),
+                "rows": f.rows,
                 "invalid_rows": len(f.invalid),
             }
             for f, sf in zip(frames, files, strict=True)
@@ -220,6 +226,23 @@ def generate(
         manifest=manifest_path,
         invalid_rows=len(invalid),
     )
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What the manifest needs of a source once its file is written (not its columns)."""
+
+    source: str
+    file_name: str
+    format: str
+    encoding: str
+    delimiter: str
+    rows: int
+    invalid: list[InvalidRow]
+
+    @classmethod
+    def of(cls, f: SourceFrame) -> _Written:
+        return cls(f.source, f.file_name, f.format, f.encoding, f.delimiter, len(f), f.invalid)
 
 
 def _person_noise(p: Persons) -> dict[str, dict[str, Any]]:
@@ -309,26 +332,17 @@ def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
     )
 
 
-def _records_table(p: Persons, frames: list[SourceFrame]) -> pa.Table:
-    source: list[str] = []
-    record: list[str] = []
-    rows: list[int] = []
-    person: list[str] = []
-    counterpart: list[str | None] = []
-    noise: list[str] = []
-    invalid: list[str | None] = []
-    for f in frames:
-        n = len(f)
-        bad = {r.row: r.field for r in f.invalid}
-        source += [f.source] * n
-        record += f.record_ids()
-        rows += list(range(1, n + 1))
-        person += p.person_id[f.person].tolist()
-        counterpart += (
-            p.person_id[f.counterpart].tolist() if f.counterpart is not None else [None] * n
-        )
-        noise += f.noise
-        invalid += [bad.get(r) for r in range(1, n + 1)]
+def _records_table(p: Persons, f: SourceFrame) -> pa.Table:
+    """The ground truth of one source's rows: who each is about, its noise, what is invalid."""
+    n = len(f)
+    bad = {r.row: r.field for r in f.invalid}
+    source = [f.source] * n
+    record = f.record_ids()
+    rows = list(range(1, n + 1))
+    person = p.person_id[f.person].tolist()
+    counterpart = p.person_id[f.counterpart].tolist() if f.counterpart is not None else [None] * n
+    noise = f.noise
+    invalid = [bad.get(r) for r in range(1, n + 1)]
     return pa.table(
         {
             "source": pa.array(source, pa.string()),
