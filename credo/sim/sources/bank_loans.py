@@ -58,7 +58,7 @@ def build(ctx: Context) -> SourceFrame:
     rng = ctx.rng("bank_loans")
     p, w = ctx.persons, ctx.window
     z = p.latent
-    borrower = rng.random(p.n) < 0.35
+    borrower = rng.random(p.n) < (0.35 if ctx.arrivals is None else ctx.arrivals.borrowers)
     owners = np.sort(
         np.concatenate(
             [np.flatnonzero(borrower), np.flatnonzero(borrower & (rng.random(p.n) < 0.12))]
