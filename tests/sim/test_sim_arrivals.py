@@ -96,5 +96,7 @@ def test_new_users_enrol_in_every_month_and_borrowers_keep_borrowing(
 def test_arrivals_are_checked() -> None:
     with pytest.raises(ConfigError, match=r"arrivals\.present must be between 0 and 1"):
         Arrivals(present=1.5)
+    with pytest.raises(ConfigError, match=r"arrivals\.borrowers must be between 0 and 1"):
+        Arrivals(borrowers=-0.1)
     with pytest.raises(ConfigError, match="loans_per_year"):
         Arrivals(loans_per_year=-1)
