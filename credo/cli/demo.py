@@ -35,7 +35,7 @@ def demo(
     people: Annotated[int, typer.Option(min=10, help="Persons in the demo population.")] = 10_000,
     months: Annotated[
         int,
-        typer.Option(min=3, max=120, help="Months scored (after 36 months of history)."),
+        typer.Option(min=3, max=120, help="Months scored (after 48 months of history)."),
     ] = 12,
     fresh: Annotated[bool, typer.Option(help="Start from an empty database.")] = False,
     serve: Annotated[
@@ -105,6 +105,7 @@ def _run(
     from credo.ingest.batch import ingest_population
     from credo.scoring import run_demo_scoring
     from credo.scoring.demo import HISTORY_MONTHS
+    from credo.sim import Arrivals
     from credo.sim import generate as run_generate
     from credo.sim.protected import DEMO_LINKS
     from credo.sim.truth import check_resolution
@@ -114,7 +115,9 @@ def _run(
     started = time.perf_counter()
     with steps(progress) as step:
         step(f"generating {people:,} persons over {HISTORY_MONTHS} + {months} months")
-        summary = run_generate(people, HISTORY_MONTHS + months, 7, population, links=DEMO_LINKS)
+        summary = run_generate(
+            people, HISTORY_MONTHS + months, 7, population, links=DEMO_LINKS, arrivals=Arrivals()
+        )
         with Store.open(settings, create=True) as store:
             reports = ingest_population(
                 store,
@@ -241,6 +244,11 @@ def fit_line(scored: Any) -> str:
                 f"{label} ({sample}): AUC {f['auc']:.3f}, Gini {f['gini']:.3f}, KS {f['ks']:.3f},"
                 f" bad rate {f['bad_rate']:.2%} vs predicted {f['mean_predicted_pd']:.2%}"
             )
+    if "outcome_overlap_months" in fit:  # an honest holdout (docs/decisions/0539)
+        parts.append(
+            f"training outcomes end {fit['training_outcomes_end']},"
+            f" {fit['outcome_overlap_months']} months of overlap with the holdout's"
+        )
     return "; ".join(parts)
 
 

@@ -332,11 +332,20 @@ def _fits(store: Store, model_ids: list[str]) -> dict[str, str]:
     for model_id in model_ids:
         fit = read_fit(store, load_model(store, model_id)) or {}
         parts = [
-            f"{label} AUC {fit[key]['auc']:.3f}, KS {fit[key]['ks']:.3f}"
+            f"{label} AUC {fit[key]['auc']:.3f}, KS {fit[key]['ks']:.3f},"
+            f" Gini {fit[key]['gini']:.3f}, bad rate {fit[key]['bad_rate']:.2%} vs predicted"
+            f" {fit[key]['mean_predicted_pd']:.2%}"
             f" ({fit[key]['bads']:,} bad of {fit[key]['rows']:,}{_persons(fit[key])})"
             for key, label in (("in_time", "in time"), ("out_of_time", "out of time"))
             if "auc" in fit.get(key, {})
         ]
+        if "outcome_overlap_months" in fit:  # docs/decisions/0539
+            overlap = fit["outcome_overlap_months"]
+            parts.append(
+                "holdout outcomes after all training outcomes"
+                if overlap == 0
+                else f"holdout outcomes overlap training's by {overlap} months"
+            )
         lines[model_id] = "; ".join(parts) or "no fit summary"
     return lines
 

@@ -1,15 +1,17 @@
 """``run_demo_scoring``: train on the loaded history, score the last months, summarise.
 
 Called by ``credo demo`` after ingest and identity resolution. The demo generates
-``HISTORY_MONTHS`` of history before the months it scores, so files are mature and enrolment is
-spread over years (a steady population, issue 14). With that history, training stacks up to
-``VINTAGES`` monthly observation dates ending just before the out-of-time holdout: the
-``HOLDOUT_VINTAGES`` monthly observation dates ending ``outcome_months`` before the last
-month-end (their outcome windows observed). The scale is anchored on the population of the last
-year's month-ends (``ANCHOR_MONTHS``), the persons it scores now, not on a vintage a year
-older (docs/decisions/0537). The fit summary, in time and out of time, is kept beside the model
-(docs/decisions/0536). With a short history the old rule holds: one observation date
-``outcome_months`` before the last month-end, the window shrinking to half the history.
+``HISTORY_MONTHS`` of history before the months it scores, of a steady population: files open
+and users enrol in every month (credo.sim.arrivals, docs/decisions/0538). With that history,
+training stacks up to ``VINTAGES`` monthly observation dates ending ``outcome_months`` before
+the out-of-time holdout: the ``HOLDOUT_VINTAGES`` monthly observation dates ending
+``outcome_months`` before the last month-end (their outcome windows observed, and all opening
+after the last training outcome window closes: docs/decisions/0539). The scale is anchored on
+the population of the last year's month-ends (``ANCHOR_MONTHS``), the persons it scores now,
+not on a vintage a year older (docs/decisions/0537). The fit summary, in time and out of
+time, is kept beside the model (docs/decisions/0536). With a history too short for an honest
+holdout, the vintages end ``outcome_months`` before the last month-end and none is held out;
+with a very short one, one observation date, the window shrinking to half the history.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ __all__ = [
 ]
 
 #: Months generated before the scored ones, so the first scored month already has mature files.
-HISTORY_MONTHS = 36
+HISTORY_MONTHS = 48
 #: Observation months stacked for training (at most), and those held out after them.
 VINTAGES = 36
 HOLDOUT_VINTAGES = 3
@@ -82,13 +84,19 @@ def month_ends(last: dt.date, months: int) -> list[dt.date]:
 
 def _training_plan(end: dt.date, history: int, outcome: int) -> tuple[dt.date, int, dt.date | None]:
     """The last observation date, how many monthly vintages end there, and the last of the
-    ``HOLDOUT_VINTAGES`` out-of-time dates after it (``outcome`` months before ``end``, so
-    every holdout outcome is observed)."""
+    ``HOLDOUT_VINTAGES`` out-of-time dates (``outcome`` months before ``end``, so every
+    holdout outcome is observed).
+
+    The holdout is honest: the last training date is ``outcome`` months before the first
+    holdout date, so no training outcome window reaches into the holdout's
+    (docs/decisions/0539)."""
     holdout = _month_end(months_before(end, outcome))
-    vintages = min(VINTAGES, history - outcome - HOLDOUT_VINTAGES - _MATURE + 1)
-    if vintages < 1:  # a short history: one observation date, no holdout
-        return holdout, 1, None
-    return _month_end(months_before(end, outcome + HOLDOUT_VINTAGES)), vintages, holdout
+    last = 2 * outcome + HOLDOUT_VINTAGES - 1  # months from the last training date to ``end``
+    vintages = min(VINTAGES, history - last - _MATURE + 1)
+    if vintages >= 1:
+        return _month_end(months_before(end, last)), vintages, holdout
+    # Too short for an honest holdout: the vintages end at its date, and none is held out.
+    return holdout, max(1, min(VINTAGES, history - outcome - _MATURE + 1)), None
 
 
 def run_demo_scoring(

@@ -244,6 +244,8 @@ def train_model(
         usable = {n: everyone[n] for n in usable}
         y = y_all
     fit = _fit(store, model, usable, y, rules, known, outcome_months, holdout, holdout_vintages)
+    if holdout is not None:
+        fit |= _overlap(as_of, months, months_before(holdout, max(1, holdout_vintages) - 1))
     fit["anchored_on"] = [d.isoformat() for d in (anchor_dates or dates[-1:])]
     fit["anchor_persons"] = len(population.bad)
     path = None
@@ -349,6 +351,18 @@ def _fitted(
         .fit(usable, y)
         .model_
     )
+
+
+def _overlap(last_training: dt.date, months: int, first_holdout: dt.date) -> dict[str, Any]:
+    """When the newest training outcome window closes, and by how many months it reaches past
+    the first holdout date (0: the holdout's outcomes are all later, an honest out-of-time
+    test; docs/decisions/0539)."""
+    gap = (first_holdout.year - last_training.year) * 12 + first_holdout.month
+    gap -= last_training.month
+    return {
+        "training_outcomes_end": months_before(last_training, -months).isoformat(),
+        "outcome_overlap_months": max(0, months - gap),
+    }
 
 
 def _fit(

@@ -3,11 +3,13 @@ them (each in its own layout, with the mapping Credo ships for it), and the grou
 """
 
 from credo.identifiers import gb11643_check_digit, is_valid_gb11643
+from credo.sim.arrivals import Arrivals
 from credo.sim.noise import HARDNESS, Hardness, NoiseConfig
 from credo.sim.population import GenerationSummary, SourceFile, generate
 
 __all__ = [
     "HARDNESS",
+    "Arrivals",
     "GenerationSummary",
     "Hardness",
     "NoiseConfig",

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from credo.sim.arrivals import Arrivals
 from credo.sim.draws import IntArray
 from credo.sim.noise import Identifiers, NoiseConfig, NoiseLedger
 from credo.sim.persons import Persons
@@ -29,6 +30,8 @@ class Context:
     config: NoiseConfig
     ledger: NoiseLedger
     shared: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    #: A steady population (files opening every month), or ``None``: everyone on file throughout.
+    arrivals: Arrivals | None = None
 
     def rng(self, stream: str) -> np.random.Generator:
         """An independent generator per named stream, stable across code changes elsewhere."""

@@ -95,10 +95,27 @@ class Persons:
     ethnicity: ObjArray  # protected: han, minority, foreign (credo.sim.protected)
     hukou: ObjArray  # protected: urban, rural, none
     contact_rate: FloatArray  # multiplies the contacts a person starts (social_graph)
+    #: First day on file (credo.sim.arrivals); the window's first day for everyone by default.
+    arrived_on: DateArray
 
     @property
     def n(self) -> int:
         return len(self.person_id)
+
+    def arrived(self, idx: IntArray, when: DateArray) -> BoolArray:
+        """Whether each person was on file on each date (a source records nothing before)."""
+        return np.asarray(when >= self.arrived_on[idx], dtype=np.bool_)
+
+    def on_file(self, idx: IntArray, days: DateArray, window: Window) -> DateArray:
+        """Days drawn over the window, moved into each person's own time on file: the same
+        share of the way from their arrival to the window's end (unchanged for persons on file
+        from the start)."""
+        arrived = self.arrived_on[idx]
+        span = (window.last - window.first).astype(np.int64)
+        own = (window.last - arrived).astype(np.int64)
+        offset = (days - window.first).astype(np.int64)
+        moved = arrived + (offset * own // max(1, int(span))).astype("timedelta64[D]")
+        return np.asarray(moved, dtype="datetime64[D]")
 
     def native_name(self, family: ObjArray, idx: IntArray) -> ObjArray:
         """Full names in the person's script: 张晓明, or 'Anna Müller' (given name first)."""
@@ -387,4 +404,5 @@ def generate_persons(
         ethnicity=ethnicity,
         hukou=hukou,
         contact_rate=np.where(hukou == "rural", links.rural_contacts, 1.0),
+        arrived_on=np.full(n, window.first, dtype="datetime64[D]"),
     )

@@ -14,6 +14,7 @@ versions.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from credo.errors import ConfigError
+from credo.sim.arrivals import Arrivals, draw_arrivals
 from credo.sim.context import Context
 from credo.sim.frame import InvalidRow, SourceFrame, write_frame, write_parquet
 from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
@@ -116,10 +118,13 @@ def generate(
     *,
     noise: NoiseConfig | None = None,
     links: ProtectedLinks | None = None,
+    arrivals: Arrivals | None = None,
 ) -> GenerationSummary:
     """Write ``people`` persons and ``months`` months of events (ending on ``end``) to ``out``,
     and their protected attributes apart, in ``protected/protected.csv`` (not a source of
-    events: ``credo fairness --load-protected`` loads it into the bureau's own table)."""
+    events: ``credo fairness --load-protected`` loads it into the bureau's own table).
+    ``arrivals``: a steady population whose files open in every month (credo.sim.arrivals);
+    ``None`` keeps everyone on file throughout the window."""
     if people < 1:
         raise ConfigError(f"people must be at least 1, got {people}")
     if months < 1 or months > 600:
@@ -140,7 +145,10 @@ def generate(
         protected_rng=np.random.default_rng([seed, 23]),
     )
     add_namesakes(persons, config.namesake_persons, np.random.default_rng([seed, 19]))
-    ctx = Context(persons, window, seed, config, NoiseLedger())
+    if arrivals is not None:
+        arrived = draw_arrivals(np.random.default_rng([seed, 29]), people, window, arrivals.present)
+        persons = dataclasses.replace(persons, arrived_on=arrived)
+    ctx = Context(persons, window, seed, config, NoiseLedger(), arrivals=arrivals)
     out.mkdir(parents=True, exist_ok=True)
     frames: list[_Written] = []
     parts: list[pa.Table] = []
@@ -178,7 +186,8 @@ def generate(
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "generator": "credo.sim.population.generate",
-        "arguments": {"people": people, "months": months, "seed": seed, "end": end.isoformat()},
+        "arguments": {"people": people, "months": months, "seed": seed, "end": end.isoformat()}
+        | ({} if arrivals is None else {"arrivals": arrivals.to_dict()}),
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "persons": persons.n,
         "sources": {
@@ -328,6 +337,7 @@ def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
             "vehicle": pa.array(p.vehicle.tolist(), pa.string()),
             "alipay_user_id": pa.array(p.alipay_uid.tolist(), pa.string()),
             "defaulted_in_window": pa.array(defaulted.tolist(), pa.bool_()),
+            "arrived_on": _dates(p.arrived_on),  # first day on file (credo.sim.arrivals)
         }
     )
 

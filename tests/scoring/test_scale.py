@@ -124,6 +124,9 @@ def test_stacked_vintages_and_an_out_of_time_fit_kept_beside_the_model(loaded: S
     later = training_table(loaded, holdout, policy=policy, known_at=known, outcome_months=6)
     fit = trained.fit
     assert fit["holdout"] == holdout.isoformat()
+    # Training outcomes run to 2026-04-30, 3 months past the holdout date: not an honest
+    # out-of-time test, and the fit says so (docs/decisions/0539).
+    assert (fit["training_outcomes_end"], fit["outcome_overlap_months"]) == ("2026-04-30", 3)
     assert fit["in_time"]["rows"] == trained.rows and fit["in_time"]["bads"] == trained.bad_rows
     assert fit["out_of_time"]["rows"] == int(later.performing.sum())
     for part in ("in_time", "out_of_time"):
@@ -151,6 +154,7 @@ def test_a_stacked_holdout_and_a_scale_anchored_on_later_populations(loaded: Sto
     ]
     fit = trained.fit
     assert fit["holdout_dates"] == [d.isoformat() for d in later]
+    assert fit["outcome_overlap_months"] == 2  # outcomes to 2025-11-30, holdout from 2025-09-30
     out = fit["out_of_time"]
     assert out["rows"] == sum(int(t.performing.sum()) for t in held)
     assert out["bads"] == sum(int(t.bad[t.performing].sum()) for t in held)

@@ -12,7 +12,9 @@ instalment late both fall with it. Bad loans go bad early in their life, as defa
 do: the first missed instalment falls at a Beta(1.2, 3) share of the term (a third within its
 first 15%), so a new borrower's first months carry most of the risk. A missed instalment is
 reported once it is 30 days past due, so arrears show on the file before the charge-off. Loans
-opened before the window report only the instalments that fall inside it.
+opened before the window report only the instalments that fall inside it. In a steady
+population (credo.sim.arrivals) a person's loans open after they arrive, and borrowers take
+more loans over the years.
 """
 
 from __future__ import annotations
@@ -56,12 +58,18 @@ def build(ctx: Context) -> SourceFrame:
     rng = ctx.rng("bank_loans")
     p, w = ctx.persons, ctx.window
     z = p.latent
-    borrower = rng.random(p.n) < 0.35
+    borrower = rng.random(p.n) < (0.35 if ctx.arrivals is None else ctx.arrivals.borrowers)
     owners = np.sort(
         np.concatenate(
             [np.flatnonzero(borrower), np.flatnonzero(borrower & (rng.random(p.n) < 0.12))]
         )
     )
+    if ctx.arrivals is not None:  # a steady population: borrowers keep borrowing
+        borrowers = np.unique(owners)
+        years = (w.last - p.arrived_on[borrowers]).astype(np.int64) / 365.25
+        more = ctx.rng("bank_loans/arrivals").poisson(ctx.arrivals.loans_per_year * years)
+        owners = np.sort(np.concatenate([owners, np.repeat(borrowers, more)]))
+    arrived: list[dt.date] = p.arrived_on[owners].astype(object).tolist()
     loans = len(owners)
     rich = p.income[owners]
     product = np.where(
@@ -124,7 +132,8 @@ def build(ctx: Context) -> SourceFrame:
 
     for i in range(loans):
         t = int(term[i])
-        earliest = add_months(w.start, 1 - t)
+        # opened up to a term before the window, or after the person's file opened
+        earliest = arrived[i] if arrived[i] > w.start else add_months(w.start, 1 - t)
         span = max(1, (w.end - earliest).days - 10)
         opened = earliest + dt.timedelta(days=int(rng.integers(0, span)))
         opened_day[i] = _day(opened)

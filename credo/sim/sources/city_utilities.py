@@ -65,6 +65,7 @@ def build(ctx: Context) -> SourceFrame:
             person = np.flatnonzero(rng.random(p.n) < share * w.months / 12)
             issue = w.random_days(rng, len(person), tail=due_in)
         ok = (issue >= w.first) & (issue + np.timedelta64(due_in, "D") <= w.last)
+        ok &= p.arrived(person, issue)
         person, issue = person[ok], issue[ok]
         if kind_label == "房租":
             base = np.clip(p.income[person] * 0.3, 800, 12000)

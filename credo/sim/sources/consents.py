@@ -26,7 +26,10 @@ def build(ctx: Context) -> SourceFrame:
     p, w = ctx.persons, ctx.window
     enrolled = np.flatnonzero(rng.random(p.n) < 0.9)
     k = len(enrolled)
-    joined = w.times_on(rng, w.random_days(rng, k, tail=w.days // 3))
+    # Enrolment in the first two thirds of each person's time on file: of the window for those
+    # on file from its start; a steady population's new files enrol in every month, the last
+    # one included (credo.sim.arrivals).
+    joined = w.times_on(rng, p.on_file(enrolled, w.random_days(rng, k, tail=w.days // 3), w))
     span = (w.last_second - joined).astype(np.int64)
     leaves = rng.random(k) < 0.03
     left = joined + (rng.uniform(0.3, 1.0, size=k) * span).astype("timedelta64[s]")

@@ -40,7 +40,7 @@ def build(ctx: Context) -> SourceFrame:
     listed_p = calibrated(-1.4 * p.latent + 2.5 * defaulted, LISTED_SHARE)
     person = np.flatnonzero(rng.random(p.n) < listed_p)
     k = len(person)
-    filed = w.random_days(rng, k, tail=max(1, w.days // 5))
+    filed = p.on_file(person, w.random_days(rng, k, tail=max(1, w.days // 5)), w)
     published = filed + rng.integers(0, 15, size=k).astype("timedelta64[D]")
     published = np.minimum(published, w.last)
     satisfied_p = calibrated(0.8 * p.latent[person], 0.3)

@@ -51,7 +51,7 @@ def build(ctx: Context) -> SourceFrame:
         who = everyone[mask & ~moved] if attr == "ADDR" else everyone[mask]
         person_parts.append(who)
         code_parts.append(np.full(len(who), attr, dtype=object))
-        day_parts.append(w.random_days(rng, len(who), tail=w.days // 3))
+        day_parts.append(p.on_file(who, w.random_days(rng, len(who), tail=w.days // 3), w))
     movers = everyone[moved]  # the old address early on, the new one on the day of the move
     person_parts += [movers, movers]
     code_parts += [np.full(len(movers), "ADDR", dtype=object)] * 2

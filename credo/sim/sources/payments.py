@@ -66,6 +66,8 @@ def build(ctx: Context) -> SourceFrame:
     person = np.repeat(np.repeat(users, len(months)), counts.ravel())
     month = np.repeat(np.tile(np.arange(len(months)), len(users)), counts.ravel())
     days = lo[month] + (rng.random(len(month)) * span[month]).astype("timedelta64[D]")
+    on_file = p.arrived(person, days)  # nothing before a person's file opens
+    person, days = person[on_file], days[on_file]
     times = w.times_on(rng, days)
 
     order = order_by(times, person)

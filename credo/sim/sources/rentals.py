@@ -49,7 +49,7 @@ def build(ctx: Context) -> SourceFrame:
     start = w.times_on(rng, w.random_days(rng, len(person)))
     minutes = lo + (rng.random(len(person)) * (hi - lo + 1)).astype(np.int64)
     end = start + (minutes * 60).astype("timedelta64[s]")
-    ok = end <= w.last_second
+    ok = (end <= w.last_second) & p.arrived(person, start.astype("datetime64[D]"))
     person, item, start, end = person[ok], item[ok], start[ok], end[ok]
     order = order_by(end, person)
     person, item, start, end = person[order], item[order], start[order], end[order]

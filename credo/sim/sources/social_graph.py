@@ -84,6 +84,8 @@ def build(ctx: Context) -> SourceFrame:
     owner = np.concatenate([a[a_lists], b[both | ~a_lists]])
     contact = np.concatenate([b[a_lists], a[both | ~a_lists]])
     added = w.times_on(rng, w.random_days(rng, len(owner)))
+    on_file = p.arrived(owner, added.astype("datetime64[D]"))  # the owner's file is open
+    owner, contact, added = owner[on_file], contact[on_file], added[on_file]
     removed = rng.random(len(owner)) < 0.06
     gap = (w.last_second - added).astype(np.int64)
     removed_at = added + (rng.random(len(owner)) * gap).astype(np.int64).astype("timedelta64[s]")
