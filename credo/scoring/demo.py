@@ -104,7 +104,7 @@ def run_demo_scoring(
 ) -> DemoResult:
     """Train, then score the last ``months`` month-ends, and first the month-end whose outcome
     window the events just cover (so the fairness audit has outcomes to measure TPR, AUC and
-    calibration; decision 0907); ``override_why`` passes the fairness gate on the record if
+    calibration; decision 0908); ``override_why`` passes the fairness gate on the record if
     the card is flagged (the demo says why)."""
     loaded = load_policy(policy)
     rules = loaded.policy
