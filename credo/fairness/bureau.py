@@ -41,7 +41,6 @@ __all__ = [
     "gate_snapshots",
     "month_scores",
     "observed_month",
-    "outcome_window",
 ]
 
 
@@ -113,12 +112,10 @@ def _last_event(store: Store) -> tuple[dt.date, dt.datetime] | None:
     return seen["last"].date(), seen["known"]
 
 
-def outcome_window(store: Store, as_of: dt.date, policy_name: str) -> dict[str, Any]:
-    """The outcome window after ``as_of`` under the policy: its length in months, the day it
-    ends, and whether the events held reach that day (``report.json``'s ``outcome_window``)."""
-    outcome, _ = _outcome_rules(policy_name)
+def _window(as_of: dt.date, outcome: Outcome, last: tuple[dt.date, Any] | None) -> dict[str, Any]:
+    """The outcome window after ``as_of`` (``report.json``'s ``outcome_window``): its length in
+    months, the day it ends, and whether the events held (``last``) reach that day."""
     ends = months_before(as_of, -outcome.months)
-    last = _last_event(store)
     return {
         "months": outcome.months,
         "ends": ends.isoformat(),
@@ -134,13 +131,15 @@ def observed_month(store: Store) -> dt.date:
         "SELECT DISTINCT as_of, policy_name FROM score_runs"
         " WHERE kind = 'monthly' AND model_id IS NOT NULL ORDER BY as_of DESC",
     )
-    for run in runs:
-        if outcome_window(store, run["as_of"], str(run["policy_name"]))["observed"]:
-            return dt.date.fromisoformat(str(run["as_of"]))
     if not runs:
         raise NotFoundError("no monthly scoring run to audit", hint="run 'credo score' first")
+    last = _last_event(store)
+    outcomes = {name: _outcome_rules(name)[0] for name in {str(r["policy_name"]) for r in runs}}
+    for run in runs:
+        if _window(run["as_of"], outcomes[str(run["policy_name"])], last)["observed"]:
+            return dt.date.fromisoformat(str(run["as_of"]))
     first = runs[-1]
-    window = outcome_window(store, first["as_of"], str(first["policy_name"]))
+    window = _window(first["as_of"], outcomes[str(first["policy_name"])], last)
     raise NotFoundError(
         f"no scored month has its outcome window observed: the earliest, {first['as_of']},"
         f" needs events up to {window['ends']} ({window['months']} months after it)",
@@ -148,18 +147,18 @@ def observed_month(store: Store) -> dt.date:
     )
 
 
-def _outcomes(store: Store, month: MonthScores) -> np.ndarray | None:
+def _outcomes(store: Store, month: MonthScores) -> tuple[np.ndarray | None, dict[str, Any]]:
     """Each person's good (True) or bad, when the policy's outcome window after the month has
-    been observed in full; ``None`` before then."""
-    if not outcome_window(store, month.as_of, month.policy_name)["observed"]:
-        return None
+    been observed in full (``None`` before then); and the window."""
     outcome, retention = _outcome_rules(month.policy_name)
     last = _last_event(store)
-    assert last is not None  # the window is observed, so events are held
+    window = _window(month.as_of, outcome, last)
+    if last is None or not window["observed"]:
+        return None, window
     pit = PointInTime(month.as_of, last[1], retention)
     sql = outcome_sql(pit, outcome.months, min_days_past_due=outcome.min_days_past_due)
     bad = {str(r["person_id"]) for r in rows(store.con, sql) if r["bad"] == 1}
-    return np.array([p not in bad for p in month.persons], dtype=np.bool_)
+    return np.array([p not in bad for p in month.persons], dtype=np.bool_), window
 
 
 def audit_month(
@@ -189,12 +188,11 @@ def audit_month(
         for name, values in found.items()
     }
     p_bad = month.model.probability_from_points(month.model_scores)
-    report = audit_scores(
-        month.model.model_id, month.scores, p_bad, _outcomes(store, month), groups, cuts, settings
-    )
+    good, window = _outcomes(store, month)
+    report = audit_scores(month.model.model_id, month.scores, p_bad, good, groups, cuts, settings)
     report.as_of = as_of.isoformat()
     report.run_id = month.run_id
-    report.outcome_window = outcome_window(store, as_of, month.policy_name)
+    report.outcome_window = window
     return report
 
 
