@@ -132,7 +132,7 @@ def _run(
             step(f"training the scorecard and scoring {months} month-ends")
             scored = run_demo_scoring(store, months=months, override_why=DEMO_OVERRIDE)
             step("auditing the last month's scores at every product cut")
-            fairness = _fairness(store, population, scored.months[-1])
+            fairness = _fairness(store, population, scored.months[-1], scored.observed_month)
             data = status_data(store)
             shown = demo_logins(store) if logins else []
             partner = demo_partner(store)
@@ -142,18 +142,26 @@ def _run(
     )
 
 
-def _fairness(store: Any, population: Path, month: Any) -> dict[str, Any]:
+def _fairness(store: Any, population: Path, month: Any, observed: Any) -> dict[str, Any]:
     """Audit the last month's scores at every product cut against the protected attributes
-    loaded apart, and write the report beside the population."""
+    loaded apart, and write the report beside the population; and the month whose outcomes
+    are observed (TPR, AUC within group, calibration) into ``fairness/observed``."""
     from credo.fairness.bureau import audit_month
     from credo.fairness.report import write_report
     from credo.policy.products import load_products
 
-    report = audit_month(store, month, load_products("products"))
+    products = load_products("products")
+    report = audit_month(store, month, products)
     paths = write_report(report, population.parent / "fairness")
     worst = min(report.flags, key=lambda f: float(f["air"]), default=None)
-    return {"as_of": report.as_of, "flags": len(report.flags), "lowest": worst,
-            "report": str(paths[1])}  # fmt: skip
+    found = {"as_of": report.as_of, "flags": len(report.flags), "lowest": worst,
+             "report": str(paths[1]), "observed": None}  # fmt: skip
+    if observed is not None:
+        early = audit_month(store, observed, products)
+        html = write_report(early, population.parent / "fairness" / "observed")[1]
+        found["observed"] = {"as_of": early.as_of, "auc": early.auc, "bad_rows": early.bad_rows,
+                             "report": str(html)}  # fmt: skip
+    return found
 
 
 def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
@@ -188,6 +196,13 @@ def _print_report(run: _DemoRun, settings: Settings, population: Path) -> None:
         f" ({worst['attribute']} = {worst['group']} at {worst['cut']})"
     )
     out.print(f"Fairness on {fair['as_of']}: {found}; {fair['report']}", highlight=False)
+    if (seen := fair["observed"]) is not None:
+        auc = "-" if seen["auc"] is None else f"{seen['auc']:.3f}"
+        out.print(
+            f"Fairness with outcomes on {seen['as_of']} ({seen['bad_rows']} bad, AUC {auc}):"
+            f" TPR, AUC and calibration by group; {seen['report']}",
+            highlight=False,
+        )
     out.print(
         f"Database {settings.db}: {data['events']:,} events, {data['quarantined_rows']:,} rows in "
         f"quarantine, {data['audit_entries']:,} audit entries ({run.seconds:.0f} s). "

@@ -83,7 +83,8 @@ def fairness(
         typer.Option(
             "--as-of",
             help="Audit the bureau's monthly scores of this month-end (YYYY-MM-DD) against"
-            " the protected attributes it holds, at every product cut.",
+            " the protected attributes it holds, at every product cut; 'observed': the latest"
+            " scored month whose outcome window is observed (TPR, AUC, calibration need it).",
         ),
     ] = None,
     load_protected: Annotated[
@@ -179,12 +180,13 @@ def _audit_month(
 ) -> Audit:
     from credo.cli._common import open_store
     from credo.fairness.audit import AuditSettings
-    from credo.fairness.bureau import audit_month
+    from credo.fairness.bureau import audit_month, observed_month
     from credo.policy.products import load_products
 
-    day = _date(as_of)
+    day = None if as_of == "observed" else _date(as_of)
     policy = load_products(products if products is not None else "products")
     with open_store(db) as store:
+        day = day or observed_month(store)
         return audit_month(store, day, policy, AuditSettings(small_group=small_group, seed=seed))
 
 
@@ -224,6 +226,14 @@ def _finish(
         f" -> {', '.join(str(p) for p in paths)}",
         highlight=False,
     )
+    window = report.outcome_window
+    if window is not None and not window["observed"]:
+        out.print(
+            f"no TPR, AUC or calibration: the outcomes of {report.as_of} are observed only"
+            f" after {window['ends']} ({window['months']} months); '--as-of observed' audits"
+            " the latest month that has them",
+            highlight=False,
+        )
     if gate:
         _gate(report, why, db)
 

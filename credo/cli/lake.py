@@ -52,11 +52,24 @@ def import_lake(
     run: Annotated[
         str | None, typer.Option(help="The run folder's name under runs/ (default: the newest).")
     ] = None,
+    override_why: Annotated[
+        str | None,
+        typer.Option(
+            help="Put the card in use although the fairness gate flags it (an adverse impact"
+            " ratio under 0.8 at a product cut): why, recorded in the audit log."
+        ),
+    ] = None,
+    products: Annotated[
+        Path | None,
+        typer.Option(help="Products whose cuts the fairness gate audits (default products.yaml)."),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Bring a Spark run's snapshots from the lake into the store, as one audited run."""
+    """Bring a Spark run's snapshots from the lake into the store, as one audited run; with
+    protected attributes loaded, the fairness gate audits it first (as 'credo score' does)."""
     from credo.errors import NotFoundError
+    from credo.policy.products import load_products
     from credo.spark.lake import Lake
     from credo.spark.runs import import_run, lake_runs
 
@@ -68,8 +81,9 @@ def import_lake(
             f"{lake / 'runs'}: no run {run!r}" if run else f"{lake / 'runs'}: no runs",
             hint="run 'python -m credo.spark.monthly --lake DIR --as-of D' first",
         )
+    offers = None if products is None else load_products(products)
     with open_store(db) as store:
-        result = import_run(store, opened, chosen[-1])
+        result = import_run(store, opened, chosen[-1], override_why=override_why, products=offers)
     if as_json:
         emit_json(result.to_dict())
         return

@@ -27,6 +27,7 @@ from credo.cli._server import store_or_server
 from credo.errors import ConfigError
 
 if TYPE_CHECKING:
+    from credo.policy.products import ProductsPolicy
     from credo.scoring.runs import ScoreRun
     from credo.store.db import Store
 
@@ -114,13 +115,14 @@ def score(
 
     day, known = parse_date(as_of, "--as-of"), parse_timestamp(known_at)
     with open_store(db) as store:
+        from credo.policy.products import load_products
+
+        offers = None if products is None else load_products(products)
         if engine == "spark":
-            result = _score_on_spark(store, lake, model, policy, day, known)
+            result = _score_on_spark(store, lake, model, policy, day, known, override_why, offers)
         elif engine == "duckdb" and lake is None:
-            from credo.policy.products import load_products
             from credo.scoring.monthly import score as run
 
-            offers = None if products is None else load_products(products)
             result = run(
                 store, day, model, policy, known_at=known, override_why=override_why,
                 products=offers,
@@ -156,8 +158,11 @@ def _score_on_spark(
     policy: str | None,
     day: dt.date,
     known: dt.datetime | None,
+    override_why: str | None,
+    products: ProductsPolicy | None,
 ) -> ScoreRun:
-    """The Spark run reads the lake's own model and policy, chosen when it was exported."""
+    """The Spark run reads the lake's own model and policy, chosen when it was exported; the
+    fairness gate audits its scores before they are written, as for a DuckDB run."""
     from credo.spark.lake import Lake
     from credo.spark.runs import score_on_spark
 
@@ -166,7 +171,9 @@ def _score_on_spark(
             "--engine spark needs --lake DIR, and takes the lake's model and policy",
             hint="choose them with 'credo export --lake DIR --model ... --policy ...'",
         )
-    return score_on_spark(store, Lake.open(lake), day, known_at=known)
+    return score_on_spark(
+        store, Lake.open(lake), day, known_at=known, override_why=override_why, products=products
+    )
 
 
 @user_errors

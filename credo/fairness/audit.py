@@ -68,6 +68,8 @@ class Audit:
     as_of: str | None = field(default=None)
     """Set when the bureau's monthly scores were audited: their month-end and score run."""
     run_id: str | None = field(default=None)
+    outcome_window: dict[str, Any] | None = field(default=None)
+    """With ``as_of``: the outcome window after the month (months, end, whether observed)."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -5,13 +5,16 @@ a partner's decision would have used, against the protected attributes loaded wi
 ``credo fairness --load-protected`` and read (audited) through :func:`read_protected`. The cuts
 are every rule floor of the products file. Outcomes are the scoring policy's own (a default or
 90+ days past due within the outcome window): where the window after the month is not yet
-observed, approval figures and ratios stand alone and the outcome figures are left empty.
+observed, approval figures and ratios stand alone and the outcome figures are left empty;
+``credo fairness --as-of observed`` audits the latest scored month whose window is observed
+(:func:`observed_month`), where true-positive rates, AUC within group and calibration appear.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,12 +26,22 @@ from credo.fairness.protected import protected_loaded, read_protected
 from credo.features import PointInTime, months_before, outcome_sql
 from credo.models.table import ScorecardModel
 from credo.policy.products import ProductsPolicy, load_products
-from credo.policy.schema import Outcome, ScoringPolicy, load_policy
+from credo.policy.schema import LoadedPolicy, Outcome, ScoringPolicy, load_policy
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
-__all__ = ["MonthScores", "audit_month", "gate_run", "month_scores"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "MonthScores",
+    "audit_month",
+    "gate_run",
+    "gate_snapshots",
+    "month_scores",
+    "observed_month",
+]
 
 
 @dataclass(frozen=True)
@@ -80,25 +93,72 @@ def month_scores(store: Store, as_of: dt.date) -> MonthScores:
     )
 
 
-def _outcomes(store: Store, month: MonthScores) -> np.ndarray | None:
-    """Each person's good (True) or bad, when the policy's outcome window after the month has
-    been observed in full; ``None`` before then."""
+def _outcome_rules(policy_name: str) -> tuple[Outcome, int]:
+    """The scoring policy's outcome definition and retention (the defaults for a policy no
+    longer shipped)."""
     try:
-        policy = load_policy(month.policy_name).policy
-    except CredoError:  # a policy no longer shipped: the default outcome and retention
+        policy = load_policy(policy_name).policy
+    except CredoError:
         policy = None
-    outcome = policy.outcome if isinstance(policy, ScoringPolicy) else Outcome()
-    retention = policy.retention_years if isinstance(policy, ScoringPolicy) else 7
-    months = outcome.months
+    if isinstance(policy, ScoringPolicy):
+        return policy.outcome, policy.retention_years
+    return Outcome(), 7
+
+
+def _last_event(store: Store) -> tuple[dt.date, dt.datetime] | None:
     seen = one(store.con, "SELECT max(occurred_at) AS last, max(recorded_at) AS known FROM events")
     if seen is None or seen["last"] is None:
         return None
-    if seen["last"].date() < months_before(month.as_of, -months):
-        return None
-    pit = PointInTime(month.as_of, seen["known"], retention)
-    sql = outcome_sql(pit, months, min_days_past_due=outcome.min_days_past_due)
+    return seen["last"].date(), seen["known"]
+
+
+def _window(as_of: dt.date, outcome: Outcome, last: tuple[dt.date, Any] | None) -> dict[str, Any]:
+    """The outcome window after ``as_of`` (``report.json``'s ``outcome_window``): its length in
+    months, the day it ends, and whether the events held (``last``) reach that day."""
+    ends = months_before(as_of, -outcome.months)
+    return {
+        "months": outcome.months,
+        "ends": ends.isoformat(),
+        "observed": last is not None and last[0] >= ends,
+    }
+
+
+def observed_month(store: Store) -> dt.date:
+    """The latest month-end with a monthly scorecard run whose outcome window is observed in
+    full: the month whose audit has true-positive rates, AUC within group and calibration."""
+    runs = rows(
+        store.con,
+        "SELECT DISTINCT as_of, policy_name FROM score_runs"
+        " WHERE kind = 'monthly' AND model_id IS NOT NULL ORDER BY as_of DESC",
+    )
+    if not runs:
+        raise NotFoundError("no monthly scoring run to audit", hint="run 'credo score' first")
+    last = _last_event(store)
+    outcomes = {name: _outcome_rules(name)[0] for name in {str(r["policy_name"]) for r in runs}}
+    for run in runs:
+        if _window(run["as_of"], outcomes[str(run["policy_name"])], last)["observed"]:
+            return dt.date.fromisoformat(str(run["as_of"]))
+    first = runs[-1]
+    window = _window(first["as_of"], outcomes[str(first["policy_name"])], last)
+    raise NotFoundError(
+        f"no scored month has its outcome window observed: the earliest, {first['as_of']},"
+        f" needs events up to {window['ends']} ({window['months']} months after it)",
+        hint="score an earlier month-end (credo score --as-of D), or audit without outcomes",
+    )
+
+
+def _outcomes(store: Store, month: MonthScores) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """Each person's good (True) or bad, when the policy's outcome window after the month has
+    been observed in full (``None`` before then); and the window."""
+    outcome, retention = _outcome_rules(month.policy_name)
+    last = _last_event(store)
+    window = _window(month.as_of, outcome, last)
+    if last is None or not window["observed"]:
+        return None, window
+    pit = PointInTime(month.as_of, last[1], retention)
+    sql = outcome_sql(pit, outcome.months, min_days_past_due=outcome.min_days_past_due)
     bad = {str(r["person_id"]) for r in rows(store.con, sql) if r["bad"] == 1}
-    return np.array([p not in bad for p in month.persons], dtype=np.bool_)
+    return np.array([p not in bad for p in month.persons], dtype=np.bool_), window
 
 
 def audit_month(
@@ -128,11 +188,11 @@ def audit_month(
         for name, values in found.items()
     }
     p_bad = month.model.probability_from_points(month.model_scores)
-    report = audit_scores(
-        month.model.model_id, month.scores, p_bad, _outcomes(store, month), groups, cuts, settings
-    )
+    good, window = _outcomes(store, month)
+    report = audit_scores(month.model.model_id, month.scores, p_bad, good, groups, cuts, settings)
     report.as_of = as_of.isoformat()
     report.run_id = month.run_id
+    report.outcome_window = window
     return report
 
 
@@ -196,3 +256,28 @@ def gate_run(
             "cuts": [c["label"] for c in report.cuts],
         },
     )
+
+
+def gate_snapshots(
+    store: Store,
+    as_of: dt.date,
+    model_id: str,
+    loaded: LoadedPolicy,
+    snapshots: pa.Table,
+    why: str | None,
+    products: ProductsPolicy | None = None,
+) -> list[AuditEntry]:
+    """The gate on a monthly run's snapshot rows, whichever engine computed them (DuckDB's
+    run, or Spark's imported from the lake): the audit entries to commit with the run
+    (the override, if one was needed), or ``GateError`` if a flag has no reason."""
+    override = gate_run(
+        store,
+        as_of,
+        model_id,
+        f"{loaded.name} {loaded.version}",
+        [str(p) for p in snapshots.column("person_id").to_pylist()],
+        np.asarray(snapshots.column("score").to_numpy(zero_copy_only=False), dtype=np.float64),
+        why,
+        products,
+    )
+    return [] if override is None else [override]

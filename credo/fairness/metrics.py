@@ -1,4 +1,3 @@
-# mypy: disable-error-code="import-untyped"
 """Group metrics of a score at a cut: the figures a fairness audit reports, in plain NumPy.
 
 Rows with ``score >= cut`` are approved. "Good" is the outcome the lender wants (not bad), so the
@@ -113,14 +112,20 @@ def groups_at_cut(
 
 
 def within_group_auc(scores: Floats, good: Bools) -> float | None:
-    """AUC of the score at ranking the good above the bad; ``None`` with one class only."""
+    """AUC of the score at ranking the good above the bad; ``None`` with one class only.
+
+    The Mann-Whitney form with tied scores at their average rank, which is what scikit-learn's
+    ``roc_auc_score`` computes (held equal in tests): importing scikit-learn would cost the
+    audit of a month seconds (decision 0909)."""
     if good.all() or not good.any():
         return None
-    # imported here: scikit-learn takes seconds to import, and an audit of recent scores
-    # (outcomes not yet observed) never needs it
-    from sklearn.metrics import roc_auc_score
-
-    return float(roc_auc_score(good, scores))
+    _, where, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    average_rank = ends - (counts - 1) / 2.0  # 1-based mean rank of each distinct score
+    n_good = int(good.sum())
+    n_bad = len(good) - n_good
+    rank_sum = float(average_rank[where.reshape(-1)][good].sum())
+    return (rank_sum - n_good * (n_good + 1) / 2.0) / (n_good * n_bad)
 
 
 def standardised_mean_difference(scores: Floats, inside: Bools) -> float | None:

@@ -107,6 +107,12 @@ def to_html(report: dict[str, Any]) -> str:
     outcomes = (
         "outcomes not observed yet" if report["bad_rows"] is None else f"{report['bad_rows']} bad"
     )
+    window = report.get("outcome_window")
+    if window and not window["observed"]:
+        outcomes += (
+            f" (their {window['months']}-month window ends {escape(str(window['ends']))};"
+            " <code>--as-of observed</code> audits the latest month that has them)"
+        )
     if report.get("as_of"):
         title += f" on the bureau's scores of {escape(str(report['as_of']))}"
     return (

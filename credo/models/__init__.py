@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from credo._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from credo.models._errors import ConstantFeatureWarning, DataError, FitError, NotFittedError
+    from credo.models._errors import ConstantFeatureWarning, DataError, FitError
     from credo.models.document import points_table_schema
-    from credo.models.estimator import DIMENSIONS, Scorecard
+    from credo.models.estimator import DIMENSIONS, NotFittedError, Scorecard
     from credo.models.explanations import Explanation, Improvement, Reason, explain
     from credo.models.sql import file_source, score_duckdb, scoring_sql
     from credo.models.table import ScorecardModel
@@ -32,7 +32,7 @@ _WHERE = {
     "ConstantFeatureWarning": "_errors",
     "DataError": "_errors",
     "FitError": "_errors",
-    "NotFittedError": "_errors",
+    "NotFittedError": "estimator",
     "DIMENSIONS": "estimator",
     "Scorecard": "estimator",
     "Explanation": "explanations",

@@ -1,18 +1,17 @@
-# mypy: disable-error-code="import-untyped, misc"
 """Errors of the models package: Credo's tree, and scikit-learn's types where callers expect them.
 
 scikit-learn's conventions (and its estimator checks) expect a ``ValueError`` for bad input and
 ``sklearn.exceptions.NotFittedError`` for an unfitted model, while Credo's CLI and API catch
-``CredoError``. Each class below is both, so one ``raise`` serves either caller.
+``CredoError``. Each class below is both, so one ``raise`` serves either caller. The unfitted
+error lives in :mod:`credo.models.estimator`: importing scikit-learn costs seconds, and reading
+or scoring a points table (the fairness audit, the monthly run) must not pay for it.
 """
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
-
 from credo.errors import InputError, ModelError
 
-__all__ = ["ConstantFeatureWarning", "DataError", "FitError", "NotFittedError"]
+__all__ = ["ConstantFeatureWarning", "DataError", "FitError"]
 
 
 class FitError(ModelError, ValueError):
@@ -21,10 +20,6 @@ class FitError(ModelError, ValueError):
 
 class DataError(InputError, ValueError):
     """Input data a scorecard cannot accept: no such column, text in a numeric column, ..."""
-
-
-class NotFittedError(ModelError, _SklearnNotFittedError):
-    """The estimator was used before ``fit``."""
 
 
 class ConstantFeatureWarning(UserWarning):

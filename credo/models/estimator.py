@@ -18,11 +18,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d, validate_data
 
-from credo.models._errors import ConstantFeatureWarning, DataError, FitError, NotFittedError
+from credo.errors import ModelError
+from credo.models._errors import ConstantFeatureWarning, DataError, FitError
 from credo.models._fitting import (
     Binned,
     categorical_bins,
@@ -61,7 +63,12 @@ from credo.models.document import (
 from credo.models.explanations import Explanation, explain
 from credo.models.table import ScorecardModel, build_table
 
-__all__ = ["DIMENSIONS", "Scorecard"]
+__all__ = ["DIMENSIONS", "NotFittedError", "Scorecard"]
+
+
+class NotFittedError(ModelError, _SklearnNotFittedError):  # type: ignore[misc]
+    """The estimator was used before ``fit`` (a ``CredoError`` and scikit-learn's own type)."""
+
 
 #: Zhima's five dimensions; a user's dimension map may use other names.
 DIMENSIONS = ("credit_history", "behaviour", "fulfilment_capacity", "identity", "connections")

@@ -57,6 +57,9 @@ class DemoResult:
     trained_as_of: dt.date
     outcome_months: int
     months: list[dt.date]
+    observed_month: dt.date | None
+    """The latest month-end scored whose outcome window is observed (the fairness audit's
+    TPR, AUC and calibration need one): scored before ``months`` when it is earlier."""
     runs: list[str]
     persons: int
     bands: dict[str, int]
@@ -107,8 +110,10 @@ def run_demo_scoring(
     example_person: str | None = None,
     override_why: str | None = None,
 ) -> DemoResult:
-    """Train, then score the last ``months`` month-ends; ``override_why`` passes the fairness
-    gate on the record if the card is flagged (the demo says why)."""
+    """Train, then score the last ``months`` month-ends, and first the month-end whose outcome
+    window the events just cover (so the fairness audit has outcomes to measure TPR, AUC and
+    calibration; decision 0908); ``override_why`` passes the fairness gate on the record if
+    the card is flagged (the demo says why)."""
     loaded = load_policy(policy)
     rules = loaded.policy
     assert isinstance(rules, ScoringPolicy)
@@ -139,10 +144,12 @@ def run_demo_scoring(
         if holdout is None
         else [_month_end(months_before(end, k)) for k in ANCHOR_MONTHS],
     )
+    scored = month_ends(end, months)
+    observed = _month_end(months_before(end, rules.outcome.months))
+    early = [observed] if observed < scored[0] and observed >= _month_end(first.date()) else []
     runs = [
-        score(store, m, trained.model, loaded, override_why=override_why)
-        for m in month_ends(end, months)
-    ]
+        score(store, m, trained.model, loaded, override_why=override_why) for m in early + scored
+    ][len(early) :]
     final = runs[-1]
     snaps = rows(
         store.con,
@@ -163,6 +170,7 @@ def run_demo_scoring(
         trained_as_of=trained_as_of,
         outcome_months=outcome,
         months=[r.as_of for r in runs],
+        observed_month=observed if early or observed in scored else None,
         runs=[r.run_id for r in runs],
         persons=len(snaps),
         bands={b.name: bands.get(b.name, 0) for b in rules.bands},

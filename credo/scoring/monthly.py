@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pyarrow as pa
 
 from credo.errors import NotFoundError
@@ -84,19 +83,9 @@ def score(
     pit = PointInTime(as_of, known, rules.retention_years)
     previous = previous_run(store, as_of, loaded.name)
     table = compute_snapshots(store, pit, scorecard, loaded, previous=previous)
-    from credo.fairness.bureau import gate_run
+    from credo.fairness.bureau import gate_snapshots
 
-    override = gate_run(
-        store,
-        as_of,
-        scorecard.model_id,
-        f"{loaded.name} {loaded.version}",
-        [str(p) for p in table.column("person_id").to_pylist()],
-        np.asarray(table.column("score").to_numpy(zero_copy_only=False), dtype=np.float64),
-        override_why,
-        products,
-    )
-    also = [] if override is None else [override]
+    also = gate_snapshots(store, as_of, scorecard.model_id, loaded, table, override_why, products)
     return _write(store, pit, loaded, scorecard, previous, table, also=also)
 
 

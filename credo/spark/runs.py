@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from credo.errors import ConflictError, InputError, IntegrityError, NotFoundError
 from credo.features import PointInTime
+from credo.policy.products import ProductsPolicy
 from credo.scoring.policy_rules import scoring_policy
 from credo.scoring.runs import ScoreRun, insert_snapshots, write_run
 from credo.spark.lake import Lake, file_digest
@@ -94,8 +95,19 @@ def _check_rows(store: Store, folder: Path, table: pa.Table) -> pa.Table:
     return table
 
 
-def import_run(store: Store, lake: Lake, folder: Path) -> ScoreRun:
-    """Check the run in ``folder`` and write it into the store as one audited monthly run."""
+def import_run(
+    store: Store,
+    lake: Lake,
+    folder: Path,
+    *,
+    override_why: str | None = None,
+    products: ProductsPolicy | None = None,
+) -> ScoreRun:
+    """Check the run in ``folder`` and write it into the store as one audited monthly run.
+
+    Importing puts the lake's card in use, so the fairness gate stands before the write as it
+    does before a DuckDB run (decision 0905, :func:`credo.fairness.bureau.gate_snapshots`):
+    a flagged card is refused unless ``override_why`` says why, recorded with the run."""
     meta = _meta(folder)
     origin = f"lake:{meta['snapshots']}"
     if value(
@@ -110,8 +122,12 @@ def import_run(store: Store, lake: Lake, folder: Path) -> ScoreRun:
     if loaded.digest != meta["policy_digest"]:
         raise IntegrityError(f"{folder / 'run.json'}: the lake's policy is not the run's")
     table = _check_rows(store, folder, pq.read_table(folder / "snapshots.parquet"))
+    as_of = dt.date.fromisoformat(meta["as_of"])
+    from credo.fairness.bureau import gate_snapshots
+
+    also = gate_snapshots(store, as_of, meta["model_id"], loaded, table, override_why, products)
     pit = PointInTime(
-        dt.date.fromisoformat(meta["as_of"]),
+        as_of,
         dt.datetime.fromisoformat(meta["known_at"]),
         scoring_policy(loaded).retention_years,
     )
@@ -125,6 +141,7 @@ def import_run(store: Store, lake: Lake, folder: Path) -> ScoreRun:
         person=None,
         build=insert_snapshots(table),
         origin=origin,
+        also=also,
     )
 
 
@@ -135,8 +152,11 @@ def score_on_spark(
     *,
     known_at: dt.datetime | None = None,
     master: str = "local[*]",
+    override_why: str | None = None,
+    products: ProductsPolicy | None = None,
 ) -> ScoreRun:
-    """``credo score --engine spark``: the Spark job on a local session, then its import."""
+    """``credo score --engine spark``: the Spark job on a local session, then its import
+    (where the fairness gate audits the run's scores before anything is written)."""
     from credo.spark.monthly import run_monthly
     from credo.spark.session import spark_session
 
@@ -145,4 +165,4 @@ def score_on_spark(
         run = run_monthly(spark, lake, as_of, known_at=known_at)
     finally:
         spark.stop()
-    return import_run(store, lake, run.folder)
+    return import_run(store, lake, run.folder, override_why=override_why, products=products)

@@ -8,7 +8,10 @@ import ast
 import csv
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from sqlglot import exp
 from support import run_cli
 
 from credo.errors import ConfigError, InputError
-from credo.fairness.bureau import audit_month
+from credo.fairness.bureau import audit_month, observed_month
 from credo.fairness.protected import PROTECTED_TABLE, load_protected, read_protected
 from credo.features import CATALOGUE, PointInTime, features_sql
 from credo.features.catalogue import Feature
@@ -39,16 +42,17 @@ CREDO = Path(__file__).resolve().parents[2] / "credo"
 
 @pytest.fixture(scope="module")
 def bureau(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[dt.date]]:
-    """A scored bureau (13 month-ends, the first with its outcome year observed) and the
-    population's protected file, not yet loaded."""
+    """A scored bureau (13 month-ends: the demo's 12 and, before them, the month whose outcome
+    year the events just cover) and the population's protected file, not yet loaded."""
     root = tmp_path_factory.mktemp("bureau")
     generate(700, 30, 5, root / "pop", END)
     db = root / "template.duckdb"
     with Store.open(Settings(db=db)) as store:
         ingest_population(store, root / "pop", max_reject_rate=0.01)
         link_from_truth(store, root / "pop")
-        months = run_demo_scoring(store, months=13).months
-    return db, root / "pop", months
+        scored = run_demo_scoring(store, months=12)
+    assert scored.observed_month == dt.date(2025, 10, 31) < scored.months[0]
+    return db, root / "pop", [scored.observed_month, *scored.months]
 
 
 @pytest.fixture
@@ -220,10 +224,15 @@ def test_audit_month_gives_the_rates_of_a_direct_computation_and_audits_the_read
     reads = _audit_entries(store, "protected_read")
     assert len(reads) == 1 and reads[0]["purpose"] == f"fairness audit of the scores of {last}"
     assert json.loads(str(reads[0]["details"]))["persons"] == len(scores)
+    assert report.outcome_window == {"months": 12, "ends": "2027-10-31", "observed": False}
     early = audit_month(store, first, load_products("products"))
     assert early.bad_rows is not None and early.bad_rows > 0 and early.auc is not None
+    assert early.outcome_window == {"months": 12, "ends": "2026-10-31", "observed": True}
     assert any(g["tpr"] is not None for g in early.attributes[0]["cuts"][0]["groups"])
     assert len(_audit_entries(store, "protected_read")) == 2
+    assert observed_month(store) == first  # the latest month whose outcome year is in
+    later = bureau[2][1]
+    assert audit_month(store, later, load_products("products")).bad_rows is None
 
 
 def test_a_read_without_a_purpose_is_refused(store: Store) -> None:
@@ -246,7 +255,30 @@ def test_credo_fairness_as_of_loads_audits_and_gates(
     assert "3 cut(s)" in done.stdout and "4 attribute(s)" in done.stdout
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     assert report["as_of"] == last and report["run_id"] and report["bad_rows"] is None
-    assert "on the bureau's scores of" in (tmp_path / "r" / "report.html").read_text()
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "on the bureau's scores of" in page and "window ends 2027-10-31" in page
+    assert "'--as-of observed' audits the latest month that has them" in done.stdout
+    seen = subprocess.run(  # as run_cli, with every import listed (-X importtime)
+        [sys.executable, "-X", "importtime", "-m", "credo", "fairness", "--as-of", "observed",
+         "--out", str(tmp_path / "o"), "--db", str(db)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert seen.returncode == 0 and "no TPR" not in seen.stdout, seen.stderr[-2000:]
+    imported = {
+        line.rsplit("|", 1)[1].strip()
+        for line in seen.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "credo.fairness.bureau" in imported  # the listing is read right
+    # the audit of a month needs none of them (seconds of import: issue 18's 10 s target)
+    assert not imported & {"sklearn", "scipy", "pandas", "fairlearn", "matplotlib", "pyspark"}
+    early = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert early["as_of"] == bureau[2][0].isoformat() and early["bad_rows"] > 0
+    assert early["outcome_window"]["observed"] and 0.5 < early["auc"] <= 1
+    groups = [g for a in early["attributes"] for c in a["cuts"] for g in c["groups"]]
+    assert all(g["tpr"] is not None for g in groups if g["goods"])
+    profiles = [p for a in early["attributes"] for p in a["groups"]]
+    assert any(p["auc"] is not None for p in profiles) and all(p["calibration"] for p in profiles)
     missing = run_cli("fairness", "--as-of", "2020-01-31", "--out", str(tmp_path / "x"), db=db)
     assert missing.returncode == 4 and "no monthly scoring run at 2020-01-31" in missing.stderr
     assert not (tmp_path / "x").exists()

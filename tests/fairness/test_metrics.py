@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 
 from credo.fairness.audit import AuditSettings, audit
 from credo.fairness.inputs import CutSpec
-from credo.fairness.metrics import cut_for_share, groups_at_cut
+from credo.fairness.metrics import cut_for_share, groups_at_cut, within_group_auc
 from credo.models import ScorecardModel
 
 Population = tuple[dict[str, NDArray[Any]], NDArray[np.int64], dict[str, NDArray[Any]]]
@@ -33,6 +33,23 @@ def test_the_share_cut_is_the_highest_that_approves_at_least_the_share(
     if len(higher):
         above = higher.min()
         assert Fraction(int((scores >= above).sum()), len(scores)) < share
+
+
+@given(
+    st.lists(st.tuples(st.integers(300, 320), st.booleans()), min_size=2, max_size=80).filter(
+        lambda rows: 0 < sum(g for _, g in rows) < len(rows)
+    )
+)
+def test_the_auc_within_a_group_equals_scikit_learns_with_ties(
+    rows: list[tuple[int, bool]],
+) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    scores = np.array([s for s, _ in rows], dtype=np.float64)  # a narrow range: many ties
+    good = np.array([g for _, g in rows], dtype=np.bool_)
+    got = within_group_auc(scores, good)
+    assert got is not None and got == pytest.approx(roc_auc_score(good, scores), abs=1e-12)
+    assert within_group_auc(scores, np.ones(len(rows), dtype=np.bool_)) is None
 
 
 def test_a_share_of_seven_tenths_of_ten_rows_approves_seven() -> None:
