@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from support import cli_json, run_cli
 
 from credo.api import create_app
 from credo.ingest.events import BillEvent
@@ -124,3 +125,14 @@ def test_an_unknown_jurisdiction_is_refused_when_the_partner_is_registered(world
     assert (
         listed["usbank"]["jurisdiction"] == "us-fcra" and listed["skyair"]["jurisdiction"] is None
     )
+
+
+def test_credo_partners_add_takes_a_jurisdiction(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    run_cli("init", db=db, check=True)
+    made = cli_json("partners", "add", "usb", "US Bank", "--jurisdiction", "us-fcra", db=db)
+    assert made["jurisdiction"] == "us-fcra"
+    (listed,) = cli_json("partners", "list", db=db)
+    assert listed["jurisdiction"] == "us-fcra"
+    bad = run_cli("partners", "add", "mars", "Mars Co", "--jurisdiction", "mars", db=db)
+    assert bad.returncode != 0 and "no rules profile 'mars'" in bad.stderr
