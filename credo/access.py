@@ -31,7 +31,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from credo.errors import AuthError, ConflictError, InputError, NotFoundError
+from credo.errors import AuthError, ConfigError, ConflictError, InputError, NotFoundError
 from credo.rights.audited import person_exists
 from credo.sessions import SessionEnds, now_ms
 from credo.store.audit import AuditEntry
@@ -70,6 +70,7 @@ class Partner:
     name: str
     webhook_url: str | None
     webhook_secret: str | None = None  # only when just created
+    jurisdiction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,15 +152,30 @@ def create_partner(
     name: str,
     *,
     webhook_url: str | None = None,
+    jurisdiction: str | None = None,
     actor: str = "admin",
 ) -> Partner:
-    """Register a partner; the webhook secret (to check our signatures) is shown only now."""
+    """Register a partner; the webhook secret (to check our signatures) is shown only now.
+    ``jurisdiction`` names the rules profile its requests follow (``us-fcra``; ``None``: the
+    installation's ``rules_profile``), checked now so a typo never reaches a request."""
     if not partner_id or not partner_id.replace("-", "").replace("_", "").isalnum():
         raise InputError("field partner_id: letters, digits, '-' and '_' only")
     if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
         raise InputError("field webhook_url: must be an http(s) URL")
     if webhook_url is not None and (why := refused_host(webhook_url, store.settings.webhook_hosts)):
         raise InputError(f"field webhook_url: {why}", hint="ask the operator to allow the host")
+    if jurisdiction is not None:
+        from credo.policy.rules import load_rules
+
+        try:
+            if not jurisdiction.replace("-", "").isalnum():  # a profile's name, never a path
+                raise ConfigError(jurisdiction)
+            load_rules(jurisdiction)
+        except (ConfigError, InputError, OSError) as exc:
+            raise InputError(
+                f"field jurisdiction: no rules profile {jurisdiction!r}",
+                hint="one of the profiles in policies/rules (us-fcra, eu-gdpr, cn-crr, default)",
+            ) from exc
     if store.scalar("SELECT count(*) FROM partners WHERE partner_id = ?", [partner_id]):
         raise ConflictError(f"partner {partner_id!r} exists")
     secret = secrets.token_hex(32)
@@ -175,13 +191,19 @@ def create_partner(
                 now_or(None),
             ],
         )
-    return Partner(partner_id, name, webhook_url, secret)
+        if jurisdiction is not None:
+            con.execute(
+                "INSERT INTO partner_jurisdictions VALUES (?, ?)", [partner_id, jurisdiction]
+            )
+    return Partner(partner_id, name, webhook_url, secret, jurisdiction)
 
 
 def list_partners(store: Store) -> list[dict[str, Any]]:
     """Every partner with its keys (ids, scopes, when made and revoked; never a secret)."""
     partners = rows(
-        store.con, "SELECT partner_id, name, webhook_url, created_at FROM partners ORDER BY 1"
+        store.con,
+        "SELECT partner_id, name, webhook_url, j.jurisdiction, created_at FROM partners"
+        " LEFT JOIN partner_jurisdictions j USING (partner_id) ORDER BY 1",
     )
     keys = rows(
         store.con,

@@ -67,6 +67,7 @@ class PartnerAnswer(TypedDict):
     partner_id: str
     name: str
     webhook_url: str | None
+    jurisdiction: str | None
     webhook_secret: str
 
 
@@ -153,10 +154,17 @@ class AdminClient(_Client):
         super().__init__(base_url, token, http=http)
 
     def add_partner(
-        self, partner_id: str, name: str, webhook_url: str | None = None
+        self,
+        partner_id: str,
+        name: str,
+        webhook_url: str | None = None,
+        jurisdiction: str | None = None,
     ) -> PartnerAnswer:
-        """Register a partner; its webhook secret is in this answer only."""
+        """Register a partner; its webhook secret is in this answer only. ``jurisdiction``: the
+        rules profile its requests follow (none: the installation's)."""
         body = {"partner_id": partner_id, "name": name, "webhook_url": webhook_url}
+        if jurisdiction is not None:
+            body["jurisdiction"] = jurisdiction
         return cast(PartnerAnswer, self._call("POST", "/admin/partners", json=body))
 
     def partners(self) -> list[dict[str, Any]]:

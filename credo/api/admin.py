@@ -17,8 +17,8 @@ from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, reinsert, resolve_dispute
-from credo.rights.retention import retention_run
 from credo.rights.reviews import decide_review, list_reviews
+from credo.scoring.retention import retention_run
 from credo.store.db import utcnow
 
 __all__ = ["router"]
@@ -37,6 +37,8 @@ class PartnerRequest(_Body):
     partner_id: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_-]+$")]
     name: Text
     webhook_url: Annotated[str | None, Field(max_length=500)] = None
+    jurisdiction: Annotated[str | None, Field(max_length=60, pattern=r"^[a-z0-9-]+$")] = None
+    """The rules profile its requests follow (``us-fcra``); none: the installation's."""
 
 
 class KeyRequest(_Body):
@@ -59,9 +61,10 @@ class ReinsertRequest(_Body):
 @router.post("/partners", status_code=201)
 def post_partner(body: PartnerRequest, svc: Svc) -> dict[str, Any]:
     """Register a partner; the webhook secret is shown only in this answer."""
-    p = svc.run(create_partner, svc.store, body.partner_id, body.name, webhook_url=body.webhook_url)
+    p = svc.run(create_partner, svc.store, body.partner_id, body.name,
+                webhook_url=body.webhook_url, jurisdiction=body.jurisdiction)  # fmt: skip
     return {"partner_id": p.partner_id, "name": p.name, "webhook_url": p.webhook_url,
-            "webhook_secret": p.webhook_secret}  # fmt: skip
+            "jurisdiction": p.jurisdiction, "webhook_secret": p.webhook_secret}  # fmt: skip
 
 
 @router.get("/partners")

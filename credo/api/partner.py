@@ -82,7 +82,7 @@ class LoanOutcome(_Body):
     event_type: Literal["loan"]
     source_record_id: Id
     occurred_at: dt.datetime
-    loan_event: Literal["opened", "instalment", "default", "closed"]
+    loan_event: Literal["opened", "instalment", "default", "closed", "bankruptcy"]
     account_id: Id
     amount: Annotated[Decimal | None, Field(ge=0, max_digits=18, decimal_places=2)] = None
     due_date: dt.date | None = None

@@ -123,7 +123,7 @@ def retention(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete the adverse items past the rules profile's retention (run monthly), audited."""
-    from credo.rights.retention import retention_run
+    from credo.scoring.retention import retention_run
 
     with open_store(db) as store:
         report = retention_run(store, parse_date(as_of, "--as-of"), actor="cli")

@@ -37,6 +37,10 @@ def add(
     webhook_url: Annotated[
         str | None, typer.Option(help="Where Credo sends notices (http or https).")
     ] = None,
+    jurisdiction: Annotated[
+        str | None,
+        typer.Option(help="The rules profile its requests follow (us-fcra, eu-gdpr, cn-crr)."),
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -45,12 +49,14 @@ def add(
 
     def local(store: Any) -> dict[str, Any]:
         p = create_partner(store, partner_id, name, webhook_url=webhook_url,
-                           actor=store.settings.actor)  # fmt: skip
+                           jurisdiction=jurisdiction, actor=store.settings.actor)  # fmt: skip
         return {"partner_id": p.partner_id, "name": p.name, "webhook_url": p.webhook_url,
-                "webhook_secret": p.webhook_secret}  # fmt: skip
+                "jurisdiction": p.jurisdiction, "webhook_secret": p.webhook_secret}  # fmt: skip
 
     made = store_or_server(
-        db, local, lambda admin: dict(admin.add_partner(partner_id, name, webhook_url))
+        db,
+        local,
+        lambda admin: dict(admin.add_partner(partner_id, name, webhook_url, jurisdiction)),
     )
     if as_json:
         emit_json(made)

@@ -115,6 +115,7 @@ LABELS: dict[str, dict[str, str]] = {
         "instalment": "loan instalment",
         "default": "loan default",
         "closed": "loan closed",
+        "bankruptcy": "bankruptcy",
     },
     "item": {"power_bank": "power bank"},
     "judgment_status": {

@@ -17,6 +17,7 @@ from credo.features.sql import (
     known_events,
     listings_sql,
     outcome_sql,
+    restricted_sql,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "listings_sql",
     "months_before",
     "outcome_sql",
+    "restricted_sql",
 ]

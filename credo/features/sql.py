@@ -39,6 +39,7 @@ __all__ = [
     "known_events",
     "listings_sql",
     "outcome_sql",
+    "restricted_sql",
 ]
 
 #: Fields an ``amend`` correction may change, with their SQL types (others stay as loaded).
@@ -309,9 +310,12 @@ def feature_steps(
     person: str | None = None,
     previous_run: str | None = None,
     features: Sequence[Feature] = CATALOGUE,
+    hold_restricted: bool = True,
 ) -> Steps:
     """:func:`features_sql` as steps: the latest corrections, one pass per event type, the
-    passes joined per person, the contact graph, the population, then the final SELECT."""
+    passes joined per person, the contact graph, the population, then the final SELECT.
+    ``hold_restricted``: leave out persons whose processing is restricted (every run does);
+    only the explanation of a person's own recorded score to that person passes ``False``."""
     d = dialect(dialect_name)
     c = Ctx(d, pit)
     who = f" AND person_id = {d.string(person)}" if person is not None else ""
@@ -344,7 +348,11 @@ def feature_steps(
             "  LEFT JOIN listed l ON l.person_id = e.counterpart\n"
             "  GROUP BY e.person_id",
         ),
-        ("population", f"  SELECT person_id FROM persons WHERE status = 'active'{who}"),
+        (
+            "population",
+            f"  SELECT person_id FROM persons WHERE status = 'active'{who}"
+            + (f"\n    AND person_id NOT IN ({restricted_sql(d.name)})" if hold_restricted else ""),
+        ),
     ]
     final = (
         "SELECT\n  " + ",\n  ".join(outputs) + "\nFROM population p\n"
@@ -378,15 +386,18 @@ def features_sql(
     person: str | None = None,
     previous_run: str | None = None,
     features: Sequence[Feature] = CATALOGUE,
+    hold_restricted: bool = True,
 ) -> str:
-    """One row per enrolled, active person: ``person_id``, ``history_events``,
-    ``history_months`` and one column per feature (catalogue order)."""
+    """One row per enrolled, active person (not restricted, unless ``hold_restricted`` is
+    false): ``person_id``, ``history_events``, ``history_months`` and one column per feature
+    (catalogue order)."""
     return feature_steps(
         pit,
         dialect_name=dialect_name,
         person=person,
         previous_run=previous_run,
         features=features,
+        hold_restricted=hold_restricted,
     ).sql()
 
 
@@ -434,10 +445,24 @@ def evidence_sql(
     )
 
 
+def restricted_sql(dialect_name: str = "duckdb") -> str:
+    """Persons whose processing is restricted now (GDPR Art. 18, RULES R-GDPR-5; decision 0647):
+    the latest action in ``restrictions`` is ``restrict``. A run holds them: no features, no
+    snapshot, no ledger entry until the restriction is lifted. Read as the restrictions stand
+    when the query runs, not as of the watermark: a restriction freezes processing from the
+    moment it is asked, whatever the data's date."""
+    d = dialect(dialect_name)
+    latest = d.arg_max("r.action", "r.changed_at")
+    return (
+        f"SELECT r.person_id FROM restrictions r GROUP BY r.person_id HAVING {latest} = 'restrict'"
+    )
+
+
 def enrolled_sql(
     pit: PointInTime, *, person: str | None = None, dialect_name: str = "duckdb"
 ) -> str:
-    """Active persons whose latest enrol/leave choice known at this point in time is enrol."""
+    """Active persons whose latest enrol/leave choice known at this point in time is enrol,
+    less those whose processing is restricted now (:func:`restricted_sql`)."""
     d = dialect(dialect_name)
     c = Ctx(d, pit)
     enrolment = c.latest("k.consent_action", "k.consent_action IN ('enrol', 'leave')")
@@ -446,5 +471,6 @@ def enrolled_sql(
         "SELECT k.person_id FROM "
         f"{source} k\n"
         "JOIN persons p ON p.person_id = k.person_id AND p.status = 'active'\n"
+        f"WHERE k.person_id NOT IN ({restricted_sql(d.name)})\n"
         f"GROUP BY k.person_id HAVING {enrolment} = 'enrol'\n"
     )

@@ -68,7 +68,7 @@ MerchantCategory = Literal[
 ]
 Channel = Literal["online", "in_store", "qr", "transfer", "card"]
 BillKind = Literal["utility", "rent", "phone", "traffic_fine", "tax"]
-LoanEventKind = Literal["opened", "instalment", "default", "closed"]
+LoanEventKind = Literal["opened", "instalment", "default", "closed", "bankruptcy"]
 RentalItem = Literal["bike", "car", "hotel", "umbrella", "power_bank", "camera"]
 Deposit = Literal["waived", "paid"]
 JudgmentStatus = Literal["listed", "satisfied", "revoked", "expired"]
@@ -127,7 +127,9 @@ class BillEvent(EventBase):
 
 
 class LoanEvent(EventBase):
-    """Account opened, one instalment, a default / charge-off, or the account closed."""
+    """Account opened, one instalment, a default / charge-off, the account closed, or a
+    bankruptcy order on it (Metro 2 reports bankruptcy on the account; ``paid_date`` is the
+    discharge). Retention keeps a bankruptcy the profile's ``bankruptcy_years`` (FCRA: 10)."""
 
     event_type: Literal["loan"] = "loan"
     loan_event: LoanEventKind

@@ -25,7 +25,6 @@ import duckdb
 
 from credo.errors import CredoError, FrozenError
 from credo.policy.products import Product, ProductsPolicy
-from credo.policy.rules import active_rules
 from credo.rights.consent import (
     RESTRICTED,
     active_consent,
@@ -37,6 +36,7 @@ from credo.rights.consent import (
     minor_refused,
 )
 from credo.rights.fraud_alerts import ALERT_REASONS, alerts_in_force
+from credo.rights.jurisdiction import partner_rules
 from credo.rights.notices import factor_reasons
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
 from credo.store.audit import AuditEntry
@@ -89,7 +89,8 @@ def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
     return rows(
         store.con,
         "SELECT d.dispute_id, e.event_type, d.target_source AS source,"
-        " d.target_record_id AS record_id, d.opened_at AS since"
+        " d.target_record_id AS record_id, d.opened_at AS since,"
+        " 'XB' AS compliance_code"  # Metro 2: disputed, under investigation (R-FCRA-17)
         " FROM disputes d JOIN events e ON e.event_id = d.event_id"
         " WHERE d.person_id = ? AND d.status = 'open' ORDER BY d.opened_at",
         [person_id],
@@ -377,12 +378,15 @@ def decide_many(
     With ``journal`` the batch is made durable in the store's journal and reaches the
     database at its next ``apply_journal`` (the server, docs/decisions/0612)."""
     reads = reads or Reads(store)
-    max_factors = active_rules(store.settings).notices.max_key_factors
+    max_factors: dict[str, int] = {}  # per partner: its jurisdiction's (decision 0648)
     results: list[Decision | CredoError] = []
     accepted: list[tuple[Decision, DecisionInput, str]] = []
     for ask in asks:
+        if ask.partner_id not in max_factors:
+            rules = partner_rules(store, ask.partner_id)
+            max_factors[ask.partner_id] = rules.notices.max_key_factors
         try:
-            decision, purpose = _evaluate(reads, ask, products, max_factors, now)
+            decision, purpose = _evaluate(reads, ask, products, max_factors[ask.partner_id], now)
         except CredoError as exc:
             results.append(exc)
             continue

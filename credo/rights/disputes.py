@@ -30,8 +30,8 @@ import duckdb
 from credo.errors import ConflictError, InputError, NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.ingest.events import CorrectionEvent
-from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
+from credo.rights.jurisdiction import PARTNER_SOURCE, furnisher_rules
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
 from credo.store.person_keys import seal
@@ -41,10 +41,13 @@ from credo.webhooks import enqueue
 __all__ = [
     "APPEAL_DAYS",
     "APPEAL_DECIDE_DAYS",
+    "COMPLIANCE_CODES",
+    "STATEMENT_WORDS",
     "Dispute",
     "add_evidence",
     "affected_partners",
     "appeal_dispute",
+    "disputed_items",
     "expire_disputes",
     "get_dispute",
     "list_disputes",
@@ -56,6 +59,24 @@ __all__ = [
 ]
 
 CORRECTION_SOURCE = "credo_disputes"
+
+COMPLIANCE_CODES: dict[str, str] = {
+    "open": "XB",
+    "verified": "XC",
+    "frivolous": "XC",
+    "reinserted": "XC",
+    "corrected": "XH",
+}
+"""Metro 2 compliance condition codes by dispute status (RULES R-FCRA-17): ``XB`` disputed
+under the FCRA, investigation in progress; ``XC`` investigation completed, the consumer
+disagrees (the item stands: verified, found frivolous, or reinserted on certification); ``XH``
+previously in dispute, resolved by the furnisher (corrected). An appeal opens the dispute again
+(``XB``). An item a dispute removed (expired unverified, or corrected by retraction) is not
+reported at all, so it carries no code."""
+
+STATEMENT_WORDS = 100
+"""The consumer's statement of dispute is carried in reports up to this many words (R-FCRA-9:
+a bureau may limit it to 100 words)."""
 _NOT_DISPUTABLE = ("consent", "correction")
 
 
@@ -161,16 +182,13 @@ def open_dispute(
                 "statement": statement,
                 "evidence": evidence,
                 "opened_at": at,
-                "due_at": at + dt.timedelta(days=active_rules(store.settings).disputes.days),
+                "due_at": at
+                + dt.timedelta(days=furnisher_rules(store, item["source"]).disputes.days),
                 "status": "open",
             },
         )
         _tell_furnisher(con, item, dispute_id, statement, evidence, at)
     return get_dispute(store, dispute_id)
-
-
-PARTNER_SOURCE = "partner:"
-"""Items a partner furnished through the API carry ``source = partner:<id>``."""
 
 
 def _tell_furnisher(
@@ -273,7 +291,7 @@ def resolve_dispute(
     if decision == "frivolous":
         return _frivolous(store, dispute, note, needed, actor, now_or(now))
     at = now_or(now)
-    rules = active_rules(store.settings).disputes
+    rules = furnisher_rules(store, dispute.target_source).disputes
     if decision == "expire":
         action, amendment = "retract", None
         note = note or f"not verified within {rules.days} days"
@@ -342,6 +360,38 @@ def rescore_now(store: Store, person_id: str, at: dt.datetime) -> str | None:
         return None
 
 
+def disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
+    """Every item of the person's still reported that was ever disputed, with its Metro 2 code
+    (:data:`COMPLIANCE_CODES`, from the item's latest dispute) and the person's statement (at
+    most :data:`STATEMENT_WORDS` words): what reports carry after a dispute is closed as well as
+    while it is open (R-FCRA-9, R-FCRA-17)."""
+    if not store.scalar("SELECT count(*) FROM disputes WHERE person_id = ?", [person_id]):
+        return []
+    found = rows(
+        store.con,
+        "SELECT d.dispute_id, e.event_type, d.target_source AS source,"
+        " d.target_record_id AS record_id, d.opened_at AS since, d.status, d.statement"
+        " FROM disputes d JOIN events e ON e.event_id = d.event_id"
+        " WHERE d.person_id = ?"
+        " AND coalesce((SELECT arg_max(c.correction_action, row(c.occurred_at, c.event_id))"
+        " FROM events_correction c WHERE c.target_source = d.target_source"
+        " AND c.target_record_id = d.target_record_id), '') <> 'retract'"
+        " QUALIFY row_number() OVER (PARTITION BY d.event_id"
+        " ORDER BY d.opened_at DESC, d.dispute_id DESC) = 1"
+        " ORDER BY d.opened_at, d.dispute_id",
+        [person_id],
+    )
+    out = []
+    for item in found:
+        code = COMPLIANCE_CODES.get(item.pop("status"))
+        if code is None:  # expired: the item was retracted
+            continue
+        words = str(item.pop("statement")).split()
+        statement = " ".join(words[:STATEMENT_WORDS])
+        out.append(item | {"compliance_code": code, "statement": statement})
+    return out
+
+
 def expire_disputes(
     store: Store, *, now: dt.datetime | None = None, actor: str = "credo"
 ) -> list[Dispute]:
@@ -393,7 +443,7 @@ def add_evidence(
     if not evidence.strip():
         raise InputError("field evidence: send the information")
     at = now_or(now)
-    rules = active_rules(store.settings).disputes
+    rules = furnisher_rules(store, dispute.target_source).disputes
     due = dispute.due_at
     extend = (
         rules.extension_days > 0

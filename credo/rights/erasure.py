@@ -13,7 +13,9 @@ records that identify it, and the request's answer names what was kept and why (
 reasons for a refusal). The rest is erased.
 
 **Restriction** (Art. 18, and the pause an objection asks for, Art. 21) keeps every row but
-stops processing: no decision, report or partner outcome until the person lifts it.
+stops processing: no decision, report or partner outcome until the person lifts it, and no
+score: the monthly run and off-cycle re-scores hold the person (decision 0647). Lifting it
+scores the person at once at the newest monthly date they missed.
 
 Deleted rows leave their bytes in DuckDB's free blocks until the file is rewritten:
 ``erase`` checkpoints, and :func:`credo.store.compact.compact` rewrites the file, after which
@@ -46,6 +48,7 @@ from credo.webhooks import enqueue
 __all__ = [
     "Hold",
     "RightsRequest",
+    "catch_up",
     "erase",
     "is_restricted",
     "legal_holds",
@@ -297,4 +300,24 @@ def restrict(store: Store, person_id: str, *, now: dt.datetime | None = None) ->
 
 
 def lift_restriction(store: Store, person_id: str, *, now: dt.datetime | None = None) -> None:
+    """Processing resumes; a monthly run that held the person is caught up at once."""
     _set_restriction(store, person_id, "lift", now)
+    catch_up(store, person_id)
+
+
+def catch_up(store: Store, person_id: str) -> str | None:
+    """Score a person the newest monthly run held (restricted then), at that run's date, so the
+    next decision is not made on a score older than everyone else's; the run id, or ``None``
+    when nothing was missed (or the person is not scored at all)."""
+    from credo.scoring import latest_snapshot, rescore_person
+
+    last = latest_snapshot(store, person_id)
+    if last is None:
+        return None
+    newest = value(store.con, "SELECT max(as_of) FROM score_runs WHERE kind = 'monthly'")
+    if newest is None or newest <= last.as_of:
+        return None
+    try:
+        return rescore_person(store, person_id, newest).run_id
+    except NotFoundError:  # left, or restricted again meanwhile
+        return None

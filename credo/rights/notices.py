@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from credo.features import feature
-from credo.policy.rules import RulesProfile, active_rules
+from credo.policy.rules import RulesProfile, active_rules, load_rules
 from credo.rights.fraud_alerts import ALERT_CODES
 from credo.store.db import Store
 from credo.store.rows import rows
@@ -54,19 +54,22 @@ def _rights(rules: RulesProfile, partner: str) -> list[str]:
         f" {rules.notices.free_report_after_notice_days} days of this notice",
         f"you may dispute any item in your file; it is checked within {rules.disputes.days} days",
         "you may ask the partner for the specific reasons of its decision",
+        # R-ECOA-3: the anti-discrimination statement, with the bases the profile protects.
+        f"the law forbids {partner} to treat you less well because of "
+        + ", ".join(b.replace("_", " ") for b in rules.protected_bases),
     ]
 
 
 def adverse_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
     """The person's adverse-action notices, newest first."""
-    rules = active_rules(store.settings)
     notices = []
     for d in rows(
         store.con,
         "SELECT d.decision_id, d.partner_id, coalesce(p.name, d.partner_id) AS partner_name,"
-        " d.product, d.outcome, d.terms, d.reasons, d.score, d.band, d.decided_at,"
+        " d.product, d.outcome, d.terms, d.reasons, d.score, d.band, d.decided_at, j.jurisdiction,"
         " r.as_of AS scored_as_of, r.policy_name"
         " FROM decisions d LEFT JOIN partners p ON p.partner_id = d.partner_id"
+        " LEFT JOIN partner_jurisdictions j ON j.partner_id = d.partner_id"
         " LEFT JOIN score_runs r ON r.run_id = d.run_id"
         " WHERE d.person_id = ? ORDER BY d.decided_at DESC, d.decision_id",
         [person_id],
@@ -76,6 +79,8 @@ def adverse_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
         if d["outcome"] != "declined" and len(reasons) < 2:
             continue
         rule, factors = reasons[0], reasons[1:] or reasons
+        # The partner's jurisdiction sets the figures its notices state (decision 0648).
+        rules = load_rules(d["jurisdiction"]) if d["jurisdiction"] else active_rules(store.settings)
         notices.append(
             {
                 "notice_id": f"aan_{d['decision_id']}",

@@ -18,7 +18,6 @@ from credo.errors import ForbiddenError, InputError
 from credo.features import PointInTime, listings_sql
 from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
-from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
 from credo.rights.consent import (
     birth_date,
@@ -29,7 +28,9 @@ from credo.rights.consent import (
     require_not_restricted,
 )
 from credo.rights.decisions import open_disputed_items
+from credo.rights.disputes import disputed_items
 from credo.rights.fraud_alerts import ALERT_REASONS, alerts_in_force
+from credo.rights.jurisdiction import partner_rules
 from credo.scoring.latest import latest_snapshot
 from credo.sql import dialect
 from credo.store.audit import AuditEntry
@@ -114,7 +115,7 @@ def risk_report(
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Score band, rent and utility payment record (24 months) and court listings."""
-    permitted = active_rules(store.settings).reports.purposes
+    permitted = partner_rules(store, partner_id).reports.purposes
     if purpose not in permitted:
         raise InputError(
             f"field purpose: {purpose!r} is not a permissible purpose",
@@ -137,7 +138,7 @@ def risk_report(
         "scored_as_of": snap.as_of if snap else None,
         "payments": _payments(store, pit, person_id),
         "court_listings": _listings(store, pit, person_id),
-        "disputed_items": open_disputed_items(store, person_id),
+        "disputed_items": disputed_items(store, person_id),
         "alerts": [ALERT_REASONS[a.kind] for a in alerts_in_force(store, person_id, now=at)],
     }  # fmt: skip
     entry = AuditEntry(

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from credo.errors import ConflictError, InputError, NotFoundError
-from credo.policy.rules import active_rules
+from credo.rights.jurisdiction import partner_rules
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
 from credo.store.person_keys import seal
@@ -95,7 +95,12 @@ def request_review(
         raise ConflictError("a review of this is already open", hint="see its deadline")
     at = now_or(now)
     review_id = new_id("rev")
-    days = active_rules(store.settings).notices.request_response_days
+    partner = None  # a decision's review follows its partner's jurisdiction (decision 0648)
+    if decision_id is not None:
+        partner = store.scalar(
+            "SELECT partner_id FROM decisions WHERE decision_id = ?", [decision_id]
+        )
+    days = partner_rules(store, partner).notices.request_response_days
     entry = AuditEntry(
         f"person:{person_id}", "review.request", f"person:{person_id}", "human review",
         {"review_id": review_id, "decision_id": decision_id},

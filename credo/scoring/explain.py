@@ -191,7 +191,11 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
     policy = load_policy(latest.policy_name).policy
     assert isinstance(policy, ScoringPolicy)
     pit = _point_in_time(latest, snap["known_at"], policy.retention_years)
-    sql = features_sql(pit, person=person_id, previous_run=latest.previous_run_id)
+    # The person's own recorded score, explained to them: a restriction does not hide it
+    # (GDPR Art. 15 access goes on while processing is restricted; decision 0647).
+    sql = features_sql(
+        pit, person=person_id, previous_run=latest.previous_run_id, hold_restricted=False
+    )
     values = columns_of(store.con.sql(sql).to_arrow_table(), model.features)
     detail = explain(model, values, top=len(model.features))[0]
     by_feature = {r.feature: r for r in detail.reasons}

@@ -22,6 +22,7 @@ from credo.scoring.latest import LatestSnapshot, latest_scheduled, latest_snapsh
 from credo.scoring.policy_rules import resolve_policy, scoring_policy
 from credo.scoring.regimes import run_regime
 from credo.scoring.registry import ModelRef, load_model
+from credo.scoring.retention import retention_run
 from credo.scoring.runs import ScoreRun, insert_snapshots, latest_known_at, previous_run, write_run
 from credo.scoring.snapshots import compute_snapshots
 from credo.store.audit import AuditEntry
@@ -70,11 +71,18 @@ def score(
     """The monthly run as of ``as_of`` for every enrolled person (or a points regime's ledger
     when ``policy`` is one). ``known_at`` defaults to the newest recorded event.
 
+    First the retention engine deletes every adverse item past its purge date under the
+    active rules profile (audited as ``retention.run``); persons whose processing is restricted
+    are held: no snapshot until they lift it (:func:`credo.features.restricted_sql`).
+
     The fairness gate stands before the write: with protected attributes loaded, a card whose
     adverse impact ratio is under 0.8 at a product cut is refused unless ``override_why``
     says why, recorded with the run (:func:`credo.fairness.bureau.gate_run`). ``products``:
     whose cuts it audits (default the shipped ``products.yaml``)."""
     loaded = resolve_policy(policy)
+    # Aged items are deleted first, audited, so no run scores what the law says is gone
+    # (RULES R-FCRA-10, R-CRR-1; decisions 0644, 0647).
+    retention_run(store, as_of, actor="monthly run")
     known = known_at or latest_known_at(store)
     if isinstance(loaded.policy, PointsRegime):
         return run_regime(store, as_of, loaded, known_at=known)

@@ -6,6 +6,7 @@ Layout of a lake folder (docs/decisions/0810-the-lake.md)::
     events/<type>/month=YYYY-MM/*.parquet   each event type's own table, by month occurred
     event_persons/data.parquet          which person an event is about, in which role
     persons/data.parquet
+    restrictions/data.parquet           restrict/lift actions: restricted persons are held
     history/score_runs.parquet          the store's monthly runs (a Spark run's previous run)
     history/score_snapshots/run_id=<id>/*.parquet   their ``person_id, score``
     model/points-table.json, points.parquet     the points table (document, and as rows)
@@ -218,6 +219,12 @@ def export_lake(
         root / "event_persons" / "data.parquet",
     )
     _copy(store, "SELECT * FROM persons ORDER BY person_id", root / "persons" / "data.parquet")
+    (root / "restrictions").mkdir()
+    _copy(
+        store,
+        "SELECT * FROM restrictions ORDER BY person_id, changed_at",
+        root / "restrictions" / "data.parquet",
+    )
     _export_history(store, root)
     (root / "model").mkdir()
     scorecard.save(root / "model" / "points-table.json")

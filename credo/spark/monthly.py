@@ -61,6 +61,15 @@ def register_lake(spark: SparkSession, lake: Lake) -> None:
         frame.createOrReplaceTempView(table)
     for name in ("event_persons", "persons"):
         spark.read.parquet(str(lake.root / name)).createOrReplaceTempView(name)
+    # Restricted persons are held by the shared SQL (decision 0647); a lake exported before
+    # restrictions were exported has none to hold.
+    if (lake.root / "restrictions").exists():
+        spark.read.parquet(str(lake.root / "restrictions")).createOrReplaceTempView("restrictions")
+    else:
+        spark.sql(
+            "SELECT CAST(NULL AS STRING) AS person_id, CAST(NULL AS STRING) AS action,"
+            " CAST(NULL AS TIMESTAMP) AS changed_at WHERE 1 = 0"
+        ).createOrReplaceTempView("restrictions")
     snapshots = spark.read.parquet(str(lake.root / "history" / "score_snapshots"))
     snapshots.createOrReplaceTempView("score_snapshots")
 

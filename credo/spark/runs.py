@@ -5,6 +5,7 @@ its snapshots and the audit entry in one transaction, so the person's page, the 
 ``credo audit verify`` see it as they see a DuckDB run. Before anything is written the run is
 checked: its files match their digests and the lake it read, its model, policy and previous
 run are the store's, and its rows have the snapshot table's columns, for enrolled persons.
+Persons restricted since the lake was exported are left out (decision 0647).
 A run is imported once (its snapshot digest is recorded in the audit entry).
 """
 
@@ -20,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from credo.errors import ConflictError, InputError, IntegrityError, NotFoundError
-from credo.features import PointInTime
+from credo.features import PointInTime, restricted_sql
 from credo.policy.products import ProductsPolicy
 from credo.scoring.policy_rules import scoring_policy
 from credo.scoring.runs import ScoreRun, insert_snapshots, write_run
@@ -122,6 +123,11 @@ def import_run(
     if loaded.digest != meta["policy_digest"]:
         raise IntegrityError(f"{folder / 'run.json'}: the lake's policy is not the run's")
     table = _check_rows(store, folder, pq.read_table(folder / "snapshots.parquet"))
+    # A person who restricted processing after the lake was exported is held here too
+    # (decision 0647): their row is not written, and the gate audits the rows that are.
+    held = [p for (p,) in store.con.execute(restricted_sql()).fetchall()]
+    if held:
+        table = table.filter(pc.invert(pc.is_in(table["person_id"], pa.array(held, pa.string()))))
     as_of = dt.date.fromisoformat(meta["as_of"])
     from credo.fairness.bureau import gate_snapshots
 

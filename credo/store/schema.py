@@ -749,6 +749,13 @@ CREATE TABLE protected_attributes (
 );
 """
 
+_V12 = """
+CREATE TABLE partner_jurisdictions (
+    partner_id VARCHAR PRIMARY KEY,
+    jurisdiction VARCHAR NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -782,6 +789,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         11,
         "protected attributes, their own source and table, values encrypted (SPEC S11)",
         _V11,
+    ),
+    Migration(
+        12,
+        "partners' jurisdictions: the rules profile each one's requests follow (decision 0648)",
+        _V12,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -43,3 +43,12 @@ def test_evidence_frivolous_appeal_and_reinsertion_through_the_api(world: World)
     texts = [a["text"] for a in c.get("/v1/me/feed", headers=world.session).json()
              if a["kind"] == "dispute"]  # fmt: skip
     assert any("put back" in t for t in texts)
+
+    # R-FCRA-9, R-FCRA-17: the report carries the reinserted item as disputed, the person
+    # disagreeing (Metro 2 XC), with their statement.
+    world.grant("tenancy")
+    report = c.get(f"/v1/reports/{world.person}?purpose=tenancy",
+                   headers=world.as_partner("reports"))  # fmt: skip
+    assert report.status_code == 200, report.text
+    (item,) = [i for i in report.json()["disputed_items"] if i["dispute_id"] == dispute]
+    assert item["compliance_code"] == "XC" and "not mine" in item["statement"]

@@ -4,6 +4,7 @@ the feed and at ``/v1/me/notices`` with the partner, the factors, the score and 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,3 +96,27 @@ def test_the_best_offer_gives_no_notice(world: World) -> None:
     d = world.client.post("/v1/decisions", json=body, headers=world.as_partner("decisions")).json()
     assert d["terms"] == {"deposit": 0} and len(d["reasons"]) == 1
     assert world.client.get("/v1/me/notices", headers=world.session).json() == []
+
+
+def test_R_ECOA_2_the_notice_of_action_is_there_as_the_decision_is_made(
+    low: tuple[World, list[str]],
+) -> None:
+    world, _ = low
+    d = _bike(world)
+    (notice,) = world.client.get("/v1/me/notices", headers=world.session).json()
+    # Derived from the decision itself, so never later than it: inside any action_days (30).
+    assert notice["decision_id"] == d["decision_id"]
+    at = dt.datetime.fromisoformat(str(d["decided_at"]).replace("Z", "+00:00"))
+    assert dt.datetime.fromisoformat(notice["decided_at"]) == at
+
+
+def test_R_ECOA_3_the_notice_states_the_bases_the_law_protects(
+    low: tuple[World, list[str]],
+) -> None:
+    world, _ = low
+    _bike(world)
+    (notice,) = world.client.get("/v1/me/notices", headers=world.session).json()
+    (statement,) = [r for r in notice["rights"] if r.startswith("the law forbids Sky Air")]
+    for basis in ("race", "religion", "national origin", "sex", "marital status", "age",
+                  "public assistance"):  # fmt: skip
+        assert basis in statement

@@ -19,8 +19,10 @@ from credo.identity.records import retracted_sql
 from credo.ingest.events import BillEvent, RentalEvent
 from credo.rights.audited import append_event
 from credo.rights.disputes import (
+    STATEMENT_WORDS,
     add_evidence,
     appeal_dispute,
+    disputed_items,
     open_dispute,
     reinsert,
     resolve_dispute,
@@ -161,3 +163,40 @@ def test_R_FCRA_4_a_partner_that_furnished_the_item_is_told_of_the_dispute_at_on
         assert payload["evidence"] == "photo" and message["created_at"] == T0
         open_dispute(store, "P1", _bill(store), "wrong", now=T0)  # a file's item: no channel
         assert store.scalar("SELECT count(*) FROM webhook_outbox") == 1
+
+
+def test_R_FCRA_17_dispute_states_mirror_metro_2_compliance_codes(tmp_path: Path) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        kept, fixed, gone = _bill(store, "B1"), _bill(store, "B2"), _bill(store, "B3")
+        d1 = open_dispute(store, "P1", kept, "I paid on time", now=T0)
+        d2 = open_dispute(store, "P1", fixed, "wrong amount", now=T0)
+        d3 = open_dispute(store, "P1", gone, "not mine", now=T0)
+
+        def codes() -> dict[str, str]:
+            return {i["record_id"]: i["compliance_code"] for i in disputed_items(store, "P1")}
+
+        assert codes() == {"B1": "XB", "B2": "XB", "B3": "XB"}  # under investigation
+        later = T0 + dt.timedelta(days=3)
+        resolve_dispute(store, d1.dispute_id, "reject", note="furnisher verified", now=later,
+                        rescore=False)  # fmt: skip
+        resolve_dispute(store, d2.dispute_id, "correct", amendment={"amount": "90.00"},
+                        now=later, rescore=False)  # fmt: skip
+        resolve_dispute(store, d3.dispute_id, "correct", action="retract", now=later,
+                        rescore=False)  # fmt: skip
+        # Verified, the person disagrees: XC. Corrected: XH. Removed: not reported at all.
+        assert codes() == {"B1": "XC", "B2": "XH"}
+        appeal_dispute(store, "P1", d1.dispute_id, "I still paid", now=later + dt.timedelta(2))
+        assert codes()["B1"] == "XB"  # an appeal reopens the investigation
+
+
+def test_R_FCRA_9_the_statement_of_dispute_stays_with_the_item_after_it_is_closed(
+    tmp_path: Path,
+) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        words = " ".join(f"w{i}" for i in range(150))
+        d = open_dispute(store, "P1", _bill(store), words, now=T0)
+        resolve_dispute(store, d.dispute_id, "reject", note="verified", now=T0,
+                        rescore=False)  # fmt: skip
+        (item,) = disputed_items(store, "P1")
+        assert item["compliance_code"] == "XC" and item["dispute_id"] == d.dispute_id
+        assert item["statement"].split() == words.split()[:STATEMENT_WORDS] == words.split()[:100]

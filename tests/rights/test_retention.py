@@ -17,7 +17,7 @@ from credo.ingest.events import BillEvent, CorrectionEvent, EventBase, LoanEvent
 from credo.policy.rules import RetentionRules
 from credo.rights.audited import append_event
 from credo.rights.file import person_file
-from credo.rights.retention import purge_date, retention_run, versions
+from credo.scoring.retention import purge_date, retention_run, versions
 from credo.settings import Settings
 from credo.store.audit import AuditEntry, verify
 from credo.store.db import Store
@@ -36,7 +36,9 @@ def items(draw: st.DrawFn) -> dict[str, Any]:
         item["due_date"] = draw(days)
         item["paid_date"] = draw(st.none() | days)
     elif kind == "loan":
-        item["loan_event"] = draw(st.sampled_from(["default", "instalment", "closed"]))
+        item["loan_event"] = draw(
+            st.sampled_from(["default", "instalment", "closed", "bankruptcy"])
+        )
         item["paid_date"] = draw(st.none() | days)
         item["days_past_due"] = draw(st.none() | st.integers(0, 400))
     else:
@@ -51,7 +53,7 @@ amendments = st.fixed_dictionaries(
         "due_date": days.map(str),
         "paid_date": days.map(str),
         "days_past_due": st.integers(0, 400),
-        "loan_event": st.sampled_from(["default", "instalment", "closed"]),
+        "loan_event": st.sampled_from(["default", "instalment", "closed", "bankruptcy"]),
         "damage": st.booleans(),
         "unpaid_amount": st.sampled_from([0, 30]),
     },
@@ -59,6 +61,7 @@ amendments = st.fixed_dictionaries(
 rules = st.builds(
     RetentionRules,
     adverse_years=st.integers(1, 10),
+    bankruptcy_years=st.integers(1, 12),
     clock=st.sampled_from(["occurrence", "first_delinquency", "end_of_event"]),
     delinquency_grace_days=st.integers(0, 365),
 )
@@ -138,4 +141,27 @@ def test_R_FCRA_10_obsolete_items_are_purged_and_an_amendment_does_not_re_age_th
         ran = retention_run(store, dt.date(2025, 7, 9))  # DOFD + 180 days + 7 years
         assert ran.purged == {"bill": 1} and ran.corrections == 1
         assert late not in [e["event_id"] for e in person_file(store, "P1")["events"]]
+        assert store.scalar("SELECT count(*) FROM events") == 0
+
+
+def test_R_FCRA_10_a_bankruptcy_is_kept_10_years_from_its_order_other_items_7(
+    tmp_path: Path,
+) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        order = dt.datetime(2015, 3, 1)
+        bankrupt = _add(store, LoanEvent(
+            source_record_id="L9-bk", occurred_at=order, loan_event="bankruptcy",
+            account_id="L9", paid_date=dt.date(2015, 9, 1)))  # fmt: skip
+        charged_off = _add(store, LoanEvent(
+            source_record_id="L8-def", occurred_at=order, loan_event="default",
+            account_id="L8", amount=Decimal("700.00")))  # fmt: skip
+        # The charge-off: first delinquency + 180 days + 7 years.
+        assert retention_run(store, dt.date(2022, 8, 27)).purged == {}
+        assert retention_run(store, dt.date(2022, 8, 28)).purged == {"loan": 1}
+        ids = [e["event_id"] for e in person_file(store, "P1")["events"]]
+        assert charged_off not in ids and bankrupt in ids
+        # The bankruptcy: 10 years from the order, no 180-day grace.
+        assert retention_run(store, dt.date(2025, 2, 28)).purged == {}
+        ran = retention_run(store, dt.date(2025, 3, 1))
+        assert ran.purged == {"loan": 1}
         assert store.scalar("SELECT count(*) FROM events") == 0

@@ -19,6 +19,7 @@ from scoring.truth import link_from_truth
 
 from credo.features import PointInTime
 from credo.ingest.batch import ingest_population
+from credo.rights.erasure import restrict
 from credo.scoring import score, train_model
 from credo.scoring.policy_rules import resolve_policy
 from credo.scoring.query import scored_features
@@ -79,6 +80,9 @@ def _edge_cases(store: Store) -> None:
         ],
         LATER,
     )
+    # A person scored last month restricts processing: both engines hold them (decision 0647).
+    held = store.scalar("SELECT min(person_id) FROM score_snapshots")
+    restrict(store, str(held), now=LATER)
 
 
 def as_number(value: Any) -> Any:

@@ -218,6 +218,7 @@ network AS (
 ),
 population AS (
   SELECT person_id FROM persons WHERE status = 'active'
+    AND person_id NOT IN (SELECT r.person_id FROM restrictions r GROUP BY r.person_id HAVING arg_max(r.action, row(r.changed_at)) = 'restrict')
 )
 SELECT
   p.person_id,

@@ -1,9 +1,9 @@
 """The retention engine (RULES R-FCRA-10, R-FCRA-11, R-CRR-1; docs/decisions/0644).
 
-An adverse item (a bill paid 30 or more days late or never, a loan default, a rental with damage
-or an unpaid amount, the records of a court case no longer listed) ages out a number of years
-(the profile's ``retention.adverse_years``) after its clock starts, and the clock is the
-profile's:
+An adverse item (a bill paid 30 or more days late or never, a loan default or bankruptcy, a
+rental with damage or an unpaid amount, the records of a court case no longer listed) ages out a
+number of years (the profile's ``retention.adverse_years``; ``bankruptcy_years`` for a
+bankruptcy) after its clock starts, and the clock is the profile's:
 
 - ``occurrence``: the date of the item;
 - ``first_delinquency``: the date of first delinquency plus ``delinquency_grace_days`` (FCRA:
@@ -15,9 +15,11 @@ profile's:
 it, as loaded and after each amendment, so a correction can bring the date forward, never push
 it back (the property test holds this for any amendment).
 
-``retention_run`` (monthly, audited) deletes every item whose purge date has passed, with the
+``retention_run`` (audited) deletes every item whose purge date has passed, with the
 corrections that target it and its links to persons: what is gone cannot reach features, the
-person's file or a report. The deleted rows leave the file at its next rewrite (0643).
+person's file or a report. The deleted rows leave the file at its next rewrite (0643). The
+monthly run calls it first (:func:`credo.scoring.monthly.score`, decision 0647), so no aged item
+is scored; it lives with scoring for that reason (rights imports scoring, not the reverse).
 """
 
 from __future__ import annotations
@@ -40,9 +42,11 @@ __all__ = [
     "RetentionReport",
     "clock_start",
     "is_adverse",
+    "is_bankruptcy",
     "purge_date",
     "retention_run",
     "versions",
+    "years_kept",
 ]
 
 LATE_DAYS = 30
@@ -69,7 +73,7 @@ def is_adverse(v: Version) -> bool:
         due, paid = _day(v.get("due_date")), _day(v.get("paid_date"))
         return due is not None and (paid is None or (paid - due).days >= LATE_DAYS)
     if kind == "loan":
-        return bool(v.get("loan_event") == "default")
+        return v.get("loan_event") in ("default", "bankruptcy")
     if kind == "rental":
         return bool(v.get("damage")) or float(v.get("unpaid_amount") or 0) > 0
     return bool(kind == "court_judgment")
@@ -99,12 +103,24 @@ def _end(v: Version) -> dt.date | None:
     return _day(v.get("case_ended_on"))
 
 
+def is_bankruptcy(v: Version) -> bool:
+    return bool(v["event_type"] == "loan" and v.get("loan_event") == "bankruptcy")
+
+
+def years_kept(v: Version, rules: RetentionRules) -> int:
+    """How long this version is kept once its clock starts: ``bankruptcy_years`` for a
+    bankruptcy (FCRA: 10), ``adverse_years`` for any other adverse item (FCRA: 7)."""
+    return rules.bankruptcy_years if is_bankruptcy(v) else rules.adverse_years
+
+
 def clock_start(v: Version, rules: RetentionRules) -> dt.date | None:
     """When this version's retention clock starts under the profile (``None``: not yet). A
-    court listing still in force never starts one: only the court ends it (R-BL-3)."""
+    court listing still in force never starts one: only the court ends it (R-BL-3). A
+    bankruptcy's clock starts at its order (FCRA 605(a)(1): from the order for relief), not at
+    a delinquency; under ``end_of_event`` at its discharge."""
     if v["event_type"] == "court_judgment" and _day(v.get("case_ended_on")) is None:
         return None
-    if rules.clock == "occurrence":
+    if rules.clock == "occurrence" or (rules.clock == "first_delinquency" and is_bankruptcy(v)):
         return _day(v["occurred_at"])
     if rules.clock == "first_delinquency":
         return _first_delinquency(v) + dt.timedelta(days=rules.delinquency_grace_days)
@@ -122,7 +138,7 @@ def purge_date(history: Iterable[Version], rules: RetentionRules) -> dt.date | N
     """The day an item ages out: the earliest over its versions that are adverse (an amendment
     can only bring it forward), or ``None`` while no version's clock has started."""
     dates = [
-        _years_after(start, rules.adverse_years)
+        _years_after(start, years_kept(v, rules))
         for v in history
         if is_adverse(v) and (start := clock_start(v, rules)) is not None
     ]
@@ -155,8 +171,17 @@ class RetentionReport:
 _CANDIDATES = (
     "SELECT event_id, event_type, source, source_record_id, occurred_at, due_date, paid_date,"
     " loan_event, days_past_due, damage, unpaid_amount, court, case_number, listed_on,"
-    " satisfied_on, judgment_status FROM events"
-    " WHERE event_type IN ('bill', 'loan', 'rental', 'court_judgment')"
+    " satisfied_on, judgment_status FROM events e"
+    " WHERE event_type IN ('bill', 'loan', 'rental', 'court_judgment') AND ("
+    # Only what can be adverse in some version: adverse as loaded (is_adverse, in SQL) or
+    # amended since. Most bills are paid on time; the monthly run need not read them.
+    f"(event_type = 'bill' AND due_date IS NOT NULL AND (paid_date IS NULL"
+    f" OR date_diff('day', due_date, paid_date) >= {LATE_DAYS}))"
+    " OR (event_type = 'loan' AND loan_event IN ('default', 'bankruptcy'))"
+    " OR (event_type = 'rental' AND (coalesce(damage, false) OR coalesce(unpaid_amount, 0) > 0))"
+    " OR event_type = 'court_judgment'"
+    " OR EXISTS (SELECT 1 FROM events_correction c WHERE c.correction_action = 'amend'"
+    " AND c.target_source = e.source AND c.target_record_id = e.source_record_id))"
 )
 
 
@@ -214,7 +239,8 @@ def retention_run(store: Store, as_of: dt.date, *, actor: str = "retention") -> 
     keys = [[i["source"], i["source_record_id"]] for i in due]
     rules = profile.retention
     details = {"as_of": as_of, "profile": profile.name, "clock": rules.clock,
-               "adverse_years": rules.adverse_years, "purged": dict(purged)}  # fmt: skip
+               "adverse_years": rules.adverse_years, "bankruptcy_years": rules.bankruptcy_years,
+               "purged": dict(purged)}  # fmt: skip
     with store.write(AuditEntry(actor, "retention.run", None, "retention", details)) as con:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE credo_purge AS SELECT unnest(?::BIGINT[]) AS event_id",
