@@ -20,8 +20,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,7 +35,6 @@ from credo.scoring.query import scoring_query
 from credo.scoring.snapshots import assemble_snapshots
 from credo.spark.lake import Lake, file_digest
 from credo.spark.session import spark_session
-from credo.spark.stepwise import spark_stepwise
 from credo.sql import SPARK
 from credo.store.schema import EVENT_TABLES
 
@@ -95,20 +93,9 @@ def _collect(spark: SparkSession, sql: str) -> pa.Table:
 
 
 def run_monthly(
-    spark: SparkSession,
-    lake: Lake,
-    as_of: dt.date,
-    *,
-    known_at: dt.datetime | None = None,
-    before_write: Callable[[pa.Table], None] | None = None,
-    timings: dict[str, float] | None = None,
+    spark: SparkSession, lake: Lake, as_of: dt.date, *, known_at: dt.datetime | None = None
 ) -> SparkRun:
-    """Score every enrolled person of the lake as of ``as_of`` and write the run into it.
-
-    ``before_write`` sees the snapshots before anything is written and may refuse the run by
-    raising (the place for a gate, such as the fairness gate the DuckDB run has);
-    ``timings`` receives the seconds of each feature step and of the rest of the run."""
-    clock = timings if timings is not None else {}
+    """Score every enrolled person of the lake as of ``as_of`` and write the run into it."""
     loaded = lake.policy()
     rules = scoring_policy(loaded)
     model = ScorecardModel.load(lake.model_file)
@@ -117,11 +104,7 @@ def run_monthly(
     previous = previous_lake_run(lake, as_of, loaded.name)
     register_lake(spark, lake)
     steps = feature_steps(pit, dialect_name=SPARK.name, previous_run=previous)
-    with spark_stepwise(spark, steps, clock) as features:
-        start = time.perf_counter()
-        scored = _collect(spark, scoring_query(model, features, dialect_name=SPARK.name))
-        clock["points table"] = time.perf_counter() - start
-    start = time.perf_counter()
+    scored = _collect(spark, scoring_query(model, steps.sql(), dialect_name=SPARK.name))
     listed = _collect(spark, listings_query(pit, dialect_name=SPARK.name))
     prior = None
     if previous is not None:
@@ -129,13 +112,7 @@ def run_monthly(
             spark,
             f"SELECT person_id, score FROM score_snapshots WHERE run_id = {SPARK.string(previous)}",
         )
-    clock["listings and prior scores"] = time.perf_counter() - start
-    start = time.perf_counter()
     table = assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior)
-    clock["assemble (Python)"] = time.perf_counter() - start
-    if before_write is not None:
-        before_write(table)
-    start = time.perf_counter()
     folder = lake.root / "runs" / _run_name(lake, pit, model.model_id, loaded.digest)
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, folder / "snapshots.parquet")
@@ -153,7 +130,6 @@ def run_monthly(
         "snapshots": file_digest(folder / "snapshots.parquet"),
     }
     (folder / "run.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
-    clock["write"] = time.perf_counter() - start
     return SparkRun(folder, meta, scored)
 
 

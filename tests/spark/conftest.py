@@ -131,9 +131,6 @@ class Scored:
     duckdb_features: pa.Table
     spark_folder: Path
     spark_features: pa.Table
-    gate_saw: pa.Table
-    runs_when_gated: list[Path]
-    timings: dict[str, float]
 
 
 @pytest.fixture(scope="session")
@@ -149,13 +146,5 @@ def both(scored_db: Path, spark: SparkSession, tmp_path_factory: pytest.TempPath
         duck = compute_snapshots(store, pit, model, loaded, previous=previous)
         features = scored_features(store, pit, model, previous=previous)
     lake = Lake.open(folder / "lake")
-    saw: list[pa.Table] = []
-    runs: list[Path] = []
-
-    def gate(snapshots: pa.Table) -> None:
-        saw.append(snapshots)
-        runs.extend((lake.root / "runs").glob("*/snapshots.parquet"))
-
-    timings: dict[str, float] = {}
-    run = run_monthly(spark, lake, END, before_write=gate, timings=timings)
-    return Scored(scored_db, lake, duck, features, run.folder, run.scored, saw[0], runs, timings)
+    run = run_monthly(spark, lake, END)
+    return Scored(scored_db, lake, duck, features, run.folder, run.scored)
