@@ -9,6 +9,9 @@ CHROMIUM := /usr/bin/chromium
 # The Spark tests run pyspark (the spark extra) in local mode on Debian's headless Java runtime.
 JAVA := /usr/bin/java
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The tests run on every core (pytest-xdist), each package with expensive shared fixtures on
+# one worker (tests/conftest.py, docs/decisions/0010); on one core, in one process (-n 0).
+WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -gt 1 ] && echo $$n || echo 0)
 
 .PHONY: demo test lint check clean
 
@@ -30,7 +33,7 @@ demo: $(STAMP)
 	$(BIN)/credo demo
 
 test: $(STAMP) $(CHROMIUM) $(JAVA)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
