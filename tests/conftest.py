@@ -1,5 +1,5 @@
 """Shared fixtures: a real DuckDB file per test; and how the suite is split between processes
-when it runs under pytest-xdist (``make test``, docs/decisions/0010)."""
+when it runs under pytest-xdist (``make test WORKERS=auto``, docs/decisions/0010)."""
 
 from __future__ import annotations
 
@@ -45,10 +45,11 @@ def group_of(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """Under ``-n N --dist loadgroup`` (``make test``), each group (``group_of``) goes whole to
-    one worker, the groups with most tests first. The groups are computed here, on the
-    controller, from the test ids: pytest-xdist's own ``xdist_group`` marks are lost on pytest
-    9.2 (pytest-xdist issue 1386: it renames the test ids, which pytest no longer reads)."""
+    """Under ``-n N --dist loadgroup`` (``make test WORKERS=auto``), each group (``group_of``)
+    goes whole to one worker, the groups with most tests first. The groups are computed here,
+    on the controller, from the test ids: pytest-xdist's own ``xdist_group`` marks are lost on
+    pytest 9.2 (pytest-xdist issue 1386: it renames the test ids, which pytest no longer reads).
+    """
     if config.getoption("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadGroupScheduling
