@@ -81,11 +81,22 @@ def copy_db(template: Path, to: Path) -> Settings:
     return Settings(db=db)
 
 
-@pytest.fixture
-def resolved_store(loaded: Loaded, tmp_path: Path) -> Iterator[Store]:
-    """A copy of the fully loaded database, resolved once (the model trained on it)."""
+@pytest.fixture(scope="session")
+def resolved_db(tmp_path_factory: pytest.TempPathFactory, loaded: Loaded) -> Path:
+    """The fully loaded database resolved once for the session (the model trained on it and
+    stored in it): a template, like ``loaded.db``."""
     from credo.identity import resolve
 
-    with Store.open(copy_db(loaded.db, tmp_path)) as store:
+    settings = copy_db(loaded.db, tmp_path_factory.mktemp("identity-resolved"))
+    with Store.open(settings) as store:
         resolve(store)
+        store.con.execute("CHECKPOINT")
+    return settings.db
+
+
+@pytest.fixture
+def resolved_store(resolved_db: Path, tmp_path: Path) -> Iterator[Store]:
+    """A copy of the fully loaded database, resolved (the model trained on it): copied from
+    the session's template rather than resolved again for every test."""
+    with Store.open(copy_db(resolved_db, tmp_path)) as store:
         yield store
