@@ -9,11 +9,10 @@ CHROMIUM := /usr/bin/chromium
 # The Spark tests run pyspark (the spark extra) in local mode on Debian's headless Java runtime.
 JAVA := /usr/bin/java
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# pytest-xdist workers for `make test` (docs/decisions/0010). 0: one process, as before.
-# `make test WORKERS=auto` runs the tests on every core, each package with costly shared
-# fixtures on one worker (tests/conftest.py). Not yet the default: it must first be measured
-# faster on a quiet machine and pass three runs in a row.
-WORKERS ?= 0
+# pytest-xdist workers for `make test` (docs/decisions/0010): every core by default, each
+# package with costly shared fixtures on one worker (tests/conftest.py); `make test WORKERS=0`
+# runs the tests in one process.
+WORKERS ?= auto
 
 .PHONY: demo test lint check clean
 
