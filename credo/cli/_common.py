@@ -56,6 +56,18 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 DbOpt = Annotated[
     Path | None, typer.Option("--db", help="Database file (default: $CREDO_DB or credo.duckdb).")
 ]
+#: The fairness gate's two options, the same on every command that writes a run (decision 0907).
+OverrideWhyOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Put the card in use although the fairness gate flags it (an adverse impact"
+        " ratio under 0.8 at a product cut): why, recorded in the audit log."
+    ),
+]
+GateProductsOpt = Annotated[
+    Path | None,
+    typer.Option(help="Products whose cuts the fairness gate audits (default products.yaml)."),
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

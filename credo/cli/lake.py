@@ -10,7 +10,16 @@ from typing import Annotated
 
 import typer
 
-from credo.cli._common import DbOpt, JsonOpt, emit_json, open_store, out, user_errors
+from credo.cli._common import (
+    DbOpt,
+    GateProductsOpt,
+    JsonOpt,
+    OverrideWhyOpt,
+    emit_json,
+    open_store,
+    out,
+    user_errors,
+)
 
 __all__ = ["export_lake", "import_lake"]
 
@@ -52,17 +61,8 @@ def import_lake(
     run: Annotated[
         str | None, typer.Option(help="The run folder's name under runs/ (default: the newest).")
     ] = None,
-    override_why: Annotated[
-        str | None,
-        typer.Option(
-            help="Put the card in use although the fairness gate flags it (an adverse impact"
-            " ratio under 0.8 at a product cut): why, recorded in the audit log."
-        ),
-    ] = None,
-    products: Annotated[
-        Path | None,
-        typer.Option(help="Products whose cuts the fairness gate audits (default products.yaml)."),
-    ] = None,
+    override_why: OverrideWhyOpt = None,
+    products: GateProductsOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -15,7 +15,9 @@ import typer
 
 from credo.cli._common import (
     DbOpt,
+    GateProductsOpt,
     JsonOpt,
+    OverrideWhyOpt,
     emit_json,
     open_store,
     out,
@@ -94,17 +96,8 @@ def score(
     known_at: KnownOpt = None,
     engine: Annotated[str, typer.Option(help="duckdb (the store) or spark (--lake).")] = "duckdb",
     lake: Annotated[Path | None, typer.Option(help="The lake a Spark run reads.")] = None,
-    override_why: Annotated[
-        str | None,
-        typer.Option(
-            help="Put the card in use although the fairness gate flags it (an adverse impact"
-            " ratio under 0.8 at a product cut): why, recorded in the audit log."
-        ),
-    ] = None,
-    products: Annotated[
-        Path | None,
-        typer.Option(help="Products whose cuts the fairness gate audits (default products.yaml)."),
-    ] = None,
+    override_why: OverrideWhyOpt = None,
+    products: GateProductsOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
