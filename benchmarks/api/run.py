@@ -308,7 +308,7 @@ def run_wrk(
         cmd, capture_output=True, text=True, timeout=seconds + 30, check=True
     ).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", text)
-    dist = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", text, re.M))
+    dist = dict(re.findall(r"^\s+(\d+)%\s+(\S+)\s*$", text, re.M))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if total is None or "50" not in dist or "99" not in dist:
