@@ -188,14 +188,19 @@ def require_not_frozen(store: Store, person_id: str) -> None:
         )
 
 
+RESTRICTED_PERSONS = (
+    "SELECT person_id FROM restrictions WHERE true{where} QUALIFY row_number() OVER"
+    " (PARTITION BY person_id ORDER BY changed_at DESC, rowid DESC) = 1 AND action = 'restrict'"
+)
+"""Persons whose newest restriction action is ``restrict``; ``{where}`` as in
+:data:`BIRTH_DATES` (``AND person_id = ?``)."""
+
+
 def is_restricted(store: Store, person_id: str) -> bool:
-    newest = value(
-        store.con,
-        "SELECT action FROM restrictions WHERE person_id = ?"
-        " ORDER BY changed_at DESC, rowid DESC LIMIT 1",
-        [person_id],
-    )
-    return bool(newest == "restrict")
+    found = store.con.execute(
+        RESTRICTED_PERSONS.format(where=" AND person_id = ?"), [person_id]
+    ).fetchone()
+    return found is not None
 
 
 RESTRICTED = (
@@ -213,15 +218,23 @@ ADULT_AGE = 18
 most US states; decision 0646)."""
 
 
+BIRTH_DATES = (
+    "SELECT person_id, birth_date FROM (SELECT p.person_id, e.birth_date, count(*) AS n"
+    " FROM events e JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
+    " WHERE e.birth_date IS NOT NULL{where} GROUP BY ALL) QUALIFY row_number() OVER"
+    " (PARTITION BY person_id ORDER BY n DESC, birth_date) = 1"
+)
+"""Each person's birth date as their records most often give it (one mistyped record does not
+decide; a tie goes to the earliest date, so the answer never depends on scan order). ``{where}``
+is empty for everyone, or ``AND p.person_id = ?`` for one person."""
+
+
 def birth_date(store: Store, person_id: str) -> dt.date | None:
-    """The person's birth date as their records most often give it (one mistyped record does
-    not decide), or ``None`` when no record gives one."""
-    born = value(
-        store.con,
-        "SELECT mode(e.birth_date) FROM events e JOIN event_persons p ON p.event_id = e.event_id"
-        " AND p.role = 'subject' WHERE p.person_id = ? AND e.birth_date IS NOT NULL",
-        [person_id],
-    )
+    """The person's birth date (:data:`BIRTH_DATES`), or ``None`` when no record gives one."""
+    found = store.con.execute(
+        BIRTH_DATES.format(where=" AND p.person_id = ?"), [person_id]
+    ).fetchone()
+    born = found[1] if found else None
     return born if isinstance(born, dt.date) else None
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -26,7 +26,9 @@ import duckdb
 from credo.errors import CredoError, FrozenError
 from credo.policy.products import Product, ProductsPolicy
 from credo.rights.consent import (
+    BIRTH_DATES,
     RESTRICTED,
+    RESTRICTED_PERSONS,
     active_consent,
     birth_date,
     consent_refused,
@@ -67,14 +69,18 @@ class Decision:
         return asdict(self)
 
 
+_ALERTS = (
+    "SELECT person_id, kind, placed_at, expires_at FROM fraud_alerts WHERE removed_at IS NULL"
+    "{where} ORDER BY person_id, placed_at"
+)
+
+
 def _alert_periods(store: Store, person_id: str) -> list[tuple[str, dt.datetime, dt.datetime]]:
     """The person's alerts not removed, with when each is in force (R-FCRA-16)."""
     return [
         (str(kind), placed, expires)
-        for kind, placed, expires in store.con.execute(
-            "SELECT kind, placed_at, expires_at FROM fraud_alerts WHERE person_id = ?"
-            " AND removed_at IS NULL ORDER BY placed_at",
-            [person_id],
+        for _, kind, placed, expires in store.con.execute(
+            _ALERTS.format(where=" AND person_id = ?"), [person_id]
         ).fetchall()
     ]
 
@@ -143,6 +149,11 @@ class Reads:
         )
         return tuple(codes or ())
 
+    def max_factors(self, partner_id: str) -> int:
+        """How many key factors a notice to this partner's customers names (its jurisdiction's
+        profile, decision 0648)."""
+        return partner_rules(self.store, partner_id).notices.max_key_factors
+
     def wrote_decisions(self, before: int) -> None:
         """Told after :func:`decide_many` committed (``before``: the store's ``data_version``
         just before); nothing to do without a cache."""
@@ -156,6 +167,9 @@ _ABOUT_THE_PERSON = frozenset({"consent.grant", "consent.revoke", "consent.enrol
                                "outcome", "review.request", "processing.restrict",
                                "processing.lift", "fraud_alert.place",
                                "fraud_alert.remove"})  # fmt: skip
+_ADDS_EVENTS = frozenset({"outcome"})
+"""Of those, the writes that add an event that may carry a birth date: a partner's outcome (a
+consent is an event too, but ``record_consent`` writes no identity fields)."""
 _NOT_READ = frozenset({"decision", "partner.create", "api_key.create", "api_key.revoke",
                        "login_code.issue", "session.start", "sessions.end"})  # fmt: skip
 
@@ -189,9 +203,12 @@ class CachedReads(Reads):
     """The same answers, for every person, from memory.
 
     A bureau's decisions spread over millions of persons, so remembering answers one person at
-    a time misses nearly always. Instead the first decision loads what decisions read about
-    everyone in five queries (consents, freezes, the latest snapshots with their reason codes,
-    who has an open dispute), and each decision is then a few dictionary look-ups.
+    a time misses nearly always, and a read of one person's events scans them all (DuckDB has
+    no index to look one person up: the birth date was 0.1-0.4 s a decision at 100,000
+    persons). Instead the first decision loads what decisions read about everyone in a few
+    set-based queries (consents, freezes, restrictions, birth dates, alerts, the latest
+    snapshots with their reason codes, who has an open dispute), and each decision is then a
+    few dictionary look-ups.
 
     Correct while every write to the database goes through ``Store.write``/``write_many`` on
     this store, which bump ``data_version`` and keep the write's audit entries: true in
@@ -209,9 +226,12 @@ class CachedReads(Reads):
         self._loaded = False
         self._consents: dict[str, dict[tuple[str, str], str]] = {}
         self._frozen: set[str] = set()
+        self._restricted: set[str] = set()
+        self._born: dict[str, dt.date] = {}
+        self._alerts: dict[str, list[tuple[str, dt.datetime, dt.datetime]]] = {}
         self._snapshots: dict[str, tuple[LatestSnapshot, tuple[str, ...]]] = {}
         self._disputed: set[str] = set()
-        self._held: dict[tuple[str, str], Any] = {}
+        self._max_factors: dict[str, int] = {}  # a partner's jurisdiction is set at creation
 
     def warm(self) -> None:
         """Load now (the server, before it answers), not on the first decision."""
@@ -220,7 +240,7 @@ class CachedReads(Reads):
     def _current(self) -> None:
         """Bring the cache up to the store's writes (see the class's docstring)."""
         if self._loaded and self._version != self.store.data_version:
-            persons: set[str] = set()
+            persons: dict[str, bool] = {}  # person -> whether their events changed
             seen = [(v, e) for v, e in self.store.writes if v > self._version]
             if len(seen) != self.store.data_version - self._version:
                 self._loaded = False  # more writes than the store keeps: reload everything
@@ -235,32 +255,37 @@ class CachedReads(Reads):
                     if entry.action not in _ABOUT_THE_PERSON or not target.startswith("person:"):
                         self._loaded = False
                         break
-                    persons.add(target.removeprefix("person:"))
+                    person_id = target.removeprefix("person:")
+                    persons[person_id] = persons.get(person_id, False) or (
+                        entry.action in _ADDS_EVENTS
+                    )
             if self._loaded:
-                for person_id in persons:
-                    self._load(person_id)
+                for person_id, events in persons.items():
+                    self._load(person_id, events=events)
         self._version = self.store.data_version
         if not self._loaded:
             self._load(None)
             self._loaded = True
 
-    def _load(self, person_id: str | None) -> None:
-        """Everyone's reads (``None``), or one person's, replacing what was held."""
+    def _load(self, person_id: str | None, *, events: bool = True) -> None:
+        """Everyone's reads (``None``), or one person's, replacing what was held; a person's
+        birth date (a scan of all events) only when a write added events about them."""
         con = self.store.con
         args = [] if person_id is None else [person_id]
         if person_id is None:
-            self._consents.clear()
-            self._frozen.clear()
-            self._snapshots.clear()
-            self._disputed.clear()
-            self._held.clear()
+            for held in (self._consents, self._frozen, self._restricted, self._born,
+                         self._alerts, self._snapshots, self._disputed,
+                         self._max_factors):  # fmt: skip
+                held.clear()
         else:
             self._consents.pop(person_id, None)
             self._frozen.discard(person_id)
+            self._restricted.discard(person_id)
+            self._alerts.pop(person_id, None)
             self._snapshots.pop(person_id, None)
             self._disputed.discard(person_id)
-            for what in ("restricted", "born", "alerts"):
-                self._held.pop((person_id, what), None)
+            if events:
+                self._born.pop(person_id, None)
 
         def sql(template: str, column: str) -> str:
             return template.format(where="" if person_id is None else f" AND {column} = ?")
@@ -268,6 +293,14 @@ class CachedReads(Reads):
         for p, partner, purpose, ref in con.execute(sql(_CONSENTS, "p.person_id"), args).fetchall():
             self._consents.setdefault(p, {})[(partner, purpose)] = ref
         self._frozen.update(r[0] for r in con.execute(sql(_FROZEN, "person_id"), args).fetchall())
+        self._restricted.update(
+            r[0] for r in con.execute(sql(RESTRICTED_PERSONS, "person_id"), args).fetchall()
+        )
+        if person_id is None or events:
+            for p, born in con.execute(sql(BIRTH_DATES, "p.person_id"), args).fetchall():
+                self._born[p] = born
+        for p, kind, placed, expires in con.execute(sql(_ALERTS, "person_id"), args).fetchall():
+            self._alerts.setdefault(p, []).append((str(kind), placed, expires))
         runs = {r[0]: r for r in con.execute(_RUNS).fetchall()}
         for p, run_id, score, band, listings, codes in con.execute(
             sql(_SNAPSHOTS, "s.person_id"), args
@@ -292,30 +325,25 @@ class CachedReads(Reads):
         return person_id in self._frozen
 
     def restricted(self, person_id: str) -> bool:
-        return bool(
-            self._person(
-                person_id, "restricted", lambda: super(CachedReads, self).restricted(person_id)
-            )
-        )
+        self._current()
+        return person_id in self._restricted
 
     def born(self, person_id: str) -> dt.date | None:
-        born = self._person(person_id, "born", lambda: super(CachedReads, self).born(person_id))
-        return born if isinstance(born, dt.date) else None
+        self._current()
+        return self._born.get(person_id)
 
     def alerts(self, person_id: str) -> tuple[str, ...]:
         # Alerts end on schedule, not by a write: hold their periods, decide in force now.
-        held = self._person(person_id, "alerts", lambda: _alert_periods(self.store, person_id))
+        self._current()
         at = now_or(None)
+        held = self._alerts.get(person_id, ())
         return tuple(kind for kind, placed, expires in held if placed <= at < expires)
 
-    def _person(self, person_id: str, what: str, read: Callable[[], Any]) -> Any:
-        """A read kept per person until a write about them (few persons have any of these:
-        restriction, birth date, alerts are read once each, then held)."""
+    def max_factors(self, partner_id: str) -> int:
         self._current()
-        key = (person_id, what)
-        if key not in self._held:
-            self._held[key] = read()
-        return self._held[key]
+        if partner_id not in self._max_factors:
+            self._max_factors[partner_id] = super().max_factors(partner_id)
+        return self._max_factors[partner_id]
 
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
         self._current()
@@ -378,15 +406,13 @@ def decide_many(
     With ``journal`` the batch is made durable in the store's journal and reaches the
     database at its next ``apply_journal`` (the server, docs/decisions/0612)."""
     reads = reads or Reads(store)
-    max_factors: dict[str, int] = {}  # per partner: its jurisdiction's (decision 0648)
     results: list[Decision | CredoError] = []
     accepted: list[tuple[Decision, DecisionInput, str]] = []
     for ask in asks:
-        if ask.partner_id not in max_factors:
-            rules = partner_rules(store, ask.partner_id)
-            max_factors[ask.partner_id] = rules.notices.max_key_factors
         try:
-            decision, purpose = _evaluate(reads, ask, products, max_factors[ask.partner_id], now)
+            decision, purpose = _evaluate(
+                reads, ask, products, reads.max_factors(ask.partner_id), now
+            )
         except CredoError as exc:
             results.append(exc)
             continue
