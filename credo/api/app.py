@@ -2,14 +2,15 @@
 
 ``/v1`` (partner: API key with scopes), ``/v1/me`` (person: session token), ``/admin``
 (operator: admin token). OpenAPI at ``/openapi.json``. A background loop delivers webhook
-notices, expires overdue disputes and ends listings whose term ran out every
-``background_seconds``.
+notices and expires overdue disputes every ``background_seconds``, and ends listings whose
+term ran out once a day.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from credo.api.settings import ApiSettings
 from credo.rights.court_feed import expire_listings
 from credo.rights.disputes import expire_disputes
 from credo.settings import Settings
+from credo.store.db import now_or
 
 __all__ = ["create_app"]
 
@@ -39,11 +41,27 @@ if TYPE_CHECKING:
     _DASHBOARD_SEES: type[Backend] = Service  # the service fits what the pages use of it
 
 
-def _background_once(svc: Service) -> None:
-    svc.run(expire_disputes, svc.store)
-    svc.run(expire_listings, svc.store)
-    svc.deliver_now()
-    svc.flush_refusals()
+class _Background:
+    """One round of the server's periodic work.
+
+    A listing's term ends on a date, so the listings are looked at when the day changes, not
+    every round: the look reads every court listing in force and joins it to the events
+    (0.1-0.2 s at 100,000 persons), holding the store, so every round it paused decisions and
+    made their p99."""
+
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+        self.listings_seen: dt.date | None = None
+
+    def once(self) -> None:
+        svc = self.svc
+        svc.run(expire_disputes, svc.store)
+        today = now_or(None).date()
+        if today != self.listings_seen:
+            svc.run(expire_listings, svc.store)
+            self.listings_seen = today
+        svc.deliver_now()
+        svc.flush_refusals()
 
 
 def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
@@ -60,12 +78,13 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
         gc.freeze()
         task = None
         if api.background_seconds > 0:
+            background = _Background(svc)
 
             async def loop() -> None:
                 while True:
                     await asyncio.sleep(api.background_seconds)
                     try:
-                        await asyncio.to_thread(_background_once, svc)
+                        await asyncio.to_thread(background.once)
                     except Exception:  # keep serving; the next round retries
                         log.exception("background round failed")
 
