@@ -1,8 +1,9 @@
 """The one reader of ``credo train --table``, ``score-table`` and ``validate`` (decision 0104).
 
 A lender's table arrives as CSV or Parquet with booleans spelt yes/no, Y/N, true/false or 1/0,
-amounts with thousands separators, currency signs or a percent sign, and dates. Every command
-reads it through the same SQL, so training and scoring can never see different types:
+amounts with thousands separators, currency signs, a percent sign or an accountant's
+parentheses for a negative, and dates. Every command reads it through the same SQL, so
+training and scoring can never see different types:
 
 1. ``raw_types``: the file's columns as stored (a CSV is read all as text, so DuckDB's sniffer
    never guesses from a sample; a Parquet column keeps its type);
@@ -46,6 +47,12 @@ TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 _NUMBER_RE = (
     r"[+-]?[$€£¥]?\s*[+-]?(\d{1,3}(,\d{3})+(\.\d*)?|\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*[%$€£¥]?"
+)
+#: An accountant's negative: the amount in parentheses, a currency sign inside or before them,
+#: e.g. "(2,441.47)", "($2,441.47)", "$(12)" read -2441.47, -2441.47 and -12. No sign inside.
+_ACCOUNTING_RE = (
+    r"[$€£¥]?\s*\(\s*[$€£¥]?\s*(\d{1,3}(,\d{3})+(\.\d*)?|\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?"
+    r"\s*[%$€£¥]?\s*\)"
 )
 _DATE_RE = r"\d{4}[-/]\d{2}[-/]\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?"
 _NUMERIC_TYPES = (
@@ -108,12 +115,13 @@ def _is_missing(q: str) -> str:
 
 
 def _text_number(q: str) -> str:
-    """A DOUBLE from text: DuckDB's own cast first, then separators, currency and % stripped."""
-    cleaned = f"regexp_replace(trim({q}), '[^0-9eE.+-]', '', 'g')"
-    pattern = literal(_NUMBER_RE)
+    """A DOUBLE from text: DuckDB's own cast first, then separators, currency and % stripped;
+    an amount in parentheses is negative (``0 -``, so "(0)" reads 0.0, not -0.0)."""
+    cleaned = f"TRY_CAST(regexp_replace(trim({q}), '[^0-9eE.+-]', '', 'g') AS DOUBLE)"
     return (
         f"CASE WHEN {_is_missing(q)} THEN NULL ELSE COALESCE(TRY_CAST({q} AS DOUBLE),"
-        f" CASE WHEN regexp_full_match(trim({q}), {pattern}) THEN TRY_CAST({cleaned} AS DOUBLE)"
+        f" CASE WHEN regexp_full_match(trim({q}), {literal(_NUMBER_RE)}) THEN {cleaned}"
+        f" WHEN regexp_full_match(trim({q}), {literal(_ACCOUNTING_RE)}) THEN 0 - {cleaned}"
         " END) END"
     )
 

@@ -11,6 +11,7 @@ same rows score alike whatever file holds them.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typer.testing import CliRunner
 
 from credo.cli import app
 from credo.models import ScorecardModel
+from credo.models._errors import DataError
 from credo.models._frame import infer_kind
 from credo.models.reader import infer_schema, raw_types, read_typed
 from credo.models.training import read_for_model
@@ -67,6 +69,8 @@ def zoo(n: int, seed: int) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
     )
     bad = rng.random(n) < 1 / (1 + np.exp(-logit))
     gap = rng.random(n) < 0.05  # cells left empty
+    # Drawn last, so the columns above are the same as before it was added.
+    balance = (income - 3500 + rng.normal(0, 800, n)).round(2)
     native: dict[str, list[Any]] = {
         name: [None if g else bool(f) for f, g in zip(flag, gap, strict=True)]
         for name, flag in flags.items()
@@ -80,6 +84,7 @@ def zoo(n: int, seed: int) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
         "spare": [None] * n,
         "rate": list(rate),
         "repaid": [not b for b in bad],
+        "balance": [float(v) for v in balance],
     }
     text = {
         name: [None if v is None else SPELLINGS[name][not v] for v in native[name]]
@@ -95,9 +100,15 @@ def zoo(n: int, seed: int) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
         "emp_length": [_employment(int(y)) for y in years],
         "rate": [f"{v}%" for v in rate],
         "repaid": ["yes" if v else "no" for v in native["repaid"]],
+        "balance": [_accounting(v) for v in balance],
     }
     native["emp_length"] = text["emp_length"]
     return text, native
+
+
+def _accounting(amount: float) -> str:
+    """An amount as a ledger prints it: "1,234.50", a negative in parentheses "(2,441.47)"."""
+    return f"({-amount:,.2f})" if amount < 0 else f"{amount:,.2f}"
 
 
 def _employment(years: int) -> str:
@@ -163,6 +174,7 @@ def test_the_zoo_is_read_as_a_person_reads_it(books: dict[str, Path]) -> None:
         "spare": "number",
         "emp_length": "text",
         "rate": "number",
+        "balance": "number",
     }
     assert {d.name for d in model.table.dropped_features} >= {"country", "spare"}
     summary = training.fit_summary
@@ -183,8 +195,12 @@ def test_sql_and_memory_scores_agree_row_for_row(
     out = books["root"] / f"scored-{source}{suffix}"
     _invoke("score-table", str(books[source]), "--model", str(books["model"]), "--out", str(out))
     scored = duckdb.sql(f"SELECT score FROM '{out}'").fetchnumpy()["score"]
-    in_memory = model.score(read_for_model(model, books[source]))
+    features = read_for_model(model, books[source])
+    in_memory = model.score(features)
     assert np.array_equal(np.asarray(scored, dtype=float), in_memory)
+    # Ledger negatives "(2,441.47)" read as the amounts the native Parquet holds.
+    _, native = zoo(800, seed=12)
+    assert np.array_equal(features["balance"], np.array(native["balance"]))
     # The same applicants score alike whichever file (and type) holds them.
     reference = model.score(read_for_model(model, books["new.csv"]))
     assert np.array_equal(in_memory, reference)
@@ -247,6 +263,27 @@ def test_numbers_with_separators_currency_and_percent(numbers: list[int], form: 
     kind, values = _typed_column([form.format(n) for n in numbers] + ["", "n/a"])
     assert kind == "number"
     assert values == [float(n) for n in numbers] + [None, None]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.integers(-(10**9), 10**9), min_size=1, max_size=20),
+    st.sampled_from(["({:,})", "(${:,})", "$({:,})", "({:,}.50)", "( {} )"]),
+)
+def test_accounting_negatives_read_as_negative_numbers(numbers: list[int], form: str) -> None:
+    cells = [form.format(-n) if n < 0 else f"{n:,}" for n in numbers]
+    kind, values = _typed_column([*cells, "-"])
+    cents = 0.5 if ".50" in form else 0.0
+    assert kind == "number"
+    assert values == [float(n) - cents if n < 0 else float(n) for n in numbers] + [None]
+
+
+@pytest.mark.parametrize("cell", ["(-5)", "(see note)", "(12", "(1,23)"])
+def test_parentheses_around_anything_else_are_not_a_negative(cell: str) -> None:
+    # A sign inside the parentheses, a word, an unclosed one, a bad separator: not a ledger
+    # amount, so among ledger amounts it is the stray cell named by row (decision 0100).
+    with pytest.raises(DataError, match=rf"row 2 holds '{re.escape(cell)}' \(1 such rows\)"):
+        _typed_column(["(3)", cell, *["(1,234.50)"] * 9])
 
 
 @pytest.mark.parametrize("marker", ["?", "#N/A", "-", "--", "N.A.", "nil", " NA "])
