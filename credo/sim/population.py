@@ -28,7 +28,7 @@ import pyarrow as pa
 from credo.errors import ConfigError
 from credo.sim.arrivals import Arrivals, draw_arrivals
 from credo.sim.context import Context
-from credo.sim.frame import FrameWriter, InvalidRow, ParquetParts, SourceFrame, write_parquet
+from credo.sim.frame import FrameWriter, InvalidRow, ParquetParts, SourceFrame
 from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
@@ -211,8 +211,11 @@ def generate(
             del carry
 
     defaulted = shared.get("defaulted", np.zeros(persons.n, dtype=bool))
-    write_parquet(_persons_table(persons, defaulted), persons_path)
-    protected_path = _write_protected(persons, window, out)
+    with ParquetParts(persons_path) as persons_file:  # a slice at a time, as one table
+        for lo in starts:
+            hi = min(persons.n, lo + size)
+            persons_file.write(_persons_table(persons, defaulted, lo, hi))
+    protected_path = _write_protected(persons, window, out, size)
 
     invalid = [
         {"source": f.source, "file": (out / f.source / f.file_name).relative_to(out).as_posix()}
@@ -323,27 +326,32 @@ def _dates(values: np.ndarray) -> pa.Array:
 PROTECTED_COLUMNS = ("sex", "ethnicity", "hukou", "age_band")
 
 
-def _write_protected(p: Persons, window: Window, out: Path) -> Path:
-    """One row per person, keyed by national id as a registry would give it."""
+def _write_protected(p: Persons, window: Window, out: Path, size: int) -> Path:
+    """One row per person, keyed by national id as a registry would give it; ``size``
+    persons at a time."""
     folder = out / "protected"
     folder.mkdir(exist_ok=True)
-    ages = (window.last - p.birth).astype(np.int64) / 365.2425
-    columns = {
-        "national_id": p.national_id,
-        "sex": np.where(p.female, "female", "male"),
-        "ethnicity": p.ethnicity,
-        "hukou": p.hukou,
-        "age_band": age_band(ages),
-    }
     path = folder / "protected.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(list(columns))
-        writer.writerows(zip(*(c.tolist() for c in columns.values()), strict=True))
+        writer.writerow(["national_id", *PROTECTED_COLUMNS])
+        for lo in range(0, p.n, size):
+            s = slice(lo, lo + size)
+            ages = (window.last - p.birth[s]).astype(np.int64) / 365.2425
+            columns = (
+                p.national_id[s],
+                np.where(p.female[s], "female", "male"),
+                p.ethnicity[s],
+                p.hukou[s],
+                age_band(ages),
+            )
+            writer.writerows(zip(*(c.tolist() for c in columns), strict=True))
     return path
 
 
-def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
+def _persons_table(everyone: Persons, defaulted: np.ndarray, lo: int, hi: int) -> pa.Table:
+    """The truth about persons ``lo`` to ``hi``."""
+    p, defaulted = _slice(everyone, lo, hi), defaulted[lo:hi]
     idx = np.arange(p.n)
     name = p.native_name(p.family, idx)
     latin = p.latin_name(p.family_latin, idx)
@@ -379,8 +387,9 @@ def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
             "latent_creditworthiness": pa.array(p.latent, pa.float64()),
             "monthly_income": pa.array(p.income, pa.float64()),
             "is_twin": pa.array((p.twin_of >= 0).tolist(), pa.bool_()),
-            "twin_of": pa.array(
-                [p.person_id[t] if t >= 0 else None for t in p.twin_of.tolist()], pa.string()
+            "twin_of": pa.array(  # a population-wide index
+                [everyone.person_id[t] if t >= 0 else None for t in p.twin_of.tolist()],
+                pa.string(),
             ),
             "education": pa.array(p.education.tolist(), pa.string()),
             "occupation": pa.array(p.occupation.tolist(), pa.string()),
