@@ -202,3 +202,16 @@ def test_parquet_written_in_parts_is_the_table_written_at_once(
     assert start == n
     assert pq.ParquetFile(parts).metadata.num_row_groups == 5
     assert parts.read_bytes() == at_once.read_bytes()
+
+
+def test_persons_do_not_depend_on_slicing(
+    sliced: GenerationSummary, medium: GenerationSummary
+) -> None:
+    """Persons are drawn for the whole population before any slice: only what the sources
+    made of them (who defaulted) may differ."""
+    assert (sliced.out / "protected/protected.csv").read_bytes() == (
+        medium.out / "protected/protected.csv"
+    ).read_bytes()
+    once = pq.read_table(medium.truth_persons).drop_columns(["defaulted_in_window"])
+    in_slices = pq.read_table(sliced.truth_persons).drop_columns(["defaulted_in_window"])
+    assert in_slices.equals(once)
