@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +24,14 @@ import pyarrow.parquet as pq
 
 from credo.sim.draws import IntArray
 
-__all__ = ["InvalidRow", "SourceFrame", "write_frame", "write_parquet"]
+__all__ = [
+    "FrameWriter",
+    "InvalidRow",
+    "ParquetParts",
+    "SourceFrame",
+    "write_frame",
+    "write_parquet",
+]
 
 Column = list[Any] | npt.NDArray[Any]
 
@@ -60,7 +67,9 @@ class SourceFrame:
     record_id: str  # the column holding the source record id
     person: IntArray  # true person index per row
     noise: list[str]  # comma-separated noise kinds per row, "" for a clean row
-    counterpart: IntArray | None = None  # true counterpart person per row (connections)
+    #: true counterpart person per row (connections), an index into the whole population
+    #: when the frame is one slice of it (``person`` indexes the slice)
+    counterpart: IntArray | None = None
     encoding: str = "utf-8"
     delimiter: str = ","
     arrow_types: dict[str, pa.DataType] = field(default_factory=dict)
@@ -78,12 +87,52 @@ def _as_list(col: Column) -> list[Any]:
 
 
 def write_frame(frame: SourceFrame, path: Path) -> None:
-    if frame.format == "csv":
-        _write_csv(frame, path)
-    elif frame.format == "jsonl":
-        _write_jsonl(frame, path)
-    else:
-        write_parquet(_arrow_table(frame), path)
+    with FrameWriter(path) as writer:
+        writer.write(frame)
+
+
+class FrameWriter:
+    """One source's file, written one frame (one slice of persons) after another: the header
+    once, then each frame's rows. A single frame gives the bytes ``write_frame`` always gave."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._text: TextIO | None = None
+        self._csv: Any = None
+        self._parquet: ParquetParts | None = None
+
+    def __enter__(self) -> FrameWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, frame: SourceFrame) -> None:
+        if frame.format == "parquet":
+            if self._parquet is None:
+                self._parquet = ParquetParts(self.path)
+            self._parquet.write(_arrow_table(frame))
+            return
+        if self._text is None:
+            self._text = self.path.open("w", encoding=frame.encoding, newline="")
+            if frame.format == "csv":
+                self._csv = csv.writer(
+                    self._text, delimiter=frame.delimiter, quotechar='"', lineterminator="\n"
+                )
+                self._csv.writerow(list(frame.columns))
+        if frame.format == "csv":
+            for chunk in _chunks(frame):
+                self._csv.writerows(chunk)  # None is written as an empty cell
+        else:
+            _write_jsonl(frame, self._text)
+
+    def close(self) -> None:
+        if self._text is not None:
+            self._text.close()
+            self._text = None
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
 
 
 #: Rows encoded and written at a time: the file's bytes are the same as written at once, and
@@ -98,27 +147,18 @@ def _chunks(frame: SourceFrame) -> Iterator[list[tuple[Any, ...]]]:
         yield chunk
 
 
-def _write_csv(frame: SourceFrame, path: Path) -> None:
-    with path.open("w", encoding=frame.encoding, newline="") as f:
-        writer = csv.writer(f, delimiter=frame.delimiter, quotechar='"', lineterminator="\n")
-        writer.writerow(list(frame.columns))
-        for chunk in _chunks(frame):
-            writer.writerows(chunk)  # None is written as an empty cell
-
-
-def _write_jsonl(frame: SourceFrame, path: Path) -> None:
+def _write_jsonl(frame: SourceFrame, f: TextIO) -> None:
     keys = list(frame.columns)
-    with path.open("w", encoding=frame.encoding, newline="") as f:
-        for chunk in _chunks(frame):
-            f.write(
-                "".join(
-                    json.dumps(
-                        dict(zip(keys, row, strict=True)), ensure_ascii=False, separators=(",", ":")
-                    )
-                    + "\n"
-                    for row in chunk
+    for chunk in _chunks(frame):
+        f.write(
+            "".join(
+                json.dumps(
+                    dict(zip(keys, row, strict=True)), ensure_ascii=False, separators=(",", ":")
                 )
+                + "\n"
+                for row in chunk
             )
+        )
 
 
 def _to_arrow(col: Column, type_: pa.DataType) -> pa.Array:
@@ -132,17 +172,65 @@ def _arrow_table(frame: SourceFrame) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=list(frame.columns))
 
 
+#: Rows per Parquet row group: pinned, so equal tables give equal bytes.
+ROW_GROUP = 1 << 20
+
+
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Parquet with every writer setting pinned, so equal tables give equal bytes."""
-    pq.write_table(
-        table.replace_schema_metadata(None),
-        path,
-        compression="zstd",
-        compression_level=3,
-        use_dictionary=True,
-        write_statistics=True,
-        row_group_size=1 << 20,
-        version="2.6",
-        data_page_version="1.0",
-        store_schema=False,
-    )
+    with ParquetParts(path) as parts:
+        parts.write(table)
+
+
+class ParquetParts:
+    """A Parquet file written from consecutive tables with every setting pinned. Rows are held
+    until a whole row group (``ROW_GROUP``) is in, so the row groups, and the bytes, are those
+    of writing all the tables' rows as one table, while at most one row group waits here."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: pq.ParquetWriter | None = None
+        self._held: list[pa.Table] = []
+        self._rows = 0
+
+    def __enter__(self) -> ParquetParts:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def write(self, table: pa.Table) -> None:
+        table = table.replace_schema_metadata(None)
+        while len(table):
+            take = min(len(table), ROW_GROUP - self._rows)
+            self._held.append(table.slice(0, take))
+            self._rows += take
+            table = table.slice(take)
+            if self._rows == ROW_GROUP:
+                self._flush()
+        if self._writer is None and not self._held:
+            self._held.append(table)  # keep the schema of an empty file
+
+    def _flush(self) -> None:
+        group = pa.concat_tables(self._held).combine_chunks()
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(
+                self.path,
+                group.schema,
+                compression="zstd",
+                compression_level=3,
+                use_dictionary=True,
+                write_statistics=True,
+                version="2.6",
+                data_page_version="1.0",
+                store_schema=False,
+            )
+        self._writer.write_table(group, row_group_size=ROW_GROUP)
+        self._held, self._rows = [], 0
+
+    def close(self) -> None:
+        if self._held:
+            self._flush()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -28,7 +28,7 @@ import pyarrow as pa
 from credo.errors import ConfigError
 from credo.sim.arrivals import Arrivals, draw_arrivals
 from credo.sim.context import Context
-from credo.sim.frame import InvalidRow, SourceFrame, write_frame, write_parquet
+from credo.sim.frame import FrameWriter, InvalidRow, ParquetParts, SourceFrame
 from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
@@ -36,10 +36,14 @@ from credo.sim.protected import ProtectedLinks, age_band
 from credo.sim.sources import BUILDERS, SOURCES
 from credo.sim.window import Window
 
-__all__ = ["DEFAULT_END", "GenerationSummary", "SourceFile", "generate"]
+__all__ = ["DEFAULT_END", "SLICE_PEOPLE", "GenerationSummary", "SourceFile", "generate"]
 
 DEFAULT_END = dt.date(2026, 10, 31)
 MANIFEST_VERSION = 1
+#: Persons built at a time (decision 0970). The demo's default 10,000 persons are one slice,
+#: so its files are those of the unsliced generator; the peak stays about that of 10,000
+#: persons' largest source, plus the population's own columns, whatever the size.
+SLICE_PEOPLE = 10_000
 
 
 @dataclass(frozen=True)
@@ -119,12 +123,16 @@ def generate(
     noise: NoiseConfig | None = None,
     links: ProtectedLinks | None = None,
     arrivals: Arrivals | None = None,
+    slice_people: int = SLICE_PEOPLE,
 ) -> GenerationSummary:
     """Write ``people`` persons and ``months`` months of events (ending on ``end``) to ``out``,
     and their protected attributes apart, in ``protected/protected.csv`` (not a source of
     events: ``credo fairness --load-protected`` loads it into the bureau's own table).
     ``arrivals``: a steady population whose files open in every month (credo.sim.arrivals);
-    ``None`` keeps everyone on file throughout the window."""
+    ``None`` keeps everyone on file throughout the window. ``slice_people``: persons built
+    at a time (decision 0970); a population of more persons than that is built in slices,
+    each drawing from its own random streams, so its files depend on it too (the manifest
+    then records it)."""
     if people < 1:
         raise ConfigError(f"people must be at least 1, got {people}")
     if months < 1 or months > 600:
@@ -148,34 +156,66 @@ def generate(
     if arrivals is not None:
         arrived = draw_arrivals(np.random.default_rng([seed, 29]), people, window, arrivals.present)
         persons = dataclasses.replace(persons, arrived_on=arrived)
-    ctx = Context(persons, window, seed, config, NoiseLedger(), arrivals=arrivals)
+    ledger = NoiseLedger()
+    shared: dict[str, np.ndarray] = {}  # population-wide arrays sources pass on (defaulted)
     out.mkdir(parents=True, exist_ok=True)
-    frames: list[_Written] = []
-    parts: list[pa.Table] = []
-    files: list[SourceFile] = []
-    for source in SOURCES:
-        frame = BUILDERS[source](ctx)
-        folder = out / source
-        folder.mkdir(exist_ok=True)
-        path = folder / frame.file_name
-        write_frame(frame, path)
-        mapping = folder / "mapping.yaml"
-        mapping.write_bytes(shipped_mapping_text(source))
-        # Only the truth about each row outlives the frame: holding every source's columns
-        # until the end was most of the generator's peak (benchmarks/demo).
-        parts.append(_records_table(persons, frame))
-        frames.append(_Written.of(frame))
-        files.append(SourceFile(source, path, mapping, frame.format, len(frame)))
-        del frame
-
     truth = out / "truth"
     truth.mkdir(exist_ok=True)
     persons_path, records_path = truth / "persons.parquet", truth / "records.parquet"
-    defaulted = ctx.shared.get("defaulted", np.zeros(persons.n, dtype=bool))
-    write_parquet(_persons_table(persons, defaulted), persons_path)
-    write_parquet(pa.concat_tables(parts).combine_chunks(), records_path)
-    del parts
-    protected_path = _write_protected(persons, window, out)
+    frames: list[_Written] = []
+    files: list[SourceFile] = []
+    size = max(1, slice_people)
+    starts = range(0, persons.n, size)
+    with ParquetParts(records_path) as records:
+        for source in SOURCES:
+            folder = out / source
+            folder.mkdir(exist_ok=True)
+            mapping = folder / "mapping.yaml"
+            mapping.write_bytes(shipped_mapping_text(source))
+            carry: dict[str, Any] = {}
+            written: _Written | None = None
+            writer: FrameWriter | None = None
+            # One slice of persons at a time: only its frame is held (decision 0970).
+            for k, lo in enumerate(starts):
+                hi = min(persons.n, lo + size)
+                ctx = Context(
+                    _slice(persons, lo, hi) if len(starts) > 1 else persons,
+                    window,
+                    seed,
+                    config,
+                    ledger,
+                    shared={key: v[lo:hi] for key, v in shared.items()},
+                    arrivals=arrivals,
+                    population=persons if len(starts) > 1 else None,
+                    first_person=lo,
+                    first_row=written.rows if written else 0,
+                    slice_index=k,
+                    carry=carry,
+                )
+                frame = BUILDERS[source](ctx)
+                for key, v in ctx.shared.items():
+                    shared.setdefault(key, np.zeros(persons.n, dtype=v.dtype))[lo:hi] = v
+                frame.person = frame.person + lo
+                if writer is None:
+                    writer = FrameWriter(folder / frame.file_name)
+                writer.write(frame)
+                # Only the truth about each row outlives the frame: holding every source's
+                # columns until the end was most of the generator's peak (benchmarks/demo).
+                records.write(_records_table(persons, frame, first_row=ctx.first_row))
+                written = _Written.of(frame, ctx.first_row, written)
+                del frame, ctx
+            assert writer is not None and written is not None
+            writer.close()
+            frames.append(written)
+            files.append(SourceFile(source, writer.path, mapping, written.format, written.rows))
+            del carry
+
+    defaulted = shared.get("defaulted", np.zeros(persons.n, dtype=bool))
+    with ParquetParts(persons_path) as persons_file:  # a slice at a time, as one table
+        for lo in starts:
+            hi = min(persons.n, lo + size)
+            persons_file.write(_persons_table(persons, defaulted, lo, hi))
+    protected_path = _write_protected(persons, window, out, size)
 
     invalid = [
         {"source": f.source, "file": (out / f.source / f.file_name).relative_to(out).as_posix()}
@@ -187,7 +227,8 @@ def generate(
         "manifest_version": MANIFEST_VERSION,
         "generator": "credo.sim.population.generate",
         "arguments": {"people": people, "months": months, "seed": seed, "end": end.isoformat()}
-        | ({} if arrivals is None else {"arrivals": arrivals.to_dict()}),
+        | ({} if arrivals is None else {"arrivals": arrivals.to_dict()})
+        | ({"slice_people": size} if len(starts) > 1 else {}),
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "persons": persons.n,
         "sources": {
@@ -214,7 +255,7 @@ def generate(
         },
         "noise": {
             "config": config.to_dict(),
-            "records": ctx.ledger.to_dict(),
+            "records": ledger.to_dict(),
             "persons": _person_noise(persons),
         },
         "invalid_rows": invalid,
@@ -250,8 +291,21 @@ class _Written:
     invalid: list[InvalidRow]
 
     @classmethod
-    def of(cls, f: SourceFrame) -> _Written:
-        return cls(f.source, f.file_name, f.format, f.encoding, f.delimiter, len(f), f.invalid)
+    def of(cls, f: SourceFrame, first_row: int = 0, before: _Written | None = None) -> _Written:
+        """The frame's figures, its invalid rows numbered in the whole file, added to those of
+        the slices ``before`` it."""
+        invalid = [dataclasses.replace(r, row=r.row + first_row) for r in f.invalid]
+        if before is None:
+            return cls(f.source, f.file_name, f.format, f.encoding, f.delimiter, len(f), invalid)
+        return dataclasses.replace(
+            before, rows=before.rows + len(f), invalid=before.invalid + invalid
+        )
+
+
+def _slice(p: Persons, lo: int, hi: int) -> Persons:
+    """Persons ``lo`` to ``hi`` as a ``Persons`` of their own (views, not copies). ``twin_of``
+    keeps its population-wide indices; the sources do not read it."""
+    return Persons(**{f.name: getattr(p, f.name)[lo:hi] for f in dataclasses.fields(p)})
 
 
 def _person_noise(p: Persons) -> dict[str, dict[str, Any]]:
@@ -272,27 +326,32 @@ def _dates(values: np.ndarray) -> pa.Array:
 PROTECTED_COLUMNS = ("sex", "ethnicity", "hukou", "age_band")
 
 
-def _write_protected(p: Persons, window: Window, out: Path) -> Path:
-    """One row per person, keyed by national id as a registry would give it."""
+def _write_protected(p: Persons, window: Window, out: Path, size: int) -> Path:
+    """One row per person, keyed by national id as a registry would give it; ``size``
+    persons at a time."""
     folder = out / "protected"
     folder.mkdir(exist_ok=True)
-    ages = (window.last - p.birth).astype(np.int64) / 365.2425
-    columns = {
-        "national_id": p.national_id,
-        "sex": np.where(p.female, "female", "male"),
-        "ethnicity": p.ethnicity,
-        "hukou": p.hukou,
-        "age_band": age_band(ages),
-    }
     path = folder / "protected.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(list(columns))
-        writer.writerows(zip(*(c.tolist() for c in columns.values()), strict=True))
+        writer.writerow(["national_id", *PROTECTED_COLUMNS])
+        for lo in range(0, p.n, size):
+            s = slice(lo, lo + size)
+            ages = (window.last - p.birth[s]).astype(np.int64) / 365.2425
+            columns = (
+                p.national_id[s],
+                np.where(p.female[s], "female", "male"),
+                p.ethnicity[s],
+                p.hukou[s],
+                age_band(ages),
+            )
+            writer.writerows(zip(*(c.tolist() for c in columns), strict=True))
     return path
 
 
-def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
+def _persons_table(everyone: Persons, defaulted: np.ndarray, lo: int, hi: int) -> pa.Table:
+    """The truth about persons ``lo`` to ``hi``."""
+    p, defaulted = _slice(everyone, lo, hi), defaulted[lo:hi]
     idx = np.arange(p.n)
     name = p.native_name(p.family, idx)
     latin = p.latin_name(p.family_latin, idx)
@@ -328,8 +387,9 @@ def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
             "latent_creditworthiness": pa.array(p.latent, pa.float64()),
             "monthly_income": pa.array(p.income, pa.float64()),
             "is_twin": pa.array((p.twin_of >= 0).tolist(), pa.bool_()),
-            "twin_of": pa.array(
-                [p.person_id[t] if t >= 0 else None for t in p.twin_of.tolist()], pa.string()
+            "twin_of": pa.array(  # a population-wide index
+                [everyone.person_id[t] if t >= 0 else None for t in p.twin_of.tolist()],
+                pa.string(),
             ),
             "education": pa.array(p.education.tolist(), pa.string()),
             "occupation": pa.array(p.occupation.tolist(), pa.string()),
@@ -342,13 +402,14 @@ def _persons_table(p: Persons, defaulted: np.ndarray) -> pa.Table:
     )
 
 
-def _records_table(p: Persons, f: SourceFrame) -> pa.Table:
-    """The ground truth of one source's rows: who each is about, its noise, what is invalid."""
+def _records_table(p: Persons, f: SourceFrame, first_row: int = 0) -> pa.Table:
+    """The ground truth of one source's rows: who each is about, its noise, what is invalid.
+    ``first_row``: rows of the file written before this frame (slices of persons)."""
     n = len(f)
     bad = {r.row: r.field for r in f.invalid}
     source = [f.source] * n
     record = f.record_ids()
-    rows = list(range(1, n + 1))
+    rows = list(range(first_row + 1, first_row + n + 1))
     person = p.person_id[f.person].tolist()
     counterpart = p.person_id[f.counterpart].tolist() if f.counterpart is not None else [None] * n
     noise = f.noise

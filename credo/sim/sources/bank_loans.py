@@ -185,8 +185,12 @@ def build(ctx: Context) -> SourceFrame:
     loan, seq, code, posted = loan[order], seq[order], code[order], posted[order]
     ids = order.tolist()
     person = owners[loan]
+    # numbers go on counting across slices of persons (credo.sim.context)
+    first_loan = ctx.carry.get("bank_loans.loans", 0)
+    ctx.carry["bank_loans.loans"] = first_loan + loans
+    branch = [3000 + (int(o) + ctx.first_person) % 7 for o in person.tolist()]
     account = [
-        f"LN{3000 + int(o) % 7}{li + 1:09d}" for li, o in zip(loan.tolist(), person, strict=True)
+        f"LN{b}{first_loan + li + 1:09d}" for li, b in zip(loan.tolist(), branch, strict=True)
     ]
     # the name and birth date as the customer gave them when the account was opened
     ident = ctx.identifiers(person, opened_day[loan].astype("datetime64[D]"), rng)
@@ -203,7 +207,9 @@ def build(ctx: Context) -> SourceFrame:
             "ACCT_NO": account,
             "EVT_CD": code,
             "POST_TS": posted,
-            "CUST_NO": [f"C{int(cust[i]) + 10_000_001:09d}" for i in person.tolist()],
+            "CUST_NO": [
+                f"C{int(cust[i]) + ctx.first_person + 10_000_001:09d}" for i in person.tolist()
+            ],
             "CUST_NAME": ident.name("upper", swapped=swapped[loan]),
             "ID_NO": ident.national_id(missing=False),
             "BIRTH_DT": format_times(birth, "%Y%m%d"),
@@ -214,7 +220,7 @@ def build(ctx: Context) -> SourceFrame:
             "DUE_DT": _dates([ev_due[k] for k in ids]),
             "PAID_DT": _dates([ev_paid[k] for k in ids]),
             "DPD": [ev_dpd[k] for k in ids],
-            "BRANCH": [f"{3000 + int(o) % 7}" for o in person.tolist()],
+            "BRANCH": [str(b) for b in branch],
         },
         record_id="REC_ID",
         person=person.astype(np.int64),

@@ -115,7 +115,8 @@ def build(ctx: Context) -> SourceFrame:
         encoding="gb18030",
         columns={
             "账单编号": [
-                f"{m}{c}{k + 1:09d}" for k, (m, c) in enumerate(zip(month_text, codes, strict=True))
+                f"{m}{c}{ctx.first_row + k + 1:09d}"
+                for k, (m, c) in enumerate(zip(month_text, codes, strict=True))
             ],
             "类别": label,
             "户名": ident.name("native", missing=True),

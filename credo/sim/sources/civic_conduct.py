@@ -76,7 +76,7 @@ def build(ctx: Context) -> SourceFrame:
         format="csv",
         delimiter=";",
         columns={
-            "jlbh": [f"XY{y}{k + 1:07d}" for k, y in enumerate(years)],
+            "jlbh": [f"XY{y}{ctx.first_row + k + 1:07d}" for k, y in enumerate(years)],
             "xm": ident.name("native"),
             "sfzh": ident.national_id(missing=False),
             "xwlb": label,

@@ -90,7 +90,7 @@ def build(ctx: Context) -> SourceFrame:
         file_name="consents.jsonl",
         format="jsonl",
         columns={
-            "eventId": [f"ce-{k + 1:09d}" for k in range(n)],
+            "eventId": [f"ce-{ctx.first_row + k + 1:09d}" for k in range(n)],
             "userId": p.alipay_uid[person],
             "idNo": ident.national_id(missing=False),
             "mobile": ident.phone(missing=False),

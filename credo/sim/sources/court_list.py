@@ -90,7 +90,8 @@ def build(ctx: Context) -> SourceFrame:
         format="csv",
         columns={
             "id": [
-                str(7_100_000 + 17 * j + int(x)) for j, x in enumerate(rng.integers(0, 17, size=n))
+                str(7_100_000 + 17 * (ctx.first_row + j) + int(x))
+                for j, x in enumerate(rng.integers(0, 17, size=n))
             ],
             "iname": ident.name("native", typos=False),
             "caseCode": [case[s] for s in src.tolist()],

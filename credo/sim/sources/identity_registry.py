@@ -92,7 +92,7 @@ def build(ctx: Context) -> SourceFrame:
         format="csv",
         delimiter="|",
         columns={
-            "REG_NO": [f"R{k + 1:010d}" for k in range(len(person))],
+            "REG_NO": [f"R{ctx.first_row + k + 1:010d}" for k in range(len(person))],
             "ID_NUMBER": ident.national_id(missing=False),
             "FULL_NAME": ident.name("native", typos=False),
             "GENDER": np.where(ident.sex(), "female", "male").astype(object),

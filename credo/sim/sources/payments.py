@@ -54,7 +54,7 @@ def build(ctx: Context) -> SourceFrame:
     rng = ctx.rng("alipay_payments")
     p, w = ctx.persons, ctx.window
     users = np.flatnonzero(rng.random(p.n) < 0.92)
-    rel_income = p.income[users] / np.median(p.income)
+    rel_income = p.income[users] / np.median(ctx.everyone.income)
     rate = np.clip(2.0 * rel_income**0.5, 0.3, 10.0)  # transactions per month
     shape = 0.6 + 4.0 * np.clip(rel_income, 0.0, 2.0)  # regularity rises with income
     months = w.month_starts()
@@ -75,7 +75,7 @@ def build(ctx: Context) -> SourceFrame:
     n = len(person)
     cats = list(MCC)
     base = np.array([MCC[c][1] for c in cats])
-    rich = np.clip(p.income[person] / np.median(p.income), 0.2, 8.0)
+    rich = np.clip(p.income[person] / np.median(ctx.everyone.income), 0.2, 8.0)
     # luxury and travel take a larger share of richer people's transactions
     tilt = np.array([1.0 if c not in ("luxury", "travel") else 0.0 for c in cats])
     weights = base[None, :] * np.where(tilt[None, :] == 1.0, 1.0, rich[:, None] ** 1.2)
@@ -103,7 +103,7 @@ def build(ctx: Context) -> SourceFrame:
         file_name="payments.csv",
         format="csv",
         columns={
-            "txn_id": [f"{d}22001{k + 1:015d}" for k, d in enumerate(day_text)],
+            "txn_id": [f"{d}22001{ctx.first_row + k + 1:015d}" for k, d in enumerate(day_text)],
             "txn_time": format_times(times, "%Y/%m/%d %H:%M"),
             "user_id": p.alipay_uid[person],
             "user_name": ident.name("native", missing=True),

@@ -40,7 +40,7 @@ def build(ctx: Context) -> SourceFrame:
     rng = ctx.rng("rental_partners")
     p, w = ctx.persons, ctx.window
     codes = list(ITEMS)
-    scale = (p.income / np.median(p.income)) ** 0.3 * w.months
+    scale = (p.income / np.median(ctx.everyone.income)) ** 0.3 * w.months
     counts = rng.poisson(np.array([ITEMS[c][2] for c in codes])[None, :] * scale[:, None])
     person = np.repeat(np.repeat(np.arange(p.n), len(codes)), counts.ravel())
     item = np.repeat(np.tile(np.arange(len(codes)), p.n), counts.ravel())
@@ -68,7 +68,7 @@ def build(ctx: Context) -> SourceFrame:
     partner = np.array([ITEMS[c][1] for c in codes], dtype=object)[item]
     end_text = format_times(end, "%Y-%m-%dT%H:%M:%S")
     unpaid: list[float] = [v / 100 for v in unpaid_fen.astype(np.int64).tolist()]
-    order_no = [f"{partner[k][:2].upper()}{k + 1:010d}" for k in range(n)]
+    order_no = [f"{partner[k][:2].upper()}{ctx.first_row + k + 1:010d}" for k in range(n)]
 
     invalid: list[InvalidRow] = []
     if n >= 20:

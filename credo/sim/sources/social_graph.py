@@ -18,6 +18,7 @@ import pyarrow as pa
 from credo.sim.context import Context, order_by
 from credo.sim.draws import IntArray
 from credo.sim.frame import SourceFrame
+from credo.sim.noise import Identifiers
 from credo.sim.persons import ObjArray, Persons
 from credo.sim.places import REGIONS
 
@@ -75,14 +76,26 @@ def _aliases(p: Persons, contact: IntArray, rng: np.random.Generator) -> ObjArra
     return out
 
 
+def _lists(ctx: Context, rng: np.random.Generator) -> tuple[IntArray, IntArray]:
+    """Every contact-list entry (owner, contact) of the whole population, drawn once by the
+    first slice and kept for the others, so friendships cross slices (decision 0970)."""
+    if "social_graph.lists" not in ctx.carry:
+        a, b = friendships(ctx.everyone, rng)
+        both = rng.random(len(a)) < 0.7
+        a_lists = both | (rng.random(len(a)) < 0.5)
+        owner = np.concatenate([a[a_lists], b[both | ~a_lists]])
+        contact = np.concatenate([b[a_lists], a[both | ~a_lists]])
+        ctx.carry["social_graph.lists"] = owner, contact
+    owner, contact = ctx.carry["social_graph.lists"]
+    mine = (owner >= ctx.first_person) & (owner < ctx.first_person + ctx.persons.n)
+    return owner[mine] - ctx.first_person, contact[mine]
+
+
 def build(ctx: Context) -> SourceFrame:
+    """Rows of the slice's owners; ``owner`` indexes the slice, ``contact`` the population."""
     rng = ctx.rng("social_graph")
-    p, w = ctx.persons, ctx.window
-    a, b = friendships(p, rng)
-    both = rng.random(len(a)) < 0.7
-    a_lists = both | (rng.random(len(a)) < 0.5)
-    owner = np.concatenate([a[a_lists], b[both | ~a_lists]])
-    contact = np.concatenate([b[a_lists], a[both | ~a_lists]])
+    p, w, everyone = ctx.persons, ctx.window, ctx.everyone
+    owner, contact = _lists(ctx, rng)
     added = w.times_on(rng, w.random_days(rng, len(owner)))
     on_file = p.arrived(owner, added.astype("datetime64[D]"))  # the owner's file is open
     owner, contact, added = owner[on_file], contact[on_file], added[on_file]
@@ -103,17 +116,17 @@ def build(ctx: Context) -> SourceFrame:
     day = when.astype("datetime64[D]")
     ident = ctx.identifiers(owner, day, rng)
     # the contact's number as the owner saved it: the second phone for some
-    their = ctx.identifiers(contact, day, rng)
+    their = Identifiers(everyone, contact, day, ctx.config, ctx.ledger, rng)
     return SourceFrame(
         source="social_graph",
         file_name="contacts.parquet",
         format="parquet",
         columns={
-            "edge_id": [f"E{k + 1:011d}" for k in range(n)],
+            "edge_id": [f"E{ctx.first_row + k + 1:011d}" for k in range(n)],
             "owner_msisdn": ident.phone(missing=False),
             "owner_name": ident.name("native", missing=True),
             "contact_msisdn": their.phone(missing=False),
-            "contact_alias": _aliases(p, contact, rng),
+            "contact_alias": _aliases(everyone, contact, rng),
             "op": op,
             "op_time": when,
             "client": np.array(["android", "ios"], dtype=object)[rng.integers(0, 2, size=n)],
