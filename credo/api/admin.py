@@ -39,6 +39,10 @@ class PartnerRequest(_Body):
     webhook_url: Annotated[str | None, Field(max_length=500)] = None
     jurisdiction: Annotated[str | None, Field(max_length=60, pattern=r"^[a-z0-9-]+$")] = None
     """The rules profile its requests follow (``us-fcra``); none: the installation's."""
+    address: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    phone: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    agency: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    """Who supervises the partner; its notices name them (R-ECOA-3)."""
 
 
 class KeyRequest(_Body):
@@ -62,7 +66,8 @@ class ReinsertRequest(_Body):
 def post_partner(body: PartnerRequest, svc: Svc) -> dict[str, Any]:
     """Register a partner; the webhook secret is shown only in this answer."""
     p = svc.run(create_partner, svc.store, body.partner_id, body.name,
-                webhook_url=body.webhook_url, jurisdiction=body.jurisdiction)  # fmt: skip
+                webhook_url=body.webhook_url, jurisdiction=body.jurisdiction,
+                address=body.address, phone=body.phone, agency=body.agency)  # fmt: skip
     return {"partner_id": p.partner_id, "name": p.name, "webhook_url": p.webhook_url,
             "jurisdiction": p.jurisdiction, "webhook_secret": p.webhook_secret}  # fmt: skip
 

@@ -13,9 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from credo.ingest.events import EVENT_FIELDS, EVENT_MODELS, FIELDS, PII_FIELDS, FieldSpec
+from credo.ingest.events import (
+    EVENT_FIELDS,
+    EVENT_MODELS,
+    FIELDS,
+    LISTING_REQUIRES,
+    LISTING_REQUIRES_ID,
+    PII_FIELDS,
+    FieldSpec,
+)
 from credo.ingest.mapping import ColumnRule, Mapping
 from credo.sql import DUCKDB, ident, literal
+
+LISTING_NEEDS = LISTING_REQUIRES | LISTING_REQUIRES_ID
 
 __all__ = ["FieldSQL", "field_sql", "stage_sql"]
 
@@ -226,6 +236,13 @@ def stage_sql(
             missing = (
                 f"WHEN __etype IN ({', '.join(map(literal, required))}) AND {p} IS NULL "
                 f"AND {r} IS NULL THEN 'missing (required for ' || __etype || ' events)' "
+            )
+        if name in LISTING_NEEDS and "court_judgment" in applies:
+            # A listing needs its basis and the person's identity number (RULES R-BL-1/5).
+            reason = literal("missing: " + LISTING_NEEDS[name])
+            missing += (
+                f"WHEN __etype = 'court_judgment' AND {ident('p_judgment_status')} = 'listed' "
+                f"AND {p} IS NULL AND {r} IS NULL THEN {reason} "
             )
         final.append(f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {parse_error} END AS {e}")
     layer0 = f"SELECT *, rowid + 1 AS __row_no FROM {raw_table}"
