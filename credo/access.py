@@ -178,12 +178,20 @@ def create_partner(
         try:
             if not jurisdiction.replace("-", "").isalnum():  # a profile's name, never a path
                 raise ConfigError(jurisdiction)
-            load_rules(jurisdiction)
+            profile = load_rules(jurisdiction)
         except (ConfigError, InputError, OSError) as exc:
             raise InputError(
                 f"field jurisdiction: no rules profile {jurisdiction!r}",
                 hint="one of the profiles in policies/rules (us-fcra, eu-gdpr, cn-crr, default)",
             ) from exc
+        # R-ECOA-3: a US creditor's adverse notices give its address and its federal agency.
+        for field, text in (("address", address), ("agency", agency)):
+            if profile.jurisdiction == "US" and text is None:
+                raise InputError(
+                    f"field {field}: a partner under {jurisdiction} needs one",
+                    hint="its adverse-action notices must give its address and the federal"
+                    " agency that supervises it (ECOA, Reg B 1002.9)",
+                )
     if store.scalar("SELECT count(*) FROM partners WHERE partner_id = ?", [partner_id]):
         raise ConflictError(f"partner {partner_id!r} exists")
     secret = secrets.token_hex(32)

@@ -228,6 +228,21 @@ class AdminClient(_Client):
         """Retract every item whose dispute passed its deadline unverified."""
         return cast(list[dict[str, Any]], self._call("POST", "/admin/disputes/expire"))
 
+    def furnisher_notices(
+        self, source: str | None = None, *, pending: bool = True
+    ) -> list[dict[str, Any]]:
+        """Dispute notices queued for furnishers that load files (R-FCRA-4)."""
+        params: dict[str, Any] = {"pending": pending}
+        if source is not None:
+            params["source"] = source
+        return cast(
+            list[dict[str, Any]], self._call("GET", "/admin/furnisher-notices", params=params)
+        )
+
+    def export_furnisher_notices(self, source: str) -> dict[str, Any]:
+        """A source's pending notices, in the answer, marked exported."""
+        return cast(dict[str, Any], self._call("POST", f"/admin/furnisher-notices/{source}/export"))
+
     def deliver(self) -> dict[str, int]:
         """Deliver due partner notices now: ``{"delivered": n, "failed": m}``."""
         return cast(dict[str, int], self._call("POST", "/admin/webhooks/deliver"))

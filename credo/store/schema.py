@@ -790,9 +790,11 @@ CREATE VIEW events AS SELECT event_id, event_type, source, load_id, row_no, reco
 ALTER TABLE partners ADD COLUMN address VARCHAR;
 ALTER TABLE partners ADD COLUMN phone VARCHAR;
 ALTER TABLE partners ADD COLUMN agency VARCHAR;
+ALTER TABLE disputes ADD COLUMN furnisher_contact VARCHAR;
 CREATE TABLE furnisher_notices (
     notice_id VARCHAR PRIMARY KEY,
     dispute_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
     kind VARCHAR NOT NULL,
     payload JSON NOT NULL,
@@ -845,7 +847,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         13,
         "court listings' basis, obligation, notice and extension (RULES R-BL-1/2/3); partners'"
-        " address, phone and agency (R-ECOA-3, R-FCRA-7); furnisher notices (R-FCRA-4)",
+        " address, phone and agency (R-ECOA-3); a reinsertion's furnisher contact (R-FCRA-7);"
+        " furnisher notices (R-FCRA-4)",
         _V13,
     ),
 )
