@@ -177,11 +177,17 @@ def field_sql(
 
 
 def stage_sql(
-    mapping: Mapping, types: dict[str, str], now_limit: dt.datetime, raw_table: str = "raw"
+    mapping: Mapping,
+    types: dict[str, str],
+    now_limit: dt.datetime,
+    raw_table: str = "raw",
+    withheld: dict[str, dict[str, str]] | None = None,
 ) -> tuple[str, list[str]]:
     """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
 
     Returns the SQL and the names of the fields it covers (those of the mapping's types).
+    ``withheld``: {field: {value: stored instead}}, values never stored (a protected basis the
+    rules profile forbids, ``credo.policy.bases.withheld_values``).
     """
     etype_rule = mapping.event_type
     etype = _mapped("r_event_type", etype_rule)
@@ -227,6 +233,11 @@ def stage_sql(
             if (d := EVENT_FIELDS[t][name].default) is not None
         )
         stored = f"coalesce({p}, CASE {defaults} END)" if defaults else p
+        if withheld and name in withheld:
+            swaps = " ".join(
+                f"WHEN {literal(k)} THEN {literal(v)}" for k, v in sorted(withheld[name].items())
+            )
+            stored = f"CASE {stored} {swaps} ELSE {stored} END"
         # Fields that the row's own type lacks are dropped, not stored against it.
         final.append(f"CASE WHEN __etype IN ({applies_sql}) THEN {stored} END AS {v}")
         final.append(r)

@@ -106,7 +106,9 @@ def test_R_FCRA_12_a_partners_report_purposes_are_its_jurisdictions(
     (tmp_path / "policies" / "rules").mkdir(parents=True)
     (tmp_path / "policies" / "rules" / "xx-narrow.yaml").write_text(narrow, "utf-8")
     monkeypatch.chdir(tmp_path)
-    assert world.operator.add_partner("narrow", "Narrow Co", jurisdiction="xx-narrow")
+    assert world.operator.add_partner(
+        "narrow", "Narrow Co", jurisdiction="xx-narrow", address=US_ADDRESS, agency=US_AGENCY
+    )
     world.keys["narrow:reports"] = world.operator.create_key("narrow", ["reports"])["key"]
     for partner in ("narrow", "usbank"):
         world.grant("tenancy", partner)
