@@ -64,12 +64,14 @@ def _weak_listings_sql() -> str:
     """``credo_weak_listings``: court listings whose record joined its person without the
     person's identity number (RULES R-BL-5: never by name alone; the Ningbo case). A listing
     holds a person only if another source knows that person by the listing's own number, or
-    the person is known from that source alone (the listing is all there is of them)."""
+    the person is known from that source alone (the listing is all there is of them). Only
+    listings: a later record of the case (a satisfaction) lifts the listing of its person and
+    harms no one, and the court feed links it to the listing's person itself."""
     key = event_record_key_sql("e")
     return f"""
         CREATE OR REPLACE TEMP TABLE credo_weak_listings AS
         SELECT e.event_id FROM events e JOIN identity_records r ON r.record_id = {key}
-        WHERE e.event_type = 'court_judgment' AND (
+        WHERE e.event_type = 'court_judgment' AND e.judgment_status = 'listed' AND (
             e.national_id_hash IS NULL
             OR (NOT EXISTS (SELECT 1 FROM identity_records o WHERE o.person_id = r.person_id
                     AND o.source <> e.source AND o.national_id_hash = e.national_id_hash)

@@ -265,7 +265,9 @@ def test_R_BL_3_an_aggravated_case_is_extended_by_the_courts_years(store: Store)
         _listing(store, "P3", "(2024)京0105执3", dt.date(2024, 6, 1), extension_years=4)
 
 
-def _court_event(store: Store, record: str, case: str, nid: str | None, source: str) -> int:
+def _court_event(
+    store: Store, record: str, case: str, nid: str | None, source: str, status: str = "listed"
+) -> int:
     """A court_judgment (listing) or loan event written as a load would, with its identifiers."""
     event_id = int(store.scalar("SELECT coalesce(max(event_id), 0) + 1 FROM events"))
     values: dict[str, object] = {
@@ -274,7 +276,7 @@ def _court_event(store: Store, record: str, case: str, nid: str | None, source: 
         "source_record_id": record, "occurred_at": dt.datetime(2026, 6, 1), "name": "张三",
         "national_id_hash": nid, "court": COURT, "case_number": case,
         "amount": Decimal("8000.00"), "listed_on": dt.date(2026, 6, 1),
-        "judgment_status": "listed", "dishonest_conduct": "违反财产报告制度",
+        "judgment_status": status, "dishonest_conduct": "违反财产报告制度",
         "basis_document": "(2025)京0105民初1号", "obligation": "偿还借款本金8000.00元",
     }  # fmt: skip
     table = "events_court_judgment"
@@ -296,9 +298,11 @@ def test_R_BL_5_a_listing_holds_a_person_only_on_their_identity_number(store: St
     namesake = _court_event(store, "c-2", "(2026)京0105执2", "nid-other", "court_list")
     unnumbered = _court_event(store, "c-3", "(2026)京0105执3", None, "court_list")
     alone = _court_event(store, "c-4", "(2026)京0105执4", "nid-alone", "court_list")
+    # the court's later record of the own case, without a number: linked by the feed, kept
+    paid = _court_event(store, "c-5", "(2026)京0105执5", None, "court_list", "satisfied")
     key = event_record_key_sql("e")
     for event_id, person in ((1, "P1"), (own, "P1"), (namesake, "P1"), (unnumbered, "P1"),
-                             (alone, "P4")):  # fmt: skip
+                             (alone, "P4"), (paid, "P1")):  # fmt: skip
         store.con.execute(
             f"INSERT INTO identity_records SELECT DISTINCT {key}, source, subject_ref, name,"
             " birth_date, sex, national_id_hash, phone_hash, address, recorded_at, ?"
@@ -312,7 +316,7 @@ def test_R_BL_5_a_listing_holds_a_person_only_on_their_identity_number(store: St
     placed = dict(store.con.execute(
         "SELECT event_id, person_id FROM event_persons WHERE role = 'subject'"
     ).fetchall())  # fmt: skip
-    assert placed == {1: "P1", own: "P1", alone: "P4"}
+    assert placed == {1: "P1", own: "P1", alone: "P4", paid: "P1"}
     assert sorted(_in_force(store, dt.date(2026, 8, 1))) == ["P1", "P4"]
     cases = [r["case_number"] for r in rows(store.con, listings_sql(PointInTime(
         dt.date(2026, 8, 1), dt.datetime(2100, 1, 1))) + " ORDER BY 1")]  # fmt: skip
