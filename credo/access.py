@@ -153,11 +153,19 @@ def create_partner(
     *,
     webhook_url: str | None = None,
     jurisdiction: str | None = None,
+    address: str | None = None,
+    phone: str | None = None,
+    agency: str | None = None,
     actor: str = "admin",
 ) -> Partner:
     """Register a partner; the webhook secret (to check our signatures) is shown only now.
     ``jurisdiction`` names the rules profile its requests follow (``us-fcra``; ``None``: the
-    installation's ``rules_profile``), checked now so a typo never reaches a request."""
+    installation's ``rules_profile``), checked now so a typo never reaches a request.
+    ``address``, ``phone`` and ``agency`` (the body that supervises it) are what its adverse
+    notices and its reinsertion notices tell the person (RULES R-ECOA-3, R-FCRA-7)."""
+    for field, text in (("address", address), ("phone", phone), ("agency", agency)):
+        if text is not None and not text.strip():
+            raise InputError(f"field {field}: must not be blank")
     if not partner_id or not partner_id.replace("-", "").replace("_", "").isalnum():
         raise InputError("field partner_id: letters, digits, '-' and '_' only")
     if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
@@ -170,25 +178,37 @@ def create_partner(
         try:
             if not jurisdiction.replace("-", "").isalnum():  # a profile's name, never a path
                 raise ConfigError(jurisdiction)
-            load_rules(jurisdiction)
+            profile = load_rules(jurisdiction)
         except (ConfigError, InputError, OSError) as exc:
             raise InputError(
                 f"field jurisdiction: no rules profile {jurisdiction!r}",
                 hint="one of the profiles in policies/rules (us-fcra, eu-gdpr, cn-crr, default)",
             ) from exc
+        # R-ECOA-3: a US creditor's adverse notices give its address and its federal agency.
+        for field, text in (("address", address), ("agency", agency)):
+            if profile.jurisdiction == "US" and text is None:
+                raise InputError(
+                    f"field {field}: a partner under {jurisdiction} needs one",
+                    hint="its adverse-action notices must give its address and the federal"
+                    " agency that supervises it (ECOA, Reg B 1002.9)",
+                )
     if store.scalar("SELECT count(*) FROM partners WHERE partner_id = ?", [partner_id]):
         raise ConflictError(f"partner {partner_id!r} exists")
     secret = secrets.token_hex(32)
     entry = AuditEntry(actor, "partner.create", f"partner:{partner_id}", "onboard partner")
     with store.write(entry) as con:
         con.execute(
-            "INSERT INTO partners VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO partners (partner_id, name, webhook_url, webhook_secret, created_at,"
+            " address, phone, agency) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 partner_id,
                 name,
                 webhook_url,
                 store.keys.encrypt("webhook", secret),
                 now_or(None),
+                address,
+                phone,
+                agency,
             ],
         )
         if jurisdiction is not None:

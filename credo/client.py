@@ -159,12 +159,17 @@ class AdminClient(_Client):
         name: str,
         webhook_url: str | None = None,
         jurisdiction: str | None = None,
+        *,
+        address: str | None = None,
+        phone: str | None = None,
+        agency: str | None = None,
     ) -> PartnerAnswer:
         """Register a partner; its webhook secret is in this answer only. ``jurisdiction``: the
-        rules profile its requests follow (none: the installation's)."""
+        rules profile its requests follow (none: the installation's); ``address``, ``phone``,
+        ``agency``: what its notices tell the person (R-ECOA-3, R-FCRA-7)."""
         body = {"partner_id": partner_id, "name": name, "webhook_url": webhook_url}
-        if jurisdiction is not None:
-            body["jurisdiction"] = jurisdiction
+        given = {"jurisdiction": jurisdiction, "address": address, "phone": phone, "agency": agency}
+        body |= {k: v for k, v in given.items() if v is not None}
         return cast(PartnerAnswer, self._call("POST", "/admin/partners", json=body))
 
     def partners(self) -> list[dict[str, Any]]:
@@ -222,6 +227,21 @@ class AdminClient(_Client):
     def expire_disputes(self) -> list[dict[str, Any]]:
         """Retract every item whose dispute passed its deadline unverified."""
         return cast(list[dict[str, Any]], self._call("POST", "/admin/disputes/expire"))
+
+    def furnisher_notices(
+        self, source: str | None = None, *, pending: bool = True
+    ) -> list[dict[str, Any]]:
+        """Dispute notices queued for furnishers that load files (R-FCRA-4)."""
+        params: dict[str, Any] = {"pending": pending}
+        if source is not None:
+            params["source"] = source
+        return cast(
+            list[dict[str, Any]], self._call("GET", "/admin/furnisher-notices", params=params)
+        )
+
+    def export_furnisher_notices(self, source: str) -> dict[str, Any]:
+        """A source's pending notices, in the answer, marked exported."""
+        return cast(dict[str, Any], self._call("POST", f"/admin/furnisher-notices/{source}/export"))
 
     def deliver(self) -> dict[str, int]:
         """Deliver due partner notices now: ``{"delivered": n, "failed": m}``."""

@@ -69,6 +69,21 @@ class Settings(BaseSettings):
         description="Hosts a partner's webhook URL may name (a JSON list in the environment); "
         "empty: any host. Checked when a partner is registered and before every delivery.",
     )
+    bureau_name: str = Field(
+        "Credo", min_length=1, description="The bureau's name, as notices to persons give it."
+    )
+    bureau_address: str | None = Field(
+        None,
+        min_length=1,
+        description="The bureau's postal address, given in every adverse-action notice (FCRA "
+        "615(a), RULES R-FCRA-13); unset: the notice says it is not on file.",
+    )
+    bureau_phone: str | None = Field(
+        None,
+        min_length=1,
+        description="The bureau's phone number for persons (toll-free where it is nationwide), "
+        "given in every adverse-action notice (R-FCRA-13).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, reinsert, resolve_dispute
+from credo.rights.furnishers import export_furnisher_notices, furnisher_notices
 from credo.rights.reviews import decide_review, list_reviews
 from credo.scoring.retention import retention_run
 from credo.store.db import utcnow
@@ -39,6 +40,10 @@ class PartnerRequest(_Body):
     webhook_url: Annotated[str | None, Field(max_length=500)] = None
     jurisdiction: Annotated[str | None, Field(max_length=60, pattern=r"^[a-z0-9-]+$")] = None
     """The rules profile its requests follow (``us-fcra``); none: the installation's."""
+    address: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    phone: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    agency: Annotated[str | None, Field(min_length=1, max_length=300)] = None
+    """Who supervises the partner; its notices name them (R-ECOA-3)."""
 
 
 class KeyRequest(_Body):
@@ -56,13 +61,16 @@ class ResolveRequest(_Body):
 
 class ReinsertRequest(_Body):
     certification: Annotated[str, Field(min_length=1, max_length=2000)]
+    furnisher_contact: Annotated[str | None, Field(min_length=1, max_length=500)] = None
+    """The furnisher's name, address and phone; needed unless it is a partner with an address."""
 
 
 @router.post("/partners", status_code=201)
 def post_partner(body: PartnerRequest, svc: Svc) -> dict[str, Any]:
     """Register a partner; the webhook secret is shown only in this answer."""
     p = svc.run(create_partner, svc.store, body.partner_id, body.name,
-                webhook_url=body.webhook_url, jurisdiction=body.jurisdiction)  # fmt: skip
+                webhook_url=body.webhook_url, jurisdiction=body.jurisdiction,
+                address=body.address, phone=body.phone, agency=body.agency)  # fmt: skip
     return {"partner_id": p.partner_id, "name": p.name, "webhook_url": p.webhook_url,
             "jurisdiction": p.jurisdiction, "webhook_secret": p.webhook_secret}  # fmt: skip
 
@@ -157,8 +165,28 @@ def post_reinsert(
     dispute_id: Annotated[str, Field(max_length=60)], body: ReinsertRequest, svc: Svc
 ) -> dict[str, Any]:
     """Put back an item a dispute removed, on the furnisher's certification (R-FCRA-7)."""
-    d = svc.run(reinsert, svc.store, dispute_id, body.certification, actor="admin")
+    d = svc.run(reinsert, svc.store, dispute_id, body.certification,
+                furnisher_contact=body.furnisher_contact, actor="admin")  # fmt: skip
     return aware(d)  # type: ignore[no-any-return]
+
+
+@router.get("/furnisher-notices")
+def get_furnisher_notices(
+    svc: Svc,
+    source: Annotated[str | None, Query(max_length=100)] = None,
+    pending: bool = True,
+) -> list[dict[str, Any]]:
+    """Dispute notices queued for furnishers that load files, oldest first (R-FCRA-4)."""
+    return [aware(n) for n in svc.run(furnisher_notices, svc.store, source=source, pending=pending)]
+
+
+@router.post("/furnisher-notices/{source}/export")
+def post_furnisher_export(
+    source: Annotated[str, Field(max_length=100)], svc: Svc
+) -> dict[str, Any]:
+    """Hand over a source's pending notices in this answer, marked exported and audited."""
+    done = svc.run(export_furnisher_notices, svc.store, source, actor="admin")
+    return aware(done.to_dict())  # type: ignore[no-any-return]
 
 
 @router.post("/disputes/expire")

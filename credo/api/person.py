@@ -15,7 +15,7 @@ from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import add_evidence, appeal_dispute, list_disputes, open_dispute
 from credo.rights.erasure import lift_restriction, list_requests, restrict
 from credo.rights.file import feed, person_file
-from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert
+from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert, renew_alert
 from credo.rights.notices import adverse_notices
 from credo.rights.reviews import list_reviews, request_review
 
@@ -259,6 +259,12 @@ def get_fraud_alerts(svc: Svc, me: Me) -> list[dict[str, Any]]:
 
     result: list[dict[str, Any]] = _read(svc, me, "fraud_alerts", go)
     return result
+
+
+@router.post("/fraud-alerts/{alert_id}/renew")
+def post_renew_fraud_alert(alert_id: Annotated[str, Field(max_length=60)], svc: Svc, me: Me) -> Any:
+    """Renew your active-duty alert for another year from its end (FCRA 605A(c))."""
+    return aware(svc.run(renew_alert, svc.store, me, alert_id).to_dict())
 
 
 @router.delete("/fraud-alerts/{alert_id}", status_code=204)

@@ -41,6 +41,11 @@ def add(
         str | None,
         typer.Option(help="The rules profile its requests follow (us-fcra, eu-gdpr, cn-crr)."),
     ] = None,
+    address: Annotated[str | None, typer.Option(help="Postal address its notices give.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number its notices give.")] = None,
+    agency: Annotated[
+        str | None, typer.Option(help="The body that supervises it, named in its notices.")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -49,14 +54,25 @@ def add(
 
     def local(store: Any) -> dict[str, Any]:
         p = create_partner(store, partner_id, name, webhook_url=webhook_url,
-                           jurisdiction=jurisdiction, actor=store.settings.actor)  # fmt: skip
+                           jurisdiction=jurisdiction, address=address, phone=phone,
+                           agency=agency, actor=store.settings.actor)  # fmt: skip
         return {"partner_id": p.partner_id, "name": p.name, "webhook_url": p.webhook_url,
                 "jurisdiction": p.jurisdiction, "webhook_secret": p.webhook_secret}  # fmt: skip
 
     made = store_or_server(
         db,
         local,
-        lambda admin: dict(admin.add_partner(partner_id, name, webhook_url, jurisdiction)),
+        lambda admin: dict(
+            admin.add_partner(
+                partner_id,
+                name,
+                webhook_url,
+                jurisdiction,
+                address=address,
+                phone=phone,
+                agency=agency,
+            )
+        ),
     )
     if as_json:
         emit_json(made)

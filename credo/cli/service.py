@@ -6,6 +6,7 @@ commands fail with "in use" and the operator uses the admin API instead (``/admi
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
@@ -136,6 +137,53 @@ def expire(db: DbOpt = None, as_json: JsonOpt = False) -> None:
         lambda admin: admin.expire_disputes(),
     )
     _print(found, as_json)
+
+
+@disputes_app.command("furnisher-notices")
+@user_errors
+def furnisher_notices_(
+    source: Annotated[str | None, typer.Argument(help="Only this source's notices.")] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(help="Write SOURCE's pending notices as JSON lines to a new file here."),
+    ] = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Dispute notices for furnishers that load files (R-FCRA-4): list what is pending, or
+    export a source's to hand over (each notice leaves once; audited)."""
+    from credo.rights.furnishers import export_furnisher_notices, furnisher_notices
+
+    if export is not None and source is None:
+        raise typer.BadParameter("name the SOURCE to export", param_hint="SOURCE")
+    if export is not None:
+        assert source is not None
+        target = export
+        done = store_or_server(
+            db,
+            lambda store: export_furnisher_notices(
+                store, source, target, actor=store.settings.actor
+            ).to_dict(),
+            lambda admin: admin.export_furnisher_notices(source),
+        )
+        if as_json:
+            emit_json(done)
+            return
+        out.print(f"{done['notices']} notice(s) of {source} exported to {done['file']}")
+        return
+    found = store_or_server(
+        db,
+        lambda store: furnisher_notices(store, source=source),
+        lambda admin: admin.furnisher_notices(source),
+    )
+    if as_json:
+        emit_json(found)
+        return
+    for n in found:
+        late = " OVERDUE" if n["overdue"] else ""
+        out.print(f"{n['notice_id']}  {n['source']}  {n['dispute_id']}  due {n['due_at']}{late}")
+    if not found:
+        out.print("no pending notices")
 
 
 @disputes_app.command()

@@ -31,6 +31,7 @@ from credo.store.schema import EVENT_TABLES, PROTECTED_TABLES
 
 __all__ = [
     "AMENDABLE",
+    "LISTING_GRACE_MONTHS",
     "Steps",
     "enrolled_sql",
     "evidence_sql",
@@ -188,24 +189,37 @@ def _known_of_type(
     )
 
 
-def listings_sql(pit: PointInTime, *, dialect_name: str = "duckdb") -> str:
+LISTING_GRACE_MONTHS = 1
+"""The grace a listing's notice gives before it counts where no rules profile is at hand: the
+default profile's ``court_list.grace_months`` (a test keeps them equal; RULES R-BL-2)."""
+
+
+def listings_sql(
+    pit: PointInTime, *, dialect_name: str = "duckdb", grace_months: int = LISTING_GRACE_MONTHS
+) -> str:
     """Court listings in force on the as-of date: the latest record of each case says listed,
-    and no satisfaction date on or before the as-of date."""
+    no satisfaction date on or before the as-of date, and the grace after the court's notice
+    to the person (``grace_months`` from ``notice_served_on``, where the court gives the date)
+    has run out by the as-of date: no listing counts before it (RULES R-BL-2)."""
     d = dialect(dialect_name)
     c = Ctx(d, pit)
-    columns = ["case_number", "court", "judgment_status", "listed_on", "satisfied_on"]
+    graced = d.date(months_before(pit.as_of, grace_months))
+    columns = [
+        "case_number", "court", "judgment_status", "listed_on", "satisfied_on", "notice_served_on"
+    ]  # fmt: skip
     corrections = f"(\n  {_corrections(d, pit)}\n    )"
     known = _known_of_type(d, pit, "court_judgment", columns, corrections=corrections)
     return (
         "SELECT person_id, court, case_number, listed_on, event_id FROM (\n"
         "  SELECT k.person_id, k.court, k.case_number, k.listed_on, k.judgment_status,"
-        " k.satisfied_on, k.event_id,\n"
+        " k.satisfied_on, k.notice_served_on, k.event_id,\n"
         "    row_number() OVER (PARTITION BY k.person_id, k.court, k.case_number"
         " ORDER BY k.occurred_at DESC, k.event_id DESC) AS latest\n"
         f"  FROM {known} k\n"
         ") l\n"
         "WHERE latest = 1 AND judgment_status = 'listed'"
         f" AND (satisfied_on IS NULL OR satisfied_on > {c.as_of})"
+        f" AND (notice_served_on IS NULL OR notice_served_on <= {graced})"
     )
 
 
@@ -311,6 +325,7 @@ def feature_steps(
     previous_run: str | None = None,
     features: Sequence[Feature] = CATALOGUE,
     hold_restricted: bool = True,
+    grace_months: int = LISTING_GRACE_MONTHS,
 ) -> Steps:
     """:func:`features_sql` as steps: the latest corrections, one pass per event type, the
     passes joined per person, the contact graph, the population, then the final SELECT.
@@ -325,7 +340,8 @@ def feature_steps(
         f"{f.expression(c) if f.block == 'network' else f.outer(c, 'a.' + f.name)} AS {f.name}"
         for f in features
     ]
-    listed = "\n".join("  " + line for line in listings_sql(pit, dialect_name=d.name).splitlines())
+    listings = listings_sql(pit, dialect_name=d.name, grace_months=grace_months)
+    listed = "\n".join("  " + line for line in listings.splitlines())
     steps = [
         ("corrections", f"  {_corrections(d, pit)}"),
         *(
@@ -387,6 +403,7 @@ def features_sql(
     previous_run: str | None = None,
     features: Sequence[Feature] = CATALOGUE,
     hold_restricted: bool = True,
+    grace_months: int = LISTING_GRACE_MONTHS,
 ) -> str:
     """One row per enrolled, active person (not restricted, unless ``hold_restricted`` is
     false): ``person_id``, ``history_events``, ``history_months`` and one column per feature
@@ -398,6 +415,7 @@ def features_sql(
         previous_run=previous_run,
         features=features,
         hold_restricted=hold_restricted,
+        grace_months=grace_months,
     ).sql()
 
 

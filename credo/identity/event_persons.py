@@ -3,7 +3,8 @@
 A source record's events belong to the record's person (role ``subject``); a connection event's
 counterpart belongs to the one person its national id, phone or source reference names
 unambiguously (role ``counterpart``). Decision 0212 says why an event the resolution does not
-place keeps the subject it has.
+place keeps the subject it has; a court listing joined to its person by anything weaker than
+the person's identity number is placed nowhere, and loses the subject it had (RULES R-BL-5).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def _placed_sql() -> str:
         WITH subjects AS (
             SELECT e.event_id, 'subject' AS role, r.person_id
             FROM events e JOIN identity_records r ON r.record_id = {key}
+            WHERE e.event_id NOT IN (SELECT event_id FROM credo_weak_listings)
         ),
         by_nid AS (
             SELECT national_id_hash AS h, any_value(person_id) AS person_id
@@ -58,6 +60,26 @@ def _placed_sql() -> str:
         """
 
 
+def _weak_listings_sql() -> str:
+    """``credo_weak_listings``: court listings whose record joined its person without the
+    person's identity number (RULES R-BL-5: never by name alone; the Ningbo case). A listing
+    holds a person only if another source knows that person by the listing's own number, or
+    the person is known from that source alone (the listing is all there is of them). Only
+    listings: a later record of the case (a satisfaction) lifts the listing of its person and
+    harms no one, and the court feed links it to the listing's person itself."""
+    key = event_record_key_sql("e")
+    return f"""
+        CREATE OR REPLACE TEMP TABLE credo_weak_listings AS
+        SELECT e.event_id FROM events e JOIN identity_records r ON r.record_id = {key}
+        WHERE e.event_type = 'court_judgment' AND e.judgment_status = 'listed' AND (
+            e.national_id_hash IS NULL
+            OR (NOT EXISTS (SELECT 1 FROM identity_records o WHERE o.person_id = r.person_id
+                    AND o.source <> e.source AND o.national_id_hash = e.national_id_hash)
+                AND EXISTS (SELECT 1 FROM identity_records o WHERE o.person_id = r.person_id
+                    AND o.source <> e.source)))
+        """
+
+
 def rebuild_event_persons(
     tx: duckdb.DuckDBPyConnection, merged_into: pa.Table, now: dt.datetime
 ) -> tuple[int, int]:
@@ -67,12 +89,14 @@ def rebuild_event_persons(
     the survivor if that person was merged (``merged_into``: old, new): events the service
     wrote for a known person carry no identity fields, and a retracted event stays on the file
     of the person it was about, marked corrected, without linking anyone."""
+    tx.execute(_weak_listings_sql())
     tx.execute(_placed_sql())
     tx.execute(
         "DELETE FROM event_persons o WHERE NOT EXISTS (SELECT 1 FROM credo_ep n "
         "WHERE n.event_id = o.event_id AND n.role = o.role AND n.person_id = o.person_id) "
         "AND (o.role <> 'subject' OR EXISTS (SELECT 1 FROM credo_ep n "
-        "WHERE n.event_id = o.event_id AND n.role = 'subject'))"
+        "WHERE n.event_id = o.event_id AND n.role = 'subject') "
+        "OR o.event_id IN (SELECT event_id FROM credo_weak_listings))"
     )
     with registered(tx, "credo_merged_into", merged_into):
         tx.execute(
@@ -86,4 +110,5 @@ def rebuild_event_persons(
     )
     counts = dict(tx.execute("SELECT role, count(*) FROM credo_ep GROUP BY 1").fetchall())
     tx.execute("DROP TABLE credo_ep")
+    tx.execute("DROP TABLE credo_weak_listings")
     return int(counts.get("subject", 0)), int(counts.get("counterpart", 0))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from credo.store.schema import EVENT_TYPES
 
@@ -28,6 +28,8 @@ __all__ = [
     "EVENT_FIELDS",
     "EVENT_MODELS",
     "FIELDS",
+    "LISTING_REQUIRES",
+    "LISTING_REQUIRES_ID",
     "PROVENANCE_COLUMNS",
     "AttributeEvent",
     "BillEvent",
@@ -151,6 +153,22 @@ class RentalEvent(EventBase):
     unpaid_amount: Money = Decimal("0")
 
 
+LISTING_REQUIRES: dict[str, str] = {
+    "dishonest_conduct": "a listing names the trigger it rests on (R-BL-1)",
+    "basis_document": "a listing names its enforcement basis document (R-BL-1)",
+    "obligation": "a listing states the obligation left unperformed (R-BL-1)",
+}
+"""Fields a ``listed`` court record must carry (RULES R-BL-1: the legal basis, case number,
+issuing body, obligation and performance status; the others are required of every record).
+A file's listing must also name the person's identity number (R-BL-5, ``LISTING_REQUIRES_ID``);
+a listing the service writes is linked to a known person directly and carries no identifiers."""
+
+LISTING_REQUIRES_ID: dict[str, str] = {
+    "national_id": "a listing identifies the person by their identity number, never by name"
+    " alone (R-BL-5)",
+}
+
+
 class CourtJudgmentEvent(EventBase):
     """A listing on the court's list of judgment defaulters (fields of RULES.md §2.3)."""
 
@@ -162,6 +180,30 @@ class CourtJudgmentEvent(EventBase):
     satisfied_on: Annotated[dt.date | None, Field(json_schema_extra={"not_future": True})] = None
     judgment_status: JudgmentStatus
     dishonest_conduct: str | None = None
+    """The trigger of Art. 1 the listing rests on (its legal basis; R-BL-1)."""
+    basis_document: Annotated[str | None, Field(min_length=1)] = None
+    """The enforcement basis: the judgment or award whose obligation is unperformed (gistId)."""
+    basis_issuer: Annotated[str | None, Field(min_length=1)] = None
+    """Who issued the basis document (gistUnit), often another court or an arbitration body."""
+    obligation: Annotated[str | None, Field(min_length=1)] = None
+    """The obligation the basis document imposes (duty); ``amount`` is its sum."""
+    performed_amount: Money | None = None
+    """How much of the obligation is performed (performedPart): the performance status's sum."""
+    notice_served_on: Annotated[dt.date | None, Field(json_schema_extra={"not_future": True})] = (
+        None
+    )
+    """When the court served its notice on the person; a listing counts only after the rules
+    profile's ``court_list.grace_months`` from it (R-BL-2)."""
+    extension_years: Annotated[int | None, Field(ge=1, le=3)] = None
+    """The 1-3 years by which the court extended the fixed term of an aggravated case (R-BL-3)."""
+
+    @model_validator(mode="after")
+    def _listing_names_its_basis(self) -> CourtJudgmentEvent:
+        if self.judgment_status == "listed":
+            for name in LISTING_REQUIRES:
+                if getattr(self, name) is None:
+                    raise ValueError(f"field {name}: {LISTING_REQUIRES[name]}")
+        return self
 
 
 class AttributeEvent(EventBase):

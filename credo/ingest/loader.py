@@ -41,6 +41,7 @@ from credo.ingest.triage import (
     typed_events_sql,
 )
 from credo.ingest.validate import stage_sql
+from credo.settings import Settings
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
@@ -182,7 +183,7 @@ def ingest(
     step("reading")
     with open_raw(con, path, mapping, encoding) as raw:
         step("validating")
-        sql, names = stage_sql(mapping, raw.columns, now_limit)
+        sql, names = stage_sql(mapping, raw.columns, now_limit, withheld=_withheld(settings))
         # A view, not a table: each step below reads only the columns it needs, and the clean
         # rows are typed once more on their way into ``events`` instead of being copied twice.
         con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {sql}")
@@ -193,6 +194,14 @@ def ingest(
             return _finish(store, staged, rate_allowed, actor, step)
         finally:
             drop_staging(con)
+
+
+def _withheld(settings: Settings) -> dict[str, dict[str, str]]:
+    """Values the rules profile forbids storing (RULES R-CRR-4: health data is never collected)."""
+    from credo.policy.bases import withheld_values  # policy reads the event catalogue: no cycle
+    from credo.policy.rules import active_rules
+
+    return withheld_values(active_rules(settings))
 
 
 def _finish(

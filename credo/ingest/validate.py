@@ -13,9 +13,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from credo.ingest.events import EVENT_FIELDS, EVENT_MODELS, FIELDS, PII_FIELDS, FieldSpec
+from credo.ingest.events import (
+    EVENT_FIELDS,
+    EVENT_MODELS,
+    FIELDS,
+    LISTING_REQUIRES,
+    LISTING_REQUIRES_ID,
+    PII_FIELDS,
+    FieldSpec,
+)
 from credo.ingest.mapping import ColumnRule, Mapping
 from credo.sql import DUCKDB, ident, literal
+
+LISTING_NEEDS = LISTING_REQUIRES | LISTING_REQUIRES_ID
 
 __all__ = ["FieldSQL", "field_sql", "stage_sql"]
 
@@ -167,11 +177,17 @@ def field_sql(
 
 
 def stage_sql(
-    mapping: Mapping, types: dict[str, str], now_limit: dt.datetime, raw_table: str = "raw"
+    mapping: Mapping,
+    types: dict[str, str],
+    now_limit: dt.datetime,
+    raw_table: str = "raw",
+    withheld: dict[str, dict[str, str]] | None = None,
 ) -> tuple[str, list[str]]:
     """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
 
     Returns the SQL and the names of the fields it covers (those of the mapping's types).
+    ``withheld``: {field: {value: stored instead}}, values never stored (a protected basis the
+    rules profile forbids, ``credo.policy.bases.withheld_values``).
     """
     etype_rule = mapping.event_type
     etype = _mapped("r_event_type", etype_rule)
@@ -217,6 +233,11 @@ def stage_sql(
             if (d := EVENT_FIELDS[t][name].default) is not None
         )
         stored = f"coalesce({p}, CASE {defaults} END)" if defaults else p
+        if withheld and name in withheld:
+            swaps = " ".join(
+                f"WHEN {literal(k)} THEN {literal(v)}" for k, v in sorted(withheld[name].items())
+            )
+            stored = f"CASE {stored} {swaps} ELSE {stored} END"
         # Fields that the row's own type lacks are dropped, not stored against it.
         final.append(f"CASE WHEN __etype IN ({applies_sql}) THEN {stored} END AS {v}")
         final.append(r)
@@ -226,6 +247,13 @@ def stage_sql(
             missing = (
                 f"WHEN __etype IN ({', '.join(map(literal, required))}) AND {p} IS NULL "
                 f"AND {r} IS NULL THEN 'missing (required for ' || __etype || ' events)' "
+            )
+        if name in LISTING_NEEDS and "court_judgment" in applies:
+            # A listing needs its basis and the person's identity number (RULES R-BL-1/5).
+            reason = literal("missing: " + LISTING_NEEDS[name])
+            missing += (
+                f"WHEN __etype = 'court_judgment' AND {ident('p_judgment_status')} = 'listed' "
+                f"AND {p} IS NULL AND {r} IS NULL THEN {reason} "
             )
         final.append(f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {parse_error} END AS {e}")
     layer0 = f"SELECT *, rowid + 1 AS __row_no FROM {raw_table}"

@@ -21,13 +21,38 @@ from credo.policy.rules import RulesProfile
 from credo.policy.schema import PointsRegime, ScoringPolicy
 from credo.sql.dialects import dialect
 
-__all__ = ["FIELD_BASES", "VALUE_BASES", "check_policy_bases", "protected_features"]
+__all__ = [
+    "FIELD_BASES",
+    "GENERIC_VALUES",
+    "VALUE_BASES",
+    "check_policy_bases",
+    "protected_features",
+    "withheld_values",
+]
 
 FIELD_BASES: dict[str, str] = {"sex": "sex", "birth_date": "age"}
 """Event fields that are a protected attribute whatever their value."""
 
 VALUE_BASES: dict[tuple[str, str], str] = {("merchant_category", "healthcare"): "health"}
 """Event field values that reveal a protected attribute (healthcare spending is health data)."""
+
+
+GENERIC_VALUES: dict[str, str] = {"merchant_category": "other"}
+"""What a withheld value is stored as: the field's catch-all, so the event still counts (a
+payment is still spending) but the protected fact it revealed never enters the store."""
+
+
+def withheld_values(rules: RulesProfile) -> dict[str, dict[str, str]]:
+    """{field: {value: stored instead}} for every value that reveals a basis the profile
+    forbids: ingest stores the generic value instead (R-CRR-4: health data is never collected;
+    GDPR Art. 9 without explicit consent). A profile whose ``allowed_bases`` lists the basis
+    keeps the value."""
+    forbidden = rules.forbidden_bases()
+    out: dict[str, dict[str, str]] = {}
+    for (field, value), basis in VALUE_BASES.items():
+        if basis in forbidden:
+            out.setdefault(field, {})[value] = GENERIC_VALUES[field]
+    return out
 
 
 def _bases_of(field: str, value: object) -> str | None:

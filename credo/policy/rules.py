@@ -114,6 +114,9 @@ class RetentionRules(_Strict):
     """R-FCRA-11: the clock of a charge-off starts this long after the first delinquency."""
     public_register_cap: bool = False
     """R-GDPR-4 (SCHUFA): a copy of a public register is kept no longer than the register."""
+    judgment_limitation_years: int = _min(0, ge=0, le=30)
+    """R-FCRA-10: a judgment is kept ``adverse_years`` or the statute of limitations, whichever
+    is longer; 0: no longer statute is set (the operator sets the state's figure)."""
 
 
 class NoticeRules(_Strict):

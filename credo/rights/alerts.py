@@ -84,6 +84,7 @@ def _why(d: dict[str, Any]) -> str:
     if d["status"] == "reinserted":
         return (
             f" on the certification of its furnisher {d['target_source']} ({d['certification']});"
+            f" the furnisher: {d['furnisher_contact']};"
             " you may add a statement of dispute to your file"
         )
     return ""

@@ -197,15 +197,21 @@ def apply_court_feed(
 def expire_listings(
     store: Store, *, actor: str = "credo", now: dt.datetime | None = None
 ) -> list[CourtUpdate]:
-    """End every listing in force whose fixed term has run out by today (R-BL-3)."""
+    """End every listing in force whose fixed term has run out by today (R-BL-3): the
+    profile's ``court_list.term_years``, plus the 1-3 years the court added to an aggravated
+    case (``extension_years`` of the case's records, the latest extension)."""
     at = now_or(now)
     term = active_rules(store.settings).court_list.term_years
     due = rows(
         store.con,
-        f"SELECT l.event_id, l.court, l.case_number, l.listed_on, e.amount"
-        f" FROM ({listings_sql(PointInTime(at.date(), at))}) l"
+        f"SELECT l.event_id, l.court, l.case_number, l.listed_on, e.amount FROM"
+        f" ({listings_sql(PointInTime(at.date(), at), grace_months=0)}) l"
         " JOIN events e ON e.event_id = l.event_id"
-        " WHERE l.listed_on + to_years(CAST(? AS INTEGER)) <= CAST(? AS DATE)"
+        " LEFT JOIN (SELECT court, case_number, arg_max(extension_years, occurred_at) AS years"
+        "   FROM events_court_judgment WHERE extension_years IS NOT NULL GROUP BY ALL) x"
+        "   ON x.court = l.court AND x.case_number = l.case_number"
+        " WHERE l.listed_on + to_years(CAST(? + coalesce(x.years, 0) AS INTEGER))"
+        " <= CAST(? AS DATE)"
         " AND NOT coalesce(starts_with(e.dishonest_conduct, ?), false)"
         " ORDER BY l.listed_on, l.event_id",
         [term, at.date(), NO_TERM_CONDUCT],

@@ -31,6 +31,7 @@ from credo.errors import ConflictError, InputError, NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.ingest.events import CorrectionEvent
 from credo.rights.audited import append_event
+from credo.rights.furnishers import queue_furnisher_notice
 from credo.rights.jurisdiction import PARTNER_SOURCE, furnisher_rules
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
@@ -102,6 +103,8 @@ class Dispute:
     certification: str | None = None
     """A reinsertion: the furnisher's certification that the item is accurate."""
     appealed_at: dt.datetime | None = None
+    furnisher_contact: str | None = None
+    """A reinsertion: the furnisher's name, address and phone, as the person is told them."""
     rescored_run_id: str | None = None
     notified: tuple[str, ...] = ()
 
@@ -112,7 +115,7 @@ class Dispute:
 _COLUMNS = (
     "dispute_id, person_id, event_id, target_source, target_record_id, statement, evidence,"
     " opened_at, due_at, status, resolved_at, resolved_by, note, correction_event_id,"
-    " extended_at, needed, certification, appealed_at"
+    " extended_at, needed, certification, appealed_at, furnisher_contact"
 )
 
 
@@ -187,19 +190,25 @@ def open_dispute(
                 "status": "open",
             },
         )
-        _tell_furnisher(con, item, dispute_id, statement, evidence, at)
+        _tell_furnisher(con, store, person_id, item, dispute_id, statement, evidence, at)
     return get_dispute(store, dispute_id)
 
 
 def _tell_furnisher(
-    con: duckdb.DuckDBPyConnection, item: dict[str, Any], dispute_id: str, statement: str,
-    evidence: str | None, at: dt.datetime,
+    con: duckdb.DuckDBPyConnection, store: Store, person_id: str, item: dict[str, Any],
+    dispute_id: str, statement: str, evidence: str | None, at: dt.datetime,
 ) -> None:  # fmt: skip
     """R-FCRA-4: the furnisher hears of the dispute with all the person sent, in the same
-    transaction (so at once, inside 5 business days), when Credo can reach it: a partner that
-    furnished the item through the API. Sources loaded from files have no channel yet."""
+    transaction: a partner that furnished the item through the API by webhook, at once; a
+    source that loads files through its queue, exported to it (:mod:`credo.rights.furnishers`)
+    within the profile's business days."""
     source = str(item["source"])
     if not source.startswith(PARTNER_SOURCE):
+        queue_furnisher_notice(
+            con, store, dispute_id=dispute_id, person_id=person_id, source=source,
+            record_id=str(item["source_record_id"]), statement=statement, evidence=evidence,
+            at=at,
+        )  # fmt: skip
         return
     payload = {"type": "dispute", "dispute_id": dispute_id,
                "item": {"source": source, "record_id": item["source_record_id"]},
@@ -470,13 +479,16 @@ def reinsert(
     dispute_id: str,
     certification: str,
     *,
+    furnisher_contact: str | None = None,
     actor: str = "operator",
     rescore: bool = True,
     now: dt.datetime | None = None,
 ) -> Dispute:
     """Put back an item a dispute removed, only on the furnisher's certification that it is
-    accurate (R-FCRA-7); the person is told in their feed, with the furnisher and their right
-    to add a statement. The item is restored by a correction event that amends nothing."""
+    accurate (R-FCRA-7); the person is told in their feed, with the furnisher's name, address
+    and phone and their right to add a statement. The item is restored by a correction event
+    that amends nothing. ``furnisher_contact``: needed where the furnisher is not a partner
+    with an address on file (a source that loads files)."""
     dispute = get_dispute(store, dispute_id)
     if dispute.status not in ("corrected", "expired"):
         raise ConflictError(f"dispute {dispute_id} is {dispute.status}: nothing was removed")
@@ -485,6 +497,7 @@ def reinsert(
             "field certification: the furnisher must certify the item is accurate",
             hint="reinsertion without certification is refused (FCRA 611(a)(5)(B))",
         )
+    contact = _furnisher_contact(store, dispute.target_source, furnisher_contact)
     at = now_or(now)
     entry = AuditEntry(
         actor, "dispute.reinsert", f"person:{dispute.person_id}", "reinsertion",
@@ -506,12 +519,32 @@ def reinsert(
         )
         con.execute(
             "UPDATE disputes SET status = 'reinserted', certification = ?, resolved_at = ?,"
-            " resolved_by = ? WHERE dispute_id = ?",
-            [certification, at, actor, dispute_id],
+            " resolved_by = ?, furnisher_contact = ? WHERE dispute_id = ?",
+            [certification, at, actor, contact, dispute_id],
         )
     if rescore:
         rescore_correction_now(store, dispute.person_id, at)
     return get_dispute(store, dispute_id)
+
+
+def _furnisher_contact(store: Store, source: str, given: str | None) -> str:
+    """The furnisher as the reinsertion notice names it (FCRA 611(a)(5)(B)(iii)): the
+    partner's name, address and phone on file, else what the operator gives."""
+    if given is not None and given.strip():
+        return given.strip()
+    if source.startswith(PARTNER_SOURCE):
+        partner = one(
+            store.con,
+            "SELECT name, address, phone FROM partners WHERE partner_id = ?",
+            [source.removeprefix(PARTNER_SOURCE)],
+        )
+        if partner is not None and partner["address"]:
+            phone = f", phone {partner['phone']}" if partner["phone"] else ""
+            return f"{partner['name']}, {partner['address']}{phone}"
+    raise InputError(
+        "field furnisher_contact: give the furnisher's name, address and phone",
+        hint=f"{source} has no address on file; the person's notice must name them (R-FCRA-7)",
+    )
 
 
 APPEAL_DAYS = 10

@@ -89,12 +89,14 @@ class RightsRequest:
 
 
 def legal_holds(store: Store, person_id: str, *, now: dt.datetime | None = None) -> list[Hold]:
-    """Court listings of the person in force now, each with every record of its case."""
+    """Court listings of the person in force now, each with every record of its case; a listing
+    still in its grace after the notice (R-BL-2) is the court's record too, and held."""
     at = now_or(now)
     pit = PointInTime(at.date(), at)
     held = rows(
         store.con,
-        f"SELECT court, case_number FROM ({listings_sql(pit)}) l WHERE person_id = ?"
+        f"SELECT court, case_number FROM ({listings_sql(pit, grace_months=0)}) l"
+        " WHERE person_id = ?"
         " ORDER BY court, case_number",
         [person_id],
     )
@@ -166,6 +168,7 @@ def _tell_partners(con: duckdb.DuckDBPyConnection, person_id: str, at: dt.dateti
 _BY_PERSON = (
     "score_snapshots", "points_ledger", "points_balances", "decisions", "inquiries", "freezes",
     "restrictions", "disputes", "human_reviews", "login_codes", "fraud_alerts",
+    "furnisher_notices",
 )  # fmt: skip
 """Tables keyed by person whose rows about the person all go."""
 

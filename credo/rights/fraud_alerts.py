@@ -5,7 +5,8 @@ A person places an alert on their file: ``initial`` (1 year, for anyone who susp
 ``active_duty`` (1 year, a service member away on duty). While an alert is in force every
 decision carries it among its reasons and every report lists it, so the partner verifies the
 person's identity before extending credit. Alerts end on schedule (their ``expires_at``; no job
-needed: every reader compares with the time of the read) or when the person removes them.
+needed: every reader compares with the time of the read) or when the person removes them; the
+person renews an active-duty alert for another year from its end (:func:`renew_alert`).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from credo.store.rows import insert, rows
 __all__ = [
     "ALERT_CODES",
     "ALERT_REASONS",
+    "RENEWABLE",
     "TERMS",
     "FraudAlert",
     "alerts_in_force",
     "place_alert",
     "remove_alert",
+    "renew_alert",
 ]
 
 Kind = Literal["initial", "extended", "active_duty"]
@@ -100,6 +103,37 @@ def remove_alert(
         con.execute(
             "UPDATE fraud_alerts SET removed_at = ? WHERE alert_id = ?", [now_or(now), alert_id]
         )
+
+
+RENEWABLE = ("active_duty",)
+"""FCRA 605A(c): an active-duty alert lasts a year and may be renewed; the others are placed
+again (an initial one) or run their 7 years (an extended one)."""
+
+
+def renew_alert(
+    store: Store, person_id: str, alert_id: str, *, now: dt.datetime | None = None
+) -> FraudAlert:
+    """Renew the person's own active-duty alert in force for another term, from its end."""
+    at = now_or(now)
+    found = [a for a in alerts_in_force(store, person_id, now=at) if a.alert_id == alert_id]
+    if not found:
+        raise NotFoundError(f"no alert {alert_id!r} in force on your file")
+    alert = found[0]
+    if alert.kind not in RENEWABLE:
+        raise InputError(
+            f"field kind: a {alert.kind} alert is not renewed",
+            hint="an initial alert is placed again; an extended one lasts 7 years",
+        )
+    expires = alert.expires_at + dt.timedelta(days=TERMS[alert.kind])
+    details = {"alert_id": alert_id, "expires_at": expires.isoformat()}
+    entry = AuditEntry(
+        f"person:{person_id}", "fraud_alert.renew", f"person:{person_id}", "fraud alert", details
+    )
+    with store.write(entry) as con:
+        con.execute(
+            "UPDATE fraud_alerts SET expires_at = ? WHERE alert_id = ?", [expires, alert_id]
+        )
+    return FraudAlert(**{**alert.to_dict(), "expires_at": expires})
 
 
 def alerts_in_force(

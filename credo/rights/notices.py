@@ -5,8 +5,9 @@ A decision is adverse when the product is declined or offered on worse terms tha
 (the score's own reason codes, in the person's words, at most the profile's
 ``notices.max_key_factors``), after the product's rule, so that no adverse decision rests on a
 threshold alone. The person sees a notice for each in their feed and through the API: the
-partner that decided (Credo did not), the product, the key factors, the score with its range
-and date, and their rights.
+partner that decided (Credo did not) with its address and the body that supervises it, the
+bureau's name, address and phone, the product, the key factors, the score with its range and
+date, and their rights.
 """
 
 from __future__ import annotations
@@ -17,10 +18,18 @@ from typing import Any
 from credo.features import feature
 from credo.policy.rules import RulesProfile, active_rules, load_rules
 from credo.rights.fraud_alerts import ALERT_CODES
+from credo.settings import Settings
 from credo.store.db import Store
 from credo.store.rows import rows
 
-__all__ = ["NO_FACTOR", "adverse_notices", "factor_reasons", "notice_alerts"]
+__all__ = [
+    "NOT_ON_FILE",
+    "NO_FACTOR",
+    "adverse_notices",
+    "bureau_contact",
+    "factor_reasons",
+    "notice_alerts",
+]
 
 COURT_LIST = "court_list"
 NOT_ENOUGH_HISTORY = "not_enough_history"
@@ -47,9 +56,23 @@ def factor_reasons(codes: tuple[str, ...], limit: int) -> list[dict[str, str]]:
     return [{"code": code, "text": _factor_text(code)} for code in chosen]
 
 
-def _rights(rules: RulesProfile, partner: str) -> list[str]:
+NOT_ON_FILE = "not on file"
+"""What a notice says where the operator or the partner has not given a contact detail."""
+
+
+def bureau_contact(settings: Settings) -> dict[str, str]:
+    """The bureau as every notice names it (R-FCRA-13: name, address, phone)."""
+    return {
+        "name": settings.bureau_name,
+        "address": settings.bureau_address or NOT_ON_FILE,
+        "phone": settings.bureau_phone or NOT_ON_FILE,
+    }
+
+
+def _rights(rules: RulesProfile, partner: str, bureau: dict[str, str], agency: str) -> list[str]:
     return [
-        f"{partner} made this decision; Credo supplied the score and did not decide",
+        f"{partner} made this decision; {bureau['name']} supplied the score and did not decide"
+        f" (write to {bureau['name']} at {bureau['address']}, or call {bureau['phone']})",
         f"you may see your full file free of charge within"
         f" {rules.notices.free_report_after_notice_days} days of this notice",
         f"you may dispute any item in your file; it is checked within {rules.disputes.days} days",
@@ -57,15 +80,18 @@ def _rights(rules: RulesProfile, partner: str) -> list[str]:
         # R-ECOA-3: the anti-discrimination statement, with the bases the profile protects.
         f"the law forbids {partner} to treat you less well because of "
         + ", ".join(b.replace("_", " ") for b in rules.protected_bases),
+        f"the body that supervises {partner}'s compliance with this law: {agency}",
     ]
 
 
 def adverse_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
     """The person's adverse-action notices, newest first."""
     notices = []
+    bureau = bureau_contact(store.settings)
     for d in rows(
         store.con,
         "SELECT d.decision_id, d.partner_id, coalesce(p.name, d.partner_id) AS partner_name,"
+        " p.address AS partner_address, p.phone AS partner_phone, p.agency,"
         " d.product, d.outcome, d.terms, d.reasons, d.score, d.band, d.decided_at, j.jurisdiction,"
         " r.as_of AS scored_as_of, r.policy_name"
         " FROM decisions d LEFT JOIN partners p ON p.partner_id = d.partner_id"
@@ -96,7 +122,15 @@ def adverse_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
                 "score_range": _score_range(d["policy_name"]),
                 "scored_as_of": d["scored_as_of"],
                 "decided_at": d["decided_at"],
-                "rights": _rights(rules, d["partner_name"]),
+                # R-ECOA-3: the creditor's name and address, and who supervises it.
+                "creditor": {
+                    "name": d["partner_name"],
+                    "address": d["partner_address"] or NOT_ON_FILE,
+                    "phone": d["partner_phone"] or NOT_ON_FILE,
+                },
+                "agency": d["agency"] or NOT_ON_FILE,
+                "bureau": bureau,
+                "rights": _rights(rules, d["partner_name"], bureau, d["agency"] or NOT_ON_FILE),
             }
         )
     return notices

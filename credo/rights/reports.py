@@ -18,6 +18,7 @@ from credo.errors import ForbiddenError, InputError
 from credo.features import PointInTime, listings_sql
 from credo.features.sql import known_events
 from credo.ingest.events import LoanEvent, RentalEvent
+from credo.policy.rules import active_rules
 from credo.rights.audited import append_event
 from credo.rights.consent import (
     birth_date,
@@ -89,6 +90,7 @@ def _payments(store: Store, pit: PointInTime, person_id: str) -> dict[str, dict[
 def _listings(store: Store, pit: PointInTime, person_id: str) -> list[dict[str, Any]]:
     """Court listings in force, each saying whether the person disputes it."""
     disputed = {(d["source"], d["record_id"]) for d in open_disputed_items(store, person_id)}
+    grace = active_rules(store.settings).court_list.grace_months  # R-BL-2: none shown before
     return [
         {
             "court": listing["court"],
@@ -99,7 +101,8 @@ def _listings(store: Store, pit: PointInTime, person_id: str) -> list[dict[str, 
         for listing in rows(
             store.con,
             f"SELECT l.court, l.case_number, l.listed_on, e.source, e.source_record_id"
-            f" FROM ({listings_sql(pit)}) l JOIN events e ON e.event_id = l.event_id"
+            f" FROM ({listings_sql(pit, grace_months=grace)}) l"
+            " JOIN events e ON e.event_id = l.event_id"
             " WHERE l.person_id = ? ORDER BY l.listed_on",
             [person_id],
         )

@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from credo.errors import ConfigError, ModelError
 from credo.features import PointInTime, listings_sql
+from credo.features.sql import LISTING_GRACE_MONTHS
 from credo.models.table import ScorecardModel
 from credo.policy.schema import LoadedPolicy, ScoringPolicy, load_policy
 from credo.scoring.columns import as_floats
@@ -55,9 +56,11 @@ def check_scale(model: ScorecardModel, loaded: LoadedPolicy) -> None:
         )
 
 
-def listings_query(pit: PointInTime, *, dialect_name: str = "duckdb") -> str:
+def listings_query(
+    pit: PointInTime, *, dialect_name: str = "duckdb", grace_months: int = LISTING_GRACE_MONTHS
+) -> str:
     """The listings in force, in the order a person's list shows them, on either engine."""
-    listed = listings_sql(pit, dialect_name=dialect_name)
+    listed = listings_sql(pit, dialect_name=dialect_name, grace_months=grace_months)
     return (
         f"SELECT person_id, court, case_number FROM ({listed}) l"
         " ORDER BY person_id, listed_on, court, case_number"

@@ -15,6 +15,7 @@ import pyarrow as pa
 from credo.features import PointInTime, feature_steps
 from credo.models.sql import scoring_sql
 from credo.models.table import ScorecardModel
+from credo.policy.rules import active_rules
 from credo.scoring.runner import stepwise
 from credo.store.db import Store
 
@@ -39,7 +40,8 @@ def scored_features(
     person: str | None = None,
 ) -> pa.Table:
     """One row per enrolled person (or just ``person``), in ``person_id`` order."""
-    steps = feature_steps(pit, person=person, previous_run=previous)
+    grace = active_rules(store.settings).court_list.grace_months
+    steps = feature_steps(pit, person=person, previous_run=previous, grace_months=grace)
     # A population runs step by step, to hold one event type's pass at a time; one person's
     # steps are small, and a re-score answers at once as one query.
     with stepwise(store.con, steps) if person is None else nullcontext(steps.sql()) as features:

@@ -109,8 +109,14 @@ def is_bankruptcy(v: Version) -> bool:
 
 def years_kept(v: Version, rules: RetentionRules) -> int:
     """How long this version is kept once its clock starts: ``bankruptcy_years`` for a
-    bankruptcy (FCRA: 10), ``adverse_years`` for any other adverse item (FCRA: 7)."""
-    return rules.bankruptcy_years if is_bankruptcy(v) else rules.adverse_years
+    bankruptcy (FCRA: 10); for a court judgment ``adverse_years`` or the statute of
+    limitations (``judgment_limitation_years``), whichever is longer (FCRA 605(a)(2));
+    ``adverse_years`` for any other adverse item (FCRA: 7)."""
+    if is_bankruptcy(v):
+        return rules.bankruptcy_years
+    if v["event_type"] == "court_judgment":
+        return max(rules.adverse_years, rules.judgment_limitation_years)
+    return rules.adverse_years
 
 
 def clock_start(v: Version, rules: RetentionRules) -> dt.date | None:

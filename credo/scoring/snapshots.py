@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from credo.features import PointInTime
 from credo.features.catalogue import actionable
 from credo.models.table import ScorecardModel
+from credo.policy.rules import active_rules
 from credo.policy.schema import LoadedPolicy
 from credo.scoring.columns import as_floats
 from credo.scoring.points import bin_points, dimension_columns, dimension_points
@@ -102,7 +103,8 @@ def compute_snapshots(
     """The snapshot rows of one run (not written), in ``score_snapshots``' column order."""
     check_scale(model, loaded)
     scored = scored_features(store, pit, model, previous=previous, person=person)
-    listed = store.con.sql(listings_query(pit)).to_arrow_table()
+    grace = active_rules(store.settings).court_list.grace_months
+    listed = store.con.sql(listings_query(pit, grace_months=grace)).to_arrow_table()
     prior = _prior_scores(store, previous, run_id)
     return assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior, run_id=run_id)
 

@@ -756,6 +756,55 @@ CREATE TABLE partner_jurisdictions (
 );
 """
 
+_V13 = """
+ALTER TABLE events_court_judgment ADD COLUMN basis_document VARCHAR;
+ALTER TABLE events_court_judgment ADD COLUMN basis_issuer VARCHAR;
+ALTER TABLE events_court_judgment ADD COLUMN obligation VARCHAR;
+ALTER TABLE events_court_judgment ADD COLUMN performed_amount DECIMAL(18,2);
+ALTER TABLE events_court_judgment ADD COLUMN notice_served_on DATE;
+ALTER TABLE events_court_judgment ADD COLUMN extension_years BIGINT;
+DROP VIEW events;
+CREATE VIEW events AS SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, amount, currency, merchant_category, channel, bill_kind, due_date,
+    paid_date, loan_event, account_id, term_months, days_past_due, partner, item, deposit,
+    returned_on_time, damage, unpaid_amount, court, case_number, listed_on, satisfied_on,
+    judgment_status, dishonest_conduct, basis_document, basis_issuer, obligation,
+    performed_amount, notice_served_on, extension_years, attribute, attribute_value,
+    connection_action, counterpart_ref, counterpart_name, counterpart_national_id_hash,
+    counterpart_phone_hash, conduct_kind, authority, reference, reported_by_media,
+    consent_action, purpose, target_source, target_record_id, correction_action, reason,
+    amendment FROM (
+    SELECT * FROM events_payment
+    UNION ALL BY NAME SELECT * FROM events_bill
+    UNION ALL BY NAME SELECT * FROM events_loan
+    UNION ALL BY NAME SELECT * FROM events_rental
+    UNION ALL BY NAME SELECT * FROM events_court_judgment
+    UNION ALL BY NAME SELECT * FROM events_attribute
+    UNION ALL BY NAME SELECT * FROM events_connection
+    UNION ALL BY NAME SELECT * FROM events_conduct
+    UNION ALL BY NAME SELECT * FROM events_consent
+    UNION ALL BY NAME SELECT * FROM events_correction
+);
+
+ALTER TABLE partners ADD COLUMN address VARCHAR;
+ALTER TABLE partners ADD COLUMN phone VARCHAR;
+ALTER TABLE partners ADD COLUMN agency VARCHAR;
+ALTER TABLE disputes ADD COLUMN furnisher_contact VARCHAR;
+CREATE TABLE furnisher_notices (
+    notice_id VARCHAR PRIMARY KEY,
+    dispute_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    payload JSON NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    exported_at TIMESTAMP,
+    export_file VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -794,6 +843,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         12,
         "partners' jurisdictions: the rules profile each one's requests follow (decision 0648)",
         _V12,
+    ),
+    Migration(
+        13,
+        "court listings' basis, obligation, notice and extension (RULES R-BL-1/2/3); partners'"
+        " address, phone and agency (R-ECOA-3); a reinsertion's furnisher contact (R-FCRA-7);"
+        " furnisher notices (R-FCRA-4)",
+        _V13,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -17,6 +17,13 @@ def test_evidence_frivolous_appeal_and_reinsertion_through_the_api(world: World)
     sent = c.post(f"/v1/me/disputes/{dispute}/evidence", json={"evidence": "my bank statement"},
                   headers=world.session)  # fmt: skip
     assert sent.status_code == 200 and sent.json()["evidence"] == "my bank statement"
+    # R-FCRA-4: the item's furnisher loads files: its notice waits in its queue for export
+    (queued,) = c.get("/admin/furnisher-notices", headers=world.admin).json()
+    assert queued["dispute_id"] == dispute and queued["source"] == target["source"]
+    handed = c.post(f"/admin/furnisher-notices/{target['source']}/export", headers=world.admin)
+    assert handed.status_code == 200 and handed.json()["notices"] == 1
+    assert handed.json()["payloads"][0]["statement"] == "not mine"
+    assert c.get("/admin/furnisher-notices", headers=world.admin).json() == []
 
     url = f"/admin/disputes/{dispute}/resolve"
     bare = c.post(url, json={"decision": "frivolous", "note": "no detail"}, headers=world.admin)
@@ -34,15 +41,16 @@ def test_evidence_frivolous_appeal_and_reinsertion_through_the_api(world: World)
     unsigned = c.post(f"/admin/disputes/{dispute}/reinsert", json={"certification": ""},
                       headers=world.admin)  # fmt: skip
     assert unsigned.status_code == 422
+    contact = "City Water, 3 Pump Street, Suining, phone 0825-5550100"
     back = c.post(
         f"/admin/disputes/{dispute}/reinsert",
-        json={"certification": "furnisher's ledger checked"},
+        json={"certification": "furnisher's ledger checked", "furnisher_contact": contact},
         headers=world.admin,
     )
     assert back.status_code == 200 and back.json()["status"] == "reinserted"
     texts = [a["text"] for a in c.get("/v1/me/feed", headers=world.session).json()
              if a["kind"] == "dispute"]  # fmt: skip
-    assert any("put back" in t for t in texts)
+    assert any("put back" in t and contact in t for t in texts)
 
     # R-FCRA-9, R-FCRA-17: the report carries the reinserted item as disputed, the person
     # disagreeing (Metro 2 XC), with their statement.

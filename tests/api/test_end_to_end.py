@@ -74,6 +74,9 @@ def listed(db: Path) -> tuple[Path, str]:
             amount=Decimal("8000.00"),
             listed_on=dt.date(2026, 6, 1),
             judgment_status="listed",
+            dishonest_conduct="违反财产报告制度",
+            basis_document="(2025)京0105民初1号",
+            obligation="偿还借款本金8000.00元",
         )
         with store.write(AuditEntry("court_feed", "ingest")) as con:
             append_event(

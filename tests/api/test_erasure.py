@@ -108,6 +108,9 @@ def test_R_PIPL_4_a_listing_in_force_is_kept_and_named_as_the_reason(world: Worl
         amount=Decimal("8000.00"),
         listed_on=dt.date(2026, 6, 1),
         judgment_status="listed",
+        dishonest_conduct="违反财产报告制度",
+        basis_document="(2025)京0105民初1号",
+        obligation="偿还借款本金8000.00元",
     )
 
     def add() -> int:

@@ -85,3 +85,30 @@ def test_a_minor_gets_no_decision_or_report(world: World) -> None:
                    headers=world.as_partner("reports"))  # fmt: skip
     assert report.status_code == 403
     assert c.get("/v1/me/file", headers=world.session).status_code == 200  # their own access
+
+
+def test_R_FCRA_16_an_active_duty_alert_is_renewed_for_another_year(world: World) -> None:
+    """The person renews their active-duty alert from its end; decisions keep carrying it
+    past the first year; an initial alert is not renewed (it is placed again)."""
+    c = world.client
+    svc = c.app.state.service  # type: ignore[attr-defined]
+    consent = world.grant("rental")
+    duty = c.post("/v1/me/fraud-alerts", json={"kind": "active_duty"}, headers=world.session)
+    assert duty.status_code == 201, duty.text
+    alert = duty.json()
+    first_end = dt.datetime.fromisoformat(alert["expires_at"]).replace(tzinfo=None)
+    renewed = c.post(f"/v1/me/fraud-alerts/{alert['alert_id']}/renew", headers=world.session)
+    assert renewed.status_code == 200, renewed.text
+    second_end = dt.datetime.fromisoformat(renewed.json()["expires_at"]).replace(tzinfo=None)
+    assert second_end == first_end + dt.timedelta(days=365)
+    after_first = first_end + dt.timedelta(days=1)
+    (kept,) = svc.run(alerts_in_force, svc.store, world.person, now=after_first)
+    assert kept.alert_id == alert["alert_id"]
+    assert svc.run(alerts_in_force, svc.store, world.person, now=second_end) == []
+    assert "active_duty_alert" in _codes(_decide(world, consent))
+    initial = c.post("/v1/me/fraud-alerts", json={"kind": "initial"}, headers=world.session)
+    again = c.post(f"/v1/me/fraud-alerts/{initial.json()['alert_id']}/renew",
+                   headers=world.session)  # fmt: skip
+    assert again.status_code == 422 and "not renewed" in again.json()["error"]["message"]
+    other = c.post("/v1/me/fraud-alerts/alr_nobody/renew", headers=world.session)
+    assert other.status_code == 404

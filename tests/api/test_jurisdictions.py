@@ -27,6 +27,8 @@ from .conftest import World, api_settings, make_world, scored_persons
 from .test_notices import _low_scorer
 
 OPENED = dt.datetime(2026, 11, 2, 9, 0)
+US_ADDRESS = "1 Bank Plaza, Wilmington, DE 19801"
+US_AGENCY = "Consumer Financial Protection Bureau, 1700 G Street NW, Washington, DC 20552"
 
 
 @pytest.fixture
@@ -35,7 +37,9 @@ def world(db: Path) -> Iterator[World]:
     other = scored_persons(db, 1)[0]
     with TestClient(create_app(Settings(db=db), api_settings())) as client:
         world = make_world(client, person, other)  # skyair: no jurisdiction of its own
-        assert world.operator.add_partner("usbank", "US Bank", jurisdiction="us-fcra")
+        assert world.operator.add_partner(
+            "usbank", "US Bank", jurisdiction="us-fcra", address=US_ADDRESS, agency=US_AGENCY
+        )
         assert world.operator.add_partner("cnbank", "CN Bank", jurisdiction="cn-crr")
         for partner in ("usbank", "cnbank"):
             for scope in ("decisions", "reports"):
@@ -102,7 +106,9 @@ def test_R_FCRA_12_a_partners_report_purposes_are_its_jurisdictions(
     (tmp_path / "policies" / "rules").mkdir(parents=True)
     (tmp_path / "policies" / "rules" / "xx-narrow.yaml").write_text(narrow, "utf-8")
     monkeypatch.chdir(tmp_path)
-    assert world.operator.add_partner("narrow", "Narrow Co", jurisdiction="xx-narrow")
+    assert world.operator.add_partner(
+        "narrow", "Narrow Co", jurisdiction="xx-narrow", address=US_ADDRESS, agency=US_AGENCY
+    )
     world.keys["narrow:reports"] = world.operator.create_key("narrow", ["reports"])["key"]
     for partner in ("narrow", "usbank"):
         world.grant("tenancy", partner)
@@ -130,7 +136,8 @@ def test_an_unknown_jurisdiction_is_refused_when_the_partner_is_registered(world
 def test_credo_partners_add_takes_a_jurisdiction(tmp_path: Path) -> None:
     db = tmp_path / "c.duckdb"
     run_cli("init", db=db, check=True)
-    made = cli_json("partners", "add", "usb", "US Bank", "--jurisdiction", "us-fcra", db=db)
+    made = cli_json("partners", "add", "usb", "US Bank", "--jurisdiction", "us-fcra",
+                    "--address", US_ADDRESS, "--agency", US_AGENCY, db=db)  # fmt: skip
     assert made["jurisdiction"] == "us-fcra"
     (listed,) = cli_json("partners", "list", db=db)
     assert listed["jurisdiction"] == "us-fcra"

@@ -1,6 +1,7 @@
-"""Adverse-action notices (RULES R-FCRA-13, R-FCRA-14, R-ECOA-4) through the HTTP API: a worse
-offer names the score's own factors after the product's rule, and the person finds a notice in
-the feed and at ``/v1/me/notices`` with the partner, the factors, the score and their rights."""
+"""Adverse-action notices (RULES R-FCRA-13, R-FCRA-14, R-ECOA-3, R-ECOA-4) through the HTTP
+API: a worse offer names the score's own factors after the product's rule, and the person finds
+a notice in the feed and at ``/v1/me/notices`` with the partner, the factors, the score and
+their rights, the bureau's and the creditor's contacts and the creditor's agency."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from credo.api import create_app
+from credo.client import AdminClient, CredoAPIError
 from credo.settings import Settings
 from credo.store.db import Store
 
-from .conftest import World, api_settings, make_world, scored_persons
+from .conftest import ADMIN, World, api_settings, make_world, scored_persons, sign_in
 
 
 def _low_scorer(db: Path) -> tuple[str, list[str]]:
@@ -120,3 +122,51 @@ def test_R_ECOA_3_the_notice_states_the_bases_the_law_protects(
     for basis in ("race", "religion", "national origin", "sex", "marital status", "age",
                   "public assistance"):  # fmt: skip
         assert basis in statement
+
+
+BUREAU = {"bureau_name": "Credo Bureau", "bureau_address": "2 Credit Way, Springfield, IL 62701",
+          "bureau_phone": "1-800-555-0100"}  # fmt: skip
+CREDITOR = {"address": "9 Runway Road, Newark, NJ 07114", "phone": "1-800-555-0199"}
+AGENCY = "Consumer Financial Protection Bureau, 1700 G Street NW, Washington, DC 20552"
+
+
+@pytest.fixture
+def contacts(db: Path) -> Iterator[World]:
+    """The low scorer, with the bureau's contact set and a partner registered under us-fcra
+    with its address, phone and federal agency."""
+    person, _ = _low_scorer(db)
+    other = scored_persons(db, 1)[0]
+    with TestClient(create_app(Settings(db=db, **BUREAU), api_settings())) as client:
+        operator = AdminClient(token=ADMIN, http=client)
+        with pytest.raises(CredoAPIError, match="field address"):
+            operator.add_partner("skyair", "Sky Air", jurisdiction="us-fcra", agency=AGENCY)
+        operator.add_partner("skyair", "Sky Air", jurisdiction="us-fcra", agency=AGENCY,
+                             **CREDITOR)  # fmt: skip
+        keys = {s: operator.create_key("skyair", [s])["key"] for s in ("decisions", "outcomes")}
+        admin = {"Authorization": f"Bearer {ADMIN}"}
+        yield World(client, admin, "skyair", keys, person, other, sign_in(client, admin, person))
+
+
+def test_R_FCRA_13_the_notice_gives_the_bureaus_name_address_and_phone(
+    contacts: World,
+) -> None:
+    _bike(contacts)
+    (notice,) = contacts.client.get("/v1/me/notices", headers=contacts.session).json()
+    assert notice["bureau"] == {"name": "Credo Bureau", "address": BUREAU["bureau_address"],
+                                "phone": BUREAU["bureau_phone"]}  # fmt: skip
+    first = notice["rights"][0]
+    assert "Credo Bureau supplied the score and did not decide" in first
+    assert BUREAU["bureau_address"] in first and BUREAU["bureau_phone"] in first
+
+
+def test_R_ECOA_3_the_notice_names_the_creditors_address_and_its_federal_agency(
+    contacts: World,
+) -> None:
+    """A partner under us-fcra cannot be registered without its address and agency; its
+    notice gives the action, its name and address, the reasons, and the agency."""
+    _bike(contacts)
+    (notice,) = contacts.client.get("/v1/me/notices", headers=contacts.session).json()
+    assert notice["creditor"] == {"name": "Sky Air", **CREDITOR}
+    assert notice["agency"] == AGENCY and notice["outcome"] == "approved"
+    assert notice["key_factors"] and notice["rule"] == "score below 650: ¥99 deposit"
+    assert f"supervises Sky Air's compliance with this law: {AGENCY}" in notice["rights"][-1]

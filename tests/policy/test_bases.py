@@ -14,8 +14,12 @@ import yaml
 
 from credo.errors import ConfigError
 from credo.features.catalogue import CATALOGUE
+from credo.ingest.loader import ingest
 from credo.policy import load_policy, load_rules
 from credo.policy.bases import protected_features
+from credo.policy.schema import policy_dirs
+from credo.settings import Settings
+from credo.store.db import Store
 
 SHIPPED = Path(__file__).resolve().parents[2] / "policies"
 
@@ -84,3 +88,46 @@ def test_R_GDPR_6_no_feature_reads_a_special_category_and_one_that_did_is_found(
     found = protected_features([base, by_sex, clinic], strictest)
     assert found == {"women": "sex", "clinic_spend": "health"}
     assert protected_features([by_sex, clinic], load_rules("cn-crr")) == {"clinic_spend": "health"}
+
+
+def _wallet(tmp_path: Path) -> Path:
+    """Three wallet payments: a pharmacy, a hospital and a grocer (ISO 18245 codes)."""
+    feed = tmp_path / "wallet.csv"
+    feed.write_text(
+        "txn_id,txn_time,user_id,user_name,user_mobile,amount_fen,mcc,channel,merchant_name,memo\n"
+        "t1,2026/05/01 10:00,u1,王芳,13800000001,12000,5912,QR,康泰药房,\n"
+        "t2,2026/05/02 10:00,u1,王芳,13800000001,98000,8062,CARD,市第一医院,\n"
+        "t3,2026/05/03 10:00,u1,王芳,13800000001,3000,5411,QR,超市,\n",
+        encoding="utf-8",
+    )
+    return feed
+
+
+def _categories(settings: Settings, feed: Path) -> list[str]:
+    with Store.open(settings) as store:
+        report = ingest(store, feed, "alipay_payments")
+        assert (report.rows_accepted, report.rows_rejected) == (3, 0)
+        found = store.con.execute(
+            "SELECT merchant_category FROM events ORDER BY source_record_id"
+        ).fetchall()
+        return [r for (r,) in found]
+
+
+def test_R_CRR_4_healthcare_spending_is_never_stored_unless_the_profile_allows_it(
+    tmp_path: Path,
+) -> None:
+    """Under cn-crr (health: never collected) the payments load as spending, but the store
+    never learns they were medical; a profile that allows health keeps the category."""
+    feed = _wallet(tmp_path)
+    db = tmp_path / "cn.duckdb"
+    assert _categories(Settings(db=db, rules_profile="cn-crr"), feed) == [
+        "other", "other", "grocery"
+    ]  # fmt: skip
+    stored = db.read_bytes()  # nor anything else naming the clinic or the pharmacy
+    assert "医院".encode() not in stored and "药房".encode() not in stored
+    allowed = yaml.safe_load((policy_dirs()[0] / "rules" / "cn-crr.yaml").read_text("utf-8"))
+    allowed |= {"name": "cn-crr-health", "allowed_bases": ["health"]}
+    profile = tmp_path / "cn-crr-health.yaml"
+    profile.write_text(yaml.safe_dump(allowed, allow_unicode=True), encoding="utf-8")
+    kept = Settings(db=tmp_path / "kept.duckdb", rules_profile=str(profile))
+    assert _categories(kept, feed) == ["healthcare", "healthcare", "grocery"]

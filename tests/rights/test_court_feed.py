@@ -9,15 +9,20 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
+from pydantic import ValidationError
 from support import run_cli
 
 from credo.access import create_partner
 from credo.errors import NotFoundError
 from credo.features import PointInTime
-from credo.features.sql import listings_sql
+from credo.features.sql import LISTING_GRACE_MONTHS, listings_sql
+from credo.identity.event_persons import rebuild_event_persons
+from credo.identity.records import event_record_key_sql
 from credo.ingest.events import CourtJudgmentEvent, JudgmentStatus
 from credo.ingest.loader import ingest
+from credo.policy.rules import load_rules
 from credo.rights.audited import append_event
 from credo.rights.court_feed import apply_court_feed, expire_listings, record_court_update
 from credo.settings import Settings
@@ -34,16 +39,28 @@ HEADER = (
 )
 
 
-def _listing(store: Store, person: str, case: str, on: dt.date, conduct: str | None = None) -> int:
-    listing = CourtJudgmentEvent(
-        source_record_id=f"rec-{case}",
-        occurred_at=dt.datetime.combine(on, dt.time()),
-        court=COURT,
-        case_number=case,
-        amount=Decimal("8000.00"),
-        listed_on=on,
-        judgment_status="listed",
-        dishonest_conduct=conduct,
+def _listing(
+    store: Store,
+    person: str,
+    case: str,
+    on: dt.date,
+    conduct: str = "违反财产报告制度",
+    **fields: object,
+) -> int:
+    listing = CourtJudgmentEvent.model_validate(
+        {
+            "source_record_id": f"rec-{case}",
+            "occurred_at": dt.datetime.combine(on, dt.time()),
+            "court": COURT,
+            "case_number": case,
+            "amount": Decimal("8000.00"),
+            "listed_on": on,
+            "judgment_status": "listed",
+            "dishonest_conduct": conduct,
+            "basis_document": "(2025)京0105民初1号",
+            "obligation": "偿还借款本金8000.00元",
+        }
+        | fields
     )
     with store.write(AuditEntry("court_feed", "ingest")) as con:
         return append_event(
@@ -157,3 +174,150 @@ def test_R_BL_3_a_listing_ends_when_its_fixed_term_does(store: Store) -> None:
     assert sorted(_in_force(store, dt.date(2026, 6, 1))) == ["P2", "P3"]
     assert _in_force(store, dt.date(2026, 5, 31)).count("P1") == 1  # history is kept
     assert expire_listings(store, now=dt.datetime(2026, 6, 2, 9)) == []  # once only
+
+
+def _listing_file(folder: Path, rows_: list[str]) -> Path:
+    feed = folder / "dishonest.csv"
+    feed.write_text(HEADER + "".join(rows_), encoding="utf-8")
+    return feed
+
+
+def _row(record: str, case: str, *, gist: str, duty: str, card: str, status: str = "未履行") -> str:
+    status = "全部已履行" if status == "已履行" else "部分未履行"
+    performed = "8000.00" if status == "全部已履行" else "2000.00"
+    return (
+        f"{record},张三,{case},40,男,{card},,{COURT},北京,{gist},{COURT},{duty},8000.00,{status},"
+        f"{performed},6000.00,违反财产报告制度,2026年06月01日,2026年06月02日,\n"
+    )
+
+
+def test_R_BL_1_a_listing_carries_its_basis_document_and_obligation(
+    store: Store, tmp_path: Path
+) -> None:
+    """The service refuses a listing without its basis; a file's listing without its basis
+    document, obligation or identity number is quarantined naming the field, and a whole one
+    keeps every field of RULES.md §2.3."""
+    with pytest.raises(ValidationError, match="field basis_document"):
+        CourtJudgmentEvent(
+            source_record_id="r1", occurred_at=dt.datetime(2026, 6, 2), court=COURT,
+            case_number=CASE, amount=Decimal("8000.00"), listed_on=dt.date(2026, 6, 1),
+            judgment_status="listed", dishonest_conduct="违反财产报告制度",
+            obligation="偿还借款本金8000.00元",
+        )  # fmt: skip
+    card = "110105198601011234"
+    feed = _listing_file(tmp_path, [
+        _row("7100011", "(2026)京0105执11", gist="(2025)京0105民初1号", duty="偿还借款8000元",
+             card=card),
+        _row("7100012", "(2026)京0105执12", gist="", duty="偿还借款8000元", card=card),
+        _row("7100013", "(2026)京0105执13", gist="(2025)京0105民初3号", duty="", card=card),
+        _row("7100014", "(2026)京0105执14", gist="(2025)京0105民初4号", duty="偿还借款8000元",
+             card=""),
+        # a satisfaction is an update of a listed case: its basis is the listing's
+        _row("7100015", "(2026)京0105执11", gist="", duty="", card=card, status="已履行"),
+    ])  # fmt: skip
+    report = ingest(store, feed, "court_list", max_reject_rate=1.0)
+    assert (report.rows_accepted, report.rows_rejected) == (2, 3)
+    refused = {
+        (r["row"], r["field"]): r["reason"]
+        for r in rows(store.con, "SELECT row_no AS row, field, reason FROM quarantine")
+    }
+    assert set(refused) == {(2, "basis_document"), (3, "obligation"), (4, "national_id")}
+    assert "R-BL-1" in refused[(2, "basis_document")] and "R-BL-5" in refused[(4, "national_id")]
+    (listing,) = rows(
+        store.con,
+        "SELECT court, case_number, basis_document, basis_issuer, obligation, amount,"
+        " performed_amount, dishonest_conduct, judgment_status FROM events"
+        " WHERE event_type = 'court_judgment' AND judgment_status = 'listed'",
+    )
+    assert listing == {
+        "court": COURT, "case_number": "(2026)京0105执11", "basis_document": "(2025)京0105民初1号",
+        "basis_issuer": COURT, "obligation": "偿还借款8000元", "amount": Decimal("8000.00"),
+        "performed_amount": Decimal("2000.00"), "dishonest_conduct": "违反财产报告制度",
+        "judgment_status": "listed",
+    }  # fmt: skip
+
+
+def test_R_BL_2_a_listing_counts_only_after_the_grace_from_its_notice(store: Store) -> None:
+    """Notice served on 10 June; the court listed on 15 June, inside the month's grace: the
+    listing counts from 10 July, not before, and not at all in a report before then."""
+    _listing(store, "P1", CASE, dt.date(2026, 6, 15), notice_served_on=dt.date(2026, 6, 10))
+    _listing(store, "P2", "(2026)京0105执2", dt.date(2026, 6, 15))  # no notice date given
+    assert _in_force(store, dt.date(2026, 7, 9)) == ["P2"]
+    assert sorted(_in_force(store, dt.date(2026, 7, 10))) == ["P1", "P2"]
+    pit = PointInTime(dt.date(2026, 7, 9), dt.datetime(2100, 1, 1))
+    without = [r["person_id"] for r in rows(store.con, listings_sql(pit, grace_months=0))]
+    assert sorted(without) == ["P1", "P2"]
+    three = PointInTime(dt.date(2026, 9, 9), dt.datetime(2100, 1, 1))
+    assert [r["person_id"] for r in rows(store.con, listings_sql(three, grace_months=3))] == ["P2"]
+    # the constant used where no profile is at hand is the default profile's figure
+    assert load_rules("default").court_list.grace_months == LISTING_GRACE_MONTHS
+
+
+def test_R_BL_3_an_aggravated_case_is_extended_by_the_courts_years(store: Store) -> None:
+    _listing(store, "P1", "(2024)京0105执1", dt.date(2024, 6, 1), extension_years=2)
+    _listing(store, "P2", "(2024)京0105执2", dt.date(2024, 6, 1))
+    (ended,) = expire_listings(store, now=dt.datetime(2026, 6, 1, 9))
+    assert ended.person_id == "P2"
+    assert expire_listings(store, now=dt.datetime(2028, 5, 31, 9)) == []
+    (ended,) = expire_listings(store, now=dt.datetime(2028, 6, 1, 9))
+    assert (ended.person_id, ended.status) == ("P1", "expired")
+    with pytest.raises(ValidationError, match="less than or equal to 3"):
+        _listing(store, "P3", "(2024)京0105执3", dt.date(2024, 6, 1), extension_years=4)
+
+
+def _court_event(
+    store: Store, record: str, case: str, nid: str | None, source: str, status: str = "listed"
+) -> int:
+    """A court_judgment (listing) or loan event written as a load would, with its identifiers."""
+    event_id = int(store.scalar("SELECT coalesce(max(event_id), 0) + 1 FROM events"))
+    values: dict[str, object] = {
+        "event_id": event_id, "event_type": "court_judgment", "source": source, "load_id": 9,
+        "row_no": event_id, "recorded_at": dt.datetime(2026, 6, 2),
+        "source_record_id": record, "occurred_at": dt.datetime(2026, 6, 1), "name": "张三",
+        "national_id_hash": nid, "court": COURT, "case_number": case,
+        "amount": Decimal("8000.00"), "listed_on": dt.date(2026, 6, 1),
+        "judgment_status": status, "dishonest_conduct": "违反财产报告制度",
+        "basis_document": "(2025)京0105民初1号", "obligation": "偿还借款本金8000.00元",
+    }  # fmt: skip
+    table = "events_court_judgment"
+    if source != "court_list":  # the same person as another source knows them
+        values = {k: values[k] for k in list(values)[:10]} | {"event_type": "loan",
+                  "loan_event": "opened", "account_id": record}  # fmt: skip
+        table = "events_loan"
+    insert(store.con, table, values)
+    return event_id
+
+
+def test_R_BL_5_a_listing_holds_a_person_only_on_their_identity_number(store: Store) -> None:
+    """Resolution joined four listings to persons: only those whose person another source
+    knows by the listing's own identity number (or who are known from the court alone) are
+    placed; a namesake's listing and one without a number are placed nowhere, even where
+    they had a subject before (the Ningbo error case)."""
+    _court_event(store, "bank-1", "", "nid-zhang", "bank")
+    own = _court_event(store, "c-1", "(2026)京0105执1", "nid-zhang", "court_list")
+    namesake = _court_event(store, "c-2", "(2026)京0105执2", "nid-other", "court_list")
+    unnumbered = _court_event(store, "c-3", "(2026)京0105执3", None, "court_list")
+    alone = _court_event(store, "c-4", "(2026)京0105执4", "nid-alone", "court_list")
+    # the court's later record of the own case, without a number: linked by the feed, kept
+    paid = _court_event(store, "c-5", "(2026)京0105执5", None, "court_list", "satisfied")
+    key = event_record_key_sql("e")
+    for event_id, person in ((1, "P1"), (own, "P1"), (namesake, "P1"), (unnumbered, "P1"),
+                             (alone, "P4"), (paid, "P1")):  # fmt: skip
+        store.con.execute(
+            f"INSERT INTO identity_records SELECT DISTINCT {key}, source, subject_ref, name,"
+            " birth_date, sex, national_id_hash, phone_hash, address, recorded_at, ?"
+            f" FROM events e WHERE event_id = ? ON CONFLICT DO NOTHING",
+            [person, event_id],
+        )
+    insert(store.con, "event_persons", {"event_id": namesake, "role": "subject",
+           "person_id": "P1", "linked_at": dt.datetime(2026, 6, 2)})  # fmt: skip
+    merged = pa.table({"old": pa.array([], pa.string()), "new": pa.array([], pa.string())})
+    rebuild_event_persons(store.con, merged, dt.datetime(2026, 6, 3))
+    placed = dict(store.con.execute(
+        "SELECT event_id, person_id FROM event_persons WHERE role = 'subject'"
+    ).fetchall())  # fmt: skip
+    assert placed == {1: "P1", own: "P1", alone: "P4", paid: "P1"}
+    assert sorted(_in_force(store, dt.date(2026, 8, 1))) == ["P1", "P4"]
+    cases = [r["case_number"] for r in rows(store.con, listings_sql(PointInTime(
+        dt.date(2026, 8, 1), dt.datetime(2100, 1, 1))) + " ORDER BY 1")]  # fmt: skip
+    assert cases == ["(2026)京0105执1", "(2026)京0105执4"]

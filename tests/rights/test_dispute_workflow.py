@@ -28,6 +28,7 @@ from credo.rights.disputes import (
     resolve_dispute,
 )
 from credo.rights.file import feed
+from credo.rights.furnishers import export_furnisher_notices, furnisher_notices
 from credo.settings import Settings
 from credo.store.audit import AuditEntry, verify
 from credo.store.db import Store
@@ -120,11 +121,39 @@ def test_R_FCRA_7_reinsertion_needs_certification_and_tells_the_person(tmp_path:
         assert [(r["source"], r["source_record_id"]) for r in gone] == [("landlord", "B1")]
         with pytest.raises(InputError, match="field certification"):
             reinsert(store, d.dispute_id, " ")
-        back = reinsert(store, d.dispute_id, "ledger checked by the landlord, 2026-10-05")
-        assert back.status == "reinserted"
+        # a source that loads files has no address on file: the operator must give one
+        with pytest.raises(InputError, match="field furnisher_contact"):
+            reinsert(store, d.dispute_id, "ledger checked by the landlord, 2026-10-05")
+        assert len(rows(store.con, retracted_sql())) == 1  # refused: nothing changed
+        contact = "Li Landlord, 8 Garden Road, Suining, phone 0825-5550123"
+        back = reinsert(store, d.dispute_id, "ledger checked by the landlord, 2026-10-05",
+                        furnisher_contact=contact)  # fmt: skip
+        assert back.status == "reinserted" and back.furnisher_contact == contact
         assert rows(store.con, retracted_sql()) == []  # the item counts again
         (text,) = _results(store)
         assert "put back" in text and "landlord" in text and "statement" in text
+        assert contact in text
+
+
+def test_R_FCRA_7_a_partner_furnishers_address_on_file_is_named(tmp_path: Path) -> None:
+    with _store(tmp_path, "us-fcra") as store:
+        create_partner(store, "bikeco", "Bike Co", address="5 Wheel Lane, Austin, TX 78701",
+                       phone="1-800-555-0142", agency="CFPB")  # fmt: skip
+        rental = RentalEvent(source_record_id="R1", occurred_at=dt.datetime(2026, 8, 1),
+                             partner="bikeco", item="bike", deposit="waived",
+                             returned_on_time=False, damage=True)  # fmt: skip
+        with store.write(AuditEntry("test", "outcome")) as con:
+            event_id = append_event(con, rental, source="partner:bikeco", person_id="P1",
+                                    recorded_at=dt.datetime(2026, 8, 2))  # fmt: skip
+        d = open_dispute(store, "P1", event_id, "returned on time", now=T0)
+        resolve_dispute(store, d.dispute_id, "expire", now=T0 + dt.timedelta(days=31))
+        back = reinsert(store, d.dispute_id, "dock log certified by Bike Co")
+        assert (
+            back.furnisher_contact
+            == "Bike Co, 5 Wheel Lane, Austin, TX 78701, phone 1-800-555-0142"
+        )
+        (text,) = _results(store)
+        assert back.furnisher_contact in text
 
 
 def test_R_BL_4_an_appeal_within_10_days_reopens_the_dispute_for_15_days(
@@ -200,3 +229,33 @@ def test_R_FCRA_9_the_statement_of_dispute_stays_with_the_item_after_it_is_close
         (item,) = disputed_items(store, "P1")
         assert item["compliance_code"] == "XC" and item["dispute_id"] == d.dispute_id
         assert item["statement"].split() == words.split()[:STATEMENT_WORDS] == words.split()[:100]
+
+
+def test_R_FCRA_4_a_furnisher_that_loads_files_gets_the_notice_in_its_export(
+    tmp_path: Path,
+) -> None:
+    """A dispute of a landlord's bill (loaded from a file) queues the landlord's notice in the
+    dispute's own transaction, due in 5 business days; the export hands it over once, with all
+    the person sent and the landlord's own record id, audited."""
+    with _store(tmp_path, "us-fcra") as store:
+        friday = dt.datetime(2026, 9, 4, 9)
+        d = open_dispute(store, "P1", _bill(store), "I paid on the due date", "bank statement",
+                         now=friday)  # fmt: skip
+        (queued,) = furnisher_notices(store, source="landlord", now=friday)
+        assert queued["dispute_id"] == d.dispute_id and not queued["overdue"]
+        assert queued["due_at"] == dt.datetime(2026, 9, 11, 9)  # 5 business days on
+        assert furnisher_notices(store, now=dt.datetime(2026, 9, 12))[0]["overdue"]
+        folder = tmp_path / "out"
+        folder.mkdir()
+        done = export_furnisher_notices(store, "landlord", folder, now=friday)
+        assert done.notices == 1 and done.file is not None
+        (line,) = Path(done.file).read_text(encoding="utf-8").splitlines()
+        sent = json.loads(line)
+        assert sent["record"] == {"source": "landlord", "record_id": "B1"}
+        assert (sent["statement"], sent["evidence"]) == ("I paid on the due date", "bank statement")
+        assert "P1" not in line  # the furnisher knows the record, not Credo's person id
+        assert furnisher_notices(store, source="landlord") == []  # it leaves once
+        assert export_furnisher_notices(store, "landlord", now=friday).notices == 0
+        actions = [r["action"] for r in rows(store.con, "SELECT action FROM audit_log")]
+        assert actions.count("furnisher_notices.export") == 2
+        assert verify(store.con).ok

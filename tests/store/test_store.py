@@ -39,18 +39,18 @@ def test_an_older_database_is_migrated(settings: Settings) -> None:
 
 
 def test_a_migration_merged_late_still_reaches_existing_databases(settings: Settings) -> None:
+    """A database that has the last migration but not the one before it (merged late, from
+    another branch) gets the missing one when opened. The last may alter tables of earlier
+    ones, so the database has every migration but the one before last."""
     con = duckdb.connect(str(settings.db))
-    store_db._migrate(con, settings.db, upto=1)
-    con.execute("DELETE FROM schema_migrations")  # as if only 1 and the last were applied
-    con.execute("INSERT INTO schema_migrations VALUES (1, 'x', now())")
+    store_db._migrate(con, settings.db, upto=MIGRATIONS[-3].version)
     last = MIGRATIONS[-1]
     con.execute(last.sql)
     con.execute("INSERT INTO schema_migrations VALUES (?, 'x', now())", [last.version])
     con.close()
     with Store.open(settings) as store:
         applied = store.con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
-        assert [v for (v,) in applied] == [m.version for m in MIGRATIONS]
-        assert store.scalar("SELECT count(*) FROM pii_vault") == 0  # migration 2 ran
+        assert [v for (v,) in applied] == [m.version for m in MIGRATIONS]  # the late one ran
 
 
 def test_a_newer_database_is_refused_and_left_alone(settings: Settings) -> None:

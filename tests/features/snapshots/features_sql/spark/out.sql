@@ -165,10 +165,10 @@ activity AS (
 listed AS (
   SELECT DISTINCT person_id FROM (
   SELECT person_id, court, case_number, listed_on, event_id FROM (
-    SELECT k.person_id, k.court, k.case_number, k.listed_on, k.judgment_status, k.satisfied_on, k.event_id,
+    SELECT k.person_id, k.court, k.case_number, k.listed_on, k.judgment_status, k.satisfied_on, k.notice_served_on, k.event_id,
       row_number() OVER (PARTITION BY k.person_id, k.court, k.case_number ORDER BY k.occurred_at DESC, k.event_id DESC) AS latest
     FROM (
-      SELECT s.person_id, e.event_id, e.occurred_at, e.case_number, e.court, CASE WHEN c.amendment IS NULL THEN e.judgment_status ELSE coalesce(CAST(get_json_object(c.amendment, '$.judgment_status') AS STRING), e.judgment_status) END AS judgment_status, e.listed_on, CASE WHEN c.amendment IS NULL THEN e.satisfied_on ELSE coalesce(CAST(get_json_object(c.amendment, '$.satisfied_on') AS DATE), e.satisfied_on) END AS satisfied_on
+      SELECT s.person_id, e.event_id, e.occurred_at, e.case_number, e.court, CASE WHEN c.amendment IS NULL THEN e.judgment_status ELSE coalesce(CAST(get_json_object(c.amendment, '$.judgment_status') AS STRING), e.judgment_status) END AS judgment_status, e.listed_on, CASE WHEN c.amendment IS NULL THEN e.satisfied_on ELSE coalesce(CAST(get_json_object(c.amendment, '$.satisfied_on') AS DATE), e.satisfied_on) END AS satisfied_on, e.notice_served_on
       FROM events_court_judgment e
       JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
       LEFT JOIN (
@@ -185,7 +185,7 @@ listed AS (
         AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
     ) k
   ) l
-  WHERE latest = 1 AND judgment_status = 'listed' AND (satisfied_on IS NULL OR satisfied_on > DATE '2026-10-31')
+  WHERE latest = 1 AND judgment_status = 'listed' AND (satisfied_on IS NULL OR satisfied_on > DATE '2026-10-31') AND (notice_served_on IS NULL OR notice_served_on <= DATE '2026-09-30')
   ) l
 ),
 previous AS (
