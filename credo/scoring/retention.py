@@ -44,6 +44,7 @@ __all__ = [
     "is_adverse",
     "is_bankruptcy",
     "purge_date",
+    "purge_dates",
     "retention_run",
     "versions",
     "years_kept",
@@ -211,6 +212,38 @@ def _case_ends(items: list[dict[str, Any]]) -> None:
             ended = latest["satisfied_on"] or _day(latest["occurred_at"])
         for r in records:
             r["case_ended_on"] = ended
+
+
+def purge_dates(store: Store, person_id: str) -> dict[int, dt.date | None]:
+    """Each adverse item of the person (as subject) and the day it ages out under the active
+    profile (``None``: its clock has not started); what the access export shows (R-GDPR-2)."""
+    rules = active_rules(store.settings).retention
+    items = rows(
+        store.con,
+        f"SELECT * FROM ({_CANDIDATES}) c WHERE c.event_id IN (SELECT event_id FROM"
+        " event_persons WHERE person_id = ? AND role = 'subject')",
+        [person_id],
+    )
+    cases = {(i["court"], i["case_number"]) for i in items if i["event_type"] == "court_judgment"}
+    if cases:  # a case's end is read from all its records, not only the person's
+        items += [
+            r for r in rows(store.con, f"SELECT * FROM ({_CANDIDATES}) c"
+                            " WHERE c.event_type = 'court_judgment'")
+            if (r["court"], r["case_number"]) in cases
+            and r["event_id"] not in {i["event_id"] for i in items}
+        ]  # fmt: skip
+    _case_ends(items)
+    amendments = _amendments(store)
+    mine = {int(e) for (e,) in store.con.execute(
+        "SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject'",
+        [person_id]).fetchall()}  # fmt: skip
+    out: dict[int, dt.date | None] = {}
+    for item in items:
+        if int(item["event_id"]) in mine:
+            history = versions(item, amendments.get((item["source"], item["source_record_id"]), []))
+            if any(is_adverse(v) for v in history):
+                out[int(item["event_id"])] = purge_date(history, rules)
+    return out
 
 
 def due_items(store: Store, as_of: dt.date) -> list[dict[str, Any]]:

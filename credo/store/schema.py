@@ -756,6 +756,18 @@ CREATE TABLE partner_jurisdictions (
 );
 """
 
+_V14 = """
+CREATE TABLE request_tracking (
+    request_id VARCHAR PRIMARY KEY,
+    due_at TIMESTAMP NOT NULL,
+    extended_at TIMESTAMP,
+    extension_reason VARCHAR,
+    statement VARCHAR,
+    outcome_note VARCHAR,
+    decided_by VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -794,6 +806,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         12,
         "partners' jurisdictions: the rules profile each one's requests follow (decision 0648)",
         _V12,
+    ),
+    Migration(
+        14,
+        "rights requests tracked: due dates, extensions with reasons, objections (RULES"
+        " R-GDPR-1, R-GDPR-5)",
+        _V14,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
