@@ -17,6 +17,7 @@ from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, reinsert, resolve_dispute
+from credo.rights.export import regulator_bundle
 from credo.rights.requests import decide_objection, extend_request, tracker
 from credo.rights.reviews import decide_review, list_reviews
 from credo.scoring.retention import retention_run
@@ -295,3 +296,10 @@ def post_objection_outcome(
     if body.outcome == "upheld":
         result["erasure"] = aware(svc.erase(found.person_id, actor="admin").to_dict())
     return result  # type: ignore[no-any-return]
+
+
+@router.get("/persons/{person_id}/regulator-bundle")
+def get_regulator_bundle(person_id: Annotated[str, Field(max_length=100)], svc: Svc) -> Any:
+    """The sealed bundle for a supervisory authority or court (R-GDPR-2a): the whole model and
+    the person's score taken apart; its SHA-256 is written to the audit chain."""
+    return svc.run(regulator_bundle, svc.store, person_id, actor="admin")

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
-from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from credo.api.deps import Svc, person
 from credo.api.errors import ERROR_RESPONSES, aware
@@ -28,6 +26,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/me", tags=["person"], responses=ERROR_RESPONSES)
 Me = Annotated[str, Depends(person)]
 Text = Annotated[str, Field(min_length=1, max_length=100)]
+_JSON: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 class _Body(BaseModel):
@@ -261,7 +260,7 @@ def get_export(svc: Svc, me: Me) -> Response:
     purposes, recipients, retention and sources, and how the score is made, with what would
     change it."""
     export = svc.run(access_export, svc.store, me, contact=svc.api.privacy_contact)
-    body = json.dumps(jsonable_encoder(aware(export)), ensure_ascii=False, indent=1)
+    body = _JSON.dump_json(aware(export), indent=1)  # as every other answer encodes it
     return Response(
         body, media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="credo-export-{me}.json"'},
