@@ -114,6 +114,9 @@ class RetentionRules(_Strict):
     """R-FCRA-11: the clock of a charge-off starts this long after the first delinquency."""
     public_register_cap: bool = False
     """R-GDPR-4 (SCHUFA): a copy of a public register is kept no longer than the register."""
+    public_register_months: int = _min(6, ge=0, le=120)
+    """R-GDPR-4: how long the register keeps a record after it ends (Germany's insolvency
+    register: 6 months); with the cap, Credo's copy ages out then."""
 
 
 class NoticeRules(_Strict):

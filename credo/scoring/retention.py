@@ -45,6 +45,7 @@ __all__ = [
     "is_bankruptcy",
     "purge_date",
     "purge_dates",
+    "register_end",
     "retention_run",
     "versions",
     "years_kept",
@@ -135,14 +136,41 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _months_after(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    first = dt.date(day.year + year, month + 1, 1)
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return first.replace(day=min(day.day, last.day))
+
+
+def register_end(v: Version) -> dt.date | None:
+    """When a public register's record ends, from which the register keeps it
+    ``public_register_months`` more: a court listing when the court lifts it (the list shows
+    only listings in force), a bankruptcy at its discharge (``paid_date``; the insolvency
+    register keeps it a fixed time after). ``None`` for a record not from a public register,
+    or one the register still shows (a listing in force, a bankruptcy not discharged)."""
+    if v["event_type"] == "court_judgment":
+        return _day(v.get("case_ended_on"))
+    if is_bankruptcy(v):
+        return _day(v.get("paid_date"))
+    return None
+
+
 def purge_date(history: Iterable[Version], rules: RetentionRules) -> dt.date | None:
     """The day an item ages out: the earliest over its versions that are adverse (an amendment
-    can only bring it forward), or ``None`` while no version's clock has started."""
-    dates = [
-        _years_after(start, years_kept(v, rules))
-        for v in history
-        if is_adverse(v) and (start := clock_start(v, rules)) is not None
-    ]
+    can only bring it forward), or ``None`` while no version's clock has started. Under
+    ``public_register_cap`` (R-GDPR-4, the SCHUFA ruling) a copy of a public register's record
+    goes ``public_register_months`` after the register's end, if that is sooner."""
+    dates = []
+    for v in history:
+        if not is_adverse(v):
+            continue
+        start = clock_start(v, rules)
+        if start is not None:
+            dates.append(_years_after(start, years_kept(v, rules)))
+        end = register_end(v) if rules.public_register_cap else None
+        if end is not None:
+            dates.append(_months_after(end, rules.public_register_months))
     return min(dates) if dates else None
 
 
