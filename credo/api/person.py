@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.deps import Svc, person
 from credo.api.errors import ERROR_RESPONSES, aware
@@ -14,7 +14,7 @@ from credo.rights.audited import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import add_evidence, appeal_dispute, list_disputes, open_dispute
 from credo.rights.erasure import lift_restriction, restrict
-from credo.rights.export import access_export
+from credo.rights.export import access_export, export_bytes
 from credo.rights.file import feed, person_file
 from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert
 from credo.rights.notices import adverse_notices
@@ -26,7 +26,6 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/me", tags=["person"], responses=ERROR_RESPONSES)
 Me = Annotated[str, Depends(person)]
 Text = Annotated[str, Field(min_length=1, max_length=100)]
-_JSON: TypeAdapter[Any] = TypeAdapter(Any)
 
 
 class _Body(BaseModel):
@@ -260,7 +259,7 @@ def get_export(svc: Svc, me: Me) -> Response:
     purposes, recipients, retention and sources, and how the score is made, with what would
     change it."""
     export = svc.run(access_export, svc.store, me, contact=svc.api.privacy_contact)
-    body = _JSON.dump_json(aware(export), indent=1)  # as every other answer encodes it
+    body = export_bytes(export)
     return Response(
         body, media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="credo-export-{me}.json"'},

@@ -36,7 +36,8 @@ from credo.rights.audited import person_exists
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
 from credo.rights.erasure import lift_restriction, restrict
-from credo.rights.requests import decide_objection, extend_request
+from credo.rights.export import access_export, export_bytes
+from credo.rights.requests import decide_objection, extend_request, object_to_processing
 from credo.rights.reviews import decide_review
 from credo.sessions import now_ms
 
@@ -79,12 +80,13 @@ DONE = {
     "human": "Review outcome recorded: the person sees it with your reasons.",
     "objection": "Objection assessed: the person sees the outcome with your grounds.",
     "extended": "Deadline extended: the person sees the new date and your reasons.",
+    "objected": "Your objection is recorded: processing is restricted until it is assessed.",
 }
 DONE_AT = {
     "dispute": "disputes", "grant": "consents", "revoke": "consents", "enrol": "consents",
     "leave": "consents", "freeze": "freeze", "unfreeze": "freeze", "resolved": "disputes",
     "review": "reviews", "audit": "audit", "ended": "codes", "human": "requests",
-    "objection": "requests", "extended": "requests",
+    "objection": "requests", "extended": "requests", "objected": "erasure",
 }  # fmt: skip
 """The section each confirmation shows in: the one holding the form, where the page lands."""
 FormText = Annotated[str, Form()]  # a form field; a default makes it optional
@@ -271,6 +273,31 @@ def restriction_form(request: Request, action: FormText) -> Response:
             raise InputError(f"field action: {action!r} is neither restrict nor lift")
 
     return _person_action(request, go, done=action, anchor="erasure")
+
+
+@router.post("/me/objections")
+def objection_form(request: Request, grounds: FormText = "") -> Response:
+    """Object to the processing (GDPR Art. 21): restricted at once until the operator decides."""
+
+    def go(store: Any, me: str) -> None:
+        object_to_processing(store, me, grounds)
+
+    return _person_action(request, go, done="objected", anchor="erasure")
+
+
+@router.get("/me/export")
+def export_file(request: Request) -> Response:
+    """The person's data as one JSON file, as ``GET /v1/me/export`` gives it (R-GDPR-2,
+    R-PIPL-4)."""
+    me = _person(request)
+    if me is None:
+        return _see("/login")
+    svc = backend(request)
+    export = svc.run(access_export, svc.store, me, contact=svc.api.privacy_contact)
+    return Response(
+        export_bytes(export), media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="credo-export-{me}.json"'},
+    )  # fmt: skip
 
 
 @router.post("/me/erasure")

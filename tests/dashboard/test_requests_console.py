@@ -54,3 +54,14 @@ def test_R_GDPR_6_the_console_lists_reviews_marks_overdue_and_records_the_outcom
     expect(mine.locator(".due")).to_contain_text("overdue")  # answered late, and shown so
     reviews = site.admin("GET", "/admin/reviews", params={"status": "upheld"})
     assert [(r["review_id"], r["decided_by"]) for r in reviews] == [(late_review, "operator")]
+
+    # The person's page gives the export (R-GDPR-2) and takes an objection (R-GDPR-5).
+    export = person.request.get(f"{site.base}/me/export")
+    assert export.ok and export.headers["content-disposition"].startswith("attachment")
+    assert export.json()["person"] == site.other and export.json()["recipients"] == []
+    person.get_by_label("Object to the processing of your data: why?").fill("I moved abroad")
+    person.get_by_role("button", name="Object").click()
+    expect(person.locator("#done-erasure")).to_contain_text("objection is recorded")
+    expect(person.locator("#restriction-state")).to_contain_text("restricted")
+    operator.reload()
+    expect(operator.locator('#requests tr[data-kind="objection"]')).to_contain_text("I moved")
