@@ -5,6 +5,7 @@ within its first period with reasons the person sees, and shows as overdue when 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,9 @@ def test_R_GDPR_1_every_request_has_its_deadline_and_one_extension_with_reasons(
     logged = svc.run(svc.store.con.execute, sql).fetchall()
     assert [a for (a,) in logged] == ["objection.request", "request.access", "request.extend"]
     assert svc.run(verify, svc.store.con).ok
+    notice = html.unescape(c.get("/privacy").text)  # the notice promises the same figures
+    assert (f"answered within {notices.request_response_days} days, or, with reasons given"
+            f" within that time, {notices.request_extension_days} more") in notice  # fmt: skip
 
 
 def test_R_GDPR_1_a_profile_without_extensions_refuses_one(world: World) -> None:
