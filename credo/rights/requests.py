@@ -26,6 +26,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+import duckdb
+
 from credo.errors import ConflictError, InputError, NotFoundError
 from credo.policy.rules import active_rules
 from credo.rights.audited import person_exists
@@ -92,10 +94,10 @@ def _days(store: Store) -> tuple[int, int]:
 
 
 def open_request(
-    con: Any,
+    con: duckdb.DuckDBPyConnection,
     store: Store,
     person_id: str,
-    kind: str,
+    kind: RequestKind,
     at: dt.datetime,
     *,
     status: str,
