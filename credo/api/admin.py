@@ -18,6 +18,8 @@ from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, reinsert, resolve_dispute
 from credo.rights.furnishers import export_furnisher_notices, furnisher_notices
+from credo.rights.export import regulator_bundle
+from credo.rights.requests import decide_objection, extend_request, tracker
 from credo.rights.reviews import decide_review, list_reviews
 from credo.scoring.retention import retention_run
 from credo.store.db import utcnow
@@ -273,3 +275,59 @@ def post_review_outcome(
     """Record a human review's outcome with its reasons (shown to the person)."""
     r = svc.run(decide_review, svc.store, review_id, body.outcome, body.note, actor="admin")
     return aware(r)  # type: ignore[no-any-return]
+
+
+@router.get("/requests")
+def get_requests(
+    svc: Svc, open_only: Annotated[bool, Query(alias="open")] = False
+) -> list[dict[str, Any]]:
+    """Every person's requests (erasure, access, objection, correction, review) with their
+    deadlines, the nearest first and overdue ones marked; the read is audited."""
+
+    def go() -> list[dict[str, Any]]:
+        found = tracker(svc.store, open_only=open_only)
+        audited_read(svc.store, "admin", "read.requests", "requests", "request tracker",
+                     {"open": open_only, "count": len(found)})  # fmt: skip
+        return [aware(r.to_dict()) for r in found]
+
+    return svc.run(go)
+
+
+class ExtensionRequest(_Body):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+RequestId = Annotated[str, Field(max_length=60)]
+
+
+@router.post("/requests/{request_id}/extend")
+def post_extension(request_id: RequestId, body: ExtensionRequest, svc: Svc) -> dict[str, Any]:
+    """Extend an open request once, within its first period, by the profile's extension
+    (GDPR: two months), with reasons the person sees."""
+    found = svc.run(extend_request, svc.store, request_id, body.reason, actor="admin")
+    return aware(found.to_dict())  # type: ignore[no-any-return]
+
+
+class ObjectionOutcome(_Body):
+    outcome: Literal["upheld", "rejected"]
+    note: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/objections/{request_id}/decide")
+def post_objection_outcome(
+    request_id: RequestId, body: ObjectionOutcome, svc: Svc
+) -> dict[str, Any]:
+    """Assess an objection: upheld erases the person's data (kept only under a legal hold);
+    rejected states the compelling legitimate grounds and lifts the restriction it placed."""
+    found = svc.run(decide_objection, svc.store, request_id, body.outcome, body.note, actor="admin")
+    result = aware(found.to_dict())
+    if body.outcome == "upheld":
+        result["erasure"] = aware(svc.erase(found.person_id, actor="admin").to_dict())
+    return result  # type: ignore[no-any-return]
+
+
+@router.get("/persons/{person_id}/regulator-bundle")
+def get_regulator_bundle(person_id: Annotated[str, Field(max_length=100)], svc: Svc) -> Any:
+    """The sealed bundle for a supervisory authority or court (R-GDPR-2a): the whole model and
+    the person's score taken apart; its SHA-256 is written to the audit chain."""
+    return svc.run(regulator_bundle, svc.store, person_id, actor="admin")

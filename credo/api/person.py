@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from credo.api.deps import Svc, person
@@ -13,10 +13,12 @@ from credo.api.errors import ERROR_RESPONSES, aware
 from credo.rights.audited import audited_read
 from credo.rights.consent import consents, freeze, record_consent, unfreeze
 from credo.rights.disputes import add_evidence, appeal_dispute, list_disputes, open_dispute
-from credo.rights.erasure import lift_restriction, list_requests, restrict
+from credo.rights.erasure import lift_restriction, restrict
+from credo.rights.export import access_export, export_bytes
 from credo.rights.file import feed, person_file
 from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert, renew_alert
 from credo.rights.notices import adverse_notices
+from credo.rights.requests import object_to_processing, tracker
 from credo.rights.reviews import list_reviews, request_review
 
 __all__ = ["router"]
@@ -229,13 +231,39 @@ def post_erasure(svc: Svc, me: Me) -> dict[str, Any]:
 
 @router.get("/requests")
 def get_requests(svc: Svc, me: Me) -> list[dict[str, Any]]:
-    """Your erasure requests: what was removed, what was kept and why."""
+    """Every request of yours (erasure, access, objection, correction, human review) with the
+    date its answer is due, any extension and its reasons, and whether it is overdue; what an
+    erasure kept, and why."""
 
     def go(_store: Any, _me: str) -> list[dict[str, Any]]:
-        return [aware(r.to_dict()) for r in list_requests(svc.store, me)]
+        return [aware(r.to_dict()) for r in tracker(svc.store, me)]
 
     result: list[dict[str, Any]] = _read(svc, me, "requests", go)
     return result
+
+
+class ObjectionRequest(_Body):
+    grounds: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/objections", status_code=201)
+def post_objection(body: ObjectionRequest, svc: Svc, me: Me) -> dict[str, Any]:
+    """Object to the processing of your data (GDPR Art. 21): it stops at once while the
+    operator assesses your grounds by the deadline; upheld, your data is erased."""
+    return aware(svc.run(object_to_processing, svc.store, me, body.grounds).to_dict())  # type: ignore[no-any-return]
+
+
+@router.get("/export")
+def get_export(svc: Svc, me: Me) -> Response:
+    """Your data as one machine-readable JSON file (GDPR Art. 15, PIPL Art. 45): the data, its
+    purposes, recipients, retention and sources, and how the score is made, with what would
+    change it."""
+    export = svc.run(access_export, svc.store, me, contact=svc.api.privacy_contact)
+    body = export_bytes(export)
+    return Response(
+        body, media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="credo-export-{me}.json"'},
+    )  # fmt: skip
 
 
 class AlertRequest(_Body):

@@ -36,6 +36,9 @@ from credo.rights.audited import person_exists
 from credo.rights.consent import freeze, record_consent, unfreeze
 from credo.rights.disputes import open_dispute, resolve_dispute
 from credo.rights.erasure import lift_restriction, restrict
+from credo.rights.export import access_export, export_bytes
+from credo.rights.requests import decide_objection, extend_request, object_to_processing
+from credo.rights.reviews import decide_review
 from credo.sessions import now_ms
 
 __all__ = [
@@ -74,11 +77,16 @@ DONE = {
     "review": "Review item decided.",
     "audit": "The whole audit chain was walked again.",
     "ended": "The person's sessions were ended: each must sign in again.",
+    "human": "Review outcome recorded: the person sees it with your reasons.",
+    "objection": "Objection assessed: the person sees the outcome with your grounds.",
+    "extended": "Deadline extended: the person sees the new date and your reasons.",
+    "objected": "Your objection is recorded: processing is restricted until it is assessed.",
 }
 DONE_AT = {
     "dispute": "disputes", "grant": "consents", "revoke": "consents", "enrol": "consents",
     "leave": "consents", "freeze": "freeze", "unfreeze": "freeze", "resolved": "disputes",
-    "review": "reviews", "audit": "audit", "ended": "codes",
+    "review": "reviews", "audit": "audit", "ended": "codes", "human": "requests",
+    "objection": "requests", "extended": "requests", "objected": "erasure",
 }  # fmt: skip
 """The section each confirmation shows in: the one holding the form, where the page lands."""
 FormText = Annotated[str, Form()]  # a form field; a default makes it optional
@@ -267,6 +275,31 @@ def restriction_form(request: Request, action: FormText) -> Response:
     return _person_action(request, go, done=action, anchor="erasure")
 
 
+@router.post("/me/objections")
+def objection_form(request: Request, grounds: FormText = "") -> Response:
+    """Object to the processing (GDPR Art. 21): restricted at once until the operator decides."""
+
+    def go(store: Any, me: str) -> None:
+        object_to_processing(store, me, grounds)
+
+    return _person_action(request, go, done="objected", anchor="erasure")
+
+
+@router.get("/me/export")
+def export_file(request: Request) -> Response:
+    """The person's data as one JSON file, as ``GET /v1/me/export`` gives it (R-GDPR-2,
+    R-PIPL-4)."""
+    me = _person(request)
+    if me is None:
+        return _see("/login")
+    svc = backend(request)
+    export = svc.run(access_export, svc.store, me, contact=svc.api.privacy_contact)
+    return Response(
+        export_bytes(export), media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="credo-export-{me}.json"'},
+    )  # fmt: skip
+
+
 @router.post("/me/erasure")
 def erasure_form(request: Request, confirm: FormText = "") -> Response:
     """Erase the person's data; the form asks them to type ``erase`` first, as it cannot be
@@ -438,6 +471,56 @@ def console_review(
         decide(store, review_id, actor="operator", note=note or None)
 
     return operator_action(request, go, "review", "reviews")
+
+
+@router.post("/console/human-reviews/{review_id}")
+def console_human_review(
+    request: Request, review_id: str, outcome: FormText, note: FormText = ""
+) -> Response:
+    """Record a human review of a decision or a score (R-GDPR-6): the outcome and reasons."""
+
+    def go(store: Any) -> None:
+        if outcome not in ("upheld", "changed"):
+            raise InputError(f"field outcome: {outcome!r} is neither upheld nor changed")
+        decide_review(store, review_id, outcome, note, actor="operator")  # type: ignore[arg-type]
+
+    return operator_action(request, go, "human", "requests")
+
+
+@router.post("/console/objections/{request_id}")
+def console_objection(
+    request: Request, request_id: str, outcome: FormText, note: FormText = ""
+) -> Response:
+    """Assess an objection (R-GDPR-5): upheld erases the person's data; rejected lifts the
+    restriction it placed, with the compelling grounds stated."""
+    if outcome not in ("upheld", "rejected"):
+        error = InputError(f"field outcome: {outcome!r} is neither upheld nor rejected")
+        return operator_action(request, _raise(error), "objection", "requests")
+    svc = backend(request)
+
+    def go(store: Any) -> None:
+        found = svc.run(decide_objection, store, request_id, outcome, note, actor="operator")  # type: ignore[arg-type]
+        if outcome == "upheld":
+            svc.erase(found.person_id, actor="operator")
+
+    return operator_action(request, go, "objection", "requests", locked=False)
+
+
+@router.post("/console/requests/{request_id}/extend")
+def console_extend(request: Request, request_id: str, reason: FormText = "") -> Response:
+    """Extend a request's deadline once, with reasons (R-GDPR-1)."""
+
+    def go(store: Any) -> None:
+        extend_request(store, request_id, reason, actor="operator")
+
+    return operator_action(request, go, "extended", "requests")
+
+
+def _raise(error: CredoError) -> Any:
+    def go(_store: Any) -> None:
+        raise error
+
+    return go
 
 
 @router.post("/console/audit")

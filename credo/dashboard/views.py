@@ -24,8 +24,8 @@ from credo.policy.schema import ScoringPolicy, load_policy
 from credo.purposes import PURPOSE_LABELS
 from credo.rights.audited import audited_read
 from credo.rights.disputes import list_disputes
-from credo.rights.erasure import list_requests
 from credo.rights.file import feed, person_file
+from credo.rights.requests import tracker
 from credo.settings import Settings
 from credo.store.audit import verify
 from credo.store.db import Store, utcnow
@@ -252,7 +252,7 @@ def person_view(
         "name": _name(events),
         "frozen": held["frozen"],
         "restricted": held["restricted"],
-        "requests": [r.to_dict() for r in list_requests(store, person_id)],
+        "requests": [r.to_dict() for r in tracker(store, person_id)],
         "events": list(reversed(shown)),
         "event_count": len(events),
         "event_kinds": [(k, EVENT_LABELS.get(k, k)) for k in kinds],
@@ -408,6 +408,7 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
         "reviews_pending": int(
             store.scalar("SELECT count(*) FROM identity_reviews WHERE status = 'pending'")
         ),
+        "requests": [r.to_dict() for r in tracker(store, open_only=True, now=now)],
         "quarantine": quarantine,
         "quarantined_rows": int(
             store.scalar("SELECT count(DISTINCT (load_id, row_no)) FROM quarantine")

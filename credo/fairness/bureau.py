@@ -13,6 +13,7 @@ observed, approval figures and ratios stand alone and the outcome figures are le
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,8 @@ __all__ = [
     "gate_snapshots",
     "month_scores",
     "observed_month",
+    "release_report",
+    "release_reports",
 ]
 
 
@@ -196,6 +199,50 @@ def audit_month(
     return report
 
 
+def _released(store: Store, action: str, model_id: str, policy: str, shelf: str) -> bool:
+    return bool(
+        store.scalar(
+            "SELECT count(*) FROM audit_log WHERE action = ? AND target = ?"
+            " AND json_extract_string(details, '$.policy') = ?"
+            " AND json_extract_string(details, '$.products') = ?",
+            [action, f"model:{model_id}", policy, shelf],
+        )
+    )
+
+
+def release_report(report: Audit, as_of: dt.date, policy: str, shelf: str) -> dict[str, Any]:
+    """What the audit log keeps of a release's fairness audit (RULES R-ECOA-6): every group's
+    adverse impact ratio at every product cut, and the flags under the threshold."""
+    return {
+        "as_of": as_of.isoformat(),
+        "policy": policy,
+        "products": shelf,
+        "air_threshold": report.settings.air_threshold,
+        "rows": report.rows,
+        "cuts": [{k: c[k] for k in ("label", "score", "approval_rate")} for c in report.cuts],
+        "air": [
+            {"attribute": a["name"], "cut": c["cut"], "group": g["group"], "air": g["air"]}
+            for a in report.attributes
+            for c in a["cuts"]
+            for g in c["groups"]
+        ],
+        "flags": report.flags,
+    }
+
+
+def release_reports(store: Store, model_id: str) -> list[dict[str, Any]]:
+    """The fairness reports of a model's releases (one per scoring policy and products file it
+    was put in use under), oldest first."""
+    found = rows(
+        store.con,
+        "SELECT seq, logged_at, details FROM audit_log WHERE action = 'fairness.release'"
+        " AND target = ? ORDER BY seq",
+        [f"model:{model_id}"],
+    )
+    return [{"seq": r["seq"], "logged_at": r["logged_at"], **json.loads(r["details"])}
+            for r in found]  # fmt: skip
+
+
 def gate_run(
     store: Store,
     as_of: dt.date,
@@ -205,57 +252,62 @@ def gate_run(
     scores: np.ndarray,
     why: str | None,
     products: ProductsPolicy | None = None,
-) -> AuditEntry | None:
-    """The fairness gate on putting a card and a scoring policy in use (decision 0905).
+) -> list[AuditEntry]:
+    """The fairness gate on putting a card and a scoring policy in use (decision 0905), and the
+    release's fairness report (RULES R-ECOA-6, decision 0674).
 
     Before a monthly run is written, its scores are audited at every product cut against the
-    protected attributes the bureau holds. A ratio under the threshold refuses the run
-    (``GateError``, nothing written) unless ``why`` is given: then the returned
+    protected attributes the bureau holds. The first run of a model under a scoring policy and
+    products file records the audit's ratios as a ``fairness.release`` entry. A ratio under the
+    threshold refuses the run (``GateError``, nothing written) unless ``why`` is given: then a
     ``fairness_override`` entry (who, when, why, the flags) commits with the run. A model and
     policy overridden once stay cleared for later months under the same products file. Without
     protected attributes loaded there is nothing to audit and the run goes ahead.
     """
     if not protected_loaded(store):
-        return None
+        return []
     offers = products or load_products("products")
     shelf = f"{offers.name} {offers.version}"
-    cleared = store.scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'fairness_override' AND target = ?"
-        " AND json_extract_string(details, '$.policy') = ?"
-        " AND json_extract_string(details, '$.products') = ?",
-        [f"model:{model_id}", policy, shelf],
-    )
-    if cleared:
-        return None
+    cleared = _released(store, "fairness_override", model_id, policy, shelf)
+    released = _released(store, "fairness.release", model_id, policy, shelf)
+    if cleared and released:
+        return []
     found = read_protected(
         store, persons, purpose=f"fairness gate of the monthly run of {as_of} ({model_id})"
     )
     if not found or not len(scores):
-        return None
+        return []
     groups = {
         name: np.array([values.get(p) or MISSING for p in persons], dtype=np.str_)
         for name, values in found.items()
     }
     cuts = product_cuts(offers)
     report = audit_scores(model_id, scores, np.zeros(len(scores)), None, groups, cuts)
-    if not report.flags:
-        return None
-    if why is None or not why.strip():
+    entries = []
+    if report.flags and not cleared and (why is None or not why.strip()):
         gate(report)  # raises GateError naming the lowest ratio
-    return AuditEntry(
-        store.settings.actor,
-        "fairness_override",
-        target=f"model:{model_id}",
-        purpose=str(why).strip(),
-        details={
-            "as_of": as_of.isoformat(),
-            "policy": policy,
-            "products": shelf,
-            "air_threshold": report.settings.air_threshold,
-            "flags": report.flags,
-            "cuts": [c["label"] for c in report.cuts],
-        },
-    )
+    if not released:
+        entries.append(AuditEntry(
+            store.settings.actor, "fairness.release", target=f"model:{model_id}",
+            purpose="fairness report of a model release",
+            details=release_report(report, as_of, policy, shelf),
+        ))  # fmt: skip
+    if report.flags and not cleared:
+        entries.append(AuditEntry(
+            store.settings.actor,
+            "fairness_override",
+            target=f"model:{model_id}",
+            purpose=str(why).strip(),
+            details={
+                "as_of": as_of.isoformat(),
+                "policy": policy,
+                "products": shelf,
+                "air_threshold": report.settings.air_threshold,
+                "flags": report.flags,
+                "cuts": [c["label"] for c in report.cuts],
+            },
+        ))  # fmt: skip
+    return entries
 
 
 def gate_snapshots(
@@ -270,7 +322,7 @@ def gate_snapshots(
     """The gate on a monthly run's snapshot rows, whichever engine computed them (DuckDB's
     run, or Spark's imported from the lake): the audit entries to commit with the run
     (the override, if one was needed), or ``GateError`` if a flag has no reason."""
-    override = gate_run(
+    return gate_run(
         store,
         as_of,
         model_id,
@@ -280,4 +332,3 @@ def gate_snapshots(
         why,
         products,
     )
-    return [] if override is None else [override]

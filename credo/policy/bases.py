@@ -27,6 +27,7 @@ __all__ = [
     "VALUE_BASES",
     "check_policy_bases",
     "protected_features",
+    "refuse_protected_features",
     "withheld_values",
 ]
 
@@ -91,3 +92,16 @@ def protected_features(features: Iterable[Feature], rules: RulesProfile) -> dict
             if basis in forbidden and re.search(rf"\b{field}\b[^;]*'{value}'", sql):
                 found[feature.name] = basis
     return found
+
+
+def refuse_protected_features(features: Iterable[Feature], rules: RulesProfile) -> None:
+    """Refuse to train on features that read a basis the profile forbids (R-ECOA-1), naming
+    each feature and its basis, before anything is read or fitted."""
+    found = protected_features(features, rules)
+    if found:
+        named = ", ".join(f"{name!r} ({basis})" for name, basis in sorted(found.items()))
+        raise ConfigError(
+            f"feature {named} reads a protected basis that rules profile {rules.name!r}"
+            " forbids: no model is trained on it",
+            hint="drop the feature, or use a profile whose allowed_bases lists the basis",
+        )

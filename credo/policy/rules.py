@@ -117,6 +117,9 @@ class RetentionRules(_Strict):
     judgment_limitation_years: int = _min(0, ge=0, le=30)
     """R-FCRA-10: a judgment is kept ``adverse_years`` or the statute of limitations, whichever
     is longer; 0: no longer statute is set (the operator sets the state's figure)."""
+    public_register_months: int = _min(6, ge=0, le=120)
+    """R-GDPR-4: how long the register keeps a record after it ends (Germany's insolvency
+    register: 6 months); with the cap, Credo's copy ages out then."""
 
 
 class NoticeRules(_Strict):

@@ -88,8 +88,17 @@ def record_consent(
         f"person:{person_id}", f"consent.{action}", f"person:{person_id}", "consent",
         {"partner": partner, "purpose": purpose, "consent_id": consent_id},
     )  # fmt: skip
+    # Leaving ends the lawful basis of every disclosure (R-GDPR-6a): the grants in force are
+    # revoked in the same write, so no partner is decided on the last score.
+    grants = [c for c in consents(store, person_id) if c.action == "grant" and c.active]
     with store.write(entry) as con:
         append_event(con, event, source=CONSENT_SOURCE, person_id=person_id, recorded_at=at)
+        for grant in grants if action == "leave" else []:
+            revoke = ConsentEvent(
+                source_record_id=new_id("consent"), occurred_at=at, consent_action="revoke",
+                partner=grant.partner, purpose=grant.purpose,
+            )  # fmt: skip
+            append_event(con, revoke, source=CONSENT_SOURCE, person_id=person_id, recorded_at=at)
     return Consent(consent_id, action, partner, purpose, at, action in ("grant", "enrol"))
 
 

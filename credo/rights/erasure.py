@@ -36,6 +36,7 @@ from credo.fairness.protected import forget_protected
 from credo.features.pit import PointInTime
 from credo.features.sql import listings_sql
 from credo.identity.records import event_record_key_sql
+from credo.policy.rules import active_rules
 from credo.rights.audited import person_exists
 from credo.rights.consent import is_restricted, require_not_restricted
 from credo.store.audit import AuditEntry
@@ -139,13 +140,23 @@ def erase(
             "UPDATE persons SET status = ? WHERE person_id = ?",
             ["erased" if not kept else "erased_in_part", person_id],
         )
+        # What the person wrote in earlier requests (an objection's grounds) goes too.
+        con.execute(
+            "UPDATE request_tracking SET statement = NULL, outcome_note = NULL,"
+            " extension_reason = NULL WHERE request_id IN"
+            " (SELECT request_id FROM rights_requests WHERE person_id = ?)",
+            [person_id],
+        )
         refused = [asdict(h) for h in holds]
+        days = active_rules(store.settings).notices.request_response_days
         insert(con, "rights_requests", {
             "request_id": request_id, "person_id": person_id, "kind": "erasure",
             "requested_at": at, "status": "refused_in_part" if holds else "done",
             "completed_at": at, "removed": json.dumps(removed),
             "refused": json.dumps(refused, ensure_ascii=False),
         })  # fmt: skip
+        insert(con, "request_tracking",
+               {"request_id": request_id, "due_at": at + dt.timedelta(days=days)})  # fmt: skip
     # The deleted rows leave the write-ahead log; their blocks are free, not yet overwritten.
     store.con.execute("CHECKPOINT")
     return _request(store, request_id)

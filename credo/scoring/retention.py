@@ -44,6 +44,8 @@ __all__ = [
     "is_adverse",
     "is_bankruptcy",
     "purge_date",
+    "purge_dates",
+    "register_end",
     "retention_run",
     "versions",
     "years_kept",
@@ -140,14 +142,41 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _months_after(day: dt.date, months: int) -> dt.date:
+    year, month = divmod(day.month - 1 + months, 12)
+    first = dt.date(day.year + year, month + 1, 1)
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    return first.replace(day=min(day.day, last.day))
+
+
+def register_end(v: Version) -> dt.date | None:
+    """When a public register's record ends, from which the register keeps it
+    ``public_register_months`` more: a court listing when the court lifts it (the list shows
+    only listings in force), a bankruptcy at its discharge (``paid_date``; the insolvency
+    register keeps it a fixed time after). ``None`` for a record not from a public register,
+    or one the register still shows (a listing in force, a bankruptcy not discharged)."""
+    if v["event_type"] == "court_judgment":
+        return _day(v.get("case_ended_on"))
+    if is_bankruptcy(v):
+        return _day(v.get("paid_date"))
+    return None
+
+
 def purge_date(history: Iterable[Version], rules: RetentionRules) -> dt.date | None:
     """The day an item ages out: the earliest over its versions that are adverse (an amendment
-    can only bring it forward), or ``None`` while no version's clock has started."""
-    dates = [
-        _years_after(start, years_kept(v, rules))
-        for v in history
-        if is_adverse(v) and (start := clock_start(v, rules)) is not None
-    ]
+    can only bring it forward), or ``None`` while no version's clock has started. Under
+    ``public_register_cap`` (R-GDPR-4, the SCHUFA ruling) a copy of a public register's record
+    goes ``public_register_months`` after the register's end, if that is sooner."""
+    dates = []
+    for v in history:
+        if not is_adverse(v):
+            continue
+        start = clock_start(v, rules)
+        if start is not None:
+            dates.append(_years_after(start, years_kept(v, rules)))
+        end = register_end(v) if rules.public_register_cap else None
+        if end is not None:
+            dates.append(_months_after(end, rules.public_register_months))
     return min(dates) if dates else None
 
 
@@ -217,6 +246,38 @@ def _case_ends(items: list[dict[str, Any]]) -> None:
             ended = latest["satisfied_on"] or _day(latest["occurred_at"])
         for r in records:
             r["case_ended_on"] = ended
+
+
+def purge_dates(store: Store, person_id: str) -> dict[int, dt.date | None]:
+    """Each adverse item of the person (as subject) and the day it ages out under the active
+    profile (``None``: its clock has not started); what the access export shows (R-GDPR-2)."""
+    rules = active_rules(store.settings).retention
+    items = rows(
+        store.con,
+        f"SELECT * FROM ({_CANDIDATES}) c WHERE c.event_id IN (SELECT event_id FROM"
+        " event_persons WHERE person_id = ? AND role = 'subject')",
+        [person_id],
+    )
+    cases = {(i["court"], i["case_number"]) for i in items if i["event_type"] == "court_judgment"}
+    if cases:  # a case's end is read from all its records, not only the person's
+        items += [
+            r for r in rows(store.con, f"SELECT * FROM ({_CANDIDATES}) c"
+                            " WHERE c.event_type = 'court_judgment'")
+            if (r["court"], r["case_number"]) in cases
+            and r["event_id"] not in {i["event_id"] for i in items}
+        ]  # fmt: skip
+    _case_ends(items)
+    amendments = _amendments(store)
+    mine = {int(e) for (e,) in store.con.execute(
+        "SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject'",
+        [person_id]).fetchall()}  # fmt: skip
+    out: dict[int, dt.date | None] = {}
+    for item in items:
+        if int(item["event_id"]) in mine:
+            history = versions(item, amendments.get((item["source"], item["source_record_id"]), []))
+            if any(is_adverse(v) for v in history):
+                out[int(item["event_id"])] = purge_date(history, rules)
+    return out
 
 
 def due_items(store: Store, as_of: dt.date) -> list[dict[str, Any]]:

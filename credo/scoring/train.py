@@ -24,7 +24,10 @@ from numpy.typing import NDArray
 
 from credo.errors import ModelError
 from credo.features import CATALOGUE, PointInTime, feature_steps, months_before, outcome_sql
+from credo.features.catalogue import Feature
 from credo.models.table import ScorecardModel, content_id, with_training
+from credo.policy.bases import refuse_protected_features
+from credo.policy.rules import active_rules
 from credo.policy.schema import LoadedPolicy, ScoringPolicy
 from credo.scoring.columns import columns_of
 from credo.scoring.fit import fit_summary
@@ -106,17 +109,20 @@ def training_table(
     policy: ScoringPolicy,
     known_at: dt.datetime,
     outcome_months: int | None = None,
+    features: Sequence[Feature] = CATALOGUE,
 ) -> TrainingTable:
-    """The training rows at ``as_of``: features then, the outcome after (point in time)."""
+    """The training rows at ``as_of``: features then, the outcome after (point in time). A
+    feature reading a protected basis the rules profile forbids is refused first (R-ECOA-1)."""
+    refuse_protected_features(features, active_rules(store.settings))
     pit = PointInTime(as_of, known_at, policy.retention_years)
     earlier = previous_run(store, as_of, policy.name, known_at=known_at)
-    steps = feature_steps(pit, previous_run=earlier)
+    steps = feature_steps(pit, previous_run=earlier, features=features)
     months = outcome_months or policy.outcome.months
     outcome = outcome_sql(pit, months, min_days_past_due=policy.outcome.min_days_past_due)
     rule = policy.not_enough_history
-    with stepwise(store.con, steps) as features:
+    with stepwise(store.con, steps) as feature_sql:
         sql = (
-            f"WITH f AS ({features}), o AS ({outcome})\n"
+            f"WITH f AS ({feature_sql}), o AS ({outcome})\n"
             "SELECT f.*, coalesce(o.bad, 0) AS bad, o.person_id IS NOT NULL AS performing\n"
             "FROM f LEFT JOIN o ON o.person_id = f.person_id\n"
             f"WHERE f.history_events >= {rule.min_events}"
@@ -124,7 +130,7 @@ def training_table(
             "ORDER BY f.person_id"
         )
         rows = store.con.sql(sql).to_arrow_table()
-    names = [f.name for f in CATALOGUE]
+    names = [f.name for f in features]
     return TrainingTable(
         columns_of(rows, names),
         np.array(rows.column("bad").to_pylist(), dtype=np.int64),
@@ -187,6 +193,7 @@ def train_model(
     holdout_vintages: int = 1,
     anchor_dates: Sequence[dt.date] | None = None,
     balance_vintages: bool = False,
+    features: Sequence[Feature] = CATALOGUE,
 ) -> TrainingResult:
     """Fit the catalogue's scorecard at ``as_of`` (stacking ``vintages`` monthly observation
     dates ending there), measure it out of time on ``holdout_vintages`` monthly observation
@@ -205,7 +212,14 @@ def train_model(
     known = known_at or latest_known_at(store)
     dates = [months_before(as_of, k) for k in range(max(1, vintages) - 1, -1, -1)]
     tables = [
-        training_table(store, d, policy=rules, known_at=known, outcome_months=outcome_months)
+        training_table(
+            store,
+            d,
+            policy=rules,
+            known_at=known,
+            outcome_months=outcome_months,
+            features=features,
+        )
         for d in dates
     ]
     table = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]
@@ -229,7 +243,14 @@ def train_model(
     model = with_training(_fitted(usable, y, rules, version), target=outcome, bad_value="1")
     anchor = (
         [
-            training_table(store, d, policy=rules, known_at=known, outcome_months=outcome_months)
+            training_table(
+                store,
+                d,
+                policy=rules,
+                known_at=known,
+                outcome_months=outcome_months,
+                features=features,
+            )
             for d in anchor_dates
         ]
         if anchor_dates
@@ -243,7 +264,9 @@ def train_model(
         model = _prior_corrected(model, _odds(y) / _odds(y_all))
         usable = {n: everyone[n] for n in usable}
         y = y_all
-    fit = _fit(store, model, usable, y, rules, known, outcome_months, holdout, holdout_vintages)
+    fit = _fit(
+        store, model, usable, y, rules, known, outcome_months, holdout, holdout_vintages, features
+    )
     if holdout is not None:
         fit |= _overlap(as_of, months, months_before(holdout, max(1, holdout_vintages) - 1))
     fit["anchored_on"] = [d.isoformat() for d in (anchor_dates or dates[-1:])]
@@ -375,6 +398,7 @@ def _fit(
     outcome_months: int | None,
     holdout: dt.date | None,
     holdout_vintages: int = 1,
+    features: Sequence[Feature] = CATALOGUE,
 ) -> dict[str, Any]:
     """The fit on the development rows and, with ``holdout``, on the performing persons of
     the ``holdout_vintages`` later observation dates ending there (out of time). Stacked
@@ -383,7 +407,14 @@ def _fit(
     if holdout is not None:
         dates = [months_before(holdout, k) for k in range(max(1, holdout_vintages) - 1, -1, -1)]
         tables = [
-            training_table(store, d, policy=rules, known_at=known, outcome_months=outcome_months)
+            training_table(
+                store,
+                d,
+                policy=rules,
+                known_at=known,
+                outcome_months=outcome_months,
+                features=features,
+            )
             for d in dates
         ]
         later = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]

@@ -805,6 +805,18 @@ CREATE TABLE furnisher_notices (
 );
 """
 
+_V14 = """
+CREATE TABLE request_tracking (
+    request_id VARCHAR PRIMARY KEY,
+    due_at TIMESTAMP NOT NULL,
+    extended_at TIMESTAMP,
+    extension_reason VARCHAR,
+    statement VARCHAR,
+    outcome_note VARCHAR,
+    decided_by VARCHAR
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -850,6 +862,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         " address, phone and agency (R-ECOA-3); a reinsertion's furnisher contact (R-FCRA-7);"
         " furnisher notices (R-FCRA-4)",
         _V13,
+    ),
+    Migration(
+        14,
+        "rights requests tracked: due dates, extensions with reasons, objections (RULES"
+        " R-GDPR-1, R-GDPR-5)",
+        _V14,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -373,3 +373,34 @@ def test_the_gate_lets_a_fair_run_through_and_the_cli_refuses_a_flagged_one(
     assert refused.returncode == 9 and "not cleared for use" in refused.stderr
     with Store.open(Settings(db=db)) as again:
         assert again.scalar("SELECT count(*) FROM score_runs") == runs
+
+
+def test_R_ECOA_6_each_model_release_keeps_its_fairness_report(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path
+) -> None:
+    """The first run of a model under a scoring policy and products file, with protected
+    attributes held, records the release's fairness audit in the same transaction as the run;
+    later months under the same release are gated but not reported again."""
+    from credo.fairness.bureau import release_reports
+    from credo.scoring.monthly import score
+
+    last = bureau[2][-1]
+    path, shelf = _ranked_groups(store, bureau[1], last, tmp_path, False)
+    load_protected(store, path)
+    run = score(store, last, products=shelf)
+    model_id = str(store.scalar("SELECT model_id FROM score_runs WHERE run_id = ?", [run.run_id]))
+    (report,) = release_reports(store, model_id)
+    assert report["as_of"] == last.isoformat() and report["flags"] == []
+    assert report["products"] == f"{shelf.name} {shelf.version}"
+    assert report["rows"] == store.scalar(
+        "SELECT count(*) FROM score_snapshots WHERE run_id = ?", [run.run_id]
+    )
+    cuts = [c["label"] for c in report["cuts"]]
+    assert sorted({(a["cut"], a["group"]) for a in report["air"]}) == sorted(
+        (c, g) for c in cuts for g in ("high", "low")
+    )
+    assert all(a["air"] >= report["air_threshold"] for a in report["air"] if a["air"] is not None)
+    written = _audit_entries(store, "score_monthly")[-1]
+    assert written["seq"] == report["seq"] + 1  # committed with the run it reports on
+    score(store, last, products=shelf)  # the same release, another run: no second report
+    assert len(release_reports(store, model_id)) == 1

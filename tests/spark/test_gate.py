@@ -100,7 +100,9 @@ def test_a_flagged_spark_run_is_refused_unless_overridden_on_the_record(
         assert details["as_of"] == END.isoformat() and details["products"] == "spark-shelf 1"
         flagged = {f["group"] for f in details["flags"]}  # the thin file is "(missing)"
         assert "low" in flagged and flagged <= {"low", "(missing)"}
-        assert len(duck) == 1 and details["flags"] == duck[0].details["flags"]
+        (release, override) = duck  # the release's fairness report, then the override
+        assert (release.action, override.action) == ("fairness.release", "fairness_override")
+        assert details["flags"] == override.details["flags"] == release.details["flags"]
         written = _entries(store, "score_monthly")[-1]
         assert written["seq"] == overrides[0]["seq"] + 1  # one transaction: override, then run
         assert "lake:" in str(written["details"])
