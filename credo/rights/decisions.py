@@ -166,12 +166,14 @@ _ABOUT_THE_PERSON = frozenset({"consent.grant", "consent.revoke", "consent.enrol
                                "consent.leave", "file.freeze", "file.unfreeze", "dispute.open",
                                "outcome", "review.request", "processing.restrict",
                                "processing.lift", "fraud_alert.place",
-                               "fraud_alert.remove"})  # fmt: skip
+                               "fraud_alert.remove", "objection.request",
+                               "objection.rejected"})  # fmt: skip
 _ADDS_EVENTS = frozenset({"outcome"})
 """Of those, the writes that add an event that may carry a birth date: a partner's outcome (a
 consent is an event too, but ``record_consent`` writes no identity fields)."""
 _NOT_READ = frozenset({"decision", "partner.create", "api_key.create", "api_key.revoke",
-                       "login_code.issue", "session.start", "sessions.end"})  # fmt: skip
+                       "login_code.issue", "session.start", "sessions.end",
+                       "request.access", "request.extend", "regulator.bundle"})  # fmt: skip
 
 # What decisions read, for every person or for one (``{where}``): the same order as the reads
 # one at a time above (newest grant or revoke per partner and purpose, newest freeze action,
