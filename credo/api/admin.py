@@ -17,8 +17,8 @@ from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
 from credo.rights.disputes import expire_disputes, list_disputes, reinsert, resolve_dispute
-from credo.rights.furnishers import export_furnisher_notices, furnisher_notices
 from credo.rights.export import regulator_bundle
+from credo.rights.furnishers import export_furnisher_notices, furnisher_notices
 from credo.rights.requests import decide_objection, extend_request, tracker
 from credo.rights.reviews import decide_review, list_reviews
 from credo.scoring.retention import retention_run
