@@ -104,7 +104,9 @@ class DuckDB(Dialect):
         # The matching values in one list per group, counted once: DuckDB's count(DISTINCT)
         # in a grouped aggregate re-hashes every (group, value) in a second table, which made
         # the merchant categories cost twice the rest of the payments pass (decision 0963).
-        return f"coalesce(CAST(list_unique(list({value}) FILTER (WHERE {condition})) AS BIGINT), 0)"
+        return (
+            f"coalesce(CAST(list_unique(list({value}) FILTER (WHERE {condition})) AS BIGINT), 0)"
+        )
 
     def json_field(self, document: str, key: str) -> str:
         return f"json_extract_string({document}, {self.string('$.' + key)})"
