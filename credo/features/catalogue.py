@@ -284,7 +284,7 @@ CATALOGUE: tuple[Feature, ...] = (
         "number of different kinds of shops and services you paid in the last 12 months",
         "ascending",
         "payment",
-        lambda c: c.d.count_distinct("k.merchant_category", _last_12m(c)),
+        lambda c: f"count(DISTINCT CASE WHEN {_last_12m(c)} THEN k.merchant_category END)",
         _last_12m,
         outer=_zero_if_none,
     ),

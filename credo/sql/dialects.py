@@ -70,11 +70,6 @@ class Dialect(ABC):
     def shift_left(self, value: str, bits: str) -> str:
         return f"({value} << {bits})"
 
-    def count_distinct(self, value: str, condition: str) -> str:
-        """How many different non-NULL ``value`` among the rows matching ``condition`` (0 if
-        none): ``count(DISTINCT ...)`` unless the engine has a cheaper exact form."""
-        return f"count(DISTINCT CASE WHEN {condition} THEN {value} END)"
-
     @abstractmethod
     def json_field(self, document: str, key: str) -> str:
         """The text at ``$.key`` of a JSON document."""
@@ -99,14 +94,6 @@ class DuckDB(Dialect):
 
     def days_between(self, start: str, end: str) -> str:
         return f"date_diff('day', CAST({start} AS DATE), CAST({end} AS DATE))"
-
-    def count_distinct(self, value: str, condition: str) -> str:
-        # The matching values in one list per group, counted once: DuckDB's count(DISTINCT)
-        # in a grouped aggregate re-hashes every (group, value) in a second table, which made
-        # the merchant categories cost twice the rest of the payments pass (decision 0963).
-        return (
-            f"coalesce(CAST(list_unique(list({value}) FILTER (WHERE {condition})) AS BIGINT), 0)"
-        )
 
     def json_field(self, document: str, key: str) -> str:
         return f"json_extract_string({document}, {self.string('$.' + key)})"

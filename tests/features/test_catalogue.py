@@ -8,8 +8,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from credo.features import CATALOGUE, DIMENSIONS, PointInTime, features_sql, months_before
 from credo.models import DIMENSIONS as MODEL_DIMENSIONS
@@ -69,32 +67,3 @@ def test_month_bitmask_counts_distinct_months() -> None:
         " FROM k GROUP BY person_id"
     ).fetchall()
     assert len(rows) == 97 and all(bits == distinct for _, bits, distinct in rows)
-
-
-_CATEGORY = st.sampled_from([None, "grocery", "dining", "luxury", "", "Grocery", "日用"])
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 5), _CATEGORY, st.booleans()), max_size=60))
-def test_count_distinct_equals_count_distinct_case(
-    rows: list[tuple[int, str | None, bool]],
-) -> None:
-    """DuckDB's ``count_distinct`` (a list per group, counted once) gives exactly what
-    ``count(DISTINCT CASE ...)`` gives: NULLs and unmatched rows not counted, 0 when none,
-    BIGINT; per group and over an empty table."""
-    import duckdb
-
-    from credo.sql import dialect
-
-    con = duckdb.connect()
-    con.execute("CREATE TABLE k (person_id INTEGER, cat VARCHAR, hit BOOLEAN)")
-    if rows:
-        con.executemany("INSERT INTO k VALUES (?, ?, ?)", rows)
-    fast = dialect("duckdb").count_distinct("k.cat", "k.hit")
-    plain = "count(DISTINCT CASE WHEN k.hit THEN k.cat END)"
-    got = con.execute(
-        f"SELECT person_id, {fast}, {plain}, typeof({fast}) FROM k GROUP BY person_id"
-    ).fetchall()
-    assert all(a == b and t == "BIGINT" for _, a, b, t in got)
-    assert len(got) == len({r[0] for r in rows})
-    assert con.execute(f"SELECT {fast}, {plain} FROM k WHERE false").fetchall() == [(0, 0)]

@@ -8,7 +8,6 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
 from credo.access import create_partner
@@ -295,49 +294,3 @@ def test_explanation_lists_points_rows_and_events(trained: Store) -> None:
         "identity",
         "connections",
     }
-
-
-def test_categories_counted_from_lists_give_the_same_snapshots_bit_for_bit(
-    trained: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Decision 0963: DuckDB counts a person's merchant categories from one list per person
-    instead of ``count(DISTINCT ...)``. Features and snapshots are the same, to the bit, with
-    either, also with a category amended and one retracted payment."""
-    from credo.policy.schema import LoadedPolicy
-    from credo.scoring.policy_rules import resolve_policy
-    from credo.scoring.query import scored_features
-    from credo.scoring.registry import load_model
-    from credo.scoring.snapshots import compute_snapshots
-    from credo.sql.dialects import Dialect, DuckDB
-
-    person = trained.con.execute("SELECT min(person_id) FROM event_persons").fetchall()[0][0]
-    payments = trained.con.execute(
-        "SELECT e.source, e.source_record_id FROM events e JOIN event_persons p"
-        " ON p.event_id = e.event_id AND p.role = 'subject' WHERE p.person_id = ?"
-        " AND e.event_type = 'payment' AND e.occurred_at >= ? ORDER BY e.event_id LIMIT 2",
-        [person, dt.datetime(2025, 12, 1)],
-    ).fetchall()
-    assert len(payments) == 2
-    (s1, r1), (s2, r2) = payments
-    add_events(trained, [
-        {"event_type": "correction", "occurred_at": dt.datetime(2026, 10, 5),
-         "target_source": s1, "target_record_id": r1, "correction_action": "amend",
-         "amendment": '{"merchant_category": "a category of its own"}'},
-        {"event_type": "correction", "occurred_at": dt.datetime(2026, 10, 5),
-         "target_source": s2, "target_record_id": r2, "correction_action": "retract"},
-    ], LATER)  # fmt: skip
-    pit = PointInTime(END, LATER, 7)
-    policy: LoadedPolicy = resolve_policy(None)
-    model = load_model(trained)
-
-    def run() -> tuple[pa.Table, pa.Table]:
-        features = scored_features(trained, pit, model, previous=None)
-        return features, compute_snapshots(trained, pit, model, policy, previous=None)
-
-    lists_features, lists = run()
-    monkeypatch.setattr(DuckDB, "count_distinct", Dialect.count_distinct)
-    assert "count(DISTINCT" in DuckDB().count_distinct("k.x", "true")
-    plain_features, plain = run()
-    assert lists_features.equals(plain_features) and lists.equals(plain)
-    counts = lists_features.column("spending_categories_12m").to_pylist()
-    assert lists.num_rows > 500 and len(set(counts)) > 3

@@ -65,7 +65,7 @@ payments AS (
     count(*) AS events,
     min(k.occurred_at) AS first_at,
     coalesce(bit_count(bit_or(CASE WHEN k.occurred_at >= DATE '2024-11-01' THEN (CAST(1 AS BIGINT) << 24322 - (year(k.occurred_at) * 12 + month(k.occurred_at))) END)), 0) AS spending_regularity_24m,
-    coalesce(CAST(list_unique(list(k.merchant_category) FILTER (WHERE k.occurred_at >= DATE '2025-11-01')) AS BIGINT), 0) AS spending_categories_12m,
+    count(DISTINCT CASE WHEN k.occurred_at >= DATE '2025-11-01' THEN k.merchant_category END) AS spending_categories_12m,
     CAST(sum(CASE WHEN k.occurred_at >= DATE '2025-11-01' AND k.merchant_category IN ('luxury', 'entertainment') THEN k.amount END) AS DOUBLE) / nullif(CAST(sum(CASE WHEN k.occurred_at >= DATE '2025-11-01' THEN k.amount END) AS DOUBLE), 0) AS luxury_spending_share_12m,
     CAST(sum(CASE WHEN k.occurred_at >= DATE '2025-11-01' THEN k.amount END) AS DOUBLE) AS monthly_spending_12m
   FROM (
