@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,9 +74,17 @@ _HWM = (
 )
 
 
-def _run(cmd: list[str], env: dict[str, str], hwm: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GiB, the child's own VmHWM) of one child process."""
+def _cpu_children() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _run(cmd: list[str], env: dict[str, str], hwm: Path) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (GiB, the child's own VmHWM) and CPU seconds (user + system,
+    all its threads) of one child process. On a shared machine the CPU seconds are the steadier
+    measure: wall time also counts the time the child waited for a core."""
     hwm.unlink(missing_ok=True)
+    cpu_before = _cpu_children()
     started = time.perf_counter()
     proc = subprocess.Popen(
         cmd, env={**env, "BENCH_HWM_FILE": str(hwm)}, stdout=subprocess.DEVNULL,
@@ -83,9 +92,10 @@ def _run(cmd: list[str], env: dict[str, str], hwm: Path) -> tuple[float, float]:
     )  # fmt: skip
     _, stderr = proc.communicate()
     seconds = time.perf_counter() - started
+    cpu = _cpu_children() - cpu_before
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:4]} failed: {stderr.decode()[-2000:]}")
-    return seconds, int(hwm.read_text()) / 1024 / 1024
+    return seconds, int(hwm.read_text()) / 1024 / 1024, cpu
 
 
 def duckdb_raw(path: Path, db: Path, fmt: str) -> list[str]:
@@ -118,28 +128,34 @@ def main() -> None:
             for name, build in (("duckdb", duckdb_raw), ("credo", credo_ingest)):
                 shutil.rmtree(work, ignore_errors=True)
                 work.mkdir(parents=True)
-                seconds, rss = _run(build(path, work / "b.duckdb", fmt), env, work / "hwm")
-                r = results.setdefault(f"{fmt}/{name}", {"seconds": [], "rss_gib": []})
+                seconds, rss, cpu = _run(build(path, work / "b.duckdb", fmt), env, work / "hwm")
+                r = results.setdefault(f"{fmt}/{name}", {"seconds": [], "rss_gib": [], "cpu_s": []})
                 r["seconds"].append(seconds)
                 r["rss_gib"].append(rss)
-                print(f"rep {rep + 1} {fmt:7} {name:6} {seconds:7.2f} s {rss:5.2f} GiB", flush=True)
+                r["cpu_s"].append(cpu)
+                print(f"rep {rep + 1} {fmt:7} {name:6} {seconds:7.2f} s {rss:5.2f} GiB "
+                      f"{cpu:7.2f} CPU s", flush=True)  # fmt: skip
     shutil.rmtree(work, ignore_errors=True)
     summary = {}
     print(f"\n{args.rows:,} rows, medians of {args.repeat} runs")
-    print("| format | loader | seconds | rows/s | peak RSS GiB | ratio to DuckDB |")
-    print("|---|---|---|---|---|---|")
+    print("| format | loader | seconds | rows/s | peak RSS GiB | ratio to DuckDB "
+          "| CPU s | CPU ratio |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for fmt in files:
         base = statistics.median(results[f"{fmt}/duckdb"]["seconds"])
+        base_cpu = statistics.median(results[f"{fmt}/duckdb"]["cpu_s"])
         for name in ("duckdb", "credo"):
             r = results[f"{fmt}/{name}"]
             sec = statistics.median(r["seconds"])
+            cpu = statistics.median(r["cpu_s"])
             rss = max(r["rss_gib"])
             summary[f"{fmt}/{name}"] = {
                 "seconds_median": sec, "rows_per_s": args.rows / sec, "peak_rss_gib": rss,
-                "ratio": sec / base, "runs": r["seconds"],
+                "ratio": sec / base, "runs": r["seconds"], "cpu_s_median": cpu,
+                "cpu_ratio": cpu / base_cpu, "cpu_runs": r["cpu_s"],
             }  # fmt: skip
             print(f"| {fmt} | {name} | {sec:.2f} | {args.rows / sec:,.0f} | {rss:.2f} | "
-                  f"{sec / base:.2f}x |")  # fmt: skip
+                  f"{sec / base:.2f}x | {cpu:.2f} | {cpu / base_cpu:.2f}x |")  # fmt: skip
     OUT.mkdir(exist_ok=True)
     (OUT / "results.json").write_text(json.dumps({"rows": args.rows, **summary}, indent=2))
 

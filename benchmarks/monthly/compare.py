@@ -20,7 +20,8 @@ import sys
 from pathlib import Path
 
 
-def run(root: Path, kind: str, db: Path) -> float:
+def run(root: Path, kind: str, db: Path) -> tuple[float, float | None]:
+    """Wall seconds and, where the tree's ``run.py`` reports them, CPU seconds."""
     command = [
         sys.executable,
         str(root / "benchmarks/monthly/run.py"),
@@ -33,8 +34,9 @@ def run(root: Path, kind: str, db: Path) -> float:
     ]
     env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
     out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
-    line = next(x for x in out.splitlines() if x.startswith('{"kind"'))
-    return float(json.loads(line)["wall_s"])
+    line = json.loads(next(x for x in out.splitlines() if x.startswith('{"kind"')))
+    cpu = line.get("cpu_s")
+    return float(line["wall_s"]), None if cpu is None else float(cpu)
 
 
 def main() -> None:
@@ -46,12 +48,17 @@ def main() -> None:
     args = parser.parse_args()
     trees = {"before": args.before.resolve(), "after": args.after.resolve()}
     times: dict[str, dict[str, list[float]]] = {t: {"bare": [], "score": []} for t in trees}
+    cpus: dict[str, dict[str, list[float]]] = {t: {"bare": [], "score": []} for t in trees}
     for r in range(args.repeat):
         order = list(trees) if r % 2 == 0 else list(trees)[::-1]
         for tree in order:
             for kind in ("bare", "score"):
-                times[tree][kind].append(run(trees[tree], kind, args.db))
-                print(r, tree, kind, f"{times[tree][kind][-1]:.2f} s", flush=True)
+                wall, cpu = run(trees[tree], kind, args.db)
+                times[tree][kind].append(wall)
+                if cpu is not None:
+                    cpus[tree][kind].append(cpu)
+                shown = "" if cpu is None else f", {cpu:.2f} CPU s"
+                print(r, tree, kind, f"{wall:.2f} s{shown}", flush=True)
     for tree, t in times.items():
         ratios = [s / b for s, b in zip(t["score"], t["bare"], strict=True)]
         print(
@@ -59,6 +66,14 @@ def main() -> None:
             f" {statistics.median(t['score']):.2f} s (medians of {args.repeat}); score/bare"
             f" per round median {statistics.median(ratios):.2f}x"
         )
+        c = cpus[tree]
+        if len(c["bare"]) == len(c["score"]) == args.repeat:
+            cpu_ratios = [s / b for s, b in zip(c["score"], c["bare"], strict=True)]
+            print(
+                f"{tree}: CPU bare {statistics.median(c['bare']):.2f} s, score"
+                f" {statistics.median(c['score']):.2f} s; score/bare per round median"
+                f" {statistics.median(cpu_ratios):.2f}x"
+            )
 
 
 if __name__ == "__main__":

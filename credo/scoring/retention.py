@@ -203,20 +203,28 @@ class RetentionReport:
         return asdict(self)
 
 
-_CANDIDATES = (
+_CANDIDATE_COLUMNS = (
     "SELECT event_id, event_type, source, source_record_id, occurred_at, due_date, paid_date,"
     " loan_event, days_past_due, damage, unpaid_amount, court, case_number, listed_on,"
     " satisfied_on, judgment_status FROM events e"
-    " WHERE event_type IN ('bill', 'loan', 'rental', 'court_judgment') AND ("
-    # Only what can be adverse in some version: adverse as loaded (is_adverse, in SQL) or
-    # amended since. Most bills are paid on time; the monthly run need not read them.
-    f"(event_type = 'bill' AND due_date IS NOT NULL AND (paid_date IS NULL"
+    " WHERE event_type IN ('bill', 'loan', 'rental', 'court_judgment') AND "
+)
+# Only what can be adverse in some version: adverse as loaded (is_adverse, in SQL) or amended
+# since. Most bills are paid on time; the monthly run need not read them.
+_ADVERSE_AS_LOADED = (
+    f"coalesce((event_type = 'bill' AND due_date IS NOT NULL AND (paid_date IS NULL"
     f" OR date_diff('day', due_date, paid_date) >= {LATE_DAYS}))"
     " OR (event_type = 'loan' AND loan_event IN ('default', 'bankruptcy'))"
     " OR (event_type = 'rental' AND (coalesce(damage, false) OR coalesce(unpaid_amount, 0) > 0))"
-    " OR event_type = 'court_judgment'"
-    " OR EXISTS (SELECT 1 FROM events_correction c WHERE c.correction_action = 'amend'"
-    " AND c.target_source = e.source AND c.target_record_id = e.source_record_id))"
+    " OR event_type = 'court_judgment', false)"
+)
+# The two kinds as two branches, not one OR: with the EXISTS in the OR, DuckDB joined every
+# candidate row to the corrections (five times the time of the rest of the query).
+_CANDIDATES = (
+    f"{_CANDIDATE_COLUMNS}{_ADVERSE_AS_LOADED}"
+    f" UNION ALL {_CANDIDATE_COLUMNS}NOT {_ADVERSE_AS_LOADED}"
+    " AND EXISTS (SELECT 1 FROM events_correction c WHERE c.correction_action = 'amend'"
+    " AND c.target_source = e.source AND c.target_record_id = e.source_record_id)"
 )
 
 

@@ -201,3 +201,30 @@ def test_R_FCRA_10_no_item_type_without_a_retention_rule_is_loaded() -> None:
     names = [*EVENT_MODELS, *(f"{t}.{f}" for t, fs in EVENT_FIELDS.items() for f in fs)]
     names += [c for spec in FIELDS.values() for c in spec.choices]
     assert [n for n in names if any(w in n for w in words)] == []
+
+
+def test_R_FCRA_10_an_item_made_adverse_by_an_amendment_ages_out_and_is_counted_once(
+    tmp_path: Path,
+) -> None:
+    """Candidates are read in two branches (adverse as loaded; amended): an instalment amended
+    to a default is found only by the second, an amended late bill by the first alone."""
+    with _store(tmp_path, "us-fcra") as store:
+        made_adverse = _add(store, LoanEvent(
+            source_record_id="L7-inst", occurred_at=dt.datetime(2015, 3, 1),
+            loan_event="instalment", account_id="L7", amount=Decimal("100.00")))  # fmt: skip
+        _add(store, CorrectionEvent(
+            source_record_id="L7-fix", occurred_at=dt.datetime(2016, 1, 1),
+            target_source="bank", target_record_id="L7-inst", correction_action="amend",
+            reason="charged off", amendment=json.dumps({"loan_event": "default"})))  # fmt: skip
+        late = _add(store, BillEvent(
+            source_record_id="B3", occurred_at=dt.datetime(2015, 3, 1), bill_kind="rent",
+            amount=Decimal("900.00"), due_date=dt.date(2015, 1, 10)))  # fmt: skip
+        _add(store, CorrectionEvent(
+            source_record_id="B3-fix", occurred_at=dt.datetime(2016, 1, 1),
+            target_source="bank", target_record_id="B3", correction_action="amend",
+            reason="re-furnished", amendment=json.dumps({"amount": "950.00"})))  # fmt: skip
+        assert retention_run(store, dt.date(2016, 6, 1)).purged == {}
+        ran = retention_run(store, dt.date(2030, 1, 1))
+        assert ran.purged == {"loan": 1, "bill": 1} and ran.corrections == 2
+        ids = [e["event_id"] for e in person_file(store, "P1")["events"]]
+        assert made_adverse not in ids and late not in ids
