@@ -28,6 +28,7 @@ from credo.store.db import Store
 from .conftest import scored_persons
 
 PARTNERS = ("skyair", "seaair")
+US_CONTACT = {"address": "1 Main St, Springfield", "agency": "CFPB, Washington DC 20552"}
 PURPOSES = ("rental", "travel")
 _partners = itertools.count()
 
@@ -157,7 +158,7 @@ def _check(db: Path, ops: list[tuple[object, ...]]) -> None:
     with Store.open(Settings(db=db)) as store:
         for partner, jurisdiction in zip(PARTNERS, ("us-fcra", None), strict=True):
             if not store.scalar("SELECT count(*) FROM partners WHERE partner_id = ?", [partner]):
-                create_partner(store, partner, partner, jurisdiction=jurisdiction)
+                create_partner(store, partner, partner, jurisdiction=jurisdiction, **US_CONTACT)
         cached, direct = CachedReads(store), Reads(store)
         _same(cached, direct, persons)  # loaded now; every write below must reach it
         for op in ops:

@@ -46,6 +46,8 @@ def _court(store: Store, record: str, status: str, on: dt.date) -> None:
         court="上海市黄浦区人民法院", case_number=CASE, amount=Decimal("12000.00"),
         listed_on=dt.date(2023, 2, 1), judgment_status=status,
         satisfied_on=on if status == "satisfied" else None,
+        dishonest_conduct="违反财产报告制度", basis_document="(2022)沪0101民初1号",
+        obligation="偿还借款本金12000.00元",
     )  # fmt: skip
     with store.write(AuditEntry("test", "ingest")) as con:
         append_event(con, event, source="court_list", person_id="P1",
