@@ -756,6 +756,16 @@ CREATE TABLE partner_jurisdictions (
 );
 """
 
+_V15 = """
+ALTER TABLE identity_records ADD COLUMN origin VARCHAR;
+ALTER TABLE identity_records ADD COLUMN name_exact VARCHAR;
+ALTER TABLE identity_records ADD COLUMN name_ordered VARCHAR;
+ALTER TABLE identity_records ADD COLUMN name_key VARCHAR;
+ALTER TABLE identity_records ADD COLUMN address_norm VARCHAR;
+ALTER TABLE identity_records ADD COLUMN address_tail VARCHAR;
+ALTER TABLE identity_records ADD COLUMN id_sex VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -794,6 +804,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         12,
         "partners' jurisdictions: the rules profile each one's requests follow (decision 0648)",
         _V12,
+    ),
+    Migration(
+        15,
+        "identity records keep their linkage features, origin and verified-id sex, so an"
+        " incremental resolve reads only new records and their neighbours (decision 0305)",
+        _V15,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
