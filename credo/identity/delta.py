@@ -32,6 +32,7 @@ import duckdb
 import pyarrow as pa
 
 from credo.identity.grouping import Outside
+from credo.identity.linkage import COMPARISONS, PAIRS_TABLE
 from credo.identity.records import (
     IDENTITY_COLUMNS,
     event_record_key_sql,
@@ -46,8 +47,10 @@ __all__ = [
     "FEATURES_VERSION",
     "Seen",
     "Universe",
+    "candidates",
     "events_seen",
     "last_seen",
+    "reindex",
     "universe",
     "why_not_delta",
 ]
@@ -185,8 +188,8 @@ def _fresh(con: duckdb.DuckDBPyConnection) -> pa.Table:
 
 def _blocked_candidates(con: duckdb.DuckDBPyConnection) -> None:
     """``credo_cand``: the records sharing a blocking key with a new one
-    (``linkage.BLOCKING_RULES``), so every pair the model scores has both records inside;
-    ``credo_up``: their persons."""
+    (``linkage.BLOCKING_RULES``): every pair the model scores has both records among them and
+    the new ones."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE credo_cand AS
@@ -203,9 +206,6 @@ def _blocked_candidates(con: duckdb.DuckDBPyConnection) -> None:
             SEMI JOIN credo_fresh f ON f.address_tail = r.address_tail
         )
         """
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE credo_up AS SELECT DISTINCT person_id FROM credo_cand"
     )
 
 
@@ -270,7 +270,7 @@ _RELEVANT = f"""
         UNION SELECT record_r FROM identity_reviews
     )
     SELECT DISTINCT record_id FROM (
-        SELECT record_id FROM credo_cand
+        SELECT record_id FROM credo_linked
         UNION ALL SELECT record_id FROM credo_thin WHERE person_id IS NOT NULL
         UNION ALL SELECT record_id FROM p SEMI JOIN reviewed USING (record_id)
         UNION ALL SELECT record_id FROM p
@@ -304,20 +304,45 @@ _RELEVANT = f"""
 """
 
 
-def universe(store: Store, seen: Seen) -> Universe:
-    """The new records and the records of the persons an incremental run may touch; see
-    the module."""
+def candidates(store: Store, seen: Seen) -> tuple[pa.Table, pa.Table]:
+    """The new records (``_fresh``' columns), and the linkage features of them and of every
+    known record sharing a blocking key with one (what the model scores, by record id, with
+    a ``new`` flag)."""
     con = store.con
     con.execute(_arrivals_sql(seen.through))
     fresh = _fresh(con)
+    with registered(con, "credo_fresh_arrow", fresh):
+        con.execute("CREATE OR REPLACE TEMP TABLE credo_fresh AS SELECT * FROM credo_fresh_arrow")
+    _blocked_candidates(con)
+    columns = ", ".join(LINKAGE_COLUMNS)
+    scored: pa.Table = con.sql(
+        f"SELECT {columns}, new FROM (SELECT {columns}, false AS new FROM identity_records "
+        f"SEMI JOIN credo_cand USING (record_id) UNION ALL SELECT {columns}, true FROM "
+        "credo_fresh) ORDER BY record_id"
+    ).to_arrow_table()
+    return fresh, scored
+
+
+def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
+    """The new records and the records of the persons an incremental run may touch (those
+    the model linked to a new record at the review weight or above, ``linked``, and those
+    the module names); see the module."""
+    con = store.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE credo_pflags AS SELECT r.person_id, "
         f"bool_and({_NAME_ONLY}) AS name_only, bool_and({_NAME_AND_ADDRESS}) AS "
         "name_and_address FROM identity_records r GROUP BY r.person_id"
     )
-    with registered(con, "credo_fresh_arrow", fresh):
-        con.execute("CREATE OR REPLACE TEMP TABLE credo_fresh AS SELECT * FROM credo_fresh_arrow")
-    _blocked_candidates(con)
+    linked_table = pa.table({"record_id": pa.array(linked, pa.string())})
+    with registered(con, "credo_linked_arrow", linked_table):
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE credo_linked AS SELECT r.record_id FROM "
+            "identity_records r SEMI JOIN credo_linked_arrow USING (record_id)"
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE credo_up AS SELECT DISTINCT person_id FROM "
+        "identity_records SEMI JOIN credo_linked USING (record_id)"
+    )
     con.execute(_THIN)
     con.execute(_ASKED)
     con.execute(_RELEVANT)
@@ -348,7 +373,8 @@ def universe(store: Store, seen: Seen) -> Universe:
     }
     held_addresses = [index[r] for r in outside[1]]
     for table in ("credo_pflags", "credo_cand", "credo_thin", "credo_asked_names",
-                  "credo_asked_addresses", "credo_rel", "credo_read"):  # fmt: skip
+                  "credo_asked_addresses", "credo_rel", "credo_read",
+                  "credo_linked"):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return Universe(
         records=records.select(["record_id", *IDENTITY_COLUMNS, "first_seen_at", "origin"]),
@@ -390,3 +416,28 @@ def _outside(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
         ).fetchall()
     ]
     return names, addresses
+
+
+def reindex(lcon: duckdb.DuckDBPyConnection, features: pa.Table) -> None:
+    """Make the linkage connection's records ``features`` (the universe), renumbering the
+    scored pairs' record indexes from the records they were scored on to the universe's."""
+    indexed = features.append_column("idx", pa.array(range(features.num_rows), pa.int32()))
+    with registered(lcon, "credo_universe_arrow", indexed):
+        lcon.execute("CREATE OR REPLACE TABLE credo_universe AS SELECT * FROM credo_universe_arrow")
+    lcon.execute(
+        "CREATE OR REPLACE TEMP TABLE credo_map AS SELECT a.idx AS old, b.idx AS new "
+        "FROM credo_records a JOIN credo_universe b USING (record_id)"
+    )
+    weights = ", ".join(f"p.mw_{c.name}" for c in COMPARISONS)
+    before = value(lcon, f"SELECT count(*) FROM {PAIRS_TABLE}")
+    lcon.execute(
+        f"CREATE OR REPLACE TABLE {PAIRS_TABLE} AS SELECT least(x.new, y.new) AS a, "
+        f"greatest(x.new, y.new) AS b, p.match_weight, {weights} FROM {PAIRS_TABLE} p "
+        "JOIN credo_map x ON x.old = p.a JOIN credo_map y ON y.old = p.b"
+    )
+    after = value(lcon, f"SELECT count(*) FROM {PAIRS_TABLE}")
+    if before != after:  # every scored record is in the universe: a bug otherwise
+        raise AssertionError(f"{before - after} scored pairs lost their records")
+    lcon.execute("DROP TABLE credo_records")
+    lcon.execute("ALTER TABLE credo_universe RENAME TO credo_records")
+    lcon.execute("DROP TABLE credo_map")

@@ -34,9 +34,17 @@ import pyarrow as pa
 
 from credo.errors import ConfigError
 from credo.identity.cluster import assign_ids
-from credo.identity.delta import Seen, events_seen, last_seen, universe, why_not_delta
+from credo.identity.delta import (
+    Seen,
+    candidates,
+    events_seen,
+    last_seen,
+    reindex,
+    universe,
+    why_not_delta,
+)
 from credo.identity.grouping import Outcome, cluster_and_review
-from credo.identity.linkage import predict_pairs, splink_connection, train_model
+from credo.identity.linkage import PAIRS_TABLE, predict_pairs, splink_connection, train_model
 from credo.identity.linkage_model import LinkageModel
 from credo.identity.records import known_name_forms, linkage_frame, load_records
 from credo.identity.report import Mode, ResolveReport
@@ -163,13 +171,25 @@ def _resolve_delta(
     counts = store.con.execute(
         "SELECT count(*), count(DISTINCT person_id) FROM identity_records"
     ).fetchall()[0]
-    u = universe(store, before)
-    ids: list[str] = u.records.column("record_id").to_pylist()
-    index = {r: i for i, r in enumerate(ids)}
+    fresh, scored_records = candidates(store, before)
     settings = store.settings
     with splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon:
-        new = [p is None for p in u.previous]
-        scored = predict_pairs(lcon, u.features, chosen.splink, chosen.review_weight, new=new)
+        new = scored_records.column("new").to_pylist()
+        scored = predict_pairs(
+            lcon, scored_records.drop_columns(["new"]), chosen.splink, chosen.review_weight,
+            new=new,
+        )  # fmt: skip
+        linked = [
+            r
+            for (r,) in lcon.execute(
+                f"SELECT record_id FROM credo_records WHERE idx IN (SELECT a FROM {PAIRS_TABLE} "
+                f"UNION SELECT b FROM {PAIRS_TABLE}) ORDER BY 1"
+            ).fetchall()
+        ]
+        u = universe(store, fresh, linked)
+        reindex(lcon, u.features)
+        ids: list[str] = u.records.column("record_id").to_pylist()
+        index = {r: i for i, r in enumerate(ids)}
         outcome = cluster_and_review(
             store, lcon, u.records, ids, index, u.previous, chosen.match_weight,
             "incremental", known=u.known, outside=u.outside,
