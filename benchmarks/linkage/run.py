@@ -46,7 +46,7 @@ from credo.identity.linkage import (  # noqa: E402
 )
 from credo.identity.linkage_model import DEFAULT_MATCH_WEIGHT  # noqa: E402
 from credo.identity.records import linkage_frame  # noqa: E402
-from credo.identity.rules import persons_with_two_verified_ids  # noqa: E402
+from credo.identity.rules import known_id_sexes, persons_with_two_verified_ids  # noqa: E402
 from credo.store.rows import registered  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -299,6 +299,7 @@ def synthetic(
             [str(truth_records)],
         ).fetchall()
         doubled = len(persons_with_two_verified_ids(store))
+        valid_ids = {h for h, sex in known_id_sexes(store).items() if sex is not None}
         records = store.con.execute(
             "SELECT record_id, source, subject_ref, name, birth_date, sex, national_id_hash, "
             "phone_hash, address FROM identity_records ORDER BY record_id"
@@ -323,11 +324,15 @@ def synthetic(
     if not ecm:
         return result
     truth = {r[0]: r[2] for r in rows}
+    nids = records.column("national_id_hash").to_pylist()
+    valid = [h in valid_ids for h in nids]
     t4 = time.perf_counter()
+    plain = splink_peer(records)
     result["splink"] = pair_metrics(
-        splink_peer(records), [truth[r] for r in records.column("record_id").to_pylist()]
+        plain, [truth[r] for r in records.column("record_id").to_pylist()]
     )
     result["seconds"]["plain splink"] = round(time.perf_counter() - t4, 1)
+    result["splink_persons_with_two_valid_ids"] = two_valid_ids(plain, nids, valid)
     try:
         with splink_connection("6GB", None) as con:
             feats = linkage_frame(con, records)
@@ -336,6 +341,8 @@ def synthetic(
         result["ecm"] = pair_metrics(
             labels, [truth[r] for r in feats.column("record_id").to_pylist()]
         )
+        # linkage_frame keeps the records' order (by record id)
+        result["ecm_persons_with_two_valid_ids"] = two_valid_ids(labels, nids, valid)
         result["seconds"]["ecm"] = round(time.perf_counter() - t4, 1)
     except ImportError:
         result["ecm"] = "recordlinkage not installed (run setup.sh)"
@@ -365,17 +372,19 @@ def run_febrl(numbers: list[int]) -> dict[str, Any]:
         plain = splink_peer(table)
         order = {r: i for i, r in enumerate(table.column("record_id").to_pylist())}
         ftruth = [truth[order[r]] for r in feats.column("record_id").to_pylist()]
-        doubled = two_valid_ids(
-            labels,
-            table.column("national_id_hash").to_pylist(),
-            [r.endswith("-org") for r in table.column("record_id").to_pylist()],
-        )
+        nids = table.column("national_id_hash").to_pylist()
+        valid = [r.endswith("-org") for r in table.column("record_id").to_pylist()]
+        doubled = two_valid_ids(labels, nids, valid)
+        fnids = [nids[order[r]] for r in feats.column("record_id").to_pylist()]
+        fvalid = [valid[order[r]] for r in feats.column("record_id").to_pylist()]
         out[f"febrl{k}"] = {
             "records": table.num_rows,
             "credo": pair_metrics(labels, truth),
             "splink": pair_metrics(plain, truth),
             "ecm": pair_metrics(ecm, ftruth),
             "credo_persons_with_two_ids": doubled,
+            "splink_persons_with_two_ids": two_valid_ids(plain, nids, valid),
+            "ecm_persons_with_two_ids": two_valid_ids(ecm, fnids, fvalid),
             "credo_seconds": round(t1 - t0, 1),
             "ecm_seconds": round(t2 - t1, 1),
             "splink_seconds": round(time.perf_counter() - t2, 1),

@@ -112,3 +112,88 @@ def rebuild_event_persons(
     tx.execute("DROP TABLE credo_ep")
     tx.execute("DROP TABLE credo_weak_listings")
     return int(counts.get("subject", 0)), int(counts.get("counterpart", 0))
+
+
+def place_new_events(
+    tx: duckdb.DuckDBPyConnection, merged_into: pa.Table, now: dt.datetime, through: int
+) -> tuple[int, int]:
+    """``rebuild_event_persons`` for a run over part of the records (decision 0305): only
+    events that may have moved are placed again. An incremental run merges persons but never
+    splits them, so those are the events above ``through`` (new), the events of merged
+    persons (moved to the survivor in place), and the connection events whose counterpart's
+    national id, phone or source reference a record of this run (``credo_new_records``)
+    carries: a new record can make such a counterpart ambiguous, a merge unambiguous.
+    The counts are of all subjects and counterparts on file."""
+    tx.register("credo_merged_into", merged_into)
+    tx.execute(
+        "UPDATE event_persons SET person_id = m.new, linked_at = ? FROM credo_merged_into m "
+        "WHERE event_persons.person_id = m.old",
+        [now],
+    )
+    key = event_record_key_sql("e")
+    tx.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE credo_ep AS
+        WITH k AS (  -- the run's records and every record of a person that took others
+            SELECT national_id_hash, phone_hash, source, subject_ref FROM credo_new_records
+            UNION ALL
+            SELECT national_id_hash, phone_hash, source, subject_ref FROM identity_records
+            WHERE person_id IN (SELECT new FROM credo_merged_into)
+        ),
+        touched AS (
+            SELECT e.event_id FROM events_connection e
+            WHERE e.event_id > {int(through)}
+               OR e.counterpart_national_id_hash IN (SELECT national_id_hash FROM k)
+               OR e.counterpart_phone_hash IN (SELECT phone_hash FROM k)
+               OR (e.source, e.counterpart_ref) IN (SELECT (source, subject_ref) FROM k)
+        ),
+        subjects AS (
+            SELECT e.event_id, 'subject' AS role, r.person_id
+            FROM events e JOIN identity_records r ON r.record_id = {key}
+            WHERE e.event_id > {int(through)}
+        ),
+        c AS (SELECT e.* FROM events_connection e SEMI JOIN touched USING (event_id)),
+        by_nid AS (
+            SELECT national_id_hash AS h, any_value(person_id) AS person_id
+            FROM identity_records
+            WHERE national_id_hash IN (SELECT counterpart_national_id_hash FROM c)
+            GROUP BY 1 HAVING count(DISTINCT person_id) = 1
+        ),
+        by_phone AS (
+            SELECT phone_hash AS h, any_value(person_id) AS person_id
+            FROM identity_records WHERE phone_hash IN (SELECT counterpart_phone_hash FROM c)
+            GROUP BY 1 HAVING count(DISTINCT person_id) = 1
+        ),
+        by_ref AS (
+            SELECT source, subject_ref, any_value(person_id) AS person_id
+            FROM identity_records WHERE subject_ref IN (SELECT counterpart_ref FROM c)
+            GROUP BY ALL HAVING count(DISTINCT person_id) = 1
+        ),
+        counterparts AS (
+            SELECT e.event_id, 'counterpart' AS role,
+                   coalesce(n.person_id, p.person_id, f.person_id) AS person_id
+            FROM c e
+            LEFT JOIN by_nid n ON n.h = e.counterpart_national_id_hash
+            LEFT JOIN by_phone p ON p.h = e.counterpart_phone_hash
+            LEFT JOIN by_ref f ON f.source = e.source AND f.subject_ref = e.counterpart_ref
+        )
+        SELECT *, false AS cleared FROM subjects
+        UNION ALL
+        SELECT *, person_id IS NULL AS cleared FROM counterparts
+        """
+    )
+    # rows of the events placed again that differ; a counterpart no longer placed is removed
+    tx.execute(
+        "DELETE FROM event_persons o USING credo_ep n WHERE n.event_id = o.event_id "
+        "AND n.role = o.role AND (n.cleared OR n.person_id <> o.person_id)"
+    )
+    tx.execute(
+        "INSERT INTO event_persons SELECT n.event_id, n.role, n.person_id, ? FROM credo_ep n "
+        "ANTI JOIN event_persons o ON o.event_id = n.event_id AND o.role = n.role "
+        "WHERE NOT n.cleared",
+        [now],
+    )
+    tx.execute("DROP TABLE credo_ep")
+    tx.unregister("credo_merged_into")
+    counts = dict(tx.execute("SELECT role, count(*) FROM event_persons GROUP BY 1").fetchall())
+    return int(counts.get("subject", 0)), int(counts.get("counterpart", 0))

@@ -21,14 +21,14 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from credo.identity.cluster import Clustering, Edge, cluster, link_order
+from credo.identity.cluster import Clustering, Edge, Links, cluster, link_order
 from credo.identity.linkage import COMPARISONS, PAIRS_TABLE, comparisons_json_sql
 from credo.identity.report import Mode
 from credo.identity.rules import CONFLICT_REASON, national_id_rule
 from credo.store.db import Store
 from credo.store.rows import registered, rows
 
-__all__ = ["NewReview", "Outcome", "cluster_and_review"]
+__all__ = ["NewReview", "Outcome", "Outside", "cluster_and_review"]
 
 Weights = dict[tuple[int, int], dict[str, float]]
 Pair = tuple[int, int]
@@ -54,6 +54,17 @@ class Outcome:
     refused: int
     new_reviews: list[NewReview]
     evidence: dict[int, list[dict[str, Any]]]  # cluster label -> links that joined persons
+    id_sex: list[str | None]  # per record: the sex its verified national id states, else None
+
+
+@dataclass(frozen=True)
+class Outside:
+    """What records outside an incremental run's universe say to the sole-holder phase
+    (decision 0305): names that a person outside holds, and the indexes of records whose
+    address a person outside holds. Either makes "the one person" not the only one."""
+
+    held_names: list[str]
+    held_addresses: list[int]
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ def _ranks(records: pa.Table) -> list[int]:
 
 def _model_edges(
     lcon: duckdb.DuckDBPyConnection, threshold: float, rank: list[int]
-) -> Iterator[Edge]:
+) -> Iterator[Links]:
     """Model links strongest first, ties by the records' ranks (``link_order``), in batches."""
     ranks = pa.table({"idx": pa.array(range(len(rank)), pa.int32()), "rank": rank})
     with registered(lcon, "credo_rank_arrow", ranks):
@@ -126,9 +137,8 @@ def _model_edges(
         "ORDER BY p.match_weight DESC, least(ra.rank, rb.rank), greatest(ra.rank, rb.rank)"
     ).to_arrow_reader(1 << 16)
     for batch in reader:
-        a, b, w = (batch.column(name).to_numpy() for name in ("a", "b", "match_weight"))
-        for x, y, z in zip(a.tolist(), b.tolist(), w.tolist(), strict=True):
-            yield Edge(x, y, "model", z)
+        a, b, w = (batch.column(n).to_numpy().tolist() for n in ("a", "b", "match_weight"))
+        yield Links(a, b, w)
 
 
 # A record "says nothing but a name" when it has no national id, phone, date of birth or
@@ -145,7 +155,9 @@ _NAME_AND_ADDRESS = (
 )
 
 
-def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list[Edge]:
+def _sole_name_edges(
+    lcon: duckdb.DuckDBPyConnection, labels: list[int], outside: Outside | None = None
+) -> list[Edge]:
     """Groups of records that say little join the one person they can be; none when two or
     more persons could be meant.
 
@@ -161,8 +173,15 @@ def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list
       holding that address (or a shortened form of it), when a name of that person is as
       close as the model's weakest name level (pinyin Jaro-Winkler >= 0.80).
 
-    Each group joins through its first record (by origin) and the holder's first record."""
+    Each group joins through its first record (by origin) and the holder's first record.
+    ``outside``: in an incremental run, the names and addresses that persons outside the
+    records at hand hold (a second holder, so no sole holder)."""
     table = pa.table({"idx": pa.array(range(len(labels)), pa.int32()), "label": labels})
+    out = outside or Outside([], [])
+    held_names = pa.table({"name": pa.array(out.held_names, pa.string())})
+    held_addresses = pa.table({"idx": pa.array(out.held_addresses, pa.int32())})
+    lcon.register("credo_outside_names", held_names)
+    lcon.register("credo_outside_addresses", held_addresses)
     with registered(lcon, "credo_labels", table):
         lcon.execute(
             f"""
@@ -181,6 +200,8 @@ def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list
                    min(label) AS holder, arg_min(idx, rank) AS first
             FROM credo_named ANTI JOIN weak USING (label)
             WHERE name_exact IS NOT NULL GROUP BY name_exact
+            UNION ALL  -- a person outside holds it too: never the sole holder
+            SELECT name, 2, -1, NULL FROM credo_outside_names
         ),
         asking AS (
             SELECT n.label, n.idx, n.rank, h.holders, h.holder, h.first
@@ -206,9 +227,11 @@ def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list
              AND (ends_with(s.address_norm, w.address_norm)
                   OR ends_with(w.address_norm, s.address_norm))
         ),
-        alone AS (  -- groups whose address one person holds
-            SELECT label, min(holder) AS holder FROM asking GROUP BY label
-            HAVING count(DISTINCT holder) = 1
+        alone AS (  -- groups whose address one person holds (and nobody outside)
+            SELECT label, min(holder) AS holder FROM asking
+            WHERE label NOT IN (SELECT n.label FROM credo_named n
+                                JOIN credo_outside_addresses o USING (idx))
+            GROUP BY label HAVING count(DISTINCT holder) = 1
         ),
         named AS (  -- ... and whose name is close to one of that person's names
             SELECT a.label, a.idx, a.rank, s.idx AS first, s.rank AS first_rank
@@ -222,10 +245,12 @@ def _sole_name_edges(lcon: duckdb.DuckDBPyConnection, labels: list[int]) -> list
         """
     ).fetchall()
     lcon.execute("DROP TABLE credo_named")
+    lcon.unregister("credo_outside_names")
+    lcon.unregister("credo_outside_addresses")
     return [Edge(int(a), int(b), "sole_name", math.inf) for a, b in found]
 
 
-def _chain(*parts: Any) -> Iterator[Edge]:
+def _chain(*parts: Any) -> Iterator[Edge | Links]:
     for part in parts:
         yield from part
 
@@ -370,9 +395,12 @@ def cluster_and_review(
     previous: list[str | None],
     match_weight: float,
     mode: Mode,
+    known: dict[str, str | None] | None = None,
+    outside: Outside | None = None,
 ) -> Outcome:
-    """Cluster under the review decisions; new review items; the links, as evidence."""
-    rule = national_id_rule(store, records, index)
+    """Cluster under the review decisions; new review items; the links, as evidence.
+    ``known``: the national ids earlier runs verified; ``outside``: see ``Outside``."""
+    rule = national_id_rule(store, records, index, known)
     decisions = _decisions(store.con, ids, index, rule.conflicts)
     groups = _previous_groups(previous) if mode == "incremental" else []
     rank = _ranks(records)
@@ -388,7 +416,7 @@ def cluster_and_review(
         decisions.cannot,
         groups,
         rule.traits,
-        then=lambda labels: _sole_name_edges(lcon, labels),
+        then=lambda labels: _sole_name_edges(lcon, labels, outside),
     )
     labels = clustering.labels
     review_pairs = _review_pairs(lcon, labels, decisions.decided, index, match_weight)
@@ -409,4 +437,5 @@ def cluster_and_review(
         evidence={
             label: [_link_dict(e, ids, weights) for e in edges] for label, edges in changed.items()
         },
+        id_sex=rule.id_sex,
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from credo.identity.names import name_forms
 from credo.store.rows import registered
@@ -26,6 +27,7 @@ from credo.store.rows import registered
 __all__ = [
     "IDENTITY_COLUMNS",
     "event_record_key_sql",
+    "known_name_forms",
     "linkage_frame",
     "load_records",
     "retracted_sql",
@@ -102,18 +104,38 @@ def load_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
     return table
 
 
-def linkage_frame(con: duckdb.DuckDBPyConnection, records: pa.Table) -> pa.Table:
-    """The columns the comparisons read, computed once per distinct name and address."""
-    names = pa.array(sorted({n for n in records.column("name").to_pylist() if n is not None}))
+def known_name_forms(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """The name forms earlier runs kept (``identity_records``, decision 0305), one row per
+    distinct name: reading them is much cheaper than computing pinyin again."""
+    table: pa.Table = con.sql(
+        "SELECT name, any_value(name_exact) AS name_exact, any_value(name_ordered) AS "
+        "name_ordered, any_value(name_key) AS name_key FROM identity_records "
+        "WHERE name IS NOT NULL AND origin IS NOT NULL GROUP BY name"
+    ).to_arrow_table()
+    return table
+
+
+def linkage_frame(
+    con: duckdb.DuckDBPyConnection, records: pa.Table, known: pa.Table | None = None
+) -> pa.Table:
+    """The columns the comparisons read, computed once per distinct name and address; the
+    forms of names in ``known`` (``known_name_forms``) are taken from it."""
+    names = pc.unique(records.column("name").drop_null().combine_chunks())
+    reused = None
+    if known is not None and known.num_rows:
+        reused = known.filter(pc.is_in(known.column("name"), value_set=names))
+        names = names.filter(pc.invert(pc.is_in(names, value_set=reused.column("name"))))
     forms = [name_forms(n) for n in names.to_pylist()]
     name_table = pa.table(
         {
-            "name": names,
-            "name_exact": [f.exact if f else None for f in forms],
-            "name_ordered": [f.ordered if f else None for f in forms],
-            "name_key": [f.key if f else None for f in forms],
+            "name": pa.array(names, pa.string()),
+            "name_exact": pa.array([f.exact if f else None for f in forms], pa.string()),
+            "name_ordered": pa.array([f.ordered if f else None for f in forms], pa.string()),
+            "name_key": pa.array([f.key if f else None for f in forms], pa.string()),
         }
     )
+    if reused is not None:
+        name_table = pa.concat_tables([reused.cast(name_table.schema), name_table])
     with (
         registered(con, "credo_names_arrow", name_table),
         registered(con, "credo_records_in", records),

@@ -20,6 +20,7 @@ class ResolveReport:
     scored_pairs: int
     records: int
     new_records: int
+    records_read: int  # records the run read: all, or the new ones' neighbourhood (0305)
     persons: int
     new_persons: int
     merges: int

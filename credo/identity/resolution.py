@@ -34,14 +34,25 @@ import pyarrow as pa
 
 from credo.errors import ConfigError
 from credo.identity.cluster import assign_ids
+from credo.identity.delta import (
+    Seen,
+    candidates,
+    events_seen,
+    last_seen,
+    reindex,
+    universe,
+    why_not_delta,
+)
 from credo.identity.grouping import Outcome, cluster_and_review
-from credo.identity.linkage import predict_pairs, splink_connection, train_model
+from credo.identity.linkage import PAIRS_TABLE, predict_pairs, splink_connection, train_model
 from credo.identity.linkage_model import LinkageModel
-from credo.identity.records import linkage_frame, load_records
+from credo.identity.records import known_name_forms, linkage_frame, load_records
 from credo.identity.report import Mode, ResolveReport
-from credo.identity.stored_model import choose_model
+from credo.identity.rules import known_id_sexes
+from credo.identity.stored_model import active_model, choose_model
 from credo.identity.writing import (
     PERSON_PREFIX,
+    Delta,
     changes,
     next_person_number,
     write_run,
@@ -74,6 +85,14 @@ def resolve(
         raise ConfigError("an incremental run scores its pairs on DuckDB; run a full one on Spark")
     started = time.perf_counter()
     started_at = utcnow()
+    seen = events_seen(store.con)
+    before = last_seen(store)
+    if incremental and before is not None:
+        fast = _resolve_delta(
+            store, before, seen, started, started_at, train, model, match_weight, review_weight
+        )
+        if fast is not None:
+            return fast
     records = load_records(store.con)
     ids: list[str] = records.column("record_id").to_pylist()
     index = {r: i for i, r in enumerate(ids)}
@@ -86,7 +105,8 @@ def resolve(
             match_weight is not None or review_weight is not None,
         )  # fmt: skip
     mode: Mode = "incremental" if incremental and full_because is None else "full"
-    chosen, scored, outcome = _score_and_group(
+    cached = before is not None  # features kept by a run of this version can be reused
+    chosen, scored, outcome, features = _score_and_group(
         store,
         records,
         ids,
@@ -97,6 +117,7 @@ def resolve(
         started_at,
         (match_weight, review_weight),
         score_pairs,
+        cached,
     )
     assignment = assign_ids(
         outcome.labels, previous, _numbering(store), records.column("origin").to_pylist()
@@ -105,6 +126,7 @@ def resolve(
     summary = write_run(
         store,
         records=records,
+        features=features,
         person=person,
         outcome=outcome,
         found=changes(assignment, outcome, previous, index),
@@ -113,12 +135,89 @@ def resolve(
         trained=must_train,
         mode=mode,
         started_at=started_at,
+        seen=seen,
     )
     return ResolveReport(
         **asdict(summary),
         full_because=full_because,
         scored_pairs=scored,
         new_records=sum(p is None for p in previous),
+        records_read=records.num_rows,
+        rule_links=outcome.used_rules.get("national_id", 0),
+        model_links=outcome.used_rules.get("model", 0),
+        refused_links=outcome.refused,
+        seconds=round(time.perf_counter() - started, 2),
+    )
+
+
+def _resolve_delta(
+    store: Store,
+    before: Seen,
+    seen: Seen,
+    started: float,
+    started_at: dt.datetime,
+    train: bool,
+    model: LinkageModel | None,
+    match_weight: float | None,
+    review_weight: float | None,
+) -> ResolveReport | None:
+    """An incremental run over the new events' records and their neighbourhood only
+    (decision 0305); None when it cannot be one (the caller then reads every record)."""
+    if train or model is not None or match_weight is not None or review_weight is not None:
+        return None
+    chosen = active_model(store)
+    if chosen is None or why_not_delta(store, before) is not None or _decided_since(store):
+        return None
+    counts = store.con.execute(
+        "SELECT count(*), count(DISTINCT person_id) FROM identity_records"
+    ).fetchall()[0]
+    fresh, scored_records = candidates(store, before)
+    settings = store.settings
+    with splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon:
+        new = scored_records.column("new").to_pylist()
+        scored = predict_pairs(
+            lcon, scored_records.drop_columns(["new"]), chosen.splink, chosen.review_weight,
+            new=new,
+        )  # fmt: skip
+        linked = [
+            r
+            for (r,) in lcon.execute(
+                f"SELECT record_id FROM credo_records WHERE idx IN (SELECT a FROM {PAIRS_TABLE} "
+                f"UNION SELECT b FROM {PAIRS_TABLE}) ORDER BY 1"
+            ).fetchall()
+        ]
+        u = universe(store, fresh, linked)
+        reindex(lcon, u.features)
+        ids: list[str] = u.records.column("record_id").to_pylist()
+        index = {r: i for i, r in enumerate(ids)}
+        outcome = cluster_and_review(
+            store, lcon, u.records, ids, index, u.previous, chosen.match_weight,
+            "incremental", known=u.known, outside=u.outside,
+        )  # fmt: skip
+    origins = u.records.column("origin").to_pylist()
+    assignment = assign_ids(outcome.labels, u.previous, _numbering(store), origins, u.weights)
+    person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
+    summary = write_run(
+        store,
+        records=u.records,
+        features=u.features,
+        person=person,
+        outcome=outcome,
+        found=changes(assignment, outcome, u.previous, index),
+        assignment=assignment,
+        model=chosen,
+        trained=False,
+        mode="incremental",
+        started_at=started_at,
+        seen=seen,
+        delta=Delta(int(counts[0]) + u.new_records, int(counts[1]), before.through),
+    )
+    return ResolveReport(
+        **asdict(summary),
+        full_because=None,
+        scored_pairs=scored,
+        new_records=u.new_records,
+        records_read=u.records.num_rows,
         rule_links=outcome.used_rules.get("national_id", 0),
         model_links=outcome.used_rules.get("model", 0),
         refused_links=outcome.refused,
@@ -137,12 +236,18 @@ def _score_and_group(
     started_at: dt.datetime,
     thresholds: tuple[float | None, float | None],
     score_pairs: PairScorer | None = None,
-) -> tuple[LinkageModel, int, Outcome]:
+    cached: bool = False,
+) -> tuple[LinkageModel, int, Outcome, pa.Table]:
     """Train if there is no model, score the blocked pairs and group the records: the model
-    used (with the ``thresholds`` given, match and review), the pairs scored, the outcome."""
+    used (with the ``thresholds`` given, match and review), the pairs scored, the outcome and
+    the records' linkage features. ``cached``: name forms and verified ids that an earlier
+    run kept are read, not computed again."""
     settings = store.settings
+    forms = known_name_forms(store.con) if cached else None
+    known = known_id_sexes(store) if cached else None
     with splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon:
-        features = linkage_frame(lcon, records)
+        features = linkage_frame(lcon, records, forms)
+        del forms
         if chosen is None:
             chosen = LinkageModel(
                 train_model(lcon, features, sample_ids=records.column("origin")),
@@ -155,11 +260,10 @@ def _score_and_group(
             scored = predict_pairs(lcon, features, chosen.splink, chosen.review_weight, new=new)
         else:
             scored = score_pairs(lcon, features, chosen.splink, chosen.review_weight)
-        del features
         outcome = cluster_and_review(
-            store, lcon, records, ids, index, previous, chosen.match_weight, mode
+            store, lcon, records, ids, index, previous, chosen.match_weight, mode, known=known
         )
-    return chosen, scored, outcome
+    return chosen, scored, outcome, features
 
 
 def _with_thresholds(
@@ -223,11 +327,18 @@ def _why_full(
         return "thresholds given"
     if gone:
         return f"{gone} earlier record(s) gone (their events were retracted)"
-    decided = value(
-        store.con,
-        "SELECT count(*) FROM identity_reviews WHERE decided_at >= "
-        "(SELECT max(started_at) FROM identity_runs)",
-    )
+    decided = _decided_since(store)
     if decided:
         return f"{decided} review(s) decided since the last run"
     return None
+
+
+def _decided_since(store: Store) -> int:
+    """Review decisions taken since the last run started."""
+    return int(
+        value(
+            store.con,
+            "SELECT count(*) FROM identity_reviews WHERE decided_at >= "
+            "(SELECT max(started_at) FROM identity_runs)",
+        )
+    )

@@ -25,16 +25,39 @@ from credo.identity.constraints import Traits, births_agree, sex_of_national_id
 from credo.store.db import Store
 from credo.store.rows import registered
 
-__all__ = ["CONFLICT_REASON", "IdRule", "national_id_rule", "persons_with_two_verified_ids"]
+__all__ = [
+    "CONFLICT_REASON",
+    "IdRule",
+    "known_id_sexes",
+    "national_id_rule",
+    "persons_with_two_verified_ids",
+]
 
 CONFLICT_REASON = "same verified national id"
 
 
-def _verified_ids(store: Store, hashes: list[str]) -> dict[str, str]:
+def known_id_sexes(store: Store) -> dict[str, str | None]:
+    """What earlier runs found for each national id hash they saw: the sex its verified number
+    states, or None (the number fails the check digit). Read from ``identity_records.id_sex``
+    (decision 0305), so a run decrypts only the ids it has not seen."""
+    found = store.con.execute(
+        "SELECT national_id_hash, any_value(id_sex) FROM identity_records "
+        "WHERE national_id_hash IS NOT NULL AND origin IS NOT NULL GROUP BY 1"
+    ).fetchall()
+    return {h: s for h, s in found}
+
+
+def _verified_ids(
+    store: Store, hashes: list[str], known: dict[str, str | None] | None = None
+) -> dict[str, str]:
     """Hashes whose number passes the GB 11643 check digit (decrypted from the vault once),
-    with the sex the number states."""
+    with the sex the number states; ``known`` answers for the hashes an earlier run saw."""
+    out: dict[str, str] = {}
+    if known:
+        out = {h: s for h in hashes if (s := known.get(h, "")) is not None and s}
+        hashes = [h for h in hashes if h not in known]
     if not hashes:
-        return {}
+        return out
     con = store.con
     with registered(con, "credo_nid_hashes", pa.table({"hash": pa.array(hashes, pa.string())})):
         found = con.execute(
@@ -43,7 +66,8 @@ def _verified_ids(store: Store, hashes: list[str]) -> dict[str, str]:
         ).fetchall()
     decrypt = store.keys.decrypt
     numbers = ((h, decrypt("national_id", bytes(blob))) for h, blob in found)
-    return {h: sex_of_national_id(n) for h, n in numbers if is_valid_gb11643(n)}
+    out.update({h: sex_of_national_id(n) for h, n in numbers if is_valid_gb11643(n)})
+    return out
 
 
 def _date_classes(dates: list[dt.date]) -> dict[dt.date, dt.date]:
@@ -115,6 +139,7 @@ class IdRule:
     edges: list[Edge]
     conflicts: list[tuple[int, int]]
     traits: list[Traits]
+    id_sex: list[str | None]  # per record: the sex its verified national id states, else None
 
 
 def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
@@ -130,14 +155,20 @@ def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
     ]
 
 
-def national_id_rule(store: Store, records: pa.Table, index: dict[str, int]) -> IdRule:
-    """Links by verified national id; pairs whose dates of birth conflict go to review."""
+def national_id_rule(
+    store: Store,
+    records: pa.Table,
+    index: dict[str, int],
+    known: dict[str, str | None] | None = None,
+) -> IdRule:
+    """Links by verified national id; pairs whose dates of birth conflict go to review.
+    ``known``: what earlier runs found for the ids they saw (``known_id_sexes``)."""
     groups = _shared_ids(records, index)
     rank: dict[int, int] = {}
     if "origin" in records.column_names:  # link in the order of origins, not of keyed ids
         origins = records.column("origin").to_pylist()
         rank = {i: p for p, i in enumerate(sorted(range(len(origins)), key=origins.__getitem__))}
-    verified = _verified_ids(store, sorted(groups))
+    verified = _verified_ids(store, sorted(groups), known)
     edges: list[Edge] = []
     conflicts: list[tuple[int, int]] = []
     for h in sorted(groups):
@@ -145,7 +176,9 @@ def national_id_rule(store: Store, records: pa.Table, index: dict[str, int]) -> 
             links, clashes = _one_id(groups[h], rank)
             edges += links
             conflicts += clashes
-    return IdRule(edges, conflicts, _traits(records, verified))
+    id_sex = [verified.get(h) if h is not None else None
+              for h in records.column("national_id_hash").to_pylist()]  # fmt: skip
+    return IdRule(edges, conflicts, _traits(records, verified), id_sex)
 
 
 def persons_with_two_verified_ids(store: Store) -> list[str]:

@@ -16,9 +16,11 @@ import duckdb
 import pyarrow as pa
 
 from credo.identity.cluster import Assignment
-from credo.identity.event_persons import rebuild_event_persons
+from credo.identity.delta import FEATURES, Seen
+from credo.identity.event_persons import place_new_events, rebuild_event_persons
 from credo.identity.grouping import NewReview, Outcome
 from credo.identity.linkage_model import LinkageModel
+from credo.identity.records import IDENTITY_COLUMNS
 from credo.identity.report import Mode
 from credo.identity.stored_model import activate
 from credo.store.audit import AuditEntry
@@ -28,6 +30,7 @@ from credo.store.rows import insert, insert_many, registered, value
 __all__ = [
     "PERSON_PREFIX",
     "Change",
+    "Delta",
     "RunDetails",
     "RunSummary",
     "changes",
@@ -73,6 +76,16 @@ class RunSummary(RunDetails):
     counterparts_linked: int
 
 
+@dataclass(frozen=True)
+class Delta:
+    """A run over part of the records (decision 0305): the records and persons the store
+    holds in all before it, and the highest event id it read (later events are placed)."""
+
+    records: int
+    persons_before: int
+    through: int
+
+
 def next_person_number(store: Store) -> int:
     top = value(
         store.con,
@@ -114,28 +127,48 @@ def _next_id(tx: duckdb.DuckDBPyConnection, column: str, table: str) -> int:
     return int(value(tx, f"SELECT coalesce(max({column}), 0) + 1 FROM {table}"))
 
 
-def _write_changed_records(tx: duckdb.DuckDBPyConnection) -> None:
+_KEPT = ("first_seen_at", "origin", *FEATURES, "id_sex")  # besides person_id
+
+
+def _write_changed_records(tx: duckdb.DuckDBPyConnection, full: bool) -> None:
     """Make ``identity_records`` the run's records (``credo_new_records``), writing only the
     rows that changed: a record id digests the record's identity columns, so a kept record can
-    only have moved to another person or seen its first event change; a row that did neither
-    is not rewritten (at 1M records rewriting the table was most of an incremental run, and
-    readers of unchanged rows see the same row versions)."""
-    tx.execute(
-        "DELETE FROM identity_records o WHERE NOT EXISTS "
-        "(SELECT 1 FROM credo_new_records n WHERE n.record_id = o.record_id)"
+    only have moved to another person, seen its first event or origin change, or lack the
+    features an older run did not keep; a row that did none of these is not rewritten (at 1M
+    records rewriting the table was most of an incremental run, and readers of unchanged rows
+    see the same row versions). Only a ``full`` run's records are all the records: it deletes
+    the rows of records that are gone."""
+    if full:
+        tx.execute(
+            "DELETE FROM identity_records o WHERE NOT EXISTS "
+            "(SELECT 1 FROM credo_new_records n WHERE n.record_id = o.record_id)"
+        )
+    sets = ", ".join(f"{c} = n.{c}" for c in ("person_id", *_KEPT))
+    differs = " OR ".join(
+        f"identity_records.{c} IS DISTINCT FROM n.{c}" for c in ("person_id", *_KEPT)
     )
     tx.execute(
-        "UPDATE identity_records SET person_id = n.person_id, first_seen_at = n.first_seen_at "
-        "FROM credo_new_records n WHERE identity_records.record_id = n.record_id "
-        "AND (identity_records.person_id <> n.person_id "
-        "OR identity_records.first_seen_at <> n.first_seen_at)"
+        f"UPDATE identity_records SET {sets} FROM credo_new_records n "
+        f"WHERE identity_records.record_id = n.record_id AND ({differs})"
     )
+    columns = ", ".join(("record_id", *IDENTITY_COLUMNS, "person_id", *_KEPT))
     tx.execute(
-        "INSERT INTO identity_records SELECT n.record_id, n.source, n.subject_ref, n.name, "
-        "n.birth_date, n.sex, n.national_id_hash, n.phone_hash, n.address, n.first_seen_at, "
-        "n.person_id FROM credo_new_records n "
-        "ANTI JOIN identity_records o ON o.record_id = n.record_id"
+        f"INSERT INTO identity_records ({columns}) SELECT {columns} FROM credo_new_records n "
+        "ANTI JOIN identity_records o USING (record_id)"
     )
+    if not full:  # the records of merged persons the run did not read follow them
+        tx.execute(
+            "UPDATE identity_records SET person_id = m.new FROM credo_merged_into m "
+            "WHERE identity_records.person_id = m.old"
+        )
+        # known records outside the run that new events name: an earlier first event
+        tx.execute(
+            "UPDATE identity_records SET first_seen_at = least(identity_records.first_seen_at, "
+            "a.first_seen_at), origin = least(identity_records.origin, a.origin) "
+            "FROM credo_arrivals a WHERE identity_records.record_id = a.record_id "
+            "AND (a.first_seen_at < identity_records.first_seen_at "
+            "OR a.origin < identity_records.origin)"
+        )
 
 
 def _write_records_and_links(
@@ -145,9 +178,14 @@ def _write_records_and_links(
     mode: Mode,
     run_id: int,
     model_id: str,
+    every_record: bool,
+    merged_into: pa.Table,
 ) -> None:
-    with registered(tx, "credo_new_records", records):
-        _write_changed_records(tx)
+    with (
+        registered(tx, "credo_new_records", records),
+        registered(tx, "credo_merged_into", merged_into),
+    ):
+        _write_changed_records(tx, every_record)
     with registered(tx, "credo_new_links", links):
         if mode == "full":  # an incremental run only adds to the stored spanning forest
             tx.execute("DELETE FROM identity_links")
@@ -212,7 +250,7 @@ def _change_rows(found: list[Change], run_id: int, now: dt.datetime) -> list[dic
 
 
 def _write_run_log(
-    tx: duckdb.DuckDBPyConnection, summary: RunSummary, started_at: dt.datetime
+    tx: duckdb.DuckDBPyConnection, summary: RunSummary, started_at: dt.datetime, seen: Seen
 ) -> None:
     insert(
         tx,
@@ -223,7 +261,15 @@ def _write_run_log(
             "finished_at": utcnow(),
             "model_id": summary.model_id,
             "trained": summary.trained,
-            "summary": json.dumps(asdict(summary)),
+            # how far the run read the events: where the next incremental run starts
+            "summary": json.dumps(
+                {
+                    **asdict(summary),
+                    "events_through": seen.through,
+                    "events_counted": seen.counted,
+                    "features_version": seen.features_version,
+                }
+            ),
         },
     )
 
@@ -243,6 +289,7 @@ def write_run(
     store: Store,
     *,
     records: pa.Table,
+    features: pa.Table,
     person: list[str],
     outcome: Outcome,
     found: list[Change],
@@ -251,16 +298,22 @@ def write_run(
     trained: bool,
     mode: Mode,
     started_at: dt.datetime,
+    seen: Seen,
+    delta: Delta | None = None,
 ) -> RunSummary:
-    """Write the run (``person``: each record's person id) with its audit entry."""
+    """Write the run (``person``: each record's person id; ``features``: each record's
+    linkage features) with its audit entry. ``delta``: the run worked on part of the records
+    (decision 0305), which are so many in all, and placed only these events."""
     now = utcnow()
     details = RunDetails(
         run_id=_next_id(store.con, "run_id", "identity_runs"),
         model_id=model.model_id,
         trained=trained,
         mode=mode,
-        records=records.num_rows,
-        persons=len(set(person)),
+        records=records.num_rows if delta is None else delta.records,
+        persons=len(set(person))
+        if delta is None
+        else delta.persons_before + len(assignment.new_persons) - len(assignment.retired),
         new_persons=len(assignment.new_persons),
         merges=sum(len(v) for v in assignment.merges.values()),
         splits=sum(len(v) for v in assignment.splits.values()),
@@ -268,6 +321,9 @@ def write_run(
     )
     run_id, model_id = details.run_id, details.model_id
     record_table = records.append_column("person_id", pa.array(person, pa.string()))
+    for name in FEATURES:
+        record_table = record_table.append_column(name, features.column(name))
+    record_table = record_table.append_column("id_sex", pa.array(outcome.id_sex, pa.string()))
     entry = AuditEntry(
         actor=store.settings.actor,
         action="identity.resolve",
@@ -277,12 +333,21 @@ def write_run(
     )
     with store.write(entry) as tx:
         activate(tx, model, now)
-        _write_records_and_links(tx, record_table, outcome.links, mode, run_id, model_id)
+        _write_records_and_links(
+            tx, record_table, outcome.links, mode, run_id, model_id, delta is None,
+            _merged_into(assignment),
+        )  # fmt: skip
         reviews = _review_rows(outcome.new_reviews, model_id, now)
         _insert_numbered(tx, "identity_reviews", "review_id", reviews)
         _write_persons(tx, assignment, now)
         _insert_numbered(tx, "identity_changes", "change_id", _change_rows(found, run_id, now))
-        events_linked, counterparts = rebuild_event_persons(tx, _merged_into(assignment), now)
+        if delta is None:
+            events_linked, counterparts = rebuild_event_persons(tx, _merged_into(assignment), now)
+        else:
+            with registered(tx, "credo_new_records", record_table):
+                events_linked, counterparts = place_new_events(
+                    tx, _merged_into(assignment), now, delta.through
+                )
         summary = RunSummary(
             **asdict(details),
             reviews_pending=int(
@@ -291,5 +356,5 @@ def write_run(
             events_linked=events_linked,
             counterparts_linked=counterparts,
         )
-        _write_run_log(tx, summary, started_at)
+        _write_run_log(tx, summary, started_at, seen)
     return summary

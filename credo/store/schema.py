@@ -817,6 +817,16 @@ CREATE TABLE request_tracking (
 );
 """
 
+_V15 = """
+ALTER TABLE identity_records ADD COLUMN origin VARCHAR;
+ALTER TABLE identity_records ADD COLUMN name_exact VARCHAR;
+ALTER TABLE identity_records ADD COLUMN name_ordered VARCHAR;
+ALTER TABLE identity_records ADD COLUMN name_key VARCHAR;
+ALTER TABLE identity_records ADD COLUMN address_norm VARCHAR;
+ALTER TABLE identity_records ADD COLUMN address_tail VARCHAR;
+ALTER TABLE identity_records ADD COLUMN id_sex VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -868,6 +878,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "rights requests tracked: due dates, extensions with reasons, objections (RULES"
         " R-GDPR-1, R-GDPR-5)",
         _V14,
+    ),
+    Migration(
+        15,
+        "identity records keep their linkage features, origin and verified-id sex, so an"
+        " incremental resolve reads only new records and their neighbours (decision 0305)",
+        _V15,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -15,7 +15,7 @@ from itertools import combinations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credo.identity.cluster import Edge, cluster, link_order
+from credo.identity.cluster import Edge, Links, cluster, link_order
 from credo.identity.constraints import (
     Traits,
     births_agree,
@@ -88,6 +88,24 @@ def test_persons_do_not_depend_on_record_or_link_order(
         moved[j], moved_rank[j] = records[i], rank[i]
     moved_edges = [Edge(perm[e.left], perm[e.right], e.rule, e.weight) for e in reversed(edges)]
     assert _persons(moved, moved_edges, moved_rank) == _persons(records, edges, rank)
+
+
+@given(problems(), st.integers(min_value=1, max_value=5))
+def test_links_in_batches_cluster_as_single_edges(
+    problem: tuple[list[Traits], list[Edge], list[int]], size: int
+) -> None:
+    """Model links read in batches of plain lists (``Links``, how millions are read) give the
+    same persons, evidence and refusals as the same links one ``Edge`` at a time."""
+    records, edges, _ = problem
+    ordered = sorted(edges, key=link_order(list(range(len(records)))))
+    batches = [
+        Links([e.left for e in part], [e.right for e in part], [e.weight for e in part])
+        for part in (ordered[k : k + size] for k in range(0, len(ordered), size))
+    ]
+    one = cluster(len(records), ordered, [], (), records)
+    batched = cluster(len(records), batches, [], (), records)
+    assert (batched.labels, batched.used, batched.refused) == (one.labels, one.used, one.refused)
+    assert batched.contradictions == one.contradictions
 
 
 def test_a_chain_through_records_without_ids_stops_at_the_second_id() -> None:

@@ -51,6 +51,9 @@ def test_a_migration_merged_late_still_reaches_existing_databases(settings: Sett
     with Store.open(settings) as store:
         applied = store.con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
         assert [v for (v,) in applied] == [m.version for m in MIGRATIONS]  # the late one ran
+        assert (
+            store.scalar("SELECT count(*) FROM request_tracking") == 0
+        )  # the one before last (14) ran late
 
 
 def test_a_newer_database_is_refused_and_left_alone(settings: Settings) -> None:
