@@ -304,7 +304,9 @@ def test_R_BL_5_a_listing_holds_a_person_only_on_their_identity_number(store: St
     for event_id, person in ((1, "P1"), (own, "P1"), (namesake, "P1"), (unnumbered, "P1"),
                              (alone, "P4"), (paid, "P1")):  # fmt: skip
         store.con.execute(
-            f"INSERT INTO identity_records SELECT DISTINCT {key}, source, subject_ref, name,"
+            "INSERT INTO identity_records (record_id, source, subject_ref, name, birth_date, sex,"
+            " national_id_hash, phone_hash, address, first_seen_at, person_id)"
+            f" SELECT DISTINCT {key}, source, subject_ref, name,"
             " birth_date, sex, national_id_hash, phone_hash, address, recorded_at, ?"
             f" FROM events e WHERE event_id = ? ON CONFLICT DO NOTHING",
             [person, event_id],
