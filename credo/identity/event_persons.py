@@ -130,6 +130,9 @@ def place_new_events(
         "WHERE event_persons.person_id = m.old",
         [now],
     )
+    # R-BL-5 as in a full run: a merge can make an old listing weak, so all listings are read
+    # (a listing is one court record; they are few beside the events)
+    tx.execute(_weak_listings_sql())
     key = event_record_key_sql("e")
     tx.execute(
         f"""
@@ -151,6 +154,7 @@ def place_new_events(
             SELECT e.event_id, 'subject' AS role, r.person_id
             FROM events e JOIN identity_records r ON r.record_id = {key}
             WHERE e.event_id > {int(through)}
+              AND e.event_id NOT IN (SELECT event_id FROM credo_weak_listings)
         ),
         c AS (SELECT e.* FROM events_connection e SEMI JOIN touched USING (event_id)),
         by_nid AS (
@@ -193,7 +197,12 @@ def place_new_events(
         "WHERE NOT n.cleared",
         [now],
     )
+    tx.execute(
+        "DELETE FROM event_persons WHERE role = 'subject'"
+        " AND event_id IN (SELECT event_id FROM credo_weak_listings)"
+    )
     tx.execute("DROP TABLE credo_ep")
+    tx.execute("DROP TABLE credo_weak_listings")
     tx.unregister("credo_merged_into")
     counts = dict(tx.execute("SELECT role, count(*) FROM event_persons GROUP BY 1").fetchall())
     return int(counts.get("subject", 0)), int(counts.get("counterpart", 0))

@@ -18,7 +18,7 @@ from credo.access import create_partner
 from credo.errors import NotFoundError
 from credo.features import PointInTime
 from credo.features.sql import LISTING_GRACE_MONTHS, listings_sql
-from credo.identity.event_persons import rebuild_event_persons
+from credo.identity.event_persons import place_new_events, rebuild_event_persons
 from credo.identity.records import event_record_key_sql
 from credo.ingest.events import CourtJudgmentEvent, JudgmentStatus
 from credo.ingest.loader import ingest
@@ -288,11 +288,15 @@ def _court_event(
     return event_id
 
 
-def test_R_BL_5_a_listing_holds_a_person_only_on_their_identity_number(store: Store) -> None:
+@pytest.mark.parametrize("run", ["full", "incremental"])
+def test_R_BL_5_a_listing_holds_a_person_only_on_their_identity_number(
+    store: Store, run: str
+) -> None:
     """Resolution joined four listings to persons: only those whose person another source
     knows by the listing's own identity number (or who are known from the court alone) are
     placed; a namesake's listing and one without a number are placed nowhere, even where
-    they had a subject before (the Ningbo error case)."""
+    they had a subject before (the Ningbo error case). The same in a full run and in an
+    incremental one, which places only the events it has not seen (decision 0305)."""
     _court_event(store, "bank-1", "", "nid-zhang", "bank")
     own = _court_event(store, "c-1", "(2026)京0105执1", "nid-zhang", "court_list")
     namesake = _court_event(store, "c-2", "(2026)京0105执2", "nid-other", "court_list")
@@ -314,7 +318,13 @@ def test_R_BL_5_a_listing_holds_a_person_only_on_their_identity_number(store: St
     insert(store.con, "event_persons", {"event_id": namesake, "role": "subject",
            "person_id": "P1", "linked_at": dt.datetime(2026, 6, 2)})  # fmt: skip
     merged = pa.table({"old": pa.array([], pa.string()), "new": pa.array([], pa.string())})
-    rebuild_event_persons(store.con, merged, dt.datetime(2026, 6, 3))
+    if run == "full":
+        rebuild_event_persons(store.con, merged, dt.datetime(2026, 6, 3))
+    else:  # every event is new to it; no record of this run names a counterpart
+        store.con.execute(
+            "CREATE TEMP TABLE credo_new_records AS SELECT * FROM identity_records LIMIT 0"
+        )
+        place_new_events(store.con, merged, dt.datetime(2026, 6, 3), through=0)
     placed = dict(store.con.execute(
         "SELECT event_id, person_id FROM event_persons WHERE role = 'subject'"
     ).fetchall())  # fmt: skip
