@@ -40,7 +40,7 @@ from credo.ingest.triage import (
     payload_columns,
     typed_events_sql,
 )
-from credo.ingest.validate import stage_sql, typed_sql
+from credo.ingest.validate import stage_sql
 from credo.settings import Settings
 from credo.sql import ident
 from credo.store.audit import AuditEntry
@@ -181,31 +181,17 @@ def ingest(
     started = utcnow()
     now_limit = started + dt.timedelta(hours=settings.future_tolerance_hours)
     step("reading")
-    names = stage_sql(mapping, {}, now_limit)[1]
-
-    withheld = _withheld(settings)
-
-    def staging(source: str, types: dict[str, str]) -> str:
-        return typed_sql(mapping, types, now_limit, source, withheld=withheld)[0]
-
-    # Read, trimmed, parsed and checked in one pass into ``staged``: the values stored and a
-    # flag per row, no copy of the text (docs/decisions/0962). Only a file with bad rows is
-    # read again, as text, to say what is wrong where.
-    with open_raw(con, path, mapping, encoding, table="staged", staging=staging) as raw:
+    with open_raw(con, path, mapping, encoding) as raw:
         step("validating")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW typed AS SELECT rowid + 1 AS row_no, * FROM staged"
-        )
-
-        def checked() -> str:
-            raw.stage_raw()
-            return stage_sql(mapping, raw.columns, now_limit, withheld=withheld)[0]
-
+        sql, names = stage_sql(mapping, raw.columns, now_limit, withheld=_withheld(settings))
+        # A view, not a table: each step below reads only the columns it needs, and the clean
+        # rows are typed once more on their way into ``events`` instead of being copied twice.
+        con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {sql}")
         staged = _Staged(
             path, source, mapping, raw.rows, raw.encoding, fmt, names, content_hash, started
         )
         try:
-            return _finish(store, staged, rate_allowed, actor, step, checked)
+            return _finish(store, staged, rate_allowed, actor, step)
         finally:
             drop_staging(con)
 
@@ -219,16 +205,11 @@ def _withheld(settings: Settings) -> dict[str, dict[str, str]]:
 
 
 def _finish(
-    store: Store,
-    staged: _Staged,
-    rate_allowed: float,
-    actor: str | None,
-    step: Progress,
-    checked: Callable[[], str],
+    store: Store, staged: _Staged, rate_allowed: float, actor: str | None, step: Progress
 ) -> LoadReport:
     """Triage the staged rows, refuse the file if too many are rejected, else store it."""
     con = store.con
-    mark_rejects(con, staged.names, checked)
+    mark_rejects(con, staged.names)
     pii = hash_identifiers(store, staged.mapping, staged.names)
     payload = payload_columns(staged.names)
     typed_events = typed_events_sql(staged.names, pii)

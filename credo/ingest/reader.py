@@ -14,7 +14,7 @@ import difflib
 import io
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,27 +32,15 @@ _CHUNK = 1 << 20
 _UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 
-#: Builds the query a file is staged with from its trimmed columns (a subquery) and their types.
-Staging = Callable[[str, dict[str, str]], str]
-
-
-def _as_read(source: str, types: dict[str, str]) -> str:
-    return f"SELECT * FROM {source}"
-
-
 @dataclass(frozen=True)
 class RawFile:
-    """A file staged as a temporary table, with what was learnt opening it.
-
-    ``stage_raw()`` stages the same file once more, all columns as read, as table ``raw`` (same
-    rows in the same order, so ``rowid + 1`` is the row number in both tables)."""
+    """A file staged as table ``raw`` (all columns as read), with what was learnt opening it."""
 
     path: Path
     file_format: FileFormat
     encoding: str | None
     columns: dict[str, str]
     rows: int
-    stage_raw: Callable[[], None]
 
 
 def _first_bad_utf8(path: Path) -> int | None:
@@ -239,19 +227,11 @@ class _NotUtf8(Exception):
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    readable: Path,
-    mapping: Mapping,
-    fmt: FileFormat,
-    table: str = "raw",
-    staging: Staging = _as_read,
+    con: duckdb.DuckDBPyConnection, path: Path, readable: Path, mapping: Mapping, fmt: FileFormat
 ) -> dict[str, str]:
-    """Create temp ``table`` from ``readable`` (UTF-8 text or Parquet) through ``staging``;
-    the file's column types.
+    """Create temp table ``raw`` from ``readable`` (UTF-8 text or Parquet); its column types.
 
-    Text columns arrive trimmed, with blanks as NULL: ``validate`` relies on it. The table keeps
-    the file's row order (DuckDB preserves insertion order), so ``rowid + 1`` is the row number.
+    Text columns arrive trimmed, with blanks as NULL: ``validate`` relies on it.
     """
     try:
         if fmt == "csv":
@@ -300,8 +280,7 @@ def _stage(
             f"nullif(trim({ident(c)}), '') AS {ident(c)}" if t.upper() == "VARCHAR" else ident(c)
             for c, t in types.items()
         )
-        source = f"(SELECT {cols} FROM {reader})"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {staging(source, types)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {cols} FROM {reader}")
         return types
     except duckdb.Error as exc:
         text = str(exc)
@@ -319,16 +298,9 @@ def _stage(
 
 @contextmanager
 def open_raw(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    mapping: Mapping,
-    encoding: str | None,
-    *,
-    table: str = "raw",
-    staging: Staging = _as_read,
+    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, encoding: str | None
 ) -> Iterator[RawFile]:
-    """Stage ``path`` as temp ``table`` (through ``staging``: by default every column as read),
-    dropped (with ``raw``, if staged, and any transcoded copy) on exit.
+    """Stage ``path`` as temp table ``raw``, dropped (with any transcoded copy) on exit.
 
     Text is read as UTF-8 first (DuckDB validates it while reading, so clean files cost no
     extra pass); only a file that fails is scanned for its encoding and transcoded.
@@ -349,7 +321,7 @@ def open_raw(
                 readable = Path(tmp) / "utf8"
                 _transcode(path, enc, readable)
         try:
-            types = _stage(con, path, readable, mapping, fmt, table, staging)
+            types = _stage(con, path, readable, mapping, fmt)
         except _NotUtf8:
             enc, transcode = _resolve_encoding(path, declared)
             if not transcode:  # DuckDB and Python disagree about the bytes: say where
@@ -357,19 +329,13 @@ def open_raw(
             readable = Path(tmp) / "utf8"
             _transcode(path, enc, readable)
             try:
-                types = _stage(con, path, readable, mapping, fmt, table, staging)
+                types = _stage(con, path, readable, mapping, fmt)
             except _NotUtf8:
                 raise EncodingError(f"{path}: not valid {enc}") from None
-        final = readable
-
-        def stage_raw() -> None:
-            _stage(con, path, final, mapping, fmt)
-
         try:
-            rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+            rows = int(con.execute("SELECT count(*) FROM raw").fetchall()[0][0])
             if rows == 0:
                 raise InputError(f"{path}: no data rows (only a header)")
-            yield RawFile(path, fmt, enc, types, rows, stage_raw)
+            yield RawFile(path, fmt, enc, types, rows)
         finally:
-            con.execute(f"DROP TABLE IF EXISTS {table}")
             con.execute("DROP TABLE IF EXISTS raw")

@@ -14,7 +14,6 @@ for the next, so no Python loop touches a row and nothing stored is written:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,27 +86,16 @@ def payload_columns(names: list[str]) -> list[str]:
     ]
 
 
-def mark_rejects(
-    con: duckdb.DuckDBPyConnection, names: list[str], checked: Callable[[], str]
-) -> None:
+def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     """``bad``: the rows failing validation; ``rejects``: one row per failing field of them.
 
-    Every row was checked while staged (``typed.is_bad``). Only when some row failed is
-    ``checked()`` called: it stages the file again as read and gives the SQL of every row's
-    source text (``r_``) and reasons (``e_``); only the bad rows are copied."""
+    Every row is checked, but only the (usually few) bad ones are copied."""
     all_fields = ["event_type", *names]
-    if not con.execute("SELECT 1 FROM typed WHERE is_bad LIMIT 1").fetchall():
-        con.execute("CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no FROM typed LIMIT 0")
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE rejects (row_no BIGINT, field VARCHAR, "
-            "reason VARCHAR, raw_value VARCHAR)"
-        )
-        return
     errs = [ident("e_" + n) for n in all_fields]
     raws = [ident("r_" + n) for n in all_fields]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no, {', '.join(errs + raws)} "
-        f"FROM ({checked()}) WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
+        f"FROM typed WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
     )
     unpivot = " UNION ALL ".join(
         f"SELECT row_no, '{n}' AS field, {e} AS reason, CAST({r} AS VARCHAR) AS raw_value "
@@ -144,7 +132,8 @@ def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[s
         h_sql, h_params = store.keys.hash_sql(_PII_KIND[n], "raw")
         parts.append(
             f"SELECT '{_PII_KIND[n]}' AS kind, raw, {h_sql} AS hash FROM "
-            f"(SELECT DISTINCT {col} AS raw FROM typed WHERE NOT is_bad AND {col} IS NOT NULL)"
+            f"(SELECT DISTINCT {col} AS raw FROM typed t ANTI JOIN bad b ON t.row_no = b.row_no "
+            f"WHERE {col} IS NOT NULL)"
         )
         params += h_params
     store.con.execute(
@@ -190,11 +179,7 @@ def find_conflicts(
     Only the rows of record ids seen twice (``dup_ids``) are compared value by value."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE dup_ids AS "
-        # Grouped by a 64-bit hash first (cheaper than by text); only the ids whose hash
-        # comes twice are then grouped by their text, so a hash collision finds nothing.
-        "SELECT v_source_record_id AS rid FROM typed WHERE hash(v_source_record_id) IN "
-        "(SELECT hash(v_source_record_id) FROM typed GROUP BY 1 HAVING count(*) > 1) "
-        "GROUP BY 1 HAVING count(*) > 1 "
+        "SELECT v_source_record_id AS rid FROM typed GROUP BY 1 HAVING count(*) > 1 "
         "UNION SELECT source_record_id FROM events WHERE source = ? AND source_record_id IN "
         "(SELECT v_source_record_id FROM typed)",
         [source],

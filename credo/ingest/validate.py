@@ -27,7 +27,7 @@ from credo.sql import DUCKDB, ident, literal
 
 LISTING_NEEDS = LISTING_REQUIRES | LISTING_REQUIRES_ID
 
-__all__ = ["FieldSQL", "field_sql", "stage_sql", "typed_sql"]
+__all__ = ["FieldSQL", "field_sql", "stage_sql"]
 
 DEFAULT_FORMATS: dict[str, list[str]] = {
     "date": ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"],
@@ -182,16 +182,12 @@ def stage_sql(
     now_limit: dt.datetime,
     raw_table: str = "raw",
     withheld: dict[str, dict[str, str]] | None = None,
-    *,
-    numbered: bool = True,
 ) -> tuple[str, list[str]]:
     """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
 
     Returns the SQL and the names of the fields it covers (those of the mapping's types).
     ``withheld``: {field: {value: stored instead}}, values never stored (a protected basis the
     rules profile forbids, ``credo.policy.bases.withheld_values``).
-    ``raw_table`` is a table (``row_no`` is its ``rowid + 1``) or, with ``numbered=False``, any
-    source (a subquery: ``row_no`` is NULL, to be numbered by the table the rows go into).
     """
     etype_rule = mapping.event_type
     etype = _mapped("r_event_type", etype_rule)
@@ -260,29 +256,8 @@ def stage_sql(
                 f"AND {p} IS NULL AND {r} IS NULL THEN {reason} "
             )
         final.append(f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {parse_error} END AS {e}")
-    number = "rowid + 1" if numbered else "CAST(NULL AS BIGINT)"
-    layer0 = f"SELECT *, {number} AS __row_no FROM {raw_table}"
+    layer0 = f"SELECT *, rowid + 1 AS __row_no FROM {raw_table}"
     layer1 = f"SELECT *, {', '.join(texts)} FROM ({layer0})"
     layer2 = f"SELECT *, {', '.join(parses)} FROM ({layer1})"
     sql = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM ({layer2})"
     return sql, names
-
-
-def typed_sql(
-    mapping: Mapping,
-    types: dict[str, str],
-    now_limit: dt.datetime,
-    source: str,
-    withheld: dict[str, dict[str, str]] | None = None,
-) -> tuple[str, list[str]]:
-    """The rows of ``source`` as the values stored (``event_type``, ``v_`` per field) and one
-    flag, ``is_bad``, for a row that fails any check: what a load keeps of every row.
-
-    Staged straight from the reader into a table, each field is parsed and checked once, and
-    no copy of the source text is kept; the reasons (``e_``) and the source text (``r_``) of
-    the few bad rows are found afterwards with :func:`stage_sql` (``triage.mark_rejects``).
-    """
-    sql, names = stage_sql(mapping, types, now_limit, source, withheld, numbered=False)
-    errs = " OR ".join(f"{ident('e_' + n)} IS NOT NULL" for n in ["event_type", *names])
-    values = ", ".join(ident("v_" + n) for n in names)
-    return f"SELECT event_type, {values}, ({errs}) AS is_bad FROM ({sql})", names
