@@ -20,10 +20,12 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import logging
 import shutil
+import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +45,8 @@ from credo.store.schema import EVENT_TABLES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "SparkRun",
@@ -113,8 +117,9 @@ def _collect(spark: SparkSession, sql: str) -> pa.Table:
 
 @contextmanager
 def stepped(spark: SparkSession, steps: Steps, scratch: Path) -> Iterator[str]:
-    """Write every step of ``steps`` to Parquet under ``scratch``, in order, each read back as a
-    temporary view, and yield the final query reading them; views and files go on exit.
+    """Write every step of ``steps`` to Parquet in a folder of its own under ``scratch``, in
+    order, each read back as a temporary view, and yield the final query reading them; views
+    and files go on exit.
 
     As one text, Spark inlines each step wherever it is read: the one feature plan had 29 scans
     and 43 shuffles, took 44 s to plan, and recomputed the corrections in each of the eight
@@ -124,19 +129,23 @@ def stepped(spark: SparkSession, steps: Steps, scratch: Path) -> Iterator[str]:
     ``localCheckpoint`` (lost with an executor on a cluster): docs/decisions/0214. Each step is
     the same SQL over the same rows, so the run's rows are unchanged, bit for bit.
     """
-    tag = uuid.uuid4().hex[:8]
+    tag = uuid.uuid4().hex[:8]  # two runs of the same inputs never share a view or a file
     tables: dict[str, str] = {}
     try:
         for name, _ in steps.steps:
-            view, folder = f"credo_step_{name}_{tag}", scratch / name
+            view, folder = f"credo_step_{name}_{tag}", scratch / tag / name
+            start = time.perf_counter()
             spark.sql(steps.upto(name).sql(tables)).write.mode("overwrite").parquet(str(folder))
             spark.read.parquet(str(folder)).createOrReplaceTempView(view)
             tables[name] = view
+            log.info("spark step %s: %.2f s", name, time.perf_counter() - start)
         yield steps.sql(tables)
     finally:
         for view in tables.values():
             spark.catalog.dropTempView(view)
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch / tag, ignore_errors=True)
+        with suppress(OSError):
+            scratch.rmdir()  # unless another run is using it
 
 
 def run_monthly(
