@@ -20,7 +20,12 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from credo.features import PointInTime, feature_steps
+from credo.features import PointInTime, Steps, feature_steps
 from credo.models.table import ScorecardModel
 from credo.scoring.policy_rules import check_scale, listings_query, scoring_policy
 from credo.scoring.query import scoring_query
@@ -41,7 +46,16 @@ from credo.store.schema import EVENT_TABLES
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-__all__ = ["SparkRun", "main", "previous_lake_run", "register_lake", "run_monthly"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "SparkRun",
+    "main",
+    "previous_lake_run",
+    "register_lake",
+    "run_monthly",
+    "stepped",
+]
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,39 @@ def _collect(spark: SparkSession, sql: str) -> pa.Table:
     return table
 
 
+@contextmanager
+def stepped(spark: SparkSession, steps: Steps, scratch: Path) -> Iterator[str]:
+    """Write every step of ``steps`` to Parquet in a folder of its own under ``scratch``, in
+    order, each read back as a temporary view, and yield the final query reading them; views
+    and files go on exit.
+
+    As one text, Spark inlines each step wherever it is read: the one feature plan had 29 scans
+    and 43 shuffles, took 44 s to plan, and recomputed the corrections in each of the eight
+    passes. A step read back from its files is a plain scan with its true size (the
+    optimiser broadcasts the small ones), so each step is planned and computed once. Files, not
+    ``cache()`` (whose views keep every earlier step's plan: the driver ran out of heap) nor
+    ``localCheckpoint`` (lost with an executor on a cluster): docs/decisions/0214. Each step is
+    the same SQL over the same rows, so the run's rows are unchanged, bit for bit.
+    """
+    tag = uuid.uuid4().hex[:8]  # two runs of the same inputs never share a view or a file
+    tables: dict[str, str] = {}
+    try:
+        for name, _ in steps.steps:
+            view, folder = f"credo_step_{name}_{tag}", scratch / tag / name
+            start = time.perf_counter()
+            spark.sql(steps.upto(name).sql(tables)).write.mode("overwrite").parquet(str(folder))
+            spark.read.parquet(str(folder)).createOrReplaceTempView(view)
+            tables[name] = view
+            log.info("spark step %s: %.2f s", name, time.perf_counter() - start)
+        yield steps.sql(tables)
+    finally:
+        for view in tables.values():
+            spark.catalog.dropTempView(view)
+        shutil.rmtree(scratch / tag, ignore_errors=True)
+        with suppress(OSError):
+            scratch.rmdir()  # unless another run is using it
+
+
 def run_monthly(
     spark: SparkSession, lake: Lake, as_of: dt.date, *, known_at: dt.datetime | None = None
 ) -> SparkRun:
@@ -113,7 +160,9 @@ def run_monthly(
     previous = previous_lake_run(lake, as_of, loaded.name)
     register_lake(spark, lake)
     steps = feature_steps(pit, dialect_name=SPARK.name, previous_run=previous)
-    scored = _collect(spark, scoring_query(model, steps.sql(), dialect_name=SPARK.name))
+    folder = lake.root / "runs" / _run_name(lake, pit, model.model_id, loaded.digest)
+    with stepped(spark, steps, folder / "steps") as features:
+        scored = _collect(spark, scoring_query(model, features, dialect_name=SPARK.name))
     listed = _collect(spark, listings_query(pit, dialect_name=SPARK.name))
     prior = None
     if previous is not None:
@@ -122,7 +171,6 @@ def run_monthly(
             f"SELECT person_id, score FROM score_snapshots WHERE run_id = {SPARK.string(previous)}",
         )
     table = assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior)
-    folder = lake.root / "runs" / _run_name(lake, pit, model.model_id, loaded.digest)
     folder.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, folder / "snapshots.parquet")
     meta: dict[str, Any] = {
