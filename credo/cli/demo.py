@@ -103,6 +103,7 @@ def _run(
     from credo.fairness.protected import load_protected
     from credo.identity import resolve
     from credo.ingest.batch import ingest_population
+    from credo.policy.bases import withheld_for
     from credo.scoring import run_demo_scoring
     from credo.scoring.demo import HISTORY_MONTHS
     from credo.sim import Arrivals
@@ -124,6 +125,7 @@ def _run(
                 population,
                 max_reject_rate=0.01,
                 on_file=lambda s, i, n: step(f"loading [{i + 1}/{n}] {s}"),
+                withheld=withheld_for(settings),
             )
             step("resolving source records to persons")
             resolved = resolve(store)

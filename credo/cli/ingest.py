@@ -109,6 +109,7 @@ def ingest(
     from credo.ingest.batch import ingest_population
     from credo.ingest.loader import ingest as run
     from credo.ingest.mapping import load_mapping
+    from credo.policy.bases import withheld_for
     from credo.rights.court_feed import apply_court_feed
 
     with open_store(db, create=True) as store, steps(not as_json) as step:
@@ -118,6 +119,7 @@ def ingest(
                 file,
                 max_reject_rate=max_reject_rate,
                 on_file=lambda s, i, n: step(f"[{i + 1}/{n}] {s}"),
+                withheld=withheld_for(store.settings),
             )
         else:
             if source is None:
@@ -132,6 +134,7 @@ def ingest(
                     encoding=encoding,
                     max_reject_rate=max_reject_rate,
                     progress=step,
+                    withheld=withheld_for(store.settings),
                 )
             ]
             if reports[0].load_id is not None:  # the court's satisfactions count at once

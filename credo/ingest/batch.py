@@ -14,6 +14,7 @@ from pathlib import Path
 from credo.errors import InputError
 from credo.ingest.loader import LoadReport, Progress, ingest
 from credo.ingest.mapping import load_mapping
+from credo.ingest.validate import Withheld
 from credo.store.db import Store
 
 __all__ = ["ingest_population"]
@@ -26,6 +27,7 @@ def ingest_population(
     max_reject_rate: float | None = None,
     on_file: Callable[[str, int, int], None] | None = None,
     progress: Progress | None = None,
+    withheld: Withheld | None = None,
 ) -> list[LoadReport]:
     manifest_path = folder / "manifest.json"
     try:
@@ -50,6 +52,7 @@ def ingest_population(
                 mapping,
                 max_reject_rate=max_reject_rate,
                 progress=progress,
+                withheld=withheld,
             )
         )
     return reports

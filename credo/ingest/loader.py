@@ -40,8 +40,7 @@ from credo.ingest.triage import (
     payload_columns,
     typed_events_sql,
 )
-from credo.ingest.validate import stage_sql
-from credo.settings import Settings
+from credo.ingest.validate import Withheld, stage_sql
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
@@ -163,7 +162,11 @@ def ingest(
     max_reject_rate: float | None = None,
     actor: str | None = None,
     progress: Progress | None = None,
+    withheld: Withheld | None = None,
 ) -> LoadReport:
+    """Load one file as events. ``withheld``: values stored as a generic one, those that reveal
+    a basis the rules profile forbids (R-CRR-4); the CLI and the demo pass
+    ``credo.policy.bases.withheld_for(settings)``, a library caller must too."""
     step = progress or (lambda _name: None)
     settings = store.settings
     rate_allowed = settings.max_reject_rate if max_reject_rate is None else max_reject_rate
@@ -183,7 +186,7 @@ def ingest(
     step("reading")
     with open_raw(con, path, mapping, encoding) as raw:
         step("validating")
-        sql, names = stage_sql(mapping, raw.columns, now_limit, withheld=_withheld(settings))
+        sql, names = stage_sql(mapping, raw.columns, now_limit, withheld=withheld)
         # A view, not a table: each step below reads only the columns it needs, and the clean
         # rows are typed once more on their way into ``events`` instead of being copied twice.
         con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {sql}")
@@ -194,14 +197,6 @@ def ingest(
             return _finish(store, staged, rate_allowed, actor, step)
         finally:
             drop_staging(con)
-
-
-def _withheld(settings: Settings) -> dict[str, dict[str, str]]:
-    """Values the rules profile forbids storing (RULES R-CRR-4: health data is never collected)."""
-    from credo.policy.bases import withheld_values  # policy reads the event catalogue: no cycle
-    from credo.policy.rules import active_rules
-
-    return withheld_values(active_rules(settings))
 
 
 def _finish(

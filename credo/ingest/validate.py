@@ -27,7 +27,11 @@ from credo.sql import DUCKDB, ident, literal
 
 LISTING_NEEDS = LISTING_REQUIRES | LISTING_REQUIRES_ID
 
-__all__ = ["FieldSQL", "field_sql", "stage_sql"]
+Withheld = dict[str, dict[str, str]]
+"""{field: {value: stored instead}}: values never stored, a protected basis the rules profile
+forbids (``credo.policy.bases.withheld_for``: ingest sits below policy, so its callers ask)."""
+
+__all__ = ["FieldSQL", "Withheld", "field_sql", "stage_sql"]
 
 DEFAULT_FORMATS: dict[str, list[str]] = {
     "date": ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"],
@@ -181,7 +185,7 @@ def stage_sql(
     types: dict[str, str],
     now_limit: dt.datetime,
     raw_table: str = "raw",
-    withheld: dict[str, dict[str, str]] | None = None,
+    withheld: Withheld | None = None,
 ) -> tuple[str, list[str]]:
     """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
 

@@ -17,8 +17,9 @@ from pathlib import Path
 from credo.errors import ConfigError
 from credo.features.catalogue import Ctx, Feature
 from credo.features.pit import PointInTime
-from credo.policy.rules import RulesProfile
+from credo.policy.rules import RulesProfile, active_rules
 from credo.policy.schema import PointsRegime, ScoringPolicy
+from credo.settings import Settings
 from credo.sql.dialects import dialect
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "check_policy_bases",
     "protected_features",
     "refuse_protected_features",
+    "withheld_for",
     "withheld_values",
 ]
 
@@ -54,6 +56,11 @@ def withheld_values(rules: RulesProfile) -> dict[str, dict[str, str]]:
         if basis in forbidden:
             out.setdefault(field, {})[value] = GENERIC_VALUES[field]
     return out
+
+
+def withheld_for(settings: Settings) -> dict[str, dict[str, str]]:
+    """:func:`withheld_values` of the installation's rules profile: what ``ingest`` is given."""
+    return withheld_values(active_rules(settings))
 
 
 def _bases_of(field: str, value: object) -> str | None:

@@ -93,6 +93,8 @@ def _representative(row: dict[str, Any]) -> Any:
         return row["categories"][0]
     if row["lower"] is not None:
         return row["lower"]
+    if row["upper"] is None:  # the missing bin: no value at all
+        return None
     return row["upper"] - 1
 
 

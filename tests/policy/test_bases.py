@@ -16,7 +16,7 @@ from credo.errors import ConfigError
 from credo.features.catalogue import CATALOGUE
 from credo.ingest.loader import ingest
 from credo.policy import load_policy, load_rules
-from credo.policy.bases import protected_features
+from credo.policy.bases import protected_features, withheld_for
 from credo.policy.schema import policy_dirs
 from credo.settings import Settings
 from credo.store.db import Store
@@ -105,7 +105,7 @@ def _wallet(tmp_path: Path) -> Path:
 
 def _categories(settings: Settings, feed: Path) -> list[str]:
     with Store.open(settings) as store:
-        report = ingest(store, feed, "alipay_payments")
+        report = ingest(store, feed, "alipay_payments", withheld=withheld_for(settings))
         assert (report.rows_accepted, report.rows_rejected) == (3, 0)
         found = store.con.execute(
             "SELECT merchant_category FROM events ORDER BY source_record_id"
