@@ -211,17 +211,13 @@ def train_model(
     assert isinstance(rules, ScoringPolicy)
     known = known_at or latest_known_at(store)
     dates = [months_before(as_of, k) for k in range(max(1, vintages) - 1, -1, -1)]
-    tables = [
-        training_table(
-            store,
-            d,
-            policy=rules,
-            known_at=known,
-            outcome_months=outcome_months,
-            features=features,
+
+    def table_at(d: dt.date) -> TrainingTable:
+        return training_table(
+            store, d, policy=rules, known_at=known, outcome_months=outcome_months, features=features
         )
-        for d in dates
-    ]
+
+    tables = [table_at(d) for d in dates]
     table = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]
     keep = table.performing
     everyone = {name: column[keep] for name, column in table.features.items()}
@@ -242,17 +238,7 @@ def train_model(
     outcome = f"default or {rules.outcome.min_days_past_due}+ days past due within {months} months"
     model = with_training(_fitted(usable, y, rules, version), target=outcome, bad_value="1")
     anchor = (
-        [
-            training_table(
-                store,
-                d,
-                policy=rules,
-                known_at=known,
-                outcome_months=outcome_months,
-                features=features,
-            )
-            for d in anchor_dates
-        ]
+        [table_at(d) for d in anchor_dates]
         if anchor_dates
         else tables[-1:]  # by default the scale is anchored on the newest vintage
     )
