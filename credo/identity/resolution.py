@@ -105,11 +105,7 @@ def resolve(
             match_weight is not None or review_weight is not None,
         )  # fmt: skip
     mode: Mode = "incremental" if incremental and full_because is None else "full"
-    # A full run computes every record's name forms and verified ids again: reusing what an
-    # earlier run kept (decision 0305) let an accepted review go unhonoured in some runs
-    # (test_review_decisions_are_remembered failed 3 of 7 runs, 0 of 6 without the reuse);
-    # the cause is not found yet. Incremental runs still read what full runs keep.
-    cached = False
+    cached = before is not None  # features kept by a run of this version can be reused
     chosen, scored, outcome, features = _score_and_group(
         store,
         records,
