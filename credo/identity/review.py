@@ -132,6 +132,12 @@ def _decide(
             f"{item.decided_at:%Y-%m-%d}",
             hint="a decision is final; a wrong merge is undone by rejecting a pair of it",
         )
+    if status == "accepted" and (why := _cannot_be_one(store, item)) is not None:
+        raise ConflictError(
+            f"review item {review_id}: records {item.record_l} and {item.record_r} cannot be "
+            f"one person: {why}",
+            hint="reject the item, or correct the wrong record at its source and decide again",
+        )
     who = actor or store.settings.actor
     entry = AuditEntry(
         actor=who,
@@ -153,6 +159,35 @@ def _decide(
             [status, utcnow(), who, note, review_id],
         )
     return get_review(store, review_id)
+
+
+def _cannot_be_one(store: Store, item: ReviewItem) -> str | None:
+    """What the clustering would refuse an accepted pair for (decision 0301): their persons
+    hold different verified national ids, or a rejected pair lies between them. Said when the
+    operator decides, rather than the acceptance going unhonoured at every later run."""
+    if item.person_l is None or item.person_r is None or item.person_l == item.person_r:
+        return None
+    held = rows(
+        store.con,
+        "SELECT person_id, list(DISTINCT national_id_hash ORDER BY national_id_hash) AS ids "
+        "FROM identity_records WHERE person_id IN (?, ?) AND id_sex IS NOT NULL "
+        "AND national_id_hash IS NOT NULL GROUP BY person_id",
+        [item.person_l, item.person_r],
+    )
+    if len(held) == 2 and held[0]["ids"] != held[1]["ids"]:
+        return f"persons {item.person_l} and {item.person_r} hold different verified national ids"
+    apart = value(
+        store.con,
+        "SELECT min(v.review_id) FROM identity_reviews v "
+        "JOIN identity_records a ON a.record_id = v.record_l "
+        "JOIN identity_records b ON b.record_id = v.record_r "
+        "WHERE v.review_id <> ? AND v.status = 'rejected' "
+        "AND ((a.person_id = ? AND b.person_id = ?) OR (a.person_id = ? AND b.person_id = ?))",
+        [item.review_id, item.person_l, item.person_r, item.person_r, item.person_l],
+    )
+    if apart is not None:
+        return f"review item {apart} was rejected, and it lies between their persons"
+    return None
 
 
 def accept_review(

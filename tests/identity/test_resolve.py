@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from credo.errors import ConflictError
 from credo.identity import (
     accept_review,
     add_review,
@@ -201,6 +202,36 @@ def test_explanation_lists_records_links_and_weights(resolved_store: Store) -> N
     assert all(r.events >= 1 for r in ex.records)
 
 
+def test_accepting_a_pair_that_cannot_be_one_person_is_refused(resolved_store: Store) -> None:
+    """An acceptance the clustering would never honour is refused when it is made, and
+    changes nothing; a rejected pair between the two persons is refused the same way."""
+    store = resolved_store
+    (a, pa_), (b, pb) = store.con.execute(
+        "SELECT min(record_id), person_id FROM identity_records WHERE id_sex IS NOT NULL "
+        "GROUP BY person_id HAVING count(DISTINCT national_id_hash) = 1 ORDER BY 1 LIMIT 2"
+    ).fetchall()
+    item = add_review(store, a, b, "an operator thinks these are one person")
+    with pytest.raises(ConflictError, match="hold different verified national ids"):
+        accept_review(store, item.review_id, actor="reviewer")
+    assert [i.status for i in list_reviews(store, None, 1000) if i.review_id == item.review_id] == [
+        "pending"
+    ]
+    resolve(store)
+    persons = _assigned(store)
+    assert persons[a] == pa_ and persons[b] == pb
+
+    # two persons without verified ids, kept apart by a rejected pair of their records: a
+    # pair of their other records may not be accepted either
+    (c, e), (d, f) = store.con.execute(
+        "SELECT min(record_id), max(record_id) FROM identity_records GROUP BY person_id "
+        "HAVING count(id_sex) = 0 AND count(*) >= 2 ORDER BY 1 LIMIT 2"
+    ).fetchall()
+    reject_review(store, add_review(store, c, d, "not the same").review_id, actor="reviewer")
+    again = add_review(store, e, f, "an operator thinks these are one person")
+    with pytest.raises(ConflictError, match="was rejected"):
+        accept_review(store, again.review_id, actor="reviewer")
+
+
 def test_review_decisions_are_remembered(resolved_store: Store) -> None:
     store = resolved_store
     # a pair the model linked on its own: rejecting it splits the person, for good
@@ -224,8 +255,13 @@ def test_review_decisions_are_remembered(resolved_store: Store) -> None:
 
     pending = list_reviews(store)
     if not pending:  # a small population can leave the review band empty: ask for one
+        # about two persons that may be one: neither holds a verified national id (two that
+        # do would be refused, see the test below), nor a rejected pair between them
         (a,), (b,) = store.con.execute(
-            "SELECT min(record_id) FROM identity_records GROUP BY person_id ORDER BY 1 LIMIT 2"
+            "SELECT min(record_id) FROM identity_records GROUP BY person_id "
+            "HAVING count(id_sex) = 0 AND NOT list_contains(list(record_id), ?) "
+            "AND NOT list_contains(list(record_id), ?) ORDER BY 1 LIMIT 2",
+            [left, right],
         ).fetchall()
         add_review(store, a, b, "an operator thinks these are one person")
         pending = list_reviews(store)
