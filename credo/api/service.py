@@ -54,7 +54,7 @@ from credo.sessions import SessionEnds
 from credo.settings import Settings
 from credo.store.applier import JournalApplier
 from credo.store.audit import AuditEntry
-from credo.store.db import Store, serving_marker
+from credo.store.db import Store, load_journal_modules, serving_marker
 from credo.webhooks import (
     DeliveryReport,
     due_messages,
@@ -105,6 +105,7 @@ class Service:
         self.refusals = Refusals()
         self.reads = CachedReads(self.store)
         self.reads.warm()  # what decisions read about everyone, before the first is asked
+        load_journal_modules()  # before the app freezes what is loaded (decision 0612)
         self.applier = JournalApplier(
             self.store, api.journal_apply_every, interval=api.journal_apply_seconds
         )

@@ -358,14 +358,25 @@ def _apply(con: duckdb.DuckDBPyConnection, batches: Sequence[Batch]) -> None:
         raise
 
 
-def _insert_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Row]) -> None:
+def _arrow_rows(rows: Sequence[Row]) -> Any:
     import pyarrow as pa  # only a process that journals pays for loading it
 
+    columns = zip(*rows, strict=True)
+    return pa.table({f"c{i}": pa.array(c) for i, c in enumerate(columns)})
+
+
+def _insert_arrow(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Row]) -> None:
     if rows:
-        columns = zip(*rows, strict=True)
-        data = pa.table({f"c{i}": pa.array(c) for i, c in enumerate(columns)})
-        with registered(con, "_journal_rows", data):
+        with registered(con, "_journal_rows", _arrow_rows(rows)):
             con.execute(f"INSERT INTO {table} SELECT * FROM _journal_rows")
+
+
+def load_journal_modules() -> None:
+    """Import now what moving the journal imports on first use (pyarrow's conversion of
+    Python values loads pandas: 335 modules). A server freezes what it loaded before serving
+    (``gc.freeze``); modules loaded later stay for every full collection to walk, which
+    paused every request in flight for 50-100 ms (decision 0612)."""
+    _arrow_rows([["text", 1, 1.0, True, dt.datetime(2000, 1, 1), dt.date(2000, 1, 1), None]])
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
