@@ -51,7 +51,7 @@ class DecisionAnswer(TypedDict):
     decision_id: str
     person: str
     product: str
-    outcome: Literal["approved", "declined"]
+    outcome: Literal["approved", "declined", "verification_required"]
     terms: dict[str, Any]
     reasons: list[dict[str, str]]
     score: float | None
@@ -128,9 +128,19 @@ class PartnerClient(_Client):
         """The products on offer: each one's purpose, score thresholds and terms."""
         return cast(dict[str, Any], self._call("GET", "/v1/products"))
 
-    def decide(self, person: str, product: str, consent: str) -> DecisionAnswer:
-        """A decision; ``consent`` is the reference the person gave you."""
-        body = {"person": person, "product": product, "consent": consent}
+    def decide(
+        self,
+        person: str,
+        product: str,
+        consent: str,
+        identity_verification: dict[str, str] | None = None,
+    ) -> DecisionAnswer:
+        """A decision; ``consent`` is the reference the person gave you;
+        ``identity_verification`` (``method``, ``reference``, ``phone``): how you verified the
+        person, needed for credit while they have a fraud alert."""
+        body: dict[str, Any] = {"person": person, "product": product, "consent": consent}
+        if identity_verification is not None:
+            body["identity_verification"] = identity_verification
         return cast(DecisionAnswer, self._call("POST", "/v1/decisions", json=body))
 
     def report(self, person: str, purpose: str) -> dict[str, Any]:
