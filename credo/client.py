@@ -106,7 +106,8 @@ class _Client:
             self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, headers=self._auth, **kwargs)
+        headers = {**self._auth, **kwargs.pop("headers", {})}
+        response = self._http.request(method, path, headers=headers, **kwargs)
         if response.is_error:
             try:
                 body = response.json().get("error", {})
@@ -228,11 +229,14 @@ class AdminClient(_Client):
         action: Literal["amend", "retract"] = "amend",
         amendment: dict[str, str] | None = None,
         note: str | None = None,
+        operator: str | None = None,
     ) -> dict[str, Any]:
-        """Correct (retract or amend the item, re-score, notify partners) or reject."""
+        """Correct (retract or amend the item, re-score, notify partners) or reject;
+        ``operator`` names who decides (an appeal goes to another operator than the first)."""
         body = {"decision": decision, "action": action, "amendment": amendment, "note": note}
         path = f"/admin/disputes/{dispute_id}/resolve"
-        return cast(dict[str, Any], self._call("POST", path, json=body))
+        headers = {"X-Credo-Operator": operator} if operator else {}
+        return cast(dict[str, Any], self._call("POST", path, json=body, headers=headers))
 
     def expire_disputes(self) -> list[dict[str, Any]]:
         """Retract every item whose dispute passed its deadline unverified."""
