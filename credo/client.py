@@ -51,7 +51,7 @@ class DecisionAnswer(TypedDict):
     decision_id: str
     person: str
     product: str
-    outcome: Literal["approved", "declined"]
+    outcome: Literal["approved", "declined", "verification_required"]
     terms: dict[str, Any]
     reasons: list[dict[str, str]]
     score: float | None
@@ -106,7 +106,8 @@ class _Client:
             self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, headers=self._auth, **kwargs)
+        headers = {**self._auth, **kwargs.pop("headers", {})}
+        response = self._http.request(method, path, headers=headers, **kwargs)
         if response.is_error:
             try:
                 body = response.json().get("error", {})
@@ -128,9 +129,19 @@ class PartnerClient(_Client):
         """The products on offer: each one's purpose, score thresholds and terms."""
         return cast(dict[str, Any], self._call("GET", "/v1/products"))
 
-    def decide(self, person: str, product: str, consent: str) -> DecisionAnswer:
-        """A decision; ``consent`` is the reference the person gave you."""
-        body = {"person": person, "product": product, "consent": consent}
+    def decide(
+        self,
+        person: str,
+        product: str,
+        consent: str,
+        identity_verification: dict[str, str] | None = None,
+    ) -> DecisionAnswer:
+        """A decision; ``consent`` is the reference the person gave you;
+        ``identity_verification`` (``method``, ``reference``, ``phone``): how you verified the
+        person, needed for credit while they have a fraud alert."""
+        body: dict[str, Any] = {"person": person, "product": product, "consent": consent}
+        if identity_verification is not None:
+            body["identity_verification"] = identity_verification
         return cast(DecisionAnswer, self._call("POST", "/v1/decisions", json=body))
 
     def report(self, person: str, purpose: str) -> dict[str, Any]:
@@ -218,11 +229,14 @@ class AdminClient(_Client):
         action: Literal["amend", "retract"] = "amend",
         amendment: dict[str, str] | None = None,
         note: str | None = None,
+        operator: str | None = None,
     ) -> dict[str, Any]:
-        """Correct (retract or amend the item, re-score, notify partners) or reject."""
+        """Correct (retract or amend the item, re-score, notify partners) or reject;
+        ``operator`` names who decides (an appeal goes to another operator than the first)."""
         body = {"decision": decision, "action": action, "amendment": amendment, "note": note}
         path = f"/admin/disputes/{dispute_id}/resolve"
-        return cast(dict[str, Any], self._call("POST", path, json=body))
+        headers = {"X-Credo-Operator": operator} if operator else {}
+        return cast(dict[str, Any], self._call("POST", path, json=body, headers=headers))
 
     def expire_disputes(self) -> list[dict[str, Any]]:
         """Retract every item whose dispute passed its deadline unverified."""

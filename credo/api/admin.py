@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from credo.access import create_key, create_partner, issue_login_code, list_partners
@@ -16,8 +16,15 @@ from credo.errors import NotFoundError
 from credo.ingest.events import CourtJudgmentEvent
 from credo.rights.audited import audited_read, person_exists
 from credo.rights.court_feed import expire_listings, record_court_update
-from credo.rights.disputes import expire_disputes, list_disputes, reinsert, resolve_dispute
+from credo.rights.disputes import (
+    complete_fixes,
+    expire_disputes,
+    list_disputes,
+    reinsert,
+    resolve_dispute,
+)
 from credo.rights.export import regulator_bundle
+from credo.rights.fraud_alerts import alert_referrals, export_referrals
 from credo.rights.furnishers import export_furnisher_notices, furnisher_notices
 from credo.rights.requests import decide_objection, extend_request, tracker
 from credo.rights.reviews import decide_review, list_reviews
@@ -34,6 +41,25 @@ Text = Annotated[str, Field(min_length=1, max_length=100)]
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def operator_actor(
+    x_credo_operator: Annotated[
+        str | None,
+        Header(
+            min_length=1,
+            max_length=60,
+            pattern=r"^[A-Za-z0-9_.@-]+$",
+            description="The operator acting (the console sends the signed-in operator's"
+            " name); recorded as the actor of what decides a dispute. Without it: 'admin'.",
+        ),
+    ] = None,
+) -> str:
+    """Who decides, as the audit log and the dispute record name them (RULES R-BL-4)."""
+    return f"operator:{x_credo_operator}" if x_credo_operator else "admin"
+
+
+Actor = Annotated[str, Depends(operator_actor)]
 
 
 class PartnerRequest(_Body):
@@ -145,9 +171,10 @@ def get_disputes(
 
 @router.post("/disputes/{dispute_id}/resolve")
 def post_resolve(
-    dispute_id: Annotated[str, Field(max_length=60)], body: ResolveRequest, svc: Svc
+    dispute_id: Annotated[str, Field(max_length=60)], body: ResolveRequest, svc: Svc, actor: Actor
 ) -> dict[str, Any]:
-    """Resolve: ``correct`` writes a correction, re-scores and notifies partners."""
+    """Resolve: ``correct`` writes a correction, re-scores and notifies partners. An appealed
+    dispute is decided by another operator than the one who decided it first (``409``)."""
     d = svc.run(
         resolve_dispute,
         svc.store,
@@ -157,18 +184,18 @@ def post_resolve(
         amendment=body.amendment,
         note=body.note,
         needed=body.needed,
-        actor="admin",
+        actor=actor,
     )
     return aware(d)  # type: ignore[no-any-return]
 
 
 @router.post("/disputes/{dispute_id}/reinsert")
 def post_reinsert(
-    dispute_id: Annotated[str, Field(max_length=60)], body: ReinsertRequest, svc: Svc
+    dispute_id: Annotated[str, Field(max_length=60)], body: ReinsertRequest, svc: Svc, actor: Actor
 ) -> dict[str, Any]:
     """Put back an item a dispute removed, on the furnisher's certification (R-FCRA-7)."""
     d = svc.run(reinsert, svc.store, dispute_id, body.certification,
-                furnisher_contact=body.furnisher_contact, actor="admin")  # fmt: skip
+                furnisher_contact=body.furnisher_contact, actor=actor)  # fmt: skip
     return aware(d)  # type: ignore[no-any-return]
 
 
@@ -189,6 +216,32 @@ def post_furnisher_export(
     """Hand over a source's pending notices in this answer, marked exported and audited."""
     done = svc.run(export_furnisher_notices, svc.store, source, actor="admin")
     return aware(done.to_dict())  # type: ignore[no-any-return]
+
+
+@router.get("/alert-referrals")
+def get_alert_referrals(
+    svc: Svc,
+    bureau: Annotated[str | None, Query(max_length=100)] = None,
+    pending: bool = True,
+) -> list[dict[str, Any]]:
+    """Fraud alerts queued for referral to the other nationwide bureaus, oldest first, each
+    saying whether it is overdue (R-FCRA-16)."""
+    return [aware(r) for r in svc.run(alert_referrals, svc.store, bureau=bureau, pending=pending)]
+
+
+@router.post("/alert-referrals/{bureau}/export")
+def post_alert_referrals_export(
+    bureau: Annotated[str, Field(max_length=100)], svc: Svc, actor: Actor
+) -> dict[str, Any]:
+    """Hand over a bureau's pending referrals in this answer, marked exported and audited."""
+    return aware(svc.run(export_referrals, svc.store, bureau, actor=actor).to_dict())  # type: ignore[no-any-return]
+
+
+@router.post("/disputes/fix")
+def post_fix(svc: Svc, actor: Actor) -> list[dict[str, Any]]:
+    """Re-score every person whose corrected dispute is not yet fixed (R-BL-4: due within the
+    profile's ``disputes.fix_working_days``); what failed again stays listed as overdue."""
+    return [aware(d) for d in svc.run(complete_fixes, svc.store, actor=actor)]
 
 
 @router.post("/disputes/expire")

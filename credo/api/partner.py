@@ -20,6 +20,7 @@ from credo.ingest.events import LoanEvent, RentalEvent
 from credo.policy.products import Product
 from credo.purposes import REPORT_PURPOSES
 from credo.rights.decisions import Decision, DecisionInput
+from credo.rights.fraud_alerts import IdentityVerification
 from credo.rights.reports import record_outcome, risk_report
 
 __all__ = ["router"]
@@ -32,10 +33,23 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class IdentityCheck(_Body):
+    method: Literal["phone", "in_person", "document", "knowledge_based"]
+    reference: Annotated[str, Field(min_length=1, max_length=200)]
+    phone: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    """With ``method: phone``: the number you called."""
+
+
 class DecisionRequest(_Body):
     person: Id
     product: Id
     consent: Id = Field(description="The consent reference the person gave you.")
+    identity_verification: IdentityCheck | None = Field(
+        None,
+        description="How you verified the person's identity. Needed for a credit product while"
+        " the person has a fraud alert (FCRA 605A(h)): without it the outcome is"
+        " 'verification_required'. Where the alert gives a phone number, call it and say so.",
+    )
 
 
 class Reason(BaseModel):
@@ -47,7 +61,7 @@ class DecisionResponse(BaseModel):
     decision_id: str
     person: str
     product: str
-    outcome: Literal["approved", "declined"]
+    outcome: Literal["approved", "declined", "verification_required"]
     terms: dict[str, Any]
     reasons: list[Reason]
     score: float | None
@@ -148,7 +162,11 @@ async def post_decision(request: Request) -> Response:
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from None
     svc: Service = request.app.state.service
-    d = await svc.decide(DecisionInput(key.partner_id, body.person, body.product, body.consent))
+    check = body.identity_verification
+    verified = None if check is None else IdentityVerification(**check.model_dump())
+    d = await svc.decide(
+        DecisionInput(key.partner_id, body.person, body.product, body.consent, verified)
+    )
     return Response(decision_json(d), media_type="application/json")
 
 

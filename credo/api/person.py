@@ -269,14 +269,18 @@ def get_export(svc: Svc, me: Me) -> Response:
 class AlertRequest(_Body):
     kind: Literal["initial", "extended", "active_duty"]
     report_reference: Annotated[str | None, Field(max_length=200)] = None
+    phone: Annotated[str | None, Field(min_length=1, max_length=40)] = None
+    """A number a lender must call to verify you before extending credit."""
 
 
 @router.post("/fraud-alerts", status_code=201)
 def post_fraud_alert(body: AlertRequest, svc: Svc, me: Me) -> Any:
     """Place a fraud alert (1 year), an extended one (7 years, with your identity-theft
     report's reference) or an active-duty alert (1 year): every decision and report carries it
-    and partners must verify your identity before extending credit."""
-    alert = svc.run(place_alert, svc.store, me, body.kind, report_reference=body.report_reference)
+    and partners must verify your identity (by calling ``phone`` when you give one) before
+    extending credit; the other nationwide bureaus are told."""
+    alert = svc.run(place_alert, svc.store, me, body.kind,
+                    report_reference=body.report_reference, phone=body.phone)  # fmt: skip
     return aware(alert.to_dict())
 
 

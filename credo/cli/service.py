@@ -102,6 +102,9 @@ def resolve(
     retract: Annotated[bool, typer.Option(help="Retract the item instead of amending it.")] = False,
     amend: Annotated[list[str] | None, typer.Option(help="FIELD=VALUE to amend (repeat).")] = None,
     note: Annotated[str | None, typer.Option(help="Why.")] = None,
+    operator: Annotated[
+        str | None, typer.Option(help="Who decides (an appeal needs another than the first).")
+    ] = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -115,12 +118,17 @@ def resolve(
     action: Literal["amend", "retract"] = "retract" if retract else "amend"
 
     def local(store: Store) -> dict[str, Any]:
+        actor = f"operator:{operator}" if operator else store.settings.actor
         return resolve_dispute(store, dispute_id, verdict, action=action, amendment=amendment,
-                               note=note, actor=store.settings.actor).to_dict()  # fmt: skip
+                               note=note, actor=actor).to_dict()  # fmt: skip
 
     # beside a running server, through its API (the same call the console makes)
     found = store_or_server(
-        db, local, lambda admin: admin.resolve_dispute(dispute_id, verdict, action, amendment, note)
+        db,
+        local,
+        lambda admin: admin.resolve_dispute(
+            dispute_id, verdict, action, amendment, note, operator=operator
+        ),
     )
     _print(found, as_json)
 

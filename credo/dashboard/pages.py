@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -440,20 +441,26 @@ def console_resolve(
     decision: FormText,
     amendment: FormText = "",
     note: FormText = "",
+    operator: FormText = "",
 ) -> Response:
     """``retract`` or ``amend`` correct the item; ``reject`` verifies it. An amendment is one
-    ``field=value`` per line, as ``credo disputes resolve --amend`` takes them."""
+    ``field=value`` per line, as ``credo disputes resolve --amend`` takes them. ``operator``
+    names who decides (an appeal goes to another operator than the first, R-BL-4)."""
+    name = operator.strip()
+    actor = f"operator:{name}" if name else "operator"
 
     def go(store: Any) -> None:
+        if name and not re.fullmatch(r"[A-Za-z0-9_.@-]{1,60}", name):
+            raise InputError("field operator: letters, digits and _.@- only, at most 60")
         if decision == "reject":
-            resolve_dispute(store, dispute_id, "reject", note=note or None, actor="operator")
+            resolve_dispute(store, dispute_id, "reject", note=note or None, actor=actor)
         elif decision == "retract":
             resolve_dispute(store, dispute_id, "correct", action="retract", note=note or None,
-                            actor="operator")  # fmt: skip
+                            actor=actor)  # fmt: skip
         elif decision == "amend":
             resolve_dispute(store, dispute_id, "correct", action="amend",
                             amendment=_amendment(amendment), note=note or None,
-                            actor="operator")  # fmt: skip
+                            actor=actor)  # fmt: skip
         else:
             raise InputError(f"field decision: {decision!r} is not retract, amend or reject")
 

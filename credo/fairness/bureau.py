@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +23,7 @@ import numpy as np
 from credo.errors import CredoError, InputError, NotFoundError
 from credo.fairness.audit import Audit, AuditSettings, audit_scores
 from credo.fairness.gate import gate, product_cuts
-from credo.fairness.inputs import MISSING
+from credo.fairness.inputs import MISSING, CutSpec
 from credo.fairness.protected import protected_loaded, read_protected
 from credo.features import PointInTime, months_before, outcome_sql
 from credo.models.table import ScorecardModel
@@ -44,7 +45,12 @@ __all__ = [
     "observed_month",
     "release_report",
     "release_reports",
+    "search_alternatives",
 ]
+
+ALTERNATIVES_SAMPLE = 5000
+"""Rows the release's search for less discriminatory alternatives refits on at most: each
+refit of the card is linear in the rows, and the search refits it a few dozen times."""
 
 
 @dataclass(frozen=True)
@@ -243,6 +249,93 @@ def release_reports(store: Store, model_id: str) -> list[dict[str, Any]]:
             for r in found]  # fmt: skip
 
 
+def _observed_month_end(last: dt.date, months: int) -> dt.date:
+    """The latest month-end whose outcome window of ``months`` the events (up to ``last``)
+    cover in full: it needs no scoring run of its own (the first release of a bureau is its
+    first run)."""
+    end = last if (last + dt.timedelta(days=1)).day == 1 else last.replace(day=1) - _DAY
+    while months_before(end, -months) > last:
+        end = end.replace(day=1) - _DAY
+    return end
+
+
+_DAY = dt.timedelta(days=1)
+
+
+def search_alternatives(
+    store: Store,
+    model_id: str,
+    rules: ScoringPolicy,
+    cuts: list[CutSpec],
+    scores: np.ndarray,
+    *,
+    sample: int = ALTERNATIVES_SAMPLE,
+    max_auc_loss: float = 0.01,
+) -> dict[str, Any]:
+    """The search for less discriminatory alternatives of a release (RULES R-ECOA-6): on the
+    latest month-end whose outcome window the events cover, the card refit without each feature and
+    greedily without more while the AUC stays within ``max_auc_loss``
+    (:func:`credo.fairness.proxies.proxy_report`), on at most ``sample`` of that month's
+    development rows (performing persons, drawn by a fixed seed). Each product cut is compared
+    at the share it approves of the release's ``scores`` (a refit card has its own scale, so
+    variants are compared at equal approval rates). What was searched and what was found;
+    ``searched: false`` with the reason when there is nothing to search on."""
+    from credo.fairness.proxies import proxy_report
+    from credo.features import CATALOGUE
+    from credo.scoring.train import training_table
+
+    document = store.scalar("SELECT document FROM models WHERE model_id = ?", [model_id])
+    if document is None:
+        return {"searched": False, "reason": f"model {model_id} is not in the database"}
+    model = ScorecardModel.from_json(str(document), source=f"model {model_id}")
+    last = _last_event(store)
+    if last is None:
+        return {"searched": False, "reason": "no events"}
+    month = _observed_month_end(last[0], rules.outcome.months)
+    wanted = set(model.features)
+    table = training_table(
+        store, month, policy=rules, known_at=last[1],
+        features=[f for f in CATALOGUE if f.name in wanted],
+    )  # fmt: skip
+    keep = np.flatnonzero(table.performing)
+    if len(keep) > sample:
+        keep = np.sort(np.random.default_rng(0).choice(keep, sample, replace=False))
+    persons = [str(p) for p in table.persons[keep]]
+    found = read_protected(
+        store, persons, purpose=f"search for less discriminatory alternatives to {model_id}"
+    )
+    y = table.bad[keep]
+    if not found or len(np.unique(y)) < 2:
+        return {"searched": False, "month": month.isoformat(), "rows": len(persons),
+                "reason": "no protected attributes or no defaults among the rows"}  # fmt: skip
+    groups = {
+        name: np.array([values.get(p) or MISSING for p in persons], dtype=np.str_)
+        for name, values in found.items()
+    }
+    data = {name: column[keep] for name, column in table.features.items() if name in wanted}
+    shares = {}
+    for cut in cuts:
+        approved = Fraction(float(np.mean(scores >= cut.score))).limit_denominator(10_000)
+        if approved > 0:
+            shares[cut.label] = CutSpec("share", share=approved)
+    proxies = proxy_report(
+        model, data, y, groups, list(shares.values()), max_auc_loss=max_auc_loss, keep_bins=True
+    ).to_dict()
+    return {
+        "searched": True,
+        "month": month.isoformat(),
+        "rows": len(persons),
+        "of_rows": int(table.performing.sum()),
+        "features": list(model.features),
+        "product_cuts": {label: c.label for label, c in shares.items()},
+        "method": "greedy backward elimination; each variant, the baseline included, refit"
+        " on the card's bins (weights of evidence, logistic regression) on the same rows",
+        **proxies,
+        "strength": proxies["strength"][:10],
+        "found": len(proxies["alternatives"]) > 0,
+    }
+
+
 def gate_run(
     store: Store,
     as_of: dt.date,
@@ -252,6 +345,7 @@ def gate_run(
     scores: np.ndarray,
     why: str | None,
     products: ProductsPolicy | None = None,
+    rules: ScoringPolicy | None = None,
 ) -> list[AuditEntry]:
     """The fairness gate on putting a card and a scoring policy in use (decision 0905), and the
     release's fairness report (RULES R-ECOA-6, decision 0674).
@@ -287,10 +381,13 @@ def gate_run(
     if report.flags and not cleared and (why is None or not why.strip()):
         gate(report)  # raises GateError naming the lowest ratio
     if not released:
+        details = release_report(report, as_of, policy, shelf)
+        if rules is not None:  # a scorecard's release: search for a less discriminatory card
+            details["alternatives"] = search_alternatives(store, model_id, rules, cuts, scores)
         entries.append(AuditEntry(
             store.settings.actor, "fairness.release", target=f"model:{model_id}",
             purpose="fairness report of a model release",
-            details=release_report(report, as_of, policy, shelf),
+            details=details,
         ))  # fmt: skip
     if report.flags and not cleared:
         entries.append(AuditEntry(
@@ -322,6 +419,8 @@ def gate_snapshots(
     """The gate on a monthly run's snapshot rows, whichever engine computed them (DuckDB's
     run, or Spark's imported from the lake): the audit entries to commit with the run
     (the override, if one was needed), or ``GateError`` if a flag has no reason."""
+    from credo.scoring.policy_rules import scoring_policy
+
     return gate_run(
         store,
         as_of,
@@ -331,4 +430,5 @@ def gate_snapshots(
         np.asarray(snapshots.column("score").to_numpy(zero_copy_only=False), dtype=np.float64),
         why,
         products,
+        scoring_policy(loaded),
     )

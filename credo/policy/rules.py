@@ -102,6 +102,9 @@ class DisputeRules(_Strict):
     result_notice_business_days: int = _min(5, ge=1, le=30)
     notify_months: int = _max(6, ge=1, le=24)
     """Partners that got a decision or report this far back hear of a correction (R-BL-6)."""
+    fix_working_days: int = _min(3, ge=1, le=30)
+    """R-BL-4: a correction's fix (the item amended and the person re-scored) is due this many
+    working days after the dispute is decided for the person."""
 
 
 class RetentionRules(_Strict):
@@ -150,6 +153,13 @@ class CourtListRules(_Strict):
     remove_within_working_days: int = _min(3, ge=1, le=30)
 
 
+class FraudAlertRules(_Strict):
+    """R-FCRA-16: the nationwide bureaus an alert placed here is referred to, and by when."""
+
+    refer_to: tuple[str, ...] = ()
+    refer_within_business_days: int = _min(1, ge=1, le=15)
+
+
 class RulesProfile(_Strict):
     kind: Literal["rules"]
     name: str = Field(min_length=1)
@@ -161,6 +171,7 @@ class RulesProfile(_Strict):
     notices: NoticeRules
     reports: ReportRules
     court_list: CourtListRules = CourtListRules()
+    fraud_alerts: FraudAlertRules = FraudAlertRules()
     protected_bases: tuple[ProtectedBasis, ...] = PROTECTED_BASES
     allowed_bases: tuple[ProtectedBasis, ...] = ()
     """Protected bases this profile lets a policy key on (e.g. age in a sound system)."""
@@ -210,7 +221,7 @@ def _combine(document: dict[str, Any], path: Path) -> dict[str, Any]:
     profiles = [load_rules(n) for n in names]
     combined = {
         f: _strictest([getattr(p, f) for p in profiles], RulesProfile, f)
-        for f in ("disputes", "retention", "notices", "reports", "court_list")
+        for f in ("disputes", "retention", "notices", "reports", "court_list", "fraud_alerts")
     }
     combined["protected_bases"] = _strictest(
         [p.protected_bases for p in profiles], RulesProfile, "protected_bases"

@@ -37,7 +37,14 @@ from credo.rights.consent import (
     is_restricted,
     minor_refused,
 )
-from credo.rights.fraud_alerts import ALERT_REASONS, alerts_in_force
+from credo.rights.fraud_alerts import (
+    ALERT_REASONS,
+    VERIFIED,
+    VERIFY_REQUIRED,
+    IdentityVerification,
+    alerts_in_force,
+    verification_missing,
+)
 from credo.rights.jurisdiction import partner_rules
 from credo.rights.notices import factor_reasons
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
@@ -70,19 +77,9 @@ class Decision:
 
 
 _ALERTS = (
-    "SELECT person_id, kind, placed_at, expires_at FROM fraud_alerts WHERE removed_at IS NULL"
-    "{where} ORDER BY person_id, placed_at"
+    "SELECT person_id, kind, placed_at, expires_at, phone FROM fraud_alerts"
+    " WHERE removed_at IS NULL{where} ORDER BY person_id, placed_at"
 )
-
-
-def _alert_periods(store: Store, person_id: str) -> list[tuple[str, dt.datetime, dt.datetime]]:
-    """The person's alerts not removed, with when each is in force (R-FCRA-16)."""
-    return [
-        (str(kind), placed, expires)
-        for _, kind, placed, expires in store.con.execute(
-            _ALERTS.format(where=" AND person_id = ?"), [person_id]
-        ).fetchall()
-    ]
 
 
 def open_disputed_items(store: Store, person_id: str) -> list[dict[str, Any]]:
@@ -111,6 +108,8 @@ class DecisionInput:
     person_id: str
     product: str
     consent_id: str
+    verification: IdentityVerification | None = None
+    """How the partner verified the person's identity (needed for credit under an alert)."""
 
 
 class Reads:
@@ -134,6 +133,10 @@ class Reads:
     def alerts(self, person_id: str) -> tuple[str, ...]:
         """Kinds of fraud or active-duty alert in force (R-FCRA-16)."""
         return tuple(a.kind for a in alerts_in_force(self.store, person_id))
+
+    def alert_phones(self, person_id: str) -> tuple[str, ...]:
+        """The numbers the person gave with their alerts in force, to be called on (605A(h))."""
+        return tuple(a.phone for a in alerts_in_force(self.store, person_id) if a.phone)
 
     def snapshot(self, person_id: str) -> LatestSnapshot | None:
         return latest_snapshot(self.store, person_id)
@@ -173,7 +176,8 @@ _ADDS_EVENTS = frozenset({"outcome"})
 consent is an event too, but ``record_consent`` writes no identity fields)."""
 _NOT_READ = frozenset({"decision", "partner.create", "api_key.create", "api_key.revoke",
                        "login_code.issue", "session.start", "sessions.end",
-                       "request.access", "request.extend", "regulator.bundle"})  # fmt: skip
+                       "request.access", "request.extend", "regulator.bundle",
+                       "dispute.fixed", "fraud_alert.referrals.export"})  # fmt: skip
 
 # What decisions read, for every person or for one (``{where}``): the same order as the reads
 # one at a time above (newest grant or revoke per partner and purpose, newest freeze action,
@@ -230,7 +234,7 @@ class CachedReads(Reads):
         self._frozen: set[str] = set()
         self._restricted: set[str] = set()
         self._born: dict[str, dt.date] = {}
-        self._alerts: dict[str, list[tuple[str, dt.datetime, dt.datetime]]] = {}
+        self._alerts: dict[str, list[tuple[str, dt.datetime, dt.datetime, str | None]]] = {}
         self._snapshots: dict[str, tuple[LatestSnapshot, tuple[str, ...]]] = {}
         self._disputed: set[str] = set()
         self._max_factors: dict[str, int] = {}  # a partner's jurisdiction is set at creation
@@ -301,8 +305,10 @@ class CachedReads(Reads):
         if person_id is None or events:
             for p, born in con.execute(sql(BIRTH_DATES, "p.person_id"), args).fetchall():
                 self._born[p] = born
-        for p, kind, placed, expires in con.execute(sql(_ALERTS, "person_id"), args).fetchall():
-            self._alerts.setdefault(p, []).append((str(kind), placed, expires))
+        for p, kind, placed, expires, phone in con.execute(
+            sql(_ALERTS, "person_id"), args
+        ).fetchall():
+            self._alerts.setdefault(p, []).append((str(kind), placed, expires, phone))
         runs = {r[0]: r for r in con.execute(_RUNS).fetchall()}
         for p, run_id, score, band, listings, codes in con.execute(
             sql(_SNAPSHOTS, "s.person_id"), args
@@ -339,7 +345,13 @@ class CachedReads(Reads):
         self._current()
         at = now_or(None)
         held = self._alerts.get(person_id, ())
-        return tuple(kind for kind, placed, expires in held if placed <= at < expires)
+        return tuple(kind for kind, placed, expires, _ in held if placed <= at < expires)
+
+    def alert_phones(self, person_id: str) -> tuple[str, ...]:
+        self._current()
+        at = now_or(None)
+        held = self._alerts.get(person_id, ())
+        return tuple(p for _, placed, expires, p in held if p and placed <= at < expires)
 
     def max_factors(self, partner_id: str) -> int:
         self._current()
@@ -435,11 +447,15 @@ def decide_many(
 
 
 def _entry(d: Decision, ask: DecisionInput, purpose: str) -> AuditEntry:
+    details: dict[str, Any] = {
+        "decision_id": d.decision_id, "product": d.product, "outcome": d.outcome,
+        "run_id": d.run_id, "consent_id": ask.consent_id,
+    }  # fmt: skip
+    if ask.verification is not None:
+        details["identity_verification"] = asdict(ask.verification)
     return AuditEntry(
-        f"partner:{ask.partner_id}", "decision", f"person:{ask.person_id}", purpose,
-        {"decision_id": d.decision_id, "product": d.product, "outcome": d.outcome,
-         "run_id": d.run_id, "consent_id": ask.consent_id},
-    )  # fmt: skip
+        f"partner:{ask.partner_id}", "decision", f"person:{ask.person_id}", purpose, details
+    )
 
 
 def _evaluate(
@@ -469,6 +485,17 @@ def _evaluate(
     alerts = reads.alerts(ask.person_id)
     if alerts:  # after the product's rule and the factors: reasons[0] stays the rule
         reasons = [*reasons, *(ALERT_REASONS[k] for k in alerts)]
+        if outcome != "declined":  # credit is extended only to a person verified (605A(h))
+            missing = verification_missing(
+                product.purpose, reads.alert_phones(ask.person_id), ask.verification
+            )
+            if missing is not None:
+                outcome, terms = "verification_required", {}
+                reasons = [*reasons, {"code": VERIFY_REQUIRED, "text": missing}]
+            elif ask.verification is not None:
+                v = ask.verification
+                text = f"the partner verified the person's identity: {v.method}, ref {v.reference}"
+                reasons = [*reasons, {"code": VERIFIED, "text": text}]
     decision = Decision(
         decision_id=new_id("dec"),
         person=ask.person_id,

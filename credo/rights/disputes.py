@@ -27,11 +27,11 @@ from typing import Any, Literal
 
 import duckdb
 
-from credo.errors import ConflictError, InputError, NotFoundError
+from credo.errors import ConflictError, CredoError, InputError, NotFoundError
 from credo.features.sql import AMENDABLE
 from credo.ingest.events import CorrectionEvent
 from credo.rights.audited import append_event
-from credo.rights.furnishers import queue_furnisher_notice
+from credo.rights.furnishers import add_business_days, queue_furnisher_notice
 from credo.rights.jurisdiction import PARTNER_SOURCE, furnisher_rules
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
@@ -48,6 +48,7 @@ __all__ = [
     "add_evidence",
     "affected_partners",
     "appeal_dispute",
+    "complete_fixes",
     "disputed_items",
     "expire_disputes",
     "get_dispute",
@@ -105,6 +106,12 @@ class Dispute:
     appealed_at: dt.datetime | None = None
     furnisher_contact: str | None = None
     """A reinsertion: the furnisher's name, address and phone, as the person is told them."""
+    fix_due_at: dt.datetime | None = None
+    """A correction: when its fix (the item amended and the person re-scored) is due (R-BL-4)."""
+    fixed_at: dt.datetime | None = None
+    first_decided_by: str | None = None
+    """An appealed dispute: who decided it before the appeal; someone else decides the appeal."""
+    fix_overdue: bool = False
     rescored_run_id: str | None = None
     notified: tuple[str, ...] = ()
 
@@ -115,22 +122,33 @@ class Dispute:
 _COLUMNS = (
     "dispute_id, person_id, event_id, target_source, target_record_id, statement, evidence,"
     " opened_at, due_at, status, resolved_at, resolved_by, note, correction_event_id,"
-    " extended_at, needed, certification, appealed_at, furnisher_contact"
+    " extended_at, needed, certification, appealed_at, furnisher_contact, fix_due_at, fixed_at,"
+    " first_decided_by"
 )
 
 
-def get_dispute(store: Store, dispute_id: str) -> Dispute:
+def _dispute(row: dict[str, Any], at: dt.datetime) -> Dispute:
+    overdue = row["fixed_at"] is None and row["fix_due_at"] is not None and row["fix_due_at"] < at
+    return Dispute(**row, fix_overdue=overdue)
+
+
+def get_dispute(store: Store, dispute_id: str, *, now: dt.datetime | None = None) -> Dispute:
     row = one(store.con, f"SELECT {_COLUMNS} FROM disputes WHERE dispute_id = ?", [dispute_id])
     if row is None:
         raise NotFoundError(f"no dispute {dispute_id!r}")
-    return Dispute(**row)
+    return _dispute(row, now_or(now))
 
 
 def list_disputes(
-    store: Store, *, person_id: str | None = None, status: str | None = None
+    store: Store,
+    *,
+    person_id: str | None = None,
+    status: str | None = None,
+    now: dt.datetime | None = None,
 ) -> list[Dispute]:
+    at = now_or(now)
     return [
-        Dispute(**row)
+        _dispute(row, at)
         for row in rows(
             store.con,
             f"SELECT {_COLUMNS} FROM disputes WHERE person_id = coalesce(?, person_id)"
@@ -297,6 +315,11 @@ def resolve_dispute(
     dispute = get_dispute(store, dispute_id)
     if dispute.status != "open":
         raise ConflictError(f"dispute {dispute_id} is already {dispute.status}")
+    if dispute.appealed_at is not None and actor == dispute.first_decided_by:
+        raise ConflictError(
+            f"dispute {dispute_id} is an appeal of {actor}'s decision: another operator decides it",
+            hint="sign in as another operator (the X-Credo-Operator header names who decides)",
+        )
     if decision == "frivolous":
         return _frivolous(store, dispute, note, needed, actor, now_or(now))
     at = now_or(now)
@@ -333,16 +356,55 @@ def resolve_dispute(
                 recorded_at=at,
             )
             notified = _notify_partners(con, dispute, action, at, rules.notify_months)
+        fix_due = None if decision == "reject" else add_business_days(at, rules.fix_working_days)
         con.execute(
             "UPDATE disputes SET status = ?, resolved_at = ?, resolved_by = ?, note = ?,"
-            " correction_event_id = ? WHERE dispute_id = ?",
-            [status, at, actor, note, correction_id, dispute_id],
+            " correction_event_id = ?, fix_due_at = ? WHERE dispute_id = ?",
+            [status, at, actor, note, correction_id, fix_due, dispute_id],
         )
     run_id = None
     if decision != "reject" and rescore:
-        run_id = rescore_correction_now(store, dispute.person_id, at)
-    done = get_dispute(store, dispute_id)
+        run_id = _fix(store, dispute, at, actor)
+    done = get_dispute(store, dispute_id, now=at)
     return Dispute(**{**asdict(done), "rescored_run_id": run_id, "notified": tuple(notified)})
+
+
+def _fix(store: Store, dispute: Dispute, at: dt.datetime, actor: str) -> str | None:
+    """Re-score the person after a correction and record the fix as done (R-BL-4); if the
+    re-score fails the fix stays due, shown overdue past ``fix_due_at``."""
+    run_id = rescore_correction_now(store, dispute.person_id, at)
+    entry = AuditEntry(
+        actor, "dispute.fixed", f"person:{dispute.person_id}", "dispute resolution",
+        {"dispute_id": dispute.dispute_id, "run_id": run_id},
+    )  # fmt: skip
+    with store.write(entry) as con:
+        con.execute(
+            "UPDATE disputes SET fixed_at = ? WHERE dispute_id = ?", [at, dispute.dispute_id]
+        )
+    return run_id
+
+
+def complete_fixes(
+    store: Store, *, actor: str = "credo", now: dt.datetime | None = None
+) -> list[Dispute]:
+    """Fix every corrected dispute whose fix is not done (its re-score failed or was left for
+    later): the ones fixed now; a failure again leaves the dispute due, then overdue."""
+    at = now_or(now)
+    due = rows(
+        store.con,
+        f"SELECT {_COLUMNS} FROM disputes WHERE fix_due_at IS NOT NULL AND fixed_at IS NULL"
+        " ORDER BY fix_due_at, dispute_id",
+    )
+    done = []
+    for row in due:
+        dispute = _dispute(row, at)
+        try:
+            run_id = _fix(store, dispute, at, actor)
+        except CredoError:
+            continue
+        done.append(Dispute(**{**asdict(get_dispute(store, dispute.dispute_id, now=at)),
+                               "rescored_run_id": run_id}))  # fmt: skip
+    return done
 
 
 def rescore_correction_now(store: Store, person_id: str, at: dt.datetime) -> str | None:
@@ -581,7 +643,7 @@ def appeal_dispute(
     with store.write(entry) as con:
         con.execute(
             "UPDATE disputes SET status = 'open', appealed_at = ?, due_at = ?,"
-            " statement = statement || ? WHERE dispute_id = ?",
+            " first_decided_by = resolved_by, statement = statement || ? WHERE dispute_id = ?",
             [at, at + dt.timedelta(days=APPEAL_DECIDE_DAYS), f"\n\nAppeal: {statement}",
              dispute_id],
         )  # fmt: skip

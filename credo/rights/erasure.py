@@ -179,7 +179,7 @@ def _tell_partners(con: duckdb.DuckDBPyConnection, person_id: str, at: dt.dateti
 _BY_PERSON = (
     "score_snapshots", "points_ledger", "points_balances", "decisions", "inquiries", "freezes",
     "restrictions", "disputes", "human_reviews", "login_codes", "fraud_alerts",
-    "furnisher_notices",
+    "furnisher_notices", "alert_referrals",
 )  # fmt: skip
 """Tables keyed by person whose rows about the person all go."""
 

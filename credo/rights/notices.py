@@ -102,6 +102,8 @@ def adverse_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
     ):
         # An alert's reason is for the partner, not a factor of the decision.
         reasons = [r for r in json.loads(d["reasons"]) if r["code"] not in ALERT_CODES]
+        if d["outcome"] == "verification_required":
+            continue  # not an action yet: the decision made once verified has its own notice
         if d["outcome"] != "declined" and len(reasons) < 2:
             continue
         rule, factors = reasons[0], reasons[1:] or reasons

@@ -827,6 +827,24 @@ ALTER TABLE identity_records ADD COLUMN address_tail VARCHAR;
 ALTER TABLE identity_records ADD COLUMN id_sex VARCHAR;
 """
 
+_V16 = """
+ALTER TABLE fraud_alerts ADD COLUMN phone VARCHAR;
+CREATE TABLE alert_referrals (
+    referral_id VARCHAR PRIMARY KEY,
+    alert_id VARCHAR NOT NULL,
+    person_id VARCHAR NOT NULL,
+    bureau VARCHAR NOT NULL,
+    payload JSON NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    due_at TIMESTAMP NOT NULL,
+    exported_at TIMESTAMP,
+    export_file VARCHAR
+);
+ALTER TABLE disputes ADD COLUMN fix_due_at TIMESTAMP;
+ALTER TABLE disputes ADD COLUMN fixed_at TIMESTAMP;
+ALTER TABLE disputes ADD COLUMN first_decided_by VARCHAR;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -884,6 +902,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "identity records keep their linkage features, origin and verified-id sex, so an"
         " incremental resolve reads only new records and their neighbours (decision 0305)",
         _V15,
+    ),
+    Migration(
+        16,
+        "fraud alerts' phone and referrals to the other bureaus (RULES R-FCRA-16); a"
+        " correction's fix timed, an appeal's first decider kept (R-BL-4)",
+        _V16,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -35,8 +35,9 @@ def test_evidence_frivolous_appeal_and_reinsertion_through_the_api(world: World)
     appealed = c.post(f"/v1/me/disputes/{dispute}/appeal",
                       json={"statement": "the March bill"}, headers=world.session)  # fmt: skip
     assert appealed.status_code == 200 and appealed.json()["status"] == "open"
+    # R-BL-4: an appeal is decided by another operator than the one who closed the dispute
     removed = c.post(url, json={"decision": "correct", "action": "retract", "note": "unverified"},
-                     headers=world.admin)  # fmt: skip
+                     headers={**world.admin, "X-Credo-Operator": "appeals-desk"})  # fmt: skip
     assert removed.status_code == 200 and removed.json()["status"] == "corrected"
     unsigned = c.post(f"/admin/disputes/{dispute}/reinsert", json={"certification": ""},
                       headers=world.admin)  # fmt: skip
@@ -60,3 +61,48 @@ def test_evidence_frivolous_appeal_and_reinsertion_through_the_api(world: World)
     assert report.status_code == 200, report.text
     (item,) = [i for i in report.json()["disputed_items"] if i["dispute_id"] == dispute]
     assert item["compliance_code"] == "XC" and "not mine" in item["statement"]
+
+
+def test_R_BL_4_the_operator_is_named_the_appeal_goes_to_another_and_the_fix_is_timed(
+    world: World,
+) -> None:
+    c = world.client
+    events = c.get("/v1/me/file", headers=world.session).json()["events"]
+    target = next(e for e in events if e["event_type"] not in ("consent", "correction"))
+    opened = c.post("/v1/me/disputes", json={"event_id": target["event_id"],
+                    "statement": "not mine"}, headers=world.session)  # fmt: skip
+    dispute = opened.json()["dispute_id"]
+    url = f"/admin/disputes/{dispute}/resolve"
+    lin = {**world.admin, "X-Credo-Operator": "lin"}
+    odd = c.post(
+        url, json={"decision": "reject"}, headers={**world.admin, "X-Credo-Operator": "a b"}
+    )
+    assert odd.status_code == 422  # a name the audit log can hold, or none
+    first = c.post(url, json={"decision": "reject", "note": "verified"}, headers=lin)
+    assert first.status_code == 200 and first.json()["resolved_by"] == "operator:lin"
+    appealed = c.post(f"/v1/me/disputes/{dispute}/appeal", json={"statement": "see receipt"},
+                      headers=world.session)  # fmt: skip
+    assert appealed.status_code == 200, appealed.text
+
+    same = c.post(url, json={"decision": "reject", "note": "still verified"}, headers=lin)
+    assert same.status_code == 409 and "another operator" in same.json()["error"]["message"]
+    (mine,) = c.get("/v1/me/disputes", headers=world.session).json()
+    assert mine["status"] == "open"  # the refusal changed nothing
+
+    # the shipped client names the operator too (what `credo disputes resolve --operator` sends)
+    done = world.operator.resolve_dispute(dispute, "correct", "retract", note="receipt",
+                                          operator="wu")  # fmt: skip
+    assert (done["resolved_by"], done["first_decided_by"]) == ("operator:wu", "operator:lin")
+    assert done["fix_due_at"] and done["fixed_at"] and done["fix_overdue"] is False
+    # the fix's due date and state, shown to the person and the operator
+    (mine,) = c.get("/v1/me/disputes", headers=world.session).json()
+    (theirs,) = c.get("/admin/disputes", headers=world.admin).json()
+    for shown in (mine, theirs):
+        assert (shown["fix_due_at"], shown["fixed_at"], shown["fix_overdue"]) == (
+            done["fix_due_at"], done["fixed_at"], False)  # fmt: skip
+    svc = c.app.state.service  # type: ignore[attr-defined]
+    actors = dict(svc.store.con.execute(
+        "SELECT action, actor FROM audit_log WHERE action IN ('dispute.reject',"
+        " 'dispute.correct', 'dispute.fixed')").fetchall())  # fmt: skip
+    assert actors == {"dispute.reject": "operator:lin", "dispute.correct": "operator:wu",
+                      "dispute.fixed": "operator:wu"}  # fmt: skip

@@ -5,8 +5,13 @@ no decision or report about a minor."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
 
-from credo.rights.fraud_alerts import alerts_in_force
+from credo.policy.rules import load_rules
+from credo.rights.fraud_alerts import alert_referrals, alerts_in_force, export_referrals
+from credo.rights.furnishers import add_business_days
 from credo.store.audit import AuditEntry
 from credo.store.schema import EVENT_TABLES
 
@@ -112,3 +117,124 @@ def test_R_FCRA_16_an_active_duty_alert_is_renewed_for_another_year(world: World
     assert again.status_code == 422 and "not renewed" in again.json()["error"]["message"]
     other = c.post("/v1/me/fraud-alerts/alr_nobody/renew", headers=world.session)
     assert other.status_code == 404
+
+
+def _loan(world: World, consent: str, check: dict[str, str] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"person": world.person, "product": "large_loans", "consent": consent}
+    if check is not None:
+        body["identity_verification"] = check
+    r = world.client.post("/v1/decisions", json=body, headers=world.as_partner("decisions"))
+    assert r.status_code == 200, r.text
+    answer: dict[str, Any] = r.json()
+    return answer
+
+
+def test_R_FCRA_16_credit_under_an_alert_waits_for_the_partners_identity_check(
+    world: World,
+) -> None:
+    """FCRA 605A(h): no credit is extended to a person with an alert unless the partner
+    verified who they are, by calling the number the person gave when they gave one."""
+    c = world.client
+    svc = c.app.state.service  # type: ignore[attr-defined]
+    consent = world.grant("credit_transaction")
+    rental = world.grant("rental")
+    plain = _loan(world, consent)
+    assert plain["outcome"] == "approved" and plain["terms"]  # the best-scored person
+
+    placed = c.post("/v1/me/fraud-alerts", json={"kind": "initial"}, headers=world.session)
+    assert placed.status_code == 201, placed.text
+    held = _loan(world, consent)
+    assert (held["outcome"], held["terms"]) == ("verification_required", {})
+    assert _codes(held)[-1] == "identity_verification_required"
+    assert "identity_verification" in held["reasons"][-1]["text"]
+    assert _decide(world, rental)["outcome"] == "approved"  # not credit: the alert is noted only
+
+    check = {"method": "document", "reference": "passport seen, branch 12"}
+    verified = world.partner_api("decisions").decide(world.person, "large_loans", consent, check)
+    assert (verified["outcome"], verified["terms"]) == ("approved", plain["terms"])
+    assert _codes(verified)[-2:] == ["fraud_alert", "identity_verified"]
+    bad = c.post("/v1/decisions", json={"person": world.person, "product": "large_loans",
+                 "consent": consent, "identity_verification": {"method": "guess",
+                 "reference": "x"}}, headers=world.as_partner("decisions"))  # fmt: skip
+    assert bad.status_code == 422
+
+    # With a phone number given, only a call to that number verifies the person.
+    c.delete(f"/v1/me/fraud-alerts/{placed.json()['alert_id']}", headers=world.session)
+    refused = c.post("/v1/me/fraud-alerts", json={"kind": "initial", "phone": "call me"},
+                     headers=world.session)  # fmt: skip
+    assert refused.status_code == 422 and "phone" in refused.json()["error"]["message"]
+    phoned = c.post("/v1/me/fraud-alerts", json={"kind": "initial", "phone": "+1 (555) 010-0199"},
+                    headers=world.session)  # fmt: skip
+    assert phoned.status_code == 201 and phoned.json()["phone"] == "+1 (555) 010-0199"
+    held = _loan(world, consent, check)  # a document is not the call the person asked for
+    assert held["outcome"] == "verification_required"
+    assert "+1 (555) 010-0199" in held["reasons"][-1]["text"]
+    wrong = {"method": "phone", "reference": "call 7", "phone": "+1 555 010 0100"}
+    assert _loan(world, consent, wrong)["outcome"] == "verification_required"
+    called = {"method": "phone", "reference": "call 8", "phone": "15550100199"}
+    assert _loan(world, consent, called)["outcome"] == "approved"
+
+    # A decision waiting for verification is no adverse action; the checks are on the record.
+    notices = [n["decision_id"] for n in c.get("/v1/me/notices", headers=world.session).json()]
+    assert held["decision_id"] not in notices
+    checks = [
+        json.loads(d)["identity_verification"]
+        for (d,) in svc.store.con.execute(
+            "SELECT details FROM audit_log WHERE action = 'decision'"
+            " AND json_exists(details, '$.identity_verification') ORDER BY seq"
+        ).fetchall()
+    ]
+    assert checks[0] == {**check, "phone": None} and checks[-1] == called
+
+
+def test_R_FCRA_16_an_alert_is_referred_to_the_other_bureaus_in_an_audited_export(
+    world: World, tmp_path: Path
+) -> None:
+    c = world.client
+    svc = c.app.state.service  # type: ignore[attr-defined]
+    placed = c.post("/v1/me/fraud-alerts", json={"kind": "initial", "phone": "555 0100"},
+                    headers=world.session)  # fmt: skip
+    assert placed.status_code == 201, placed.text
+    at = dt.datetime.fromisoformat(placed.json()["placed_at"]).replace(tzinfo=None)
+    queued = c.get("/admin/alert-referrals", headers=world.admin).json()
+    # the default profile is the strictest: every bureau any jurisdiction names
+    assert (
+        sorted(r["bureau"] for r in queued)
+        == sorted(load_rules("us-fcra").fraud_alerts.refer_to)
+        == ["equifax", "experian", "transunion"]
+    )
+    due = add_business_days(at, 1)
+    for r in queued:
+        assert r["alert_id"] == placed.json()["alert_id"] and r["overdue"] is False
+        assert dt.datetime.fromisoformat(r["due_at"]).replace(tzinfo=None) == due
+        assert world.person not in json.dumps(r["payload"])  # the queue holds no personal data
+    late = svc.run(alert_referrals, svc.store, now=due + dt.timedelta(seconds=1))
+    assert [r["overdue"] for r in late] == [True, True, True]
+
+    sent = c.post("/admin/alert-referrals/experian/export",
+                  headers={**world.admin, "X-Credo-Operator": "lin"})  # fmt: skip
+    assert sent.status_code == 200, sent.text
+    (payload,) = sent.json()["payloads"]
+    assert (payload["type"], payload["kind"], payload["phone"]) == (
+        "fraud_alert_referral", "initial", "555 0100")  # fmt: skip
+    name = svc.store.scalar(
+        "SELECT arg_max(e.name, e.occurred_at) FROM events e JOIN event_persons p"
+        " ON p.event_id = e.event_id AND p.role = 'subject'"
+        " WHERE p.person_id = ? AND e.name IS NOT NULL",
+        [world.person],
+    )
+    assert name and payload["person"]["name"] == name
+    left = c.get("/admin/alert-referrals", headers=world.admin).json()
+    assert sorted(r["bureau"] for r in left) == ["equifax", "transunion"]  # each leaves once
+    (entry,) = svc.store.con.execute(
+        "SELECT actor, target, details FROM audit_log WHERE action = 'fraud_alert.referrals.export'"
+    ).fetchall()
+    assert entry[:2] == ("operator:lin", "bureau:experian")
+    assert json.loads(entry[2])["referrals"] == [r["referral_id"] for r in queued
+                                                 if r["bureau"] == "experian"]  # fmt: skip
+
+    done = svc.run(export_referrals, svc.store, "equifax", tmp_path)
+    assert done.referrals == 1 and done.file is not None
+    (line,) = Path(done.file).read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["person"]["name"] == name
+    assert c.get("/admin/audit/verify", headers=world.admin).json()["ok"]

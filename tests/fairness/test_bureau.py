@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,11 +24,12 @@ from sqlglot import exp
 from support import run_cli
 
 from credo.errors import ConfigError, InputError
-from credo.fairness.bureau import audit_month, observed_month
+from credo.fairness.bureau import ALTERNATIVES_SAMPLE, audit_month, observed_month
 from credo.fairness.protected import PROTECTED_TABLE, load_protected, read_protected
 from credo.features import CATALOGUE, PointInTime, features_sql
 from credo.features.catalogue import Feature
 from credo.ingest.batch import ingest_population
+from credo.models.table import ScorecardModel
 from credo.policy.products import ProductsPolicy, load_products
 from credo.scoring import run_demo_scoring
 from credo.settings import Settings
@@ -362,7 +364,9 @@ def test_the_gate_lets_a_fair_run_through_and_the_cli_refuses_a_flagged_one(
     load_protected(store, path)
     score(store, last, products=shelf)
     assert not _audit_entries(store, "fairness_override")
-    assert _audit_entries(store, "protected_read")[-1]["purpose"].startswith("fairness gate")
+    gate_read, search_read = _audit_entries(store, "protected_read")[-2:]  # a release: both
+    assert str(gate_read["purpose"]).startswith("fairness gate")
+    assert str(search_read["purpose"]).startswith("search for less discriminatory")
     path, _ = _ranked_groups(store, bureau[1], last, tmp_path, True)
     load_protected(store, path)
     db = store.path
@@ -402,5 +406,34 @@ def test_R_ECOA_6_each_model_release_keeps_its_fairness_report(
     assert all(a["air"] >= report["air_threshold"] for a in report["air"] if a["air"] is not None)
     written = _audit_entries(store, "score_monthly")[-1]
     assert written["seq"] == report["seq"] + 1  # committed with the run it reports on
+
+    # The search for less discriminatory alternatives, on the latest month whose outcomes are
+    # observed: the card refit without each feature, and the greedy search within the budget.
+    found = report["alternatives"]
+    assert found["searched"] is True and found["month"] == bureau[2][0].isoformat()
+    document = store.scalar("SELECT document FROM models WHERE model_id = ?", [model_id])
+    features = ScorecardModel.from_json(str(document), source="test").features
+    assert found["features"] == list(features) and len(features) > 1
+    assert 0 < found["rows"] <= min(found["of_rows"], ALTERNATIVES_SAMPLE)
+    assert sorted(v["dropped"][0] for v in found["drop_one"]) == sorted(found["features"])
+    # each product cut compared at the share it approves in the release month (about half)
+    assert list(found["product_cuts"]) == cuts
+    assert all(0.4 < float(label.split()[1]) < 0.6 for label in found["product_cuts"].values())
+    variants = [found["baseline"], *found["drop_one"], *found["alternatives"]]
+    assert all(len(v["worst_air"]) == len(cuts) and 0.5 < v["auc"] <= 1 for v in variants)
+    assert all(0 < a <= 1 for a in found["baseline"]["worst_air"])  # measured, not left empty
+
+    def lowest(v: dict[str, Any]) -> float:
+        return min((a for a in v["worst_air"] if a is not None), default=0.0)
+
+    floor, last_lowest = found["baseline"]["auc"] - found["max_auc_loss"], lowest(found["baseline"])
+    for alternative in found["alternatives"]:  # each step keeps the AUC and lifts the ratio
+        assert alternative["auc"] >= floor and lowest(alternative) > last_lowest
+        last_lowest = lowest(alternative)
+    assert found["found"] == bool(found["alternatives"])
+    (read,) = [e for e in _audit_entries(store, "protected_read")
+               if "less discriminatory" in str(e["purpose"])]  # fmt: skip
+    assert int(read["seq"]) < int(report["seq"])  # the search's read of the attributes, audited
+
     score(store, last, products=shelf)  # the same release, another run: no second report
     assert len(release_reports(store, model_id)) == 1

@@ -22,7 +22,10 @@ from credo.rights.disputes import (
     STATEMENT_WORDS,
     add_evidence,
     appeal_dispute,
+    complete_fixes,
     disputed_items,
+    get_dispute,
+    list_disputes,
     open_dispute,
     reinsert,
     resolve_dispute,
@@ -171,6 +174,60 @@ def test_R_BL_4_an_appeal_within_10_days_reopens_the_dispute_for_15_days(
         resolve_dispute(store, late.dispute_id, "reject", now=T0)
         with pytest.raises(ConflictError, match="more than 10 days"):
             appeal_dispute(store, "P1", late.dispute_id, "x", now=T0 + dt.timedelta(days=11))
+
+
+def test_R_BL_4_a_correction_is_fixed_within_3_working_days_or_shown_overdue(
+    tmp_path: Path,
+) -> None:
+    with _store(tmp_path, "cn-crr") as store:
+        decided = dt.datetime(2026, 9, 3, 9)  # a Thursday: the weekend does not count
+        due = dt.datetime(2026, 9, 8, 9)  # Fri 4, Mon 7, Tue 8
+        kept = open_dispute(store, "P1", _bill(store, "B1"), "paid", now=T0)
+        kept = resolve_dispute(store, kept.dispute_id, "reject", now=decided)
+        assert kept.fix_due_at is None  # nothing to fix
+        d = open_dispute(store, "P1", _bill(store, "B2"), "wrong amount", now=T0)
+        # the re-score is left for later (as when it fails): the fix is due, not done
+        d = resolve_dispute(store, d.dispute_id, "correct", amendment={"amount": "90.00"},
+                            now=decided, rescore=False)  # fmt: skip
+        assert (d.fix_due_at, d.fixed_at, d.fix_overdue) == (due, None, False)
+        second = dt.timedelta(seconds=1)
+        assert not get_dispute(store, d.dispute_id, now=due - second).fix_overdue
+        assert get_dispute(store, d.dispute_id, now=due + second).fix_overdue
+        listed = {x.dispute_id: x.fix_overdue for x in list_disputes(store, person_id="P1",
+                                                                     now=due + second)}  # fmt: skip
+        assert listed == {kept.dispute_id: False, d.dispute_id: True}
+
+        (fixed,) = complete_fixes(store, actor="operator:wu", now=due + second)
+        assert fixed.dispute_id == d.dispute_id and fixed.fixed_at == due + second
+        assert not get_dispute(store, d.dispute_id, now=due + dt.timedelta(days=30)).fix_overdue
+        assert complete_fixes(store) == []
+        (entry,) = rows(store.con, "SELECT actor, details FROM audit_log"
+                        " WHERE action = 'dispute.fixed'")  # fmt: skip
+        assert entry["actor"] == "operator:wu"
+        assert json.loads(entry["details"])["dispute_id"] == d.dispute_id
+
+        # the usual path re-scores at once: fixed when decided
+        now = open_dispute(store, "P1", _bill(store, "B3"), "not mine", now=T0)
+        now = resolve_dispute(store, now.dispute_id, "correct", action="retract", now=decided)
+        assert (now.fix_due_at, now.fixed_at) == (due, decided)
+        assert verify(store.con).ok
+
+
+def test_R_BL_4_an_appeal_is_decided_by_another_operator(tmp_path: Path) -> None:
+    with _store(tmp_path, "cn-crr") as store:
+        d = open_dispute(store, "P1", _bill(store), "paid", now=T0)
+        resolve_dispute(store, d.dispute_id, "reject", actor="operator:lin", now=T0)
+        appealed = appeal_dispute(store, "P1", d.dispute_id, "receipt", now=T0)
+        assert appealed.first_decided_by == "operator:lin"
+        with pytest.raises(ConflictError, match="another operator"):
+            resolve_dispute(store, d.dispute_id, "reject", actor="operator:lin", now=T0)
+        with pytest.raises(ConflictError, match="another operator"):
+            resolve_dispute(store, d.dispute_id, "frivolous", note="n", needed="x",
+                            actor="operator:lin", now=T0)  # fmt: skip
+        assert get_dispute(store, d.dispute_id).status == "open"  # the refusals changed nothing
+        done = resolve_dispute(store, d.dispute_id, "reject", actor="operator:wu", now=T0)
+        assert (done.status, done.resolved_by, done.first_decided_by) == (
+            "verified", "operator:wu", "operator:lin")  # fmt: skip
 
 
 def test_R_FCRA_4_a_partner_that_furnished_the_item_is_told_of_the_dispute_at_once(
