@@ -28,6 +28,7 @@ from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert
 from credo.rights.notices import adverse_notices
 from credo.rights.requests import object_to_processing, tracker
 from credo.rights.reviews import list_reviews, request_review
+from credo.rights.source_notices import source_notices
 
 __all__ = ["router"]
 
@@ -133,6 +134,14 @@ def get_feed(svc: Svc, me: Me) -> list[dict[str, Any]]:
 def get_notices(svc: Svc, me: Me) -> list[dict[str, Any]]:
     """Adverse-action notices: declines and worse terms, with key factors and your rights."""
     result: list[dict[str, Any]] = aware(_read(svc, me, "notices", adverse_notices))
+    return result
+
+
+@router.get("/source-notices")
+def get_source_notices(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Who furnished data about you, what kinds, why it is processed, how long it is kept and
+    your rights (PIPL Art. 17): one notice per source, from its first record."""
+    result: list[dict[str, Any]] = aware(_read(svc, me, "source_notices", source_notices))
     return result
 
 
