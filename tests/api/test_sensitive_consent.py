@@ -69,3 +69,28 @@ def test_R_PIPL_3_sensitive_data_needs_its_own_consent_the_ordinary_one_is_not_e
     c.post("/v1/me/consents", json={"action": "leave"}, headers=me)
     after = c.get("/v1/me/consents", headers=me).json()
     assert not [h for h in after if h["active"] and h["action"].startswith("grant")]
+
+
+def test_R_CRR_4_the_person_reads_the_consequences_then_consents_in_writing(
+    world: World,
+) -> None:
+    c, me = world.client, world.session
+    terms = c.get("/v1/me/consents/assets", headers=me).json()
+    assert "withheld" in terms["statement"] and "资产信息" in terms["statement"]
+    unread = c.post("/v1/me/consents", json={"action": "grant_assets"}, headers=me)
+    assert unread.status_code == 422 and "acknowledged" in unread.text
+    stale = {"action": "grant_assets", "acknowledged": "0" * 16}
+    assert c.post("/v1/me/consents", json=stale, headers=me).status_code == 422
+    body = {"action": "grant_assets", "acknowledged": terms["version"]}
+    granted = c.post("/v1/me/consents", json=body, headers=me)
+    assert granted.status_code == 201, granted.text
+    (held,) = [
+        h for h in c.get("/v1/me/consents", headers=me).json() if h["action"] == "grant_assets"
+    ]
+    assert held["active"] and held["purpose"] == f"asset_data:{terms['version']}"
+    assert held["partner"] is None  # the bureau's own use, not a disclosure to a partner
+    c.post("/v1/me/consents", json={"action": "leave"}, headers=me)
+    (held,) = [
+        h for h in c.get("/v1/me/consents", headers=me).json() if h["action"] == "grant_assets"
+    ]
+    assert not held["active"]  # leaving withdraws it too
