@@ -75,6 +75,7 @@ def source_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
         store.con,
         "SELECT e.source, min(e.recorded_at) AS received_at, count(*) AS records,"
         " list(DISTINCT e.event_type ORDER BY e.event_type) AS data_types,"
+        " any_value(pa.name) AS partner_name,"
         " any_value(coalesce(pa.name, src.mapping->>'description')) AS described"
         " FROM events e JOIN event_persons p ON p.event_id = e.event_id AND p.role = 'subject'"
         " LEFT JOIN sources src ON src.source = e.source"
@@ -93,6 +94,9 @@ def source_notices(store: Store, person_id: str) -> list[dict[str, Any]]:
             {
                 "notice_id": f"src_{s['source']}",
                 "furnisher": s["source"],
+                # In words for the feed: the partner's name, else the source's name spaced.
+                "furnisher_name": s["partner_name"]
+                or s["source"].removeprefix("partner:").replace("_", " "),
                 "furnisher_description": s["described"],
                 "received_at": s["received_at"],
                 "records": s["records"],
@@ -114,7 +118,8 @@ def source_notice_alerts(store: Store, person_id: str) -> list[dict[str, Any]]:
         {
             "kind": "furnished_data",
             "at": n["received_at"],
-            "text": f"{n['furnisher']} furnished data about you ({'; '.join(n['data_types'])}):"
+            "text": f"{n['furnisher_name']} furnished data about you"
+            f" ({'; '.join(n['data_types'])}):"
             f" used for {', '.join(n['purposes'])}; {n['retention']['text']}",
             "ref": n["notice_id"],
         }

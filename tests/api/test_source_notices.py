@@ -76,7 +76,7 @@ def test_R_PIPL_2_a_source_s_first_data_is_noticed_before_a_score_uses_it(db: Pa
         assert "acme_water" in {n["furnisher"] for n in listed}
         feed = c.get("/v1/me/feed", headers=me).json()
         (alert,) = [a for a in feed if a["ref"] == "src_acme_water"]
-        assert alert["kind"] == "furnished_data" and "acme_water furnished data" in alert["text"]
+        assert alert["kind"] == "furnished_data" and "acme water furnished data" in alert["text"]
 
         # The privacy notice in Chinese, asked for or by the browser's language, same figures.
         english = _main(c.get("/privacy").text)
