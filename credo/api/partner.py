@@ -210,6 +210,14 @@ def get_report(
     purpose: Annotated[str, Query(max_length=60, description="A permissible purpose.")],
     svc: Svc,
     key: Annotated[ApiKey, Depends(partner("reports"))],
+    accounts: Annotated[
+        bool,
+        Query(
+            description="Add the person's loan accounts (sensitive data: needs the person's"
+            " separate consent for you and this purpose where your rules profile asks for it)."
+        ),
+    ] = False,
 ) -> dict[str, Any]:
     """A risk report for a stated permissible purpose; the person sees it as an inquiry."""
-    return aware(svc.run(risk_report, svc.store, key.partner_id, person, purpose))  # type: ignore[no-any-return]
+    report = svc.run(risk_report, svc.store, key.partner_id, person, purpose, accounts=accounts)
+    return aware(report)  # type: ignore[no-any-return]

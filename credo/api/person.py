@@ -11,7 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from credo.api.deps import Svc, person
 from credo.api.errors import ERROR_RESPONSES, aware
 from credo.rights.audited import audited_read
-from credo.rights.consent import consents, freeze, record_consent, unfreeze
+from credo.rights.consent import (
+    ASSET_CONSEQUENCES,
+    ASSET_CONSEQUENCES_VERSION,
+    ConsentActionName,
+    consents,
+    freeze,
+    record_consent,
+    unfreeze,
+)
 from credo.rights.disputes import add_evidence, appeal_dispute, list_disputes, open_dispute
 from credo.rights.erasure import lift_restriction, restrict
 from credo.rights.export import access_export, export_bytes
@@ -20,6 +28,7 @@ from credo.rights.fraud_alerts import alerts_in_force, place_alert, remove_alert
 from credo.rights.notices import adverse_notices
 from credo.rights.requests import object_to_processing, tracker
 from credo.rights.reviews import list_reviews, request_review
+from credo.rights.source_notices import source_notices
 
 __all__ = ["router"]
 
@@ -43,9 +52,17 @@ class SessionResponse(BaseModel):
 
 
 class ConsentRequest(_Body):
-    action: Literal["enrol", "leave", "grant", "revoke"]
+    action: ConsentActionName = Field(
+        description="enrol or leave; grant or revoke per partner and purpose;"
+        " grant_sensitive or revoke_sensitive: the separate consent to give that partner"
+        " sensitive data (R-PIPL-3); grant_assets or revoke_assets: the written consent to the"
+        " use of asset data in your score (R-CRR-4), given with ``acknowledged``"
+    )
     partner: Text | None = None
     purpose: Text | None = None
+    acknowledged: Annotated[str | None, Field(max_length=64)] = Field(
+        None, description="For grant_assets: the version of the consequences statement you read"
+    )
 
 
 class ConsentResponse(BaseModel):
@@ -120,6 +137,14 @@ def get_notices(svc: Svc, me: Me) -> list[dict[str, Any]]:
     return result
 
 
+@router.get("/source-notices")
+def get_source_notices(svc: Svc, me: Me) -> list[dict[str, Any]]:
+    """Who furnished data about you, what kinds, why it is processed, how long it is kept and
+    your rights (PIPL Art. 17): one notice per source, from its first record."""
+    result: list[dict[str, Any]] = aware(_read(svc, me, "source_notices", source_notices))
+    return result
+
+
 @router.get("/consents", response_model=list[ConsentResponse])
 def get_consents(svc: Svc, me: Me) -> list[Any]:
     result: list[Any] = aware(_read(svc, me, "consents", consents))
@@ -128,12 +153,21 @@ def get_consents(svc: Svc, me: Me) -> list[Any]:
 
 @router.post("/consents", response_model=ConsentResponse, status_code=201)
 def post_consent(body: ConsentRequest, svc: Svc, me: Me) -> Any:
-    """Enrol or leave; grant or revoke consent for one partner and purpose."""
+    """Enrol or leave; grant or revoke consent for one partner and purpose; the separate
+    consents for sensitive data and for asset data are records of their own."""
     return aware(
         svc.run(
-            record_consent, svc.store, me, body.action, partner=body.partner, purpose=body.purpose
+            record_consent, svc.store, me, body.action, partner=body.partner,
+            purpose=body.purpose, acknowledged=body.acknowledged,
         )
-    )
+    )  # fmt: skip
+
+
+@router.get("/consents/assets")
+def get_asset_terms(me: Me) -> dict[str, str]:
+    """What consenting to the use of your asset data means (R-CRR-4): read it, then grant with
+    its version as ``acknowledged``."""
+    return {"statement": ASSET_CONSEQUENCES, "version": ASSET_CONSEQUENCES_VERSION}
 
 
 @router.put("/freeze", response_model=Ok)

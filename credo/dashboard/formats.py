@@ -137,6 +137,10 @@ LABELS: dict[str, dict[str, str]] = {
         "leave": "left Credo",
         "grant": "allowed",
         "revoke": "withdrew consent from",
+        "grant_sensitive": "separately allowed sensitive data (loan accounts) to",
+        "revoke_sensitive": "withdrew the separate consent for sensitive data from",
+        "grant_assets": "consented in writing to the use of asset data (tax, vehicles)",
+        "revoke_assets": "withdrew the consent to the use of asset data",
     },
     "correction_action": {"amend": "amendment", "retract": "retraction"},
     "source": {

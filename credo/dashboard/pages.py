@@ -163,9 +163,21 @@ def home(request: Request) -> Response:
 @router.get("/privacy")
 def privacy(request: Request) -> HTMLResponse:
     """The privacy notice (PIPL Art. 17, GDPR Arts. 13-14): who processes, why, what, how long,
-    and how to use one's rights, with the active rules profile's figures; open to anyone."""
+    and how to use one's rights, with the active rules profile's figures; open to anyone, in
+    English or Chinese."""
     svc = backend(request)
-    return _page(request, "privacy.html", privacy_view(svc.settings, svc.api.privacy_contact))
+    lang = _privacy_language(request)
+    view = privacy_view(svc.settings, svc.api.privacy_contact, lang)
+    return _page(request, "privacy_zh.html" if lang == "zh" else "privacy.html", view)
+
+
+def _privacy_language(request: Request) -> str:
+    """``zh`` when asked (``?lang=zh``), or when the browser's first language is Chinese."""
+    asked = request.query_params.get("lang")
+    if asked in ("en", "zh"):
+        return asked
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return "zh" if first.startswith("zh") else "en"
 
 
 @router.get("/login")

@@ -424,15 +424,39 @@ def console_view(store: Store, *, chain_after: tuple[int, str] | None = None) ->
     return view
 
 
-def privacy_view(settings: Settings, contact: str) -> dict[str, Any]:
+EVENT_LABELS_ZH: dict[str, str] = {
+    "payment": "支付记录", "bill": "账单及缴费情况（水电、房租、电话、罚款、税款）",
+    "loan": "贷款账户及还款", "rental": "租赁及归还情况",
+    "court_judgment": "法院判决及失信被执行人名单",
+    "attribute": "身份属性（身份核验、学历、雇主、地址、车辆、在职时长）",
+    "connection": "联系人", "conduct": "主管机关出具的行为记录", "consent": "您作出的同意",
+    "correction": "对既有记录的更正",
+}  # fmt: skip
+"""Every event type in Chinese, for the notice in Chinese (R-PIPL-2: in clear language)."""
+
+PURPOSE_LABELS_ZH: dict[str, str] = {
+    "credit_transaction": "您申请的贷款或信贷", "account_review": "对您所持账户的审查",
+    "employment": "您申请的工作", "insurance_underwriting": "您申请的保险",
+    "tenancy": "您租住的住房", "government_benefit": "您申请的政府福利",
+    "consumer_instruction": "您本人的书面指示", "court_order": "法院命令",
+    "rental": "免押金租赁（单车、汽车、酒店）", "travel": "出行预订（航班、火车、快速通道）",
+}  # fmt: skip
+"""Every purpose in Chinese (a test keeps the keys equal to :data:`PURPOSE_LABELS`)."""
+
+
+def privacy_view(settings: Settings, contact: str, lang: str = "en") -> dict[str, Any]:
     """What the privacy notice says, from the active rules profile (R-PIPL-2): the figures it
-    promises are the ones the code keeps."""
+    promises are the ones the code keeps, in English or Chinese (``lang``: ``en``, ``zh``)."""
     profile = active_rules(settings)
+    events, purposes = (
+        (EVENT_LABELS_ZH, PURPOSE_LABELS_ZH) if lang == "zh" else (EVENT_LABELS, PURPOSE_LABELS)
+    )
     return {
+        "lang": lang,
         "contact": contact,
         "profile": profile.name,
-        "data_types": [EVENT_LABELS[t] for t in EVENT_TYPES],
-        "purposes": [PURPOSE_LABELS.get(p, p) for p in profile.reports.purposes],
+        "data_types": [events[t] for t in EVENT_TYPES],
+        "purposes": [purposes.get(p, p) for p in profile.reports.purposes],
         "retention": profile.retention,
         "disputes": profile.disputes,
         "notices": profile.notices,

@@ -9,7 +9,10 @@ from credo.features.catalogue import CATALOGUE, DIMENSIONS, Feature, feature
 from credo.features.pit import PointInTime, months_before
 from credo.features.sql import (
     AMENDABLE,
+    ASSET_ROWS,
+    ASSETS_WITHHELD,
     Steps,
+    asset_choice_sql,
     enrolled_sql,
     evidence_sql,
     feature_steps,
@@ -22,11 +25,14 @@ from credo.features.sql import (
 
 __all__ = [
     "AMENDABLE",
+    "ASSETS_WITHHELD",
+    "ASSET_ROWS",
     "CATALOGUE",
     "DIMENSIONS",
     "Feature",
     "PointInTime",
     "Steps",
+    "asset_choice_sql",
     "enrolled_sql",
     "evidence_sql",
     "feature",

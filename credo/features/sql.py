@@ -31,8 +31,11 @@ from credo.store.schema import EVENT_TABLES, PROTECTED_TABLES
 
 __all__ = [
     "AMENDABLE",
+    "ASSETS_WITHHELD",
+    "ASSET_ROWS",
     "LISTING_GRACE_MONTHS",
     "Steps",
+    "asset_choice_sql",
     "enrolled_sql",
     "evidence_sql",
     "feature_steps",
@@ -82,6 +85,16 @@ _PLAIN = (
 _HISTORY = ("loan", "bill", "payment", "rental")
 #: Event types the monthly run reads, one pass each; consent decides who is scored.
 _PASSES = ("consent", *_HISTORY, "attribute", "connection")
+
+ASSET_ROWS: dict[str, str] = {"bill": "k.bill_kind = 'tax'", "attribute": "k.attribute = 'vehicle'"}
+"""Asset data by event type (RULES R-CRR-4, Regulation Art. 14: tax paid, property; the event
+schema holds no income, deposit or securities field): where the rules profile asks for written
+consent (``consents.assets_written``), a person's rows matching these count in no feature,
+pass or file age unless their newest asset choice is ``grant_assets`` (decision 0691)."""
+
+ASSETS_WITHHELD = True
+"""Whether asset data is withheld without consent where no rules profile is at hand (the Spark
+lake): the default profile's ``consents.assets_written`` (a test keeps them equal)."""
 
 
 def _type(d: Dialect, sql_type: str) -> str:
@@ -227,8 +240,16 @@ def _pass_name(event_type: str) -> str:
     return f"{event_type}s"
 
 
-def _pass(c: Ctx, event_type: str, features: Sequence[Feature], person: str | None) -> str:
-    """One event type's pass: every aggregate over that type's known events, per person."""
+def _pass(
+    c: Ctx,
+    event_type: str,
+    features: Sequence[Feature],
+    person: str | None,
+    withhold_assets: bool = False,
+) -> str:
+    """One event type's pass: every aggregate over that type's known events, per person.
+    ``withhold_assets``: leave out the :data:`ASSET_ROWS` of persons without asset consent (the
+    consent pass then says who has it)."""
     columns = [
         "count(*) AS events",
         # The file's age (spending regularity) reads the first event over every pass.
@@ -237,12 +258,19 @@ def _pass(c: Ctx, event_type: str, features: Sequence[Feature], person: str | No
     if event_type == "consent":
         enrolment = c.latest("k.consent_action", "k.consent_action IN ('enrol', 'leave')")
         columns.append(f"{enrolment} AS enrolment")
+        if withhold_assets:
+            assets = "k.consent_action IN ('grant_assets', 'revoke_assets')"
+            columns.append(f"{c.latest('k.consent_action', assets)} AS assets")
     columns += [f"{f.expression(c)} AS {f.name}" for f in features]
+    where = ""
+    if withhold_assets and event_type in ASSET_ROWS:
+        consented = f"SELECT person_id FROM {_pass_name('consent')} WHERE assets = 'grant_assets'"
+        where = f"\n  WHERE NOT ({ASSET_ROWS[event_type]}) OR k.person_id IN ({consented})"
     source = _known_of_type(
-        c.d, c.pit, event_type, _reads(columns), corrections="corrections", person=person
+        c.d, c.pit, event_type, _reads([*columns, where]), corrections="corrections", person=person
     )
     body = ",\n    ".join(columns)
-    return f"  SELECT k.person_id,\n    {body}\n  FROM {source} k\n  GROUP BY k.person_id"
+    return f"  SELECT k.person_id,\n    {body}\n  FROM {source} k{where}\n  GROUP BY k.person_id"
 
 
 def _activity(features: Sequence[Feature], c: Ctx) -> str:
@@ -326,11 +354,14 @@ def feature_steps(
     features: Sequence[Feature] = CATALOGUE,
     hold_restricted: bool = True,
     grace_months: int = LISTING_GRACE_MONTHS,
+    withhold_assets: bool = False,
 ) -> Steps:
     """:func:`features_sql` as steps: the latest corrections, one pass per event type, the
     passes joined per person, the contact graph, the population, then the final SELECT.
     ``hold_restricted``: leave out persons whose processing is restricted (every run does);
-    only the explanation of a person's own recorded score to that person passes ``False``."""
+    only the explanation of a person's own recorded score to that person passes ``False``.
+    ``withhold_assets``: asset data counts only for persons who consented to it (R-CRR-4; the
+    rules profile's ``consents.assets_written``); persons without asset rows are unaffected."""
     d = dialect(dialect_name)
     c = Ctx(d, pit)
     who = f" AND person_id = {d.string(person)}" if person is not None else ""
@@ -345,7 +376,10 @@ def feature_steps(
     steps = [
         ("corrections", f"  {_corrections(d, pit)}"),
         *(
-            (_pass_name(t), _pass(c, t, [f for f in activity if f.events == t], person))
+            (
+                _pass_name(t),
+                _pass(c, t, [f for f in activity if f.events == t], person, withhold_assets),
+            )
             for t in _PASSES
         ),
         ("activity", _activity(activity, c)),
@@ -404,6 +438,7 @@ def features_sql(
     features: Sequence[Feature] = CATALOGUE,
     hold_restricted: bool = True,
     grace_months: int = LISTING_GRACE_MONTHS,
+    withhold_assets: bool = False,
 ) -> str:
     """One row per enrolled, active person (not restricted, unless ``hold_restricted`` is
     false): ``person_id``, ``history_events``, ``history_months`` and one column per feature
@@ -416,6 +451,7 @@ def features_sql(
         features=features,
         hold_restricted=hold_restricted,
         grace_months=grace_months,
+        withhold_assets=withhold_assets,
     ).sql()
 
 
@@ -442,18 +478,26 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 
 def evidence_sql(
-    pit: PointInTime, person: str, feature_names: Sequence[str], *, dialect_name: str = "duckdb"
+    pit: PointInTime,
+    person: str,
+    feature_names: Sequence[str],
+    *,
+    dialect_name: str = "duckdb",
+    withhold_assets: bool = False,
 ) -> str:
     """The events behind each named feature for one person: (feature, event_id, source,
-    source_record_id, event_type, occurred_at)."""
+    source_record_id, event_type, occurred_at). ``withhold_assets``: the person's asset rows
+    counted in no feature (no consent where one is required), so none is shown as evidence."""
     d = dialect(dialect_name)
     c = Ctx(d, pit)
     chosen = [f for f in CATALOGUE if f.name in feature_names]
     types = ["loan", "bill", "payment", "rental", "attribute", "connection"]
+    withheld = {t: f" AND NOT ({ASSET_ROWS[t]})" if withhold_assets else "" for t in ASSET_ROWS}
     parts = [
         f"SELECT {d.string(f.name)} AS feature, k.event_id, k.source, k.source_record_id,"
         f" k.event_type, k.occurred_at FROM known k"
         f" WHERE k.event_type = {d.string(f.events)} AND ({f.evidence(c)})"
+        + withheld.get(f.events, "")
         for f in chosen
     ]
     body = "\nUNION ALL\n".join(parts)
@@ -461,6 +505,15 @@ def evidence_sql(
         f"WITH known AS {known_events(d, pit, types, person=person)}\n"
         f"SELECT * FROM (\n{body}\n) x ORDER BY feature, occurred_at, event_id\n"
     )
+
+
+def asset_choice_sql(pit: PointInTime, person: str, *, dialect_name: str = "duckdb") -> str:
+    """The person's newest asset-data choice known at this point in time (``grant_assets``,
+    ``revoke_assets``, or NULL): what the consent pass's ``assets`` says of them."""
+    d = dialect(dialect_name)
+    c = Ctx(d, pit)
+    choice = c.latest("k.consent_action", "k.consent_action IN ('grant_assets', 'revoke_assets')")
+    return f"SELECT {choice} FROM {known_events(d, pit, ['consent'], person=person)} k"
 
 
 def restricted_sql(dialect_name: str = "duckdb") -> str:

@@ -90,7 +90,11 @@ ConductKind = Literal[
     "fraud",
     "traffic_violation",
 ]
-ConsentAction = Literal["enrol", "leave", "grant", "revoke"]
+ConsentAction = Literal[
+    "enrol", "leave", "grant", "revoke",
+    "grant_sensitive", "revoke_sensitive",  # R-PIPL-3: a separate consent for sensitive data
+    "grant_assets", "revoke_assets",  # R-CRR-4: written consent to the use of asset data
+]  # fmt: skip
 CorrectionAction = Literal["amend", "retract"]
 Sex = Literal["F", "M"]
 

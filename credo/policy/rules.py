@@ -28,6 +28,7 @@ from credo.settings import Settings
 __all__ = [
     "PROTECTED_BASES",
     "REPORT_PURPOSE_CODES",
+    "ConsentRules",
     "CourtListRules",
     "DisputeRules",
     "NoticeRules",
@@ -160,6 +161,18 @@ class FraudAlertRules(_Strict):
     refer_within_business_days: int = _min(1, ge=1, le=15)
 
 
+class ConsentRules(_Strict):
+    """R-PIPL-3, R-CRR-4: which disclosures and uses need a consent of their own. ``True`` is
+    the stricter rule (the strictest default requires what any profile requires)."""
+
+    sensitive_separate: bool = False
+    """R-PIPL-3 (PIPL Arts. 23, 28, 29): a partner gets sensitive data (financial accounts) only
+    with a separate consent for that partner and purpose, on top of the ordinary one."""
+    assets_written: bool = False
+    """R-CRR-4 (Regulation Art. 14): asset data (tax paid, vehicles) is used in scores only with
+    the person's written consent after being told the consequences; without it it is withheld."""
+
+
 class RulesProfile(_Strict):
     kind: Literal["rules"]
     name: str = Field(min_length=1)
@@ -172,6 +185,7 @@ class RulesProfile(_Strict):
     reports: ReportRules
     court_list: CourtListRules = CourtListRules()
     fraud_alerts: FraudAlertRules = FraudAlertRules()
+    consents: ConsentRules = ConsentRules()
     protected_bases: tuple[ProtectedBasis, ...] = PROTECTED_BASES
     allowed_bases: tuple[ProtectedBasis, ...] = ()
     """Protected bases this profile lets a policy key on (e.g. age in a sound system)."""
@@ -221,7 +235,15 @@ def _combine(document: dict[str, Any], path: Path) -> dict[str, Any]:
     profiles = [load_rules(n) for n in names]
     combined = {
         f: _strictest([getattr(p, f) for p in profiles], RulesProfile, f)
-        for f in ("disputes", "retention", "notices", "reports", "court_list", "fraud_alerts")
+        for f in (
+            "disputes",
+            "retention",
+            "notices",
+            "reports",
+            "court_list",
+            "fraud_alerts",
+            "consents",
+        )
     }
     combined["protected_bases"] = _strictest(
         [p.protected_bases for p in profiles], RulesProfile, "protected_bases"

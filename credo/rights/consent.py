@@ -1,15 +1,20 @@
-"""Consent and freeze: the person's own choices (SPEC S10, RULES R-PIPL-3, R-FCRA-15).
+"""Consent and freeze: the person's own choices (SPEC S10, RULES R-PIPL-3, R-CRR-4, R-FCRA-15).
 
 Consent is written as ``consent`` events (enrol / leave; grant / revoke per partner and
 purpose), so the file shows every choice and scoring reads enrolment from the same events.
 A grant is active while no later revoke for the same partner and purpose exists; the grant's
-record id is the consent reference the person hands the partner. Freezes are a small table
-of freeze / unfreeze actions; the latest one wins.
+record id is the consent reference the person hands the partner. Two consents are records of
+their own, never implied by a grant (decision 0690): ``grant_sensitive`` per partner and purpose
+lets a report give that partner sensitive data (R-PIPL-3), and ``grant_assets``, given only
+with the digest of the consequences statement the person was shown, lets scoring use their
+asset data (R-CRR-4). Freezes are a small table of freeze / unfreeze actions; the latest one
+wins.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,13 +28,19 @@ from credo.store.rows import insert, one, rows, value
 
 __all__ = [
     "ADULT_AGE",
+    "ASSET_CONSEQUENCES",
+    "ASSET_CONSEQUENCES_VERSION",
+    "ASSET_PURPOSE",
     "CONSENT_SOURCE",
     "Consent",
+    "ConsentActionName",
     "active_consent",
+    "active_sensitive_consent",
     "birth_date",
     "consent_refused",
     "consents",
     "freeze",
+    "has_asset_consent",
     "is_frozen",
     "is_minor",
     "is_restricted",
@@ -38,11 +49,42 @@ __all__ = [
     "require_consent",
     "require_not_frozen",
     "require_not_restricted",
+    "require_sensitive_consent",
     "unfreeze",
 ]
 
 CONSENT_SOURCE = "credo_person"
 """``source`` of the consent events persons write through the service."""
+
+
+ConsentActionName = Literal[
+    "enrol", "leave", "grant", "revoke", "grant_sensitive", "revoke_sensitive", "grant_assets",
+    "revoke_assets",
+]  # fmt: skip
+_PER_PARTNER = ("grant", "revoke", "grant_sensitive", "revoke_sensitive")
+_GRANTS = ("grant", "grant_sensitive", "grant_assets")
+_REVOKE_OF: dict[str, ConsentActionName] = {
+    "grant": "revoke", "grant_sensitive": "revoke_sensitive", "grant_assets": "revoke_assets"
+}  # fmt: skip
+
+ASSET_CONSEQUENCES = (
+    "If you consent, Credo uses your asset data (tax you paid, vehicles registered to you) in"
+    " your score. It can raise or lower your score, and partners who get a decision or report"
+    " about you see its effect. Without your consent this data is withheld: it is not scored"
+    " and not reported, and your score is made from the rest of your file. You can withdraw"
+    " this consent at any time; the next score is then made without it."
+    " 如您同意，Credo 将在评分中使用您的资产信息（纳税记录、名下车辆）。这可能提高或降低您的分数，"
+    "获得您的决定或报告的合作方会看到其影响。未经您同意，这些信息不被评分、不被报告。"
+    "您可随时撤回同意，此后的评分不再使用这些信息。"
+)
+"""What a person is told before consenting to the use of asset data (R-CRR-4: written consent
+after being told the consequences), in English and Chinese."""
+
+ASSET_CONSEQUENCES_VERSION = hashlib.sha256(ASSET_CONSEQUENCES.encode()).hexdigest()[:16]
+"""The statement's digest: a ``grant_assets`` names it, so the record shows what was read."""
+
+ASSET_PURPOSE = "asset_data"
+"""The ``purpose`` of an asset consent: ``asset_data:<statement digest>``."""
 
 
 @dataclass(frozen=True)
@@ -58,21 +100,33 @@ class Consent:
 def record_consent(
     store: Store,
     person_id: str,
-    action: Literal["enrol", "leave", "grant", "revoke"],
+    action: ConsentActionName,
     *,
     partner: str | None = None,
     purpose: str | None = None,
+    acknowledged: str | None = None,
     now: dt.datetime | None = None,
 ) -> Consent:
+    """Record one choice. ``acknowledged``: for ``grant_assets``, the digest of the
+    consequences statement the person was shown (:data:`ASSET_CONSEQUENCES_VERSION`); any
+    other value is refused, so no client can grant it without the statement (no pre-ticking)."""
     if not person_exists(store, person_id):
         raise NotFoundError(f"no person {person_id!r}")
-    if action in ("grant", "revoke"):
+    if action == "grant_assets" and acknowledged != ASSET_CONSEQUENCES_VERSION:
+        raise InputError(
+            f"field acknowledged: a consent to the use of asset data names the consequences"
+            f" statement the person read ({ASSET_CONSEQUENCES_VERSION!r}), got {acknowledged!r}",
+            hint="show the person GET /v1/me/consents/assets and send its version",
+        )
+    if action in _PER_PARTNER:
         if purpose not in PURPOSES:
             raise InputError(f"field purpose: must be one of {list(PURPOSES)}")
         if not partner or not store.scalar(
             "SELECT count(*) FROM partners WHERE partner_id = ?", [partner]
         ):
             raise InputError(f"field partner: no partner {partner!r}")
+    elif action in ("grant_assets", "revoke_assets"):
+        partner, purpose = None, f"{ASSET_PURPOSE}:{ASSET_CONSEQUENCES_VERSION}"
     else:
         partner = purpose = None
     at = now_or(now)
@@ -90,16 +144,17 @@ def record_consent(
     )  # fmt: skip
     # Leaving ends the lawful basis of every disclosure (R-GDPR-6a): the grants in force are
     # revoked in the same write, so no partner is decided on the last score.
-    grants = [c for c in consents(store, person_id) if c.action == "grant" and c.active]
+    grants = [c for c in consents(store, person_id) if c.action in _GRANTS and c.active]
     with store.write(entry) as con:
         append_event(con, event, source=CONSENT_SOURCE, person_id=person_id, recorded_at=at)
         for grant in grants if action == "leave" else []:
             revoke = ConsentEvent(
-                source_record_id=new_id("consent"), occurred_at=at, consent_action="revoke",
+                source_record_id=new_id("consent"), occurred_at=at,
+                consent_action=_REVOKE_OF[grant.action],
                 partner=grant.partner, purpose=grant.purpose,
             )  # fmt: skip
             append_event(con, revoke, source=CONSENT_SOURCE, person_id=person_id, recorded_at=at)
-    return Consent(consent_id, action, partner, purpose, at, action in ("grant", "enrol"))
+    return Consent(consent_id, action, partner, purpose, at, action in (*_GRANTS, "enrol"))
 
 
 def consents(store: Store, person_id: str) -> list[Consent]:
@@ -113,19 +168,23 @@ def consents(store: Store, person_id: str) -> list[Consent]:
         [person_id],
     )
 
-    def subject(e: dict[str, Any]) -> tuple[str | None, str | None]:
-        """What a consent is about: a partner and purpose, or the enrolment itself."""
-        return (
-            (e["partner"], e["purpose"])
-            if e["action"] in ("grant", "revoke")
-            else ("", "enrolment")
-        )
+    def subject(e: dict[str, Any]) -> tuple[str, str | None, str | None]:
+        """What a consent is about: a partner and purpose (ordinary or sensitive), the use of
+        asset data, or the enrolment itself."""
+        action = str(e["action"])
+        if action in ("grant", "revoke"):
+            return ("partner", e["partner"], e["purpose"])
+        if action in ("grant_sensitive", "revoke_sensitive"):
+            return ("sensitive", e["partner"], e["purpose"])
+        if action in ("grant_assets", "revoke_assets"):
+            return ("assets", None, None)
+        return ("enrolment", None, None)
 
     latest = {subject(e): e["consent_id"] for e in events}
     return [
         Consent(
             **e,
-            active=e["action"] in ("grant", "enrol") and latest[subject(e)] == e["consent_id"],
+            active=e["action"] in (*_GRANTS, "enrol") and latest[subject(e)] == e["consent_id"],
         )
         for e in events
     ]
@@ -147,6 +206,53 @@ def active_consent(store: Store, person_id: str, partner: str, purpose: str) -> 
     if newest is None or newest["consent_action"] != "grant":
         return None
     return str(newest["source_record_id"])
+
+
+def active_sensitive_consent(
+    store: Store, person_id: str, partner: str, purpose: str
+) -> str | None:
+    """The active separate consent to give this partner sensitive data for this purpose
+    (R-PIPL-3), if any: its own record, never implied by the ordinary grant."""
+    newest = one(
+        store.con,
+        "SELECT e.source_record_id, e.consent_action FROM events e"
+        " WHERE e.event_type = 'consent'"
+        " AND e.consent_action IN ('grant_sensitive', 'revoke_sensitive')"
+        " AND e.partner = ? AND e.purpose = ? AND e.event_id IN"
+        " (SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject')"
+        " ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1",
+        [partner, purpose, person_id],
+    )
+    if newest is None or newest["consent_action"] != "grant_sensitive":
+        return None
+    return str(newest["source_record_id"])
+
+
+def require_sensitive_consent(store: Store, person_id: str, partner: str, purpose: str) -> str:
+    """The separate consent reference, or ``ForbiddenError`` naming what is missing."""
+    active = active_sensitive_consent(store, person_id, partner, purpose)
+    if active is None:
+        raise ForbiddenError(
+            f"no separate consent from this person to give partner {partner!r} sensitive data"
+            f" (financial accounts) for purpose {purpose!r}: the ordinary consent does not cover"
+            " it",
+            hint="the person grants it on its own (action grant_sensitive), or ask without the"
+            " sensitive section",
+        )
+    return active
+
+
+def has_asset_consent(store: Store, person_id: str) -> bool:
+    """Whether the person's newest asset-data choice is a written grant (R-CRR-4)."""
+    newest = value(
+        store.con,
+        "SELECT e.consent_action FROM events e WHERE e.event_type = 'consent'"
+        " AND e.consent_action IN ('grant_assets', 'revoke_assets') AND e.event_id IN"
+        " (SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject')"
+        " ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1",
+        [person_id],
+    )
+    return bool(newest == "grant_assets")
 
 
 def require_consent(

@@ -177,7 +177,11 @@ consent is an event too, but ``record_consent`` writes no identity fields)."""
 _NOT_READ = frozenset({"decision", "partner.create", "api_key.create", "api_key.revoke",
                        "login_code.issue", "session.start", "sessions.end",
                        "request.access", "request.extend", "regulator.bundle",
-                       "dispute.fixed", "fraud_alert.referrals.export"})  # fmt: skip
+                       "dispute.fixed", "fraud_alert.referrals.export",
+                       # what no decision reads: sensitive data goes only into reports, and
+                       # asset data reaches a decision through the next run's score
+                       "consent.grant_sensitive", "consent.revoke_sensitive",
+                       "consent.grant_assets", "consent.revoke_assets"})  # fmt: skip
 
 # What decisions read, for every person or for one (``{where}``): the same order as the reads
 # one at a time above (newest grant or revoke per partner and purpose, newest freeze action,

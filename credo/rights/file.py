@@ -22,6 +22,7 @@ from credo.rights.audited import person_exists
 from credo.rights.consent import consents, is_frozen, is_restricted
 from credo.rights.disputes import list_disputes
 from credo.rights.notices import notice_alerts
+from credo.rights.source_notices import source_notice_alerts
 from credo.store.db import Store
 from credo.store.rows import rows
 
@@ -137,7 +138,7 @@ def person_file(
 
 def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
     """Alerts, newest first: inquiries, score changes, resolved disputes, listings,
-    adverse-action notices."""
+    adverse-action notices, notices of data furnished by others."""
     alerts: list[dict[str, Any]] = []
     for inq in _inquiries(store, person_id):
         alerts.append({"kind": "inquiry", "at": inq["at"], "about": inq["at"],
@@ -150,5 +151,6 @@ def feed(store: Store, person_id: str) -> list[dict[str, Any]]:
     alerts += dispute_alerts(store, person_id, disputes, scores)
     alerts += listing_alerts(store, person_id)
     alerts += notice_alerts(store, person_id)
+    alerts += source_notice_alerts(store, person_id)  # R-PIPL-2
     alerts.sort(key=lambda a: a["at"] or dt.datetime.min, reverse=True)
     return alerts

@@ -1,9 +1,14 @@
 """Risk reports and outcomes (SPEC S8), each behind the person's consent.
 
 A report is checked like a decision (the partner's consent for the purpose, then the freeze),
-is stored as an inquiry the person sees, and records the score run it used. An outcome is
-accepted only from a partner that served the person (a prior decision) and becomes an event for
-the next scoring.
+is stored as an inquiry the person sees, and records the score run it used. Its ``accounts``
+section (the person's loan accounts: financial accounts, sensitive data under PIPL Art. 28) is
+given only on request and, where the partner's rules profile says so, only with the person's
+separate consent for that partner and purpose (R-PIPL-3). No section carries asset data (tax
+paid, vehicles: R-CRR-4); the score's band reflects it only where the person consented.
+
+An outcome is accepted only from a partner that served the person (a prior decision) and
+becomes an event for the next scoring.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from credo.rights.consent import (
     require_consent,
     require_not_frozen,
     require_not_restricted,
+    require_sensitive_consent,
 )
 from credo.rights.decisions import open_disputed_items
 from credo.rights.disputes import disputed_items
@@ -109,22 +115,42 @@ def _listings(store: Store, pit: PointInTime, person_id: str) -> list[dict[str, 
     ]
 
 
+def _accounts(store: Store, pit: PointInTime, person_id: str) -> list[dict[str, Any]]:
+    """The person's loan accounts: when each opened, its status, the most days past due in 24
+    months (sensitive data: financial accounts, PIPL Art. 28)."""
+    loans = known_events(dialect("duckdb"), pit, ["loan"], person=person_id)
+    return rows(
+        store.con,
+        "SELECT account_id, min(occurred_at)::DATE AS opened,"
+        " CASE WHEN bool_or(loan_event IN ('default', 'bankruptcy')) THEN 'defaulted'"
+        " WHEN bool_or(loan_event = 'closed') THEN 'closed' ELSE 'open' END AS status,"
+        " coalesce(max(days_past_due) FILTER (due_date >= ?), 0) AS worst_days_past_due_24m"
+        f" FROM {loans} k GROUP BY account_id ORDER BY opened, account_id",
+        [pit.since(24)],
+    )
+
+
 def risk_report(
     store: Store,
     partner_id: str,
     person_id: str,
     purpose: str,
     *,
+    accounts: bool = False,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """Score band, rent and utility payment record (24 months) and court listings."""
-    permitted = partner_rules(store, partner_id).reports.purposes
+    """Score band, rent and utility payment record (24 months) and court listings; with
+    ``accounts``, the loan accounts too, behind the separate consent (R-PIPL-3)."""
+    rules = partner_rules(store, partner_id)
+    permitted = rules.reports.purposes
     if purpose not in permitted:
         raise InputError(
             f"field purpose: {purpose!r} is not a permissible purpose",
             hint="one of " + ", ".join(permitted),
         )
     require_consent(store, person_id, partner_id, purpose)
+    if accounts and rules.consents.sensitive_separate:
+        require_sensitive_consent(store, person_id, partner_id, purpose)
     require_not_frozen(store, person_id)
     require_not_restricted(store, person_id)
     at = now_or(now)
@@ -144,13 +170,17 @@ def risk_report(
         "disputed_items": disputed_items(store, person_id),
         "alerts": [ALERT_REASONS[a.kind] for a in alerts_in_force(store, person_id, now=at)],
     }  # fmt: skip
+    disclosed = ["band", "payments", "court_listings"]
+    if accounts:
+        report["accounts"] = _accounts(store, pit, person_id)
+        disclosed.append("accounts")
     entry = AuditEntry(
         f"partner:{partner_id}", "report", f"person:{person_id}", purpose,
         {"report_id": report["report_id"], "run_id": snap.run_id if snap else None},
     )  # fmt: skip
     with store.write(entry) as con:
         _inquiry(con, person_id, partner_id, "report", purpose,
-                 {k: report[k] for k in ("band", "payments", "court_listings")},
+                 {k: report[k] for k in disclosed},
                  report["report_id"], at)  # fmt: skip
     return report
 

@@ -15,6 +15,7 @@ from credo.errors import NotFoundError
 from credo.features import (
     DIMENSIONS,
     PointInTime,
+    asset_choice_sql,
     evidence_sql,
     feature,
     features_sql,
@@ -23,6 +24,7 @@ from credo.features import (
 from credo.features.catalogue import actionable
 from credo.models.explanations import Reason, explain
 from credo.models.table import ScorecardModel
+from credo.policy.rules import active_rules
 from credo.policy.schema import ScoringPolicy, load_policy
 from credo.scoring.columns import columns_of
 from credo.scoring.latest import LatestSnapshot, latest_snapshot
@@ -31,7 +33,7 @@ from credo.scoring.registry import load_model
 from credo.scoring.scale import published_scale
 from credo.scoring.standing import regime_standings
 from credo.store.db import Store
-from credo.store.rows import one, rows
+from credo.store.rows import one, rows, value
 
 __all__ = ["ScoreExplanation", "explain_score"]
 
@@ -118,11 +120,17 @@ def _counts_until(code: str, events: list[dict[str, Any]], retention_years: int)
 
 
 def _evidence(
-    store: Store, pit: PointInTime, person_id: str, model: ScorecardModel
+    store: Store,
+    pit: PointInTime,
+    person_id: str,
+    model: ScorecardModel,
+    *,
+    withhold_assets: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Per feature, the events behind its value."""
+    """Per feature, the events behind its value (no withheld asset row: it counted in none)."""
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for event in rows(store.con, evidence_sql(pit, person_id, model.features)):
+    sql = evidence_sql(pit, person_id, model.features, withhold_assets=withhold_assets)
+    for event in rows(store.con, sql):
         evidence.setdefault(event.pop("feature"), []).append(event)
     return evidence
 
@@ -193,13 +201,16 @@ def explain_score(store: Store, person_id: str, as_of: dt.date | None = None) ->
     pit = _point_in_time(latest, snap["known_at"], policy.retention_years)
     # The person's own recorded score, explained to them: a restriction does not hide it
     # (GDPR Art. 15 access goes on while processing is restricted; decision 0647).
+    gated = active_rules(store.settings).consents.assets_written  # R-CRR-4
     sql = features_sql(
-        pit, person=person_id, previous_run=latest.previous_run_id, hold_restricted=False
-    )
+        pit, person=person_id, previous_run=latest.previous_run_id, hold_restricted=False,
+        withhold_assets=gated,
+    )  # fmt: skip
     values = columns_of(store.con.sql(sql).to_arrow_table(), model.features)
     detail = explain(model, values, top=len(model.features))[0]
     by_feature = {r.feature: r for r in detail.reasons}
-    evidence = _evidence(store, pit, person_id, model)
+    withheld = gated and value(store.con, asset_choice_sql(pit, person_id)) != "grant_assets"
+    evidence = _evidence(store, pit, person_id, model, withhold_assets=withheld)
     retention = policy.retention_years
     return ScoreExplanation(
         person_id=person_id,

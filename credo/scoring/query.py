@@ -40,8 +40,11 @@ def scored_features(
     person: str | None = None,
 ) -> pa.Table:
     """One row per enrolled person (or just ``person``), in ``person_id`` order."""
-    grace = active_rules(store.settings).court_list.grace_months
-    steps = feature_steps(pit, person=person, previous_run=previous, grace_months=grace)
+    rules = active_rules(store.settings)
+    steps = feature_steps(
+        pit, person=person, previous_run=previous, grace_months=rules.court_list.grace_months,
+        withhold_assets=rules.consents.assets_written,  # R-CRR-4
+    )  # fmt: skip
     # A population runs step by step, to hold one event type's pass at a time; one person's
     # steps are small, and a re-score answers at once as one query.
     with stepwise(store.con, steps) if person is None else nullcontext(steps.sql()) as features:

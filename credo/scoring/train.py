@@ -113,10 +113,15 @@ def training_table(
 ) -> TrainingTable:
     """The training rows at ``as_of``: features then, the outcome after (point in time). A
     feature reading a protected basis the rules profile forbids is refused first (R-ECOA-1)."""
-    refuse_protected_features(features, active_rules(store.settings))
+    rules = active_rules(store.settings)
+    refuse_protected_features(features, rules)
     pit = PointInTime(as_of, known_at, policy.retention_years)
     earlier = previous_run(store, as_of, policy.name, known_at=known_at)
-    steps = feature_steps(pit, previous_run=earlier, features=features)
+    # R-CRR-4: a model learns from asset data only where the person consented to its use.
+    steps = feature_steps(
+        pit, previous_run=earlier, features=features,
+        withhold_assets=rules.consents.assets_written,
+    )  # fmt: skip
     months = outcome_months or policy.outcome.months
     outcome = outcome_sql(pit, months, min_days_past_due=policy.outcome.min_days_past_due)
     rule = policy.not_enough_history

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from credo.features import PointInTime, Steps, feature_steps
+from credo.features import ASSETS_WITHHELD, PointInTime, Steps, feature_steps
 from credo.models.table import ScorecardModel
 from credo.scoring.policy_rules import check_scale, listings_query, scoring_policy
 from credo.scoring.query import scoring_query
@@ -159,7 +159,10 @@ def run_monthly(
     pit = PointInTime(as_of, known_at or lake.manifest.known_at, rules.retention_years)
     previous = previous_lake_run(lake, as_of, loaded.name)
     register_lake(spark, lake)
-    steps = feature_steps(pit, dialect_name=SPARK.name, previous_run=previous)
+    # The lake carries no rules profile: asset data is withheld as under the default (R-CRR-4).
+    steps = feature_steps(
+        pit, dialect_name=SPARK.name, previous_run=previous, withhold_assets=ASSETS_WITHHELD
+    )
     folder = lake.root / "runs" / _run_name(lake, pit, model.model_id, loaded.digest)
     with stepped(spark, steps, folder / "steps") as features:
         scored = _collect(spark, scoring_query(model, features, dialect_name=SPARK.name))
