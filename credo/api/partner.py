@@ -139,9 +139,30 @@ def decision_json(d: Decision) -> bytes:
 
 
 _DECISIONS_KEY = partner("decisions")
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its nested models written in place: OpenAPI readers resolve
+    ``#/components/...`` references, not the ``#/$defs/...`` ones pydantic writes (ReDoc
+    refused the page)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return dict(walk(schema))
+
+
 _DECISION_BODY = {
     "required": True,
-    "content": {"application/json": {"schema": DecisionRequest.model_json_schema()}},
+    "content": {"application/json": {"schema": _inlined(DecisionRequest.model_json_schema())}},
 }
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -266,6 +267,7 @@ def search_alternatives(
     store: Store,
     model_id: str,
     rules: ScoringPolicy,
+    training: Callable[..., Any],
     cuts: list[CutSpec],
     scores: np.ndarray,
     *,
@@ -282,7 +284,6 @@ def search_alternatives(
     ``searched: false`` with the reason when there is nothing to search on."""
     from credo.fairness.proxies import proxy_report
     from credo.features import CATALOGUE
-    from credo.scoring.train import training_table
 
     document = store.scalar("SELECT document FROM models WHERE model_id = ?", [model_id])
     if document is None:
@@ -293,7 +294,7 @@ def search_alternatives(
         return {"searched": False, "reason": "no events"}
     month = _observed_month_end(last[0], rules.outcome.months)
     wanted = set(model.features)
-    table = training_table(
+    table = training(
         store, month, policy=rules, known_at=last[1],
         features=[f for f in CATALOGUE if f.name in wanted],
     )  # fmt: skip
@@ -346,6 +347,7 @@ def gate_run(
     why: str | None,
     products: ProductsPolicy | None = None,
     rules: ScoringPolicy | None = None,
+    training: Callable[..., Any] | None = None,
 ) -> list[AuditEntry]:
     """The fairness gate on putting a card and a scoring policy in use (decision 0905), and the
     release's fairness report (RULES R-ECOA-6, decision 0674).
@@ -382,8 +384,12 @@ def gate_run(
         gate(report)  # raises GateError naming the lowest ratio
     if not released:
         details = release_report(report, as_of, policy, shelf)
-        if rules is not None:  # a scorecard's release: search for a less discriminatory card
-            details["alternatives"] = search_alternatives(store, model_id, rules, cuts, scores)
+        if rules is not None and training is not None:  # a scorecard's release: search for a
+            # less discriminatory card, refit on ``training`` (credo.scoring.train.training_table,
+            # given by the run: fairness is below scoring)
+            details["alternatives"] = search_alternatives(
+                store, model_id, rules, training, cuts, scores
+            )
         entries.append(AuditEntry(
             store.settings.actor, "fairness.release", target=f"model:{model_id}",
             purpose="fairness report of a model release",
@@ -415,12 +421,14 @@ def gate_snapshots(
     snapshots: pa.Table,
     why: str | None,
     products: ProductsPolicy | None = None,
+    rules: ScoringPolicy | None = None,
+    training: Callable[..., Any] | None = None,
 ) -> list[AuditEntry]:
     """The gate on a monthly run's snapshot rows, whichever engine computed them (DuckDB's
     run, or Spark's imported from the lake): the audit entries to commit with the run
-    (the override, if one was needed), or ``GateError`` if a flag has no reason."""
-    from credo.scoring.policy_rules import scoring_policy
-
+    (the override, if one was needed), or ``GateError`` if a flag has no reason. A release
+    searches for less discriminatory alternatives when the run gives its scoring ``rules``
+    and ``training`` (the training table)."""
     return gate_run(
         store,
         as_of,
@@ -430,5 +438,6 @@ def gate_snapshots(
         np.asarray(snapshots.column("score").to_numpy(zero_copy_only=False), dtype=np.float64),
         why,
         products,
-        scoring_policy(loaded),
+        rules,
+        training,
     )

@@ -92,8 +92,12 @@ def score(
     previous = previous_run(store, as_of, loaded.name)
     table = compute_snapshots(store, pit, scorecard, loaded, previous=previous)
     from credo.fairness.bureau import gate_snapshots
+    from credo.scoring.train import training_table
 
-    also = gate_snapshots(store, as_of, scorecard.model_id, loaded, table, override_why, products)
+    also = gate_snapshots(
+        store, as_of, scorecard.model_id, loaded, table, override_why, products, rules,
+        training_table,
+    )  # fmt: skip
     return _write(store, pit, loaded, scorecard, previous, table, also=also)
 
 

@@ -130,8 +130,12 @@ def import_run(
         table = table.filter(pc.invert(pc.is_in(table["person_id"], pa.array(held, pa.string()))))
     as_of = dt.date.fromisoformat(meta["as_of"])
     from credo.fairness.bureau import gate_snapshots
+    from credo.scoring.train import training_table
 
-    also = gate_snapshots(store, as_of, meta["model_id"], loaded, table, override_why, products)
+    also = gate_snapshots(
+        store, as_of, meta["model_id"], loaded, table, override_why, products,
+        scoring_policy(loaded), training_table,
+    )  # fmt: skip
     pit = PointInTime(
         as_of,
         dt.datetime.fromisoformat(meta["known_at"]),
