@@ -95,7 +95,7 @@ def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     raws = [ident("r_" + n) for n in all_fields]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no, {', '.join(errs + raws)} "
-        f"FROM typed WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
+        "FROM typed WHERE is_bad"
     )
     unpivot = " UNION ALL ".join(
         f"SELECT row_no, '{n}' AS field, {e} AS reason, CAST({r} AS VARCHAR) AS raw_value "
@@ -132,8 +132,7 @@ def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[s
         h_sql, h_params = store.keys.hash_sql(_PII_KIND[n], "raw")
         parts.append(
             f"SELECT '{_PII_KIND[n]}' AS kind, raw, {h_sql} AS hash FROM "
-            f"(SELECT DISTINCT {col} AS raw FROM typed t ANTI JOIN bad b ON t.row_no = b.row_no "
-            f"WHERE {col} IS NOT NULL)"
+            f"(SELECT DISTINCT {col} AS raw FROM typed WHERE NOT is_bad AND {col} IS NOT NULL)"
         )
         params += h_params
     store.con.execute(
@@ -165,7 +164,7 @@ def typed_events_sql(names: list[str], pii: list[str]) -> str:
         else:
             select_cols.append(f"t.{ident('v_' + n)} AS {ident(n)}")
     return (
-        "SELECT t.row_no, t.event_type, " + ", ".join(select_cols) + " FROM typed t "
+        "SELECT t.row_no, t.event_type, t.is_bad, " + ", ".join(select_cols) + " FROM typed t "
         + " ".join(joins)
     )  # fmt: skip
 
@@ -186,8 +185,7 @@ def find_conflicts(
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM ({typed_events}) c "
-        "WHERE c.source_record_id IN (SELECT rid FROM dup_ids) "
-        "AND c.row_no NOT IN (SELECT row_no FROM bad)"
+        "WHERE c.source_record_id IN (SELECT rid FROM dup_ids) AND NOT c.is_bad"
     )
     same = " AND ".join(
         f"a.{ident(c)} IS NOT DISTINCT FROM b.{ident(c)}" for c in ["event_type", *payload]

@@ -31,7 +31,7 @@ Withheld = dict[str, dict[str, str]]
 """{field: {value: stored instead}}: values never stored, a protected basis the rules profile
 forbids (``credo.policy.bases.withheld_for``: ingest sits below policy, so its callers ask)."""
 
-__all__ = ["FieldSQL", "Withheld", "field_sql", "stage_sql"]
+__all__ = ["FieldSQL", "Withheld", "field_sql", "stage_sql", "staged_sql"]
 
 DEFAULT_FORMATS: dict[str, list[str]] = {
     "date": ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"],
@@ -189,7 +189,9 @@ def stage_sql(
 ) -> tuple[str, list[str]]:
     """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
 
-    Returns the SQL and the names of the fields it covers (those of the mapping's types).
+    ``raw_table`` (a table or a subquery) holds the file's columns and each row's number in the
+    file, ``__row_no`` (``reader.ROW_NO``). Returns the SQL and the names of the fields it
+    covers (those of the mapping's types).
     ``withheld``: {field: {value: stored instead}}, values never stored (a protected basis the
     rules profile forbids, ``credo.policy.bases.withheld_values``).
     """
@@ -260,8 +262,37 @@ def stage_sql(
                 f"AND {p} IS NULL AND {r} IS NULL THEN {reason} "
             )
         final.append(f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {parse_error} END AS {e}")
-    layer0 = f"SELECT *, rowid + 1 AS __row_no FROM {raw_table}"
-    layer1 = f"SELECT *, {', '.join(texts)} FROM ({layer0})"
+    layer1 = f"SELECT *, {', '.join(texts)} FROM {raw_table}"
     layer2 = f"SELECT *, {', '.join(parses)} FROM ({layer1})"
     sql = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM ({layer2})"
     return sql, names
+
+
+def staged_sql(
+    mapping: Mapping,
+    types: dict[str, str],
+    now_limit: dt.datetime,
+    source: str,
+    withheld: Withheld | None = None,
+) -> tuple[str, list[str]]:
+    """What a load keeps of each row of ``source``, to be staged in one read of the file:
+    ``row_no``, ``event_type``, ``is_bad``, and per field the value stored (``v_``), the reason
+    it is refused (``e_``) and, for a bad row only, its source text (``r_``).
+
+    Each field is parsed and checked once, here; every later step reads the staged values. The
+    text of good rows is not kept (NULL): only a bad row's is shown and quarantined.
+    """
+    sql, names = stage_sql(mapping, types, now_limit, source, withheld)
+    fields = ["event_type", *names]
+    bad = " OR ".join(f"{ident('e_' + n)} IS NOT NULL" for n in fields)
+    kept = ", ".join(
+        f"{ident('v_' + n)}, {ident('e_' + n)}, "
+        f"CASE WHEN is_bad THEN {ident('r_' + n)} END AS {ident('r_' + n)}"
+        for n in names
+    )
+    return (
+        "SELECT row_no, event_type, is_bad, e_event_type, "
+        f"CASE WHEN is_bad THEN r_event_type END AS r_event_type, {kept} "
+        f"FROM (SELECT *, ({bad}) AS is_bad FROM ({sql}))",
+        names,
+    )
