@@ -41,7 +41,7 @@ from credo.ingest.triage import (
     payload_columns,
     typed_events_sql,
 )
-from credo.ingest.validate import Withheld, staged_sql
+from credo.ingest.validate import OneRead, Withheld
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
@@ -185,32 +185,40 @@ def ingest(
     started = utcnow()
     now_limit = started + dt.timedelta(hours=settings.future_tolerance_hours)
     step("reading")
-    names: list[str] = []
+    plans: list[OneRead] = []
 
     def staging(source: str, types: dict[str, str]) -> str:
-        sql, names[:] = staged_sql(mapping, types, now_limit, source, withheld)
-        return sql
+        plans.append(OneRead(mapping, types, now_limit, withheld))
+        return plans[-1].staged(source)
 
-    # One read of the file: each row is numbered as read, parsed and checked once, and staged
-    # with the values stored, the reasons and (bad rows only) its text (docs/decisions/0963).
+    # One read of the file: each row numbered as read, parsed and checked once; the text is
+    # kept of bad rows only (docs/decisions/0963).
     with open_raw(con, path, mapping, encoding, table="staged", staging=staging) as raw:
         step("validating")
-        con.execute("CREATE OR REPLACE TEMP VIEW typed AS SELECT * FROM staged")
+        plan = plans[-1]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {plan.typed('staged')}")
+        names = plan.names
         staged = _Staged(
             path, source, mapping, raw.rows, raw.encoding, fmt, names, content_hash, started
         )
         try:
-            return _finish(store, staged, rate_allowed, actor, step)
+            return _finish(store, staged, rate_allowed, actor, step, plan.bad_rows("staged"))
         finally:
             drop_staging(con)
 
 
 def _finish(
-    store: Store, staged: _Staged, rate_allowed: float, actor: str | None, step: Progress
+    store: Store,
+    staged: _Staged,
+    rate_allowed: float,
+    actor: str | None,
+    step: Progress,
+    bad_rows: str,
 ) -> LoadReport:
-    """Triage the staged rows, refuse the file if too many are rejected, else store it."""
+    """Triage the staged rows, refuse the file if too many are rejected, else store it.
+    ``bad_rows``: the SQL giving the bad rows' text and reasons (``OneRead.bad_rows``)."""
     con = store.con
-    mark_rejects(con, staged.names)
+    mark_rejects(con, staged.names, bad_rows)
     pii = hash_identifiers(store, staged.mapping, staged.names)
     payload = payload_columns(staged.names)
     typed_events = typed_events_sql(staged.names, pii)

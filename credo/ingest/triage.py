@@ -86,17 +86,22 @@ def payload_columns(names: list[str]) -> list[str]:
     ]
 
 
-def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str], bad_rows: str) -> None:
     """``bad``: the rows failing validation; ``rejects``: one row per failing field of them.
 
-    Every row is checked, but only the (usually few) bad ones are copied."""
+    Every row was checked as it was staged (``is_bad``); ``bad_rows`` gives the source text and
+    the reasons (``r_``, ``e_``) of the (usually few) bad ones."""
     all_fields = ["event_type", *names]
     errs = [ident("e_" + n) for n in all_fields]
     raws = [ident("r_" + n) for n in all_fields]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no, {', '.join(errs + raws)} "
-        "FROM typed WHERE is_bad"
+        f"FROM ({bad_rows}) WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
     )
+    flagged = int(value(con, "SELECT count(*) FROM typed WHERE is_bad"))
+    found = int(value(con, "SELECT count(*) FROM bad"))
+    if flagged != found:  # the staged check and the full one disagree: store nothing
+        raise RuntimeError(f"{flagged} rows were flagged bad but {found} have a reason")
     unpivot = " UNION ALL ".join(
         f"SELECT row_no, '{n}' AS field, {e} AS reason, CAST({r} AS VARCHAR) AS raw_value "
         f"FROM bad WHERE {e} IS NOT NULL"
@@ -178,7 +183,11 @@ def find_conflicts(
     Only the rows of record ids seen twice (``dup_ids``) are compared value by value."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE dup_ids AS "
-        "SELECT v_source_record_id AS rid FROM typed GROUP BY 1 HAVING count(*) > 1 "
+        # Grouped by a 64-bit hash first (cheaper than by text); only the ids whose hash comes
+        # twice are grouped by their text, so a hash collision finds nothing.
+        "SELECT v_source_record_id AS rid FROM typed WHERE hash(v_source_record_id) IN "
+        "(SELECT hash(v_source_record_id) FROM typed GROUP BY 1 HAVING count(*) > 1) "
+        "GROUP BY 1 HAVING count(*) > 1 "
         "UNION SELECT source_record_id FROM events WHERE source = ? AND source_record_id IN "
         "(SELECT v_source_record_id FROM typed)",
         [source],
