@@ -3,7 +3,8 @@
 The order of work is what makes a load safe:
 
 1. hash the file; a file already loaded for this source adds nothing;
-2. stage it (``reader``) and validate every row in SQL (``validate``): nothing is written yet;
+2. stage it in one read (``reader``), every row validated in SQL (``validate``): nothing is
+   written yet;
 3. compare record ids with stored events: the same record again is a duplicate, the same id
    with other values a conflict;
 4. if more rows are rejected than allowed, stop: the database is unchanged;
@@ -40,7 +41,7 @@ from credo.ingest.triage import (
     payload_columns,
     typed_events_sql,
 )
-from credo.ingest.validate import Withheld, stage_sql
+from credo.ingest.validate import OneRead, Withheld
 from credo.sql import ident
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
@@ -184,27 +185,40 @@ def ingest(
     started = utcnow()
     now_limit = started + dt.timedelta(hours=settings.future_tolerance_hours)
     step("reading")
-    with open_raw(con, path, mapping, encoding) as raw:
+    plans: list[OneRead] = []
+
+    def staging(source: str, types: dict[str, str]) -> str:
+        plans.append(OneRead(mapping, types, now_limit, withheld))
+        return plans[-1].staged(source)
+
+    # One read of the file: each row numbered as read, parsed and checked once; the text is
+    # kept of bad rows only (docs/decisions/0963).
+    with open_raw(con, path, mapping, encoding, table="staged", staging=staging) as raw:
         step("validating")
-        sql, names = stage_sql(mapping, raw.columns, now_limit, withheld=withheld)
-        # A view, not a table: each step below reads only the columns it needs, and the clean
-        # rows are typed once more on their way into ``events`` instead of being copied twice.
-        con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {sql}")
+        plan = plans[-1]
+        con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {plan.typed('staged')}")
+        names = plan.names
         staged = _Staged(
             path, source, mapping, raw.rows, raw.encoding, fmt, names, content_hash, started
         )
         try:
-            return _finish(store, staged, rate_allowed, actor, step)
+            return _finish(store, staged, rate_allowed, actor, step, plan.bad_rows("staged"))
         finally:
             drop_staging(con)
 
 
 def _finish(
-    store: Store, staged: _Staged, rate_allowed: float, actor: str | None, step: Progress
+    store: Store,
+    staged: _Staged,
+    rate_allowed: float,
+    actor: str | None,
+    step: Progress,
+    bad_rows: str,
 ) -> LoadReport:
-    """Triage the staged rows, refuse the file if too many are rejected, else store it."""
+    """Triage the staged rows, refuse the file if too many are rejected, else store it.
+    ``bad_rows``: the SQL giving the bad rows' text and reasons (``OneRead.bad_rows``)."""
     con = store.con
-    mark_rejects(con, staged.names)
+    mark_rejects(con, staged.names, bad_rows)
     pii = hash_identifiers(store, staged.mapping, staged.names)
     payload = payload_columns(staged.names)
     typed_events = typed_events_sql(staged.names, pii)
@@ -315,8 +329,7 @@ def _insert_events(
             f"INSERT INTO {event_table(etype)} (event_id, event_type, source, load_id, "
             f"row_no, recorded_at, {own_sql}) SELECT {base} + row_no, event_type, ?, ?, "
             f"row_no, ?, {own_sql} FROM ({typed_events}) f WHERE event_type = ? "
-            "AND row_no NOT IN (SELECT row_no FROM bad) "
-            "AND row_no NOT IN (SELECT row_no FROM conflicts)",
+            "AND NOT is_bad AND row_no NOT IN (SELECT row_no FROM conflicts)",
             [staged.source, load_id, staged.started, etype],
         )
 

@@ -14,7 +14,7 @@ import difflib
 import io
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,21 +26,33 @@ from credo.identifiers import mask_line
 from credo.ingest.mapping import FileFormat, Mapping
 from credo.sql import ident, literal
 
-__all__ = ["RawFile", "check_columns", "open_raw"]
+__all__ = ["ROW_NO", "RawFile", "Staging", "check_columns", "open_raw"]
 
 _CHUNK = 1 << 20
 _UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
+ROW_NO = "__row_no"
+"""The column of the reader's rows holding each row's number in the file (from 1)."""
+
+Staging = Callable[[str, dict[str, str]], str]
+"""Builds the query a file is staged with from the rows as read (a subquery: the trimmed
+columns and ``ROW_NO``) and the file's column types."""
+
+
+def _as_read(source: str, types: dict[str, str]) -> str:
+    return f"SELECT * FROM {source}"
+
 
 @dataclass(frozen=True)
 class RawFile:
-    """A file staged as table ``raw`` (all columns as read), with what was learnt opening it."""
+    """A file staged as temp table ``table``, with what was learnt opening it."""
 
     path: Path
     file_format: FileFormat
     encoding: str | None
     columns: dict[str, str]
     rows: int
+    table: str
 
 
 def _first_bad_utf8(path: Path) -> int | None:
@@ -227,11 +239,21 @@ class _NotUtf8(Exception):
 
 
 def _stage(
-    con: duckdb.DuckDBPyConnection, path: Path, readable: Path, mapping: Mapping, fmt: FileFormat
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    readable: Path,
+    mapping: Mapping,
+    fmt: FileFormat,
+    table: str,
+    staging: Staging,
 ) -> dict[str, str]:
-    """Create temp table ``raw`` from ``readable`` (UTF-8 text or Parquet); its column types.
+    """Create temp ``table`` from ``readable`` (UTF-8 text or Parquet) through ``staging``, in
+    one read; the file's column types.
 
-    Text columns arrive trimmed, with blanks as NULL: ``validate`` relies on it.
+    Text columns arrive trimmed, with blanks as NULL: ``validate`` relies on it. Each row
+    carries its number in the file (``ROW_NO``), given as the reader yields it, before any
+    other operator: the staged table's own order is not relied on (a join in the staging
+    query may reorder rows, which is how decision 0962 numbered bad rows wrongly).
     """
     try:
         if fmt == "csv":
@@ -247,6 +269,9 @@ def _stage(
                 f"quote={literal(mapping.quote)}, escape={literal(mapping.quote)}, "
                 f"strict_mode=true, encoding='utf-8')"
             )
+            # DuckDB's text readers give no row number (``file_row_number`` is Parquet's
+            # only): a streaming row_number() straight over the scan numbers rows as read.
+            number = "row_number() OVER ()"
             types = dict.fromkeys(header, "VARCHAR")
         elif fmt == "jsonl":
             found = sorted(
@@ -267,6 +292,7 @@ def _stage(
                 f"read_json({literal(str(readable))}, format='newline_delimited', "
                 f"columns={columns})"
             )
+            number = "row_number() OVER ()"
             types = dict.fromkeys(found, "VARCHAR")
         else:
             described = con.execute(
@@ -274,13 +300,15 @@ def _stage(
             ).fetchall()
             types = {r[0]: str(r[1]) for r in described}
             check_columns(path, list(types), mapping)
-            reader = f"read_parquet({literal(str(readable))})"
+            reader = f"read_parquet({literal(str(readable))}, file_row_number=true)"
+            number = "file_row_number + 1"
         # Text is trimmed (blank -> NULL) once here, not in every validation pass after.
         cols = ", ".join(
             f"nullif(trim({ident(c)}), '') AS {ident(c)}" if t.upper() == "VARCHAR" else ident(c)
             for c, t in types.items()
         )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE raw AS SELECT {cols} FROM {reader}")
+        source = f"(SELECT {cols}, {number} AS {ROW_NO} FROM {reader})"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {staging(source, types)}")
         return types
     except duckdb.Error as exc:
         text = str(exc)
@@ -298,9 +326,16 @@ def _stage(
 
 @contextmanager
 def open_raw(
-    con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping, encoding: str | None
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    mapping: Mapping,
+    encoding: str | None,
+    *,
+    table: str = "raw",
+    staging: Staging = _as_read,
 ) -> Iterator[RawFile]:
-    """Stage ``path`` as temp table ``raw``, dropped (with any transcoded copy) on exit.
+    """Stage ``path`` as temp ``table`` through ``staging`` (by default: every column as read,
+    trimmed, and ``ROW_NO``), dropped (with any transcoded copy) on exit.
 
     Text is read as UTF-8 first (DuckDB validates it while reading, so clean files cost no
     extra pass); only a file that fails is scanned for its encoding and transcoded.
@@ -321,7 +356,7 @@ def open_raw(
                 readable = Path(tmp) / "utf8"
                 _transcode(path, enc, readable)
         try:
-            types = _stage(con, path, readable, mapping, fmt)
+            types = _stage(con, path, readable, mapping, fmt, table, staging)
         except _NotUtf8:
             enc, transcode = _resolve_encoding(path, declared)
             if not transcode:  # DuckDB and Python disagree about the bytes: say where
@@ -329,13 +364,13 @@ def open_raw(
             readable = Path(tmp) / "utf8"
             _transcode(path, enc, readable)
             try:
-                types = _stage(con, path, readable, mapping, fmt)
+                types = _stage(con, path, readable, mapping, fmt, table, staging)
             except _NotUtf8:
                 raise EncodingError(f"{path}: not valid {enc}") from None
         try:
-            rows = int(con.execute("SELECT count(*) FROM raw").fetchall()[0][0])
+            rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
             if rows == 0:
                 raise InputError(f"{path}: no data rows (only a header)")
-            yield RawFile(path, fmt, enc, types, rows)
+            yield RawFile(path, fmt, enc, types, rows, table)
         finally:
-            con.execute("DROP TABLE IF EXISTS raw")
+            con.execute(f"DROP TABLE IF EXISTS {table}")

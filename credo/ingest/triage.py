@@ -86,17 +86,22 @@ def payload_columns(names: list[str]) -> list[str]:
     ]
 
 
-def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def mark_rejects(con: duckdb.DuckDBPyConnection, names: list[str], bad_rows: str) -> None:
     """``bad``: the rows failing validation; ``rejects``: one row per failing field of them.
 
-    Every row is checked, but only the (usually few) bad ones are copied."""
+    Every row was checked as it was staged (``is_bad``); ``bad_rows`` gives the source text and
+    the reasons (``r_``, ``e_``) of the (usually few) bad ones."""
     all_fields = ["event_type", *names]
     errs = [ident("e_" + n) for n in all_fields]
     raws = [ident("r_" + n) for n in all_fields]
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE bad AS SELECT row_no, {', '.join(errs + raws)} "
-        f"FROM typed WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
+        f"FROM ({bad_rows}) WHERE {' OR '.join(e + ' IS NOT NULL' for e in errs)}"
     )
+    flagged = int(value(con, "SELECT count(*) FROM typed WHERE is_bad"))
+    found = int(value(con, "SELECT count(*) FROM bad"))
+    if flagged != found:  # the staged check and the full one disagree: store nothing
+        raise RuntimeError(f"{flagged} rows were flagged bad but {found} have a reason")
     unpivot = " UNION ALL ".join(
         f"SELECT row_no, '{n}' AS field, {e} AS reason, CAST({r} AS VARCHAR) AS raw_value "
         f"FROM bad WHERE {e} IS NOT NULL"
@@ -132,8 +137,7 @@ def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[s
         h_sql, h_params = store.keys.hash_sql(_PII_KIND[n], "raw")
         parts.append(
             f"SELECT '{_PII_KIND[n]}' AS kind, raw, {h_sql} AS hash FROM "
-            f"(SELECT DISTINCT {col} AS raw FROM typed t ANTI JOIN bad b ON t.row_no = b.row_no "
-            f"WHERE {col} IS NOT NULL)"
+            f"(SELECT DISTINCT {col} AS raw FROM typed WHERE NOT is_bad AND {col} IS NOT NULL)"
         )
         params += h_params
     store.con.execute(
@@ -165,7 +169,7 @@ def typed_events_sql(names: list[str], pii: list[str]) -> str:
         else:
             select_cols.append(f"t.{ident('v_' + n)} AS {ident(n)}")
     return (
-        "SELECT t.row_no, t.event_type, " + ", ".join(select_cols) + " FROM typed t "
+        "SELECT t.row_no, t.event_type, t.is_bad, " + ", ".join(select_cols) + " FROM typed t "
         + " ".join(joins)
     )  # fmt: skip
 
@@ -179,15 +183,18 @@ def find_conflicts(
     Only the rows of record ids seen twice (``dup_ids``) are compared value by value."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE dup_ids AS "
-        "SELECT v_source_record_id AS rid FROM typed GROUP BY 1 HAVING count(*) > 1 "
+        # Grouped by a 64-bit hash first (cheaper than by text); only the ids whose hash comes
+        # twice are grouped by their text, so a hash collision finds nothing.
+        "SELECT v_source_record_id AS rid FROM typed WHERE hash(v_source_record_id) IN "
+        "(SELECT hash(v_source_record_id) FROM typed GROUP BY 1 HAVING count(*) > 1) "
+        "GROUP BY 1 HAVING count(*) > 1 "
         "UNION SELECT source_record_id FROM events WHERE source = ? AND source_record_id IN "
         "(SELECT v_source_record_id FROM typed)",
         [source],
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE cand AS SELECT * FROM ({typed_events}) c "
-        "WHERE c.source_record_id IN (SELECT rid FROM dup_ids) "
-        "AND c.row_no NOT IN (SELECT row_no FROM bad)"
+        "WHERE c.source_record_id IN (SELECT rid FROM dup_ids) AND NOT c.is_bad"
     )
     same = " AND ".join(
         f"a.{ident(c)} IS NOT DISTINCT FROM b.{ident(c)}" for c in ["event_type", *payload]

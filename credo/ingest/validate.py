@@ -31,7 +31,7 @@ Withheld = dict[str, dict[str, str]]
 """{field: {value: stored instead}}: values never stored, a protected basis the rules profile
 forbids (``credo.policy.bases.withheld_for``: ingest sits below policy, so its callers ask)."""
 
-__all__ = ["FieldSQL", "Withheld", "field_sql", "stage_sql"]
+__all__ = ["FieldSQL", "OneRead", "Withheld", "field_sql", "stage_sql"]
 
 DEFAULT_FORMATS: dict[str, list[str]] = {
     "date": ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"],
@@ -180,32 +180,35 @@ def field_sql(
     return FieldSQL(spec.name, text, value, parse_reason, tuple(checks))
 
 
-def stage_sql(
-    mapping: Mapping,
-    types: dict[str, str],
-    now_limit: dt.datetime,
-    raw_table: str = "raw",
-    withheld: Withheld | None = None,
-) -> tuple[str, list[str]]:
-    """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
+@dataclass(frozen=True)
+class _Layers:
+    """The pieces of the validation SQL: per field its source text (``r_``, layer 1), its parse
+    (``p_``, layer 2), the value stored and the reason it is refused (over ``r_``, ``p_`` and
+    ``__etype``)."""
 
-    Returns the SQL and the names of the fields it covers (those of the mapping's types).
-    ``withheld``: {field: {value: stored instead}}, values never stored (a protected basis the
-    rules profile forbids, ``credo.policy.bases.withheld_values``).
-    """
+    texts: list[str]
+    parses: list[str]
+    values: dict[str, str]
+    errors: dict[str, str]
+    mapped: list[str]
+    names: list[str]
+
+
+def _layers(
+    mapping: Mapping, types: dict[str, str], now_limit: dt.datetime, withheld: Withheld | None
+) -> _Layers:
     etype_rule = mapping.event_type
     etype = _mapped("r_event_type", etype_rule)
     known = ", ".join(map(literal, EVENT_MODELS))
     texts = [f"{_text(etype_rule, types)} AS r_event_type"]
     parses = [f"CASE WHEN {etype} IN ({known}) THEN {etype} END AS __etype"]
-    final = [
-        "__row_no AS row_no",
-        "__etype AS event_type",
-        "r_event_type",
-        f"CASE WHEN r_event_type IS NULL THEN 'missing' WHEN __etype IS NULL "
-        f"THEN {literal('not one of: ' + ', '.join(EVENT_MODELS))} END AS e_event_type",
-    ]
+    values: dict[str, str] = {}
+    errors = {
+        "event_type": f"CASE WHEN r_event_type IS NULL THEN 'missing' WHEN __etype IS NULL "
+        f"THEN {literal('not one of: ' + ', '.join(EVENT_MODELS))} END"
+    }
     names: list[str] = []
+    mapped: list[str] = []
     types_used = mapping.event_types()
     for name in sorted(FIELDS):
         spec = FIELDS[name]
@@ -213,13 +216,14 @@ def stage_sql(
         if not applies:
             continue
         names.append(name)
-        r, p, v, e = (ident(f"{prefix}_{name}") for prefix in "rpve")
+        r, p = ident(f"r_{name}"), ident(f"p_{name}")
         rule = mapping.fields.get(name)
         if rule is None:
             texts.append(f"CAST(NULL AS VARCHAR) AS {r}")
             parses.append(f"CAST(NULL AS {spec.sql_type}) AS {p}")
             parse_error = "NULL"
         else:
+            mapped.append(name)
             f = field_sql(spec, rule, types, now_limit, r)
             texts.append(f"{_text(rule, types)} AS {r}")
             parses.append(f"CAST({f.value} AS {spec.sql_type}) AS {p}")
@@ -243,8 +247,7 @@ def stage_sql(
             )
             stored = f"CASE {stored} {swaps} ELSE {stored} END"
         # Fields that the row's own type lacks are dropped, not stored against it.
-        final.append(f"CASE WHEN __etype IN ({applies_sql}) THEN {stored} END AS {v}")
-        final.append(r)
+        values[name] = f"CASE WHEN __etype IN ({applies_sql}) THEN {stored} END"
         required = [t for t in applies if EVENT_FIELDS[t][name].required]
         missing = ""
         if required:
@@ -259,9 +262,109 @@ def stage_sql(
                 f"WHEN __etype = 'court_judgment' AND {ident('p_judgment_status')} = 'listed' "
                 f"AND {p} IS NULL AND {r} IS NULL THEN {reason} "
             )
-        final.append(f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {parse_error} END AS {e}")
-    layer0 = f"SELECT *, rowid + 1 AS __row_no FROM {raw_table}"
-    layer1 = f"SELECT *, {', '.join(texts)} FROM ({layer0})"
-    layer2 = f"SELECT *, {', '.join(parses)} FROM ({layer1})"
-    sql = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM ({layer2})"
-    return sql, names
+        errors[name] = f"CASE {missing}WHEN __etype IN ({applies_sql}) THEN {parse_error} END"
+    return _Layers(texts, parses, values, errors, mapped, names)
+
+
+def _parsed(layers: _Layers, source: str) -> str:
+    """Layers 1 and 2 over ``source``: its columns, ``r_`` and ``p_`` of every field."""
+    layer1 = f"SELECT *, {', '.join(layers.texts)} FROM {source}"
+    return f"SELECT *, {', '.join(layers.parses)} FROM ({layer1})"
+
+
+def stage_sql(
+    mapping: Mapping,
+    types: dict[str, str],
+    now_limit: dt.datetime,
+    raw_table: str = "raw",
+    withheld: Withheld | None = None,
+) -> tuple[str, list[str]]:
+    """SELECT giving, per raw row, ``row_no``, ``event_type`` and per field ``v_``/``r_``/``e_``.
+
+    ``raw_table`` (a table or a subquery) holds the file's columns and each row's number in the
+    file, ``__row_no`` (``reader.ROW_NO``). Returns the SQL and the names of the fields it
+    covers (those of the mapping's types).
+    ``withheld``: {field: {value: stored instead}}, values never stored (a protected basis the
+    rules profile forbids, ``credo.policy.bases.withheld_values``).
+    """
+    layers = _layers(mapping, types, now_limit, withheld)
+    final = [
+        "__row_no AS row_no",
+        "__etype AS event_type",
+        "r_event_type",
+        f"{layers.errors['event_type']} AS e_event_type",
+    ]
+    for name in layers.names:
+        final.append(f"{layers.values[name]} AS {ident('v_' + name)}")
+        final.append(ident("r_" + name))
+        final.append(f"{layers.errors[name]} AS {ident('e_' + name)}")
+    sql = "SELECT\n  " + ",\n  ".join(final) + f"\nFROM ({_parsed(layers, raw_table)})"
+    return sql, layers.names
+
+
+def _exact_as_text(sql_type: str) -> bool:
+    """Whether ``field_sql`` reads a column of this type natively (not as text); its text form
+    casts back to the same value."""
+    t = sql_type.upper()
+    return t.startswith((*_NATIVE_TEMPORAL, *_NATIVE_NUMERIC, "DECIMAL"))
+
+
+class OneRead:
+    """The SQL of a load that reads its file once (docs/decisions/0963).
+
+    ``staged`` is what the load keeps of each row, parsed and checked once as the file is read:
+    the row number, the event type, the parse of each mapped field (``p_``), ``is_bad``, and
+    for a bad row only, its source columns as text (``bad_source``). ``typed`` gives the values
+    stored (``v_``) from the parses; ``bad_rows`` evaluates :func:`stage_sql` again on the bad
+    rows alone, from their own source columns, for the reason of each refused field: the same
+    reasons as on the file, since the text and the SQL are the same.
+    """
+
+    def __init__(
+        self,
+        mapping: Mapping,
+        types: dict[str, str],
+        now_limit: dt.datetime,
+        withheld: Withheld | None = None,
+    ) -> None:
+        self.mapping, self.types, self.now_limit, self.withheld = (
+            mapping, types, now_limit, withheld,
+        )  # fmt: skip
+        self.layers = _layers(mapping, types, now_limit, withheld)
+        self.names = self.layers.names
+
+    def staged(self, source: str) -> str:
+        """SELECT of the staged rows from ``source`` (the file's columns and ``__row_no``)."""
+        layers = self.layers
+        bad = " OR ".join(f"({e}) IS NOT NULL" for e in layers.errors.values())
+        columns = ", ".join(f"CAST({ident(c)} AS VARCHAR)" for c in self.types)
+        parses = "".join(f", {ident('p_' + n)}" for n in layers.mapped)
+        return (
+            f"SELECT __row_no AS row_no, __etype AS event_type{parses}, is_bad, "
+            f"CASE WHEN is_bad THEN [{columns}] END AS bad_source "
+            f"FROM (SELECT *, ({bad}) AS is_bad FROM ({_parsed(layers, source)}))"
+        )
+
+    def typed(self, staged: str) -> str:
+        """SELECT of ``row_no``, ``event_type``, ``is_bad`` and every field's ``v_``."""
+        unmapped = "".join(
+            f", CAST(NULL AS {FIELDS[n].sql_type}) AS {ident('p_' + n)}"
+            for n in self.names
+            if n not in self.layers.mapped
+        )
+        values = ", ".join(f"{self.layers.values[n]} AS {ident('v_' + n)}" for n in self.names)
+        return (
+            f"SELECT row_no, event_type, is_bad, {values} "
+            f"FROM (SELECT *, event_type AS __etype{unmapped} FROM {staged})"
+        )
+
+    def bad_rows(self, staged: str) -> str:
+        """:func:`stage_sql` over the bad rows of ``staged``, rebuilt from ``bad_source``."""
+        types = {c: t if _exact_as_text(t) else "VARCHAR" for c, t in self.types.items()}
+        columns = ", ".join(
+            (f"CAST(bad_source[{i}] AS {t})" if t != "VARCHAR" else f"bad_source[{i}]")
+            + f" AS {ident(c)}"
+            for i, (c, t) in enumerate(types.items(), start=1)
+        )
+        source = f"(SELECT row_no AS __row_no, {columns} FROM {staged} WHERE is_bad)"
+        return stage_sql(self.mapping, types, self.now_limit, source, self.withheld)[0]
