@@ -71,6 +71,11 @@ class Dialect(ABC):
         return f"({value} << {bits})"
 
     @abstractmethod
+    def distinct_where(self, value: str, condition: str) -> str:
+        """``count(DISTINCT value)`` over the rows matching ``condition`` (0 if none), for a
+        condition few rows meet: the few values are collected, the rest not hashed."""
+
+    @abstractmethod
     def json_field(self, document: str, key: str) -> str:
         """The text at ``$.key`` of a JSON document."""
 
@@ -100,6 +105,10 @@ class DuckDB(Dialect):
 
     def arg_max(self, value: str, *keys: str) -> str:
         return f"arg_max({value}, row({', '.join(keys)}))"
+
+    def distinct_where(self, value: str, condition: str) -> str:
+        # list() keeps NULLs and is NULL over no rows: the FILTER and the coalesce see to both.
+        return f"coalesce(len(list_distinct(list({value}) FILTER (WHERE {condition}))), 0)"
 
     def file_source(self, path: str) -> str:
         reader = "read_parquet" if path.lower().endswith(".parquet") else "read_csv"
@@ -134,6 +143,10 @@ class Spark(Dialect):
 
     def arg_max(self, value: str, *keys: str) -> str:
         return f"max_by({value}, struct({', '.join(keys)}))"
+
+    def distinct_where(self, value: str, condition: str) -> str:
+        # collect_list skips NULLs and gives [] over no rows.
+        return f"size(array_distinct(collect_list(CASE WHEN {condition} THEN {value} END)))"
 
     def file_source(self, path: str) -> str:
         fmt = "parquet" if path.lower().endswith(".parquet") else "csv"

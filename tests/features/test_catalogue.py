@@ -8,8 +8,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from credo.features import CATALOGUE, DIMENSIONS, PointInTime, features_sql, months_before
+from credo.features.catalogue import CATEGORY_BITS, MERCHANT_CATEGORIES
 from credo.models import DIMENSIONS as MODEL_DIMENSIONS
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -67,3 +70,60 @@ def test_month_bitmask_counts_distinct_months() -> None:
         " FROM k GROUP BY person_id"
     ).fetchall()
     assert len(rows) == 97 and all(bits == distinct for _, bits, distinct in rows)
+
+
+# An off-list value (as an amendment or a service may write) and the list's own values.
+_CATEGORY_VALUES = [None, "gaming", "Grocery", "pet_care", *MERCHANT_CATEGORIES]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 5),
+            st.sampled_from(_CATEGORY_VALUES),
+            st.dates(dt.date(2024, 1, 1), dt.date(2026, 10, 31)),
+        ),
+        max_size=60,
+    )
+)
+def test_category_count_equals_count_distinct(rows: list[tuple[int, str | None, dt.date]]) -> None:
+    """``spending_categories_12m`` (one bit per listed category, off-list values collected
+    apart; docs/decisions/0980) equals ``count(DISTINCT ...)`` on any rows: NULLs, values
+    outside the list or the window, persons with none in the window, case kept apart."""
+    import duckdb
+
+    from credo.features.catalogue import Ctx, _last_12m
+    from credo.sql import dialect
+
+    c = Ctx(dialect("duckdb"), PIT)
+    feature = next(f for f in CATALOGUE if f.name == "spending_categories_12m")
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE k (person_id INTEGER, merchant_category VARCHAR, occurred_at TIMESTAMP)"
+    )
+    if rows:
+        con.executemany("INSERT INTO k VALUES (?, ?, ?)", [list(r) for r in rows])
+    got = con.execute(
+        f"SELECT person_id, {feature.expression(c)},"
+        f" count(DISTINCT CASE WHEN {_last_12m(c)} THEN k.merchant_category END),"
+        f" typeof({feature.expression(c)}) FROM k GROUP BY person_id"
+    ).fetchall()
+    assert len(got) == len({r[0] for r in rows})
+    assert all(mask == distinct and kind == "BIGINT" for _, mask, distinct, kind in got), got
+
+
+def test_the_category_bits_are_the_ingest_list_less_protected_values() -> None:
+    """Every category a payment loads with has its own bit (a BIGINT holds 63) but a value
+    that reveals a protected basis: naming it would make the feature read that basis."""
+    from typing import get_args
+
+    from credo.ingest.events import MerchantCategory
+    from credo.policy.bases import VALUE_BASES, protected_features
+    from credo.policy.rules import load_rules
+
+    assert get_args(MerchantCategory) == MERCHANT_CATEGORIES
+    protected = {v for (field, v) in VALUE_BASES if field == "merchant_category"}
+    assert set(CATEGORY_BITS) == set(MERCHANT_CATEGORIES) - protected
+    assert len(CATEGORY_BITS) <= 62
+    assert protected_features(CATALOGUE, load_rules("default")) == {}

@@ -128,3 +128,76 @@ def test_an_amended_payment_changes_the_spending_pass(loaded: Store) -> None:
     )
     after = _one(loaded, pit, person)["monthly_spending_12m"]
     assert amount != 1200 and abs(after - (before * 12 - amount + 1200) / 12.0) < 1e-6
+
+
+def test_the_category_count_scores_as_count_distinct_did(loaded: Store) -> None:
+    """Decision 0980: the merchant categories counted as bits give every feature and every
+    score of the catalogue's former ``count(DISTINCT ...)``, bit for bit, with categories off
+    the ingest list (a service's payment, an amendment) on file."""
+    import dataclasses
+
+    from credo.features import CATALOGUE
+    from credo.features.catalogue import _last_12m
+    from credo.scoring import train_model
+    from credo.scoring.query import scoring_query
+
+    pit = PointInTime(END, LATER)
+    people = [r[0] for r in loaded.con.execute(
+        f"SELECT person_id FROM ({features_sql(pit)}) f WHERE monthly_spending_12m > 0"
+        " ORDER BY person_id LIMIT 3"
+    ).fetchall()]  # fmt: skip
+    source, record, _ = _payment(loaded, people[0])
+    add_events(
+        loaded,
+        [
+            {
+                "person_id": people[1],
+                "event_type": "payment",
+                "amount": 3,
+                "occurred_at": dt.datetime(2026, 9, 1),
+                "merchant_category": "gaming",
+            },
+            {
+                "person_id": people[2],
+                "event_type": "payment",
+                "amount": 4,
+                "occurred_at": dt.datetime(2026, 9, 2),
+                "merchant_category": "Grocery",
+            },
+            {
+                "event_type": "correction",
+                "occurred_at": dt.datetime(2026, 10, 5),
+                "target_source": source,
+                "target_record_id": record,
+                "correction_action": "amend",
+                "amendment": '{"merchant_category": "pet_care"}',
+            },
+        ],
+        LATER,
+    )
+    former = tuple(
+        dataclasses.replace(
+            f,
+            expression=lambda c: (
+                f"count(DISTINCT CASE WHEN {_last_12m(c)} THEN k.merchant_category END)"
+            ),
+        )
+        if f.name == "spending_categories_12m"
+        else f
+        for f in CATALOGUE
+    )
+    model = train_model(loaded, dt.date(2025, 10, 31)).model
+    now, then = (
+        loaded.con.sql(scoring_query(model, features_sql(pit, features=features))).to_arrow_table()
+        for features in (CATALOGUE, former)
+    )
+    assert now.num_rows > 500 and now.equals(then)
+    rows = {
+        r["person_id"]: r["spending_categories_12m"]
+        for r in loaded.con.sql(features_sql(pit)).to_arrow_table().to_pylist()
+    }
+    before = {
+        r["person_id"]: r["spending_categories_12m"]
+        for r in loaded.con.sql(features_sql(pit, features=former)).to_arrow_table().to_pylist()
+    }
+    assert rows == before and rows[people[1]] >= 1 and rows[people[2]] >= 1

@@ -68,13 +68,24 @@ def _edge_cases(store: Store) -> None:
         con.execute("INSERT INTO persons VALUES ('NEW1', ?, 'active')", [LATER])
     new = {"person_id": "NEW1", "occurred_at": dt.datetime(2026, 10, 1)}
     payment = _first(store, "payment", "occurred_at > TIMESTAMP '2026-01-01'")
+    first = store.scalar(
+        "SELECT event_id FROM events WHERE source = ? AND source_record_id = ?", list(payment)
+    )
     bill = _first(store, "bill", "paid_date IS NULL AND due_date < DATE '2026-09-01'")
     add_events(
         store,
         [
             new | {"event_type": "consent", "consent_action": "enrol"},
             new | {"event_type": "payment", "amount": 12, "merchant_category": "grocery"},
+            # categories off the ingest list: counted apart from the list's bits (decision 0980)
+            new | {"event_type": "payment", "amount": 5, "merchant_category": "gaming"},
+            new | {"event_type": "payment", "amount": 7, "merchant_category": "gaming"},
             _correction(payment, "amend", '{"amount": "1234.56", "merchant_category": "luxury"}'),
+            _correction(
+                _first(store, "payment", f"occurred_at > '2026-02-01' AND event_id > {first}"),
+                "amend",
+                '{"merchant_category": "pet_care"}',
+            ),
             _correction(bill, "amend", '{"paid_date": "2026-09-15"}'),
             _correction(_first(store, "loan"), "retract", None),
         ],

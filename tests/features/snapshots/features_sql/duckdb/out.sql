@@ -65,7 +65,7 @@ payments AS (
     count(*) AS events,
     min(k.occurred_at) AS first_at,
     coalesce(bit_count(bit_or(CASE WHEN k.occurred_at >= DATE '2024-11-01' THEN (CAST(1 AS BIGINT) << 24322 - (year(k.occurred_at) * 12 + month(k.occurred_at))) END)), 0) AS spending_regularity_24m,
-    count(DISTINCT CASE WHEN k.occurred_at >= DATE '2025-11-01' THEN k.merchant_category END) AS spending_categories_12m,
+    CAST(coalesce(bit_count(bit_or(CASE WHEN k.occurred_at >= DATE '2025-11-01' THEN CASE k.merchant_category WHEN 'grocery' THEN 1 WHEN 'dining' THEN 2 WHEN 'transport' THEN 4 WHEN 'travel' THEN 8 WHEN 'utilities' THEN 16 WHEN 'education' THEN 32 WHEN 'entertainment' THEN 64 WHEN 'luxury' THEN 128 WHEN 'online_shopping' THEN 256 WHEN 'charity' THEN 512 WHEN 'other' THEN 1024 END END)), 0) + coalesce(len(list_distinct(list(k.merchant_category) FILTER (WHERE k.occurred_at >= DATE '2025-11-01' AND k.merchant_category NOT IN ('grocery', 'dining', 'transport', 'travel', 'utilities', 'education', 'entertainment', 'luxury', 'online_shopping', 'charity', 'other')))), 0) AS BIGINT) AS spending_categories_12m,
     CAST(sum(CASE WHEN k.occurred_at >= DATE '2025-11-01' AND k.merchant_category IN ('luxury', 'entertainment') THEN k.amount END) AS DOUBLE) / nullif(CAST(sum(CASE WHEN k.occurred_at >= DATE '2025-11-01' THEN k.amount END) AS DOUBLE), 0) AS luxury_spending_share_12m,
     CAST(sum(CASE WHEN k.occurred_at >= DATE '2025-11-01' THEN k.amount END) AS DOUBLE) AS monthly_spending_12m
   FROM (

@@ -1,0 +1,102 @@
+"""The monthly run's retention check reads only items some clock can age out by the as-of date
+(decision 0981): the SQL window never leaves out an item whose purge date has come."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from credo.policy.rules import RetentionRules
+from credo.scoring.retention import is_adverse, may_be_due_sql, purge_date
+
+DAY = dt.date(2015, 1, 1)
+days = st.integers(min_value=0, max_value=4000).map(lambda n: DAY + dt.timedelta(days=n))
+
+
+@st.composite
+def loaded_items(draw: st.DrawFn) -> dict[str, Any]:
+    """An item as loaded, every field the clocks read drawn (29 February and month ends too)."""
+    kind = draw(st.sampled_from(["bill", "loan", "rental"]))
+    occurred = dt.datetime.combine(draw(days), dt.time(draw(st.integers(0, 23))))
+    item: dict[str, Any] = {"event_type": kind, "occurred_at": occurred, "due_date": None,
+                            "paid_date": None, "days_past_due": None, "loan_event": None,
+                            "damage": None, "unpaid_amount": None}  # fmt: skip
+    if kind == "bill":
+        item["due_date"] = draw(days)
+        item["paid_date"] = draw(st.none() | days)
+    elif kind == "loan":
+        item["loan_event"] = draw(st.sampled_from(["default", "bankruptcy", "instalment"]))
+        item["paid_date"] = draw(st.none() | days)
+        item["days_past_due"] = draw(st.none() | st.integers(0, 2000))
+    else:
+        item["damage"] = draw(st.booleans())
+        item["unpaid_amount"] = draw(st.sampled_from([Decimal(0), Decimal("30.00")]))
+    return item
+
+
+rules = st.builds(
+    RetentionRules,
+    adverse_years=st.integers(1, 10),
+    bankruptcy_years=st.integers(1, 12),
+    clock=st.sampled_from(["occurrence", "first_delinquency", "end_of_event"]),
+    delinquency_grace_days=st.integers(0, 365),
+    public_register_cap=st.booleans(),
+    public_register_months=st.integers(0, 120),
+)
+
+_CON = duckdb.connect()
+_CON.execute(
+    "CREATE TABLE item (event_type VARCHAR, occurred_at TIMESTAMP, due_date DATE,"
+    " paid_date DATE, days_past_due BIGINT, loan_event VARCHAR)"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(loaded_items(), rules, st.integers(0, 40))
+def test_no_item_due_by_the_as_of_date_is_left_out(
+    item: dict[str, Any], profile: RetentionRules, late: int
+) -> None:
+    """Runs on the days an item falls due and the few after, where a window too tight
+    (a month's arithmetic, a register's shorter keep) would first lose it."""
+    due = purge_date([item], profile)
+    assume(is_adverse(item) and due is not None)
+    assert due is not None
+    as_of = due + dt.timedelta(days=late)
+    columns = ["event_type", "occurred_at", "due_date", "paid_date", "days_past_due", "loan_event"]
+    _CON.execute("DELETE FROM item")
+    _CON.execute("INSERT INTO item VALUES (?, ?, ?, ?, ?, ?)", [item[c] for c in columns])
+    kept = _CON.execute(f"SELECT {may_be_due_sql(as_of, profile)} FROM item").fetchall()[0][0]
+    assert kept, (item, due, as_of)
+
+
+def test_the_window_leaves_out_what_is_young() -> None:
+    """Not vacuous: under the default profile (5 years; a bankruptcy 3, or 6 months after its
+    discharge) a bill missed a year ago and a bankruptcy of last year are left out; a bill
+    missed six years ago, a bankruptcy discharged seven months ago and a court record are
+    read."""
+    profile = RetentionRules(
+        adverse_years=5, bankruptcy_years=3, public_register_cap=True, public_register_months=6
+    )
+    window = may_be_due_sql(dt.date(2026, 10, 31), profile)
+    items = [
+        ("bill", dt.date(2025, 10, 1), None, None),
+        ("loan", dt.date(2025, 10, 1), "bankruptcy", None),
+        ("bill", dt.date(2020, 10, 1), None, None),
+        ("loan", dt.date(2025, 1, 1), "bankruptcy", dt.date(2026, 3, 1)),
+        ("court_judgment", dt.date(2026, 10, 1), None, None),
+    ]
+    got = [
+        _CON.execute(
+            f"SELECT {window} FROM (SELECT ? AS event_type, CAST(? AS TIMESTAMP) AS occurred_at,"
+            " CAST(? AS DATE) AS due_date, CAST(? AS DATE) AS paid_date,"
+            " NULL::BIGINT AS days_past_due, CAST(? AS VARCHAR) AS loan_event)",
+            [kind, day, day if kind == "bill" else None, paid, event],
+        ).fetchall()[0][0]
+        for kind, day, event, paid in items
+    ]
+    assert got == [False, False, True, True, True]
