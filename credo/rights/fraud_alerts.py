@@ -35,6 +35,7 @@ from credo.policy.rules import active_rules
 from credo.rights.audited import person_exists
 from credo.rights.consent import birth_date
 from credo.rights.furnishers import add_business_days
+from credo.rights.outbox import Outbox, export_path, queued, send
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
 from credo.store.rows import insert, one, rows
@@ -258,23 +259,15 @@ def verification_missing(
     return None
 
 
+_REFERRALS = Outbox("alert_referrals", "referral_id", "bureau", ("alert_id",))
+
+
 def alert_referrals(
     store: Store, *, bureau: str | None = None, pending: bool = True, now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
     """Queued referrals, oldest first (only those not yet exported, unless ``pending`` is
     false), each saying whether it is overdue."""
-    at = now_or(now)
-    found = rows(
-        store.con,
-        "SELECT referral_id, alert_id, bureau, payload, created_at, due_at, exported_at,"
-        " export_file FROM alert_referrals WHERE bureau = coalesce(?, bureau)"
-        " AND (NOT ? OR exported_at IS NULL) ORDER BY created_at, referral_id",
-        [bureau, pending],
-    )
-    for r in found:
-        r["payload"] = json.loads(r["payload"])
-        r["overdue"] = r["exported_at"] is None and r["due_at"] < at
-    return found
+    return queued(store, _REFERRALS, bureau, pending=pending, at=now_or(now))
 
 
 @dataclass(frozen=True)
@@ -321,13 +314,7 @@ def export_referrals(
         raise InputError("field bureau: name the bureau")
     at = now_or(now)
     pending = alert_referrals(store, bureau=bureau, now=at)
-    path = None
-    if folder is not None:
-        if not folder.is_dir():
-            raise InputError(f"field export: {folder} is not a folder")
-        path = folder / f"{bureau}-fraud-alerts-{at:%Y%m%dT%H%M%S}.jsonl"
-        if path.exists():
-            raise InputError(f"field export: {path} exists", hint="export again in a second")
+    path = export_path(folder, f"{bureau}-fraud-alerts-{at:%Y%m%dT%H%M%S}.jsonl")
     payloads = []
     for r in pending:
         alert = one(
@@ -340,17 +327,10 @@ def export_referrals(
         payloads.append({**r["payload"], "person": _identity(store, alert["person_id"]),
                          "phone": alert["phone"],
                          "removed": alert["removed_at"] is not None})  # fmt: skip
+    ids = [r["referral_id"] for r in pending]
     entry = AuditEntry(
         actor, "fraud_alert.referrals.export", f"bureau:{bureau}", "fraud alert referral",
-        {"referrals": [r["referral_id"] for r in pending], "file": str(path) if path else None},
+        {"referrals": ids, "file": str(path) if path else None},
     )  # fmt: skip
-    with store.write(entry) as con:
-        if path is not None:
-            text = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in payloads)
-            path.write_text(text, encoding="utf-8")
-        con.execute(
-            "UPDATE alert_referrals SET exported_at = ?, export_file = ?"
-            " WHERE list_contains(?, referral_id)",
-            [at, str(path) if path else "api", [r["referral_id"] for r in pending]],
-        )
+    send(store, _REFERRALS, entry, ids, payloads, path, at)
     return ReferralExport(bureau, len(payloads), str(path) if path else None, at, tuple(payloads))

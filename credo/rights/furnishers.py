@@ -24,9 +24,10 @@ import duckdb
 
 from credo.errors import InputError
 from credo.rights.jurisdiction import furnisher_rules
+from credo.rights.outbox import Outbox, export_path, queued, send
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, new_id, now_or
-from credo.store.rows import insert, rows
+from credo.store.rows import insert
 
 __all__ = [
     "FurnisherExport",
@@ -83,23 +84,15 @@ def queue_furnisher_notice(
     return notice_id
 
 
+_NOTICES = Outbox("furnisher_notices", "notice_id", "source", ("dispute_id", "kind"))
+
+
 def furnisher_notices(
     store: Store, *, source: str | None = None, pending: bool = True, now: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
     """Queued notices, oldest first (only those not yet exported, unless ``pending`` is false),
     each saying whether it is overdue."""
-    at = now_or(now)
-    found = rows(
-        store.con,
-        "SELECT notice_id, dispute_id, source, kind, payload, created_at, due_at, exported_at,"
-        " export_file FROM furnisher_notices WHERE source = coalesce(?, source)"
-        " AND (NOT ? OR exported_at IS NULL) ORDER BY created_at, notice_id",
-        [source, pending],
-    )
-    for n in found:
-        n["payload"] = json.loads(n["payload"])
-        n["overdue"] = n["exported_at"] is None and n["due_at"] < at
-    return found
+    return queued(store, _NOTICES, source, pending=pending, at=now_or(now))
 
 
 @dataclass(frozen=True)
@@ -124,29 +117,16 @@ def export_furnisher_notices(
 ) -> FurnisherExport:
     """Hand over every pending notice of ``source``: written as JSON lines to a new file in
     ``folder`` (or returned only, for the API's answer), marked exported, audited."""
-    at = now_or(now)
-    pending = furnisher_notices(store, source=source, now=at)
     if not source.strip():
         raise InputError("field source: name the furnisher's source")
-    path = None
-    if folder is not None:
-        if not folder.is_dir():
-            raise InputError(f"field export: {folder} is not a folder")
-        path = folder / f"{source}-disputes-{at:%Y%m%dT%H%M%S}.jsonl"
-        if path.exists():
-            raise InputError(f"field export: {path} exists", hint="export again in a second")
+    at = now_or(now)
+    pending = furnisher_notices(store, source=source, now=at)
+    path = export_path(folder, f"{source}-disputes-{at:%Y%m%dT%H%M%S}.jsonl")
     payloads = tuple(n["payload"] for n in pending)
+    ids = [n["notice_id"] for n in pending]
     entry = AuditEntry(
         actor, "furnisher_notices.export", f"source:{source}", "dispute notice to furnisher",
-        {"notices": [n["notice_id"] for n in pending], "file": str(path) if path else None},
+        {"notices": ids, "file": str(path) if path else None},
     )  # fmt: skip
-    with store.write(entry) as con:
-        if path is not None:
-            text = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in payloads)
-            path.write_text(text, encoding="utf-8")
-        con.execute(
-            "UPDATE furnisher_notices SET exported_at = ?, export_file = ?"
-            " WHERE list_contains(?, notice_id)",
-            [at, str(path) if path else "api", [n["notice_id"] for n in pending]],
-        )
+    send(store, _NOTICES, entry, ids, list(payloads), path, at)
     return FurnisherExport(source, len(payloads), str(path) if path else None, at, payloads)
