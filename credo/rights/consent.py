@@ -194,16 +194,24 @@ def active_consent(store: Store, person_id: str, partner: str, purpose: str) -> 
     """The active grant's reference for this partner and purpose, if any: the newest grant or
     revoke for them decides (the order of :func:`consents`). Every decision and report asks,
     so the query reads that one row rather than the person's whole consent history."""
+    return _newest_grant(store, person_id, partner, purpose, "grant", "revoke")
+
+
+def _newest_grant(
+    store: Store, person_id: str, partner: str, purpose: str, grant: str, revoke: str
+) -> str | None:
+    """The reference of the newest ``grant`` for this partner and purpose unless a ``revoke``
+    came after it: the one row a decision or report reads, not the whole history."""
     newest = one(
         store.con,
         "SELECT e.source_record_id, e.consent_action FROM events e"
-        " WHERE e.event_type = 'consent' AND e.consent_action IN ('grant', 'revoke')"
+        " WHERE e.event_type = 'consent' AND e.consent_action IN (?, ?)"
         " AND e.partner = ? AND e.purpose = ? AND e.event_id IN"
         " (SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject')"
         " ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1",
-        [partner, purpose, person_id],
+        [grant, revoke, partner, purpose, person_id],
     )
-    if newest is None or newest["consent_action"] != "grant":
+    if newest is None or newest["consent_action"] != grant:
         return None
     return str(newest["source_record_id"])
 
@@ -213,19 +221,7 @@ def active_sensitive_consent(
 ) -> str | None:
     """The active separate consent to give this partner sensitive data for this purpose
     (R-PIPL-3), if any: its own record, never implied by the ordinary grant."""
-    newest = one(
-        store.con,
-        "SELECT e.source_record_id, e.consent_action FROM events e"
-        " WHERE e.event_type = 'consent'"
-        " AND e.consent_action IN ('grant_sensitive', 'revoke_sensitive')"
-        " AND e.partner = ? AND e.purpose = ? AND e.event_id IN"
-        " (SELECT event_id FROM event_persons WHERE person_id = ? AND role = 'subject')"
-        " ORDER BY e.occurred_at DESC, e.event_id DESC LIMIT 1",
-        [partner, purpose, person_id],
-    )
-    if newest is None or newest["consent_action"] != "grant_sensitive":
-        return None
-    return str(newest["source_record_id"])
+    return _newest_grant(store, person_id, partner, purpose, "grant_sensitive", "revoke_sensitive")
 
 
 def require_sensitive_consent(store: Store, person_id: str, partner: str, purpose: str) -> str:
