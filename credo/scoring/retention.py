@@ -246,7 +246,11 @@ _AMENDED = (
 def _kept_from(as_of: dt.date, months: int) -> str:
     """A clock started after this day has not run ``months`` by ``as_of``; a month's slack
     covers the days a month's end or a 29 February takes off a date."""
-    return f"DATE '{(_months_after(as_of, -months) + dt.timedelta(days=31)).isoformat()}'"
+    try:
+        day = _months_after(as_of, -months) + dt.timedelta(days=31)
+    except (ValueError, OverflowError):  # before year 1 or after 9999: no clock started there
+        day = dt.date.min if months > 0 else dt.date.max
+    return f"DATE '{day.isoformat()}'"
 
 
 def may_be_due_sql(as_of: dt.date, rules: RetentionRules) -> str:
