@@ -455,8 +455,11 @@ def _entry(d: Decision, ask: DecisionInput, purpose: str) -> AuditEntry:
         "decision_id": d.decision_id, "product": d.product, "outcome": d.outcome,
         "run_id": d.run_id, "consent_id": ask.consent_id,
     }  # fmt: skip
-    if ask.verification is not None:
-        details["identity_verification"] = asdict(ask.verification)
+    if (v := ask.verification) is not None:  # the number called stays out of the audit chain,
+        # which outlives an erasure (it holds no personal data in clear: decision 0643)
+        details["identity_verification"] = {
+            "method": v.method, "reference": v.reference, "phone_checked": v.phone is not None,
+        }  # fmt: skip
     return AuditEntry(
         f"partner:{ask.partner_id}", "decision", f"person:{ask.person_id}", purpose, details
     )

@@ -184,7 +184,9 @@ def test_R_FCRA_16_credit_under_an_alert_waits_for_the_partners_identity_check(
             " AND json_exists(details, '$.identity_verification') ORDER BY seq"
         ).fetchall()
     ]
-    assert checks[0] == {**check, "phone": None} and checks[-1] == called
+    assert checks[0] == {**check, "phone_checked": False}
+    assert checks[-1] == {"method": "phone", "reference": "call 8", "phone_checked": True}
+    assert "0100199" not in json.dumps(checks)  # the number called is not in the audit chain
 
 
 def test_R_FCRA_16_an_alert_is_referred_to_the_other_bureaus_in_an_audited_export(
