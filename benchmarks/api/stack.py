@@ -65,8 +65,8 @@ async def _measure(args: argparse.Namespace) -> dict[str, list[float]]:
 
     setup = bench.fresh_db(bench.template(args.persons), bench.DATA / "stack", 64)
     ask = setup.bodies[0]
-    app = create_app(Settings(db=setup.db), ApiSettings(admin_token=bench.ADMIN,
-                                                        background_seconds=0))  # fmt: skip
+    api: dict[str, Any] = {"admin_token": bench.ADMIN, "background_seconds": 0}
+    app = create_app(Settings(db=setup.db), ApiSettings(**api))
     headers = [(b"host", b"127.0.0.1:8650"), (b"content-type", b"application/json"),
                (b"authorization", f"Bearer {setup.key}".encode()),
                (b"content-length", str(len(json.dumps(ask))).encode())]  # fmt: skip
@@ -83,7 +83,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, list[float]]:
         async def decide(_ask: Any) -> Any:
             return canned
 
-        svc.decide = decide  # type: ignore[method-assign]
+        svc.decide = decide  # type: ignore[method-assign,assignment]
         svc.known_key(setup.key) or svc.authenticate(setup.key)
         apps: dict[str, App] = {"bare": bare, "lean": app, "full stack": app.stack}
         for _ in range(args.repeat):

@@ -43,6 +43,7 @@ from credo.api.partner import (
     decision_json,
 )
 from credo.api.refusals import PARTNER_KEY
+from credo.api.service import Service
 
 __all__ = ["LEAN_PATH", "CredoApp"]
 
@@ -94,7 +95,7 @@ class CredoApp(FastAPI):
         return telemetry is not None and bool(telemetry.enabled())
 
     async def _decision(self, scope: Scope, receive: Receive, send: Send) -> None:
-        svc = getattr(self.state, "service", None)
+        svc: Service | None = getattr(self.state, "service", None)
         key = None
         if svc is not None and not self._telemetry_on():
             for name, value in scope["headers"]:
@@ -105,7 +106,12 @@ class CredoApp(FastAPI):
                         key = svc.known_key(credentials)
                     break
         limit = self.body_limit
-        if key is None or DECISIONS_SCOPE not in key.scopes or declared_over(scope, limit):
+        if (
+            svc is None
+            or key is None
+            or DECISIONS_SCOPE not in key.scopes
+            or declared_over(scope, limit)
+        ):
             await self.stack(scope, receive, send)
             return
         scope["app"] = self

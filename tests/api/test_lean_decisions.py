@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,7 +22,8 @@ from .conftest import World
 Answer = tuple[int, list[tuple[str, str]], Any]
 
 
-def _answer(r: httpx.Response) -> Answer:
+def _answer(r: Any) -> Answer:
+    """Status, headers in order, body (an ``httpx`` response of the test client)."""
     try:
         body: Any = r.json()
     except ValueError:
