@@ -31,7 +31,6 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import ValidationError
 
 from credo.api.headers import headers_for
 from credo.api.limits import declared_over
@@ -135,16 +134,15 @@ class CredoApp(FastAPI):
                 break
         try:
             body = DecisionRequest.model_validate_json(b"".join(chunks))
-        except ValidationError:
+        except Exception:  # a ValidationError, or anything the route then meets the same way
             await self.stack(scope, _replay(messages, receive), send)
             return
         try:
-            decision = await svc.decide(decision_ask(key, body))
+            answer = decision_json(await svc.decide(decision_ask(key, body)))
         except Exception as exc:  # the route answers it, as it answers its own errors
             scope[DECIDED] = (key, exc)
             await self.stack(scope, _replay(messages, receive), send)
             return
-        answer = decision_json(decision)
         headers = [(b"content-length", str(len(answer)).encode()), *_HEADERS]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})

@@ -124,6 +124,7 @@ def test_bad_bodies_answer_as_the_full_stack(
             {**ok, "identity_verification": {"method": "guess", "reference": "r"}}
         ).encode(),
         "not UTF-8": b'{"person": "\xff"}',
+        "nested past the parser's limit": b"[" * 10_000,
     }
     for case, content in bodies.items():
         mine, theirs = _both(lean, full, content=content, headers=headers)
