@@ -49,6 +49,7 @@ __all__ = [
     "Universe",
     "candidates",
     "events_seen",
+    "keep_strongest",
     "last_seen",
     "reindex",
     "universe",
@@ -323,6 +324,61 @@ def candidates(store: Store, seen: Seen) -> tuple[pa.Table, pa.Table]:
     return fresh, scored
 
 
+def keep_strongest(store: Store, lcon: duckdb.DuckDBPyConnection, match_weight: float) -> int:
+    """Keep, of the scored pairs between a new record and the records of one known person,
+    only the strongest at or above ``match_weight`` and the strongest below it (equal
+    weights in the order of the records' origins, as the clustering takes them); the pairs
+    kept. Run before ``universe``, on ``candidates``' scored records.
+
+    The known person is one group before any link is taken (decision 0211), and a link
+    joins or is refused by its two groups alone, a refusal standing as groups only grow:
+    of the links between a new record and one person only the first taken can act, and the
+    review queue keeps the strongest pair below the threshold between two persons. So the
+    persons, links and reviews found are those of all the pairs, while every known record
+    a dropped pair named need not be read one by one (a new record's pairs reach most of its
+    person's records: on the hard preset a fifth of the store, decision 0306)."""
+    order: pa.Table = store.con.sql(
+        "SELECT c.record_id, c.person_id, least(r.origin, a.origin) AS origin FROM credo_cand c "
+        "JOIN identity_records r USING (record_id) LEFT JOIN credo_arrivals a USING (record_id) "
+        "UNION ALL SELECT record_id, NULL, origin FROM credo_fresh"
+    ).to_arrow_table()
+    weights = ", ".join(f"mw_{c.name}" for c in COMPARISONS)
+    with registered(lcon, "credo_order_arrow", order):
+        lcon.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE credo_ranked AS
+            WITH k AS (
+                SELECT r.idx, o.person_id, row_number() OVER (ORDER BY o.origin, r.record_id)
+                       AS rank
+                FROM credo_records r JOIN credo_order_arrow o USING (record_id)
+            ),
+            s AS (
+                SELECT p.*, ka.rank AS ra, kb.rank AS rb, ka.person_id AS pa,
+                       kb.person_id AS pb
+                FROM {PAIRS_TABLE} p JOIN k ka ON ka.idx = p.a JOIN k kb ON kb.idx = p.b
+            )
+            SELECT *, pa IS NULL AND pb IS NULL OR row_number() OVER (
+                PARTITION BY CASE WHEN pa IS NULL THEN a ELSE b END, coalesce(pa, pb),
+                             match_weight >= {float(match_weight)!r}
+                ORDER BY match_weight DESC, least(ra, rb), greatest(ra, rb)) = 1 AS kept
+            FROM s
+            """
+        )
+    lcon.execute(
+        f"CREATE OR REPLACE TABLE {PAIRS_TABLE} AS SELECT a, b, match_weight, {weights} "
+        "FROM credo_ranked WHERE kept"
+    )
+    # the others, by record id: those between records the run reads anyway come back in
+    # ``reindex``, so a link between them shows its comparison weights as before
+    lcon.execute(
+        "CREATE OR REPLACE TEMP TABLE credo_pairs_dropped AS SELECT l.record_id AS record_l, "
+        f"r.record_id AS record_r, p.match_weight, {weights} FROM credo_ranked p "
+        "JOIN credo_records l ON l.idx = p.a JOIN credo_records r ON r.idx = p.b WHERE NOT kept"
+    )
+    lcon.execute("DROP TABLE credo_ranked")
+    return int(value(lcon, f"SELECT count(*) FROM {PAIRS_TABLE}"))
+
+
 def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     """The new records and the records of the persons an incremental run may touch (those
     the model linked to a new record at the review weight or above, ``linked``, and those
@@ -438,6 +494,16 @@ def reindex(lcon: duckdb.DuckDBPyConnection, features: pa.Table) -> None:
     after = value(lcon, f"SELECT count(*) FROM {PAIRS_TABLE}")
     if before != after:  # every scored record is in the universe: a bug otherwise
         raise AssertionError(f"{before - after} scored pairs lost their records")
+    if lcon.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'credo_pairs_dropped'"
+    ).fetchall():  # the pairs ``keep_strongest`` set aside whose records are all read
+        lcon.execute(
+            f"INSERT INTO {PAIRS_TABLE} SELECT least(x.idx, y.idx), greatest(x.idx, y.idx), "
+            f"p.match_weight, {weights} FROM credo_pairs_dropped p "
+            "JOIN credo_universe x ON x.record_id = p.record_l "
+            "JOIN credo_universe y ON y.record_id = p.record_r"
+        )
+        lcon.execute("DROP TABLE credo_pairs_dropped")
     lcon.execute("DROP TABLE credo_records")
     lcon.execute("ALTER TABLE credo_universe RENAME TO credo_records")
     lcon.execute("DROP TABLE credo_map")

@@ -38,13 +38,20 @@ from credo.identity.delta import (
     Seen,
     candidates,
     events_seen,
+    keep_strongest,
     last_seen,
     reindex,
     universe,
     why_not_delta,
 )
 from credo.identity.grouping import Outcome, cluster_and_review
-from credo.identity.linkage import PAIRS_TABLE, predict_pairs, splink_connection, train_model
+from credo.identity.linkage import (
+    PAIRS_TABLE,
+    predict_pairs,
+    score_new_pairs,
+    splink_connection,
+    train_model,
+)
 from credo.identity.linkage_model import LinkageModel
 from credo.identity.records import known_name_forms, linkage_frame, load_records
 from credo.identity.report import Mode, ResolveReport
@@ -175,10 +182,10 @@ def _resolve_delta(
     settings = store.settings
     with splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon:
         new = scored_records.column("new").to_pylist()
-        scored = predict_pairs(
-            lcon, scored_records.drop_columns(["new"]), chosen.splink, chosen.review_weight,
-            new=new,
-        )  # fmt: skip
+        scored = score_new_pairs(
+            lcon, scored_records.drop_columns(["new"]), chosen.splink, chosen.review_weight, new
+        )
+        keep_strongest(store, lcon, chosen.match_weight)
         linked = [
             r
             for (r,) in lcon.execute(
