@@ -164,7 +164,7 @@ class Universe:
     known: dict[str, str | None]  # national id hash -> verified sex (None: not valid)
     outside: Outside
     new_records: int
-    arrived: int  # records the new events name (new or known)
+    arrivals: set[str]  # the records the new events name (new or known)
 
 
 def _fresh(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -233,9 +233,12 @@ _THIN = f"""
 # the addresses of name-and-address records (new ones, and those of thin persons read whole).
 _ASKED = f"""
     CREATE OR REPLACE TEMP TABLE credo_thin AS
-    SELECT r.* FROM identity_records r JOIN credo_pflags f USING (person_id)
+    SELECT r.record_id, r.person_id, r.name_exact, r.national_id_hash, r.phone_hash,
+           r.birth_date, r.address_norm
+    FROM identity_records r JOIN credo_pflags f USING (person_id)
     WHERE (f.name_only OR f.name_and_address) AND r.person_id IN (SELECT person_id FROM credo_up)
-    UNION ALL BY NAME SELECT * FROM credo_fresh;
+    UNION ALL SELECT record_id, NULL, name_exact, national_id_hash, phone_hash, birth_date,
+                     address_norm FROM credo_fresh;
     CREATE OR REPLACE TEMP TABLE credo_asked_names AS
     SELECT DISTINCT name_exact FROM credo_thin r WHERE {_NAME_ONLY} AND name_exact IS NOT NULL;
     CREATE OR REPLACE TEMP TABLE credo_asked_addresses AS
@@ -262,8 +265,11 @@ _ASKED = f"""
 # thinness), which is all the clustering's constraints and the sole-holder phase see of them.
 _RELEVANT = f"""
     CREATE OR REPLACE TEMP TABLE credo_rel AS
-    WITH p AS (SELECT r.* FROM identity_records r SEMI JOIN credo_up USING (person_id)),
-    holders AS (  -- persons holding an asked address, read whole (the name check reads all)
+    WITH p AS (
+        SELECT record_id, person_id, origin, name_exact, name_key, name_ordered, address_norm
+        FROM identity_records SEMI JOIN credo_up USING (person_id)
+    ),
+    holders AS (  -- persons holding an asked address
         SELECT DISTINCT s.person_id FROM credo_asked_addresses w JOIN p s ON {_ADDRESS_MATCH}
     ),
     reviewed AS (
@@ -274,9 +280,17 @@ _RELEVANT = f"""
         SELECT record_id FROM credo_linked
         UNION ALL SELECT record_id FROM credo_thin WHERE person_id IS NOT NULL
         UNION ALL SELECT record_id FROM p SEMI JOIN reviewed USING (record_id)
-        UNION ALL SELECT record_id FROM p
+        -- a person's first record (by origin) of each asked name: the sole-holder phase
+        -- counts who holds a name and joins through the holder's first record of it
+        UNION ALL SELECT arg_min(record_id, origin) FROM p
                   WHERE name_exact IN (SELECT name_exact FROM credo_asked_names)
-        UNION ALL SELECT record_id FROM p SEMI JOIN holders USING (person_id)
+                  GROUP BY person_id, name_exact
+        -- an address holder's first record of each name and of each address: the phase
+        -- compares the asking record's name with each of the holder's names
+        UNION ALL SELECT arg_min(record_id, origin) FROM p SEMI JOIN holders USING (person_id)
+                  GROUP BY person_id, name_key, name_ordered
+        UNION ALL SELECT arg_min(record_id, origin) FROM p SEMI JOIN holders USING (person_id)
+                  GROUP BY person_id, address_norm
     );
     -- every record of a verified national id read (the id rule groups them all)
     INSERT INTO credo_up
@@ -292,7 +306,11 @@ _RELEVANT = f"""
                                  UNION SELECT national_id_hash FROM credo_fresh)
       AND r.record_id NOT IN (SELECT record_id FROM credo_rel);
     CREATE OR REPLACE TEMP TABLE credo_read AS
-    WITH p AS (SELECT r.* FROM identity_records r SEMI JOIN credo_up USING (person_id)),
+    WITH p AS (
+        SELECT record_id, person_id, origin, national_id_hash, id_sex, sex, birth_date,
+               phone_hash, address_norm
+        FROM identity_records SEMI JOIN credo_up USING (person_id)
+    ),
     rest AS (
         SELECT arg_min(record_id, origin) AS record_id, person_id, count(*) AS n
         FROM p ANTI JOIN credo_rel USING (record_id)
@@ -308,7 +326,8 @@ _RELEVANT = f"""
 def candidates(store: Store, seen: Seen) -> tuple[pa.Table, pa.Table]:
     """The new records (``_fresh``' columns), and the linkage features of them and of every
     known record sharing a blocking key with one (what the model scores, by record id, with
-    a ``new`` flag)."""
+    a ``new`` flag, and each record's person, None when new, and origin, the earlier of the
+    stored one and the new events' one: what ``keep_strongest`` orders by)."""
     con = store.con
     con.execute(_arrivals_sql(seen.through))
     fresh = _fresh(con)
@@ -316,19 +335,21 @@ def candidates(store: Store, seen: Seen) -> tuple[pa.Table, pa.Table]:
         con.execute("CREATE OR REPLACE TEMP TABLE credo_fresh AS SELECT * FROM credo_fresh_arrow")
     _blocked_candidates(con)
     columns = ", ".join(LINKAGE_COLUMNS)
+    known = ", ".join(f"r.{c}" for c in LINKAGE_COLUMNS)
     scored: pa.Table = con.sql(
-        f"SELECT {columns}, new FROM (SELECT {columns}, false AS new FROM identity_records "
-        f"SEMI JOIN credo_cand USING (record_id) UNION ALL SELECT {columns}, true FROM "
-        "credo_fresh) ORDER BY record_id"
+        f"SELECT * FROM (SELECT {known}, false AS new, r.person_id, "
+        "least(r.origin, a.origin) AS origin FROM identity_records r "
+        "SEMI JOIN credo_cand USING (record_id) LEFT JOIN credo_arrivals a USING (record_id) "
+        f"UNION ALL SELECT {columns}, true, NULL, origin FROM credo_fresh) ORDER BY record_id"
     ).to_arrow_table()
     return fresh, scored
 
 
-def keep_strongest(store: Store, lcon: duckdb.DuckDBPyConnection, match_weight: float) -> int:
+def keep_strongest(lcon: duckdb.DuckDBPyConnection, order: pa.Table, match_weight: float) -> int:
     """Keep, of the scored pairs between a new record and the records of one known person,
     only the strongest at or above ``match_weight`` and the strongest below it (equal
     weights in the order of the records' origins, as the clustering takes them); the pairs
-    kept. Run before ``universe``, on ``candidates``' scored records.
+    kept. ``order``: each scored record's id, person (None: new) and origin.
 
     The known person is one group before any link is taken (decision 0211), and a link
     joins or is refused by its two groups alone, a refusal standing as groups only grow:
@@ -337,11 +358,6 @@ def keep_strongest(store: Store, lcon: duckdb.DuckDBPyConnection, match_weight: 
     persons, links and reviews found are those of all the pairs, while every known record
     a dropped pair named need not be read one by one (a new record's pairs reach most of its
     person's records: on the hard preset a fifth of the store, decision 0306)."""
-    order: pa.Table = store.con.sql(
-        "SELECT c.record_id, c.person_id, least(r.origin, a.origin) AS origin FROM credo_cand c "
-        "JOIN identity_records r USING (record_id) LEFT JOIN credo_arrivals a USING (record_id) "
-        "UNION ALL SELECT record_id, NULL, origin FROM credo_fresh"
-    ).to_arrow_table()
     weights = ", ".join(f"mw_{c.name}" for c in COMPARISONS)
     with registered(lcon, "credo_order_arrow", order):
         lcon.execute(
@@ -416,7 +432,7 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     ).to_arrow_table()
     outside = _outside(con)
     index = {r: i for i, r in enumerate(records.column("record_id").to_pylist())}
-    arrived = int(value(con, "SELECT count(*) FROM credo_arrivals"))
+    arrivals = {r for (r,) in con.execute("SELECT record_id FROM credo_arrivals").fetchall()}
     known = {
         h: s
         for h, s, p in zip(
@@ -440,7 +456,7 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
         known=known,
         outside=Outside(outside[0], held_addresses),
         new_records=fresh.num_rows,
-        arrived=arrived,
+        arrivals=arrivals,
     )
 
 
