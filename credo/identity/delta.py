@@ -264,11 +264,11 @@ _ASKED = f"""
 # are represented by one record per distinct set of traits (verified id, sex, date of birth,
 # thinness), which is all the clustering's constraints and the sole-holder phase see of them.
 _RELEVANT = f"""
+    -- the records of the persons so far, read once (identity_records is the whole store)
+    CREATE OR REPLACE TEMP TABLE credo_pr AS
+    SELECT * FROM identity_records SEMI JOIN credo_up USING (person_id);
     CREATE OR REPLACE TEMP TABLE credo_rel AS
-    WITH p AS (
-        SELECT record_id, person_id, origin, name_exact, name_key, name_ordered, address_norm
-        FROM identity_records SEMI JOIN credo_up USING (person_id)
-    ),
+    WITH p AS (SELECT * FROM credo_pr),
     holders AS (  -- persons holding an asked address
         SELECT DISTINCT s.person_id FROM credo_asked_addresses w JOIN p s ON {_ADDRESS_MATCH}
     ),
@@ -292,25 +292,24 @@ _RELEVANT = f"""
         UNION ALL SELECT arg_min(record_id, origin) FROM p SEMI JOIN holders USING (person_id)
                   GROUP BY person_id, address_norm
     );
-    -- every record of a verified national id read (the id rule groups them all)
-    INSERT INTO credo_up
-    SELECT DISTINCT r.person_id FROM identity_records r
-    WHERE r.national_id_hash IN (SELECT i.national_id_hash FROM identity_records i
-                                 SEMI JOIN credo_rel USING (record_id) WHERE i.id_sex IS NOT NULL
-                                 UNION SELECT national_id_hash FROM credo_fresh)
-      AND r.person_id NOT IN (SELECT person_id FROM credo_up);
+    -- every record of a verified national id read (the id rule groups them all); the
+    -- records read so far are all of credo_pr
+    CREATE OR REPLACE TEMP TABLE credo_id_records AS
+    SELECT record_id, person_id FROM identity_records
+    WHERE national_id_hash IN (SELECT i.national_id_hash FROM credo_pr i
+                               SEMI JOIN credo_rel USING (record_id) WHERE i.id_sex IS NOT NULL
+                               UNION SELECT national_id_hash FROM credo_fresh);
+    CREATE OR REPLACE TEMP TABLE credo_id_persons AS
+    SELECT DISTINCT person_id FROM credo_id_records
+    WHERE person_id NOT IN (SELECT person_id FROM credo_up);
+    INSERT INTO credo_up SELECT person_id FROM credo_id_persons;
     INSERT INTO credo_rel
-    SELECT r.record_id FROM identity_records r
-    WHERE r.national_id_hash IN (SELECT i.national_id_hash FROM identity_records i
-                                 SEMI JOIN credo_rel USING (record_id) WHERE i.id_sex IS NOT NULL
-                                 UNION SELECT national_id_hash FROM credo_fresh)
-      AND r.record_id NOT IN (SELECT record_id FROM credo_rel);
+    SELECT record_id FROM credo_id_records
+    WHERE record_id NOT IN (SELECT record_id FROM credo_rel);
+    INSERT INTO credo_pr
+    SELECT * FROM identity_records SEMI JOIN credo_id_persons USING (person_id);
     CREATE OR REPLACE TEMP TABLE credo_read AS
-    WITH p AS (
-        SELECT record_id, person_id, origin, national_id_hash, id_sex, sex, birth_date,
-               phone_hash, address_norm
-        FROM identity_records SEMI JOIN credo_up USING (person_id)
-    ),
+    WITH p AS (SELECT * FROM credo_pr),
     rest AS (
         SELECT arg_min(record_id, origin) AS record_id, person_id, count(*) AS n
         FROM p ANTI JOIN credo_rel USING (record_id)
@@ -424,7 +423,7 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     )
     # a known record named by new events takes their first time and origin if earlier
     records: pa.Table = con.sql(
-        f"SELECT {columns}, u.weight FROM (SELECT r.*, k.weight FROM identity_records r "
+        f"SELECT {columns}, u.weight FROM (SELECT r.*, k.weight FROM credo_pr r "
         "JOIN credo_read k USING (record_id) "
         "UNION ALL BY NAME SELECT *, 1 AS weight FROM credo_fresh) u "
         "LEFT JOIN (SELECT record_id, first_seen_at, origin FROM credo_arrivals) a "
@@ -445,8 +444,8 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     }
     held_addresses = [index[r] for r in outside[1]]
     for table in ("credo_pflags", "credo_cand", "credo_thin", "credo_asked_names",
-                  "credo_asked_addresses", "credo_rel", "credo_read",
-                  "credo_linked"):  # fmt: skip
+                  "credo_asked_addresses", "credo_rel", "credo_read", "credo_pr",
+                  "credo_id_records", "credo_id_persons", "credo_linked"):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return Universe(
         records=records.select(["record_id", *IDENTITY_COLUMNS, "first_seen_at", "origin"]),
