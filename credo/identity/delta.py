@@ -12,6 +12,10 @@ costs in everything but prediction. This module instead reads
   address the universe carries and the one outside person holding a name or address that a
   thin record of the universe asks for, repeated until nothing is added.
 
+The new records are scored in SQL (``linkage.score_new_pairs``), and of the pairs between a
+new record and one known person only those the clustering can act on are kept
+(``keep_strongest``, decision 0306), so a touched person is read as a few records.
+
 Records keep their linkage features, origin and verified-id sex in ``identity_records``
 (migration 15), so no pinyin is recomputed and no known id is decrypted again. Clustering,
 review items and person ids then run unchanged on the universe; names and addresses that
@@ -396,8 +400,8 @@ def keep_strongest(lcon: duckdb.DuckDBPyConnection, order: pa.Table, match_weigh
 
 def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     """The new records and the records of the persons an incremental run may touch (those
-    the model linked to a new record at the review weight or above, ``linked``, and those
-    the module names); see the module."""
+    of the known records in the pairs ``keep_strongest`` kept, ``linked``, and those the
+    module names); see the module."""
     con = store.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE credo_pflags AS SELECT r.person_id, "
