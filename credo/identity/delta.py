@@ -191,29 +191,6 @@ def _fresh(con: duckdb.DuckDBPyConnection) -> pa.Table:
     return fresh
 
 
-def _blocked_candidates(con: duckdb.DuckDBPyConnection) -> None:
-    """``credo_cand``: the records sharing a blocking key with a new one
-    (``linkage.BLOCKING_RULES``): every pair the model scores has both records among them and
-    the new ones."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE credo_cand AS
-        SELECT DISTINCT record_id, person_id FROM (
-            SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.phone_hash = r.phone_hash
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.national_id_hash = r.national_id_hash
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.subject_ref = r.subject_ref
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.name_key = r.name_key AND f.birth_date = r.birth_date
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.address_tail = r.address_tail
-        )
-        """
-    )
-
-
 # Thin persons outside whose name or address a new record carries, or whose name two persons
 # of the run hold (a merge may leave one holder): the sole-holder phase may join them to a
 # person of this run (decision 0303), so they are read whole.
@@ -336,14 +313,24 @@ def candidates(store: Store, seen: Seen) -> tuple[pa.Table, pa.Table]:
     fresh = _fresh(con)
     with registered(con, "credo_fresh_arrow", fresh):
         con.execute("CREATE OR REPLACE TEMP TABLE credo_fresh AS SELECT * FROM credo_fresh_arrow")
-    _blocked_candidates(con)
     columns = ", ".join(LINKAGE_COLUMNS)
     known = ", ".join(f"r.{c}" for c in LINKAGE_COLUMNS)
+    # one scan of the store: the records sharing a blocking key with a new one
+    # (``linkage.BLOCKING_RULES``), so every pair the model scores has both records here
     scored: pa.Table = con.sql(
-        f"SELECT * FROM (SELECT {known}, false AS new, r.person_id, "
-        "least(r.origin, a.origin) AS origin FROM identity_records r "
-        "SEMI JOIN credo_cand USING (record_id) LEFT JOIN credo_arrivals a USING (record_id) "
-        f"UNION ALL SELECT {columns}, true, NULL, origin FROM credo_fresh) ORDER BY record_id"
+        f"""
+        SELECT * FROM (
+            SELECT {known}, false AS new, r.person_id, least(r.origin, a.origin) AS origin
+            FROM identity_records r LEFT JOIN credo_arrivals a USING (record_id)
+            WHERE r.phone_hash IN (SELECT phone_hash FROM credo_fresh)
+               OR r.national_id_hash IN (SELECT national_id_hash FROM credo_fresh)
+               OR r.subject_ref IN (SELECT subject_ref FROM credo_fresh)
+               OR EXISTS (SELECT 1 FROM credo_fresh f
+                          WHERE f.name_key = r.name_key AND f.birth_date = r.birth_date)
+               OR r.address_tail IN (SELECT address_tail FROM credo_fresh)
+            UNION ALL SELECT {columns}, true, NULL, origin FROM credo_fresh
+        ) ORDER BY record_id
+        """
     ).to_arrow_table()
     return fresh, scored
 
@@ -447,7 +434,7 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
         if h is not None and p is not None
     }
     held_addresses = [index[r] for r in outside[1]]
-    for table in ("credo_pflags", "credo_cand", "credo_thin", "credo_asked_names",
+    for table in ("credo_pflags", "credo_thin", "credo_asked_names",
                   "credo_asked_addresses", "credo_rel", "credo_read", "credo_pr",
                   "credo_id_records", "credo_id_persons", "credo_linked"):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {table}")
