@@ -265,6 +265,10 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = float("nan")
+    """The server process's CPU (all threads, user + system) per request, in µs."""
+    loop_us: float = float("nan")
+    """The server's main thread's (the event loop's) CPU per request, in µs."""
 
 
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -395,22 +399,36 @@ def run_httpx(
 _SENT = {"bare": 0, "credo": 0}  # requests each server got so far: where the next run starts
 
 
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds of a process (all its threads), or of one of its threads."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(path).read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
     server: Server, setup: Setup, args: argparse.Namespace, script: Path | None, warm: bool
 ) -> Result:
+    """One measurement, with the server's CPU per request (less load-sensitive than rates)."""
     url = server.url + "/v1/decisions"
+    pid = server.proc.pid
     if script is not None:
         if warm:
             r = run_wrk(server.kind, url, script, 2, args.connections, _SENT[server.kind])
             _SENT[server.kind] += r.requests
+        cpu, loop = cpu_seconds(pid), cpu_seconds(pid, pid)
         r = run_wrk(server.kind, url, script, args.seconds, args.connections, _SENT[server.kind])
         _SENT[server.kind] += r.requests
-        return r
-    if warm:
-        run_httpx(server.kind, server.url, setup.key, setup.bodies, 500, args.connections)
-    return run_httpx(
-        server.kind, server.url, setup.key, setup.bodies, args.requests, args.connections
-    )
+    else:
+        if warm:
+            run_httpx(server.kind, server.url, setup.key, setup.bodies, 500, args.connections)
+        cpu, loop = cpu_seconds(pid), cpu_seconds(pid, pid)
+        r = run_httpx(
+            server.kind, server.url, setup.key, setup.bodies, args.requests, args.connections
+        )
+    r.cpu_us = (cpu_seconds(pid) - cpu) / r.requests * 1e6
+    r.loop_us = (cpu_seconds(pid, pid) - loop) / r.requests * 1e6
+    return r
 
 
 def server_memory(pid: int) -> float:
@@ -534,6 +552,7 @@ def main() -> int:
         setup = fresh_db(tpl, work / "load", args.consenting)
         script = wrk_script(OUT / "decisions.lua", setup.key, setup.bodies) if use_wrk else None
         runs: dict[str, list[Result]] = {"bare": [], "credo": []}
+        load_before = os.getloadavg()[0]
         with serving("bare") as bare, serving("credo", setup.db) as credo:
             for i in range(args.repeat):
                 for server in (bare, credo):
@@ -544,12 +563,14 @@ def main() -> int:
                     print(
                         f"{r.kind:5} run {i + 1}: {r.requests} requests in {r.seconds:.1f} s,"
                         f" {r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms, p99 {r.p99_ms:.2f} ms,"
-                        f" errors {r.errors}",
+                        f" errors {r.errors}, server CPU {r.cpu_us:.0f} µs a request (event"
+                        f" loop {r.loop_us:.0f})",
                         flush=True,
                     )
         med = {
             kind: {
-                m: statistics.median(getattr(r, m) for r in rs) for m in ("rps", "p50_ms", "p99_ms")
+                m: statistics.median(getattr(r, m) for r in rs)
+                for m in ("rps", "p50_ms", "p99_ms", "cpu_us", "loop_us")
             }
             for kind, rs in runs.items()
         }
@@ -559,14 +580,18 @@ def main() -> int:
         results["ratio"] = ratio
         results["credo_server_vmhwm_mib"] = rss
         results["distinct_persons"] = touched(setup.db)
+        results["load_average"] = [load_before, os.getloadavg()[0]]
         print(f"\nmedians of {args.repeat} ({'wrk' if use_wrk else 'httpx'}, "
               f"{args.connections} connections):")  # fmt: skip
-        print("| endpoint | req/s | p50 ms | p99 ms |\n|---|---:|---:|---:|")
+        print("| endpoint | req/s | p50 ms | p99 ms | server CPU µs/req | event loop µs/req |\n"
+              "|---|---:|---:|---:|---:|---:|")  # fmt: skip
         for kind, m in med.items():
-            print(f"| {kind} | {m['rps']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} |")
+            print(f"| {kind} | {m['rps']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} |"
+                  f" {m['cpu_us']:.0f} | {m['loop_us']:.0f} |")  # fmt: skip
         print(f"decisions / bare = {ratio:.2f}; distinct persons decided: "
               f"{results['distinct_persons']:,} of {len(setup.bodies):,} consenting; "
-              f"credo server peak {rss:,.0f} MiB", flush=True)  # fmt: skip
+              f"credo server peak {rss:,.0f} MiB; load average {load_before:.1f} before,"
+              f" {os.getloadavg()[0]:.1f} after", flush=True)  # fmt: skip
 
     if not args.skip_crash:
         setup = fresh_db(tpl, work / "crash", args.consenting)

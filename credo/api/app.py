@@ -23,6 +23,7 @@ from credo.api import admin, operator, partner, person
 from credo.api.docs import install_docs
 from credo.api.errors import install_handlers
 from credo.api.headers import SecurityHeaders
+from credo.api.lean import CredoApp
 from credo.api.limits import BodyLimit
 from credo.api.service import Service
 from credo.api.settings import ApiSettings
@@ -64,7 +65,7 @@ class _Background:
         svc.flush_refusals()
 
 
-def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
+def create_app(settings: Settings, api: ApiSettings | None = None) -> CredoApp:
     api = api or ApiSettings(**{})
 
     @contextlib.asynccontextmanager
@@ -99,7 +100,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
             svc.close()
             gc.unfreeze()
 
-    app = FastAPI(
+    app = CredoApp(
         title="Credo",
         version=__version__,
         description="Partner decisions and reports with consent; the scored person's rights.",
@@ -117,5 +118,6 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> FastAPI:
 
     install_dashboard(app)
     app.add_middleware(BodyLimit, limit=api.max_body_bytes)
+    app.body_limit = api.max_body_bytes  # the decisions' lean path keeps the same limit (0964)
     app.add_middleware(SecurityHeaders)  # the outermost: on every answer, a 413 too
     return app

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import HTTPException
 
-__all__ = ["BodyLimit", "error_bytes"]
+__all__ = ["BodyLimit", "declared_over", "error_bytes"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,6 +29,14 @@ def error_bytes(status: int, message: str, hint: str | None = None) -> bytes:
     body = {"type": "HTTPError", "status": status, "message": message, "hint": hint,
             "fields": []}  # fmt: skip
     return json.dumps({"error": body}).encode()
+
+
+def declared_over(scope: Scope, limit: int) -> bool:
+    """Whether a ``Content-Length`` header says the body is over ``limit``: answered at once."""
+    return any(
+        name == b"content-length" and value.isdigit() and int(value) > limit
+        for name, value in scope["headers"]
+    )
 
 
 def _too_large(limit: int) -> HTTPException:
@@ -46,14 +54,13 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
-                body = error_bytes(413, f"request body over {self.limit:,} bytes")
-                headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
-                           (b"content-length", str(len(body)).encode())]  # fmt: skip
-                await send({"type": "http.response.start", "status": 413, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
-                return
+        if declared_over(scope, self.limit):
+            body = error_bytes(413, f"request body over {self.limit:,} bytes")
+            headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
+                       (b"content-length", str(len(body)).encode())]  # fmt: skip
+            await send({"type": "http.response.start", "status": 413, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         seen = 0
 
         async def counted() -> Message:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from credo.access import ApiKey
 from credo.api.deps import Svc, partner
 from credo.api.errors import ERROR_RESPONSES, aware
+from credo.api.refusals import PARTNER_KEY
 from credo.api.service import Service
 from credo.errors import InputError
 from credo.ingest.events import LoanEvent, RentalEvent
@@ -138,7 +139,12 @@ def decision_json(d: Decision) -> bytes:
     return _ANSWER.encode(d.__dict__).encode()
 
 
-_DECISIONS_KEY = partner("decisions")
+DECISIONS_SCOPE = "decisions"
+_DECISIONS_KEY = partner(DECISIONS_SCOPE)
+
+DECIDED = "credo.decided"
+"""Where the lean path leaves the key and the error of a decision it asked, for this route to
+answer as the full stack answers errors (docs/decisions/0964)."""
 
 
 def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
@@ -175,20 +181,31 @@ async def post_decision(request: Request) -> Response:
     """Decide a product for a person who consented to this partner for its purpose."""
     # The hot path checks its key and reads its body itself, in the order FastAPI would (the
     # key first): each FastAPI dependency costs microseconds a decision cannot spare (0612).
-    key = await _DECISIONS_KEY(request)
+    # Most decisions do not come here at all: credo.api.lean answers them (0964), and sends
+    # here, with what it learnt, the ones this route answers with an error.
+    decided: tuple[ApiKey, Exception] | None = request.scope.pop(DECIDED, None)
+    if decided is None:
+        key = await _DECISIONS_KEY(request)
+    else:
+        key = request.scope[PARTNER_KEY] = decided[0]
     try:
         body = DecisionRequest.model_validate_json(await request.body())
     except ValidationError as exc:
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
         ) from None
+    if decided is not None:
+        raise decided[1]
     svc: Service = request.app.state.service
+    d = await svc.decide(decision_ask(key, body))
+    return Response(decision_json(d), media_type="application/json")
+
+
+def decision_ask(key: ApiKey, body: DecisionRequest) -> DecisionInput:
+    """What the writer decides, from a request that passed its checks."""
     check = body.identity_verification
     verified = None if check is None else IdentityVerification(**check.model_dump())
-    d = await svc.decide(
-        DecisionInput(key.partner_id, body.person, body.product, body.consent, verified)
-    )
-    return Response(decision_json(d), media_type="application/json")
+    return DecisionInput(key.partner_id, body.person, body.product, body.consent, verified)
 
 
 @router.get("/products", response_model=ProductsResponse)

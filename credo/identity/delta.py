@@ -12,6 +12,10 @@ costs in everything but prediction. This module instead reads
   address the universe carries and the one outside person holding a name or address that a
   thin record of the universe asks for, repeated until nothing is added.
 
+The new records are scored in SQL (``linkage.score_new_pairs``), and of the pairs between a
+new record and one known person only those the clustering can act on are kept
+(``keep_strongest``, decision 0306), so a touched person is read as a few records.
+
 Records keep their linkage features, origin and verified-id sex in ``identity_records``
 (migration 15), so no pinyin is recomputed and no known id is decrypted again. Clustering,
 review items and person ids then run unchanged on the universe; names and addresses that
@@ -49,6 +53,7 @@ __all__ = [
     "Universe",
     "candidates",
     "events_seen",
+    "keep_strongest",
     "last_seen",
     "reindex",
     "universe",
@@ -163,7 +168,7 @@ class Universe:
     known: dict[str, str | None]  # national id hash -> verified sex (None: not valid)
     outside: Outside
     new_records: int
-    arrived: int  # records the new events name (new or known)
+    arrivals: set[str]  # the records the new events name (new or known)
 
 
 def _fresh(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -184,29 +189,6 @@ def _fresh(con: duckdb.DuckDBPyConnection) -> pa.Table:
     for name in FEATURES:
         fresh = fresh.append_column(name, features.column(name))
     return fresh
-
-
-def _blocked_candidates(con: duckdb.DuckDBPyConnection) -> None:
-    """``credo_cand``: the records sharing a blocking key with a new one
-    (``linkage.BLOCKING_RULES``): every pair the model scores has both records among them and
-    the new ones."""
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE credo_cand AS
-        SELECT DISTINCT record_id, person_id FROM (
-            SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.phone_hash = r.phone_hash
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.national_id_hash = r.national_id_hash
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.subject_ref = r.subject_ref
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.name_key = r.name_key AND f.birth_date = r.birth_date
-            UNION ALL SELECT r.record_id, r.person_id FROM identity_records r
-            SEMI JOIN credo_fresh f ON f.address_tail = r.address_tail
-        )
-        """
-    )
 
 
 # Thin persons outside whose name or address a new record carries, or whose name two persons
@@ -232,9 +214,12 @@ _THIN = f"""
 # the addresses of name-and-address records (new ones, and those of thin persons read whole).
 _ASKED = f"""
     CREATE OR REPLACE TEMP TABLE credo_thin AS
-    SELECT r.* FROM identity_records r JOIN credo_pflags f USING (person_id)
+    SELECT r.record_id, r.person_id, r.name_exact, r.national_id_hash, r.phone_hash,
+           r.birth_date, r.address_norm
+    FROM identity_records r JOIN credo_pflags f USING (person_id)
     WHERE (f.name_only OR f.name_and_address) AND r.person_id IN (SELECT person_id FROM credo_up)
-    UNION ALL BY NAME SELECT * FROM credo_fresh;
+    UNION ALL SELECT record_id, NULL, name_exact, national_id_hash, phone_hash, birth_date,
+                     address_norm FROM credo_fresh;
     CREATE OR REPLACE TEMP TABLE credo_asked_names AS
     SELECT DISTINCT name_exact FROM credo_thin r WHERE {_NAME_ONLY} AND name_exact IS NOT NULL;
     CREATE OR REPLACE TEMP TABLE credo_asked_addresses AS
@@ -260,9 +245,12 @@ _ASKED = f"""
 # are represented by one record per distinct set of traits (verified id, sex, date of birth,
 # thinness), which is all the clustering's constraints and the sole-holder phase see of them.
 _RELEVANT = f"""
+    -- the records of the persons so far, read once (identity_records is the whole store)
+    CREATE OR REPLACE TEMP TABLE credo_pr AS
+    SELECT * FROM identity_records SEMI JOIN credo_up USING (person_id);
     CREATE OR REPLACE TEMP TABLE credo_rel AS
-    WITH p AS (SELECT r.* FROM identity_records r SEMI JOIN credo_up USING (person_id)),
-    holders AS (  -- persons holding an asked address, read whole (the name check reads all)
+    WITH p AS (SELECT * FROM credo_pr),
+    holders AS (  -- persons holding an asked address
         SELECT DISTINCT s.person_id FROM credo_asked_addresses w JOIN p s ON {_ADDRESS_MATCH}
     ),
     reviewed AS (
@@ -273,25 +261,36 @@ _RELEVANT = f"""
         SELECT record_id FROM credo_linked
         UNION ALL SELECT record_id FROM credo_thin WHERE person_id IS NOT NULL
         UNION ALL SELECT record_id FROM p SEMI JOIN reviewed USING (record_id)
-        UNION ALL SELECT record_id FROM p
+        -- a person's first record (by origin) of each asked name: the sole-holder phase
+        -- counts who holds a name and joins through the holder's first record of it
+        UNION ALL SELECT arg_min(record_id, origin) FROM p
                   WHERE name_exact IN (SELECT name_exact FROM credo_asked_names)
-        UNION ALL SELECT record_id FROM p SEMI JOIN holders USING (person_id)
+                  GROUP BY person_id, name_exact
+        -- an address holder's first record of each name and of each address: the phase
+        -- compares the asking record's name with each of the holder's names
+        UNION ALL SELECT arg_min(record_id, origin) FROM p SEMI JOIN holders USING (person_id)
+                  GROUP BY person_id, name_key, name_ordered
+        UNION ALL SELECT arg_min(record_id, origin) FROM p SEMI JOIN holders USING (person_id)
+                  GROUP BY person_id, address_norm
     );
-    -- every record of a verified national id read (the id rule groups them all)
-    INSERT INTO credo_up
-    SELECT DISTINCT r.person_id FROM identity_records r
-    WHERE r.national_id_hash IN (SELECT i.national_id_hash FROM identity_records i
-                                 SEMI JOIN credo_rel USING (record_id) WHERE i.id_sex IS NOT NULL
-                                 UNION SELECT national_id_hash FROM credo_fresh)
-      AND r.person_id NOT IN (SELECT person_id FROM credo_up);
+    -- every record of a verified national id read (the id rule groups them all); the
+    -- records read so far are all of credo_pr
+    CREATE OR REPLACE TEMP TABLE credo_id_records AS
+    SELECT record_id, person_id FROM identity_records
+    WHERE national_id_hash IN (SELECT i.national_id_hash FROM credo_pr i
+                               SEMI JOIN credo_rel USING (record_id) WHERE i.id_sex IS NOT NULL
+                               UNION SELECT national_id_hash FROM credo_fresh);
+    CREATE OR REPLACE TEMP TABLE credo_id_persons AS
+    SELECT DISTINCT person_id FROM credo_id_records
+    WHERE person_id NOT IN (SELECT person_id FROM credo_up);
+    INSERT INTO credo_up SELECT person_id FROM credo_id_persons;
     INSERT INTO credo_rel
-    SELECT r.record_id FROM identity_records r
-    WHERE r.national_id_hash IN (SELECT i.national_id_hash FROM identity_records i
-                                 SEMI JOIN credo_rel USING (record_id) WHERE i.id_sex IS NOT NULL
-                                 UNION SELECT national_id_hash FROM credo_fresh)
-      AND r.record_id NOT IN (SELECT record_id FROM credo_rel);
+    SELECT record_id FROM credo_id_records
+    WHERE record_id NOT IN (SELECT record_id FROM credo_rel);
+    INSERT INTO credo_pr
+    SELECT * FROM identity_records SEMI JOIN credo_id_persons USING (person_id);
     CREATE OR REPLACE TEMP TABLE credo_read AS
-    WITH p AS (SELECT r.* FROM identity_records r SEMI JOIN credo_up USING (person_id)),
+    WITH p AS (SELECT * FROM credo_pr),
     rest AS (
         SELECT arg_min(record_id, origin) AS record_id, person_id, count(*) AS n
         FROM p ANTI JOIN credo_rel USING (record_id)
@@ -307,26 +306,89 @@ _RELEVANT = f"""
 def candidates(store: Store, seen: Seen) -> tuple[pa.Table, pa.Table]:
     """The new records (``_fresh``' columns), and the linkage features of them and of every
     known record sharing a blocking key with one (what the model scores, by record id, with
-    a ``new`` flag)."""
+    a ``new`` flag, and each record's person, None when new, and origin, the earlier of the
+    stored one and the new events' one: what ``keep_strongest`` orders by)."""
     con = store.con
     con.execute(_arrivals_sql(seen.through))
     fresh = _fresh(con)
     with registered(con, "credo_fresh_arrow", fresh):
         con.execute("CREATE OR REPLACE TEMP TABLE credo_fresh AS SELECT * FROM credo_fresh_arrow")
-    _blocked_candidates(con)
     columns = ", ".join(LINKAGE_COLUMNS)
+    known = ", ".join(f"r.{c}" for c in LINKAGE_COLUMNS)
+    # one scan of the store: the records sharing a blocking key with a new one
+    # (``linkage.BLOCKING_RULES``), so every pair the model scores has both records here
     scored: pa.Table = con.sql(
-        f"SELECT {columns}, new FROM (SELECT {columns}, false AS new FROM identity_records "
-        f"SEMI JOIN credo_cand USING (record_id) UNION ALL SELECT {columns}, true FROM "
-        "credo_fresh) ORDER BY record_id"
+        f"""
+        SELECT * FROM (
+            SELECT {known}, false AS new, r.person_id, least(r.origin, a.origin) AS origin
+            FROM identity_records r LEFT JOIN credo_arrivals a USING (record_id)
+            WHERE r.phone_hash IN (SELECT phone_hash FROM credo_fresh)
+               OR r.national_id_hash IN (SELECT national_id_hash FROM credo_fresh)
+               OR r.subject_ref IN (SELECT subject_ref FROM credo_fresh)
+               OR EXISTS (SELECT 1 FROM credo_fresh f
+                          WHERE f.name_key = r.name_key AND f.birth_date = r.birth_date)
+               OR r.address_tail IN (SELECT address_tail FROM credo_fresh)
+            UNION ALL SELECT {columns}, true, NULL, origin FROM credo_fresh
+        ) ORDER BY record_id
+        """
     ).to_arrow_table()
     return fresh, scored
 
 
+def keep_strongest(lcon: duckdb.DuckDBPyConnection, order: pa.Table, match_weight: float) -> int:
+    """Keep, of the scored pairs between a new record and the records of one known person,
+    only the strongest at or above ``match_weight`` and the strongest below it (equal
+    weights in the order of the records' origins, as the clustering takes them); the pairs
+    kept. ``order``: each scored record's id, person (None: new) and origin.
+
+    The known person is one group before any link is taken (decision 0211), and a link
+    joins or is refused by its two groups alone, a refusal standing as groups only grow:
+    of the links between a new record and one person only the first taken can act, and the
+    review queue keeps the strongest pair below the threshold between two persons. So the
+    persons, links and reviews found are those of all the pairs, while every known record
+    a dropped pair named need not be read one by one (a new record's pairs reach most of its
+    person's records: on the hard preset a fifth of the store, decision 0306)."""
+    weights = ", ".join(f"mw_{c.name}" for c in COMPARISONS)
+    with registered(lcon, "credo_order_arrow", order):
+        lcon.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE credo_ranked AS
+            WITH k AS (
+                SELECT r.idx, o.person_id, row_number() OVER (ORDER BY o.origin, r.record_id)
+                       AS rank
+                FROM credo_records r JOIN credo_order_arrow o USING (record_id)
+            ),
+            s AS (
+                SELECT p.*, ka.rank AS ra, kb.rank AS rb, ka.person_id AS pa,
+                       kb.person_id AS pb
+                FROM {PAIRS_TABLE} p JOIN k ka ON ka.idx = p.a JOIN k kb ON kb.idx = p.b
+            )
+            SELECT *, pa IS NULL AND pb IS NULL OR row_number() OVER (
+                PARTITION BY CASE WHEN pa IS NULL THEN a ELSE b END, coalesce(pa, pb),
+                             match_weight >= {float(match_weight)!r}
+                ORDER BY match_weight DESC, least(ra, rb), greatest(ra, rb)) = 1 AS kept
+            FROM s
+            """
+        )
+    lcon.execute(
+        f"CREATE OR REPLACE TABLE {PAIRS_TABLE} AS SELECT a, b, match_weight, {weights} "
+        "FROM credo_ranked WHERE kept"
+    )
+    # the others, by record id: those between records the run reads anyway come back in
+    # ``reindex``, so a link between them shows its comparison weights as before
+    lcon.execute(
+        "CREATE OR REPLACE TEMP TABLE credo_pairs_dropped AS SELECT l.record_id AS record_l, "
+        f"r.record_id AS record_r, p.match_weight, {weights} FROM credo_ranked p "
+        "JOIN credo_records l ON l.idx = p.a JOIN credo_records r ON r.idx = p.b WHERE NOT kept"
+    )
+    lcon.execute("DROP TABLE credo_ranked")
+    return int(value(lcon, f"SELECT count(*) FROM {PAIRS_TABLE}"))
+
+
 def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     """The new records and the records of the persons an incremental run may touch (those
-    the model linked to a new record at the review weight or above, ``linked``, and those
-    the module names); see the module."""
+    of the known records in the pairs ``keep_strongest`` kept, ``linked``, and those the
+    module names); see the module."""
     con = store.con
     con.execute(
         "CREATE OR REPLACE TEMP TABLE credo_pflags AS SELECT r.person_id, "
@@ -352,7 +414,7 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     )
     # a known record named by new events takes their first time and origin if earlier
     records: pa.Table = con.sql(
-        f"SELECT {columns}, u.weight FROM (SELECT r.*, k.weight FROM identity_records r "
+        f"SELECT {columns}, u.weight FROM (SELECT r.*, k.weight FROM credo_pr r "
         "JOIN credo_read k USING (record_id) "
         "UNION ALL BY NAME SELECT *, 1 AS weight FROM credo_fresh) u "
         "LEFT JOIN (SELECT record_id, first_seen_at, origin FROM credo_arrivals) a "
@@ -360,7 +422,7 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
     ).to_arrow_table()
     outside = _outside(con)
     index = {r: i for i, r in enumerate(records.column("record_id").to_pylist())}
-    arrived = int(value(con, "SELECT count(*) FROM credo_arrivals"))
+    arrivals = {r for (r,) in con.execute("SELECT record_id FROM credo_arrivals").fetchall()}
     known = {
         h: s
         for h, s, p in zip(
@@ -372,9 +434,9 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
         if h is not None and p is not None
     }
     held_addresses = [index[r] for r in outside[1]]
-    for table in ("credo_pflags", "credo_cand", "credo_thin", "credo_asked_names",
-                  "credo_asked_addresses", "credo_rel", "credo_read",
-                  "credo_linked"):  # fmt: skip
+    for table in ("credo_pflags", "credo_thin", "credo_asked_names",
+                  "credo_asked_addresses", "credo_rel", "credo_read", "credo_pr",
+                  "credo_id_records", "credo_id_persons", "credo_linked"):  # fmt: skip
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return Universe(
         records=records.select(["record_id", *IDENTITY_COLUMNS, "first_seen_at", "origin"]),
@@ -384,7 +446,7 @@ def universe(store: Store, fresh: pa.Table, linked: list[str]) -> Universe:
         known=known,
         outside=Outside(outside[0], held_addresses),
         new_records=fresh.num_rows,
-        arrived=arrived,
+        arrivals=arrivals,
     )
 
 
@@ -438,6 +500,16 @@ def reindex(lcon: duckdb.DuckDBPyConnection, features: pa.Table) -> None:
     after = value(lcon, f"SELECT count(*) FROM {PAIRS_TABLE}")
     if before != after:  # every scored record is in the universe: a bug otherwise
         raise AssertionError(f"{before - after} scored pairs lost their records")
+    if lcon.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE table_name = 'credo_pairs_dropped'"
+    ).fetchall():  # the pairs ``keep_strongest`` set aside whose records are all read
+        lcon.execute(
+            f"INSERT INTO {PAIRS_TABLE} SELECT least(x.idx, y.idx), greatest(x.idx, y.idx), "
+            f"p.match_weight, {weights} FROM credo_pairs_dropped p "
+            "JOIN credo_universe x ON x.record_id = p.record_l "
+            "JOIN credo_universe y ON y.record_id = p.record_r"
+        )
+        lcon.execute("DROP TABLE credo_pairs_dropped")
     lcon.execute("DROP TABLE credo_records")
     lcon.execute("ALTER TABLE credo_universe RENAME TO credo_records")
     lcon.execute("DROP TABLE credo_map")

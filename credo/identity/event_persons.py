@@ -148,13 +148,18 @@ def place_new_events(
             WHERE e.event_id > {int(through)}
                OR e.counterpart_national_id_hash IN (SELECT national_id_hash FROM k)
                OR e.counterpart_phone_hash IN (SELECT phone_hash FROM k)
-               OR (e.source, e.counterpart_ref) IN (SELECT (source, subject_ref) FROM k)
+               -- a struct with a NULL field matches another with one: only real refs
+               OR (e.counterpart_ref IS NOT NULL AND (e.source, e.counterpart_ref) IN
+                   (SELECT (source, subject_ref) FROM k WHERE subject_ref IS NOT NULL))
         ),
-        subjects AS (
-            SELECT e.event_id, 'subject' AS role, r.person_id
-            FROM events e JOIN identity_records r ON r.record_id = {key}
+        arrived AS MATERIALIZED (  -- the new events' records, keyed before the join
+            SELECT e.event_id, {key} AS record_id FROM events e
             WHERE e.event_id > {int(through)}
               AND e.event_id NOT IN (SELECT event_id FROM credo_weak_listings)
+        ),
+        subjects AS (
+            SELECT a.event_id, 'subject' AS role, r.person_id
+            FROM arrived a JOIN identity_records r USING (record_id)
         ),
         c AS (SELECT e.* FROM events_connection e SEMI JOIN touched USING (event_id)),
         by_nid AS (

@@ -38,13 +38,20 @@ from credo.identity.delta import (
     Seen,
     candidates,
     events_seen,
+    keep_strongest,
     last_seen,
     reindex,
     universe,
     why_not_delta,
 )
 from credo.identity.grouping import Outcome, cluster_and_review
-from credo.identity.linkage import PAIRS_TABLE, predict_pairs, splink_connection, train_model
+from credo.identity.linkage import (
+    PAIRS_TABLE,
+    predict_pairs,
+    score_new_pairs,
+    splink_connection,
+    train_model,
+)
 from credo.identity.linkage_model import LinkageModel
 from credo.identity.records import known_name_forms, linkage_frame, load_records
 from credo.identity.report import Mode, ResolveReport
@@ -175,10 +182,11 @@ def _resolve_delta(
     settings = store.settings
     with splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon:
         new = scored_records.column("new").to_pylist()
-        scored = predict_pairs(
-            lcon, scored_records.drop_columns(["new"]), chosen.splink, chosen.review_weight,
-            new=new,
-        )  # fmt: skip
+        features = scored_records.drop_columns(["new", "person_id", "origin"])
+        scored = score_new_pairs(lcon, features, chosen.splink, chosen.review_weight, new)
+        keep_strongest(
+            lcon, scored_records.select(["record_id", "person_id", "origin"]), chosen.match_weight
+        )
         linked = [
             r
             for (r,) in lcon.execute(
@@ -197,6 +205,10 @@ def _resolve_delta(
     origins = u.records.column("origin").to_pylist()
     assignment = assign_ids(outcome.labels, u.previous, _numbering(store), origins, u.weights)
     person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
+    changed = [  # new, moved, or named by new events: the rows to write
+        old is None or old != now or record in u.arrivals
+        for old, now, record in zip(u.previous, person, ids, strict=True)
+    ]
     summary = write_run(
         store,
         records=u.records,
@@ -210,7 +222,7 @@ def _resolve_delta(
         mode="incremental",
         started_at=started_at,
         seen=seen,
-        delta=Delta(int(counts[0]) + u.new_records, int(counts[1]), before.through),
+        delta=Delta(int(counts[0]) + u.new_records, int(counts[1]), before.through, changed),
     )
     return ResolveReport(
         **asdict(summary),
