@@ -79,6 +79,11 @@ MIN_PARTITIONS = 8
 
 _LISTINGS = "_credo_listings"
 _PRIOR = "_credo_prior_score"
+# What the persons are split by: a hash of the person, as a column of its own. Split by
+# ``person_id`` itself, Spark drops the split when the rows are already hashed by person for
+# the last GROUP BY, and adaptive execution then merges those partitions (400 persons went
+# into one); a split by a column no earlier step is hashed by is kept, in the given count.
+_KEY = "_credo_split"
 _PART_SCHEMA = "part STRING, persons BIGINT, digest STRING, written_by STRING"
 
 
@@ -207,7 +212,7 @@ def assemble_partition(
     keys = [(c, "ascending") for c in listed.column_names]
     listed = listed.take(pc.sort_indices(listed, keys, null_placement="at_end"))
     prior = pa.table({"person_id": persons, "score": rows.column(_PRIOR)}) if with_prior else None
-    scored = rows.drop_columns([c for c in (_LISTINGS, _PRIOR) if c in rows.column_names])
+    scored = rows.drop_columns([c for c in (_LISTINGS, _PRIOR, _KEY) if c in rows.column_names])
     listed = listed.select(["person_id", "court", "case_number"])
     return assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior)
 
@@ -334,9 +339,12 @@ def run_monthly(
     (job.folder / "snapshots.parquet").unlink(missing_ok=True)
     out.mkdir(parents=True)
     assemble = _Assemble(job.pit, job.model, job.loaded, str(out), job.previous is not None)
+    from pyspark.sql.functions import xxhash64
+
     with stepped(spark, job.steps, job.folder / "steps") as features:
         rows = spark.sql(_per_person_sql(job, features))
-        by_person = rows.repartition(count, "person_id").sortWithinPartitions("person_id")
+        split = rows.withColumn(_KEY, xxhash64("person_id")).repartition(count, _KEY)
+        by_person = split.sortWithinPartitions("person_id")
         reported = by_person.mapInArrow(assemble, _PART_SCHEMA).collect()
         parts = sorted((Part(**r.asDict()) for r in reported), key=lambda p: p.part)
         if not parts:  # no person at all: one empty file, with the snapshot columns

@@ -36,9 +36,11 @@ FIELDS = ("listed_on", "court", "case_number")
 
 
 def _hash_partition(spark: SparkSession, persons: list[str], count: int) -> dict[str, int]:
-    """The partition Spark's hash partitioning sends each person to (``pmod(hash(key), n)``)."""
+    """The partition Spark's hash partitioning by the run's split key, ``xxhash64(person_id)``,
+    sends each person to (``pmod(hash(key), n)``)."""
     frame = spark.createDataFrame([(p,) for p in persons], "person_id STRING")
-    found = frame.selectExpr("person_id", f"pmod(hash(person_id), {count}) AS k").collect()
+    found = frame.selectExpr("person_id", f"pmod(hash(xxhash64(person_id)), {count}) AS k")
+    found = found.collect()
     return {r.person_id: r.k for r in found}
 
 
@@ -121,3 +123,6 @@ def test_any_split_of_persons_gives_duckdbs_rows(both: Scored) -> None:
     assert compare_snapshots(both.duckdb, table) == []
     multiple = [r for r in both.duckdb["court_listings"].to_pylist() if len(r) > 1]
     assert multiple  # the order of listings is exercised
+    # No person at all (the run writes one such file when the population is empty).
+    empty = assemble_partition(pit, model, loaded, rows.slice(0, 0), with_prior=True)
+    assert empty.num_rows == 0 and empty.schema == both.duckdb.schema
