@@ -209,8 +209,8 @@ def assemble_partition(
             "case_number": case_number,
         }
     )
-    keys = [(c, "ascending") for c in listed.column_names]
-    listed = listed.take(pc.sort_indices(listed, keys, null_placement="at_end"))
+    keys = [(c, "ascending") for c in listed.column_names]  # NULL last: Arrow's default
+    listed = listed.take(pc.sort_indices(listed, keys))
     prior = pa.table({"person_id": persons, "score": rows.column(_PRIOR)}) if with_prior else None
     scored = rows.drop_columns([c for c in (_LISTINGS, _PRIOR, _KEY) if c in rows.column_names])
     listed = listed.select(["person_id", "court", "case_number"])
@@ -387,6 +387,13 @@ def scored_rows(
     return table
 
 
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m credo.spark.monthly --lake DIR --as-of D [--known-at T] [--master M]``."""
     parser = argparse.ArgumentParser(prog="credo.spark.monthly", description=__doc__)
@@ -395,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--known-at", type=dt.datetime.fromisoformat, default=None)
     parser.add_argument("--master", default=None, help="e.g. local[2]; default: spark-submit's")
     parser.add_argument(
-        "--partitions", type=int, default=None,
+        "--partitions", type=_positive, default=None,
         help=f"files of snapshots (default: {PERSONS_PER_PARTITION:,} persons each,"
         f" at least {MIN_PARTITIONS})",
     )  # fmt: skip
