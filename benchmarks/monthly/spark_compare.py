@@ -31,7 +31,7 @@ from credo.spark.lake import read_snapshots
 from credo.spark.parity import compare_snapshots
 
 CHILD = """
-import datetime as dt, json, os, resource, sys, time
+import datetime as dt, json, os, sys, time
 from pathlib import Path
 from credo.spark.lake import Lake
 from credo.spark.monthly import run_monthly
@@ -66,6 +66,8 @@ def cpu(pid):
     return total / os.sysconf("SC_CLK_TCK")
 
 def hwm(pid):
+    # VmHWM, not ru_maxrss: a child keeps the RSS its parent had at fork in ru_maxrss across
+    # exec, so a parent holding a run's rows inflated the next child's figure
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -75,7 +77,7 @@ spark = spark_session(sys.argv[2], app="credo-bench")
 spark.sparkContext.setLogLevel("ERROR")
 pid = spark.sparkContext._gateway.proc.pid
 lake = Lake.open(Path(sys.argv[1]))
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss0 = hwm("self")
 cpu0, own0, start = cpu(pid), time.process_time(), time.perf_counter()
 run = run_monthly(spark, lake, dt.date.fromisoformat(sys.argv[3]))
 wall = time.perf_counter() - start
@@ -83,7 +85,7 @@ used = cpu(pid) - cpu0 + time.process_time() - own0
 workers = max([hwm(p) for p in tree(pid)[1:]] or [0.0])
 print(json.dumps({
     "wall_s": wall, "cpu_s": used, "persons": run.meta["persons"], "folder": str(run.folder),
-    "driver_py_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "driver_py_rss_mb": hwm("self"),
     "driver_py_rss_before_run_mb": rss0, "jvm_rss_mb": hwm(pid), "worker_rss_mb": workers,
 }))
 spark.stop()
