@@ -328,19 +328,21 @@ def run_monthly(
 ) -> SparkRun:
     """Score every enrolled person of the lake as of ``as_of`` and write the run into it, the
     snapshots by the executors, ``partitions`` files (default :func:`_partitions`)."""
+    from pyspark.sql.functions import xxhash64
+
     if partitions is not None and partitions < 1:
         raise ValueError(f"partitions must be at least 1, not {partitions}")
     job = _job(spark, lake, as_of, known_at)
     count = partitions or _partitions(spark)
     out = job.folder / "snapshots"
     # A rerun replaces its own output whole: no part of an earlier run with more partitions
-    # (nor the one file runs wrote before decision 0813) is left to be read with it.
+    # (nor the one file runs wrote before decision 0813) is left to be read with it, and
+    # until the new record is written there is none for `credo import` to find.
+    (job.folder / "run.json").unlink(missing_ok=True)
     shutil.rmtree(out, ignore_errors=True)
     (job.folder / "snapshots.parquet").unlink(missing_ok=True)
     out.mkdir(parents=True)
     assemble = _Assemble(job.pit, job.model, job.loaded, str(out), job.previous is not None)
-    from pyspark.sql.functions import xxhash64
-
     with stepped(spark, job.steps, job.folder / "steps") as features:
         rows = spark.sql(_per_person_sql(job, features))
         split = rows.withColumn(_KEY, xxhash64("person_id")).repartition(count, _KEY)
