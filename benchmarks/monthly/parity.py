@@ -87,9 +87,9 @@ def main() -> int:
                 start = time.perf_counter()
                 run = run_monthly(spark, lake, as_of)
                 wall = time.perf_counter() - start
-                import pyarrow.parquet as pq
+                from credo.spark.lake import read_snapshots
 
-                theirs = pq.read_table(run.folder / "snapshots.parquet")
+                theirs = read_snapshots(run.folder / "snapshots")
                 diffs = compare_snapshots(duck[as_of], theirs, ignore=("run_id",))
                 unequal = len({d.person_id for d in diffs})
                 unequal_total += unequal

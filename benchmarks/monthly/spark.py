@@ -5,10 +5,11 @@ lake (``credo.spark.lake.export_lake``). DuckDB: :func:`credo.scoring.snapshots.
 (the run's rows, not written). Spark: :func:`credo.spark.monthly.run_monthly` in a session
 started beforehand (JVM start-up is not counted; the run's writing of its snapshots is). Medians
 of ``--repeat`` runs, and events per second per core, are printed and written to
-``out/spark-<events>.json``. Each Spark run's CPU seconds (the driver's and the JVM's, from
-``/proc``) are recorded beside its wall time: on a shared box they say what a run cost when
-the wall time says mostly how loaded the box was. ``--dir DIR`` keeps the database and the lake
-there and reuses them when present (generating 10M events takes minutes).
+``out/spark-<events>.json``. Each Spark run's CPU seconds (the driver's, and the JVM's with
+its Python workers', from ``/proc``) are recorded beside its wall time: on a shared box they
+say what a run cost when the wall time says mostly how loaded the box was. ``--dir DIR``
+keeps the database and the lake there and reuses them when present (generating 10M events
+takes minutes).
 
     .venv/bin/python benchmarks/monthly/spark.py --persons 10000 --events 1000000 --repeat 3
 """
@@ -24,6 +25,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 
@@ -42,12 +44,34 @@ from credo.spark.lake import Lake, export_lake  # noqa: E402
 from credo.store.db import Store  # noqa: E402
 
 
+def _stat(pid: int | str) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants: the JVM, the Python daemon and the workers it forks."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with suppress(OSError):
+                children.setdefault(int(_stat(entry.name)[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += children.get(found[-1], [])
+    return found
+
+
 def _jvm_cpu(pid: int | None) -> float:
-    """CPU seconds (user + system) of the Spark JVM so far; 0 without one."""
+    """CPU seconds (user + system) of the Spark JVM and its Python workers so far (with those
+    already ended: ``cutime``, ``cstime``); 0 without one."""
     if pid is None:
         return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = 0
+    for member in _tree(pid):
+        with suppress(OSError):
+            ticks += sum(int(f) for f in _stat(member)[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _median(

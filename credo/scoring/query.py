@@ -22,13 +22,16 @@ from credo.store.db import Store
 __all__ = ["scored_features", "scoring_query"]
 
 
-def scoring_query(model: ScorecardModel, features: str, *, dialect_name: str = "duckdb") -> str:
+def scoring_query(
+    model: ScorecardModel, features: str, *, dialect_name: str = "duckdb", ordered: bool = True
+) -> str:
     """The points table's SQL over ``features`` (a feature query's text), in ``person_id``
-    order: the one text both engines run."""
+    order: the one text both engines run. Unordered (``ordered=False``) for Spark's run, which
+    sorts each partition of persons itself: a global sort would only be thrown away."""
     keep = ["person_id", "history_events", "history_months", *model.features]
     source = f"(\n{features}) f"
     sql = scoring_sql(model, source, keep=keep, feature_points=False, dialect=dialect_name)
-    return f"SELECT * FROM ({sql}) s ORDER BY person_id"
+    return f"SELECT * FROM ({sql}) s" + (" ORDER BY person_id" if ordered else "")
 
 
 def scored_features(

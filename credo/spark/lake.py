@@ -11,7 +11,8 @@ Layout of a lake folder (docs/decisions/0810-the-lake.md)::
     history/score_snapshots/run_id=<id>/*.parquet   their ``person_id, score``
     model/points-table.json, points.parquet     the points table (document, and as rows)
     policy/<name>.yaml                  the scoring policy, byte for byte
-    runs/<run>/run.json, snapshots.parquet          what a Spark run wrote back
+    runs/<run>/run.json, snapshots/part-NNNNN.parquet   what a Spark run wrote back, one file
+                                        per partition of persons (decision 0813)
 
 Every file is listed in the manifest with its SHA-256, so a reader can tell the content it
 computed from; a run records the digest of the manifest it read.
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from credo.errors import ConfigError, InputError, IntegrityError
@@ -46,6 +48,10 @@ __all__ = [
     "Manifest",
     "export_lake",
     "file_digest",
+    "parts_digest",
+    "read_snapshots",
+    "snapshot_parts",
+    "snapshots_digest",
 ]
 
 LAKE_VERSION = 1
@@ -59,6 +65,34 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return "sha256:" + digest.hexdigest()
+
+
+def snapshot_parts(folder: Path) -> list[Path]:
+    """The part files of a run's ``snapshots`` folder, in partition order."""
+    return sorted(folder.glob("part-*.parquet"))
+
+
+def parts_digest(parts: list[tuple[str, str]]) -> str:
+    """One digest for a run's part files from each one's name and :func:`file_digest`: the
+    executors digest the files they write, the driver combines them without reading one."""
+    lines = "".join(f"{name} {digest}\n" for name, digest in sorted(parts))
+    return "sha256:" + hashlib.sha256(lines.encode()).hexdigest()
+
+
+def snapshots_digest(folder: Path) -> str:
+    """:func:`parts_digest` of the files in ``folder`` as they are now (a check on import)."""
+    return parts_digest([(p.name, file_digest(p)) for p in snapshot_parts(folder)])
+
+
+def read_snapshots(folder: Path) -> pa.Table:
+    """A run's snapshot rows from its part files, in ``person_id`` order as one file had them
+    (each part is sorted; the parts split persons by hash). For checks and import: the whole
+    run in one process."""
+    parts = snapshot_parts(folder)
+    if not parts:
+        raise InputError(f"{folder}: no snapshot files (part-*.parquet)")
+    table = pa.concat_tables([pq.read_table(p) for p in parts])
+    return table.take(pc.sort_indices(table, [("person_id", "ascending")]))
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
-"""The monthly run on Spark over a lake: the DuckDB run's SQL, then the same Python.
+"""The monthly run on Spark over a lake: the DuckDB run's SQL, then the same Python, per partition.
 
 The features point in time and the compiled points table are the text DuckDB runs
 (:func:`credo.features.feature_steps`, :func:`credo.scoring.query.scoring_query`), written for
 Spark by :mod:`credo.sql.dialects`; the court listings in force are
-:func:`credo.scoring.policy_rules.listings_query`. Spark computes them; the per-person rows are
-collected and the policy, bands, trend, reasons and next bins are
-:func:`credo.scoring.snapshots.assemble_snapshots`, the very function the DuckDB run calls
-(docs/decisions/0811-the-monthly-run-on-spark.md). The run is written back into the lake
-(``runs/<name>/``) for ``credo import --lake``.
+:func:`credo.features.listings_sql`, and the previous run's scores come from the lake's history.
+Spark joins each person's listings and previous score to their row, splits the persons by hash
+into partitions, and in each partition an executor's Python worker runs
+:func:`credo.scoring.snapshots.assemble_snapshots`, the very function the DuckDB run calls, and
+writes that partition's snapshots as Parquet (``runs/<name>/snapshots/part-NNNNN.parquet``).
+The driver receives one line per partition (file, persons, digest), never a person's row, so
+the population is bounded by the executors, not by the driver (docs/decisions/0811, 0813). The
+run is written into the lake for ``credo import --lake``.
 
 Run it on a cluster as ``spark-submit <path of this file> --lake DIR --as-of D`` (the module's
 :func:`main`; docs/scale.md), as ``python -m credo.spark.monthly``, or locally through ``credo
@@ -21,7 +24,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
+import os
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -31,14 +37,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from credo.features import ASSETS_WITHHELD, PointInTime, Steps, feature_steps
+from credo.features import ASSETS_WITHHELD, PointInTime, Steps, feature_steps, listings_sql
 from credo.models.table import ScorecardModel
-from credo.scoring.policy_rules import check_scale, listings_query, scoring_policy
+from credo.policy.schema import LoadedPolicy
+from credo.scoring.policy_rules import check_scale, scoring_policy
 from credo.scoring.query import scoring_query
 from credo.scoring.snapshots import assemble_snapshots
-from credo.spark.lake import Lake, file_digest
+from credo.spark.lake import Lake, file_digest, parts_digest
 from credo.spark.session import spark_session
 from credo.sql import SPARK
 from credo.store.schema import EVENT_TABLES
@@ -49,23 +57,54 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "MIN_PARTITIONS",
+    "PERSONS_PER_PARTITION",
+    "Part",
     "SparkRun",
+    "assemble_partition",
     "main",
     "previous_lake_run",
     "register_lake",
     "run_monthly",
+    "scored_rows",
     "stepped",
 ]
+
+# A partition's persons are held at once by one Python worker (rows of ~40 columns, then the
+# snapshot's): 100,000 persons is a few hundred MB there. At least 8 partitions, so a small
+# lake still keeps several cores busy. The count is fixed by the lake, not by the cluster, so
+# the same inputs give the same files (and the same digest) wherever they run.
+PERSONS_PER_PARTITION = 100_000
+MIN_PARTITIONS = 8
+
+_LISTINGS = "_credo_listings"
+_PRIOR = "_credo_prior_score"
+# What the persons are split by: a hash of the person, as a column of its own. Split by
+# ``person_id`` itself, Spark drops the split when the rows are already hashed by person for
+# the last GROUP BY, and adaptive execution then merges those partitions (400 persons went
+# into one); a split by a column no earlier step is hashed by is kept, in the given count.
+_KEY = "_credo_split"
+_PART_SCHEMA = "part STRING, persons BIGINT, digest STRING, written_by STRING"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One partition's snapshots file as the executor that wrote it reported it (``written_by``:
+    the host and process id of the Python worker)."""
+
+    part: str
+    persons: int
+    digest: str
+    written_by: str
 
 
 @dataclass(frozen=True)
 class SparkRun:
-    """A run written into the lake: its folder, what ``run.json`` says, and the per-person rows
-    Spark computed (features and compiled points) that the snapshots were made from."""
+    """A run written into the lake: its folder, what ``run.json`` says, and its part files."""
 
     folder: Path
     meta: dict[str, Any]
-    scored: pa.Table
+    parts: tuple[Part, ...]
 
 
 def register_lake(spark: SparkSession, lake: Lake) -> None:
@@ -110,11 +149,6 @@ def _run_name(lake: Lake, pit: PointInTime, model_id: str, policy_digest: str) -
     return f"monthly-{pit.as_of:%Y%m%d}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
 
 
-def _collect(spark: SparkSession, sql: str) -> pa.Table:
-    table: pa.Table = spark.sql(sql).toArrow()
-    return table
-
-
 @contextmanager
 def stepped(spark: SparkSession, steps: Steps, scratch: Path) -> Iterator[str]:
     """Write every step of ``steps`` to Parquet in a folder of its own under ``scratch``, in
@@ -148,10 +182,101 @@ def stepped(spark: SparkSession, steps: Steps, scratch: Path) -> Iterator[str]:
             scratch.rmdir()  # unless another run is using it
 
 
-def run_monthly(
-    spark: SparkSession, lake: Lake, as_of: dt.date, *, known_at: dt.datetime | None = None
-) -> SparkRun:
-    """Score every enrolled person of the lake as of ``as_of`` and write the run into it."""
+def assemble_partition(
+    pit: PointInTime,
+    model: ScorecardModel,
+    loaded: LoadedPolicy,
+    rows: pa.Table,
+    *,
+    with_prior: bool,
+) -> pa.Table:
+    """The snapshots of one partition's persons from their rows as Spark joined them: the
+    features and compiled points, each person's listings in force (a list of ``listed_on,
+    court, case_number``) and, ``with_prior``, their previous score.
+
+    Every rule of :func:`assemble_snapshots` reads one person's own values (no rank, share or
+    count over the population: docs/decisions/0813), so any split of persons gives each the row
+    the whole population gives. The listings are put back in :func:`listings_query`'s order as
+    DuckDB sorts it (``NULL`` last), since a person's list shows them in that order."""
+    persons = rows.column("person_id").combine_chunks().cast(pa.string())
+    listings = rows.column(_LISTINGS).combine_chunks()
+    listed_on, court, case_number = pc.list_flatten(listings).flatten()
+    listed = pa.table(
+        {
+            "person_id": persons.take(pc.list_parent_indices(listings)),
+            "listed_on": listed_on,
+            "court": court,
+            "case_number": case_number,
+        }
+    )
+    keys = [(c, "ascending") for c in listed.column_names]  # NULL last: Arrow's default
+    listed = listed.take(pc.sort_indices(listed, keys))
+    prior = pa.table({"person_id": persons, "score": rows.column(_PRIOR)}) if with_prior else None
+    scored = rows.drop_columns([c for c in (_LISTINGS, _PRIOR, _KEY) if c in rows.column_names])
+    listed = listed.select(["person_id", "court", "case_number"])
+    return assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior)
+
+
+def _write_part(table: pa.Table, path: Path, attempt: str) -> str:
+    """Write ``table`` to ``path`` through a file of this attempt's own, renamed at the end: a
+    retried or speculative task writes the same bytes, and a reader never sees half a file."""
+    scratch = path.with_name(f".{path.name}.{attempt}")
+    pq.write_table(table, scratch)
+    digest = file_digest(scratch)
+    os.replace(scratch, path)
+    return digest
+
+
+@dataclass(frozen=True)
+class _Assemble:
+    """The Python step of one partition, run by an executor's Python worker (``mapInArrow``):
+    its persons' snapshots written to ``part-<partition>.parquet`` in ``out``, and one row
+    about the file returned; the persons' rows stay on the executor."""
+
+    pit: PointInTime
+    model: ScorecardModel
+    loaded: LoadedPolicy
+    out: str
+    with_prior: bool
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from pyspark import TaskContext
+
+        received = list(batches)
+        if not sum(b.num_rows for b in received):
+            return  # a partition no person hashed to writes no file
+        task = TaskContext.get()
+        if task is None:
+            raise RuntimeError("the per-partition step runs in a Spark task")
+        table = assemble_partition(
+            self.pit, self.model, self.loaded, pa.Table.from_batches(received),
+            with_prior=self.with_prior,
+        )  # fmt: skip
+        name = f"part-{task.partitionId():05d}.parquet"
+        digest = _write_part(table, Path(self.out) / name, str(task.taskAttemptId()))
+        yield pa.RecordBatch.from_pydict(
+            {
+                "part": [name],
+                "persons": [table.num_rows],
+                "digest": [digest],
+                "written_by": [f"{socket.gethostname()}:{os.getpid()}"],
+            }
+        )
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a run reads, settled before Spark computes anything."""
+
+    loaded: LoadedPolicy
+    model: ScorecardModel
+    pit: PointInTime
+    previous: str | None
+    steps: Steps
+    folder: Path
+
+
+def _job(spark: SparkSession, lake: Lake, as_of: dt.date, known_at: dt.datetime | None) -> _Job:
     loaded = lake.policy()
     rules = scoring_policy(loaded)
     model = ScorecardModel.load(lake.model_file)
@@ -164,33 +289,111 @@ def run_monthly(
         pit, dialect_name=SPARK.name, previous_run=previous, withhold_assets=ASSETS_WITHHELD
     )
     folder = lake.root / "runs" / _run_name(lake, pit, model.model_id, loaded.digest)
-    with stepped(spark, steps, folder / "steps") as features:
-        scored = _collect(spark, scoring_query(model, features, dialect_name=SPARK.name))
-    listed = _collect(spark, listings_query(pit, dialect_name=SPARK.name))
-    prior = None
-    if previous is not None:
-        prior = _collect(
-            spark,
-            f"SELECT person_id, score FROM score_snapshots WHERE run_id = {SPARK.string(previous)}",
-        )
-    table = assemble_snapshots(pit, model, loaded, scored, listed=listed, prior=prior)
-    folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, folder / "snapshots.parquet")
+    return _Job(loaded, model, pit, previous, steps, folder)
+
+
+def _per_person_sql(job: _Job, features: str) -> str:
+    """Each person's scored row with what the Python step needs beside it: their listings in
+    force (unordered here: Spark's ``collect_list`` keeps no order) and previous score."""
+    scored = scoring_query(job.model, features, dialect_name=SPARK.name, ordered=False)
+    listed = listings_sql(job.pit, dialect_name=SPARK.name)
+    listing = "named_struct('listed_on', listed_on, 'court', court, 'case_number', case_number)"
+    sql = (
+        f"SELECT s.*, l.{_LISTINGS} FROM (\n{scored}) s\n"
+        f"LEFT JOIN (SELECT person_id, collect_list({listing}) AS {_LISTINGS}"
+        f" FROM (\n{listed}) x GROUP BY person_id) l ON l.person_id = s.person_id"
+    )
+    if job.previous is None:
+        return sql
+    return (
+        f"SELECT r.*, p.score AS {_PRIOR} FROM ({sql}) r\n"
+        "LEFT JOIN (SELECT person_id, score FROM score_snapshots"
+        f" WHERE run_id = {SPARK.string(job.previous)}) p ON p.person_id = r.person_id"
+    )
+
+
+def _partitions(spark: SparkSession) -> int:
+    """:data:`MIN_PARTITIONS`, or one per :data:`PERSONS_PER_PARTITION` persons of the lake."""
+    persons = int(spark.sql("SELECT count(*) AS n FROM persons").first()[0])  # type: ignore[index]
+    return max(MIN_PARTITIONS, math.ceil(persons / PERSONS_PER_PARTITION))
+
+
+def run_monthly(
+    spark: SparkSession,
+    lake: Lake,
+    as_of: dt.date,
+    *,
+    known_at: dt.datetime | None = None,
+    partitions: int | None = None,
+) -> SparkRun:
+    """Score every enrolled person of the lake as of ``as_of`` and write the run into it, the
+    snapshots by the executors, ``partitions`` files (default :func:`_partitions`)."""
+    from pyspark.sql.functions import xxhash64
+
+    if partitions is not None and partitions < 1:
+        raise ValueError(f"partitions must be at least 1, not {partitions}")
+    job = _job(spark, lake, as_of, known_at)
+    count = partitions or _partitions(spark)
+    out = job.folder / "snapshots"
+    # A rerun replaces its own output whole: no part of an earlier run with more partitions
+    # (nor the one file runs wrote before decision 0813) is left to be read with it, and
+    # until the new record is written there is none for `credo import` to find.
+    (job.folder / "run.json").unlink(missing_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    (job.folder / "snapshots.parquet").unlink(missing_ok=True)
+    out.mkdir(parents=True)
+    assemble = _Assemble(job.pit, job.model, job.loaded, str(out), job.previous is not None)
+    with stepped(spark, job.steps, job.folder / "steps") as features:
+        rows = spark.sql(_per_person_sql(job, features))
+        split = rows.withColumn(_KEY, xxhash64("person_id")).repartition(count, _KEY)
+        by_person = split.sortWithinPartitions("person_id")
+        reported = by_person.mapInArrow(assemble, _PART_SCHEMA).collect()
+        parts = sorted((Part(**r.asDict()) for r in reported), key=lambda p: p.part)
+        if not parts:  # no person at all: one empty file, with the snapshot columns
+            empty = assemble_partition(
+                job.pit, job.model, job.loaded, rows.limit(0).toArrow(),
+                with_prior=job.previous is not None,
+            )  # fmt: skip
+            name = "part-00000.parquet"
+            parts = [Part(name, 0, _write_part(empty, out / name, "driver"), "driver")]
     meta: dict[str, Any] = {
         "kind": "monthly",
         "engine": f"spark {spark.version}",
         "as_of": as_of.isoformat(),
-        "known_at": pit.known_at.isoformat(),
-        "model_id": model.model_id,
+        "known_at": job.pit.known_at.isoformat(),
+        "model_id": job.model.model_id,
         "policy_file": lake.manifest.policy_file,
-        "policy_digest": loaded.digest,
-        "previous_run_id": previous,
+        "policy_digest": job.loaded.digest,
+        "previous_run_id": job.previous,
         "lake_manifest": lake.manifest_digest,
-        "persons": table.num_rows,
-        "snapshots": file_digest(folder / "snapshots.parquet"),
+        "partitions": count,
+        "persons": sum(p.persons for p in parts),
+        "snapshots": parts_digest([(p.part, p.digest) for p in parts]),
     }
-    (folder / "run.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
-    return SparkRun(folder, meta, scored)
+    (job.folder / "run.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", "utf-8")
+    return SparkRun(job.folder, meta, tuple(parts))
+
+
+def scored_rows(
+    spark: SparkSession, lake: Lake, as_of: dt.date, *, known_at: dt.datetime | None = None
+) -> pa.Table:
+    """The per-person rows a run's snapshots are made from (features and compiled points), in
+    ``person_id`` order, collected to the driver: to check a small lake against DuckDB (tests,
+    parity), never part of the run."""
+    job = _job(spark, lake, as_of, known_at)
+    with stepped(spark, job.steps, job.folder / "steps") as features:
+        sql = scoring_query(job.model, features, dialect_name=SPARK.name)
+        table: pa.Table = spark.sql(sql).toArrow()
+    with suppress(OSError):
+        job.folder.rmdir()  # unless a run is in it
+    return table
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,11 +403,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--as-of", required=True, type=dt.date.fromisoformat)
     parser.add_argument("--known-at", type=dt.datetime.fromisoformat, default=None)
     parser.add_argument("--master", default=None, help="e.g. local[2]; default: spark-submit's")
+    parser.add_argument(
+        "--partitions", type=_positive, default=None,
+        help=f"files of snapshots (default: {PERSONS_PER_PARTITION:,} persons each,"
+        f" at least {MIN_PARTITIONS})",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     lake = Lake.open(args.lake)
     spark = spark_session(args.master, app="credo-monthly")
     try:
-        run = run_monthly(spark, lake, args.as_of, known_at=args.known_at)
+        run = run_monthly(
+            spark, lake, args.as_of, known_at=args.known_at, partitions=args.partitions
+        )
     finally:
         spark.stop()
     print(run.folder)

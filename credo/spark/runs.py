@@ -25,7 +25,7 @@ from credo.features import PointInTime, restricted_sql
 from credo.policy.products import ProductsPolicy
 from credo.scoring.policy_rules import scoring_policy
 from credo.scoring.runs import ScoreRun, insert_snapshots, write_run
-from credo.spark.lake import Lake, file_digest
+from credo.spark.lake import Lake, snapshot_parts, snapshots_digest
 from credo.store.db import Store
 from credo.store.rows import value
 
@@ -60,8 +60,8 @@ def _check_sources(store: Store, lake: Lake, folder: Path, meta: dict[str, Any])
             f" ({meta['lake_manifest']}, the lake's is {lake.manifest_digest})",
             hint="run the job again on this lake",
         )
-    if file_digest(folder / "snapshots.parquet") != meta["snapshots"]:
-        raise IntegrityError(f"{folder / 'snapshots.parquet'}: changed since the run wrote it")
+    if snapshots_digest(folder / "snapshots") != meta["snapshots"]:
+        raise IntegrityError(f"{folder / 'snapshots'}: changed since the run wrote it")
     if not store.scalar("SELECT count(*) FROM models WHERE model_id = ?", [meta["model_id"]]):
         raise NotFoundError(
             f"{folder / 'run.json'}: model {meta['model_id']!r} is not in the store"
@@ -73,10 +73,8 @@ def _check_sources(store: Store, lake: Lake, folder: Path, meta: dict[str, Any])
         raise NotFoundError(f"{folder / 'run.json'}: previous run {previous!r} is not in the store")
 
 
-def _check_rows(store: Store, folder: Path, table: pa.Table) -> pa.Table:
-    """The rows have ``score_snapshots``' columns and types, one per known person."""
-    expected = store.con.sql("SELECT * FROM score_snapshots LIMIT 0").to_arrow_table().schema
-    path = folder / "snapshots.parquet"
+def _check_part(expected: pa.Schema, persons: pa.Array, path: Path, table: pa.Table) -> pa.Table:
+    """One part file's rows have ``score_snapshots``' columns and types, for known persons."""
     if table.column_names != expected.names:
         raise InputError(
             f"{path}: columns {table.column_names} are not score_snapshots' {expected.names}"
@@ -85,8 +83,7 @@ def _check_rows(store: Store, folder: Path, table: pa.Table) -> pa.Table:
         table = table.cast(expected)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
         raise InputError(f"{path}: a column's type does not fit score_snapshots ({exc})") from None
-    persons = store.con.sql("SELECT person_id FROM persons").to_arrow_table().column(0)
-    known = pc.is_in(table.column("person_id"), value_set=persons.combine_chunks())
+    known = pc.is_in(table.column("person_id"), value_set=persons)
     if not pc.all(known).as_py():
         row = int(pc.index(known, pa.scalar(False)).as_py())
         raise InputError(
@@ -94,6 +91,18 @@ def _check_rows(store: Store, folder: Path, table: pa.Table) -> pa.Table:
             " is not a person in the store"
         )
     return table
+
+
+def _read_rows(store: Store, folder: Path) -> pa.Table:
+    """The run's part files, each checked, as one table in ``person_id`` order."""
+    expected = store.con.sql("SELECT * FROM score_snapshots LIMIT 0").to_arrow_table().schema
+    persons = store.con.sql("SELECT person_id FROM persons").to_arrow_table().column(0)
+    known = persons.combine_chunks()
+    parts = snapshot_parts(folder / "snapshots")
+    if not parts:
+        raise InputError(f"{folder / 'snapshots'}: no snapshot files (part-*.parquet)")
+    table = pa.concat_tables([_check_part(expected, known, p, pq.read_table(p)) for p in parts])
+    return table.take(pc.sort_indices(table, [("person_id", "ascending")]))
 
 
 def import_run(
@@ -122,7 +131,7 @@ def import_run(
     loaded = lake.policy()
     if loaded.digest != meta["policy_digest"]:
         raise IntegrityError(f"{folder / 'run.json'}: the lake's policy is not the run's")
-    table = _check_rows(store, folder, pq.read_table(folder / "snapshots.parquet"))
+    table = _read_rows(store, folder)
     # A person who restricted processing after the lake was exported is held here too
     # (decision 0647): their row is not written, and the gate audits the rows that are.
     held = [p for (p,) in store.con.execute(restricted_sql()).fetchall()]

@@ -138,14 +138,14 @@ def copy_db(template: Path, folder: Path) -> Path:
 
 @dataclass(frozen=True)
 class Scored:
-    """The same run on both engines: DuckDB's rows (not written) and Spark's run folder."""
+    """The same run on both engines: DuckDB's rows and features (not written), and the
+    folder of Spark's run."""
 
     db: Path
     lake: Lake
     duckdb: pa.Table
     duckdb_features: pa.Table
     spark_folder: Path
-    spark_features: pa.Table
 
 
 @pytest.fixture(scope="session")
@@ -162,4 +162,13 @@ def both(scored_db: Path, spark: SparkSession, tmp_path_factory: pytest.TempPath
         features = scored_features(store, pit, model, previous=previous)
     lake = Lake.open(folder / "lake")
     run = run_monthly(spark, lake, END)
-    return Scored(scored_db, lake, duck, features, run.folder, run.scored)
+    return Scored(scored_db, lake, duck, features, run.folder)
+
+
+@pytest.fixture(scope="session")
+def spark_features(both: Scored, spark: SparkSession) -> pa.Table:
+    """The per-person rows Spark computed for the run (features and compiled points),
+    collected apart: the run itself never brings them to the driver (decision 0813)."""
+    from credo.spark.monthly import scored_rows
+
+    return scored_rows(spark, both.lake, END)

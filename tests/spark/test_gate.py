@@ -16,6 +16,7 @@ from credo.fairness.gate import GateError
 from credo.fairness.protected import load_protected
 from credo.policy.products import ProductsPolicy, load_products
 from credo.settings import Settings
+from credo.spark.lake import read_snapshots
 from credo.spark.runs import import_run
 from credo.store.db import Store
 from credo.store.rows import rows
@@ -33,7 +34,7 @@ def _shelf(both: Scored, folder: Path, *, split: bool) -> tuple[Path, Path]:
     (everyone approved: no ratio under 0.8)."""
     truth = pq.read_table(both.db.parent / "pop" / "truth" / "persons.parquet").to_pydict()
     nid = dict(zip(truth["person_id"], truth["national_id"], strict=True))
-    run = pq.read_table(both.spark_folder / "snapshots.parquet").to_pydict()
+    run = read_snapshots(both.spark_folder / "snapshots").to_pydict()
     ranked = sorted(zip(run["score"], run["person_id"], strict=True))
     median = ranked[len(ranked) // 2][0]
     cut = median if split else ranked[0][0] - 1

@@ -14,7 +14,7 @@ from support import run_cli, snapshot
 from credo.errors import ConfigError, ConflictError, InputError, IntegrityError, NotFoundError
 from credo.scoring.latest import latest_snapshot
 from credo.settings import Settings
-from credo.spark.lake import MANIFEST, Lake, export_lake, file_digest
+from credo.spark.lake import MANIFEST, Lake, export_lake, snapshot_parts, snapshots_digest
 from credo.spark.runs import import_run
 from credo.store.audit import verify
 from credo.store.db import Store
@@ -96,31 +96,42 @@ def _broken_run(both: Scored, tmp_path: Path) -> Path:
 
 def test_a_changed_run_file_changes_nothing(both: Scored, tmp_path: Path) -> None:
     folder = _broken_run(both, tmp_path)
-    table = pq.read_table(folder / "snapshots.parquet")
+    part = snapshot_parts(folder / "snapshots")[-1]
+    table = pq.read_table(part)
     scores = table.column("score").to_pylist()
-    pq.write_table(
-        table.set_column(3, "score", pa.array([s + 1 for s in scores])),
-        folder / "snapshots.parquet",
-    )
+    pq.write_table(table.set_column(3, "score", pa.array([s + 1 for s in scores])), part)
     with _store(both, tmp_path) as store:
         before = snapshot(store)
-        with pytest.raises(IntegrityError, match=r"snapshots\.parquet: changed"):
+        with pytest.raises(IntegrityError, match=r"snapshots: changed"):
             import_run(store, both.lake, folder)
         assert snapshot(store) == before
 
 
-def test_a_run_of_an_unknown_person_names_the_row(both: Scored, tmp_path: Path) -> None:
+def test_a_run_missing_a_part_file_changes_nothing(both: Scored, tmp_path: Path) -> None:
+    """A part lost on the way (each holds other persons) is caught by the run's digest."""
     folder = _broken_run(both, tmp_path)
-    table = pq.read_table(folder / "snapshots.parquet")
+    snapshot_parts(folder / "snapshots")[0].unlink()
+    with _store(both, tmp_path) as store:
+        before = snapshot(store)
+        with pytest.raises(IntegrityError, match=r"snapshots: changed"):
+            import_run(store, both.lake, folder)
+        assert snapshot(store) == before
+
+
+def test_a_run_of_an_unknown_person_names_the_file_and_row(both: Scored, tmp_path: Path) -> None:
+    folder = _broken_run(both, tmp_path)
+    part = snapshot_parts(folder / "snapshots")[1]
+    table = pq.read_table(part)
     ids = table.column("person_id").to_pylist()
     ids[2] = "P-nobody"
-    pq.write_table(table.set_column(1, "person_id", pa.array(ids)), folder / "snapshots.parquet")
+    pq.write_table(table.set_column(1, "person_id", pa.array(ids)), part)
     meta = json.loads((folder / "run.json").read_text())
-    meta["snapshots"] = file_digest(folder / "snapshots.parquet")
+    meta["snapshots"] = snapshots_digest(folder / "snapshots")
     (folder / "run.json").write_text(json.dumps(meta))
     with _store(both, tmp_path) as store:
         before = snapshot(store)
-        with pytest.raises(InputError, match="row 3, field person_id: 'P-nobody'"):
+        match = rf"{part.name}, row 3, field person_id: 'P-nobody'"
+        with pytest.raises(InputError, match=match):
             import_run(store, both.lake, folder)
         assert snapshot(store) == before
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from credo.spark.lake import read_snapshots
 from credo.spark.parity import bits, compare_snapshots
 
 from .conftest import PANDAS_WARNING, PREVIOUS, Scored, as_number
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings(PANDAS_WARNING)]
 
 
 def test_every_snapshot_equals_duckdb_bit_for_bit(both: Scored) -> None:
-    spark = pq.read_table(both.spark_folder / "snapshots.parquet")
+    spark = read_snapshots(both.spark_folder / "snapshots")
     duck = both.duckdb
     assert spark.schema == duck.schema
     assert spark.num_rows == duck.num_rows > 300
@@ -43,11 +43,13 @@ def test_the_comparison_finds_a_changed_bit_and_a_missing_person(both: Scored) -
     ]
 
 
-def test_every_feature_and_points_column_equals_duckdb(both: Scored) -> None:
+def test_every_feature_and_points_column_equals_duckdb(
+    both: Scored, spark_features: pa.Table
+) -> None:
     """The rows the snapshots are made from agree too (types may differ: Spark's sum of
     integers is BIGINT, DuckDB's HUGEINT): a feature that only happened not to cross a bin edge
     would show here."""
-    duck, spark = both.duckdb_features, both.spark_features
+    duck, spark = both.duckdb_features, spark_features
     assert spark.column_names == duck.column_names
     for name in duck.column_names:
         d, s = duck.column(name).to_pylist(), spark.column(name).to_pylist()

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from credo.rights.erasure import restrict
 from credo.settings import Settings
+from credo.spark.lake import read_snapshots
 from credo.store.db import Store
 
 from .conftest import PANDAS_WARNING, Scored, copy_db
@@ -23,9 +23,7 @@ def test_R_GDPR_5_a_spark_run_holds_a_restricted_person_as_duckdb_does(both: Sco
         held = store.scalar("SELECT person_id FROM restrictions WHERE action = 'restrict'")
         earlier = store.scalar("SELECT count(*) FROM score_snapshots WHERE person_id = ?", [held])
     assert earlier == 1  # scored last month, before the restriction
-    spark_persons = set(
-        pq.read_table(both.spark_folder / "snapshots.parquet")["person_id"].to_pylist()
-    )
+    spark_persons = set(read_snapshots(both.spark_folder / "snapshots")["person_id"].to_pylist())
     duck_persons = set(both.duckdb["person_id"].to_pylist())
     assert held not in spark_persons and held not in duck_persons
     assert len(spark_persons) == len(duck_persons) > 300

@@ -59,5 +59,5 @@ def test_a_failing_step_leaves_no_views_or_files(spark: SparkSession, tmp_path: 
 
 
 def test_the_monthly_run_leaves_only_its_snapshots(both: Scored, spark: SparkSession) -> None:
-    assert sorted(p.name for p in both.spark_folder.iterdir()) == ["run.json", "snapshots.parquet"]
+    assert sorted(p.name for p in both.spark_folder.iterdir()) == ["run.json", "snapshots"]
     assert _views(spark) == set()
