@@ -9,10 +9,13 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from credo.features import PointInTime, listings_sql
 from credo.policy.rules import active_rules
@@ -105,23 +108,24 @@ def _joined_rows(both: Scored) -> pa.Table:
     ).append_column(_PRIOR, pa.array([scores.get(p) for p in persons], pa.float64()))
 
 
-def test_any_split_of_persons_gives_duckdbs_rows(both: Scored) -> None:
-    """Nothing in the Python step is over the population: persons dealt into three uneven
-    interleaved groups, each assembled alone, give DuckDB's snapshots bit for bit, listings in
-    DuckDB's order though given reversed."""
+@settings(max_examples=12, deadline=None)
+@given(groups=st.integers(1, 6), seed=st.integers(0, 2**32 - 1))
+def test_any_split_of_persons_gives_duckdbs_rows(both: Scored, groups: int, seed: int) -> None:
+    """Nothing in the Python step is over the population: persons dealt at random into any
+    number of groups (some may be empty), each assembled alone, give DuckDB's snapshots bit for
+    bit, listings in DuckDB's order though given reversed."""
     rows = _joined_rows(both)
     with Store.open(Settings(db=both.db)) as store:
         model = load_model(store)
     loaded = resolve_policy(None)
     pit = PointInTime(END, both.lake.manifest.known_at, 7)
-    index = pa.array(range(rows.num_rows))
-    groups = [pc.equal(pc.bit_wise_and(index, 3), k) for k in (0, 1)]
-    groups.append(pc.greater_equal(pc.bit_wise_and(index, 3), 2))  # half the persons
+    dealt = pa.array(np.random.default_rng(seed).integers(0, groups, size=rows.num_rows))
     parts = [
-        assemble_partition(pit, model, loaded, rows.filter(g), with_prior=True) for g in groups
+        assemble_partition(pit, model, loaded, rows.filter(pc.equal(dealt, g)), with_prior=True)
+        for g in range(groups)
     ]
-    table = pa.concat_tables(parts)
-    assert compare_snapshots(both.duckdb, table) == []
+    assert all(p.schema == both.duckdb.schema for p in parts)
+    assert compare_snapshots(both.duckdb, pa.concat_tables(parts)) == []
     # No person at all (the run writes one such file when the population is empty).
     empty = assemble_partition(pit, model, loaded, rows.slice(0, 0), with_prior=True)
     assert empty.num_rows == 0 and empty.schema == both.duckdb.schema
