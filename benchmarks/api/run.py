@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import probe  # beside this file
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -85,21 +86,31 @@ class Server:
     kind: str
     port: int
     proc: subprocess.Popen[bytes]
+    stats: Path | None = None
+    """Where a probed server (``probe.py``) writes what it recorded."""
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
 
-def start(kind: str, db: Path | None = None, timeout: float = 60) -> Server:
+def start(
+    kind: str, db: Path | None = None, timeout: float = 60, probe: Path | None = None
+) -> Server:
+    """A server in a child process; with ``probe`` (Credo only) through ``probe.py``, which
+    writes its figures there."""
     port = _free_port()
     env = {**os.environ, "CREDO_API_ADMIN_TOKEN": ADMIN, "PYTHONPATH": str(ROOT)}
     if kind == "bare":
         cmd = [sys.executable, __file__, "--serve-bare", str(port)]
+    elif probe is not None:
+        probe.unlink(missing_ok=True)
+        cmd = [sys.executable, str(HERE / "probe.py"), "--db", str(db), "--port", str(port),
+               "--stats", str(probe)]  # fmt: skip
     else:
         cmd = [sys.executable, "-m", "credo", "serve", "--db", str(db), "--port", str(port)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = Server(kind, port, proc)
+    server = Server(kind, port, proc, probe)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -124,8 +135,8 @@ def stop(server: Server, sig: int = signal.SIGTERM) -> None:
 
 
 @contextmanager
-def serving(kind: str, db: Path | None = None) -> Iterator[Server]:
-    server = start(kind, db)
+def serving(kind: str, db: Path | None = None, probe: Path | None = None) -> Iterator[Server]:
+    server = start(kind, db, probe=probe)
     try:
         yield server
     finally:
@@ -269,6 +280,8 @@ class Result:
     """The server process's CPU (all threads, user + system) per request, in µs."""
     loop_us: float = float("nan")
     """The server's main thread's (the event loop's) CPU per request, in µs."""
+    probe: dict[str, float] = field(default_factory=dict)
+    """A probed server's own figures for the run (``probe.summary``)."""
 
 
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -416,6 +429,8 @@ def measure(
         if warm:
             r = run_wrk(server.kind, url, script, 2, args.connections, _SENT[server.kind])
             _SENT[server.kind] += r.requests
+        if server.stats is not None:
+            probe.collect(pid, server.stats)  # from here on
         cpu, loop = cpu_seconds(pid), cpu_seconds(pid, pid)
         r = run_wrk(server.kind, url, script, args.seconds, args.connections, _SENT[server.kind])
         _SENT[server.kind] += r.requests
@@ -428,6 +443,8 @@ def measure(
         )
     r.cpu_us = (cpu_seconds(pid) - cpu) / r.requests * 1e6
     r.loop_us = (cpu_seconds(pid, pid) - loop) / r.requests * 1e6
+    if server.stats is not None:
+        r.probe = probe.summary(probe.collect(pid, server.stats), r.requests)
     return r
 
 
@@ -531,6 +548,9 @@ def main() -> int:
     ap.add_argument("--kill-after", type=float, default=3.0)
     ap.add_argument("--skip-load", action="store_true")
     ap.add_argument("--skip-crash", action="store_true")
+    ap.add_argument(
+        "--probe", action="store_true", help="serve Credo through probe.py, print its figures"
+    )
     ap.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_bare is not None:
@@ -553,7 +573,8 @@ def main() -> int:
         script = wrk_script(OUT / "decisions.lua", setup.key, setup.bodies) if use_wrk else None
         runs: dict[str, list[Result]] = {"bare": [], "credo": []}
         load_before = os.getloadavg()[0]
-        with serving("bare") as bare, serving("credo", setup.db) as credo:
+        stats = OUT / "probe.json" if args.probe and script is not None else None
+        with serving("bare") as bare, serving("credo", setup.db, stats) as credo:
             for i in range(args.repeat):
                 for server in (bare, credo):
                     r = measure(server, setup, args, script, warm=i == 0)
@@ -567,6 +588,9 @@ def main() -> int:
                         f" loop {r.loop_us:.0f})",
                         flush=True,
                     )
+                    if r.probe:
+                        print("      probe: " + ", ".join(
+                            f"{k} {v:.3g}" for k, v in r.probe.items()), flush=True)  # fmt: skip
         med = {
             kind: {
                 m: statistics.median(getattr(r, m) for r in rs)
@@ -588,6 +612,15 @@ def main() -> int:
         for kind, m in med.items():
             print(f"| {kind} | {m['rps']:,.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} |"
                   f" {m['cpu_us']:.0f} | {m['loop_us']:.0f} |")  # fmt: skip
+        if stats is not None:
+            probed = [r.probe for r in runs["credo"]]
+            results["probe_medians"] = pm = {
+                k: statistics.median(p.get(k, float("nan")) for p in probed) for k in probed[0]
+            }
+            print("probe, medians: " + ", ".join(f"{k} {v:.3g}" for k, v in pm.items()))
+            last = json.loads(stats.read_text())
+            print(f"probe, at the end: objects in generations 0-2 {last['gc_young']}, frozen"
+                  f" {last['gc_frozen']:,}; generation 2 holds {last['gc_old_types']}")  # fmt: skip
         print(f"decisions / bare = {ratio:.2f}; distinct persons decided: "
               f"{results['distinct_persons']:,} of {len(setup.bodies):,} consenting; "
               f"credo server peak {rss:,.0f} MiB; load average {load_before:.1f} before,"
