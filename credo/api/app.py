@@ -36,6 +36,14 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("credo.api")
 
+COLLECTOR_THRESHOLDS = (20_000, 20, 20)
+"""The collector's thresholds while serving (Python's: 700, 10, 10). Nearly every object a
+request makes is freed by its reference count, yet the young generations were collected ~150
+times a second at 2,000 decisions a second, each collection walking the journal's rows not yet
+moved: 20-25 ms a second, pauses of 10-40 ms for every request in flight. Counted net of what
+is freed, 20,000 new objects come from real growth (the journal between moves), so a collection
+runs every few seconds at most; cyclic garbage waits at most that long (docs/decisions/0966)."""
+
 if TYPE_CHECKING:
     from credo.dashboard.backend import Backend
 
@@ -77,6 +85,8 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> CredoApp:
         # thousand requests, a 40-50 ms pause for every request in flight (0612).
         gc.collect()
         gc.freeze()
+        thresholds = gc.get_threshold()
+        gc.set_threshold(*COLLECTOR_THRESHOLDS)
         task = None
         if api.background_seconds > 0:
             background = _Background(svc)
@@ -98,6 +108,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> CredoApp:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             svc.close()
+            gc.set_threshold(*thresholds)
             gc.unfreeze()
 
     app = CredoApp(

@@ -128,9 +128,27 @@ class Service:
         """The store to oneself: the applier's lock, then the service's. Every holder of the
         service's lock that may write (an audit entry applies the journal first) takes both in
         this order, or it and ``run`` could wait on each other for ever. The decision writer
-        takes the service's lock alone: it only appends to the journal, never applies it."""
-        with self.store.applying, self.lock:
-            yield
+        takes the service's lock alone: it only appends to the journal, never applies it.
+
+        Between the two, the journal is moved into the database: the decisions of up to a
+        second (the applier's interval), an Arrow conversion, an insert and a commit that may
+        checkpoint, were otherwise moved under the service's lock, where every decision waited
+        for them (up to 200 ms, every background round: docs/decisions/0965). What the writer
+        journals meanwhile, a few milliseconds' worth, is moved under the lock by the holder."""
+        with self.store.applying:
+            self._move_journal()
+            with self.lock:
+                yield
+
+    def _move_journal(self) -> None:
+        """Apply the journal with a cursor of this thread's own (the connection itself is the
+        service lock's holder's), while the writer goes on journaling."""
+        if self.store.journaled:
+            cursor = self.store.con.cursor()
+            try:
+                self.store.apply_journal(cursor)
+            finally:
+                cursor.close()
 
     async def decide(self, ask: DecisionInput) -> Decision:
         """Decide through the group-commit writer; returns once the decision is committed."""
