@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,8 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> CredoApp:
         gc.freeze()
         thresholds = gc.get_threshold()
         gc.set_threshold(*COLLECTOR_THRESHOLDS)
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(api.gil_switch_ms / 1000)  # docs/decisions/0967
         task = None
         if api.background_seconds > 0:
             background = _Background(svc)
@@ -109,6 +112,7 @@ def create_app(settings: Settings, api: ApiSettings | None = None) -> CredoApp:
                     await task
             svc.close()
             gc.set_threshold(*thresholds)
+            sys.setswitchinterval(switch)
             gc.unfreeze()
 
     app = CredoApp(

@@ -58,6 +58,14 @@ class ApiSettings(BaseSettings):
         gt=0,
         description="How often the applier moves the decision journal into the database.",
     )
+    gil_switch_ms: float = Field(
+        1.0,
+        gt=0,
+        le=100,
+        description="The interpreter's thread switch interval while serving (Python's is 5 ms): "
+        "how long the decision writer, back from flushing the journal, waits for the GIL while "
+        "the event loop is busy, once each batch (docs/decisions/0967).",
+    )
     fsync_mode: Literal["standard", "none"] = Field(
         "standard",
         description="DuckDB's fsync_mode for the server's commits, and the decision journal's: "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -92,7 +93,9 @@ def test_the_server_collects_young_objects_rarely_while_it_serves(world: World) 
 def test_thresholds_are_restored_when_the_server_stops(db: Path) -> None:
     from fastapi.testclient import TestClient
 
-    before = gc.get_threshold()
+    before, switch = gc.get_threshold(), sys.getswitchinterval()
     with TestClient(create_app(Settings(db=db), api_settings())):
         assert gc.get_threshold() == COLLECTOR_THRESHOLDS
+        assert sys.getswitchinterval() == 0.001  # the writer waits at most 1 ms for the GIL
     assert gc.get_threshold() == before
+    assert sys.getswitchinterval() == switch
