@@ -50,6 +50,7 @@ class Probe:
     def reset(self) -> None:
         with self.lock:
             self.lag_ms: list[float] = []
+            self.stalls: list[tuple[float, float]] = []  # lag > 5 ms, other threads' CPU ms
             self.request_ms: list[float] = []
             self.batches: list[tuple[int, float, float]] = []  # size, wall ms, thread CPU ms
             self.applies: list[tuple[int, float, float, float]] = []  # + arrow CPU ms
@@ -67,6 +68,7 @@ class Probe:
                 "seq": self.seq,
                 "seconds": time.perf_counter() - self.t0,
                 "lag_ms": self.lag_ms,
+                "stalls": self.stalls,
                 "request_ms": self.request_ms,
                 "batches": self.batches,
                 "applies": self.applies,
@@ -84,10 +86,32 @@ class Probe:
         self.reset()
 
     async def lag(self) -> None:
+        """Oversleep of 1 ms sleeps; for each over 5 ms, the CPU the process's other Python
+        threads (the writer, the applier, workers) ran meanwhile: a stall they caused shows
+        their CPU, one the machine's load caused (the loop waiting for a core) shows little."""
+        clocks: list[int] = []
+        refresh = 0.0
         while True:
+            if time.monotonic() > refresh:
+                main = threading.main_thread()
+                clocks = [time.pthread_getcpuclockid(t.ident) for t in threading.enumerate()
+                          if t is not main and t.ident is not None]  # fmt: skip
+                refresh = time.monotonic() + 1
+            before = _clock_sum(clocks)
             t = time.perf_counter()
             await asyncio.sleep(LAG_SLEEP)
-            self.lag_ms.append((time.perf_counter() - t - LAG_SLEEP) * 1e3)
+            late = (time.perf_counter() - t - LAG_SLEEP) * 1e3
+            self.lag_ms.append(late)
+            if late > 5:
+                self.stalls.append((late, (_clock_sum(clocks) - before) * 1e3))
+
+
+def _clock_sum(clocks: list[int]) -> float:
+    total = 0.0
+    for clock in clocks:
+        with contextlib.suppress(OSError):  # the thread ended
+            total += time.clock_gettime(clock)
+    return total
 
 
 def _types(objects: list[Any], top: int = 8) -> dict[str, int]:
@@ -279,6 +303,7 @@ def summary(data: dict[str, Any], requests: int) -> dict[str, float]:
         "lag_max_ms": max(lag, default=float("nan")),
         "lag_over_5ms_per_s": sum(x > 5 for x in lag) / data["seconds"],
         "lag_over_5ms_ms_per_s": sum(x for x in lag if x > 5) / data["seconds"],
+        "stall_others_cpu_ms_per_s": sum(min(a, b) for a, b in data["stalls"]) / data["seconds"],
         "server_p50_ms": _q(req, 0.5),
         "server_p99_ms": _q(req, 0.99),
         "batches_per_s": len(batches) / data["seconds"],
