@@ -5,9 +5,9 @@ As ``credo serve`` runs them: ``CachedReads`` loaded once, ``decide_many`` journ
 of ``--batch`` (the writer thread's work: decide, chain the audit entries, encode and flush the
 journal line), and the journal moved into DuckDB every ``--apply-every`` decisions (the applier
 thread's work). The figures are thread CPU seconds (``time.thread_time``) a decision, which the
-machine's load moves little, with the applier's GIL-holding part (everything but DuckDB's own
-``execute``) apart, and the longest single apply. ``--profile`` prints cProfile's top entries
-for each.
+machine's load moves little, with an upper bound of the applier's GIL-holding part (all of
+it but the inserts' ``execute``, which releases the GIL) and its longest in a single apply.
+``--profile`` prints cProfile's top entries (thread CPU) for each.
 
     .venv/bin/python benchmarks/api/writer.py [--decisions 20000] [--repeat 3] [--batch 20]
 """
@@ -51,7 +51,7 @@ def main() -> None:
     asks = [
         DecisionInput(bench.PARTNER, b["person"], b["product"], b["consent"]) for b in setup.bodies
     ]
-    # the GIL-holding part of an apply: all of it but DuckDB's execute (timed apart)
+    # an upper bound of an apply's GIL-holding part: all of it but the inserts' execute
     in_duckdb = [0.0]
     insert = store_db._insert_arrow
 
@@ -104,8 +104,8 @@ def main() -> None:
                          ("max", longest * 1e3)):  # fmt: skip
                 figures[k].append(v)
             print(f"run {r + 1}: {len(mine)} decisions; CPU µs a decision: writer"
-                  f" {writer / n:.1f}, applier {applier / n:.1f} (holding the GIL {gil / n:.1f});"
-                  f" longest GIL-holding part of one apply {longest * 1e3:.1f} ms",
+                  f" {writer / n:.1f}, applier {applier / n:.1f} (holding the GIL at most"
+                  f" {gil / n:.1f}); longest GIL-holding part of one apply {longest * 1e3:.1f} ms",
                   flush=True)  # fmt: skip
             if profiles:
                 for name, prof in zip(("writer", "applier"), profiles, strict=True):
@@ -113,8 +113,8 @@ def main() -> None:
                     pstats.Stats(prof).sort_stats("tottime").print_stats(18)
         med = {k: statistics.median(v) for k, v in figures.items()}
         print(f"medians of {args.repeat}: writer {med['writer']:.1f} µs a decision, applier"
-              f" {med['applier']:.1f} (holding the GIL {med['gil']:.1f}), longest GIL-holding"
-              f" apply {med['max']:.1f} ms (batches of {args.batch}, applies of"
+              f" {med['applier']:.1f} (holding the GIL at most {med['gil']:.1f}), longest"
+              f" GIL-holding apply {med['max']:.1f} ms (batches of {args.batch}, applies of"
               f" {args.apply_every})")  # fmt: skip
 
 
