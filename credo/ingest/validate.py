@@ -143,7 +143,10 @@ def field_sql(
         if native is not None and native.startswith((*_NATIVE_NUMERIC, "DECIMAL")):
             base = f"CAST({ident(str(rule.column))} AS DECIMAL(18,4))"
         else:
-            base = f"TRY_CAST(replace({text}, ',', '') AS DECIMAL(18,4))"
+            # Thousands separators dropped; ``replace`` copies every string, so only those
+            # that hold one are passed to it.
+            plain = f"CASE WHEN contains({text}, ',') THEN replace({text}, ',', '') ELSE {text} END"
+            base = f"TRY_CAST({plain} AS DECIMAL(18,4))"
         scaled = f"({base} * {rule.scale!r})" if rule.scale is not None else base
         if kind == "int":
             value = f"CASE WHEN {scaled} = round({scaled}) THEN CAST({scaled} AS BIGINT) END"
