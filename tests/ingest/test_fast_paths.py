@@ -15,7 +15,7 @@ from credo.sql import ident
 
 # Unicode space separators (category Zs, what DuckDB's trim removes), other whitespace it keeps,
 # control characters, ASCII letters and CJK text: the characters the fast paths decide on.
-_EDGES = " \u00a0\u1680\u2000\u2003\u200a\u202f\u205f\u3000\t\n\r\x00\x1f\x7f\x80\x9f"
+_EDGES = " ~\u00a0\u1680\u2000\u2003\u200a\u202f\u205f\u3000\t\n\r\x00\x1f\x7f\x80\x9f"
 _TEXT = st.text(alphabet=st.sampled_from(_EDGES + "aZ0-é张"), max_size=8) | st.text(max_size=20)
 
 _CON = duckdb.connect()
