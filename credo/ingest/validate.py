@@ -289,8 +289,8 @@ def _bad(quick: dict[str, str], controlled: dict[str, list[str]]) -> list[str]:
     class of control characters, the text of each field refused for one (NULL where the field
     does not apply). A class's characters are single code points, so one of them is in some
     field exactly when it is in their concatenation (``concat`` skips NULLs, never returns
-    NULL): one regular expression per class and row instead of one per field (a call costs
-    ~90 ns whatever the length; 5 text fields at 10M rows ~4 CPU-s, grouped ~2.5).
+    NULL): one regular expression per class and row instead of one per field (measured at 2M
+    rows, 5 text fields in 2 classes: 0.80 CPU-s one per field, 0.62-0.68 grouped).
     """
     bad = [f"({e}) IS NOT NULL" for e in quick.values()]
     for control, texts in controlled.items():
