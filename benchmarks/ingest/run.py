@@ -10,7 +10,7 @@ The peak is the child's own ``VmHWM``, read from ``/proc/self/status`` as it exi
 ``ru_maxrss`` across ``exec``, so a child started by this process after it generated the data
 reported this process's peak (every contender showed 2.05 GiB in an earlier run).
 
-    .venv/bin/python benchmarks/ingest/run.py [--rows 10000000] [--repeat 3]
+    .venv/bin/python benchmarks/ingest/run.py [--rows 10000000] [--repeat 3] [--formats parquet]
 """
 
 from __future__ import annotations
@@ -118,8 +118,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--formats", default="csv,parquet", help="comma-separated: csv, parquet (default both)"
+    )
     args = parser.parse_args()
-    files = make_data(args.rows)
+    wanted = args.formats.split(",")
+    files = {f: p for f, p in make_data(args.rows).items() if f in wanted}
+    if not files:
+        raise SystemExit(f"--formats: none of {args.formats!r} is csv or parquet")
     work = OUT / "work"
     results: dict[str, dict[str, list[float]]] = {}
     env = {**os.environ}

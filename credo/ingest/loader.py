@@ -393,8 +393,7 @@ def _store_ciphertexts(store: Store, tx: duckdb.DuckDBPyConnection, load_id: int
         return
     kinds = todo.column("kind").to_pylist()
     raws = todo.column("raw").to_pylist()
-    encrypt = store.keys.encrypt
-    blobs = [encrypt(k, r) for k, r in zip(kinds, raws, strict=True)]
+    blobs = store.keys.encrypt_many(kinds, raws)
     batch = pa.table(
         {
             "kind": todo.column("kind"),

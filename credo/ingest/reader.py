@@ -26,7 +26,7 @@ from credo.identifiers import mask_line
 from credo.ingest.mapping import FileFormat, Mapping
 from credo.sql import ident, literal
 
-__all__ = ["ROW_NO", "RawFile", "Staging", "check_columns", "open_raw"]
+__all__ = ["ROW_NO", "RawFile", "Staging", "check_columns", "open_raw", "trimmed_sql"]
 
 _CHUNK = 1 << 20
 _UTF8 = ("utf-8", "utf8", "utf-8-sig")
@@ -37,6 +37,23 @@ ROW_NO = "__row_no"
 Staging = Callable[[str, dict[str, str]], str]
 """Builds the query a file is staged with from the rows as read (a subquery: the trimmed
 columns and ``ROW_NO``) and the file's column types."""
+
+
+def trimmed_sql(expr: str) -> str:
+    """``nullif(trim(expr), '')`` with a fast path for text that has nothing to trim.
+
+    DuckDB's ``trim`` removes Unicode space separators (category Zs) only, decoding every
+    character of the string and copying it. Every Zs character but the ASCII space is
+    non-ASCII, so an all-ASCII value (as many bytes as characters) that neither starts nor
+    ends with a space is already trimmed; only the others pay for ``trim``. Measured at 2M
+    Parquet rows, 9 columns: 0.6 CPU-s for ``trim`` on all, 0.15 with the fast path (on CSV no
+    gain was measured: 0.3-0.5 either way).
+    """
+    return (
+        f"CASE WHEN strlen({expr}) = length({expr}) AND NOT starts_with({expr}, ' ') "
+        f"AND NOT ends_with({expr}, ' ') THEN nullif({expr}, '') "
+        f"ELSE nullif(trim({expr}), '') END"
+    )
 
 
 def _as_read(source: str, types: dict[str, str]) -> str:
@@ -304,7 +321,7 @@ def _stage(
             number = "file_row_number + 1"
         # Text is trimmed (blank -> NULL) once here, not in every validation pass after.
         cols = ", ".join(
-            f"nullif(trim({ident(c)}), '') AS {ident(c)}" if t.upper() == "VARCHAR" else ident(c)
+            f"{trimmed_sql(ident(c))} AS {ident(c)}" if t.upper() == "VARCHAR" else ident(c)
             for c, t in types.items()
         )
         source = f"(SELECT {cols}, {number} AS {ROW_NO} FROM {reader})"

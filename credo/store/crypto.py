@@ -127,6 +127,21 @@ class IdentifierKeys:
         plain = (normalize_identifier(kind, value) if normalize else value).encode()
         return nonce + self._aead.encrypt(nonce, plain, kind.encode())
 
+    def encrypt_many(self, kinds: list[str], values: list[str]) -> list[bytes]:
+        """``encrypt`` of each identifier (normalised), with its own random nonce, as one
+        call: a load encrypts every new identifier at once (500k for the 10M-row benchmark),
+        and one read of the random source for all nonces halves the Python time."""
+        if len(kinds) != len(values):
+            raise ValueError("one kind per value")
+        nonces = os.urandom(12 * len(values))
+        aead = self._aead.encrypt
+        out = []
+        for i, (kind, value) in enumerate(zip(kinds, values, strict=True)):
+            nonce = nonces[12 * i : 12 * i + 12]
+            plain = normalize_identifier(kind, value).encode()
+            out.append(nonce + aead(nonce, plain, kind.encode()))
+        return out
+
     def decrypt(self, kind: str, blob: bytes) -> str:
         try:
             return self._aead.decrypt(blob[:12], blob[12:], kind.encode()).decode()

@@ -47,3 +47,16 @@ def test_ciphertext_round_trips_and_is_bound_to_key_and_kind() -> None:
         KEYS.decrypt("phone", blob)
     with pytest.raises(IntegrityError):
         IdentifierKeys.from_secret(bytes(32)).decrypt("national_id", blob)
+
+
+@settings(max_examples=50, deadline=None)
+@given(items=st.lists(st.tuples(st.sampled_from(["phone", "national_id"]), identifiers)))
+def test_encrypt_many_is_encrypt_of_each_with_its_own_nonce(items: list[tuple[str, str]]) -> None:
+    kinds, values = [k for k, _ in items], [v for _, v in items]
+    blobs = KEYS.encrypt_many(kinds, values)
+    assert len(blobs) == len(items)
+    for kind, value, blob in zip(kinds, values, blobs, strict=True):
+        assert KEYS.decrypt(kind, blob) == normalize_identifier(kind, value)
+        with pytest.raises(IntegrityError):  # bound to its kind, as encrypt's are
+            KEYS.decrypt("phone" if kind == "national_id" else "national_id", blob)
+    assert len({b[:12] for b in blobs}) == len(blobs)  # no nonce used twice
