@@ -310,7 +310,7 @@ def _edges(c: Ctx, person: str | None) -> str:
     source = _known_of_type(
         c.d, c.pit, "connection", ["connection_action"], corrections="corrections", person=person
     )
-    latest = c.d.arg_max("k.connection_action", "k.occurred_at", "k.event_id")
+    latest = c.d.latest("k.connection_action", "k.occurred_at", "k.event_id")
     return (
         "  SELECT k.person_id, o.person_id AS counterpart\n"
         f"  FROM {source} k\n"

@@ -12,7 +12,7 @@ consents AS (
   SELECT k.person_id,
     count(*) AS events,
     min(k.occurred_at) AS first_at,
-    arg_max(k.consent_action, row(k.occurred_at, k.event_id)) FILTER (WHERE k.consent_action IN ('enrol', 'leave')) AS enrolment
+    arg_max(k.consent_action, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.consent_action IN ('enrol', 'leave')) AS enrolment
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, e.consent_action
     FROM events_consent e
@@ -101,9 +101,9 @@ attributes AS (
     count(*) AS events,
     min(k.occurred_at) AS first_at,
     max(CASE WHEN k.attribute = 'verified_identity' THEN 1 ELSE 0 END) AS identity_verified,
-    arg_max(k.attribute_value, row(k.occurred_at, k.event_id)) FILTER (WHERE k.attribute = 'education') AS education,
+    arg_max(k.attribute_value, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.attribute = 'education') AS education,
     CAST(floor(date_diff('day', CAST(max(CASE WHEN k.attribute = 'address' THEN k.occurred_at END) AS DATE), CAST(DATE '2026-10-31' AS DATE)) / 30.4375) AS BIGINT) AS months_at_current_address,
-    TRY_CAST(arg_max(k.attribute_value, row(k.occurred_at, k.event_id)) FILTER (WHERE k.attribute = 'tenure') AS BIGINT) + CAST(floor(date_diff('day', CAST(arg_max(k.occurred_at, row(k.occurred_at, k.event_id)) FILTER (WHERE k.attribute = 'tenure') AS DATE), CAST(DATE '2026-10-31' AS DATE)) / 30.4375) AS BIGINT) AS months_with_employer
+    TRY_CAST(arg_max(k.attribute_value, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.attribute = 'tenure') AS BIGINT) + CAST(floor(date_diff('day', CAST(arg_max(k.occurred_at, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.attribute = 'tenure') AS DATE), CAST(DATE '2026-10-31' AS DATE)) / 30.4375) AS BIGINT) AS months_with_employer
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, e.attribute, CASE WHEN c.amendment IS NULL THEN e.attribute_value ELSE coalesce(CAST(json_extract_string(c.amendment, '$.attribute_value') AS VARCHAR), e.attribute_value) END AS attribute_value
     FROM events_attribute e
@@ -205,7 +205,7 @@ edges AS (
   JOIN event_persons o ON o.event_id = k.event_id AND o.role = 'counterpart'
   WHERE o.person_id <> k.person_id
   GROUP BY k.person_id, o.person_id
-  HAVING arg_max(k.connection_action, row(k.occurred_at, k.event_id)) = 'added'
+  HAVING arg_max(k.connection_action, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) = 'added'
 ),
 network AS (
   SELECT e.person_id, count(*) AS contacts,
