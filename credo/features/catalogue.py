@@ -76,7 +76,7 @@ class Ctx:
 
     def latest(self, value: str, condition: str) -> str:
         """``value`` on the latest matching event (ties: the higher event id)."""
-        return f"{self.d.arg_max(value, 'k.occurred_at', 'k.event_id')} FILTER (WHERE {condition})"
+        return f"{self.d.latest(value, 'k.occurred_at', 'k.event_id')} FILTER (WHERE {condition})"
 
     def months_to_as_of(self, start: str) -> str:
         return self.d.months_between(start, self.as_of)

@@ -176,7 +176,9 @@ def _known_of_type(
 ) -> str:
     """A subquery: the known, corrected events of one type, read from that type's own table
     (no union view, only the ``columns`` used), with the person they are about in ``role``.
-    ``corrections`` names the latest corrections (a CTE, or a parenthesised subquery)."""
+    ``corrections`` names the latest corrections (a CTE, or a parenthesised subquery).
+    Written in the order a pass should run: the events meet their corrections first, then
+    ``event_persons`` (the larger table) is probed with them (docs/decisions/0814)."""
     end, known = d.timestamp(pit.end), d.timestamp(pit.known_at)
     select = ["s.person_id", "e.event_id", "e.occurred_at"]
     for name in columns:
@@ -193,9 +195,9 @@ def _known_of_type(
     return (
         "(\n    SELECT " + ", ".join(select) + "\n"
         f"    FROM {EVENT_TABLES[event_type]} e\n"
-        f"    JOIN event_persons s ON s.event_id = e.event_id AND s.role = '{role}'{who}\n"
         f"    LEFT JOIN {corrections} c\n"
         "      ON c.target_source = e.source AND c.target_record_id = e.source_record_id\n"
+        f"    JOIN event_persons s ON s.event_id = e.event_id AND s.role = '{role}'{who}\n"
         f"    WHERE e.occurred_at < {end} AND e.recorded_at <= {known}\n"
         "      AND (c.correction_action IS NULL OR c.correction_action <> 'retract')\n"
         "  )"
@@ -308,7 +310,7 @@ def _edges(c: Ctx, person: str | None) -> str:
     source = _known_of_type(
         c.d, c.pit, "connection", ["connection_action"], corrections="corrections", person=person
     )
-    latest = c.d.arg_max("k.connection_action", "k.occurred_at", "k.event_id")
+    latest = c.d.latest("k.connection_action", "k.occurred_at", "k.event_id")
     return (
         "  SELECT k.person_id, o.person_id AS counterpart\n"
         f"  FROM {source} k\n"
@@ -323,10 +325,13 @@ def _edges(c: Ctx, person: str | None) -> str:
 class Steps:
     """A query as named steps (its CTEs, in order) and a final SELECT. ``sql()`` is the one
     query; a runner may instead store some steps in tables first and pass their names, so that
-    the engine holds one step at a time (see :func:`credo.scoring.runner.stepwise`)."""
+    the engine holds one step at a time (see :func:`credo.scoring.runner.stepwise`).
+    ``as_written``: steps whose joins are written in the order the engine should run them; a
+    runner storing them keeps that order (docs/decisions/0814)."""
 
     steps: tuple[tuple[str, str], ...]
     final: str
+    as_written: frozenset[str] = frozenset()
 
     def sql(self, tables: Mapping[str, str] | None = None) -> str:
         """The query; a step named in ``tables`` reads that table instead of computing."""
@@ -342,7 +347,9 @@ class Steps:
     def upto(self, name: str) -> Steps:
         """The steps up to and including ``name``, selecting all of it."""
         names = [n for n, _ in self.steps]
-        return Steps(self.steps[: names.index(name) + 1], f"SELECT * FROM {name}\n")
+        return Steps(
+            self.steps[: names.index(name) + 1], f"SELECT * FROM {name}\n", self.as_written
+        )
 
 
 def feature_steps(
@@ -410,7 +417,10 @@ def feature_steps(
         "LEFT JOIN network n ON n.person_id = p.person_id\n"
         "WHERE a.enrolment = 'enrol'\n"
     )
-    return _unprotected(Steps(tuple(steps), final))
+    # The passes' joins run as written: the type's events with their corrections build the hash
+    # table, ``event_persons`` probes it (docs/decisions/0814).
+    passes = frozenset(_pass_name(t) for t in _PASSES)
+    return _unprotected(Steps(tuple(steps), final, passes))
 
 
 _PROTECTED = re.compile(r"\b(" + "|".join(PROTECTED_TABLES) + r")\b", re.IGNORECASE)

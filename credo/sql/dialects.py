@@ -83,6 +83,11 @@ class Dialect(ABC):
     def arg_max(self, value: str, *keys: str) -> str:
         """``value`` of the row with the greatest ``keys`` (a tuple: ties broken by the next)."""
 
+    def latest(self, value: str, at: str, event_id: str) -> str:
+        """``value`` of the latest event: the greatest ``at`` (a timestamp), ties broken by the
+        greater ``event_id``; :meth:`arg_max` of the two keys."""
+        return self.arg_max(value, at, event_id)
+
     @abstractmethod
     def file_source(self, path: str) -> str:
         """A relation reading a Parquet file (``.parquet``) or else a CSV file."""
@@ -105,6 +110,13 @@ class DuckDB(Dialect):
 
     def arg_max(self, value: str, *keys: str) -> str:
         return f"arg_max({value}, row({', '.join(keys)}))"
+
+    def latest(self, value: str, at: str, event_id: str) -> str:
+        # One HUGEINT key ordered as the pair (at, event_id): the microseconds in the high 64
+        # bits, the id offset by 2^63 into [0, 2^64) below them. A struct key made DuckDB keep
+        # a sort key per row and group (the contacts' 7M groups at 100M events; decision 0815).
+        key = f"epoch_us({at})::HUGEINT * 18446744073709551616"
+        return f"arg_max({value}, {key} + ({event_id}::HUGEINT + 9223372036854775808))"
 
     def distinct_where(self, value: str, condition: str) -> str:
         # list() keeps NULLs and is NULL over no rows: the FILTER and the coalesce see to both.

@@ -7,7 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from credo.features import PointInTime, feature_steps, features_sql
+import duckdb
+import pytest
+
+from credo.features import PointInTime, Steps, feature_steps, features_sql
 from credo.scoring.runner import stepwise
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
@@ -201,3 +204,37 @@ def test_the_category_count_scores_as_count_distinct_did(loaded: Store) -> None:
         for r in loaded.con.sql(features_sql(pit, features=former)).to_arrow_table().to_pylist()
     }
     assert rows == before and rows[people[1]] >= 1 and rows[people[2]] >= 1
+
+
+def _setting(con: duckdb.DuckDBPyConnection) -> str:
+    row = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_the_passes_run_their_joins_as_written_and_the_setting_comes_back() -> None:
+    """Steps marked ``as_written`` run with DuckDB's join ordering off (decision 0814); the
+    others, and the connection after the run, keep the setting the connection had."""
+    con = duckdb.connect()
+    con.execute("SET disabled_optimizers = 'filter_pushdown'")
+    probe = "  SELECT current_setting('disabled_optimizers') AS s"
+    query = Steps((("a", probe), ("b", probe)), "SELECT * FROM a, b", frozenset({"a"}))
+    with stepwise(con, query) as sql:
+        row = con.execute(sql).fetchone()
+        assert row is not None
+        assert set(row[0].split(",")) == {"filter_pushdown", "join_order"}
+        assert row[1] == "filter_pushdown"
+    assert _setting(con) == "filter_pushdown"
+    broken = Steps((("a", "  SELECT no_such_column FROM a_missing_table"),), "", frozenset({"a"}))
+    with pytest.raises(duckdb.Error), stepwise(con, broken):
+        pass
+    assert _setting(con) == "filter_pushdown"
+
+
+def test_feature_steps_mark_each_event_type_pass() -> None:
+    steps = feature_steps(PointInTime(END, LATER))
+    names = [n for n, _ in steps.steps]
+    assert steps.as_written == {"consents", "loans", "bills", "payments", "rentals",
+                                "attributes", "connections"}  # fmt: skip
+    assert steps.as_written <= set(names)
+    assert steps.upto("bills").as_written == steps.as_written

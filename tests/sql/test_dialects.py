@@ -151,6 +151,31 @@ def test_json_field_and_arg_max_in_duckdb() -> None:
     assert [c[0] for c in con.description] == ["col0", "col2"]
 
 
+#: Events a microsecond or a century apart, with ids of either sign and both extremes.
+_STEP = st.one_of(st.integers(0, 2), st.integers(0, 10**17))
+_ID = st.one_of(st.sampled_from([-(2**63), -1, 0, 1, 2**63 - 1]), st.integers(-(2**63), 2**63 - 1))
+
+
+@settings(deadline=None)  # DuckDB's first queries plan slowly on a busy machine
+@given(
+    st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2100, 1, 1)),
+    st.lists(st.tuples(_STEP, _ID), min_size=1, max_size=12, unique_by=lambda e: e[1]),
+)
+def test_latest_is_arg_max_of_the_time_then_the_id(
+    start: dt.datetime, events: list[tuple[int, int]]
+) -> None:
+    """DuckDB's one-number key (decision 0815) picks the row the pair of keys picks: events at
+    the same microsecond or one apart, ids of any sign and at either extreme."""
+    rows = [(start + dt.timedelta(microseconds=step), event_id) for step, event_id in events]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v VARCHAR, ts TIMESTAMP, id BIGINT)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [(str(i), *r) for i, r in enumerate(rows)])
+    want = str(max(range(len(rows)), key=lambda i: rows[i]))
+    assert con.execute(f"SELECT {DUCKDB.latest('v', 'ts', 'id')} FROM t").fetchall() == [(want,)]
+    assert con.execute(f"SELECT {DUCKDB.arg_max('v', 'ts', 'id')} FROM t").fetchall() == [(want,)]
+    assert SPARK.latest("v", "ts", "id") == SPARK.arg_max("v", "ts", "id")
+
+
 def test_file_sources_read_parquet_and_csv_in_duckdb(tmp_path: Path) -> None:
     folder = tmp_path / "it's 信用"
     folder.mkdir()

@@ -12,13 +12,13 @@ consents AS (
   SELECT k.person_id,
     count(*) AS events,
     min(k.occurred_at) AS first_at,
-    arg_max(k.consent_action, row(k.occurred_at, k.event_id)) FILTER (WHERE k.consent_action IN ('enrol', 'leave')) AS enrolment
+    arg_max(k.consent_action, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.consent_action IN ('enrol', 'leave')) AS enrolment
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, e.consent_action
     FROM events_consent e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
@@ -35,9 +35,9 @@ loans AS (
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, CASE WHEN c.amendment IS NULL THEN e.days_past_due ELSE coalesce(CAST(json_extract_string(c.amendment, '$.days_past_due') AS BIGINT), e.days_past_due) END AS days_past_due, CASE WHEN c.amendment IS NULL THEN e.due_date ELSE coalesce(CAST(json_extract_string(c.amendment, '$.due_date') AS DATE), e.due_date) END AS due_date, CASE WHEN c.amendment IS NULL THEN e.loan_event ELSE coalesce(CAST(json_extract_string(c.amendment, '$.loan_event') AS VARCHAR), e.loan_event) END AS loan_event, CASE WHEN c.amendment IS NULL THEN e.paid_date ELSE coalesce(CAST(json_extract_string(c.amendment, '$.paid_date') AS DATE), e.paid_date) END AS paid_date
     FROM events_loan e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
@@ -52,9 +52,9 @@ bills AS (
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, CASE WHEN c.amendment IS NULL THEN e.bill_kind ELSE coalesce(CAST(json_extract_string(c.amendment, '$.bill_kind') AS VARCHAR), e.bill_kind) END AS bill_kind, CASE WHEN c.amendment IS NULL THEN e.due_date ELSE coalesce(CAST(json_extract_string(c.amendment, '$.due_date') AS DATE), e.due_date) END AS due_date, CASE WHEN c.amendment IS NULL THEN e.paid_date ELSE coalesce(CAST(json_extract_string(c.amendment, '$.paid_date') AS DATE), e.paid_date) END AS paid_date
     FROM events_bill e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
@@ -71,9 +71,9 @@ payments AS (
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, CASE WHEN c.amendment IS NULL THEN e.amount ELSE coalesce(CAST(json_extract_string(c.amendment, '$.amount') AS DECIMAL(18,2)), e.amount) END AS amount, CASE WHEN c.amendment IS NULL THEN e.merchant_category ELSE coalesce(CAST(json_extract_string(c.amendment, '$.merchant_category') AS VARCHAR), e.merchant_category) END AS merchant_category
     FROM events_payment e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
@@ -88,9 +88,9 @@ rentals AS (
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, CASE WHEN c.amendment IS NULL THEN e.returned_on_time ELSE coalesce(CAST(json_extract_string(c.amendment, '$.returned_on_time') AS BOOLEAN), e.returned_on_time) END AS returned_on_time, CASE WHEN c.amendment IS NULL THEN e.unpaid_amount ELSE coalesce(CAST(json_extract_string(c.amendment, '$.unpaid_amount') AS DECIMAL(18,2)), e.unpaid_amount) END AS unpaid_amount
     FROM events_rental e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
@@ -101,15 +101,15 @@ attributes AS (
     count(*) AS events,
     min(k.occurred_at) AS first_at,
     max(CASE WHEN k.attribute = 'verified_identity' THEN 1 ELSE 0 END) AS identity_verified,
-    arg_max(k.attribute_value, row(k.occurred_at, k.event_id)) FILTER (WHERE k.attribute = 'education') AS education,
+    arg_max(k.attribute_value, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.attribute = 'education') AS education,
     CAST(floor(date_diff('day', CAST(max(CASE WHEN k.attribute = 'address' THEN k.occurred_at END) AS DATE), CAST(DATE '2026-10-31' AS DATE)) / 30.4375) AS BIGINT) AS months_at_current_address,
-    TRY_CAST(arg_max(k.attribute_value, row(k.occurred_at, k.event_id)) FILTER (WHERE k.attribute = 'tenure') AS BIGINT) + CAST(floor(date_diff('day', CAST(arg_max(k.occurred_at, row(k.occurred_at, k.event_id)) FILTER (WHERE k.attribute = 'tenure') AS DATE), CAST(DATE '2026-10-31' AS DATE)) / 30.4375) AS BIGINT) AS months_with_employer
+    TRY_CAST(arg_max(k.attribute_value, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.attribute = 'tenure') AS BIGINT) + CAST(floor(date_diff('day', CAST(arg_max(k.occurred_at, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) FILTER (WHERE k.attribute = 'tenure') AS DATE), CAST(DATE '2026-10-31' AS DATE)) / 30.4375) AS BIGINT) AS months_with_employer
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, e.attribute, CASE WHEN c.amendment IS NULL THEN e.attribute_value ELSE coalesce(CAST(json_extract_string(c.amendment, '$.attribute_value') AS VARCHAR), e.attribute_value) END AS attribute_value
     FROM events_attribute e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
@@ -123,9 +123,9 @@ connections AS (
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, e.connection_action
     FROM events_connection e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
@@ -170,7 +170,6 @@ listed AS (
     FROM (
       SELECT s.person_id, e.event_id, e.occurred_at, e.case_number, e.court, CASE WHEN c.amendment IS NULL THEN e.judgment_status ELSE coalesce(CAST(json_extract_string(c.amendment, '$.judgment_status') AS VARCHAR), e.judgment_status) END AS judgment_status, e.listed_on, CASE WHEN c.amendment IS NULL THEN e.satisfied_on ELSE coalesce(CAST(json_extract_string(c.amendment, '$.satisfied_on') AS DATE), e.satisfied_on) END AS satisfied_on, e.notice_served_on
       FROM events_court_judgment e
-      JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
       LEFT JOIN (
     SELECT target_source, target_record_id, correction_action, amendment FROM (
       SELECT target_source, target_record_id, correction_action, amendment,
@@ -181,6 +180,7 @@ listed AS (
     ) x WHERE latest = 1
       ) c
         ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+      JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
       WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
         AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
     ) k
@@ -196,16 +196,16 @@ edges AS (
   FROM (
     SELECT s.person_id, e.event_id, e.occurred_at, e.connection_action
     FROM events_connection e
-    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     LEFT JOIN corrections c
       ON c.target_source = e.source AND c.target_record_id = e.source_record_id
+    JOIN event_persons s ON s.event_id = e.event_id AND s.role = 'subject'
     WHERE e.occurred_at < TIMESTAMP '2026-11-01 00:00:00' AND e.recorded_at <= TIMESTAMP '2026-11-01 06:00:00'
       AND (c.correction_action IS NULL OR c.correction_action <> 'retract')
   ) k
   JOIN event_persons o ON o.event_id = k.event_id AND o.role = 'counterpart'
   WHERE o.person_id <> k.person_id
   GROUP BY k.person_id, o.person_id
-  HAVING arg_max(k.connection_action, row(k.occurred_at, k.event_id)) = 'added'
+  HAVING arg_max(k.connection_action, epoch_us(k.occurred_at)::HUGEINT * 18446744073709551616 + (k.event_id::HUGEINT + 9223372036854775808)) = 'added'
 ),
 network AS (
   SELECT e.person_id, count(*) AS contacts,
