@@ -334,7 +334,7 @@ def synthetic(
         ).fetchall()
         doubled = len(persons_with_two_verified_ids(store))
         valid_ids = {h for h, sex in known_id_sexes(store).items() if sex is not None}
-        records = store.con.execute(
+        records = store.con.sql(
             "SELECT record_id, source, subject_ref, name, birth_date, sex, national_id_hash, "
             "phone_hash, address FROM identity_records ORDER BY record_id"
         ).to_arrow_table()
