@@ -256,41 +256,81 @@ def _prepare(people: int, workdir: Path, settings: Any, hardness: str) -> None:
 
 
 def synthetic(
-    people: int, workdir: Path, ecm: bool = True, hardness: str = "realistic"
+    people: int,
+    workdir: Path,
+    ecm: bool = True,
+    hardness: str = "realistic",
+    splink: bool = True,
+    reuse: bool = False,
 ) -> dict[str, Any]:
+    """Credo's product path on a generated population, then the peers on the same records.
+
+    ``reuse`` skips generation, ingest and resolve and evaluates the store an earlier run left
+    in ``workdir`` (its Credo times from ``credo.json`` where that run wrote one), so that the
+    peers can run later on the same records. Each peer runs in a child process, for its own
+    time and peak memory."""
     import multiprocessing
 
     from credo.identity import resolve
     from credo.settings import Settings
     from credo.store.db import Store
 
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
     settings = Settings(db=workdir / "credo.duckdb")  # Credo's defaults (memory limit 3GB)
-    t0 = time.perf_counter()
-    # generate and load in a child process, so that peak memory below is the resolve's own
-    child = multiprocessing.get_context("spawn").Process(
-        target=_prepare, args=(people, workdir, settings, hardness)
-    )
-    child.start()
-    child.join()
-    times = json.loads((workdir / "prepare.json").read_text())
-    t1 = t0 + times["generate"]
-    t2 = time.perf_counter()
     truth_records = workdir / "population" / "truth" / "records.parquet"
+    if reuse:
+        if not (workdir / "credo.duckdb").exists():
+            raise SystemExit(f"--reuse: no resolved store of an earlier run in {workdir}")
+        saved = workdir / "credo.json"
+        result: dict[str, Any] = json.loads(saved.read_text()) if saved.exists() else {}
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        t0 = time.perf_counter()
+        # generate and load in a child process, so that peak memory below is the resolve's own
+        child = multiprocessing.get_context("spawn").Process(
+            target=_prepare, args=(people, workdir, settings, hardness)
+        )
+        child.start()
+        child.join()
+        times = json.loads((workdir / "prepare.json").read_text())
+        t1 = t0 + times["generate"]
+        t2 = time.perf_counter()
+        c2 = time.process_time()
+        with Store.open(settings) as store:
+            report = resolve(store)
+            t3 = time.perf_counter()
+            c3 = time.process_time()
+            # read before the evaluation below, so it is the peak of resolve itself
+            resolve_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        result = {
+            "people": people,
+            "hardness": hardness,
+            "records": report.records,
+            "refused_links": report.refused_links,
+            "seconds": {
+                "generate": round(t1 - t0, 1),
+                "ingest": round(times["ingest"], 1),
+                "resolve (train, predict, cluster, write)": round(t3 - t2, 1),
+            },
+            "cpu_seconds": {"resolve": round(c3 - c2, 1)},
+            "reviews_pending": report.reviews_pending,
+            "peak_rss_gib (resolve)": round(resolve_peak, 2),
+        }
     with Store.open(settings) as store:
-        report = resolve(store)
-        t3 = time.perf_counter()
-        # read before the evaluation below, so it is the peak of resolve itself
-        resolve_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-        from credo.identity.records import event_record_key_sql
+        from credo.identity.records import event_record_key_sql, known_name_forms
 
         rows = store.con.execute(
             f"""
-            WITH t AS (
-                SELECT {event_record_key_sql("e")} AS record_id, any_value(t.person_id) AS truth
+            WITH ev AS (
+                SELECT {event_record_key_sql("e")} AS record_id, t.person_id, count(*) AS n
                 FROM events e JOIN read_parquet(?) t USING (source, source_record_id)
-                GROUP BY 1
+                GROUP BY 1, 2
+            ),
+            -- a few records carry events of two true persons (a shared utility account):
+            -- the one with the most events, then the smaller id, so the figures never vary
+            t AS (
+                SELECT record_id, first(person_id ORDER BY n DESC, person_id) AS truth
+                FROM ev GROUP BY 1
             )
             SELECT r.record_id, r.person_id, t.truth
             FROM identity_records r JOIN t USING (record_id)
@@ -300,53 +340,99 @@ def synthetic(
         ).fetchall()
         doubled = len(persons_with_two_verified_ids(store))
         valid_ids = {h for h, sex in known_id_sexes(store).items() if sex is not None}
-        records = store.con.execute(
+        records = store.con.sql(
             "SELECT record_id, source, subject_ref, name, birth_date, sex, national_id_hash, "
             "phone_hash, address FROM identity_records ORDER BY record_id"
         ).to_arrow_table()
+        known = known_name_forms(store.con)
+        candidates = peer_candidate_pairs(store.con)
     pid = {p: i for i, p in enumerate(sorted({r[1] for r in rows}))}
-    credo = pair_metrics([pid[r[1]] for r in rows], [r[2] for r in rows])
-    result: dict[str, Any] = {
-        "people": people,
-        "hardness": hardness,
-        "records": report.records,
-        "credo": credo,
-        "persons_with_two_valid_ids": doubled,
-        "refused_links": report.refused_links,
-        "seconds": {
-            "generate": round(t1 - t0, 1),
-            "ingest": round(times["ingest"], 1),
-            "resolve (train, predict, cluster, write)": round(t3 - t2, 1),
-        },
-        "reviews_pending": report.reviews_pending,
-        "peak_rss_gib (resolve)": round(resolve_peak, 2),
-    }
-    if not ecm:
-        return result
+    result["credo"] = pair_metrics([pid[r[1]] for r in rows], [r[2] for r in rows])
+    result["persons_with_two_valid_ids"] = doubled
+    result["peer_candidate_pairs (sum over blocking rules)"] = candidates
+    if not reuse:
+        (workdir / "credo.json").write_text(json.dumps(result, indent=2) + "\n")
     truth = {r[0]: r[2] for r in rows}
     nids = records.column("national_id_hash").to_pylist()
     valid = [h in valid_ids for h in nids]
-    t4 = time.perf_counter()
-    plain = splink_peer(records)
-    result["splink"] = pair_metrics(
-        plain, [truth[r] for r in records.column("record_id").to_pylist()]
-    )
-    result["seconds"]["plain splink"] = round(time.perf_counter() - t4, 1)
-    result["splink_persons_with_two_valid_ids"] = two_valid_ids(plain, nids, valid)
-    try:
-        with splink_connection("6GB", None) as con:
-            feats = linkage_frame(con, records)
-        t4 = time.perf_counter()
-        labels = ecm_peer(feats)
-        result["ecm"] = pair_metrics(
-            labels, [truth[r] for r in feats.column("record_id").to_pylist()]
-        )
+    ids = records.column("record_id").to_pylist()
+    result.setdefault("seconds", {})
+    result.setdefault("cpu_seconds", {})
+    if splink:
+        plain, wall, cpu, peak = _in_child(_splink_child, records)
+        result["splink"] = pair_metrics(plain, [truth[r] for r in ids])
+        result["seconds"]["plain splink"] = round(wall, 1)
+        result["cpu_seconds"]["plain splink"] = round(cpu, 1)
+        result["peak_rss_gib (plain splink)"] = round(peak, 2)
+        result["splink_persons_with_two_valid_ids"] = two_valid_ids(plain, nids, valid)
+    if ecm:
+        try:
+            import recordlinkage  # noqa: F401
+        except ImportError:
+            result["ecm"] = "recordlinkage not installed (run setup.sh)"
+            return result
         # linkage_frame keeps the records' order (by record id)
+        labels, wall, cpu, peak = _in_child(_ecm_child, (records, known))
+        result["ecm"] = pair_metrics(labels, [truth[r] for r in ids])
         result["ecm_persons_with_two_valid_ids"] = two_valid_ids(labels, nids, valid)
-        result["seconds"]["ecm"] = round(time.perf_counter() - t4, 1)
-    except ImportError:
-        result["ecm"] = "recordlinkage not installed (run setup.sh)"
+        result["seconds"]["ecm (with its features)"] = round(wall, 1)
+        result["cpu_seconds"]["ecm (with its features)"] = round(cpu, 1)
+        result["peak_rss_gib (ecm)"] = round(peak, 2)
     return result
+
+
+def _splink_child(records: pa.Table) -> list[int]:
+    return splink_peer(records)
+
+
+def _ecm_child(args: tuple[pa.Table, pa.Table]) -> list[int]:
+    records, known = args
+    with splink_connection("6GB", None) as con:
+        feats = linkage_frame(con, records, known)
+    return ecm_peer(feats)
+
+
+def _measured(fn: Any, arg: Any) -> tuple[Any, float, float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    value = fn(arg)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return value, wall, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def _in_child(fn: Any, arg: Any) -> tuple[Any, float, float, float]:
+    """``fn(arg)`` in a fresh process: its value, wall and CPU seconds, and peak RSS in GiB."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        got: tuple[Any, float, float, float] = pool.apply(_measured, (fn, arg))
+    return got
+
+
+def peer_candidate_pairs(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Pairs each blocking rule of the peers yields on ``identity_records`` (records sharing
+    every key, nulls never), to size a peer before running it: their sum bounds the union."""
+    rules = {
+        "splink: national id": "national_id_hash",
+        "splink: phone": "phone_hash",
+        "splink: name, birth date": "name, birth_date",
+        "splink: address": "address",
+        "ecm: national id": "national_id_hash",
+        "ecm: phone": "phone_hash",
+        "ecm: subject ref": "subject_ref",
+        "ecm: name key, birth date": "name_key, birth_date",
+        "ecm: address tail": "address_tail",
+    }
+    out: dict[str, int] = {}
+    for label, cols in rules.items():
+        present = " AND ".join(f"{c} IS NOT NULL" for c in cols.split(", "))
+        row = con.execute(
+            "SELECT coalesce(sum(k * (k - 1) // 2), 0)::BIGINT FROM (SELECT count(*) AS k "
+            f"FROM identity_records WHERE {present} GROUP BY {cols})"
+        ).fetchone()
+        out[label] = int(row[0]) if row else 0
+    for peer in ("splink", "ecm"):
+        out[f"{peer}: sum"] = sum(v for k, v in out.items() if k.startswith(f"{peer}: "))
+    return out
 
 
 def two_valid_ids(labels: list[int], ids: list[str | None], valid: list[bool]) -> int:
@@ -403,8 +489,21 @@ def main() -> None:
         "--hardness", default="realistic", help="presets, comma-separated (easy,realistic,hard)"
     )
     parser.add_argument("--no-ecm", action="store_true", help="skip the ECM peer everywhere")
+    parser.add_argument(
+        "--no-splink", action="store_true", help="skip plain Splink on the synthetic sets"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="evaluate the resolved stores an earlier run left in --out (peers only; no "
+        "generation, ingest or resolve)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help="folder for the stores and results.json"
+    )
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"duckdb": duckdb.__version__, "numpy": np.__version__}
     if args.febrl:
         results["febrl"] = run_febrl([int(x) for x in args.febrl.split(",")])
@@ -413,14 +512,28 @@ def main() -> None:
         parser.error(f"--hardness: easy, realistic or hard, not {args.hardness!r}")
     for preset in presets if args.synthetic_people else ():
         name = "synthetic" if len(presets) == 1 else f"synthetic_{preset}"
-        results[name] = synthetic(args.synthetic_people, OUT / name, not args.no_ecm, preset)
+        results[name] = synthetic(
+            args.synthetic_people,
+            out / name,
+            not args.no_ecm,
+            preset,
+            splink=not args.no_splink,
+            reuse=args.reuse,
+        )
         print(results[name], flush=True)
     if args.scale_people:
         results["scale"] = synthetic(
-            args.scale_people, OUT / "scale", not (args.no_scale_ecm or args.no_ecm), presets[0]
+            args.scale_people,
+            out / "scale",
+            not (args.no_scale_ecm or args.no_ecm),
+            presets[0],
+            splink=not args.no_splink,
+            reuse=args.reuse,
         )
         print(results["scale"], flush=True)
-    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / ("results-reuse.json" if args.reuse else "results.json")).write_text(
+        json.dumps(results, indent=2) + "\n"
+    )
     print(json.dumps(results, indent=2))
 
 
