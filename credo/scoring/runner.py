@@ -31,7 +31,7 @@ import duckdb
 from credo.features import Steps
 from credo.store.schema import EVENT_TABLES
 
-__all__ = ["PASS_ROW_BYTES", "memory_limit_bytes", "pass_splits", "stepwise"]
+__all__ = ["MAX_PASS_PARTS", "PASS_ROW_BYTES", "memory_limit_bytes", "pass_splits", "stepwise"]
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ _UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
 
 
 def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
-    """The connection's memory limit in bytes, read from DuckDB (it prints it as ``2.7 GiB``)."""
+    """The connection's memory limit in bytes, as DuckDB prints it (``2.7 GiB`` for 3 GB: cut
+    to a tenth of the unit, so under by 10% at most, which errs towards more parts)."""
     row = con.execute("SELECT current_setting('memory_limit')").fetchone()
     text = str(row[0]) if row else ""
     found = re.fullmatch(r"\s*([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB)\s*", text)
@@ -98,14 +99,18 @@ def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
     return int(float(found.group(1)) * _UNITS[found.group(2)])
 
 
+#: The most parts a pass is read in: past this a part spills, which costs time, not rows.
+MAX_PASS_PARTS = 16
+
+
 def pass_splits(
-    con: duckdb.DuckDBPyConnection, event_types: Iterable[str], *, row_bytes: int = PASS_ROW_BYTES
+    con: duckdb.DuckDBPyConnection, event_types: Iterable[str]
 ) -> dict[str, tuple[int, ...]]:
-    """Per event type whose table holds more events than fit, at ``row_bytes`` each, in the
-    memory limit: the event ids cutting ``[min, max]`` of its ids into that many equal ranges
-    (``feature_steps``'s ``splits``). Types that fit are left out, so a small population's run
-    is the one query it was. Any cuts give the same rows; equal ranges of ids keep the parts
-    about equal where ids grow with loading, as they do."""
+    """Per event type whose table holds more events than fit, at :data:`PASS_ROW_BYTES` each,
+    in the memory limit: the event ids cutting ``[min, max]`` of its ids into that many equal
+    ranges, at most :data:`MAX_PASS_PARTS` (``feature_steps``'s ``splits``). Types that fit are
+    left out, so a small population's run is the one query it was. Any cuts give the same
+    rows; equal ranges of ids keep the parts about equal where ids grow with loading."""
     limit = memory_limit_bytes(con)
     splits: dict[str, tuple[int, ...]] = {}
     for event_type in event_types:
@@ -116,7 +121,8 @@ def pass_splits(
             " AND table_name = ?",
             [table],
         ).fetchone()
-        parts = math.ceil((row[0] if row else 0) * row_bytes / limit)
+        rows = int(row[0]) if row else 0
+        parts = min(MAX_PASS_PARTS, math.ceil(rows * PASS_ROW_BYTES / limit))
         if parts < 2:
             continue
         bounds = con.execute(f"SELECT min(event_id), max(event_id) FROM {table}").fetchone()
