@@ -22,6 +22,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from credo.errors import ConfigError
 from credo.features.catalogue import CATALOGUE, FIRST_EVENT, Ctx, Feature
@@ -34,6 +35,7 @@ __all__ = [
     "ASSETS_WITHHELD",
     "ASSET_ROWS",
     "LISTING_GRACE_MONTHS",
+    "PASS_TYPES",
     "Steps",
     "asset_choice_sql",
     "enrolled_sql",
@@ -85,6 +87,9 @@ _PLAIN = (
 _HISTORY = ("loan", "bill", "payment", "rental")
 #: Event types the monthly run reads, one pass each; consent decides who is scored.
 _PASSES = ("consent", *_HISTORY, "attribute", "connection")
+PASS_TYPES: tuple[str, ...] = _PASSES
+"""The event types read in one pass each (a pass may be read in parts: ``feature_steps``'s
+``splits``)."""
 
 ASSET_ROWS: dict[str, str] = {"bill": "k.bill_kind = 'tax'", "attribute": "k.attribute = 'vehicle'"}
 """Asset data by event type (RULES R-CRR-4, Regulation Art. 14: tax paid, property; the event
@@ -173,13 +178,22 @@ def _known_of_type(
     corrections: str,
     person: str | None = None,
     role: str = "subject",
+    ids: tuple[int | None, int | None] = (None, None),
 ) -> str:
     """A subquery: the known, corrected events of one type, read from that type's own table
     (no union view, only the ``columns`` used), with the person they are about in ``role``.
     ``corrections`` names the latest corrections (a CTE, or a parenthesised subquery).
     Written in the order a pass should run: the events meet their corrections first, then
-    ``event_persons`` (the larger table) is probed with them (docs/decisions/0814)."""
+    ``event_persons`` (the larger table) is probed with them (docs/decisions/0814).
+    ``ids``: only the events with ``lo <= event_id < hi`` (None: no bound), one part of a
+    split pass (docs/decisions/0816)."""
     end, known = d.timestamp(pit.end), d.timestamp(pit.known_at)
+    lo, hi = ids
+    part = "".join(
+        f"e.event_id {op} {int(bound)} AND "
+        for op, bound in ((">=", lo), ("<", hi))
+        if bound is not None
+    )
     select = ["s.person_id", "e.event_id", "e.occurred_at"]
     for name in columns:
         if name in AMENDABLE:
@@ -198,7 +212,7 @@ def _known_of_type(
         f"    LEFT JOIN {corrections} c\n"
         "      ON c.target_source = e.source AND c.target_record_id = e.source_record_id\n"
         f"    JOIN event_persons s ON s.event_id = e.event_id AND s.role = '{role}'{who}\n"
-        f"    WHERE e.occurred_at < {end} AND e.recorded_at <= {known}\n"
+        f"    WHERE {part}e.occurred_at < {end} AND e.recorded_at <= {known}\n"
         "      AND (c.correction_action IS NULL OR c.correction_action <> 'retract')\n"
         "  )"
     )
@@ -248,10 +262,14 @@ def _pass(
     features: Sequence[Feature],
     person: str | None,
     withhold_assets: bool = False,
+    cuts: Sequence[int] = (),
 ) -> str:
     """One event type's pass: every aggregate over that type's known events, per person.
     ``withhold_assets``: leave out the :data:`ASSET_ROWS` of persons without asset consent (the
-    consent pass then says who has it)."""
+    consent pass then says who has it). ``cuts``: event ids at which the events are read in
+    parts, each joined with ``event_persons`` on its own, all under the one ``GROUP BY``: each
+    join's hash table then fits in memory and keeps its filter on the links' scan; the rows
+    aggregated, and so every value, are the same (docs/decisions/0816)."""
     columns = [
         "count(*) AS events",
         # The file's age (spending regularity) reads the first event over every pass.
@@ -268,9 +286,18 @@ def _pass(
     if withhold_assets and event_type in ASSET_ROWS:
         consented = f"SELECT person_id FROM {_pass_name('consent')} WHERE assets = 'grant_assets'"
         where = f"\n  WHERE NOT ({ASSET_ROWS[event_type]}) OR k.person_id IN ({consented})"
-    source = _known_of_type(
-        c.d, c.pit, event_type, _reads([*columns, where]), corrections="corrections", person=person
-    )
+    read = _reads([*columns, where])
+    bounds: list[int | None] = [None, *cuts, None]
+    parts = [
+        _known_of_type(
+            c.d, c.pit, event_type, read, corrections="corrections", person=person, ids=ids
+        )
+        for ids in pairwise(bounds)
+    ]
+    source = parts[0]
+    if len(parts) > 1:
+        union = "\n    UNION ALL\n".join(f"    SELECT * FROM {p} p{i}" for i, p in enumerate(parts))
+        source = f"(\n{union}\n  )"
     body = ",\n    ".join(columns)
     return f"  SELECT k.person_id,\n    {body}\n  FROM {source} k{where}\n  GROUP BY k.person_id"
 
@@ -362,13 +389,18 @@ def feature_steps(
     hold_restricted: bool = True,
     grace_months: int = LISTING_GRACE_MONTHS,
     withhold_assets: bool = False,
+    splits: Mapping[str, Sequence[int]] | None = None,
 ) -> Steps:
     """:func:`features_sql` as steps: the latest corrections, one pass per event type, the
     passes joined per person, the contact graph, the population, then the final SELECT.
     ``hold_restricted``: leave out persons whose processing is restricted (every run does);
     only the explanation of a person's own recorded score to that person passes ``False``.
     ``withhold_assets``: asset data counts only for persons who consented to it (R-CRR-4; the
-    rules profile's ``consents.assets_written``); persons without asset rows are unaffected."""
+    rules profile's ``consents.assets_written``); persons without asset rows are unaffected.
+    ``splits``: per event type of :data:`PASS_TYPES`, ascending event ids at which its pass
+    reads its events in parts (one more part than ids), so that each part's join fits in
+    memory; the rows are the same for any ids (docs/decisions/0816)."""
+    cuts = _checked_splits(splits or {})
     d = dialect(dialect_name)
     c = Ctx(d, pit)
     who = f" AND person_id = {d.string(person)}" if person is not None else ""
@@ -385,7 +417,14 @@ def feature_steps(
         *(
             (
                 _pass_name(t),
-                _pass(c, t, [f for f in activity if f.events == t], person, withhold_assets),
+                _pass(
+                    c,
+                    t,
+                    [f for f in activity if f.events == t],
+                    person,
+                    withhold_assets,
+                    cuts.get(t, ()),
+                ),
             )
             for t in _PASSES
         ),
@@ -421,6 +460,26 @@ def feature_steps(
     # table, ``event_persons`` probes it (docs/decisions/0814).
     passes = frozenset(_pass_name(t) for t in _PASSES)
     return _unprotected(Steps(tuple(steps), final, passes))
+
+
+def _checked_splits(splits: Mapping[str, Sequence[int]]) -> dict[str, tuple[int, ...]]:
+    """The split points, refused unless each names a pass and ascends strictly (a repeated or
+    descending id would give an empty part, or read an event twice)."""
+    for event_type, ids in splits.items():
+        if event_type not in _PASSES:
+            raise ConfigError(
+                f"no feature pass reads event type {event_type!r}",
+                hint=f"split one of {', '.join(_PASSES)}",
+            )
+        if any(not isinstance(i, int) or isinstance(i, bool) for i in ids) or any(
+            a >= b for a, b in pairwise(ids)
+        ):
+            raise ConfigError(
+                f"the split points of the {event_type} pass must be ascending integer event"
+                f" ids, not {list(ids)!r}",
+                hint="each part reads lo <= event_id < hi between neighbouring points",
+            )
+    return {t: tuple(ids) for t, ids in splits.items()}
 
 
 _PROTECTED = re.compile(r"\b(" + "|".join(PROTECTED_TABLES) + r")\b", re.IGNORECASE)

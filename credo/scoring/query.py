@@ -12,11 +12,11 @@ from contextlib import nullcontext
 
 import pyarrow as pa
 
-from credo.features import PointInTime, feature_steps
+from credo.features import PASS_TYPES, PointInTime, feature_steps
 from credo.models.sql import scoring_sql
 from credo.models.table import ScorecardModel
 from credo.policy.rules import active_rules
-from credo.scoring.runner import stepwise
+from credo.scoring.runner import pass_splits, stepwise
 from credo.store.db import Store
 
 __all__ = ["scored_features", "scoring_query"]
@@ -44,9 +44,11 @@ def scored_features(
 ) -> pa.Table:
     """One row per enrolled person (or just ``person``), in ``person_id`` order."""
     rules = active_rules(store.settings)
+    # A population's big passes are read in parts that fit in memory (decision 0816).
+    splits = pass_splits(store.con, PASS_TYPES) if person is None else {}
     steps = feature_steps(
         pit, person=person, previous_run=previous, grace_months=rules.court_list.grace_months,
-        withhold_assets=rules.consents.assets_written,  # R-CRR-4
+        withhold_assets=rules.consents.assets_written, splits=splits,  # R-CRR-4
     )  # fmt: skip
     # A population runs step by step, to hold one event type's pass at a time; one person's
     # steps are small, and a re-score answers at once as one query.

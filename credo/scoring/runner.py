@@ -10,21 +10,28 @@ The steps a query marks ``as_written`` run with DuckDB's join-order optimizer of
 joins run in the order the SQL gives. It estimated ``role = 'subject'`` at half of
 ``event_persons`` and so, for the bills pass, built its hash table on every link (100M at 100M
 events) instead of the bills (decision 0814). The plan changes; the rows do not.
+
+:func:`pass_splits` says where to cut a pass whose events would not fit in one in-memory hash
+table under the connection's memory limit (decision 0816): an external join spills and loses
+the filter that lets the scan of ``event_persons`` skip other types' links.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import duckdb
 
 from credo.features import Steps
+from credo.store.schema import EVENT_TABLES
 
-__all__ = ["stepwise"]
+__all__ = ["MAX_PASS_PARTS", "PASS_ROW_BYTES", "memory_limit_bytes", "pass_splits", "stepwise"]
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +78,58 @@ def stepwise(con: duckdb.DuckDBPyConnection, query: Steps) -> Iterator[str]:
     finally:
         for table in tables.values():
             con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+PASS_ROW_BYTES = 200
+"""Memory one event of a pass may take, against the connection's memory limit: its row in
+the join's hash table (~120 bytes for the bills and payments passes, measured: 4M bills fit
+in 500 MB, not in 400 MB) with room for the pass's ``GROUP BY`` and the threads' buffers."""
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """The connection's memory limit in bytes, as DuckDB prints it (``2.7 GiB`` for 3 GB: cut
+    to a tenth of the unit, so under by 10% at most, which errs towards more parts)."""
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    text = str(row[0]) if row else ""
+    found = re.fullmatch(r"\s*([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB)\s*", text)
+    if found is None:
+        raise RuntimeError(f"DuckDB's memory_limit reads {text!r}, not a size like '2.7 GiB'")
+    return int(float(found.group(1)) * _UNITS[found.group(2)])
+
+
+#: The most parts a pass is read in: past this a part spills, which costs time, not rows.
+MAX_PASS_PARTS = 16
+
+
+def pass_splits(
+    con: duckdb.DuckDBPyConnection, event_types: Iterable[str]
+) -> dict[str, tuple[int, ...]]:
+    """Per event type whose table holds more events than fit, at :data:`PASS_ROW_BYTES` each,
+    in the memory limit: the event ids cutting ``[min, max]`` of its ids into that many equal
+    ranges, at most :data:`MAX_PASS_PARTS` (``feature_steps``'s ``splits``). Types that fit are
+    left out, so a small population's run is the one query it was. Any cuts give the same
+    rows; equal ranges of ids keep the parts about equal where ids grow with loading."""
+    limit = memory_limit_bytes(con)
+    splits: dict[str, tuple[int, ...]] = {}
+    for event_type in event_types:
+        table = EVENT_TABLES[event_type]
+        row = con.execute(
+            "SELECT estimated_size FROM duckdb_tables()"
+            " WHERE database_name = current_database() AND schema_name = 'main'"
+            " AND table_name = ?",
+            [table],
+        ).fetchone()
+        rows = int(row[0]) if row else 0
+        parts = min(MAX_PASS_PARTS, math.ceil(rows * PASS_ROW_BYTES / limit))
+        if parts < 2:
+            continue
+        bounds = con.execute(f"SELECT min(event_id), max(event_id) FROM {table}").fetchone()
+        if bounds is None or bounds[0] is None:
+            continue
+        lo, hi = int(bounds[0]), int(bounds[1])
+        cuts = sorted({lo + (hi - lo + 1) * i // parts for i in range(1, parts)} - {lo})
+        if cuts:
+            splits[event_type] = tuple(cuts)
+    return splits

@@ -23,7 +23,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from credo.errors import ModelError
-from credo.features import CATALOGUE, PointInTime, feature_steps, months_before, outcome_sql
+from credo.features import (
+    CATALOGUE,
+    PASS_TYPES,
+    PointInTime,
+    feature_steps,
+    months_before,
+    outcome_sql,
+)
 from credo.features.catalogue import Feature
 from credo.models.table import ScorecardModel, content_id, with_training
 from credo.policy.bases import refuse_protected_features
@@ -33,7 +40,7 @@ from credo.scoring.columns import columns_of
 from credo.scoring.fit import fit_summary
 from credo.scoring.policy_rules import listings_query, resolve_policy
 from credo.scoring.registry import register_model
-from credo.scoring.runner import stepwise
+from credo.scoring.runner import pass_splits, stepwise
 from credo.scoring.runs import latest_known_at, previous_run
 from credo.store.db import Store
 
@@ -121,6 +128,7 @@ def training_table(
     steps = feature_steps(
         pit, previous_run=earlier, features=features,
         withhold_assets=rules.consents.assets_written,
+        splits=pass_splits(store.con, PASS_TYPES),  # decision 0816
     )  # fmt: skip
     months = outcome_months or policy.outcome.months
     outcome = outcome_sql(pit, months, min_days_past_due=policy.outcome.min_days_past_due)
