@@ -129,6 +129,9 @@ _DATES = st.sampled_from(
 ) | _TEXT  # fmt: skip
 
 
+@example(fmt="%Y-%m-%d", kind="date", values=["2026-01-02", "2026-02-30", "x"])
+@example(fmt="%d/%m/%Y", kind="date", values=["02/01/2026", "2026-01-02"])
+@example(fmt="%Y-%m-%d %H:%M:%S%z", kind="datetime", values=["2026-01-02 10:00:00+0800"])
 @given(
     fmt=_FORMATS, kind=st.sampled_from(["date", "datetime"]), values=st.lists(_DATES, max_size=10)
 )
