@@ -36,6 +36,7 @@ __all__ = [
     "hash_identifiers",
     "mark_rejects",
     "payload_columns",
+    "repeated_in_file_sql",
     "typed_events_sql",
 ]
 
@@ -174,6 +175,29 @@ def typed_events_sql(names: list[str], pii: list[str]) -> str:
     )  # fmt: skip
 
 
+def repeated_in_file_sql(con: duckdb.DuckDBPyConnection, typed: str) -> str:
+    """A SELECT (ending in a space) of each record id found on more than one row of ``typed``.
+
+    Most files repeat no record id, and one pass shows it: when the ids have as many distinct
+    64-bit hashes as there are ids, no id can come twice (equal ids hash equally). Counting
+    distinct hashes costs ~30% less than grouping them with their counts (1.9 against 2.7
+    CPU-s for 10M ids, decision 0983). Otherwise the ids are grouped by hash first (cheaper
+    than by text) and only those whose hash comes twice by their text, so a hash collision
+    finds nothing."""
+    unique = value(
+        con,
+        "SELECT count(v_source_record_id) = count(DISTINCT hash(v_source_record_id)) "
+        f"FILTER (WHERE v_source_record_id IS NOT NULL) FROM {typed}",
+    )
+    if unique:
+        return "SELECT CAST(NULL AS VARCHAR) AS rid WHERE false "
+    return (
+        f"SELECT v_source_record_id AS rid FROM {typed} WHERE hash(v_source_record_id) IN "
+        f"(SELECT hash(v_source_record_id) FROM {typed} GROUP BY 1 HAVING count(*) > 1) "
+        "GROUP BY 1 HAVING count(*) > 1 "
+    )
+
+
 def find_conflicts(
     con: duckdb.DuckDBPyConnection, source: str, typed_events: str, payload: list[str]
 ) -> None:
@@ -183,11 +207,7 @@ def find_conflicts(
     Only the rows of record ids seen twice (``dup_ids``) are compared value by value."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE dup_ids AS "
-        # Grouped by a 64-bit hash first (cheaper than by text); only the ids whose hash comes
-        # twice are grouped by their text, so a hash collision finds nothing.
-        "SELECT v_source_record_id AS rid FROM typed WHERE hash(v_source_record_id) IN "
-        "(SELECT hash(v_source_record_id) FROM typed GROUP BY 1 HAVING count(*) > 1) "
-        "GROUP BY 1 HAVING count(*) > 1 "
+        f"{repeated_in_file_sql(con, 'typed')}"
         "UNION SELECT source_record_id FROM events WHERE source = ? AND source_record_id IN "
         "(SELECT v_source_record_id FROM typed)",
         [source],

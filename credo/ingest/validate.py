@@ -130,7 +130,13 @@ def field_sql(
             shown = target
         else:
             fmts = rule.formats or DEFAULT_FORMATS[kind]
-            fmt_sql = "[" + ", ".join(literal(f) for f in fmts) + "]"
+            # One format is passed as text, not a one-element list: the same result and type,
+            # ~30% less CPU per value (0.83 against 1.2 CPU-s at 10M rows, decision 0983).
+            fmt_sql = (
+                literal(fmts[0])
+                if len(fmts) == 1
+                else "[" + ", ".join(literal(f) for f in fmts) + "]"
+            )
             value = f"CAST(try_strptime({text}, {fmt_sql}) AS {target})"
             shown = " or ".join(fmts)
         parse_reason = f"not a valid date in the format {shown}"

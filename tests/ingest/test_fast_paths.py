@@ -8,10 +8,12 @@ import duckdb
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from credo.ingest.mapping import parse_mapping
+from credo.ingest.events import FIELDS
+from credo.ingest.mapping import ColumnRule, parse_mapping
 from credo.ingest.reader import trimmed_sql
-from credo.ingest.validate import OneRead, stage_sql
-from credo.sql import ident
+from credo.ingest.triage import repeated_in_file_sql
+from credo.ingest.validate import DEFAULT_FORMATS, OneRead, field_sql, stage_sql
+from credo.sql import ident, literal
 
 # Unicode space separators (category Zs, what DuckDB's trim removes), other whitespace it keeps,
 # control characters, ASCII letters and CJK text: the characters the fast paths decide on.
@@ -92,3 +94,59 @@ def test_a_row_is_flagged_bad_exactly_when_a_field_has_a_reason(rows: list[dict[
     ).fetchall()
     assert len(got) == len(rows)
     assert [r[1] for r in got] == [r[2] for r in got]
+
+
+_IDS = st.lists(
+    st.one_of(st.none(), st.sampled_from(["T1", "T2", "t1", "T1 ", "张", ""])), max_size=30
+)
+
+
+@example(ids=[])
+@example(ids=[None, None])
+@example(ids=["T1", "T2", "T1"])
+@given(ids=_IDS | st.lists(st.one_of(st.none(), _TEXT), max_size=30))
+def test_repeated_record_ids_are_found_with_or_without_the_fast_path(
+    ids: list[str | None],
+) -> None:
+    """The in-file duplicate check skips its grouping when the ids' distinct hashes are as many
+    as the ids; what it finds must be exactly the ids on more than one row."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE typed AS SELECT unnest(?::VARCHAR[]) AS v_source_record_id", [ids])
+    found = con.execute(repeated_in_file_sql(con, "typed")).fetchall()
+    # A NULL id (a bad row's) may be listed too: it matches no row after.
+    got = sorted(r[0] for r in found if r[0] is not None)
+    want = sorted({i for i in ids if i is not None and ids.count(i) > 1})
+    assert got == want
+
+
+_FORMATS = st.sampled_from(
+    [*DEFAULT_FORMATS["date"], *DEFAULT_FORMATS["datetime"], "%d/%m/%Y", "%Y-%m-%d %H:%M:%S%z"]
+)
+_DATES = st.sampled_from(
+    ["2026-01-02", "2026/01/02", "20260102", "02/01/2026", "2026-01-02 10:00:00",
+     "2026-01-02T10:00:00", "2026-01-02 10:00:00.5", "2026-01-02T10:00:00Z",
+     "2026-01-02 10:00", "2026-01-02 10:00:00+0800", "2026-02-30", ""]
+) | _TEXT  # fmt: skip
+
+
+@example(fmt="%Y-%m-%d", kind="date", values=["2026-01-02", "2026-02-30", "x"])
+@example(fmt="%d/%m/%Y", kind="date", values=["02/01/2026", "2026-01-02"])
+@example(fmt="%Y-%m-%d %H:%M:%S%z", kind="datetime", values=["2026-01-02 10:00:00+0800"])
+@given(
+    fmt=_FORMATS, kind=st.sampled_from(["date", "datetime"]), values=st.lists(_DATES, max_size=10)
+)
+def test_one_format_parses_as_the_list_of_it(fmt: str, kind: str, values: list[str]) -> None:
+    """A field with one format is parsed with the format as text, not as a one-element list
+    (cheaper): the same value, or NULL, for any text."""
+    spec = FIELDS["occurred_at" if kind == "datetime" else "due_date"]
+    rule = ColumnRule(column="c", format=fmt)
+    parsed = field_sql(spec, rule, {"c": "VARCHAR"}, dt.datetime(2026, 12, 1), "v").value
+    target = "DATE" if kind == "date" else "TIMESTAMP"
+    assert "[" not in parsed
+    got = _CON.execute(
+        f"SELECT list({parsed} ORDER BY i), "
+        f"list(CAST(try_strptime(v, [{literal(fmt)}]) AS {target}) ORDER BY i) "
+        "FROM (SELECT unnest(?::VARCHAR[]) AS v, generate_subscripts(?::VARCHAR[], 1) AS i)",
+        [values, values],
+    ).fetchall()[0]
+    assert got[0] == got[1]
