@@ -11,6 +11,7 @@ row. The functions here only return SQL; ``loader`` runs it.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from credo.ingest.events import (
@@ -58,6 +59,8 @@ _NATIVE_TEMPORAL = ("DATE", "TIMESTAMP")
 _CONTROL = r"[\x00-\x1f\x7f-\x9f]"
 _CONTROL_IN_TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _IDENTIFIERS = frozenset({"source_record_id", "target_record_id", *PII_FIELDS})
+_SEPARATOR, _SEPARATOR_RE = "\x1f", r"\x1f"
+"""Joins the groups of fields checked for control characters in one match (``_bad``)."""
 _NATIVE_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT")
 
 
@@ -293,14 +296,23 @@ def _bad(quick: dict[str, str], controlled: dict[str, list[str]]) -> list[str]:
 
     ``quick``: each field's reason without its control-character check; ``controlled``: per
     class of control characters, the text of each field refused for one (NULL where the field
-    does not apply). A class's characters are single code points, so one of them is in some
-    field exactly when it is in their concatenation (``concat`` skips NULLs, never returns
-    NULL): one regular expression per class and row instead of one per field (measured at 2M
-    rows, 5 text fields in 2 classes: 0.80 CPU-s one per field, 0.62-0.68 grouped).
+    does not apply). All of them are checked by one regular expression per row: the fields of
+    each class are concatenated (``concat`` skips NULLs, never returns NULL), the classes'
+    groups joined by ``_SEPARATOR``, and the whole must fully match the negated classes in
+    turn (``[^ids]*<sep>[^text]*``). The separator is in every class, so no negated class can
+    consume it: the k-th separator of the row ends the k-th group, and a field that holds the
+    separator itself (a refused character) leaves one separator too many, which fails the
+    match. So the row matches exactly when no group holds a character of its class. One call
+    instead of one per class (decision 0982): 10M benchmark rows, 2.65-2.77 CPU-s against
+    3.10-3.15 (docs/decisions/0984).
     """
     bad = [f"({e}) IS NOT NULL" for e in quick.values()]
-    for control, texts in controlled.items():
-        bad.append(f"regexp_matches(concat({', '.join(texts)}), {literal(control)})")
+    if controlled:
+        if not all(re.fullmatch(control, _SEPARATOR) for control in controlled):
+            raise ValueError("the control-character check's separator must be in every class")
+        texts = f", chr({ord(_SEPARATOR)}), ".join(", ".join(t) for t in controlled.values())
+        negated = _SEPARATOR_RE.join(f"[^{control[1:-1]}]*" for control in controlled)
+        bad.append(f"NOT regexp_full_match(concat({texts}), {literal(negated)})")
     return bad
 
 

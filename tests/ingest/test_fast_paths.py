@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 
@@ -16,7 +17,15 @@ from credo.ingest.loader import binary_column
 from credo.ingest.mapping import ColumnRule, parse_mapping
 from credo.ingest.reader import trimmed_sql
 from credo.ingest.triage import repeated_in_file_sql
-from credo.ingest.validate import DEFAULT_FORMATS, OneRead, field_sql, stage_sql
+from credo.ingest.validate import (
+    _CONTROL,
+    _CONTROL_IN_TEXT,
+    DEFAULT_FORMATS,
+    OneRead,
+    _bad,
+    field_sql,
+    stage_sql,
+)
 from credo.sql import ident, literal
 from credo.store.rows import registered
 
@@ -78,11 +87,15 @@ _VALID = {c: v[0] for c, v in _SOME.items()} | {"id": "T1", "ref": "U1", "name":
 
 
 @example(rows=[_VALID, _VALID | {"ref": "a\x07"}, _VALID | {"name": "a\tb"}, _VALID | {"id": "\t"}])
+@example(rows=[_VALID | {"id": "T\x1f1"}, _VALID | {"ref": "\x1f"}, _VALID | {"phone": "1\x1f"}])
+@example(rows=[_VALID | {"id": "T\x1f", "ref": "\x1f"}, _VALID | {"name": "a\x1f\nb", "id": "\n"}])
+@example(rows=[_VALID | {"phone": None, "name": "\t\r\n"}, _VALID | {"id": "\x1f\x1f"}])
 @given(rows=st.lists(_ROW, min_size=1, max_size=20))
 def test_a_row_is_flagged_bad_exactly_when_a_field_has_a_reason(rows: list[dict[str, str]]) -> None:
-    """The staged pass flags bad rows with the control characters of each class checked over
-    all the row's fields at once; the reasons are still found field by field (``stage_sql``).
-    Both must agree on every row, or a row with a reason would be stored."""
+    """The staged pass flags bad rows with the control characters of both classes checked in
+    one match over all the row's fields, the classes' groups joined by a separator that is
+    itself refused; the reasons are still found field by field (``stage_sql``). Both must agree
+    on every row, or a row with a reason would be stored."""
     plan = OneRead(_MAPPING, dict.fromkeys(_COLUMNS, "VARCHAR"), dt.datetime(2026, 12, 1))
     con = duckdb.connect()
     con.execute(
@@ -99,6 +112,35 @@ def test_a_row_is_flagged_bad_exactly_when_a_field_has_a_reason(rows: list[dict[
     ).fetchall()
     assert len(got) == len(rows)
     assert [r[1] for r in got] == [r[2] for r in got]
+
+
+# Separators a wrong implementation might use, the refused characters of either class, and
+# the three the text class allows: the combinations the one-match check must tell apart.
+_MIXED = st.text(alphabet=st.sampled_from("a|,;\x1f\x1e\t\n\r\x00\x7f\x85\u00a0张"), max_size=6)
+
+
+@example(ids=["a|\tb"], texts=["x"])
+@example(ids=["a\x1fb"], texts=[None])
+@example(ids=[None], texts=["\x1f"])
+@example(ids=["a"], texts=["\t\n\r"])
+@given(
+    ids=st.lists(st.one_of(st.none(), _MIXED), min_size=1, max_size=3),
+    texts=st.lists(st.one_of(st.none(), _MIXED), min_size=1, max_size=3),
+)
+def test_one_match_finds_a_refused_character_of_either_class(
+    ids: list[str | None], texts: list[str | None]
+) -> None:
+    """The bad-row check of control characters (one full match over both classes' fields) is
+    true exactly when some identifier holds a character of the identifier class or some other
+    text one of the text class, as Python's regular expressions find it field by field."""
+    names = [f"i{k}" for k in range(len(ids))] + [f"t{k}" for k in range(len(texts))]
+    (check,) = _bad({}, {_CONTROL: names[: len(ids)], _CONTROL_IN_TEXT: names[len(ids) :]})
+    columns = ", ".join(f"?::VARCHAR AS {n}" for n in names)
+    got = _CON.execute(f"SELECT {check} FROM (SELECT {columns})", [*ids, *texts]).fetchone()
+    want = any(v is not None and re.search(_CONTROL, v) for v in ids) or any(
+        v is not None and re.search(_CONTROL_IN_TEXT, v) for v in texts
+    )
+    assert got is not None and got[0] == want
 
 
 _IDS = st.lists(
