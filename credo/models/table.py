@@ -85,9 +85,11 @@ class _Compiled:
             values = to_categorical(values)
         get = self.categories.get
         index = np.fromiter((get(v, -1) for v in values), dtype=np.intp, count=len(values))
-        for i in np.flatnonzero(index == -1):
-            text = to_categorical(values[i : i + 1])[0]
-            index[i] = self.missing if text is None else self.categories.get(text, self.other)
+        # The values not found rendered in one call, not one call each: half a million
+        # missing values of a run cost ~2 s that way (decision 0818).
+        slow = np.flatnonzero(index == -1)
+        texts = to_categorical(values[slow])
+        index[slow] = [self.missing if t is None else get(t, self.other) for t in texts]
         return index
 
 

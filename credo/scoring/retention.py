@@ -31,6 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import duckdb
+
 from credo.features.sql import AMENDABLE
 from credo.policy.rules import RetentionRules, active_rules
 from credo.store.audit import AuditEntry
@@ -203,11 +205,15 @@ class RetentionReport:
         return asdict(self)
 
 
+_ADVERSE_TYPES = ("bill", "loan", "rental", "court_judgment")
+_COLUMNS = (
+    "event_id", "event_type", "source", "source_record_id", "occurred_at", "due_date", "paid_date",
+    "loan_event", "days_past_due", "damage", "unpaid_amount", "court", "case_number", "listed_on",
+    "satisfied_on", "judgment_status",
+)  # fmt: skip
 _CANDIDATE_COLUMNS = (
-    "SELECT event_id, event_type, source, source_record_id, occurred_at, due_date, paid_date,"
-    " loan_event, days_past_due, damage, unpaid_amount, court, case_number, listed_on,"
-    " satisfied_on, judgment_status FROM events e"
-    " WHERE event_type IN ('bill', 'loan', 'rental', 'court_judgment') AND "
+    f"SELECT {', '.join(_COLUMNS)} FROM events e"
+    f" WHERE event_type IN ({', '.join(repr(t) for t in _ADVERSE_TYPES)}) AND "
 )
 # Only what can be adverse in some version: adverse as loaded (is_adverse, in SQL) or amended
 # since. Most bills are paid on time; the monthly run need not read them.
@@ -273,14 +279,53 @@ def may_be_due_sql(as_of: dt.date, rules: RetentionRules) -> str:
     )
 
 
-def _due_candidates(as_of: dt.date, rules: RetentionRules) -> str:
+def _typed_reads(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Per adverse event type, a subquery of its own table with the candidate columns as the
+    ``events`` view gives them: a column the type's table lacks is a NULL of the view's type."""
+    view = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns()"
+            " WHERE database_name = current_database() AND schema_name = 'main'"
+            " AND table_name = 'events'"
+        ).fetchall()
+    )
+    reads = {}
+    for event_type in _ADVERSE_TYPES:
+        table = EVENT_TABLES[event_type]
+        have = {
+            str(r[0])
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name ="
+                " current_database() AND schema_name = 'main' AND table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        columns = [c if c in have else f"CAST(NULL AS {view[c]}) AS {c}" for c in _COLUMNS]
+        reads[event_type] = (
+            f"(SELECT {', '.join(columns)} FROM {table} WHERE event_type = '{event_type}')"
+        )
+    return reads
+
+
+def _due_candidates(
+    as_of: dt.date, rules: RetentionRules, reads: Mapping[str, str] | None = None
+) -> str:
     """What the monthly run reads: the candidates less the adverse items as loaded, never
     amended, that no clock can age out by ``as_of`` (at 10M events all but the ~1,000 court
     records of ~86,000, which took ~0.6 CPU-s of Python a run; decision 0981). Three branches,
-    each a plain filter or a semi join, as in ``_CANDIDATES``."""
+    each a plain filter or a semi join, as in ``_CANDIDATES``. ``reads``
+    (:func:`_typed_reads`): the first branch reads each type's own table under the same
+    condition, which DuckDB then evaluates per type with the absent columns folded away, not
+    over the view's union of all four (at 100M events ~4.2 → ~2.4 CPU-s; decision 0818)."""
     may = may_be_due_sql(as_of, rules)
+    first = f"{_CANDIDATE_COLUMNS}{_ADVERSE_AS_LOADED} AND {may}"
+    if reads is not None:
+        first = " UNION ALL ".join(
+            f"SELECT * FROM {reads[t]} e WHERE {_ADVERSE_AS_LOADED} AND {may}"
+            for t in _ADVERSE_TYPES
+        )
     return (
-        f"{_CANDIDATE_COLUMNS}{_ADVERSE_AS_LOADED} AND {may}"
+        f"{first}"
         f" UNION ALL {_CANDIDATE_COLUMNS}{_ADVERSE_AS_LOADED} AND NOT {may} AND {_AMENDED}"
         f" UNION ALL {_CANDIDATE_COLUMNS}NOT {_ADVERSE_AS_LOADED} AND {_AMENDED}"
     )
@@ -349,7 +394,7 @@ def purge_dates(store: Store, person_id: str) -> dict[int, dt.date | None]:
 def due_items(store: Store, as_of: dt.date) -> list[dict[str, Any]]:
     """Every adverse item whose purge date is on or before ``as_of`` under the active profile."""
     rules = active_rules(store.settings).retention
-    items = rows(store.con, _due_candidates(as_of, rules))
+    items = rows(store.con, _due_candidates(as_of, rules, _typed_reads(store.con)))
     _case_ends(items)
     amendments = _amendments(store)
     due = []

@@ -4,15 +4,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import duckdb
-from hypothesis import assume, given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from credo.policy.rules import RetentionRules
-from credo.scoring.retention import is_adverse, may_be_due_sql, purge_date
+from credo.scoring.retention import (
+    _due_candidates,
+    _typed_reads,
+    is_adverse,
+    may_be_due_sql,
+    purge_date,
+)
+from credo.settings import Settings
+from credo.store.db import Store
 
 DAY = dt.date(2015, 1, 1)
 days = st.integers(min_value=0, max_value=4000).map(lambda n: DAY + dt.timedelta(days=n))
@@ -108,3 +120,48 @@ def test_the_window_holds_for_any_date_a_request_can_name(as_of: dt.date, profil
     is still a condition DuckDB reads, not an error. The ends of the calendar, where a clock's
     start would fall outside it."""
     _CON.execute(f"SELECT {may_be_due_sql(as_of, profile)} FROM item").fetchall()
+
+
+@pytest.fixture(scope="module")
+def population(population_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    db = tmp_path_factory.mktemp("due") / "credo.duckdb"
+    shutil.copy(population_db, db)
+    shutil.copy(population_db.with_suffix(".key"), db.with_suffix(".key"))
+    with Store.open(Settings(db=db)) as store:
+        yield store
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rules,
+    st.integers(0, 12 * 12).map(lambda n: dt.date(2026, 10, 31) + dt.timedelta(days=30 * n)),
+)
+def test_each_type_read_from_its_own_table_gives_the_candidates_of_the_view(
+    population: Store, profile: RetentionRules, as_of: dt.date
+) -> None:
+    """Decision 0818: the first branch read per type from its own table, the columns it lacks
+    as NULLs of the view's types, gives the same rows as read through ``events``, for any
+    profile and date (some items due, then more, then all)."""
+    con = population.con
+    view = sorted(con.execute(_due_candidates(as_of, profile)).fetchall())
+    typed = sorted(con.execute(_due_candidates(as_of, profile, _typed_reads(con))).fetchall())
+    assert typed == view
+    # The court records are always read: the comparison is never between two empty sets.
+    assert view
+
+
+def test_long_after_every_item_the_typed_reads_give_every_adverse_item(population: Store) -> None:
+    con = population.con
+    late = dt.date(2045, 1, 31)
+    profile = RetentionRules(adverse_years=1, bankruptcy_years=1)
+    typed = con.execute(_due_candidates(late, profile, _typed_reads(con))).fetchall()
+    assert sorted(typed) == sorted(con.execute(_due_candidates(late, profile)).fetchall())
+    kinds = {row[1] for row in typed}
+    assert len(typed) > 500 and kinds == {"bill", "loan", "rental", "court_judgment"}
+
+
+def test_a_column_a_type_lacks_is_read_as_the_views_null(population: Store) -> None:
+    reads = _typed_reads(population.con)
+    assert "CAST(NULL AS VARCHAR) AS loan_event" in reads["bill"]
+    assert "CAST(NULL AS DATE) AS due_date" in reads["court_judgment"]
+    assert " due_date," in reads["bill"] and "FROM events_bill" in reads["bill"]
