@@ -1,8 +1,8 @@
 """Per-record columns of a resolution run held as arrays, not as Python objects.
 
 A run handles every record at once: 17.7 million at a million persons. As Python lists and
-dicts, the record ids, their index and each record's earlier person cost about 240 bytes a
-record (0.37 GiB at 100,000 persons, measured; about 4 GiB at a million). ``RecordIds`` reads
+dicts, the record ids, their index and each record's earlier person cost about 220 bytes a
+record (0.37 GiB at 100,000 persons, measured; about 3.6 GiB at a million). ``RecordIds`` reads
 the ids in place from the records' Arrow column (records are ordered by id, so a binary search
 replaces the dict), and ``PersonCodes`` keeps one int32 per record and each person's id once
 (decision 0117).
