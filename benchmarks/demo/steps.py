@@ -8,11 +8,15 @@ much of each peak is Python's own (``tracemalloc``, which does not see DuckDB or
     nice -n 10 .venv/bin/python benchmarks/demo/steps.py generate --people 1000000 \\
         --months 1 --dir D
     nice -n 10 .venv/bin/python benchmarks/demo/steps.py load --dir D
+    nice -n 10 .venv/bin/python benchmarks/demo/steps.py resolve --dir D
 
 ``generate`` writes the demo's population (seed 7, ``DEMO_LINKS``, ``Arrivals()``; 60 months
 unless ``--months``) to ``D/population``; ``load`` ingests it into ``D/credo.duckdb`` and
-resolves it. One JSON line per step: seconds, peak RSS (reset before the step, ``VmHWM``),
-Python's peak, RSS after.
+resolves it; ``resolve`` runs one more (full) resolution on ``D/credo.duckdb`` as it stands,
+without ``tracemalloc`` (which slows Python's allocations and adds its own memory), so its peak
+is the step's as the demo runs it; it also prints the RSS and the peak so far as each of its
+phases (``PHASES``) starts and ends. One JSON line per step: seconds, peak RSS (reset before
+the step, ``VmHWM``), Python's peak (not for ``resolve``), RSS after.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 GIB = 1024**3
+STARTED = time.perf_counter()
 
 
 def _status(field: str) -> float:
@@ -38,21 +43,23 @@ def _status(field: str) -> float:
     return int(found.group(1)) * 1024 / GIB if found else 0.0
 
 
-def step(name: str, fn: Callable[[], Any], **extra: Any) -> Any:
-    """Run ``fn`` with its peaks measured; print them as one JSON line."""
+def step(name: str, fn: Callable[[], Any], trace: bool = True, **extra: Any) -> Any:
+    """Run ``fn`` with its peaks measured (Python's own only if ``trace``); print them as one
+    JSON line."""
     Path("/proc/self/clear_refs").write_text("5")
     before = _status("VmRSS")
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     started = time.perf_counter()
     result = fn()
-    python_peak = tracemalloc.get_traced_memory()[1] / GIB
+    python_peak = tracemalloc.get_traced_memory()[1] / GIB if trace else None
     tracemalloc.stop()
     row = {
         "step": name,
         "seconds": round(time.perf_counter() - started, 1),
         "rss_before_gib": round(before, 3),
         "peak_gib": round(_status("VmHWM"), 3),
-        "python_peak_gib": round(python_peak, 3),
+        "python_peak_gib": None if python_peak is None else round(python_peak, 3),
         "rss_after_gib": round(_status("VmRSS"), 3),
     } | extra
     print(json.dumps(row), flush=True)
@@ -92,17 +99,59 @@ def load(folder: Path) -> None:
         step("resolve", lambda: resolve(store))
 
 
+PHASES = ("linkage_frame", "predict_pairs", "cluster_and_review", "assign_ids", "write_run")
+
+
+def _phased(module: Any, name: str) -> None:
+    """Print the RSS, the step's peak so far (``VmHWM``) and the size of the Arrow tables it is
+    given (at its start) or gives (at its end) when ``module.name`` starts and ends."""
+    import pyarrow as pa
+
+    fn = getattr(module, name)
+
+    def show(at: str, tables: list[Any]) -> None:
+        rss, peak = round(_status("VmRSS"), 3), round(_status("VmHWM"), 3)
+        arrow = round(sum(t.nbytes for t in tables if isinstance(t, pa.Table)) / GIB, 3)
+        row = {"phase": name, "at": at, "rss_gib": rss, "peak_gib": peak, "arrow_gib": arrow,
+               "t": round(time.perf_counter() - STARTED, 1)}  # fmt: skip
+        print(json.dumps(row), flush=True)
+
+    def measured(*args: Any, **kwargs: Any) -> Any:
+        show("start", [*args, *kwargs.values()])
+        result = fn(*args, **kwargs)
+        show("end", [result])
+        return result
+
+    setattr(module, name, measured)
+
+
+def resolve_again(folder: Path) -> None:
+
+    import credo.identity.resolution as resolution
+    from credo.cli._common import settings_for
+    from credo.identity import resolve
+    from credo.store.db import Store
+
+    for name in PHASES:
+        _phased(resolution, name)
+    with Store.open(settings_for(folder / "credo.duckdb")) as store:
+        report = step("resolve", lambda: resolve(store), trace=False)
+    print(json.dumps(report.to_dict()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["generate", "load"])
+    parser.add_argument("what", choices=["generate", "load", "resolve"])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--dir", type=Path, required=True)
     args = parser.parse_args()
     if args.what == "generate":
         generate(args.people, args.months, args.dir)
-    else:
+    elif args.what == "load":
         load(args.dir)
+    else:
+        resolve_again(args.dir)
 
 
 if __name__ == "__main__":

@@ -18,13 +18,25 @@ to several clusters was *split*. Both are reported with the links that caused th
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any, overload
 
+from credo.identity.arrays import OriginOrder, Ranks
 from credo.identity.constraints import Holdings, Traits
 
-__all__ = ["Assignment", "Clustering", "Edge", "Links", "assign_ids", "cluster", "link_order"]
+__all__ = [
+    "Assignment",
+    "Clustering",
+    "Edge",
+    "EdgeList",
+    "Links",
+    "assign_ids",
+    "cluster",
+    "link_order",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,22 +59,85 @@ class Links:
     rule: str = "model"
 
 
+class EdgeList(Sequence[Edge]):
+    """Links kept as typed arrays, 20 bytes each; an ``Edge`` is made when one is read.
+
+    The spanning forest has nearly one link per record (17 million at a million persons):
+    as ``Edge`` objects with their own floats and ints it took about 150 bytes a link."""
+
+    def __init__(self, edges: Iterable[Edge] = ()) -> None:
+        self.left = array("i")
+        self.right = array("i")
+        self.weight = array("d")
+        self._rule = bytearray()
+        self._rules: list[str] = []
+        self._code: dict[str, int] = {}
+        for e in edges:
+            self.append(e)
+
+    def append(self, e: Edge) -> None:
+        code = self._code.get(e.rule)
+        if code is None:
+            code = self._code[e.rule] = len(self._rules)
+            self._rules.append(e.rule)
+        self.left.append(e.left)
+        self.right.append(e.right)
+        self.weight.append(e.weight)
+        self._rule.append(code)
+
+    def __len__(self) -> int:
+        return len(self.left)
+
+    @overload
+    def __getitem__(self, i: int) -> Edge: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Edge]: ...
+    def __getitem__(self, i: int | slice) -> Edge | list[Edge]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return Edge(self.left[i], self.right[i], self._rules[self._rule[i]], self.weight[i])
+
+    def __iter__(self) -> Iterator[Edge]:
+        rules = self._rules
+        for a, b, w, r in zip(self.left, self.right, self.weight, self._rule, strict=True):
+            yield Edge(a, b, rules[r], w)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(x == y for x, y in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def rules(self) -> list[str]:
+        """Each link's rule (one string object per rule, shared)."""
+        rules = self._rules
+        return [rules[r] for r in self._rule]
+
+    def rule_counts(self) -> dict[str, int]:
+        """How many links each rule gave, in the order rules were first used."""
+        counts = [0] * len(self._rules)
+        for r in self._rule:
+            counts[r] += 1
+        return {rule: counts[k] for k, rule in enumerate(self._rules)}
+
+
 @dataclass
 class Clustering:
     labels: list[int]  # cluster label per record: the smallest record index in its cluster
-    used: list[Edge]  # the links that joined two groups (a spanning forest: the evidence)
+    used: EdgeList  # the links that joined two groups (a spanning forest: the evidence)
     refused: list[Edge] = field(default_factory=list)  # links a cannot-link pair blocked
     contradictions: Counter[str] = field(default_factory=Counter)  # refused, by reason
 
 
-def link_order(rank: Sequence[int]) -> Callable[[Edge], tuple[float, int, int]]:
+def link_order(rank: Ranks) -> Callable[[Edge], tuple[float, int, int]]:
     """Sort key of links: strongest first, ties by the records' ``rank`` (their origins' order).
 
     Record indexes follow record ids, which digest keyed hashes; ranks follow what the sources
     say, so equal weights are taken in the same order under any key and any input order."""
 
     def key(e: Edge) -> tuple[float, int, int]:
-        a, b = rank[e.left], rank[e.right]
+        a, b = int(rank[e.left]), int(rank[e.right])
         return (-e.weight, min(a, b), max(a, b))
 
     return key
@@ -141,7 +216,7 @@ def cluster(
             a, b = find(group[0]), find(member)
             if a != b:
                 forest.union(a, b)
-    used: list[Edge] = []
+    used = EdgeList()
     refused: list[Edge] = []
     reasons: Counter[str] = Counter()
 
@@ -194,7 +269,7 @@ def assign_ids(
     labels: Sequence[int],
     previous: Sequence[str | None],
     new_id: Callable[[], str],
-    origins: Sequence[str] | None = None,
+    origins: Sequence[str] | OriginOrder | None = None,
     weights: Sequence[int] | None = None,
 ) -> Assignment:
     """Carry person ids over from ``previous`` (per record, None for a new record).
@@ -240,11 +315,13 @@ def assign_ids(
     return Assignment(person_of_cluster, new_persons, dict(merges), dict(splits), retired)
 
 
-def _numbering_order(labels: Sequence[int], origins: Sequence[str] | None) -> list[int]:
+def _numbering_order(
+    labels: Sequence[int], origins: Sequence[str] | OriginOrder | None
+) -> list[int]:
     """Cluster labels (min record indexes) by their first origin, else by label."""
     if origins is None:
         return sorted(set(labels))
-    first: dict[int, str] = {}
+    first: dict[int, Any] = {}
     for label, origin in zip(labels, origins, strict=True):
         if label not in first or origin < first[label]:
             first[label] = origin

@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
-from credo.identity.cluster import Clustering, Edge, Links, cluster, link_order
+from credo.identity.arrays import origin_ranks
+from credo.identity.cluster import Clustering, Edge, EdgeList, Links, cluster, link_order
 from credo.identity.linkage import COMPARISONS, PAIRS_TABLE, comparisons_json_sql
 from credo.identity.report import Mode
 from credo.identity.rules import CONFLICT_REASON, national_id_rule
@@ -86,7 +89,10 @@ def _key(a: int, b: int) -> Pair:
 
 
 def _decisions(
-    con: duckdb.DuckDBPyConnection, ids: list[str], index: dict[str, int], conflicts: list[Pair]
+    con: duckdb.DuckDBPyConnection,
+    ids: Sequence[str],
+    index: Mapping[str, int],
+    conflicts: list[Pair],
 ) -> _Decisions:
     """Accepted pairs link; rejected ones, pending conflicts and new conflicts cannot."""
     reviews = rows(
@@ -114,20 +120,11 @@ def _decisions(
     return _Decisions(decided, accepted, cannot, fresh)
 
 
-def _ranks(records: pa.Table) -> list[int]:
-    """Each record's place in the order of origins (key-free, unlike the record ids)."""
-    origins = records.column("origin").to_pylist()
-    rank = [0] * len(origins)
-    for place, i in enumerate(sorted(range(len(origins)), key=origins.__getitem__)):
-        rank[i] = place
-    return rank
-
-
 def _model_edges(
-    lcon: duckdb.DuckDBPyConnection, threshold: float, rank: list[int]
+    lcon: duckdb.DuckDBPyConnection, threshold: float, rank: npt.NDArray[np.int64]
 ) -> Iterator[Links]:
     """Model links strongest first, ties by the records' ranks (``link_order``), in batches."""
-    ranks = pa.table({"idx": pa.array(range(len(rank)), pa.int32()), "rank": rank})
+    ranks = pa.table({"idx": pa.array(np.arange(len(rank), dtype=np.int32)), "rank": rank})
     with registered(lcon, "credo_rank_arrow", ranks):
         lcon.execute("CREATE OR REPLACE TEMP TABLE credo_rank AS SELECT * FROM credo_rank_arrow")
     reader: pa.RecordBatchReader = lcon.sql(
@@ -255,7 +252,7 @@ def _chain(*parts: Any) -> Iterator[Edge | Links]:
         yield from part
 
 
-def _previous_groups(previous: list[str | None]) -> list[list[int]]:
+def _previous_groups(previous: Sequence[str | None]) -> list[list[int]]:
     """The records of each earlier person, which an incremental run keeps together."""
     members: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(previous):
@@ -268,7 +265,7 @@ def _review_pairs(
     lcon: duckdb.DuckDBPyConnection,
     labels: list[int],
     decided: dict[tuple[str, str], str],
-    index: dict[str, int],
+    index: Mapping[str, int],
     match_weight: float,
 ) -> list[tuple[float, int, int]]:
     """One (weight, a, b) per pair of persons below the match threshold not yet decided."""
@@ -295,7 +292,7 @@ def _review_pairs(
     return sorted(best.values(), key=lambda t: (-t[0], t[1], t[2]))
 
 
-def _changed(clustering: Clustering, previous: list[str | None]) -> dict[int, list[Edge]]:
+def _changed(clustering: Clustering, previous: Sequence[str | None]) -> dict[int, list[Edge]]:
     """Links whose records had different earlier persons, at most 50 per surviving person.
 
     A new record that joins two persons links to both of them, so it is evidence too."""
@@ -332,8 +329,8 @@ def _comparison_weights(lcon: duckdb.DuckDBPyConnection, keys: set[Pair]) -> Wei
 def _new_reviews(
     review_pairs: list[tuple[float, int, int]],
     fresh_conflicts: list[tuple[str, str]],
-    ids: list[str],
-    index: dict[str, int],
+    ids: Sequence[str],
+    index: Mapping[str, int],
     weights: Weights,
 ) -> list[NewReview]:
     """Model pairs below the match threshold first, then new date-of-birth conflicts."""
@@ -352,7 +349,7 @@ def _new_reviews(
     return new_reviews
 
 
-def _link_dict(e: Edge, ids: list[str], weights: Weights) -> dict[str, Any]:
+def _link_dict(e: Edge, ids: Sequence[str], weights: Weights) -> dict[str, Any]:
     return {
         "record_l": ids[e.left],
         "record_r": ids[e.right],
@@ -362,15 +359,16 @@ def _link_dict(e: Edge, ids: list[str], weights: Weights) -> dict[str, Any]:
     }
 
 
-def _link_table(lcon: duckdb.DuckDBPyConnection, used: list[Edge]) -> pa.Table:
+def _link_table(lcon: duckdb.DuckDBPyConnection, used: EdgeList) -> pa.Table:
     """The links as ``identity_links`` rows, their comparison weights joined in SQL."""
+    weight = np.asarray(used.weight, dtype=np.float64)
     edges = pa.table(
         {
-            "k": range(len(used)),
-            "a": pa.array([e.left for e in used], pa.int32()),
-            "b": pa.array([e.right for e in used], pa.int32()),
-            "rule": [e.rule for e in used],
-            "match_weight": [None if math.isinf(e.weight) else e.weight for e in used],
+            "k": pa.array(np.arange(len(used), dtype=np.int64)),
+            "a": pa.array(np.asarray(used.left, dtype=np.int32)),
+            "b": pa.array(np.asarray(used.right, dtype=np.int32)),
+            "rule": pa.array(used.rules(), pa.string()),
+            "match_weight": pa.array(weight, pa.float64(), mask=np.isinf(weight)),
         }
     )
     with registered(lcon, "credo_used", edges):
@@ -390,9 +388,9 @@ def cluster_and_review(
     store: Store,
     lcon: duckdb.DuckDBPyConnection,
     records: pa.Table,
-    ids: list[str],
-    index: dict[str, int],
-    previous: list[str | None],
+    ids: Sequence[str],
+    index: Mapping[str, int],
+    previous: Sequence[str | None],
     match_weight: float,
     mode: Mode,
     known: dict[str, str | None] | None = None,
@@ -400,10 +398,10 @@ def cluster_and_review(
 ) -> Outcome:
     """Cluster under the review decisions; new review items; the links, as evidence.
     ``known``: the national ids earlier runs verified; ``outside``: see ``Outside``."""
-    rule = national_id_rule(store, records, index, known)
+    rank = origin_ranks(records.column("origin"))
+    rule = national_id_rule(store, records, known, rank)
     decisions = _decisions(store.con, ids, index, rule.conflicts)
     groups = _previous_groups(previous) if mode == "incremental" else []
-    rank = _ranks(records)
     order = link_order(rank)
     edges = _chain(
         sorted(decisions.accepted, key=order),
@@ -425,13 +423,10 @@ def cluster_and_review(
     wanted |= {(a, b) for _w, a, b in review_pairs}
     wanted |= {_key(index[a], index[b]) for a, b in decisions.fresh_conflicts}
     weights = _comparison_weights(lcon, wanted)
-    used_rules: dict[str, int] = defaultdict(int)
-    for e in clustering.used:
-        used_rules[e.rule] += 1
     return Outcome(
         labels=labels,
         links=_link_table(lcon, clustering.used),
-        used_rules=dict(used_rules),
+        used_rules=clustering.used.rule_counts(),
         refused=len(clustering.refused),
         new_reviews=_new_reviews(review_pairs, decisions.fresh_conflicts, ids, index, weights),
         evidence={

@@ -24,15 +24,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from credo.errors import ConfigError
+from credo.identity.arrays import PersonCodes, RecordIds, origin_order
 from credo.identity.cluster import assign_ids
 from credo.identity.delta import (
     Seen,
@@ -67,7 +70,10 @@ from credo.identity.writing import (
 from credo.store.db import Store, utcnow
 from credo.store.rows import registered, value
 
-__all__ = ["PairScorer", "resolve"]
+__all__ = ["RELEASED_LIMIT", "PairScorer", "resolve"]
+
+RELEASED_LIMIT = "512MB"
+"""The store connection's memory limit while Splink's connection works (decision 0118)."""
 
 PairScorer = Callable[[duckdb.DuckDBPyConnection, pa.Table, dict[str, Any], float], int]
 """Scores the blocked pairs of the records (``con``, ``records``, the Splink model, the review
@@ -101,8 +107,8 @@ def resolve(
         if fast is not None:
             return fast
     records = load_records(store.con)
-    ids: list[str] = records.column("record_id").to_pylist()
-    index = {r: i for i, r in enumerate(ids)}
+    ids = RecordIds(records.column("record_id"))
+    index = ids.positions
     previous, gone = _previous_persons(store.con, records)
     chosen, must_train = choose_model(store, records.num_rows, train, model)
     full_because = None
@@ -127,7 +133,7 @@ def resolve(
         cached,
     )
     assignment = assign_ids(
-        outcome.labels, previous, _numbering(store), records.column("origin").to_pylist()
+        outcome.labels, previous, _numbering(store), origin_order(records.column("origin"))
     )
     person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
     summary = write_run(
@@ -148,7 +154,7 @@ def resolve(
         **asdict(summary),
         full_because=full_because,
         scored_pairs=scored,
-        new_records=sum(p is None for p in previous),
+        new_records=previous.new(),
         records_read=records.num_rows,
         rule_links=outcome.used_rules.get("national_id", 0),
         model_links=outcome.used_rules.get("model", 0),
@@ -240,9 +246,9 @@ def _resolve_delta(
 def _score_and_group(
     store: Store,
     records: pa.Table,
-    ids: list[str],
-    index: dict[str, int],
-    previous: list[str | None],
+    ids: Sequence[str],
+    index: Mapping[str, int],
+    previous: Sequence[str | None],
     chosen: LinkageModel | None,
     mode: Mode,
     started_at: dt.datetime,
@@ -257,7 +263,10 @@ def _score_and_group(
     settings = store.settings
     forms = known_name_forms(store.con) if cached else None
     known = known_id_sexes(store) if cached else None
-    with splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon:
+    with (
+        _store_cache_released(store),
+        splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon,
+    ):
         features = linkage_frame(lcon, records, forms)
         del forms
         if chosen is None:
@@ -276,6 +285,23 @@ def _score_and_group(
             store, lcon, records, ids, index, previous, chosen.match_weight, mode, known=known
         )
     return chosen, scored, outcome, features
+
+
+@contextmanager
+def _store_cache_released(store: Store) -> Iterator[None]:
+    """While Splink's connection scores pairs, the store's connection runs under a small memory
+    limit: lowering the limit evicts the pages it cached reading the records, so the two
+    engines are never both full (each may take ``memory_limit``; decision 0118). The store's
+    queries meanwhile are small ones (the review queue, the vault's national ids)."""
+    try:
+        store.con.execute(f"SET memory_limit = '{RELEASED_LIMIT}'")
+    except duckdb.Error:  # pages it cannot evict now: the run goes on with both engines full
+        yield
+        return
+    try:
+        yield
+    finally:
+        store.con.execute(f"SET memory_limit = '{store.settings.memory_limit}'")
 
 
 def _with_thresholds(
@@ -302,20 +328,18 @@ def _temp_root(store: Store) -> Path:
     return s.temp_directory or s.db.parent / (s.db.name + ".tmp")
 
 
-def _previous_persons(
-    con: duckdb.DuckDBPyConnection, records: pa.Table
-) -> tuple[list[str | None], int]:
+def _previous_persons(con: duckdb.DuckDBPyConnection, records: pa.Table) -> tuple[PersonCodes, int]:
     """Each record's person from the last run (None: new), and how many old records are gone."""
-    current = pa.table({"record_id": records.column("record_id"), "k": range(records.num_rows)})
+    k = pa.array(np.arange(records.num_rows, dtype=np.int64))
+    current = pa.table({"record_id": records.column("record_id"), "k": k})
     with registered(con, "credo_current_ids", current):
-        previous: list[str | None] = (
+        previous = PersonCodes(
             con.sql(
                 "SELECT i.person_id FROM credo_current_ids c "
                 "LEFT JOIN identity_records i USING (record_id) ORDER BY c.k"
             )
             .to_arrow_table()
             .column("person_id")
-            .to_pylist()
         )
         gone = int(
             value(
@@ -328,10 +352,10 @@ def _previous_persons(
 
 
 def _why_full(
-    store: Store, previous: list[str | None], gone: int, new_model: bool, new_thresholds: bool
+    store: Store, previous: PersonCodes, gone: int, new_model: bool, new_thresholds: bool
 ) -> str | None:
     """Why an incremental run cannot equal a full one (None: it can)."""
-    if not any(p is not None for p in previous):
+    if previous.new() == len(previous):
         return "no earlier run"
     if new_model:
         return "a new or retrained model"

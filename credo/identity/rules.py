@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from credo.identifiers import is_valid_gb11643
+from credo.identity.arrays import Ranks, origin_ranks
 from credo.identity.cluster import Edge
 from credo.identity.constraints import Traits, births_agree, sex_of_national_id
 from credo.store.db import Store
@@ -90,28 +91,28 @@ def _date_classes(dates: list[dt.date]) -> dict[dt.date, dt.date]:
     return {d: find(d) for d in distinct}
 
 
-def _shared_ids(
-    records: pa.Table, index: dict[str, int]
-) -> dict[str, list[tuple[int, dt.date | None]]]:
-    """Per national id hash, the records (index, date of birth) that carry it."""
+def _shared_ids(records: pa.Table) -> dict[str, list[tuple[int, dt.date | None]]]:
+    """Per national id hash, the records (index: row in ``records``, date of birth) that
+    carry it."""
     groups: dict[str, list[tuple[int, dt.date | None]]] = defaultdict(list)
-    for rid, nid, dob in zip(
-        records.column("record_id").to_pylist(),
-        records.column("national_id_hash").to_pylist(),
-        records.column("birth_date").to_pylist(),
-        strict=True,
+    for i, (nid, dob) in enumerate(
+        zip(
+            records.column("national_id_hash").to_pylist(),
+            records.column("birth_date").to_pylist(),
+            strict=True,
+        )
     ):
         if nid is not None:
-            groups[nid].append((index[rid], dob))
+            groups[nid].append((i, dob))
     return groups
 
 
 def _one_id(
-    members: list[tuple[int, dt.date | None]], rank: dict[int, int] | None = None
+    members: list[tuple[int, dt.date | None]], rank: Ranks | None = None
 ) -> tuple[list[Edge], list[tuple[int, int]]]:
     """The links and date conflicts among the records of one verified national id; records
     taken in ``rank`` order (their origins', free of the key) when given, else by index."""
-    order = (lambda i: rank[i]) if rank else (lambda i: i)
+    order = (lambda i: int(rank[i])) if rank is not None else (lambda i: i)
     classes = _date_classes([dob for _i, dob in members if dob is not None])
     by_class: dict[dt.date | None, list[int]] = defaultdict(list)
     for i, dob in members:
@@ -142,10 +143,16 @@ class IdRule:
     id_sex: list[str | None]  # per record: the sex its verified national id states, else None
 
 
+_NOTHING = Traits()
+
+
 def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
-    """Per record: its verified id, the sex the id states (else the one written), its date."""
+    """Per record: its verified id, the sex the id states (else the one written), its date.
+    Records that state none of them (most payments and bills) share one ``Traits``."""
     return [
-        Traits(nid, verified[nid], dob) if nid in verified else Traits(None, sex, dob)
+        Traits(nid, verified[nid], dob)
+        if nid in verified
+        else (Traits(None, sex, dob) if sex is not None or dob is not None else _NOTHING)
         for nid, sex, dob in zip(
             records.column("national_id_hash").to_pylist(),
             records.column("sex").to_pylist(),
@@ -158,16 +165,16 @@ def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
 def national_id_rule(
     store: Store,
     records: pa.Table,
-    index: dict[str, int],
     known: dict[str, str | None] | None = None,
+    rank: Ranks | None = None,
 ) -> IdRule:
     """Links by verified national id; pairs whose dates of birth conflict go to review.
-    ``known``: what earlier runs found for the ids they saw (``known_id_sexes``)."""
-    groups = _shared_ids(records, index)
-    rank: dict[int, int] = {}
-    if "origin" in records.column_names:  # link in the order of origins, not of keyed ids
-        origins = records.column("origin").to_pylist()
-        rank = {i: p for p, i in enumerate(sorted(range(len(origins)), key=origins.__getitem__))}
+    ``known``: what earlier runs found for the ids they saw (``known_id_sexes``); ``rank``:
+    the records' places in the order of their origins (``origin_ranks``, computed if not
+    given)."""
+    groups = _shared_ids(records)
+    if rank is None and "origin" in records.column_names:  # the order of origins, not of ids
+        rank = origin_ranks(records.column("origin"))
     verified = _verified_ids(store, sorted(groups), known)
     edges: list[Edge] = []
     conflicts: list[tuple[int, int]] = []

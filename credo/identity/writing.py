@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -101,7 +102,10 @@ def next_person_number(store: Store) -> int:
 
 
 def changes(
-    assignment: Assignment, outcome: Outcome, previous: list[str | None], index: dict[str, int]
+    assignment: Assignment,
+    outcome: Outcome,
+    previous: Sequence[str | None],
+    index: Mapping[str, int],
 ) -> list[Change]:
     """Merges and splits, each with the links that caused it."""
     by_person = {
