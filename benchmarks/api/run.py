@@ -248,9 +248,9 @@ def grant_all(store: Any, persons: list[str]) -> list[str]:
         )
         ids = list(range(first, first + len(persons)))
         con.execute(
-            f"INSERT INTO {event_table('consent')} (event_id, event_type, source, load_id, row_no,"
+            f"INSERT INTO {event_table('consent')} (event_id, source, load_id, row_no,"
             " recorded_at, source_record_id, occurred_at, partner, consent_action, purpose)"
-            " SELECT unnest(?), 'consent', ?, ?, 0, ?, unnest(?), ?, ?, 'grant', 'rental'",
+            " SELECT unnest(?), ?, ?, 0, ?, unnest(?), ?, ?, 'grant', 'rental'",
             [ids, CONSENT_SOURCE, SERVICE_LOAD_ID, at, refs, at, PARTNER],
         )
         con.execute(

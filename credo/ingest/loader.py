@@ -324,12 +324,13 @@ def _insert_events(
 ) -> None:
     """The rows neither bad nor seen before, as events numbered from ``base`` by row."""
     for etype in staged.mapping.event_types():
-        # Each type has its own table (migration 7); only its own columns are written.
+        # Each type has its own table (migration 7), which is its type (migration 17): only
+        # its own columns are written.
         own = [c for c in payload if c.removesuffix("_hash") in EVENT_FIELDS[etype]]
         own_sql = ", ".join(ident(c) for c in own)
         tx.execute(
-            f"INSERT INTO {event_table(etype)} (event_id, event_type, source, load_id, "
-            f"row_no, recorded_at, {own_sql}) SELECT {base} + row_no, event_type, ?, ?, "
+            f"INSERT INTO {event_table(etype)} (event_id, source, load_id, "
+            f"row_no, recorded_at, {own_sql}) SELECT {base} + row_no, ?, ?, "
             f"row_no, ?, {own_sql} FROM ({typed_events}) f WHERE event_type = ? "
             "AND NOT is_bad AND row_no NOT IN (SELECT row_no FROM conflicts)",
             [staged.source, load_id, staged.started, etype],

@@ -73,7 +73,8 @@ def append_event(
         "recorded_at": recorded_at,
         **data,
     }
-    insert(con, event_table(str(row["event_type"])), row)
+    table = event_table(str(row.pop("event_type")))  # the table is the type (migration 17)
+    insert(con, table, row)
     link = {"event_id": event_id, "role": "subject", "person_id": person_id}
     insert(con, "event_persons", link | {"linked_at": recorded_at})
     return event_id

@@ -300,10 +300,16 @@ def _typed_reads(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
                 [table],
             ).fetchall()
         }
-        columns = [c if c in have else f"CAST(NULL AS {view[c]}) AS {c}" for c in _COLUMNS]
-        reads[event_type] = (
-            f"(SELECT {', '.join(columns)} FROM {table} WHERE event_type = '{event_type}')"
-        )
+        # The table is the type (migration 17): its type is a constant, as the view gives it.
+        columns = [
+            f"'{event_type}' AS event_type"
+            if c == "event_type"
+            else c
+            if c in have
+            else f"CAST(NULL AS {view[c]}) AS {c}"
+            for c in _COLUMNS
+        ]
+        reads[event_type] = f"(SELECT {', '.join(columns)} FROM {table})"
     return reads
 
 

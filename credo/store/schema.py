@@ -845,6 +845,42 @@ ALTER TABLE disputes ADD COLUMN fixed_at TIMESTAMP;
 ALTER TABLE disputes ADD COLUMN first_decided_by VARCHAR;
 """
 
+_V17 = """
+DROP VIEW events;
+ALTER TABLE events_payment DROP COLUMN event_type;
+ALTER TABLE events_bill DROP COLUMN event_type;
+ALTER TABLE events_loan DROP COLUMN event_type;
+ALTER TABLE events_rental DROP COLUMN event_type;
+ALTER TABLE events_court_judgment DROP COLUMN event_type;
+ALTER TABLE events_attribute DROP COLUMN event_type;
+ALTER TABLE events_connection DROP COLUMN event_type;
+ALTER TABLE events_conduct DROP COLUMN event_type;
+ALTER TABLE events_consent DROP COLUMN event_type;
+ALTER TABLE events_correction DROP COLUMN event_type;
+CREATE VIEW events AS SELECT event_id, event_type, source, load_id, row_no, recorded_at,
+    source_record_id, occurred_at, subject_ref, name, birth_date, sex, national_id_hash,
+    phone_hash, address, amount, currency, merchant_category, channel, bill_kind, due_date,
+    paid_date, loan_event, account_id, term_months, days_past_due, partner, item, deposit,
+    returned_on_time, damage, unpaid_amount, court, case_number, listed_on, satisfied_on,
+    judgment_status, dishonest_conduct, basis_document, basis_issuer, obligation,
+    performed_amount, notice_served_on, extension_years, attribute, attribute_value,
+    connection_action, counterpart_ref, counterpart_name, counterpart_national_id_hash,
+    counterpart_phone_hash, conduct_kind, authority, reference, reported_by_media,
+    consent_action, purpose, target_source, target_record_id, correction_action, reason,
+    amendment FROM (
+    SELECT 'payment' AS event_type, * FROM events_payment
+    UNION ALL BY NAME SELECT 'bill' AS event_type, * FROM events_bill
+    UNION ALL BY NAME SELECT 'loan' AS event_type, * FROM events_loan
+    UNION ALL BY NAME SELECT 'rental' AS event_type, * FROM events_rental
+    UNION ALL BY NAME SELECT 'court_judgment' AS event_type, * FROM events_court_judgment
+    UNION ALL BY NAME SELECT 'attribute' AS event_type, * FROM events_attribute
+    UNION ALL BY NAME SELECT 'connection' AS event_type, * FROM events_connection
+    UNION ALL BY NAME SELECT 'conduct' AS event_type, * FROM events_conduct
+    UNION ALL BY NAME SELECT 'consent' AS event_type, * FROM events_consent
+    UNION ALL BY NAME SELECT 'correction' AS event_type, * FROM events_correction
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -908,6 +944,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         "fraud alerts' phone and referrals to the other bureaus (RULES R-FCRA-16); a"
         " correction's fix timed, an appeal's first decider kept (R-BL-4)",
         _V16,
+    ),
+    Migration(
+        17,
+        "an event's type is its table's: the events view supplies it as a constant, no column"
+        " stores it (decision 0990)",
+        _V17,
     ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

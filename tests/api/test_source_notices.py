@@ -31,9 +31,9 @@ def _furnish(store: Store, person: str, at: dt.datetime) -> None:
     with store.write(AuditEntry("test", "furnish")) as con:
         event_id = con.execute("SELECT max(event_id) + 1 FROM events").fetchall()[0][0]
         con.execute(
-            "INSERT INTO events_bill (event_id, event_type, source, load_id, row_no,"
+            "INSERT INTO events_bill (event_id, source, load_id, row_no,"
             " recorded_at, source_record_id, occurred_at, bill_kind, amount, due_date)"
-            " VALUES (?, 'bill', 'acme_water', 0, 1, ?, 'W1', ?, 'utility', 30, ?)",
+            " VALUES (?, 'acme_water', 0, 1, ?, 'W1', ?, 'utility', 30, ?)",
             [event_id, at, dt.datetime(2026, 10, 10), dt.date(2026, 10, 25)],
         )
         con.execute("INSERT INTO event_persons VALUES (?, 'subject', ?, ?)", [event_id, person, at])

@@ -42,7 +42,6 @@ def _insert_event(store: Store, event_type: str, source_record_id: str, **fields
     event_id = _next_event_id(store)
     values: dict[str, Any] = {
         "event_id": event_id,
-        "event_type": event_type,
         "source": BRIDGE_SOURCE,
         "load_id": 0,
         "row_no": event_id,

@@ -271,7 +271,7 @@ def _court_event(
     """A court_judgment (listing) or loan event written as a load would, with its identifiers."""
     event_id = int(store.scalar("SELECT coalesce(max(event_id), 0) + 1 FROM events"))
     values: dict[str, object] = {
-        "event_id": event_id, "event_type": "court_judgment", "source": source, "load_id": 9,
+        "event_id": event_id, "source": source, "load_id": 9,
         "row_no": event_id, "recorded_at": dt.datetime(2026, 6, 2),
         "source_record_id": record, "occurred_at": dt.datetime(2026, 6, 1), "name": "张三",
         "national_id_hash": nid, "court": COURT, "case_number": case,
@@ -281,8 +281,8 @@ def _court_event(
     }  # fmt: skip
     table = "events_court_judgment"
     if source != "court_list":  # the same person as another source knows them
-        values = {k: values[k] for k in list(values)[:10]} | {"event_type": "loan",
-                  "loan_event": "opened", "account_id": record}  # fmt: skip
+        values = {k: values[k] for k in list(values)[:9]} | {"loan_event": "opened",
+                  "account_id": record}  # fmt: skip
         table = "events_loan"
     insert(store.con, table, values)
     return event_id

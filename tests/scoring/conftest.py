@@ -58,9 +58,9 @@ def add_events(store: Store, rows: list[dict[str, Any]], recorded_at: dt.datetim
                 "source_record_id": f"T{next_id + k}",
                 **row,
             }
+            table = event_table(str(values.pop("event_type")))  # the table is the type
             names = ", ".join(values)
             marks = ", ".join("?" for _ in values)
-            table = event_table(str(values["event_type"]))
             con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
             if person is not None:
                 con.execute(

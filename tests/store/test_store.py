@@ -16,7 +16,7 @@ from credo.settings import Settings
 from credo.store import db as store_db
 from credo.store.audit import AuditEntry, verify
 from credo.store.db import Store
-from credo.store.schema import MIGRATIONS, SCHEMA_VERSION
+from credo.store.schema import EVENT_TABLES, EVENT_TYPES, MIGRATIONS, SCHEMA_VERSION
 
 
 def test_events_table_has_a_column_for_every_field(store: Store) -> None:
@@ -51,9 +51,31 @@ def test_a_migration_merged_late_still_reaches_existing_databases(settings: Sett
     with Store.open(settings) as store:
         applied = store.con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
         assert [v for (v,) in applied] == [m.version for m in MIGRATIONS]  # the late one ran
-        assert (
-            store.scalar("SELECT count(*) FROM request_tracking") == 0
-        )  # the one before last (14) ran late
+        # the one before last (16) ran late: its table is there
+        assert store.scalar("SELECT count(*) FROM alert_referrals") == 0
+
+
+def test_migration_17_keeps_each_event_s_type_and_stores_it_nowhere(settings: Settings) -> None:
+    """Events stored with their type column before migration 17 read back with the same type
+    through ``events``; no per-type table keeps the column (the table is the type)."""
+    con = duckdb.connect(str(settings.db))
+    store_db._migrate(con, settings.db, upto=16)
+    for i, etype in enumerate(EVENT_TYPES, start=1):
+        con.execute(
+            f"INSERT INTO {EVENT_TABLES[etype]} (event_id, event_type, source, load_id, row_no,"
+            " recorded_at, source_record_id, occurred_at) VALUES (?, ?, 's', 1, ?, now(), ?,"
+            " TIMESTAMP '2026-01-01')",
+            [i, etype, i, f"r{i}"],
+        )
+    con.close()
+    with Store.open(settings) as store:
+        rows = store.con.execute("SELECT event_id, event_type FROM events ORDER BY 1").fetchall()
+        assert rows == [(i, t) for i, t in enumerate(EVENT_TYPES, start=1)]
+        for table in EVENT_TABLES.values():
+            cols = {r[0] for r in store.con.execute(f"DESCRIBE {table}").fetchall()}
+            assert "event_type" not in cols and "event_id" in cols
+        # a filter on the type reads the one table that holds it
+        assert store.scalar("SELECT count(*) FROM events WHERE event_type = 'bill'") == 1
 
 
 def test_a_newer_database_is_refused_and_left_alone(settings: Settings) -> None:
