@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 import credo.identity.resolution as resolution  # noqa: E402
 from credo.settings import Settings  # noqa: E402
 from credo.store.db import Store  # noqa: E402
+from credo.store.schema import hashes_as_numbers_sql  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STAGES = ("candidates", "score_new_pairs", "keep_strongest", "universe", "load_records",
@@ -83,7 +84,7 @@ def instrument(sampler: Sampler, stages: list[dict[str, Any]]) -> None:
 def hold_back(store: Store, share: float) -> dict[str, Any]:
     """Take out the events of ``share`` of the source records; the rows, per event table."""
     from credo.identity.records import event_record_key_sql
-    from credo.store.schema import EVENT_TYPES, event_table
+    from credo.store.schema import EVENT_TYPES, event_table, hashes_as_text_sql
 
     key = event_record_key_sql("e")
     store.con.execute(
@@ -97,7 +98,9 @@ def hold_back(store: Store, share: float) -> dict[str, Any]:
     for event_type in EVENT_TYPES:
         table = event_table(event_type)
         where = "(source, source_record_id) IN (SELECT source, source_record_id FROM held_rows)"
-        held[table] = store.con.sql(f"SELECT * FROM {table} WHERE {where}").to_arrow_table()
+        held[table] = store.con.sql(
+            f"SELECT * {hashes_as_text_sql(table)} FROM {table} WHERE {where}"
+        ).to_arrow_table()
         store.con.execute(f"DELETE FROM {table} WHERE {where}")
     store.con.execute("DROP TABLE held_rows")
     return held
@@ -110,7 +113,8 @@ def put_back(store: Store, held: dict[str, Any]) -> None:
         base = int(store.scalar("SELECT coalesce(max(event_id), 0) FROM events"))
         store.con.execute(
             f"INSERT INTO {table} SELECT * REPLACE ({base} + row_number() OVER "
-            "(ORDER BY event_id) AS event_id) FROM held_arrow"
+            f"(ORDER BY event_id) AS event_id) FROM (SELECT * {hashes_as_numbers_sql(table)}"
+            " FROM held_arrow) h"
         )
         store.con.unregister("held_arrow")
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from credo.identity.records import event_record_key_sql
 from credo.store.rows import registered
+from credo.store.schema import hash_text_sql
 
 __all__ = ["rebuild_event_persons"]
 
@@ -134,6 +135,7 @@ def place_new_events(
     # (a listing is one court record; they are few beside the events)
     tx.execute(_weak_listings_sql())
     key = event_record_key_sql("e")
+    text = hash_text_sql
     tx.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE credo_ep AS
@@ -146,8 +148,8 @@ def place_new_events(
         touched AS (
             SELECT e.event_id FROM events_connection e
             WHERE e.event_id > {int(through)}
-               OR e.counterpart_national_id_hash IN (SELECT national_id_hash FROM k)
-               OR e.counterpart_phone_hash IN (SELECT phone_hash FROM k)
+               OR {text("e.counterpart_national_id_hash")} IN (SELECT national_id_hash FROM k)
+               OR {text("e.counterpart_phone_hash")} IN (SELECT phone_hash FROM k)
                -- a struct with a NULL field matches another with one: only real refs
                OR (e.counterpart_ref IS NOT NULL AND (e.source, e.counterpart_ref) IN
                    (SELECT (source, subject_ref) FROM k WHERE subject_ref IS NOT NULL))
@@ -161,7 +163,12 @@ def place_new_events(
             SELECT a.event_id, 'subject' AS role, r.person_id
             FROM arrived a JOIN identity_records r USING (record_id)
         ),
-        c AS (SELECT e.* FROM events_connection e SEMI JOIN touched USING (event_id)),
+        c AS (  -- the event table's hashes are UHUGEINT (migration 18): as text, as stored
+            SELECT e.* REPLACE ({text("e.counterpart_national_id_hash")}
+                                AS counterpart_national_id_hash,
+                                {text("e.counterpart_phone_hash")} AS counterpart_phone_hash)
+            FROM events_connection e SEMI JOIN touched USING (event_id)
+        ),
         by_nid AS (
             SELECT national_id_hash AS h, any_value(person_id) AS person_id
             FROM identity_records

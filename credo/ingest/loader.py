@@ -230,7 +230,8 @@ def _finish(
     if tally.rejected and tally.rejected > rate_allowed * staged.rows_read:
         raise _refusal(staged, tally, rate_allowed)
     step("storing")
-    load_id = _store(store, staged, tally, typed_events, payload, bool(pii), actor)
+    stored = typed_events_sql(staged.names, pii, stored=True)
+    load_id = _store(store, staged, tally, stored, payload, bool(pii), actor)
     return _report(staged, tally, load_id)
 
 

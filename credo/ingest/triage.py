@@ -25,6 +25,7 @@ from credo.ingest.mapping import Mapping
 from credo.sql import ident
 from credo.store.db import Store
 from credo.store.rows import rows, value
+from credo.store.schema import hash_number_sql
 
 __all__ = [
     "IDENTIFYING",
@@ -130,7 +131,10 @@ def _mask_identifiers(con: duckdb.DuckDBPyConnection) -> None:
 
 def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[str]:
     """``pii_map``: each distinct identifier of the good rows with its hash (HMAC with the
-    store's key, computed in the engine once per value). Returns the identifier fields mapped."""
+    store's key, computed in the engine once per value), as text (``hash``: the vault, the
+    duplicate check) and as the UHUGEINT the event tables store (``num``, migration 18): each
+    row's insert then joins on the integer and converts nothing (docs/decisions/0985).
+    Returns the identifier fields mapped."""
     pii = [n for n in names if n in PII_FIELDS and n in mapping.fields]
     parts, params = [], []
     for n in pii:
@@ -141,22 +145,26 @@ def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[s
             f"(SELECT DISTINCT {col} AS raw FROM typed WHERE NOT is_bad AND {col} IS NOT NULL)"
         )
         params += h_params
+    hashed = (
+        " UNION ".join(parts)
+        if parts
+        else "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS raw, NULL::VARCHAR AS hash LIMIT 0"
+    )
     store.con.execute(
-        "CREATE OR REPLACE TEMP TABLE pii_map AS "
-        + (
-            " UNION ".join(parts)
-            if parts
-            else "SELECT NULL::VARCHAR AS kind, NULL::VARCHAR AS raw, NULL::VARCHAR AS hash LIMIT 0"
-        ),
+        f"CREATE OR REPLACE TEMP TABLE pii_map AS SELECT kind, raw, hash, "
+        f"{hash_number_sql('hash')} AS num FROM ({hashed}) h",
         params,
     )
     return pii
 
 
-def typed_events_sql(names: list[str], pii: list[str]) -> str:
-    """The staged rows as events: the stored columns, identifiers replaced by their hash."""
+def typed_events_sql(names: list[str], pii: list[str], *, stored: bool = False) -> str:
+    """The staged rows as events: the stored columns, identifiers replaced by their hash, as
+    the ``events`` view gives it (text) or, ``stored``, as an event table holds it (UHUGEINT,
+    from ``pii_map.num``)."""
     select_cols = []
     joins = []
+    hash_col, hash_type = ("num", "UHUGEINT") if stored else ("hash", "VARCHAR")
     for n in names:
         if n in pii:
             alias = ident("m_" + n)
@@ -164,9 +172,9 @@ def typed_events_sql(names: list[str], pii: list[str]) -> str:
                 f"LEFT JOIN pii_map {alias} ON {alias}.kind = '{_PII_KIND[n]}' "
                 f"AND {alias}.raw = t.{ident('v_' + n)}"
             )
-            select_cols.append(f"{alias}.hash AS {ident(n + '_hash')}")
+            select_cols.append(f"{alias}.{hash_col} AS {ident(n + '_hash')}")
         elif n in PII_FIELDS:
-            select_cols.append(f"CAST(NULL AS VARCHAR) AS {ident(n + '_hash')}")
+            select_cols.append(f"CAST(NULL AS {hash_type}) AS {ident(n + '_hash')}")
         else:
             select_cols.append(f"t.{ident('v_' + n)} AS {ident(n)}")
     return (

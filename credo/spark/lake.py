@@ -40,7 +40,7 @@ from credo.scoring.runs import latest_known_at
 from credo.sql import ident, literal
 from credo.store.audit import AuditEntry
 from credo.store.db import Store, utcnow
-from credo.store.schema import EVENT_TABLES, SCHEMA_VERSION
+from credo.store.schema import EVENT_TABLES, SCHEMA_VERSION, hashes_as_text_sql
 
 __all__ = [
     "LAKE_VERSION",
@@ -200,7 +200,12 @@ def _export_events(store: Store, root: Path) -> None:
     for event_type, table in EVENT_TABLES.items():
         folder = root / "events" / event_type
         folder.mkdir(parents=True)
-        query = f"SELECT *, strftime(occurred_at, '%Y-%m') AS month FROM {ident(table)}"
+        # The identifier hashes leave as the text the store's ``events`` view gives: the event
+        # tables hold them as UHUGEINT (migration 18), which neither Arrow nor Spark carries.
+        query = (
+            f"SELECT * {hashes_as_text_sql(table)}, strftime(occurred_at, '%Y-%m') AS month"
+            f" FROM {ident(table)}"
+        )
         count = store.scalar(f"SELECT count(*) FROM {ident(table)}")
         if count:
             _copy(store, query + " ORDER BY event_id", folder, partition="month")

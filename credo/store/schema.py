@@ -11,9 +11,13 @@ read in order as one; split, the order a database was built in would be spread o
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
+    "EVENT_HASH_COLUMNS",
     "EVENT_TABLES",
     "EVENT_TYPES",
     "MIGRATIONS",
@@ -21,6 +25,13 @@ __all__ = [
     "SCHEMA_VERSION",
     "Migration",
     "event_table",
+    "hash_number",
+    "hash_number_sql",
+    "hash_text_sql",
+    "hashes_as_numbers_sql",
+    "hashes_as_text_sql",
+    "stored_hashes",
+    "table_hash_columns",
 ]
 
 
@@ -881,6 +892,63 @@ CREATE VIEW events AS SELECT event_id, event_type, source, load_id, row_no, reco
 );
 """
 
+
+def _v18() -> str:
+    """Migration 18's text, spelled out from its own frozen lists: the four identifier hashes
+    of every event table become UHUGEINT (the value of the 32 hexadecimal characters), and
+    the ``events`` view turns them back into exactly the text it gave before (decision 0985).
+    A stored value that is not 32 lowercase hexadecimal characters stops the migration with
+    its table and column named: converted, it could not come back as the same text."""
+    tables = {
+        "payment": (), "bill": (), "loan": (), "rental": (), "court_judgment": (),
+        "attribute": (), "connection": ("counterpart_national_id_hash", "counterpart_phone_hash"),
+        "conduct": (), "consent": (), "correction": (),
+    }  # fmt: skip
+    out = ["DROP VIEW events;"]
+    for event_type, extra in tables.items():
+        for col in ("national_id_hash", "phone_hash", *extra):
+            out.append(
+                f"ALTER TABLE events_{event_type} ALTER COLUMN {col} SET DATA TYPE UHUGEINT USING"
+                f" CASE WHEN {col} IS NULL THEN NULL WHEN regexp_full_match({col},"
+                f" '[0-9a-f]{{32}}') THEN ('0x' || {col})::UHUGEINT ELSE error('migration 18:"
+                f" events_{event_type}.{col} holds ' || {col} || ', not 32 lowercase"
+                " hexadecimal characters (an identifier hash)') END;"
+            )
+    text = {
+        c: f"printf('%032x', {c}) AS {c}"
+        for c in (
+            "national_id_hash", "phone_hash", "counterpart_national_id_hash",
+            "counterpart_phone_hash",
+        )
+    }  # fmt: skip
+    columns = (
+        "event_id", "event_type", "source", "load_id", "row_no", "recorded_at",
+        "source_record_id", "occurred_at", "subject_ref", "name", "birth_date", "sex",
+        "national_id_hash", "phone_hash", "address", "amount", "currency", "merchant_category",
+        "channel", "bill_kind", "due_date", "paid_date", "loan_event", "account_id",
+        "term_months", "days_past_due", "partner", "item", "deposit", "returned_on_time",
+        "damage", "unpaid_amount", "court", "case_number", "listed_on", "satisfied_on",
+        "judgment_status", "dishonest_conduct", "basis_document", "basis_issuer", "obligation",
+        "performed_amount", "notice_served_on", "extension_years", "attribute",
+        "attribute_value", "connection_action", "counterpart_ref", "counterpart_name",
+        "counterpart_national_id_hash", "counterpart_phone_hash", "conduct_kind", "authority",
+        "reference", "reported_by_media", "consent_action", "purpose", "target_source",
+        "target_record_id", "correction_action", "reason", "amendment",
+    )  # fmt: skip
+    # the event type is the table's, a constant per branch (migration 17)
+    union = "\n    UNION ALL BY NAME ".join(
+        f"SELECT '{t}' AS event_type, * FROM events_{t}" for t in tables
+    )
+    out.append(
+        "CREATE VIEW events AS SELECT "
+        + ", ".join(text.get(c, c) for c in columns)
+        + f" FROM (\n    {union}\n);"
+    )
+    return "\n".join(out) + "\n"
+
+
+_V18 = _v18()
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "sources, loads, events, quarantine, persons, audit log", _V1),
     Migration(2, "encrypted identifier vault, meta (key fingerprint)", _V2),
@@ -951,6 +1019,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         " stores it (decision 0990)",
         _V17,
     ),
+    Migration(
+        18,
+        "the event tables' identifier hashes stored as 128-bit integers (UHUGEINT); the events"
+        " view gives them as the same 32 hexadecimal characters (decision 0985)",
+        _V18,
+    ),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -973,6 +1047,73 @@ def event_table(event_type: str) -> str:
         return EVENT_TABLES[event_type]
     except KeyError:
         raise ValueError(f"unknown event type {event_type!r}") from None
+
+
+EVENT_HASH_COLUMNS: tuple[str, ...] = (
+    "national_id_hash", "phone_hash", "counterpart_national_id_hash", "counterpart_phone_hash",
+)  # fmt: skip
+"""The identifier hashes an event table stores as UHUGEINT (migration 18): the 128 bits of the
+32 hexadecimal characters every other table, the vault and the ``events`` view hold."""
+
+_HASH_HEX = re.compile(r"[0-9a-f]{32}")
+
+
+def hash_text_sql(expr: str) -> str:
+    """SQL turning a stored event hash (UHUGEINT) into its 32 lowercase hexadecimal characters,
+    as the ``events`` view does; NULL stays NULL."""
+    return f"printf('%032x', {expr})"
+
+
+def hash_number_sql(expr: str) -> str:
+    """SQL turning an identifier hash (text) into the UHUGEINT an event table stores; anything
+    but 32 lowercase hexadecimal characters is an error naming the value, never a wrong number
+    (a plain cast would read a text of digits as a decimal number)."""
+    return (
+        f"CASE WHEN {expr} IS NULL THEN NULL WHEN regexp_full_match({expr}, '[0-9a-f]{{32}}')"
+        f" THEN ('0x' || {expr})::UHUGEINT ELSE error('not an identifier hash (32 lowercase"
+        f" hexadecimal characters): ' || {expr}) END"
+    )
+
+
+def hash_number(text: object) -> int | None:
+    """``hash_number_sql`` in Python, for a value bound as a parameter."""
+    if text is None:
+        return None
+    if not isinstance(text, str) or not _HASH_HEX.fullmatch(text):
+        raise ValueError(f"not an identifier hash (32 lowercase hexadecimal characters): {text!r}")
+    return int(text, 16)
+
+
+def table_hash_columns(table: str) -> tuple[str, ...]:
+    """The identifier hash columns of an event table: a connection's counterpart's two besides
+    the subject's two every type has (migration 7)."""
+    if table not in EVENT_TABLES.values():
+        raise ValueError(f"not an event table: {table!r}")
+    return EVENT_HASH_COLUMNS if table == EVENT_TABLES["connection"] else EVENT_HASH_COLUMNS[:2]
+
+
+def hashes_as_text_sql(table: str) -> str:
+    """``SELECT * <this> FROM <table>``: the event table's rows with their hashes as the text
+    the ``events`` view gives. Whatever leaves the engine through Arrow (a Parquet export,
+    ``to_arrow_table``) must read them so: DuckDB 2.0.1 hands a UHUGEINT to Arrow as a
+    DECIMAL(38,0), wrong for every value of 2**127 or more (-1 for the largest)."""
+    parts = ", ".join(f"{hash_text_sql(c)} AS {c}" for c in table_hash_columns(table))
+    return f"REPLACE ({parts})"
+
+
+def hashes_as_numbers_sql(table: str) -> str:
+    """``SELECT * <this> FROM <rows>``: rows of an event table whose hashes are text (as
+    ``hashes_as_text_sql`` gives them), ready to insert into it again."""
+    parts = ", ".join(f"{hash_number_sql(c)} AS {c}" for c in table_hash_columns(table))
+    return f"REPLACE ({parts})"
+
+
+def stored_hashes(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An event's column values as its table stores them: each identifier hash given as text
+    becomes the UHUGEINT of migration 18 (``hash_number``; a bad one raises). Bound as text,
+    a hash would be cast by the engine: one of letters fails, one of digits only would be
+    read as a decimal number, a wrong value without an error."""
+    return {k: hash_number(v) if k in EVENT_HASH_COLUMNS else v for k, v in values.items()}
 
 
 PROTECTED_TABLES: tuple[str, ...] = ("protected_attributes", "protected_loads")

@@ -15,7 +15,7 @@ from credo.settings import Settings
 from credo.sim import generate
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
-from credo.store.schema import event_table
+from credo.store.schema import event_table, stored_hashes
 
 from .truth import link_from_truth
 
@@ -61,7 +61,10 @@ def add_events(store: Store, rows: list[dict[str, Any]], recorded_at: dt.datetim
             table = event_table(str(values.pop("event_type")))  # the table is the type
             names = ", ".join(values)
             marks = ", ".join("?" for _ in values)
-            con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
+            con.execute(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                list(stored_hashes(values).values()),
+            )
             if person is not None:
                 con.execute(
                     "INSERT INTO event_persons VALUES (?, 'subject', ?, ?)",
