@@ -133,7 +133,8 @@ def hash_identifiers(store: Store, mapping: Mapping, names: list[str]) -> list[s
     """``pii_map``: each distinct identifier of the good rows with its hash (HMAC with the
     store's key, computed in the engine once per value), as text (``hash``: the vault, the
     duplicate check) and as the UHUGEINT the event tables store (``num``, migration 18): each
-    row's insert then joins on the integer and converts nothing (docs/decisions/0985).
+    row's insert takes the integer from the join on its identifier it already made, and
+    converts nothing (docs/decisions/0985).
     Returns the identifier fields mapped."""
     pii = [n for n in names if n in PII_FIELDS and n in mapping.fields]
     parts, params = [], []
