@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 GIB = 1024**3
 STARTED = time.perf_counter()
+PEAK = [0.0]  # the highest VmHWM read before a phase reset it (``_phased``)
 
 
 def _status(field: str) -> float:
@@ -51,6 +52,7 @@ def step(name: str, fn: Callable[[], Any], trace: bool = True, **extra: Any) -> 
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
+    PEAK[0] = 0.0
     result = fn()
     python_peak = tracemalloc.get_traced_memory()[1] / GIB if trace else None
     tracemalloc.stop()
@@ -58,7 +60,7 @@ def step(name: str, fn: Callable[[], Any], trace: bool = True, **extra: Any) -> 
         "step": name,
         "seconds": round(time.perf_counter() - started, 1),
         "rss_before_gib": round(before, 3),
-        "peak_gib": round(_status("VmHWM"), 3),
+        "peak_gib": round(max(_status("VmHWM"), PEAK[0]), 3),
         "python_peak_gib": None if python_peak is None else round(python_peak, 3),
         "rss_after_gib": round(_status("VmRSS"), 3),
     } | extra
@@ -99,22 +101,36 @@ def load(folder: Path) -> None:
         step("resolve", lambda: resolve(store))
 
 
-PHASES = ("linkage_frame", "predict_pairs", "cluster_and_review", "assign_ids", "write_run")
+PHASES = (
+    "linkage_frame",  # before session 11; then linkage_table (decision 0119)
+    "linkage_table",
+    "predict_pairs",
+    "cluster_and_review",
+    "assign_ids",
+    "write_run",
+)
 
 
 def _phased(module: Any, name: str) -> None:
-    """Print the RSS, the step's peak so far (``VmHWM``) and the size of the Arrow tables it is
-    given (at its start) or gives (at its end) when ``module.name`` starts and ends."""
+    """Print the RSS, the step's peak so far and the size of the Arrow tables it is given (at
+    its start) or gives (at its end) when ``module.name`` starts and ends; at its end, also
+    the phase's own peak (``VmHWM`` is reset as it starts, and the step's peak kept)."""
     import pyarrow as pa
 
     fn = getattr(module, name)
 
     def show(at: str, tables: list[Any]) -> None:
-        rss, peak = round(_status("VmRSS"), 3), round(_status("VmHWM"), 3)
+        hwm = _status("VmHWM")
+        PEAK[0] = max(PEAK[0], hwm)
+        rss, peak = round(_status("VmRSS"), 3), round(PEAK[0], 3)
         arrow = round(sum(t.nbytes for t in tables if isinstance(t, pa.Table)) / GIB, 3)
         row = {"phase": name, "at": at, "rss_gib": rss, "peak_gib": peak, "arrow_gib": arrow,
                "t": round(time.perf_counter() - STARTED, 1)}  # fmt: skip
+        if at == "end":
+            row["phase_peak_gib"] = round(hwm, 3)
         print(json.dumps(row), flush=True)
+        if at == "start":
+            Path("/proc/self/clear_refs").write_text("5")
 
     def measured(*args: Any, **kwargs: Any) -> Any:
         show("start", [*args, *kwargs.values()])
@@ -133,7 +149,8 @@ def resolve_again(folder: Path) -> None:
     from credo.store.db import Store
 
     for name in PHASES:
-        _phased(resolution, name)
+        if hasattr(resolution, name):  # the phases this tree's resolution has
+            _phased(resolution, name)
     with Store.open(settings_for(folder / "credo.duckdb")) as store:
         report = step("resolve", lambda: resolve(store), trace=False)
     print(json.dumps(report.to_dict()))

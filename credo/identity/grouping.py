@@ -16,6 +16,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -25,7 +26,7 @@ import pyarrow as pa
 
 from credo.identity.arrays import origin_ranks
 from credo.identity.cluster import Clustering, Edge, EdgeList, Links, cluster, link_order
-from credo.identity.linkage import COMPARISONS, PAIRS_TABLE, comparisons_json_sql
+from credo.identity.linkage import COMPARISONS, PAIRS_TABLE, comparisons_json_sql, quoted_path
 from credo.identity.report import Mode
 from credo.identity.rules import CONFLICT_REASON, national_id_rule
 from credo.store.db import Store
@@ -52,7 +53,8 @@ class NewReview:
 @dataclass
 class Outcome:
     labels: list[int]
-    links: pa.Table  # the spanning forest's new links, ready for identity_links
+    links: pa.Table | Path  # the spanning forest's new links, ready for identity_links
+    # (a Path: a Parquet file of them, which a full run writes rather than hold them)
     used_rules: dict[str, int]
     refused: int
     new_reviews: list[NewReview]
@@ -359,8 +361,11 @@ def _link_dict(e: Edge, ids: Sequence[str], weights: Weights) -> dict[str, Any]:
     }
 
 
-def _link_table(lcon: duckdb.DuckDBPyConnection, used: EdgeList) -> pa.Table:
-    """The links as ``identity_links`` rows, their comparison weights joined in SQL."""
+def _link_table(
+    lcon: duckdb.DuckDBPyConnection, used: EdgeList, to: Path | None = None
+) -> pa.Table | Path:
+    """The links as ``identity_links`` rows, their comparison weights joined in SQL; written
+    to the Parquet file ``to`` when given (decision 0119), and its path returned."""
     weight = np.asarray(used.weight, dtype=np.float64)
     edges = pa.table(
         {
@@ -371,16 +376,20 @@ def _link_table(lcon: duckdb.DuckDBPyConnection, used: EdgeList) -> pa.Table:
             "match_weight": pa.array(weight, pa.float64(), mask=np.isinf(weight)),
         }
     )
+    sql = (
+        "SELECT l.record_id AS record_l, r.record_id AS record_r, u.rule, "
+        "u.match_weight::DOUBLE AS match_weight, "
+        f"CASE WHEN p.a IS NOT NULL THEN {comparisons_json_sql('p')} END AS comparisons "
+        "FROM credo_used u JOIN credo_records l ON l.idx = u.a "
+        "JOIN credo_records r ON r.idx = u.b "
+        f"LEFT JOIN {PAIRS_TABLE} p ON p.a = least(u.a, u.b) AND p.b = greatest(u.a, u.b) "
+        "ORDER BY u.k"
+    )
     with registered(lcon, "credo_used", edges):
-        table: pa.Table = lcon.sql(
-            "SELECT l.record_id AS record_l, r.record_id AS record_r, u.rule, "
-            "u.match_weight::DOUBLE AS match_weight, "
-            f"CASE WHEN p.a IS NOT NULL THEN {comparisons_json_sql('p')} END AS comparisons "
-            "FROM credo_used u JOIN credo_records l ON l.idx = u.a "
-            "JOIN credo_records r ON r.idx = u.b "
-            f"LEFT JOIN {PAIRS_TABLE} p ON p.a = least(u.a, u.b) AND p.b = greatest(u.a, u.b) "
-            "ORDER BY u.k"
-        ).to_arrow_table()
+        if to is not None:
+            lcon.execute(f"COPY ({sql}) TO {quoted_path(to)} (FORMAT parquet)")
+            return to
+        table: pa.Table = lcon.sql(sql).to_arrow_table()
     return table
 
 
@@ -395,9 +404,11 @@ def cluster_and_review(
     mode: Mode,
     known: dict[str, str | None] | None = None,
     outside: Outside | None = None,
+    links_to: Path | None = None,
 ) -> Outcome:
     """Cluster under the review decisions; new review items; the links, as evidence.
-    ``known``: the national ids earlier runs verified; ``outside``: see ``Outside``."""
+    ``known``: the national ids earlier runs verified; ``outside``: see ``Outside``;
+    ``links_to``: a Parquet file to write the links to, in place of an Arrow table."""
     rank = origin_ranks(records.column("origin"))
     rule = national_id_rule(store, records, known, rank)
     decisions = _decisions(store.con, ids, index, rule.conflicts)
@@ -425,7 +436,7 @@ def cluster_and_review(
     weights = _comparison_weights(lcon, wanted)
     return Outcome(
         labels=labels,
-        links=_link_table(lcon, clustering.used),
+        links=_link_table(lcon, clustering.used, links_to),
         used_rules=clustering.used.rule_counts(),
         refused=len(clustering.refused),
         new_reviews=_new_reviews(review_pairs, decisions.fresh_conflicts, ids, index, weights),

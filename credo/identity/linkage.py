@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from credo.store.rows import registered, value
@@ -38,6 +39,7 @@ __all__ = [
     "comparisons_json_sql",
     "linkage_settings",
     "predict_pairs",
+    "quoted_path",
     "score_new_pairs",
     "splink_connection",
     "train_model",
@@ -221,15 +223,34 @@ def splink_connection(
 
 
 def _linker(
-    con: duckdb.DuckDBPyConnection, records: pa.Table | None, settings: dict[str, Any]
+    con: duckdb.DuckDBPyConnection,
+    records: pa.Table | str | None,
+    settings: dict[str, Any],
+    sample_ids: pa.Array | pa.ChunkedArray | None = None,
 ) -> Any:
     """A Linker over ``credo_records`` (loaded from ``records``, or as already loaded).
 
     Each record carries ``idx``, its row number in ``records``: pairs are kept by index, so
-    that clustering reads two small integers per pair instead of two 32-character ids."""
+    that clustering reads two small integers per pair instead of two 32-character ids.
+    ``records`` may name a table of ``con`` that has ``idx`` already (``linkage_table``);
+    ``sample_ids`` then replace its record ids, in the order of ``idx``."""
     from splink import DuckDBAPI, Linker
 
-    if records is not None:
+    if isinstance(records, str):
+        if sample_ids is None:
+            con.execute(
+                f"CREATE OR REPLACE TABLE credo_records AS SELECT * FROM {records} ORDER BY idx"
+            )
+        else:
+            ids = pa.table(
+                {"idx": pa.array(np.arange(len(sample_ids), dtype=np.int32)), "sid": sample_ids}
+            )
+            with registered(con, "credo_sample_ids", ids):
+                con.execute(
+                    "CREATE OR REPLACE TABLE credo_records AS SELECT f.* REPLACE (s.sid AS "
+                    f"record_id) FROM {records} f JOIN credo_sample_ids s USING (idx) ORDER BY idx"
+                )
+    elif records is not None:
         indexed = records.append_column("idx", pa.array(range(records.num_rows), pa.int32()))
         with registered(con, "credo_records_arrow", indexed):
             con.execute(
@@ -245,7 +266,7 @@ def _linker(
 
 def train_model(
     con: duckdb.DuckDBPyConnection,
-    records: pa.Table,
+    records: pa.Table | str,
     *,
     seed: int = 42,
     u_max_pairs: float = 2e6,
@@ -260,12 +281,14 @@ def train_model(
     id. A record id digests the keyed identifier hashes, so sampling by it would make the model,
     and so the persons, depend on the identifier key (every new key, as in each fresh demo,
     another model). ``sample_ids`` (one per record, unique, free of keyed values, such as
-    ``load_records``' ``origin``) stand in for the record ids while training."""
-    if sample_ids is not None:
+    ``load_records``' ``origin``) stand in for the record ids while training. ``records``: the
+    features, or the name of their table in ``con`` (``linkage_table``)."""
+    if sample_ids is not None and not isinstance(records, str):
         records = records.set_column(
             records.schema.get_field_index("record_id"), "record_id", sample_ids
         )
-    linker = _linker(con, records, linkage_settings())
+        sample_ids = None
+    linker = _linker(con, records, linkage_settings(), sample_ids)
     linker.training.estimate_probability_two_random_records_match(
         list(DETERMINISTIC_RULES), recall=recall
     )
@@ -322,6 +345,12 @@ def _round(x: float) -> float:
     return float(f"{x:.9g}")
 
 
+def quoted_path(path: Path) -> str:
+    """``path`` as an SQL string literal (a file name cannot be a prepared parameter of
+    ``COPY`` or of a view)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 PAIRS_TABLE = "credo_pairs"
 """Scored pairs in the linkage connection: ``a < b`` (record indexes), ``match_weight`` and
 ``mw_<comparison>`` for each comparison."""
@@ -329,7 +358,7 @@ PAIRS_TABLE = "credo_pairs"
 
 def predict_pairs(
     con: duckdb.DuckDBPyConnection,
-    records: pa.Table,
+    records: pa.Table | str,
     model: dict[str, Any],
     min_weight: float,
     *,

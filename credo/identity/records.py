@@ -17,20 +17,27 @@ its subject is must not link persons either (decision 0212).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
+from credo.identity.linkage import quoted_path
 from credo.identity.names import name_forms
 from credo.store.rows import registered
 
 __all__ = [
     "IDENTITY_COLUMNS",
+    "RESOLVE_COLUMNS",
     "event_record_key_sql",
     "known_name_forms",
     "linkage_frame",
+    "linkage_table",
     "load_records",
     "retracted_sql",
+    "write_records",
 ]
 
 IDENTITY_COLUMNS = (
@@ -83,16 +90,11 @@ def retracted_sql() -> str:
     """
 
 
-def load_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """Every distinct subject record of the events not retracted, ordered by record id.
-
-    ``origin`` names the record by its first source row (source and source record id): unique
-    like the record id, but free of the keyed identifier hashes, so it is the same under any
-    identifier key (linkage samples records by it)."""
+def _records_sql() -> str:
     cols = ", ".join(
         c if c != "address" else f"{_event_address()} AS address" for c in IDENTITY_COLUMNS
     )
-    sql = f"""
+    return f"""
         SELECT {event_record_key_sql()} AS record_id, {cols}, min(recorded_at) AS first_seen_at,
                min(CAST(to_json([source, source_record_id]) AS VARCHAR)) AS origin
         FROM events ANTI JOIN ({retracted_sql()}) x USING (source, source_record_id)
@@ -100,8 +102,29 @@ def load_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
         GROUP BY ALL
         ORDER BY record_id
     """
-    table: pa.Table = con.sql(sql).to_arrow_table()
+
+
+def load_records(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Every distinct subject record of the events not retracted, ordered by record id.
+
+    ``origin`` names the record by its first source row (source and source record id): unique
+    like the record id, but free of the keyed identifier hashes, so it is the same under any
+    identifier key (linkage samples records by it)."""
+    table: pa.Table = con.sql(_records_sql()).to_arrow_table()
     return table
+
+
+RESOLVE_COLUMNS = ("record_id", "national_id_hash", "sex", "birth_date", "origin")
+"""The records' columns a full run reads in Python (ids, the national-id rule, origins)."""
+
+
+def write_records(con: duckdb.DuckDBPyConnection, path: Path) -> pa.Table:
+    """``load_records``' table written to the Parquet file ``path`` (in its order), and read
+    back with only ``RESOLVE_COLUMNS``: the names, addresses and the other identifiers are
+    read by SQL from the file, not held in Python (at a million persons the whole table is
+    about 3.4 GiB; decision 0121)."""
+    con.execute(f"COPY ({_records_sql()}) TO {quoted_path(path)} (FORMAT parquet)")
+    return pq.read_table(path, columns=list(RESOLVE_COLUMNS))
 
 
 def known_name_forms(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -115,11 +138,8 @@ def known_name_forms(con: duckdb.DuckDBPyConnection) -> pa.Table:
     return table
 
 
-def linkage_frame(
-    con: duckdb.DuckDBPyConnection, records: pa.Table, known: pa.Table | None = None
-) -> pa.Table:
-    """The columns the comparisons read, computed once per distinct name and address; the
-    forms of names in ``known`` (``known_name_forms``) are taken from it."""
+def _name_table(records: pa.Table, known: pa.Table | None) -> pa.Table:
+    """The forms of each distinct name of ``records``, those in ``known`` taken from it."""
     names = pc.unique(records.column("name").drop_null().combine_chunks())
     reused = None
     if known is not None and known.num_rows:
@@ -136,22 +156,52 @@ def linkage_frame(
     )
     if reused is not None:
         name_table = pa.concat_tables([reused.cast(name_table.schema), name_table])
+    return name_table
+
+
+_LINKAGE_SQL = """
+    WITH r AS (
+        SELECT *, nullif(lower(regexp_replace(nfc_normalize(address), '\\s+', '', 'g')),
+                         '') AS address_norm
+        FROM {source}
+    )
+    SELECT r.record_id, r.subject_ref, r.birth_date, r.sex, r.national_id_hash,
+           r.phone_hash, n.name_exact, n.name_ordered, n.name_key, r.address_norm,
+           right(r.address_norm, 10) AS address_tail{extra}
+    FROM r LEFT JOIN credo_names_arrow n USING (name)
+    ORDER BY {order}
+"""
+
+
+def linkage_frame(
+    con: duckdb.DuckDBPyConnection, records: pa.Table, known: pa.Table | None = None
+) -> pa.Table:
+    """The columns the comparisons read, computed once per distinct name and address; the
+    forms of names in ``known`` (``known_name_forms``) are taken from it."""
     with (
-        registered(con, "credo_names_arrow", name_table),
+        registered(con, "credo_names_arrow", _name_table(records, known)),
         registered(con, "credo_records_in", records),
     ):
         table: pa.Table = con.sql(
-            """
-            WITH r AS (
-                SELECT *, nullif(lower(regexp_replace(nfc_normalize(address), '\\s+', '', 'g')),
-                                 '') AS address_norm
-                FROM credo_records_in
-            )
-            SELECT r.record_id, r.subject_ref, r.birth_date, r.sex, r.national_id_hash,
-                   r.phone_hash, n.name_exact, n.name_ordered, n.name_key, r.address_norm,
-                   right(r.address_norm, 10) AS address_tail
-            FROM r LEFT JOIN credo_names_arrow n USING (name)
-            ORDER BY r.record_id
-            """
+            _LINKAGE_SQL.format(source="credo_records_in", extra="", order="r.record_id")
         ).to_arrow_table()
     return table
+
+
+def linkage_table(
+    con: duckdb.DuckDBPyConnection, name: str, records: Path, known: pa.Table | None = None
+) -> None:
+    """``linkage_frame``'s columns, and ``idx`` (each record's row number in the Parquet file
+    ``records``, ``write_records``'), as the table ``name`` in ``con`` rather than in Python:
+    at a million persons the frame would be about 2.7 GiB held through the run (decision
+    0119). Its rows are in the records' order, which is ``linkage_frame``'s."""
+    source = (
+        "(SELECT * EXCLUDE (file_row_number), file_row_number::INTEGER AS idx "
+        f"FROM read_parquet({quoted_path(records)}, file_row_number = true))"
+    )
+    names = _name_table(pq.read_table(records, columns=["name"]), known)
+    with registered(con, "credo_names_arrow", names):
+        con.execute(
+            f"CREATE OR REPLACE TABLE {name} AS "
+            + _LINKAGE_SQL.format(source=source, extra=", r.idx", order="r.idx")
+        )

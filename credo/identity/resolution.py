@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from credo.errors import ConfigError
 from credo.identity.arrays import PersonCodes, RecordIds, origin_order
 from credo.identity.cluster import assign_ids
 from credo.identity.delta import (
+    FEATURES,
     Seen,
     candidates,
     events_seen,
@@ -51,29 +53,38 @@ from credo.identity.grouping import Outcome, cluster_and_review
 from credo.identity.linkage import (
     PAIRS_TABLE,
     predict_pairs,
+    quoted_path,
     score_new_pairs,
     splink_connection,
     train_model,
 )
 from credo.identity.linkage_model import LinkageModel
-from credo.identity.records import known_name_forms, linkage_frame, load_records
+from credo.identity.records import known_name_forms, linkage_table, write_records
 from credo.identity.report import Mode, ResolveReport
 from credo.identity.rules import known_id_sexes
 from credo.identity.stored_model import active_model, choose_model
 from credo.identity.writing import (
     PERSON_PREFIX,
     Delta,
+    RunFiles,
     changes,
     next_person_number,
     write_run,
 )
+from credo.scoring.runner import memory_limit_bytes
 from credo.store.db import Store, utcnow
 from credo.store.rows import registered, value
 
-__all__ = ["RELEASED_LIMIT", "PairScorer", "resolve"]
+__all__ = ["RELEASED_LIMIT", "WRITE_LIMIT", "PairScorer", "resolve"]
 
 RELEASED_LIMIT = "512MB"
 """The store connection's memory limit while Splink's connection works (decision 0118)."""
+
+WRITE_LIMIT = "1GB"
+"""The store connection's memory limit while a full run is written (decision 0120)."""
+
+FEATURES_TABLE = "credo_features"
+"""The records' linkage features in Splink's connection (``linkage_table``), with ``idx``."""
 
 PairScorer = Callable[[duckdb.DuckDBPyConnection, pa.Table, dict[str, Any], float], int]
 """Scores the blocked pairs of the records (``con``, ``records``, the Splink model, the review
@@ -106,61 +117,64 @@ def resolve(
         )
         if fast is not None:
             return fast
-    records = load_records(store.con)
-    ids = RecordIds(records.column("record_id"))
-    index = ids.positions
-    previous, gone = _previous_persons(store.con, records)
-    chosen, must_train = choose_model(store, records.num_rows, train, model)
-    full_because = None
-    if incremental:
-        full_because = _why_full(
-            store, previous, gone, must_train or model is not None or train,
-            match_weight is not None or review_weight is not None,
-        )  # fmt: skip
-    mode: Mode = "incremental" if incremental and full_because is None else "full"
-    cached = before is not None  # features kept by a run of this version can be reused
-    chosen, scored, outcome, features = _score_and_group(
-        store,
-        records,
-        ids,
-        index,
-        previous,
-        chosen,
-        mode,
-        started_at,
-        (match_weight, review_weight),
-        score_pairs,
-        cached,
-    )
-    assignment = assign_ids(
-        outcome.labels, previous, _numbering(store), origin_order(records.column("origin"))
-    )
-    person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
-    summary = write_run(
-        store,
-        records=records,
-        features=features,
-        person=person,
-        outcome=outcome,
-        found=changes(assignment, outcome, previous, index),
-        assignment=assignment,
-        model=chosen,
-        trained=must_train,
-        mode=mode,
-        started_at=started_at,
-        seen=seen,
-    )
-    return ResolveReport(
-        **asdict(summary),
-        full_because=full_because,
-        scored_pairs=scored,
-        new_records=previous.new(),
-        records_read=records.num_rows,
-        rule_links=outcome.used_rules.get("national_id", 0),
-        model_links=outcome.used_rules.get("model", 0),
-        refused_links=outcome.refused,
-        seconds=round(time.perf_counter() - started, 2),
-    )
+    with _scratch(store) as tmp:  # the run's records, features and links (0119, 0121)
+        records = write_records(store.con, tmp / "records.parquet")
+        ids = RecordIds(records.column("record_id"))
+        index = ids.positions
+        previous, gone = _previous_persons(store.con, records)
+        chosen, must_train = choose_model(store, records.num_rows, train, model)
+        full_because = None
+        if incremental:
+            full_because = _why_full(
+                store, previous, gone, must_train or model is not None or train,
+                match_weight is not None or review_weight is not None,
+            )  # fmt: skip
+        mode: Mode = "incremental" if incremental and full_because is None else "full"
+        cached = before is not None  # features kept by a run of this version can be reused
+        chosen, scored, outcome, features = _score_and_group(
+            store,
+            records,
+            ids,
+            index,
+            previous,
+            chosen,
+            mode,
+            started_at,
+            (match_weight, review_weight),
+            score_pairs,
+            cached,
+            tmp,
+        )
+        assignment = assign_ids(
+            outcome.labels, previous, _numbering(store), origin_order(records.column("origin"))
+        )
+        person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
+        with _store_limit(store, WRITE_LIMIT):
+            summary = write_run(
+                store,
+                records=records,
+                features=features,
+                person=person,
+                outcome=outcome,
+                found=changes(assignment, outcome, previous, index),
+                assignment=assignment,
+                model=chosen,
+                trained=must_train,
+                mode=mode,
+                started_at=started_at,
+                seen=seen,
+            )
+        return ResolveReport(
+            **asdict(summary),
+            full_because=full_because,
+            scored_pairs=scored,
+            new_records=previous.new(),
+            records_read=records.num_rows,
+            rule_links=outcome.used_rules.get("national_id", 0),
+            model_links=outcome.used_rules.get("model", 0),
+            refused_links=outcome.refused,
+            seconds=round(time.perf_counter() - started, 2),
+        )
 
 
 def _resolve_delta(
@@ -255,53 +269,84 @@ def _score_and_group(
     thresholds: tuple[float | None, float | None],
     score_pairs: PairScorer | None = None,
     cached: bool = False,
-) -> tuple[LinkageModel, int, Outcome, pa.Table]:
+    scratch: Path | None = None,
+) -> tuple[LinkageModel, int, Outcome, RunFiles]:
     """Train if there is no model, score the blocked pairs and group the records: the model
     used (with the ``thresholds`` given, match and review), the pairs scored, the outcome and
-    the records' linkage features. ``cached``: name forms and verified ids that an earlier
-    run kept are read, not computed again."""
+    the records' linkage features, as a Parquet file in ``scratch`` (as are the outcome's
+    links: decision 0119). ``cached``: name forms and verified ids that an earlier run kept
+    are read, not computed again."""
+    if scratch is None:
+        raise ValueError("a full run writes its features and links to a scratch folder")
     settings = store.settings
     forms = known_name_forms(store.con) if cached else None
     known = known_id_sexes(store) if cached else None
+    features = scratch / "features.parquet"
     with (
-        _store_cache_released(store),
+        _store_limit(store, RELEASED_LIMIT),
         splink_connection(settings.memory_limit, settings.threads, _temp_root(store)) as lcon,
     ):
-        features = linkage_frame(lcon, records, forms)
+        linkage_table(lcon, FEATURES_TABLE, scratch / "records.parquet", forms)
         del forms
         if chosen is None:
             chosen = LinkageModel(
-                train_model(lcon, features, sample_ids=records.column("origin")),
+                train_model(lcon, FEATURES_TABLE, sample_ids=records.column("origin")),
                 trained_at=started_at.isoformat(timespec="seconds"),
                 trained_on_records=records.num_rows,
             )
         chosen = _with_thresholds(chosen, *thresholds)
         new = [p is None for p in previous] if mode == "incremental" else None
         if score_pairs is None:
-            scored = predict_pairs(lcon, features, chosen.splink, chosen.review_weight, new=new)
+            scored = predict_pairs(
+                lcon, FEATURES_TABLE, chosen.splink, chosen.review_weight, new=new
+            )
         else:
-            scored = score_pairs(lcon, features, chosen.splink, chosen.review_weight)
-        outcome = cluster_and_review(
-            store, lcon, records, ids, index, previous, chosen.match_weight, mode, known=known
+            frame = lcon.sql(f"SELECT * EXCLUDE (idx) FROM {FEATURES_TABLE} ORDER BY idx")
+            scored = score_pairs(lcon, frame.to_arrow_table(), chosen.splink, chosen.review_weight)
+        lcon.execute(
+            f"COPY (SELECT record_id, {', '.join(FEATURES)} FROM {FEATURES_TABLE} ORDER BY idx) "
+            f"TO {quoted_path(features)} (FORMAT parquet)"
         )
-    return chosen, scored, outcome, features
+        lcon.execute(f"DROP TABLE {FEATURES_TABLE}")
+        outcome = cluster_and_review(
+            store, lcon, records, ids, index, previous, chosen.match_weight, mode, known=known,
+            links_to=scratch / "links.parquet",
+        )  # fmt: skip
+    return chosen, scored, outcome, RunFiles(scratch / "records.parquet", features)
 
 
 @contextmanager
-def _store_cache_released(store: Store) -> Iterator[None]:
-    """While Splink's connection scores pairs, the store's connection runs under a small memory
-    limit: lowering the limit evicts the pages it cached reading the records, so the two
-    engines are never both full (each may take ``memory_limit``; decision 0118). The store's
-    queries meanwhile are small ones (the review queue, the vault's national ids)."""
+def _store_limit(store: Store, limit: str) -> Iterator[None]:
+    """The store's connection under the memory ``limit`` for the block (never above its own).
+
+    While Splink's connection scores pairs (``RELEASED_LIMIT``), lowering the limit evicts the
+    pages the store cached reading the records, so the two engines are never both full (each
+    may take ``memory_limit``; decision 0118); the store's queries meanwhile are small ones
+    (the review queue, the vault's national ids). While the run is written (``WRITE_LIMIT``),
+    it keeps the store's engine from refilling to its full limit on top of what the run holds
+    (decision 0120): the writes' joins and sorts spill to the store's temporary folder."""
+    own = _limit_bytes(store)
     try:
-        store.con.execute(f"SET memory_limit = '{RELEASED_LIMIT}'")
+        store.con.execute(f"SET memory_limit = '{limit}'")
     except duckdb.Error:  # pages it cannot evict now: the run goes on with both engines full
         yield
         return
     try:
+        if _limit_bytes(store) > own:
+            store.con.execute(f"SET memory_limit = '{store.settings.memory_limit}'")
         yield
     finally:
         store.con.execute(f"SET memory_limit = '{store.settings.memory_limit}'")
+
+
+def _limit_bytes(store: Store) -> int:
+    """The store's memory limit now, in bytes (read on a cursor: ``memory_limit_bytes`` leaves
+    its result open, and the store's connection must stay free for the run's queries)."""
+    cursor = store.con.cursor()
+    try:
+        return memory_limit_bytes(cursor)
+    finally:
+        cursor.close()
 
 
 def _with_thresholds(
@@ -320,6 +365,16 @@ def _numbering(store: Store) -> Callable[[], str]:
     """New person ids, numbered on from the highest the store has given."""
     numbers = itertools.count(next_person_number(store))
     return lambda: f"{PERSON_PREFIX}{next(numbers):09d}"
+
+
+@contextmanager
+def _scratch(store: Store) -> Iterator[Path]:
+    """A folder for the run's features and links (decision 0119), under the store's spill
+    folder, removed when the run ends."""
+    root = _temp_root(store)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="credo-resolve-", dir=root) as tmp:
+        yield Path(tmp)
 
 
 def _temp_root(store: Store) -> Path:

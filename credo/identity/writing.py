@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -20,6 +22,7 @@ from credo.identity.cluster import Assignment
 from credo.identity.delta import FEATURES, Seen
 from credo.identity.event_persons import place_new_events, rebuild_event_persons
 from credo.identity.grouping import NewReview, Outcome
+from credo.identity.linkage import quoted_path
 from credo.identity.linkage_model import LinkageModel
 from credo.identity.records import IDENTITY_COLUMNS
 from credo.identity.report import Mode
@@ -33,6 +36,7 @@ __all__ = [
     "Change",
     "Delta",
     "RunDetails",
+    "RunFiles",
     "RunSummary",
     "changes",
     "next_person_number",
@@ -181,10 +185,57 @@ def _write_changed_records(tx: duckdb.DuckDBPyConnection, full: bool) -> None:
         )
 
 
+@dataclass(frozen=True)
+class RunFiles:
+    """A full run's records (``write_records``) and their linkage features as Parquet files,
+    one row per record in the records' order (decisions 0119, 0121)."""
+
+    records: Path
+    features: Path
+
+
+@contextmanager
+def _new_records(
+    tx: duckdb.DuckDBPyConnection, records: pa.Table, files: RunFiles | None
+) -> Iterator[None]:
+    """The run's records with their person, id sex and linkage features as the view
+    ``credo_new_records``. With ``files``, ``records`` holds only the record id, person and
+    id sex: the rest is joined by position from the files in SQL, so it is never held in
+    Python (decisions 0119, 0121), and a row out of step with the others is an error."""
+    if files is None:
+        with registered(tx, "credo_new_records", records):
+            yield
+        return
+    run = records.select(["record_id", "person_id", "id_sex"])
+    run = run.rename_columns(["run_record_id_", "person_id", "id_sex"])
+    features = ", ".join(FEATURES)
+    with registered(tx, "credo_run_records", run):
+        tx.execute(
+            "CREATE TEMP VIEW credo_new_records AS SELECT rec.*, r.person_id, r.id_sex, "
+            f"r.run_record_id_, f.feature_id_, {features} "
+            f"FROM read_parquet({quoted_path(files.records)}) rec "
+            "POSITIONAL JOIN credo_run_records r POSITIONAL JOIN "
+            f"(SELECT record_id AS feature_id_, {features} "
+            f"FROM read_parquet({quoted_path(files.features)})) f"
+        )
+        try:
+            astray = value(
+                tx,
+                "SELECT count(*) FROM credo_new_records WHERE record_id IS NULL OR run_record_id_ "
+                "IS DISTINCT FROM record_id OR feature_id_ IS DISTINCT FROM record_id",
+            )
+            if astray:
+                raise ValueError(f"{astray} rows of the run's files are out of step")
+            yield
+        finally:
+            tx.execute("DROP VIEW credo_new_records")
+
+
 def _write_records_and_links(
     tx: duckdb.DuckDBPyConnection,
     records: pa.Table,
-    links: pa.Table,
+    files: RunFiles | None,
+    links: pa.Table | Path,
     mode: Mode,
     run_id: int,
     model_id: str,
@@ -192,18 +243,21 @@ def _write_records_and_links(
     merged_into: pa.Table,
 ) -> None:
     with (
-        registered(tx, "credo_new_records", records),
+        _new_records(tx, records, files),
         registered(tx, "credo_merged_into", merged_into),
     ):
         _write_changed_records(tx, every_record)
+    if mode == "full":  # an incremental run only adds to the stored spanning forest
+        tx.execute("DELETE FROM identity_links")
+    insert_links = (
+        "INSERT INTO identity_links SELECT record_l, record_r, rule, match_weight, "
+        "comparisons, ?, ? FROM "
+    )
+    if isinstance(links, Path):  # written by a full run (decision 0119)
+        tx.execute(insert_links + f"read_parquet({quoted_path(links)})", [model_id, run_id])
+        return
     with registered(tx, "credo_new_links", links):
-        if mode == "full":  # an incremental run only adds to the stored spanning forest
-            tx.execute("DELETE FROM identity_links")
-        tx.execute(
-            "INSERT INTO identity_links SELECT record_l, record_r, rule, match_weight, "
-            "comparisons, ?, ? FROM credo_new_links",
-            [model_id, run_id],
-        )
+        tx.execute(insert_links + "credo_new_links", [model_id, run_id])
 
 
 def _insert_numbered(
@@ -299,7 +353,7 @@ def write_run(
     store: Store,
     *,
     records: pa.Table,
-    features: pa.Table,
+    features: pa.Table | RunFiles,
     person: list[str],
     outcome: Outcome,
     found: list[Change],
@@ -312,8 +366,9 @@ def write_run(
     delta: Delta | None = None,
 ) -> RunSummary:
     """Write the run (``person``: each record's person id; ``features``: each record's
-    linkage features) with its audit entry. ``delta``: the run worked on part of the records
-    (decision 0305), which are so many in all, and placed only these events."""
+    linkage features; or ``RunFiles``, the records' and their features' files) with its audit
+    entry. ``delta``: the run worked on part of the records (decision 0305), which are so
+    many in all, and placed only these events."""
     now = utcnow()
     details = RunDetails(
         run_id=_next_id(store.con, "run_id", "identity_runs"),
@@ -331,9 +386,13 @@ def write_run(
     )
     run_id, model_id = details.run_id, details.model_id
     record_table = records.append_column("person_id", pa.array(person, pa.string()))
-    for name in FEATURES:
-        record_table = record_table.append_column(name, features.column(name))
     record_table = record_table.append_column("id_sex", pa.array(outcome.id_sex, pa.string()))
+    files = features if isinstance(features, RunFiles) else None
+    if not isinstance(features, RunFiles):
+        for name in FEATURES:
+            record_table = record_table.append_column(name, features.column(name))
+    elif delta is not None:
+        raise ValueError("a run over part of the records gives its records as a table")
     if delta is not None and delta.changed is not None:
         record_table = record_table.filter(pa.array(delta.changed, pa.bool_()))
     entry = AuditEntry(
@@ -346,7 +405,7 @@ def write_run(
     with store.write(entry) as tx:
         activate(tx, model, now)
         _write_records_and_links(
-            tx, record_table, outcome.links, mode, run_id, model_id, delta is None,
+            tx, record_table, files, outcome.links, mode, run_id, model_id, delta is None,
             _merged_into(assignment),
         )  # fmt: skip
         reviews = _review_rows(outcome.new_reviews, model_id, now)

@@ -11,12 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import math
 from itertools import combinations
+from typing import Any
+from unittest.mock import patch
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from credo.identity import cluster as cluster_module
 from credo.identity.cluster import Edge, Links, cluster, link_order
 from credo.identity.constraints import (
+    Holdings,
     Traits,
     births_agree,
     births_consistent,
@@ -148,3 +152,52 @@ def test_the_id_rule_links_a_mistyped_date_and_reviews_a_different_one() -> None
     assert conflicts == [(0, 3)]
     edges, conflicts = _one_id(members[:3])
     assert sorted((e.left, e.right) for e in edges) == [(0, 1), (0, 2)] and conflicts == []
+
+
+class _EagerForest(cluster_module._Forest):
+    """The forest as it was before decision 0122: every record's ``Holdings`` built up front
+    and kept until its group is joined."""
+
+    def __init__(self, n: int, cannot_link: Any, traits: Any) -> None:
+        super().__init__(n, cannot_link, traits)
+        self.eager = {i: h for i, h in enumerate(map(Holdings, traits)) if h}
+
+    def union(self, a: int, b: int) -> None:
+        if a < b:
+            a, b = b, a
+        self.parent[a] = b
+        if a in self.forbid:
+            self.forbid[b] |= self.forbid.pop(a)
+        if a in self.eager:
+            moved = self.eager.pop(a)
+            if b in self.eager:
+                self.eager[b].absorb(moved)
+            else:
+                self.eager[b] = moved
+
+    def why_not(self, a: int, b: int, rule: str) -> str | None:
+        fa = self.forbid.get(a)
+        if fa and b in {self.find(x) for x in fa}:
+            return "a rejected or pending pair"
+        if a in self.eager and b in self.eager:
+            return self.eager[a].clash(self.eager[b], ids_only=rule == "review")
+        return None
+
+
+@given(problems(), st.lists(st.tuples(st.integers(0, 13), st.integers(0, 13)), max_size=3))
+def test_holdings_made_when_asked_cluster_as_those_made_up_front(
+    problem: tuple[list[Traits], list[Edge], list[int]], cannot: list[tuple[int, int]]
+) -> None:
+    records, edges, rank = problem
+    n = len(records)
+    cannot = [(a % n, b % n) for a, b in cannot]
+    reviewed = [Edge(e.left, e.right, "review" if e.weight > 10 else e.rule, e.weight)
+                for e in edges]  # fmt: skip
+    ordered = sorted(reviewed, key=link_order(rank))
+    lazy = cluster(n, ordered, cannot, (), records)
+    with patch.object(cluster_module, "_Forest", _EagerForest):
+        eager = cluster(n, ordered, cannot, (), records)
+    assert lazy.labels == eager.labels
+    assert lazy.refused == eager.refused
+    assert lazy.contradictions == eager.contradictions
+    assert list(lazy.used) == list(eager.used)

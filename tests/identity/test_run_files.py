@@ -1,0 +1,107 @@
+"""A full run keeps its records, features and links in Parquet files, not in Python
+(decisions 0119, 0121), and writes under a lower store memory limit (decision 0120): the files
+must hold what the Arrow tables held, row for row, and a row out of step must be an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from credo.identity.delta import FEATURES
+from credo.identity.records import (
+    RESOLVE_COLUMNS,
+    linkage_frame,
+    linkage_table,
+    load_records,
+    write_records,
+)
+from credo.identity.resolution import WRITE_LIMIT, _limit_bytes, _store_limit
+from credo.identity.writing import RunFiles, _new_records
+from credo.store.db import Store
+
+from .conftest import copy_db
+
+
+def test_the_records_file_holds_load_records_table(resolved_store: Store, tmp_path: Path) -> None:
+    full = load_records(resolved_store.con)
+    path = tmp_path / "records.parquet"
+    slim = write_records(resolved_store.con, path)
+    assert slim.column_names == list(RESOLVE_COLUMNS)
+    assert slim.to_pylist() == full.select(list(RESOLVE_COLUMNS)).to_pylist()
+    assert pq.read_table(path).to_pylist() == full.to_pylist()
+
+
+def test_the_linkage_table_is_the_linkage_frame(resolved_store: Store, tmp_path: Path) -> None:
+    full = load_records(resolved_store.con)
+    path = tmp_path / "records.parquet"
+    write_records(resolved_store.con, path)
+    con = duckdb.connect()
+    linkage_table(con, "credo_features", path)
+    table = con.sql("SELECT * FROM credo_features ORDER BY idx").to_arrow_table()
+    assert table.column("idx").to_pylist() == list(range(full.num_rows))
+    frame = linkage_frame(con, full)
+    assert table.drop_columns(["idx"]).to_pylist() == frame.to_pylist()
+
+
+def _files(folder: Path, ids: list[str], feature_order: list[int]) -> tuple[pa.Table, RunFiles]:
+    records = pa.table({"record_id": ids, "origin": [f"o{i}" for i in ids]})
+    pq.write_table(records, folder / "records.parquet")
+    features = pa.table(
+        {"record_id": [ids[k] for k in feature_order]}
+        | {name: [f"{name}-{ids[k]}" for k in feature_order] for name in FEATURES}
+    )
+    pq.write_table(features, folder / "features.parquet")
+    run = pa.table({"record_id": ids, "person_id": ["CP1"] * len(ids), "id_sex": [None] * len(ids)})
+    return run, RunFiles(folder / "records.parquet", folder / "features.parquet")
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.integers(0, 10**6), min_size=1, max_size=40, unique=True).flatmap(
+        lambda keys: st.tuples(st.just(sorted(keys)), st.permutations(range(len(keys))))
+    )
+)
+def test_features_out_of_step_are_refused(
+    tmp_path_factory: pytest.TempPathFactory, case: tuple[list[int], list[int]]
+) -> None:
+    keys, order = case
+    ids = [f"{k:032d}" for k in keys]
+    run, files = _files(tmp_path_factory.mktemp("files"), ids, order)
+    con = duckdb.connect()
+    if order != sorted(order):
+        with pytest.raises(ValueError, match="out of step"), _new_records(con, run, files):
+            pass
+        return
+    with _new_records(con, run, files):
+        rows = con.sql(
+            f"SELECT record_id, origin, person_id, {', '.join(FEATURES)} FROM credo_new_records"
+        ).fetchall()
+    assert rows == [(i, f"o{i}", "CP1", *(f"{n}-{i}" for n in FEATURES)) for i in ids]
+
+
+def test_a_missing_features_row_is_refused(tmp_path: Path) -> None:
+    ids = [f"{k:032d}" for k in range(5)]
+    run, files = _files(tmp_path, ids, [0, 1, 2, 3])
+    with pytest.raises(ValueError, match="out of step"), _new_records(duckdb.connect(), run, files):
+        pass
+
+
+def test_the_store_limit_is_lowered_never_raised(resolved_db: Path, tmp_path: Path) -> None:
+    settings_ = copy_db(resolved_db, tmp_path / "a")
+    with Store.open(settings_) as store:
+        own = _limit_bytes(store)
+        with _store_limit(store, WRITE_LIMIT):
+            assert _limit_bytes(store) <= 1024**3 < own
+        assert _limit_bytes(store) == own
+    small = copy_db(resolved_db, tmp_path / "b").model_copy(update={"memory_limit": "256MB"})
+    with Store.open(small) as store:
+        own = _limit_bytes(store)
+        with _store_limit(store, WRITE_LIMIT):
+            assert _limit_bytes(store) == own
+        assert _limit_bytes(store) == own
