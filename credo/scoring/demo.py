@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from credo.errors import InputError
 from credo.features import months_before
-from credo.policy.schema import ScoringPolicy, load_policy
+from credo.policy.schema import LoadedPolicy, ScoringPolicy, load_policy
 from credo.scoring.explain import explain_score
 from credo.scoring.monthly import score
-from credo.scoring.train import train_model
+from credo.scoring.train import TrainingResult, train_model
 from credo.store.db import Store
 from credo.store.rows import one, rows
 
@@ -34,9 +35,13 @@ __all__ = [
     "ANCHOR_MONTHS",
     "HISTORY_MONTHS",
     "HOLDOUT_VINTAGES",
+    "DemoPlan",
     "DemoResult",
     "month_ends",
+    "plan_demo",
     "run_demo_scoring",
+    "summarise_demo",
+    "train_demo",
 ]
 
 #: Months generated before the scored ones, so the first scored month already has mature files.
@@ -102,6 +107,121 @@ def _training_plan(end: dt.date, history: int, outcome: int) -> tuple[dt.date, i
     return holdout, max(1, min(VINTAGES, history - outcome - _MATURE + 1)), None
 
 
+@dataclass(frozen=True)
+class DemoPlan:
+    """What the demo trains and scores, read off the loaded events: the same for the whole
+    demo and for its steps run one process at a time (``benchmarks/demo/steps.py``)."""
+
+    policy: LoadedPolicy
+    first: dt.date
+    end: dt.date
+    outcome_months: int
+    trained_as_of: dt.date
+    vintages: int
+    holdout: dt.date | None
+    scored: list[dt.date]
+    observed: dt.date
+    early: list[dt.date]
+    """The observed month-end scored before ``scored`` (none if it is among them or before the
+    events begin)."""
+
+    @property
+    def runs(self) -> list[dt.date]:
+        """Every month-end scored, in the order the demo scores them (each run's trend looks
+        back at the run before it)."""
+        return self.early + self.scored
+
+
+def plan_demo(store: Store, months: int = 12, *, policy: str = "zhima") -> DemoPlan:
+    """The training dates and the month-ends to score, from the events loaded."""
+    loaded = load_policy(policy)
+    rules = loaded.policy
+    assert isinstance(rules, ScoringPolicy)
+    span = one(
+        store.con,
+        "SELECT min(occurred_at) AS first, max(occurred_at) AS last FROM events"
+        " WHERE event_type <> 'correction'",
+    )
+    if span is None or span["first"] is None:
+        raise InputError("no events to score: load a population first")
+    first, last = span["first"].date(), span["last"].date()
+    end = _month_end(last)
+    if end != last:
+        end = _month_end(months_before(end, 1))  # the last complete month
+    history = (end.year - first.year) * 12 + end.month - first.month
+    outcome = max(1, min(rules.outcome.months, history // 2))
+    trained_as_of, vintages, holdout = _training_plan(end, history, outcome)
+    scored = month_ends(end, months)
+    observed = _month_end(months_before(end, rules.outcome.months))
+    early = [observed] if observed < scored[0] and observed >= _month_end(first) else []
+    return DemoPlan(
+        loaded, first, end, outcome, trained_as_of, vintages, holdout, scored, observed, early
+    )
+
+
+def train_demo(store: Store, plan: DemoPlan) -> TrainingResult:
+    """Train and register the demo's scorecard as ``plan`` says."""
+    return train_model(
+        store,
+        plan.trained_as_of,
+        policy=plan.policy,
+        outcome_months=plan.outcome_months,
+        vintages=plan.vintages,
+        holdout=plan.holdout,
+        holdout_vintages=HOLDOUT_VINTAGES,
+        balance_vintages=True,
+        anchor_dates=None
+        if plan.holdout is None
+        else [_month_end(months_before(plan.end, k)) for k in ANCHOR_MONTHS],
+    )
+
+
+def summarise_demo(
+    store: Store,
+    plan: DemoPlan,
+    trained: TrainingResult,
+    runs: Sequence[tuple[dt.date, str]],
+    *,
+    example_person: str | None = None,
+) -> DemoResult:
+    """Bands, reasons and an explained person from the last run; ``runs`` are the (month-end,
+    run id) of every run in ``plan.runs`` order, the early one included."""
+    rules = plan.policy.policy
+    assert isinstance(rules, ScoringPolicy)
+    reported = list(runs)[len(plan.early) :]
+    snaps = rows(
+        store.con,
+        "SELECT person_id, score, band, reason_codes FROM score_snapshots WHERE run_id = ?"
+        " ORDER BY person_id",
+        [reported[-1][1]],
+    )
+    bands = Counter(r["band"] for r in snaps)
+    reasons = Counter(code for r in snaps for code in r["reason_codes"])
+    below = sum(1 for r in snaps if r["score"] < rules.calibration.score)
+    first_person = snaps[0]["person_id"] if snaps else None
+    person = example_person or next(
+        (r["person_id"] for r in snaps if r["reason_codes"]), first_person
+    )
+    example = explain_score(store, person, plan.end).to_dict() if person else {}
+    return DemoResult(
+        model_id=trained.model.model_id,
+        trained_as_of=plan.trained_as_of,
+        outcome_months=plan.outcome_months,
+        months=[as_of for as_of, _ in reported],
+        observed_month=plan.observed if plan.early or plan.observed in plan.scored else None,
+        runs=[run_id for _, run_id in reported],
+        persons=len(snaps),
+        bands={b.name: bands.get(b.name, 0) for b in rules.bands},
+        share_below_550=round(below / len(snaps), 4) if snaps else 0.0,
+        top_reasons=reasons.most_common(5),
+        example=example,
+        vintages=trained.vintages,
+        training_rows=trained.rows,
+        training_bads=trained.bad_rows,
+        fit=trained.fit,
+    )
+
+
 def run_demo_scoring(
     store: Store,
     months: int = 12,
@@ -114,71 +234,10 @@ def run_demo_scoring(
     window the events just cover (so the fairness audit has outcomes to measure TPR, AUC and
     calibration; decision 0908); ``override_why`` passes the fairness gate on the record if
     the card is flagged (the demo says why)."""
-    loaded = load_policy(policy)
-    rules = loaded.policy
-    assert isinstance(rules, ScoringPolicy)
-    span = one(
-        store.con,
-        "SELECT min(occurred_at) AS first, max(occurred_at) AS last FROM events"
-        " WHERE event_type <> 'correction'",
-    )
-    if span is None or span["first"] is None:
-        raise InputError("no events to score: load a population first")
-    first, last = span["first"], span["last"].date()
-    end = _month_end(last)
-    if end != last:
-        end = _month_end(months_before(end, 1))  # the last complete month
-    history = (end.year - first.year) * 12 + end.month - first.month
-    outcome = max(1, min(rules.outcome.months, history // 2))
-    trained_as_of, vintages, holdout = _training_plan(end, history, outcome)
-    trained = train_model(
-        store,
-        trained_as_of,
-        policy=loaded,
-        outcome_months=outcome,
-        vintages=vintages,
-        holdout=holdout,
-        holdout_vintages=HOLDOUT_VINTAGES,
-        balance_vintages=True,
-        anchor_dates=None
-        if holdout is None
-        else [_month_end(months_before(end, k)) for k in ANCHOR_MONTHS],
-    )
-    scored = month_ends(end, months)
-    observed = _month_end(months_before(end, rules.outcome.months))
-    early = [observed] if observed < scored[0] and observed >= _month_end(first.date()) else []
+    plan = plan_demo(store, months, policy=policy)
+    trained = train_demo(store, plan)
     runs = [
-        score(store, m, trained.model, loaded, override_why=override_why) for m in early + scored
-    ][len(early) :]
-    final = runs[-1]
-    snaps = rows(
-        store.con,
-        "SELECT person_id, score, band, reason_codes FROM score_snapshots WHERE run_id = ?"
-        " ORDER BY person_id",
-        [final.run_id],
-    )
-    bands = Counter(r["band"] for r in snaps)
-    reasons = Counter(code for r in snaps for code in r["reason_codes"])
-    below = sum(1 for r in snaps if r["score"] < rules.calibration.score)
-    first_person = snaps[0]["person_id"] if snaps else None
-    person = example_person or next(
-        (r["person_id"] for r in snaps if r["reason_codes"]), first_person
-    )
-    example = explain_score(store, person, end).to_dict() if person else {}
-    return DemoResult(
-        model_id=trained.model.model_id,
-        trained_as_of=trained_as_of,
-        outcome_months=outcome,
-        months=[r.as_of for r in runs],
-        observed_month=observed if early or observed in scored else None,
-        runs=[r.run_id for r in runs],
-        persons=len(snaps),
-        bands={b.name: bands.get(b.name, 0) for b in rules.bands},
-        share_below_550=round(below / len(snaps), 4) if snaps else 0.0,
-        top_reasons=reasons.most_common(5),
-        example=example,
-        vintages=trained.vintages,
-        training_rows=trained.rows,
-        training_bads=trained.bad_rows,
-        fit=trained.fit,
-    )
+        score(store, m, trained.model, plan.policy, override_why=override_why) for m in plan.runs
+    ]
+    done = [(r.as_of, r.run_id) for r in runs]
+    return summarise_demo(store, plan, trained, done, example_person=example_person)
