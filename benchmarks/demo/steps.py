@@ -68,14 +68,20 @@ def step(name: str, fn: Callable[[], Any], trace: bool = True, **extra: Any) -> 
     return result
 
 
-def generate(people: int, months: int, folder: Path) -> None:
+def generate(people: int, months: int, folder: Path, *, compress: bool = False) -> None:
     from credo.sim import Arrivals, generate
     from credo.sim.protected import DEMO_LINKS
 
     summary = step(
         "generate",
         lambda: generate(
-            people, months, 7, folder / "population", links=DEMO_LINKS, arrivals=Arrivals()
+            people,
+            months,
+            7,
+            folder / "population",
+            links=DEMO_LINKS,
+            arrivals=Arrivals(),
+            compress=compress,
         ),
         people=people,
         months=months,
@@ -162,9 +168,10 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=60)
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--compress", action="store_true", help="generate gzipped source files")
     args = parser.parse_args()
     if args.what == "generate":
-        generate(args.people, args.months, args.dir)
+        generate(args.people, args.months, args.dir, compress=args.compress)
     elif args.what == "load":
         load(args.dir)
     else:

@@ -37,6 +37,9 @@ def generate(
             "namesakes, names in the other script, married names, missing ids and phones."
         ),
     ] = "realistic",
+    compress: Annotated[
+        bool, typer.Option(help="Write the CSV and JSON Lines files gzipped (name.csv.gz).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic population: every source's files and mapping, and the ground truth."""
@@ -46,7 +49,15 @@ def generate(
     end_date = parse_date(end, "--end")
     with steps(not as_json) as step:
         step(f"generating {people:,} persons over {months} months ({identity_hardness})")
-        summary = run(people, months, seed, out_dir, end_date, noise=HARDNESS[identity_hardness])
+        summary = run(
+            people,
+            months,
+            seed,
+            out_dir,
+            end_date,
+            noise=HARDNESS[identity_hardness],
+            compress=compress,
+        )
     if as_json:
         emit_json(summary.to_dict())
         return
