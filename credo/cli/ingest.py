@@ -100,7 +100,11 @@ def reasons_table(reports: list[Any]) -> Table | None:
 @user_errors
 def ingest(
     file: Annotated[
-        Path, typer.Argument(help="CSV, JSON Lines or Parquet file, or a population folder.")
+        Path,
+        typer.Argument(
+            help="CSV, JSON Lines (either may be gzipped: .csv.gz, .jsonl.gz) or Parquet file, "
+            "or a population folder."
+        ),
     ],
     source: Annotated[str | None, typer.Option(help="Source name (required for a file).")] = None,
     mapping: Annotated[
