@@ -84,14 +84,20 @@ def step(name: str, fn: Callable[[], T], trace: bool = True, **extra: Any) -> T:
     return result
 
 
-def generate(people: int, months: int, folder: Path) -> None:
+def generate(people: int, months: int, folder: Path, *, compress: bool = False) -> None:
     from credo.sim import Arrivals, generate
     from credo.sim.protected import DEMO_LINKS
 
     summary = step(
         "generate",
         lambda: generate(
-            people, months, 7, folder / "population", links=DEMO_LINKS, arrivals=Arrivals()
+            people,
+            months,
+            7,
+            folder / "population",
+            links=DEMO_LINKS,
+            arrivals=Arrivals(),
+            compress=compress,
         ),
         people=people,
         months=months,
@@ -350,11 +356,12 @@ def main() -> None:
     parser.add_argument("--only", type=int, help="monthly: score only this run of the plan")
     parser.add_argument("--trace", action="store_true", help="Python's peak (slower)")
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--compress", action="store_true", help="generate gzipped source files")
     args = parser.parse_args()
     if args.only is not None and args.what != "monthly":
         parser.error("--only is for monthly")
     if args.what == "generate":
-        generate(args.people, args.months, args.dir)
+        generate(args.people, args.months, args.dir, compress=args.compress)
     elif args.what == "load":
         load(args.dir)
     elif args.what == "ingest":

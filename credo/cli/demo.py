@@ -42,6 +42,10 @@ def demo(
         bool, typer.Option(help="End by serving the pages and the API on 127.0.0.1.")
     ] = True,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8650,
+    compress: Annotated[
+        bool,
+        typer.Option(help="Generate the source files gzipped, as large populations need."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a population, load it, resolve persons, train, score every month, report, and
@@ -53,7 +57,15 @@ def demo(
         for p in (settings.db, settings.db.with_suffix(".duckdb.wal"), settings.resolved_key_file):
             p.unlink(missing_ok=True)
         shutil.rmtree(population, ignore_errors=True)
-    run = _run(settings, population, people, months, logins=serve or as_json, progress=not as_json)
+    run = _run(
+        settings,
+        population,
+        people,
+        months,
+        logins=serve or as_json,
+        progress=not as_json,
+        compress=compress,
+    )
     if as_json:
         emit_json(run.to_dict())
         if serve:
@@ -97,7 +109,14 @@ class _DemoRun:
 
 
 def _run(
-    settings: Settings, population: Path, people: int, months: int, *, logins: bool, progress: bool
+    settings: Settings,
+    population: Path,
+    people: int,
+    months: int,
+    *,
+    logins: bool,
+    progress: bool,
+    compress: bool = False,
 ) -> _DemoRun:
     from credo.dashboard.demo import demo_logins, demo_partner
     from credo.fairness.protected import load_protected
@@ -117,7 +136,13 @@ def _run(
     with steps(progress) as step:
         step(f"generating {people:,} persons over {HISTORY_MONTHS} + {months} months")
         summary = run_generate(
-            people, HISTORY_MONTHS + months, 7, population, links=DEMO_LINKS, arrivals=Arrivals()
+            people,
+            HISTORY_MONTHS + months,
+            7,
+            population,
+            links=DEMO_LINKS,
+            arrivals=Arrivals(),
+            compress=compress,
         )
         with Store.open(settings, create=True) as store:
             reports = ingest_population(

@@ -37,6 +37,9 @@ def generate(
             "namesakes, names in the other script, married names, missing ids and phones."
         ),
     ] = "realistic",
+    compress: Annotated[
+        bool, typer.Option(help="Write the CSV and JSON Lines files gzipped (name.csv.gz).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic population: every source's files and mapping, and the ground truth."""
@@ -46,7 +49,15 @@ def generate(
     end_date = parse_date(end, "--end")
     with steps(not as_json) as step:
         step(f"generating {people:,} persons over {months} months ({identity_hardness})")
-        summary = run(people, months, seed, out_dir, end_date, noise=HARDNESS[identity_hardness])
+        summary = run(
+            people,
+            months,
+            seed,
+            out_dir,
+            end_date,
+            noise=HARDNESS[identity_hardness],
+            compress=compress,
+        )
     if as_json:
         emit_json(summary.to_dict())
         return
@@ -89,7 +100,11 @@ def reasons_table(reports: list[Any]) -> Table | None:
 @user_errors
 def ingest(
     file: Annotated[
-        Path, typer.Argument(help="CSV, JSON Lines or Parquet file, or a population folder.")
+        Path,
+        typer.Argument(
+            help="CSV, JSON Lines (either may be gzipped: .csv.gz, .jsonl.gz) or Parquet file, "
+            "or a population folder."
+        ),
     ],
     source: Annotated[str | None, typer.Option(help="Source name (required for a file).")] = None,
     mapping: Annotated[

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import array
 import datetime as dt
-import hashlib
 import itertools
 import json
 from collections.abc import Callable
@@ -29,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from credo.errors import ConfigError, ConflictError, NotFoundError, RejectedRowsError
+from credo.ingest.compressed import sha256_checked
 from credo.ingest.events import EVENT_FIELDS
 from credo.ingest.mapping import Mapping, parse_mapping, shipped_mapping
 from credo.ingest.reader import open_raw
@@ -92,14 +92,6 @@ class _Staged:
     names: list[str]
     content_hash: str
     started: dt.datetime
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def resolve_mapping(store: Store, source: str, mapping: Mapping | None) -> Mapping:
@@ -179,7 +171,7 @@ def ingest(
     mapping = resolve_mapping(store, source, mapping)
     con = store.con
     step("hashing")
-    content_hash = _sha256(path)
+    content_hash = sha256_checked(path)  # a damaged .gz stops here, before anything
     prior = _existing(store, source, content_hash)
     fmt = mapping.file_format(path)
     if prior is not None:

@@ -36,9 +36,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from credo.errors import ConfigError, NotFoundError
 from credo.ingest.events import EVENT_FIELDS, EVENT_MODELS, FIELDS
 
-__all__ = ["ColumnRule", "Mapping", "load_mapping", "parse_mapping", "shipped_mapping"]
+__all__ = [
+    "ColumnRule",
+    "Compression",
+    "Mapping",
+    "compression",
+    "load_mapping",
+    "parse_mapping",
+    "shipped_mapping",
+]
 
 FileFormat = Literal["csv", "jsonl", "parquet"]
+Compression = Literal["gzip"] | None
+"""How a text source file is compressed: ``"gzip"`` or not at all (None)."""
 
 
 def _strptime_problem(fmt: str) -> str | None:
@@ -170,9 +180,18 @@ class Mapping(BaseModel):
         return cols
 
     def file_format(self, path: Path) -> FileFormat:
+        """The format given, else the one the suffix names (under a ``.gz`` one: the text
+        formats may come gzipped, see ``compression``)."""
+        gzipped = compression(path) == "gzip"
+        inner = Path(path.stem).suffix.lower() if gzipped else ""
+        if gzipped and (self.format == "parquet" or inner in (".parquet", ".pq")):
+            raise ConfigError(
+                f"{path}: a gzipped Parquet file is not read",
+                hint="Parquet compresses its own pages; send it as .parquet",
+            )
         if self.format is not None:
             return self.format
-        suffix = path.suffix.lower().lstrip(".")
+        suffix = (inner if gzipped else path.suffix.lower()).lstrip(".")
         by_suffix: dict[str, FileFormat] = {
             "csv": "csv",
             "txt": "csv",
@@ -193,6 +212,12 @@ class Mapping(BaseModel):
         """A stable hash of the mapping's meaning, recorded with every load."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def compression(path: Path) -> Compression:
+    """``"gzip"`` for a file named ``*.gz`` (CSV or JSON Lines as partners export them), else
+    None. The name decides, as it does the format: a file is not sniffed."""
+    return "gzip" if path.suffix.lower() == ".gz" else None
 
 
 def _did_you_mean(name: str, choices: Any) -> str:

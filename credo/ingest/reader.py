@@ -3,7 +3,8 @@
 Everything that makes a file unreadable as a whole is found here and raised as one clear
 ``InputError`` naming the file (and the line where DuckDB tells it): wrong encoding, ragged rows
 and broken quoting, an empty or header-only file, a truncated Parquet file, missing or unknown
-columns. Row-level problems are left to ``validate``.
+columns, a damaged ``.gz``. Row-level problems are left to ``validate``. A ``.gz`` CSV or JSON
+Lines file is read as its text: DuckDB inflates it as it scans, Python where it looks at bytes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import duckdb
 
 from credo.errors import EncodingError, InputError, SchemaMismatchError
 from credo.identifiers import mask_line
-from credo.ingest.mapping import FileFormat, Mapping
+from credo.ingest.compressed import GZIP_ERRORS, open_bytes, unreadable_gzip
+from credo.ingest.mapping import FileFormat, Mapping, compression
 from credo.sql import ident, literal
 
 __all__ = ["ROW_NO", "RawFile", "Staging", "check_columns", "open_raw", "trimmed_sql"]
@@ -72,11 +74,20 @@ class RawFile:
     table: str
 
 
+def _inflates_to_nothing(path: Path) -> bool:
+    """Whether a ``.gz`` file holds no text (its bytes are the gzip header and trailer)."""
+    try:
+        with open_bytes(path) as fh:
+            return not fh.read(1)
+    except GZIP_ERRORS as exc:
+        raise unreadable_gzip(path, exc) from None
+
+
 def _first_bad_utf8(path: Path) -> int | None:
     """Byte offset of the first invalid UTF-8 sequence, or None when the file is clean."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    with path.open("rb") as fh:
+    with open_bytes(path) as fh:
         while chunk := fh.read(_CHUNK):
             try:
                 decoder.decode(chunk)
@@ -93,7 +104,7 @@ def _first_bad_utf8(path: Path) -> int | None:
 def _detect(path: Path) -> str | None:
     from charset_normalizer import from_bytes
 
-    with path.open("rb") as fh:
+    with open_bytes(path) as fh:
         sample = fh.read(_CHUNK)
     best = from_bytes(sample).best()
     return None if best is None else str(best.encoding).lower()
@@ -105,7 +116,7 @@ def _looks_chinese(path: Path) -> bool:
     Detectors guess wrongly on short Chinese samples (Shift-JIS, say), and Chinese sources
     are the non-UTF-8 files Credo expects, so this is tried first.
     """
-    with path.open("rb") as fh:
+    with open_bytes(path) as fh:
         sample = fh.read(_CHUNK)
     try:
         text = codecs.getincrementaldecoder("gb18030")().decode(sample)
@@ -119,7 +130,7 @@ def _looks_chinese(path: Path) -> bool:
 def _transcode(path: Path, encoding: str, out: Path) -> None:
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
-    with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+    with open_bytes(path) as src, out.open("w", encoding="utf-8", newline="") as dst:
         while chunk := src.read(_CHUNK):
             try:
                 dst.write(decoder.decode(chunk))
@@ -166,7 +177,7 @@ def _resolve_encoding(path: Path, declared: str | None) -> tuple[str, bool]:
 
 
 def _csv_header(path: Path, mapping: Mapping) -> list[str]:
-    with path.open("r", encoding="utf-8-sig", newline="") as fh:
+    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", newline="") as fh:
         first = fh.readline()
         if not first.strip():
             if not first and fh.read(1) == "":
@@ -272,6 +283,8 @@ def _stage(
     other operator: the staged table's own order is not relied on (a join in the staging
     query may reorder rows, which is how decision 0962 numbered bad rows wrongly).
     """
+    # A .gz file is inflated by DuckDB as it reads (a transcoded copy is plain text).
+    inflate = f"compression={literal(compression(readable) or 'none')}"
     try:
         if fmt == "csv":
             try:
@@ -284,7 +297,7 @@ def _stage(
                 f"read_csv({literal(str(readable))}, header=true, auto_detect=false, "
                 f"columns={columns}, delim={literal(mapping.delimiter)}, "
                 f"quote={literal(mapping.quote)}, escape={literal(mapping.quote)}, "
-                f"strict_mode=true, encoding='utf-8')"
+                f"strict_mode=true, encoding='utf-8', {inflate})"
             )
             # DuckDB's text readers give no row number (``file_row_number`` is Parquet's
             # only): a streaming row_number() straight over the scan numbers rows as read.
@@ -295,7 +308,8 @@ def _stage(
                 r[0]
                 for r in con.execute(
                     "SELECT DISTINCT unnest(json_keys(json)) FROM "
-                    f"read_json_objects({literal(str(readable))}, format='newline_delimited')"
+                    f"read_json_objects({literal(str(readable))}, format='newline_delimited', "
+                    f"{inflate})"
                 ).fetchall()
             )
             if not found:
@@ -307,7 +321,7 @@ def _stage(
             columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in found) + "}"
             reader = (
                 f"read_json({literal(str(readable))}, format='newline_delimited', "
-                f"columns={columns})"
+                f"columns={columns}, {inflate})"
             )
             number = "row_number() OVER ()"
             types = dict.fromkeys(found, "VARCHAR")
@@ -329,6 +343,8 @@ def _stage(
         return types
     except duckdb.Error as exc:
         text = str(exc)
+        if isinstance(exc, duckdb.IOException) and "GZIP" in text:
+            raise unreadable_gzip(path, text.split(": ", 1)[-1].split(":", 1)[0]) from None
         if fmt != "parquet" and ("not utf-8 encoded" in text or "invalid UTF-8" in text):
             raise _NotUtf8 from None
         msg = _duck_message(exc)
@@ -339,6 +355,39 @@ def _stage(
             ) from None
         what = {"csv": "CSV", "jsonl": "JSON Lines"}[fmt]
         raise InputError(f"{path}: malformed {what}: {msg}") from None
+
+
+def _stage_text_or_parquet(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    mapping: Mapping,
+    fmt: FileFormat,
+    table: str,
+    staging: Staging,
+    declared: str | None,
+    utf8: Path,
+) -> tuple[str | None, dict[str, str]]:
+    """Stage the file as UTF-8 as it is, else transcoded to ``utf8``; its encoding and
+    column types."""
+    enc: str | None = None
+    readable = path
+    if fmt != "parquet":
+        enc = "utf-8"
+        if declared is not None and _codec(declared) not in _UTF8:
+            enc, _ = _resolve_encoding(path, declared)
+            readable = utf8
+            _transcode(path, enc, readable)
+    try:
+        return enc, _stage(con, path, readable, mapping, fmt, table, staging)
+    except _NotUtf8:
+        enc, transcode = _resolve_encoding(path, declared)
+        if not transcode:  # DuckDB and Python disagree about the bytes: say where
+            raise EncodingError(f"{path}: not valid UTF-8") from None
+        _transcode(path, enc, utf8)
+        try:
+            return enc, _stage(con, path, utf8, mapping, fmt, table, staging)
+        except _NotUtf8:
+            raise EncodingError(f"{path}: not valid {enc}") from None
 
 
 @contextmanager
@@ -360,30 +409,16 @@ def open_raw(
     fmt = mapping.file_format(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    if path.stat().st_size == 0:
+    if path.stat().st_size == 0 or (compression(path) == "gzip" and _inflates_to_nothing(path)):
         raise InputError(f"{path}: the file is empty")
     declared = encoding or mapping.encoding
     with tempfile.TemporaryDirectory(prefix="credo-ingest-") as tmp:
-        enc: str | None = None
-        readable = path
-        if fmt != "parquet":
-            enc = "utf-8"
-            if declared is not None and _codec(declared) not in _UTF8:
-                enc, _ = _resolve_encoding(path, declared)
-                readable = Path(tmp) / "utf8"
-                _transcode(path, enc, readable)
         try:
-            types = _stage(con, path, readable, mapping, fmt, table, staging)
-        except _NotUtf8:
-            enc, transcode = _resolve_encoding(path, declared)
-            if not transcode:  # DuckDB and Python disagree about the bytes: say where
-                raise EncodingError(f"{path}: not valid UTF-8") from None
-            readable = Path(tmp) / "utf8"
-            _transcode(path, enc, readable)
-            try:
-                types = _stage(con, path, readable, mapping, fmt, table, staging)
-            except _NotUtf8:
-                raise EncodingError(f"{path}: not valid {enc}") from None
+            enc, types = _stage_text_or_parquet(
+                con, path, mapping, fmt, table, staging, declared, Path(tmp) / "utf8"
+            )
+        except GZIP_ERRORS as exc:  # Python's own reads of a damaged .gz (header, encoding)
+            raise unreadable_gzip(path, exc) from None
         try:
             rows = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
             if rows == 0:

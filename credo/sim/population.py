@@ -124,6 +124,7 @@ def generate(
     links: ProtectedLinks | None = None,
     arrivals: Arrivals | None = None,
     slice_people: int = SLICE_PEOPLE,
+    compress: bool = False,
 ) -> GenerationSummary:
     """Write ``people`` persons and ``months`` months of events (ending on ``end``) to ``out``,
     and their protected attributes apart, in ``protected/protected.csv`` (not a source of
@@ -132,7 +133,9 @@ def generate(
     ``None`` keeps everyone on file throughout the window. ``slice_people``: persons built
     at a time (decision 0970); a population of more persons than that is built in slices,
     each drawing from its own random streams, so its files depend on it too (the manifest
-    then records it)."""
+    then records it). ``compress``: every CSV and JSON Lines source file is written gzipped
+    (``payments.csv.gz``; the manifest names those files), its text the same bytes as
+    uncompressed (decision 0123); Parquet sources are compressed inside already."""
     if people < 1:
         raise ConfigError(f"people must be at least 1, got {people}")
     if months < 1 or months > 600:
@@ -197,7 +200,9 @@ def generate(
                     shared.setdefault(key, np.zeros(persons.n, dtype=v.dtype))[lo:hi] = v
                 frame.person = frame.person + lo
                 if writer is None:
-                    writer = FrameWriter(folder / frame.file_name)
+                    gz = compress and frame.format != "parquet"
+                    name = frame.file_name + (".gz" if gz else "")
+                    writer = FrameWriter(folder / name, compress=gz)
                 writer.write(frame)
                 # Only the truth about each row outlives the frame: holding every source's
                 # columns until the end was most of the generator's peak (benchmarks/demo).
@@ -218,9 +223,8 @@ def generate(
     protected_path = _write_protected(persons, window, out, size)
 
     invalid = [
-        {"source": f.source, "file": (out / f.source / f.file_name).relative_to(out).as_posix()}
-        | row.to_dict()
-        for f in frames
+        {"source": f.source, "file": sf.path.relative_to(out).as_posix()} | row.to_dict()
+        for f, sf in zip(frames, files, strict=True)
         for row in f.invalid
     ]
     manifest = {
@@ -228,7 +232,8 @@ def generate(
         "generator": "credo.sim.population.generate",
         "arguments": {"people": people, "months": months, "seed": seed, "end": end.isoformat()}
         | ({} if arrivals is None else {"arrivals": arrivals.to_dict()})
-        | ({"slice_people": size} if len(starts) > 1 else {}),
+        | ({"slice_people": size} if len(starts) > 1 else {})
+        | ({"compress": True} if compress else {}),
         "window": {"start": window.start.isoformat(), "end": window.end.isoformat()},
         "persons": persons.n,
         "sources": {
