@@ -7,6 +7,7 @@ across sessions, and each step's peak is its own. In order:
 
     S="nice -n 10 .venv/bin/python benchmarks/demo/steps.py"
     $S generate --people 1000000 --dir D   # 48 + 12 months, seed 7, as the demo
+    $S compress --dir D                    # gzip its text files (or ``generate --compress``)
     $S ingest --dir D                      # ingest_population (or ``load``: ingest + resolve)
     $S resolve --dir D                     # resolve, with each phase's RSS and peak
     $S check --dir D                       # check_resolution against the generator's truth
@@ -103,6 +104,15 @@ def generate(people: int, months: int, folder: Path, *, compress: bool = False) 
         months=months,
     )
     print(json.dumps({"rows": summary.total_rows, "persons": summary.persons}))
+
+
+def compress(folder: Path) -> None:
+    """Gzip a population generated plain: at 1M persons its ~30 GB of text does not fit this
+    machine's disk beside the store (decision 0123)."""
+    from credo.sim import compress_population
+
+    packed = step("compress", lambda: compress_population(folder / "population"), trace=False)
+    print(json.dumps({"files": len(packed), "bytes": sum(p.stat().st_size for p in packed)}))
 
 
 def load(folder: Path) -> None:
@@ -349,7 +359,7 @@ STEPS = ("ingest", "resolve", "check", "protected", "train", "monthly", "rest")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["generate", "load", *STEPS])
+    parser.add_argument("what", choices=["generate", "compress", "load", *STEPS])
     parser.add_argument("--people", type=int, default=10_000)
     parser.add_argument("--months", type=int, default=60, help="months generated")
     parser.add_argument("--scored", type=int, default=12, help="the demo's --months")
@@ -362,6 +372,8 @@ def main() -> None:
         parser.error("--only is for monthly")
     if args.what == "generate":
         generate(args.people, args.months, args.dir, compress=args.compress)
+    elif args.what == "compress":
+        compress(args.dir)
     elif args.what == "load":
         load(args.dir)
     elif args.what == "ingest":

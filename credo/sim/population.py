@@ -16,7 +16,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import gzip
 import json
+import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,7 +30,7 @@ import pyarrow as pa
 from credo.errors import ConfigError
 from credo.sim.arrivals import Arrivals, draw_arrivals
 from credo.sim.context import Context
-from credo.sim.frame import FrameWriter, InvalidRow, ParquetParts, SourceFrame
+from credo.sim.frame import GZIP_LEVEL, FrameWriter, InvalidRow, ParquetParts, SourceFrame
 from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
@@ -36,7 +38,14 @@ from credo.sim.protected import ProtectedLinks, age_band
 from credo.sim.sources import BUILDERS, SOURCES
 from credo.sim.window import Window
 
-__all__ = ["DEFAULT_END", "SLICE_PEOPLE", "GenerationSummary", "SourceFile", "generate"]
+__all__ = [
+    "DEFAULT_END",
+    "SLICE_PEOPLE",
+    "GenerationSummary",
+    "SourceFile",
+    "compress_population",
+    "generate",
+]
 
 DEFAULT_END = dt.date(2026, 10, 31)
 MANIFEST_VERSION = 1
@@ -281,6 +290,45 @@ def generate(
         manifest=manifest_path,
         invalid_rows=len(invalid),
     )
+
+
+def compress_population(out: Path) -> list[Path]:
+    """Gzip the CSV and JSON Lines sources of a population ``generate`` wrote plain, one file
+    at a time, each plain file removed once its ``.gz`` is whole, and name them in the
+    manifest: the folder then holds what ``generate(..., compress=True)`` writes, byte for byte.
+
+    A population too large to keep as text beside its store (1M persons: about 30 GB) can be
+    generated plain, then packed without generating it again (docs/decisions/0123)."""
+    manifest_path = out / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{manifest_path}: not a generated population's manifest: {exc}") from exc
+    renamed: dict[str, str] = {}
+    packed: list[Path] = []
+    for entry in manifest["sources"].values():
+        name = entry["file"]
+        if entry["format"] == "parquet" or name.endswith(".gz"):
+            continue
+        plain, target = out / name, out / (name + ".gz")
+        partial = target.with_name(target.name + ".partial")
+        # The header names the file without ".gz" and has no time, as the generator writes it.
+        with (
+            plain.open("rb") as src,
+            partial.open("wb") as raw,
+            gzip.GzipFile(str(target), "wb", GZIP_LEVEL, raw, mtime=0) as gz,
+        ):
+            shutil.copyfileobj(src, gz, 16 << 20)
+            gz.flush()  # the generator's text wrapper flushes once as it closes
+        partial.replace(target)
+        plain.unlink()
+        renamed[name] = entry["file"] = name + ".gz"
+        packed.append(target)
+    for row in manifest["invalid_rows"]:
+        row["file"] = renamed.get(row["file"], row["file"])
+    manifest["arguments"]["compress"] = True
+    manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    return packed
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_reference import SMALL
 
-from credo.sim import GenerationSummary, generate
+from credo.errors import ConfigError
+from credo.sim import GenerationSummary, compress_population, generate
 from credo.sim.frame import FrameWriter, SourceFrame
 
 
@@ -121,3 +123,17 @@ def test_any_frames_written_gzipped_inflate_to_the_plain_bytes(
             flat.write(frame)
             gz.write(frame)
     assert gzip.decompress(packed.read_bytes()) == plain.read_bytes()
+
+
+def test_packing_a_plain_population_gives_the_generator_s_gz_bytes(
+    packed: GenerationSummary, plain: GenerationSummary, tmp_path: Path
+) -> None:
+    copy = tmp_path / "plain"
+    shutil.copytree(plain.out, copy)
+    written = compress_population(copy)
+    assert sorted(p.name for p in written) == sorted(
+        Path(n).name for n in _files(packed.out) if n.endswith(".gz")
+    )
+    assert _files(copy) == _files(packed.out)  # every file, the manifest too, byte for byte
+    with pytest.raises(ConfigError, match="manifest"):
+        compress_population(tmp_path / "nowhere")
