@@ -51,6 +51,11 @@ def test_loads_typed_events_with_units_maps_and_hashed_identifiers(
     assert "13800000001" not in repr(store.con.execute("SELECT * FROM events").fetchall())
     blob = store.scalar("SELECT ciphertext FROM pii_vault WHERE hash = ?", [rows[1][4]])
     assert store.keys.decrypt("phone", blob) == "13800000002"
+    # One vault row for a number on two rows; "+86 138-0000-0002" above was sealed normalised.
+    sealed = store.con.execute(
+        "SELECT ciphertext FROM pii_vault WHERE hash = ?", [rows[0][4]]
+    ).fetchall()
+    assert [store.keys.decrypt("phone", b) for (b,) in sealed] == ["13800000001"]
     assert rows[1][5] == "李娜"
 
 

@@ -60,3 +60,18 @@ def test_encrypt_many_is_encrypt_of_each_with_its_own_nonce(items: list[tuple[st
         with pytest.raises(IntegrityError):  # bound to its kind, as encrypt's are
             KEYS.decrypt("phone" if kind == "national_id" else "national_id", blob)
     assert len({b[:12] for b in blobs}) == len(blobs)  # no nonce used twice
+
+
+@settings(max_examples=50, deadline=None)
+@given(items=st.lists(st.tuples(st.sampled_from(["phone", "national_id"]), identifiers)))
+def test_encrypt_many_normalized_seals_values_as_given(items: list[tuple[str, str]]) -> None:
+    # The load normalises in SQL first (decision 0991): the values are sealed unchanged.
+    kinds, values = [k for k, _ in items], [v for _, v in items]
+    blobs = KEYS.encrypt_many(kinds, values, normalized=True)
+    assert [KEYS.decrypt(k, b) for k, b in zip(kinds, blobs, strict=True)] == values
+    assert len({b[:12] for b in blobs}) == len(blobs)
+
+
+def test_encrypt_many_refuses_unequal_lists() -> None:
+    with pytest.raises(ValueError, match="one kind per value"):
+        KEYS.encrypt_many(["phone"], [])
