@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO
 
 import numpy as np
 import numpy.typing as npt
@@ -98,6 +98,13 @@ def write_frame(frame: SourceFrame, path: Path) -> None:
 GZIP_LEVEL = 1
 
 
+def gzip_writer(path: Path, raw: BinaryIO | None = None) -> gzip.GzipFile:
+    """The one way a source file is gzipped, by the generator and by ``compress_population``
+    alike, so both give the same bytes: level ``GZIP_LEVEL``, the header naming ``path``
+    without ".gz" and its time fixed at 0; written to ``raw`` if given, else to ``path``."""
+    return gzip.GzipFile(str(path), "wb", GZIP_LEVEL, raw, mtime=0)
+
+
 class FrameWriter:
     """One source's file, written one frame (one slice of persons) after another: the header
     once, then each frame's rows. A single frame gives the bytes ``write_frame`` always gave.
@@ -143,7 +150,7 @@ class FrameWriter:
             return self.path.open("w", encoding=encoding, newline="")
         # The header names the file without ".gz", as the gzip tool does; mtime=0 keeps the
         # bytes a function of the text alone.
-        gz = gzip.GzipFile(self.path, "wb", compresslevel=GZIP_LEVEL, mtime=0)
+        gz = gzip_writer(self.path)
         return io.TextIOWrapper(gz, encoding=encoding, newline="")
 
     def close(self) -> None:

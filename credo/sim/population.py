@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
-import gzip
 import json
 import shutil
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import pyarrow as pa
 from credo.errors import ConfigError
 from credo.sim.arrivals import Arrivals, draw_arrivals
 from credo.sim.context import Context
-from credo.sim.frame import GZIP_LEVEL, FrameWriter, InvalidRow, ParquetParts, SourceFrame
+from credo.sim.frame import FrameWriter, InvalidRow, ParquetParts, SourceFrame, gzip_writer
 from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
@@ -312,11 +311,10 @@ def compress_population(out: Path) -> list[Path]:
             continue
         plain, target = out / name, out / (name + ".gz")
         partial = target.with_name(target.name + ".partial")
-        # The header names the file without ".gz" and has no time, as the generator writes it.
         with (
             plain.open("rb") as src,
             partial.open("wb") as raw,
-            gzip.GzipFile(str(target), "wb", GZIP_LEVEL, raw, mtime=0) as gz,
+            gzip_writer(target, raw) as gz,
         ):
             shutil.copyfileobj(src, gz, 16 << 20)
             gz.flush()  # the generator's text wrapper flushes once as it closes
