@@ -18,7 +18,8 @@ across sessions, and each step's peak is its own. In order:
     $S rest --dir D                        # summary + explanation, fairness, status, partner
 
 ``generate`` writes the demo's population (seed 7, ``DEMO_LINKS``, ``Arrivals()``; 60 months
-unless ``--months``) to ``D/population``; ``ingest`` loads it into ``D/credo.duckdb`` (the key
+unless ``--months``) to ``D/population``, going on from the last whole source of a run
+stopped part-way (decision 0992); ``ingest`` loads it into ``D/credo.duckdb`` (the key
 is ``D/credo.key``, created if missing: copy the demo's there first to get its record ids,
 decision 0213); ``load`` ingests and resolves; ``resolve`` runs a full resolution on the store
 as it stands, without ``tracemalloc`` (which slows Python's allocations and adds its own
@@ -99,6 +100,7 @@ def generate(people: int, months: int, folder: Path, *, compress: bool = False) 
             links=DEMO_LINKS,
             arrivals=Arrivals(),
             compress=compress,
+            resume=True,  # a run stopped part-way goes on from its last whole source (0992)
         ),
         people=people,
         months=months,

@@ -40,6 +40,13 @@ def generate(
     compress: Annotated[
         bool, typer.Option(help="Write the CSV and JSON Lines files gzipped (name.csv.gz).")
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            help="Go on from the sources a stopped run of the same arguments finished "
+            "(kept in OUT/.generate until the run is whole)."
+        ),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic population: every source's files and mapping, and the ground truth."""
@@ -57,6 +64,7 @@ def generate(
             end_date,
             noise=HARDNESS[identity_hardness],
             compress=compress,
+            resume=resume,
         )
     if as_json:
         emit_json(summary.to_dict())

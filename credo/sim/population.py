@@ -34,6 +34,7 @@ from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
 from credo.sim.protected import ProtectedLinks, age_band
+from credo.sim.resume import Checkpoint, Finished
 from credo.sim.sources import BUILDERS, SOURCES
 from credo.sim.window import Window
 
@@ -133,6 +134,7 @@ def generate(
     arrivals: Arrivals | None = None,
     slice_people: int = SLICE_PEOPLE,
     compress: bool = False,
+    resume: bool = False,
 ) -> GenerationSummary:
     """Write ``people`` persons and ``months`` months of events (ending on ``end``) to ``out``,
     and their protected attributes apart, in ``protected/protected.csv`` (not a source of
@@ -143,7 +145,10 @@ def generate(
     each drawing from its own random streams, so its files depend on it too (the manifest
     then records it). ``compress``: every CSV and JSON Lines source file is written gzipped
     (``payments.csv.gz``; the manifest names those files), its text the same bytes as
-    uncompressed (decision 0123); Parquet sources are compressed inside already."""
+    uncompressed (decision 0123); Parquet sources are compressed inside already. ``resume``:
+    go on from the sources a stopped run of the same arguments and code finished (kept in
+    ``out/.generate``, removed once the run is whole; decision 0992); the files are the same
+    bytes as an uninterrupted run's."""
     if people < 1:
         raise ConfigError(f"people must be at least 1, got {people}")
     if months < 1 or months > 600:
@@ -167,61 +172,50 @@ def generate(
     if arrivals is not None:
         arrived = draw_arrivals(np.random.default_rng([seed, 29]), people, window, arrivals.present)
         persons = dataclasses.replace(persons, arrived_on=arrived)
-    ledger = NoiseLedger()
-    shared: dict[str, np.ndarray] = {}  # population-wide arrays sources pass on (defaulted)
+    size = max(1, slice_people)
+    starts = range(0, persons.n, size)
     out.mkdir(parents=True, exist_ok=True)
+    checkpoint = Checkpoint(
+        out,
+        {
+            "people": people,
+            "months": months,
+            "seed": seed,
+            "end": end.isoformat(),
+            "noise": config.to_dict(),
+            "links": (links or ProtectedLinks()).to_dict(),
+            "arrivals": None if arrivals is None else arrivals.to_dict(),
+            "slice_people": size,
+            "compress": compress,
+        },
+    )
+    checkpoint.start(resume)
+    ledger = checkpoint.ledger
+    # population-wide arrays sources pass on (defaulted)
+    shared: dict[str, np.ndarray] = checkpoint.shared
     truth = out / "truth"
     truth.mkdir(exist_ok=True)
     persons_path, records_path = truth / "persons.parquet", truth / "records.parquet"
-    frames: list[_Written] = []
+    frames: list[Finished] = []
     files: list[SourceFile] = []
-    size = max(1, slice_people)
-    starts = range(0, persons.n, size)
-    with ParquetParts(records_path) as records:
-        for source in SOURCES:
-            folder = out / source
-            folder.mkdir(exist_ok=True)
-            mapping = folder / "mapping.yaml"
-            mapping.write_bytes(shipped_mapping_text(source))
-            carry: dict[str, Any] = {}
-            written: _Written | None = None
-            writer: FrameWriter | None = None
-            # One slice of persons at a time: only its frame is held (decision 0970).
-            for k, lo in enumerate(starts):
-                hi = min(persons.n, lo + size)
-                ctx = Context(
-                    _slice(persons, lo, hi) if len(starts) > 1 else persons,
-                    window,
-                    seed,
-                    config,
-                    ledger,
-                    shared={key: v[lo:hi] for key, v in shared.items()},
-                    arrivals=arrivals,
-                    population=persons if len(starts) > 1 else None,
-                    first_person=lo,
-                    first_row=written.rows if written else 0,
-                    slice_index=k,
-                    carry=carry,
-                )
-                frame = BUILDERS[source](ctx)
-                for key, v in ctx.shared.items():
-                    shared.setdefault(key, np.zeros(persons.n, dtype=v.dtype))[lo:hi] = v
-                frame.person = frame.person + lo
-                if writer is None:
-                    gz = compress and frame.format != "parquet"
-                    name = frame.file_name + (".gz" if gz else "")
-                    writer = FrameWriter(folder / name, compress=gz)
-                writer.write(frame)
-                # Only the truth about each row outlives the frame: holding every source's
-                # columns until the end was most of the generator's peak (benchmarks/demo).
-                records.write(_records_table(persons, frame, first_row=ctx.first_row))
-                written = _Written.of(frame, ctx.first_row, written)
-                del frame, ctx
-            assert writer is not None and written is not None
-            writer.close()
-            frames.append(written)
-            files.append(SourceFile(source, writer.path, mapping, written.format, written.rows))
-            del carry
+    for source in SOURCES:
+        folder = out / source
+        folder.mkdir(exist_ok=True)
+        mapping = folder / "mapping.yaml"
+        mapping.write_bytes(shipped_mapping_text(source))
+        finished = checkpoint.done(source)
+        if finished is None:
+            finished = _build_source(
+                source, persons, window, seed, config, ledger, shared, arrivals, starts, size,
+                folder, compress, checkpoint,
+            )  # fmt: skip
+        frames.append(finished)
+        files.append(
+            SourceFile(source, out / finished.file_name, mapping, finished.format, finished.rows)
+        )
+    with ParquetParts(records_path) as records:  # the truth parts as one file (0992)
+        for table in checkpoint.records(SOURCES):
+            records.write(table)
 
     defaulted = shared.get("defaulted", np.zeros(persons.n, dtype=bool))
     with ParquetParts(persons_path) as persons_file:  # a slice at a time, as one table
@@ -275,6 +269,7 @@ def generate(
     }
     manifest_path = out / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    checkpoint.remove()  # the run is whole: nothing to resume
     return GenerationSummary(
         out=out,
         people=people,
@@ -289,6 +284,80 @@ def generate(
         manifest=manifest_path,
         invalid_rows=len(invalid),
     )
+
+
+def _build_source(
+    source: str,
+    persons: Persons,
+    window: Window,
+    seed: int,
+    config: NoiseConfig,
+    ledger: NoiseLedger,
+    shared: dict[str, np.ndarray],
+    arrivals: Arrivals | None,
+    starts: range,
+    size: int,
+    folder: Path,
+    compress: bool,
+    checkpoint: Checkpoint,
+) -> Finished:
+    """Write one source's file a slice of persons at a time, its truth rows to the checkpoint's
+    part, and record it as finished."""
+    carry: dict[str, Any] = {}
+    written: _Written | None = None
+    writer: FrameWriter | None = None
+    part = checkpoint.records_part(source)
+    with part.open("wb") as sink:
+        records: pa.ipc.RecordBatchWriter | None = None
+        # One slice of persons at a time: only its frame is held (decision 0970).
+        for k, lo in enumerate(starts):
+            hi = min(persons.n, lo + size)
+            ctx = Context(
+                _slice(persons, lo, hi) if len(starts) > 1 else persons,
+                window,
+                seed,
+                config,
+                ledger,
+                shared={key: v[lo:hi] for key, v in shared.items()},
+                arrivals=arrivals,
+                population=persons if len(starts) > 1 else None,
+                first_person=lo,
+                first_row=written.rows if written else 0,
+                slice_index=k,
+                carry=carry,
+            )
+            frame = BUILDERS[source](ctx)
+            for key, v in ctx.shared.items():
+                shared.setdefault(key, np.zeros(persons.n, dtype=v.dtype))[lo:hi] = v
+            frame.person = frame.person + lo
+            if writer is None:
+                gz = compress and frame.format != "parquet"
+                name = frame.file_name + (".gz" if gz else "")
+                writer = FrameWriter(folder / name, compress=gz)
+            writer.write(frame)
+            # Only the truth about each row outlives the frame: holding every source's
+            # columns until the end was most of the generator's peak (benchmarks/demo).
+            table = _records_table(persons, frame, first_row=ctx.first_row)
+            if records is None:
+                records = pa.ipc.new_file(sink, table.schema)
+            records.write_table(table)
+            written = _Written.of(frame, ctx.first_row, written)
+            del frame, ctx, table
+        assert writer is not None and written is not None and records is not None
+        writer.close()
+        records.close()
+    finished = Finished(
+        source,
+        writer.path.relative_to(folder.parent).as_posix(),
+        written.format,
+        written.encoding,
+        written.delimiter,
+        written.rows,
+        writer.path.stat().st_size,
+        written.invalid,
+    )
+    checkpoint.finish(finished, ledger, shared)
+    return finished
 
 
 def compress_population(out: Path) -> list[Path]:
