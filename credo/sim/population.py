@@ -34,7 +34,7 @@ from credo.sim.noise import NoiseConfig, NoiseLedger, add_namesakes
 from credo.sim.persons import Persons, generate_persons
 from credo.sim.places import REGIONS
 from credo.sim.protected import ProtectedLinks, age_band
-from credo.sim.resume import Checkpoint, Finished
+from credo.sim.resume import PART_OPTIONS, Checkpoint, Finished
 from credo.sim.sources import BUILDERS, SOURCES
 from credo.sim.window import Window
 
@@ -339,7 +339,7 @@ def _build_source(
             # columns until the end was most of the generator's peak (benchmarks/demo).
             table = _records_table(persons, frame, first_row=ctx.first_row)
             if records is None:
-                records = pa.ipc.new_file(sink, table.schema)
+                records = pa.ipc.new_file(sink, table.schema, options=PART_OPTIONS)
             records.write_table(table)
             written = _Written.of(frame, ctx.first_row, written)
             del frame, ctx, table
