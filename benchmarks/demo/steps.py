@@ -30,6 +30,10 @@ ends. ``train`` refuses to train twice on ``D``; ``monthly`` scores the plan's m
 months are not scored yet (each run's trend reads the run before it). ``rest`` needs every
 month scored. One JSON line per step: seconds, peak RSS (reset before the step, ``VmHWM``),
 Python's peak (``--trace``, and always for ``generate`` and ``load``), RSS after.
+``train --phases`` also prints the RSS and peak as each of ``TRAIN_PHASES`` starts and ends
+(every date's training table, the fit, the anchor, the fit summary). RSS is the measure that
+counts: ``tracemalloc`` misses arrays whose memory is Arrow's (a float column converted from
+Arrow without a copy).
 """
 
 from __future__ import annotations
@@ -240,15 +244,21 @@ def protected(store: Store, folder: Path, scored: int, trace: bool) -> None:
 
 
 TRAINED = "steps/train.json"
+TRAIN_PHASES = ("training_table", "_fitted", "calibrated", "_fit")
+"""What ``train --phases`` shows: each date's table, the fit, the scale's anchor, the fit's
+summary (with the holdout's tables)."""
 
 
-def train(store: Store, folder: Path, scored: int, trace: bool) -> None:
+def train(store: Store, folder: Path, scored: int, trace: bool, phases: bool = False) -> None:
     """Train and register the demo's scorecard; keep what ``rest`` reports of it."""
+    import credo.scoring.train as training
     from credo.scoring.demo import plan_demo, train_demo
 
     kept = folder / TRAINED
     if kept.exists():
         raise SystemExit(f"already trained: {kept} (remove it to train again)")
+    for name in TRAIN_PHASES if phases else ():
+        _phased(training, name)
     plan = plan_demo(store, scored)
     trained = step("train", lambda: train_demo(store, plan), trace)
     kept.parent.mkdir(exist_ok=True)
@@ -367,11 +377,14 @@ def main() -> None:
     parser.add_argument("--scored", type=int, default=12, help="the demo's --months")
     parser.add_argument("--only", type=int, help="monthly: score only this run of the plan")
     parser.add_argument("--trace", action="store_true", help="Python's peak (slower)")
+    parser.add_argument("--phases", action="store_true", help="train: RSS as each phase ends")
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--compress", action="store_true", help="generate gzipped source files")
     args = parser.parse_args()
     if args.only is not None and args.what != "monthly":
         parser.error("--only is for monthly")
+    if args.phases and args.what != "train":
+        parser.error("--phases is for train")
     if args.what == "generate":
         generate(args.people, args.months, args.dir, compress=args.compress)
     elif args.what == "compress":
@@ -386,8 +399,10 @@ def main() -> None:
         with _store(args.dir) as store:
             if args.what == "monthly":
                 monthly(store, args.dir, args.scored, args.only, args.trace)
+            elif args.what == "train":
+                train(store, args.dir, args.scored, args.trace, args.phases)
             else:
-                {"check": check, "protected": protected, "train": train, "rest": rest}[args.what](
+                {"check": check, "protected": protected, "rest": rest}[args.what](
                     store, args.dir, args.scored, args.trace
                 )
 

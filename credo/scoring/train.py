@@ -44,7 +44,14 @@ from credo.scoring.runner import pass_splits, stepwise
 from credo.scoring.runs import latest_known_at, previous_run
 from credo.store.db import Store
 
-__all__ = ["TrainingResult", "TrainingTable", "calibrate", "train_model", "training_table"]
+__all__ = [
+    "TrainingResult",
+    "TrainingTable",
+    "calibrate",
+    "calibrated",
+    "train_model",
+    "training_table",
+]
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,22 @@ class TrainingTable:
     persons: NDArray[Any]
     performing: NDArray[np.bool_]
 
+    def performing_only(
+        self, names: Sequence[str] | None = None, *, persons: bool = False
+    ) -> TrainingTable:
+        """The performing rows alone, in order: of the features ``names`` if given, their
+        persons only if ``persons`` (else none). The development sample and the holdout need
+        no more, and at a million persons the rest (a Python string per person and date, the
+        rows without loans) is most of the table."""
+        keep = self.performing
+        wanted = self.features if names is None else names
+        return TrainingTable(
+            {n: self.features[n][keep] for n in wanted},
+            self.bad[keep],
+            self.persons[keep] if persons else np.empty(0, dtype=object),
+            np.ones(int(keep.sum()), dtype=np.bool_),
+        )
+
     @classmethod
     def stacked(cls, tables: list[TrainingTable]) -> TrainingTable:
         """One table of several observation dates (a person once per date)."""
@@ -144,11 +167,13 @@ def training_table(
         )
         rows = store.con.sql(sql).to_arrow_table()
     names = [f.name for f in features]
+    # Arrow to NumPy column by column, without a Python object per value but the ids' own
+    # (the same arrays ``to_pylist`` gave: no NULL in these three columns)
     return TrainingTable(
         columns_of(rows, names),
-        np.array(rows.column("bad").to_pylist(), dtype=np.int64),
-        np.array(rows.column("person_id").to_pylist(), dtype=object),
-        np.array(rows.column("performing").to_pylist(), dtype=np.bool_),
+        rows.column("bad").to_numpy().astype(np.int64),
+        rows.column("person_id").to_numpy(zero_copy_only=False).astype(object),
+        rows.column("performing").to_numpy(zero_copy_only=False).astype(np.bool_),
     )
 
 
@@ -164,7 +189,17 @@ def calibrate(
     ``held_below`` marks persons the policy keeps under the calibration score whatever their
     model score (a court listing in force, capped at 549): they count among the share below,
     so the published "about 5% below 550" is of the scores as given (docs/decisions/0537)."""
-    raw = model.raw_units(X) / model.unit
+    return calibrated(model, model.raw_units(X) / model.unit, policy, held_below)
+
+
+def calibrated(
+    model: ScorecardModel,
+    raw: NDArray[np.float64],
+    policy: ScoringPolicy,
+    held_below: NDArray[np.bool_] | None = None,
+) -> ScorecardModel:
+    """:func:`calibrate` given the persons' raw points (``raw_units / unit``), so they can be
+    computed a date at a time rather than on every anchor row at once."""
     if held_below is not None and held_below.any():
         raw = np.where(held_below, min(float(raw.min()), float(policy.min_score)) - 1.0, raw)
     target = policy.calibration
@@ -230,15 +265,26 @@ def train_model(
             store, d, policy=rules, known_at=known, outcome_months=outcome_months, features=features
         )
 
-    tables = [table_at(d) for d in dates]
+    # One date at a time, only its performing rows kept (the newest date whole when it
+    # anchors the scale): every training row is a performing one, and the balanced sample
+    # draws the same goods from them (``_balanced`` draws positions among the goods).
+    tables: list[TrainingTable] = []
+    newest: TrainingTable | None = None
+    for d in dates:
+        whole = table_at(d)
+        tables.append(whole.performing_only())
+        if not anchor_dates and d == dates[-1]:
+            newest = whole
+        del whole
     table = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]
-    keep = table.performing
-    everyone = {name: column[keep] for name, column in table.features.items()}
-    y_all = table.bad[keep]
+    everyone = table.features
+    y_all = table.bad
+    keep = np.ones(len(y_all), dtype=np.bool_)
     if balance_vintages and len(tables) > 1:
-        keep = keep & _balanced(tables, as_of)
-    X = {name: column[keep] for name, column in table.features.items()}
-    y = table.bad[keep]
+        keep = _balanced(tables, as_of)
+    del tables
+    X = {name: column[keep] for name, column in everyone.items()}
+    y = y_all[keep]
     if len(y) == 0 or y.sum() == 0 or y.sum() == len(y):
         raise ModelError(
             f"cannot train at {as_of}: {len(y)} persons with enough history and loan activity"
@@ -250,14 +296,22 @@ def train_model(
     version = model_version or f"bureau-{as_of.isoformat()}"
     outcome = f"default or {rules.outcome.min_days_past_due}+ days past due within {months} months"
     model = with_training(_fitted(usable, y, rules, version), target=outcome, bad_value="1")
-    anchor = (
-        [table_at(d) for d in anchor_dates]
-        if anchor_dates
-        else tables[-1:]  # by default the scale is anchored on the newest vintage
-    )
-    population = TrainingTable.stacked(anchor) if len(anchor) > 1 else anchor[0]
-    listed = _listed(store, anchor_dates or dates[-1:], anchor, known, rules)
-    model = calibrate(model, {n: population.features[n] for n in usable}, rules, listed)
+    del X
+    # The scale's anchor, one date at a time: each row's raw points and whether a listing
+    # holds it under the calibration score (row by row, so the same as on the stacked rows).
+    anchored_on = list(anchor_dates) if anchor_dates else dates[-1:]
+    raw_units: list[NDArray[np.int64]] = []
+    held: list[NDArray[np.bool_]] = []
+    for d in anchored_on:
+        anchor = newest if newest is not None else table_at(d)
+        raw_units.append(model.raw_units({n: anchor.features[n] for n in usable}))
+        held.append(_listed(store, d, anchor.persons, known, rules))
+        del anchor
+    newest = None
+    raw = np.concatenate(raw_units) / model.unit
+    anchor_persons = len(raw)
+    model = calibrated(model, raw, rules, np.concatenate(held))
+    del raw, raw_units, held
     fitted_rows = len(y)
     if len(y) < len(y_all):  # goods were dropped: the published odds are the population's
         model = _prior_corrected(model, _odds(y) / _odds(y_all))
@@ -268,8 +322,8 @@ def train_model(
     )
     if holdout is not None:
         fit |= _overlap(as_of, months, months_before(holdout, max(1, holdout_vintages) - 1))
-    fit["anchored_on"] = [d.isoformat() for d in (anchor_dates or dates[-1:])]
-    fit["anchor_persons"] = len(population.bad)
+    fit["anchored_on"] = [d.isoformat() for d in anchored_on]
+    fit["anchor_persons"] = anchor_persons
     path = None
     if save:
         path = register_model(
@@ -330,20 +384,13 @@ def _prior_corrected(model: ScorecardModel, goods_kept: float) -> ScorecardModel
 
 
 def _listed(
-    store: Store,
-    dates: Sequence[dt.date],
-    tables: list[TrainingTable],
-    known: dt.datetime,
-    rules: ScoringPolicy,
+    store: Store, day: dt.date, persons: NDArray[Any], known: dt.datetime, rules: ScoringPolicy
 ) -> NDArray[np.bool_]:
-    """Per row of ``tables`` (stacked, one table per date), whether a court listing was in
-    force on its date: the policy caps that person's score under the calibration score."""
-    held = []
-    for day, table in zip(dates, tables, strict=True):
-        pit = PointInTime(day, known, rules.retention_years)
-        listed = store.con.sql(f"SELECT DISTINCT person_id FROM ({listings_query(pit)})").fetchall()
-        held.append(np.isin(table.persons, [r[0] for r in listed]))
-    return np.concatenate(held)
+    """Per person of ``persons``, whether a court listing was in force on ``day``: the policy
+    caps that person's score under the calibration score."""
+    pit = PointInTime(day, known, rules.retention_years)
+    listed = store.con.sql(f"SELECT DISTINCT person_id FROM ({listings_query(pit)})").fetchall()
+    return np.isin(persons, [r[0] for r in listed])
 
 
 def _fitted(
@@ -405,6 +452,7 @@ def _fit(
     fit: dict[str, Any] = {"in_time": fit_summary(y, model.predict_bad_probability(usable))}
     if holdout is not None:
         dates = [months_before(holdout, k) for k in range(max(1, holdout_vintages) - 1, -1, -1)]
+        # a date at a time, its performing rows only: nothing else is measured
         tables = [
             training_table(
                 store,
@@ -413,16 +461,15 @@ def _fit(
                 known_at=known,
                 outcome_months=outcome_months,
                 features=features,
-            )
+            ).performing_only(list(usable), persons=True)
             for d in dates
         ]
         later = TrainingTable.stacked(tables) if len(tables) > 1 else tables[0]
-        keep = later.performing
-        X = {n: later.features[n][keep] for n in usable}
-        out = fit_summary(later.bad[keep], model.predict_bad_probability(X))
-        bad = later.bad[keep] == 1
-        out["persons"] = len(set(later.persons[keep].tolist()))
-        out["bad_persons"] = len(set(later.persons[keep][bad].tolist()))
+        del tables
+        out = fit_summary(later.bad, model.predict_bad_probability(later.features))
+        bad = later.bad == 1
+        out["persons"] = len(set(later.persons.tolist()))
+        out["bad_persons"] = len(set(later.persons[bad].tolist()))
         fit["out_of_time"] = out
         fit["holdout"] = holdout.isoformat()
         fit["holdout_dates"] = [d.isoformat() for d in dates]
