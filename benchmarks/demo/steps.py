@@ -23,7 +23,8 @@ is ``D/credo.key``, created if missing: copy the demo's there first to get its r
 decision 0213); ``load`` ingests and resolves; ``resolve`` runs a full resolution on the store
 as it stands, without ``tracemalloc`` (which slows Python's allocations and adds its own
 memory) unless ``--trace``, and prints the RSS and the peak so far as each of its phases
-(``PHASES``) starts and ends (with ``--trace``, Python's own peak in each phase too). ``train`` refuses to train twice on ``D``; ``monthly`` scores the plan's month-ends
+(``PHASES``) starts and ends (with ``--trace``, Python's own peak in each phase too).
+``train`` refuses to train twice on ``D``; ``monthly`` scores the plan's month-ends
 (``credo.scoring.demo.plan_demo``; ``--scored`` as the demo's ``--months``) with the model
 ``train`` registered, skipping those it has already scored, and refuses a month whose earlier
 months are not scored yet (each run's trend reads the run before it). ``rest`` needs every
