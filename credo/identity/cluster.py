@@ -369,18 +369,29 @@ def assign_ids(
 
     The per-record work is numpy's (decision 0128); Python loops over the votes (one per
     cluster and old person) and the clusters only."""
-    label = np.asarray(labels, dtype=np.int64)
+    label = np.asarray(labels)
+    if label.dtype not in (np.int32, np.int64):
+        label = label.astype(np.int64)
     codes = _codes(previous)
     names = previous.names if isinstance(previous, PersonCodes) else _distinct(previous)
     n = len(label)
-    weight = np.ones(n, np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
-    if len(codes) != n or len(weight) != n or (origins is not None and len(origins) != n):
+    if (
+        len(codes) != n
+        or (weights is not None and len(weights) != n)
+        or (origins is not None and len(origins) != n)
+    ):
         raise ValueError("labels, previous persons, origins and weights differ in length")
     # the votes: (label, old person) -> records, as sorted int64 keys
     has = codes >= 0
     m = max(len(names), 1)
-    key, at = np.unique(label[has] * m + codes[has], return_inverse=True)
-    count = np.bincount(at.ravel(), weights=weight[has], minlength=len(key)).astype(np.int64)
+    key = label[has].astype(np.int64) * m + codes[has]
+    if weights is None:
+        key, count = np.unique(key, return_counts=True)
+    else:
+        key, at = np.unique(key, return_inverse=True)
+        weight = np.asarray(weights, dtype=np.int64)[has]
+        count = np.bincount(at.ravel(), weights=weight, minlength=len(key)).astype(np.int64)
+    del has
     vote_label, vote_code = key // m, key % m
     name_rank = np.empty(len(names), np.int64)  # each old id's place in sorted order
     name_rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
@@ -422,30 +433,41 @@ def _distinct(previous: Sequence[str | None]) -> list[str]:
     return PersonCodes(pa.array(list(previous), pa.string())).names
 
 
-def _codes(previous: PersonCodes | Sequence[str | None]) -> npt.NDArray[np.int64]:
+def _codes(previous: PersonCodes | Sequence[str | None]) -> npt.NDArray[np.int32]:
     """Each record's earlier person as a code into its distinct ids (-1: none)."""
     if not isinstance(previous, PersonCodes):
         previous = PersonCodes(pa.array(list(previous), pa.string()))
-    return np.asarray(previous.codes, dtype=np.int64)
+    codes: npt.NDArray[np.int32] = previous.codes
+    return codes
 
 
 def _numbering_order(
-    label: npt.NDArray[np.int64], origins: Sequence[str] | OriginOrder | None
+    label: npt.NDArray[np.integer[Any]], origins: Sequence[str] | OriginOrder | None
 ) -> npt.NDArray[np.int64]:
-    """Cluster labels (min record indexes) by their first origin, else by label."""
+    """Cluster labels (min record indexes) by their first origin, else by label.
+
+    Labels are record indexes in a run, so each label's smallest origin is kept in an array
+    indexed by label (``minimum.at``), never a sort of every record; other labels are
+    numbered densely first."""
+    if len(label) == 0:
+        return np.empty(0, np.int64)
+    if int(label.min()) < 0 or int(label.max()) >= len(label):
+        values, dense = np.unique(label, return_inverse=True)
+        relabelled: npt.NDArray[np.int64] = values[_numbering_order(dense.ravel(), origins)]
+        return relabelled.astype(np.int64)
+    present = np.zeros(len(label), bool)
+    present[label] = True
+    distinct = np.flatnonzero(present)
     if origins is None:
-        found: npt.NDArray[np.int64] = np.unique(label)
-        return found
+        return distinct
     origin = (
         origins
         if isinstance(origins, np.ndarray)
         else origin_order(pa.array(list(origins), pa.string()))
     )
-    order = np.lexsort((origin, label))
-    label, origin = label[order], origin[order]
-    first = np.concatenate(([True], label[1:] != label[:-1])) if len(label) else np.empty(0, bool)
-    label, origin = label[first], origin[first]  # each label once, with its smallest origin
-    ordered: npt.NDArray[np.int64] = label[np.lexsort((label, origin))]
+    first = np.full(len(label), np.iinfo(origin.dtype).max, dtype=origin.dtype)
+    np.minimum.at(first, label, origin)  # each label's smallest origin
+    ordered: npt.NDArray[np.int64] = distinct[np.lexsort((distinct, first[distinct]))]
     return ordered
 
 

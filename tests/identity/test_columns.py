@@ -261,11 +261,13 @@ def _reference_assign(
     ),
     st.booleans(),
     st.booleans(),
+    st.sampled_from([0, 0, 1000, -7]),
 )
 def test_assign_ids_in_arrays_gives_what_the_counters_gave(
-    rows: list[tuple[int, str | None, str, int]], by_origin: bool, weighted: bool
+    rows: list[tuple[int, str | None, str, int]], by_origin: bool, weighted: bool, shift: int
 ) -> None:
-    labels = [min(i for i, r in enumerate(rows) if r[0] == group) for group, *_ in rows]
+    """Labels are record indexes in a run; shifted, they are any ints."""
+    labels = [min(i for i, r in enumerate(rows) if r[0] == group) + shift for group, *_ in rows]
     previous = [r[1] for r in rows]
     origins = [r[2] for r in rows] if by_origin else None
     weights = [r[3] for r in rows] if weighted else None
