@@ -23,8 +23,9 @@ stopped part-way (decision 0992); ``ingest`` loads it into ``D/credo.duckdb`` (t
 is ``D/credo.key``, created if missing: copy the demo's there first to get its record ids,
 decision 0213); ``load`` ingests and resolves; ``resolve`` runs a full resolution on the store
 as it stands, without ``tracemalloc`` (which slows Python's allocations and adds its own
-memory), and prints the RSS and the peak so far as each of its phases (``PHASES``) starts and
-ends. ``train`` refuses to train twice on ``D``; ``monthly`` scores the plan's month-ends
+memory) unless ``--trace``, and prints the RSS and the peak so far as each of its phases
+(``PHASES``) starts and ends (with ``--trace``, Python's own peak in each phase too).
+``train`` refuses to train twice on ``D``; ``monthly`` scores the plan's month-ends
 (``credo.scoring.demo.plan_demo``; ``--scored`` as the demo's ``--months``) with the model
 ``train`` registered, skipping those it has already scored, and refuses a month whose earlier
 months are not scored yet (each run's trend reads the run before it). ``rest`` needs every
@@ -58,6 +59,7 @@ GIB = 1024**3
 STARTED = time.perf_counter()
 T = TypeVar("T")
 PEAK = [0.0]  # the highest VmHWM read before a phase reset it (``_phased``)
+PY_PEAK = [0.0]  # the highest tracemalloc peak read before a phase reset it (``_phased``)
 
 
 def _status(field: str) -> float:
@@ -74,9 +76,9 @@ def step(name: str, fn: Callable[[], T], trace: bool = True, **extra: Any) -> T:
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
-    PEAK[0] = 0.0
+    PEAK[0] = PY_PEAK[0] = 0.0
     result = fn()
-    python_peak = tracemalloc.get_traced_memory()[1] / GIB if trace else None
+    python_peak = max(tracemalloc.get_traced_memory()[1] / GIB, PY_PEAK[0]) if trace else None
     tracemalloc.stop()
     row = {
         "step": name,
@@ -155,7 +157,8 @@ PHASES = (
 def _phased(module: Any, name: str) -> None:
     """Print the RSS, the step's peak so far and the size of the Arrow tables it is given (at
     its start) or gives (at its end) when ``module.name`` starts and ends; at its end, also
-    the phase's own peak (``VmHWM`` is reset as it starts, and the step's peak kept)."""
+    the phase's own peak (``VmHWM`` is reset as it starts, and the step's peak kept), and,
+    while ``tracemalloc`` traces, Python's own peak in the phase (``python_phase_peak_gib``)."""
     import pyarrow as pa
 
     fn = getattr(module, name)
@@ -167,11 +170,19 @@ def _phased(module: Any, name: str) -> None:
         arrow = round(sum(t.nbytes for t in tables if isinstance(t, pa.Table)) / GIB, 3)
         row = {"phase": name, "at": at, "rss_gib": rss, "peak_gib": peak, "arrow_gib": arrow,
                "t": round(time.perf_counter() - STARTED, 1)}  # fmt: skip
+        tracing = tracemalloc.is_tracing()
+        python_now, python_peak = tracemalloc.get_traced_memory()
+        PY_PEAK[0] = max(PY_PEAK[0], python_peak / GIB)
+        if tracing:
+            row["python_gib"] = round(python_now / GIB, 3)
         if at == "end":
             row["phase_peak_gib"] = round(hwm, 3)
+            if tracing:
+                row["python_phase_peak_gib"] = round(python_peak / GIB, 3)
         print(json.dumps(row), flush=True)
         if at == "start":
             Path("/proc/self/clear_refs").write_text("5")
+            tracemalloc.reset_peak()
 
     def measured(*args: Any, **kwargs: Any) -> Any:
         show("start", [*args, *kwargs.values()])
@@ -182,7 +193,9 @@ def _phased(module: Any, name: str) -> None:
     setattr(module, name, measured)
 
 
-def resolve_again(folder: Path) -> None:
+def resolve_again(folder: Path, trace: bool = False) -> None:
+    """A full resolution of the store as it stands, each phase measured (``_phased``);
+    ``trace``: Python's own peak too, per phase and for the step (slower)."""
 
     import credo.identity.resolution as resolution
     from credo.cli._common import settings_for
@@ -193,7 +206,7 @@ def resolve_again(folder: Path) -> None:
         if hasattr(resolution, name):  # the phases this tree's resolution has
             _phased(resolution, name)
     with Store.open(settings_for(folder / "credo.duckdb")) as store:
-        report = step("resolve", lambda: resolve(store), trace=False)
+        report = step("resolve", lambda: resolve(store), trace=trace)
     print(json.dumps(report.to_dict()))
 
 
@@ -394,7 +407,7 @@ def main() -> None:
     elif args.what == "ingest":
         ingest(args.dir, args.trace)
     elif args.what == "resolve":
-        resolve_again(args.dir)
+        resolve_again(args.dir, args.trace)
     else:
         with _store(args.dir) as store:
             if args.what == "monthly":

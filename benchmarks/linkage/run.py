@@ -72,7 +72,9 @@ def pair_metrics(pred: list[int], true: list[str]) -> dict[str, float]:
 
 
 def components(n: int, left: list[int], right: list[int]) -> list[int]:
-    return cluster(n, [Edge(a, b, "x", 1.0) for a, b in zip(left, right, strict=True)], []).labels
+    edges = [Edge(a, b, "x", 1.0) for a, b in zip(left, right, strict=True)]
+    labels: list[int] = cluster(n, edges, []).labels.tolist()
+    return labels
 
 
 def credo_core(records: pa.Table, threshold: float = DEFAULT_MATCH_WEIGHT) -> tuple[list[int], Any]:
@@ -95,7 +97,7 @@ def credo_core(records: pa.Table, threshold: float = DEFAULT_MATCH_WEIGHT) -> tu
                 edges.append(Edge(first[h], i, "national_id", 0.0))
             else:
                 first[h] = i
-    return cluster(len(ids), edges, []).labels, feats
+    return cluster(len(ids), edges, []).labels.tolist(), feats
 
 
 def ecm_peer(feats: pa.Table) -> list[int]:

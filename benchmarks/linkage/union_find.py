@@ -75,7 +75,7 @@ def main() -> None:
             results[name] = run()
             times[name].append(round(time.perf_counter() - t0, 1))
     a, b = results["edges"], results["links"]
-    assert (a.labels, a.used, a.refused) == (b.labels, b.used, b.refused)
+    assert (a.labels.tolist(), a.used, a.refused) == (b.labels.tolist(), b.used, b.refused)
     ratio = statistics.median(times["edges"]) / statistics.median(times["links"])
     print(f"{len(edges)} links, {len(a.used)} used, {len(a.refused)} refused; seconds {times}; "
           f"median ratio {ratio:.2f}")  # fmt: skip

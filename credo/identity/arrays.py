@@ -5,11 +5,13 @@ dicts, the record ids, their index and each record's earlier person cost about 2
 record (0.37 GiB at 100,000 persons, measured; about 3.6 GiB at a million). ``RecordIds`` reads
 the ids in place from the records' Arrow column (records are ordered by id, so a binary search
 replaces the dict), and ``PersonCodes`` keeps one int32 per record and each person's id once
-(decision 0117).
+(decision 0117). ``TraitColumns`` holds what each record says that another record of its person
+may not contradict as three small integers, not as a ``Traits`` object (decision 0128).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TypeAlias, overload
 
@@ -18,12 +20,15 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from credo.identity.constraints import Traits
+
 __all__ = [
     "OriginOrder",
     "PersonCodes",
     "Ranks",
     "RecordIds",
     "RecordIndex",
+    "TraitColumns",
     "origin_order",
     "origin_ranks",
 ]
@@ -128,7 +133,7 @@ class PersonCodes(Sequence[str | None]):
         encoded = pc.dictionary_encode(
             persons.combine_chunks() if isinstance(persons, pa.ChunkedArray) else persons
         )
-        self._names: list[str] = encoded.dictionary.to_pylist()
+        self.names: list[str] = encoded.dictionary.to_pylist()
         self.codes: np.ndarray = pc.fill_null(encoded.indices.cast(pa.int32()), -1).to_numpy(
             zero_copy_only=False
         )
@@ -146,10 +151,10 @@ class PersonCodes(Sequence[str | None]):
         return self._name(int(self.codes[key]))
 
     def _name(self, code: int) -> str | None:
-        return None if code < 0 else self._names[code]
+        return None if code < 0 else self.names[code]
 
     def __iter__(self) -> Iterator[str | None]:
-        names = self._names
+        names = self.names
         for start in range(0, len(self.codes), _BATCH):
             for c in self.codes[start : start + _BATCH].tolist():
                 yield None if c < 0 else names[c]
@@ -174,3 +179,69 @@ def origin_order(origins: pa.Array | pa.ChunkedArray) -> OriginOrder:
     strings gives the same ids without a Python string per record."""
     ranks: OriginOrder = pc.rank(origins, sort_keys="ascending", tiebreaker="dense").to_numpy()
     return ranks
+
+
+_EPOCH = dt.date(1970, 1, 1)
+_NO_DATE = np.iinfo(np.int32).min
+
+
+def _array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+class TraitColumns(Sequence[Traits]):
+    """Each record's ``Traits``, made when read: its verified national id as an int32 code
+    into ``ids`` (-1: none), its sex as an int8 code (-1: none), its date of birth as int32
+    days since 1970 (``_NO_DATE``: none); 9 bytes a record.
+
+    As a list of ``Traits`` (with each id's string and each date's object) they took about 50
+    bytes a record, and reading the three columns into Python lists first about 100 more. The
+    clustering reads a record's ``Traits`` only when a link asks for its ``Holdings``."""
+
+    def __init__(
+        self,
+        id_codes: npt.NDArray[np.int32],
+        ids: pa.Array,
+        sex: pa.Array | pa.ChunkedArray,
+        birth: pa.Array | pa.ChunkedArray,
+    ) -> None:
+        n = len(id_codes)
+        if len(sex) != n or len(birth) != n:
+            raise ValueError(f"trait columns of {n}, {len(sex)} and {len(birth)} records")
+        self._id = np.asarray(id_codes, dtype=np.int32)
+        self._ids = _fixed_width(ids) if len(ids) else np.empty(0, "S1")
+        encoded = pc.dictionary_encode(_array(sex).cast(pa.string()))
+        self._sexes: list[str] = encoded.dictionary.to_pylist()
+        if len(self._sexes) > 127:
+            raise ValueError(f"{len(self._sexes)} distinct sexes: at most 127 are kept")
+        self._sex = pc.fill_null(encoded.indices.cast(pa.int8()), -1).to_numpy(zero_copy_only=False)
+        days = _array(birth).cast(pa.date32()).cast(pa.int32())
+        self.birth: npt.NDArray[np.int32] = pc.fill_null(days, _NO_DATE).to_numpy(
+            zero_copy_only=False
+        )
+
+    def __len__(self) -> int:
+        return len(self._id)
+
+    @overload
+    def __getitem__(self, key: int) -> Traits: ...
+    @overload
+    def __getitem__(self, key: slice) -> list[Traits]: ...
+    def __getitem__(self, key: int | slice) -> Traits | list[Traits]:
+        if isinstance(key, slice):
+            return [self[i] for i in range(*key.indices(len(self)))]
+        code, sex = int(self._id[key]), int(self._sex[key])
+        return Traits(
+            None if code < 0 else bytes(self._ids[code]).decode(),
+            None if sex < 0 else self._sexes[sex],
+            self.birth_of(key),
+        )
+
+    def __iter__(self) -> Iterator[Traits]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def birth_of(self, i: int) -> dt.date | None:
+        """Record ``i``'s date of birth (None: it states none)."""
+        days = int(self.birth[i])
+        return None if days == _NO_DATE else _EPOCH + dt.timedelta(days=days)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Holdings", "Traits", "births_agree", "births_consistent", "sex_of_national_id"]
 
@@ -62,14 +63,17 @@ def births_consistent(dates: set[dt.date]) -> bool:
 
 
 class Holdings:
-    """The national ids, sexes and birth dates of one group of records."""
+    """The national ids, sexes and birth dates of one group of records, each a sorted tuple
+    of distinct values: the roots of joined groups keep one each, about one per person, and
+    three sets took about 0.8 KB where three one-value tuples take about 0.2 (decision 0130).
+    Sorted and distinct, two tuples are equal exactly when the sets they hold are."""
 
     __slots__ = ("births", "ids", "sexes")
 
     def __init__(self, traits: Traits) -> None:
-        self.ids = {traits.national_id} if traits.national_id is not None else set()
-        self.sexes = {traits.sex} if traits.sex is not None else set()
-        self.births = {traits.birth} if traits.birth is not None else set()
+        self.ids: tuple[str, ...] = (traits.national_id,) if traits.national_id is not None else ()
+        self.sexes: tuple[str, ...] = (traits.sex,) if traits.sex is not None else ()
+        self.births: tuple[dt.date, ...] = (traits.birth,) if traits.birth is not None else ()
 
     def __bool__(self) -> bool:
         return bool(self.ids or self.sexes or self.births)
@@ -83,11 +87,20 @@ class Holdings:
             return None
         if self.sexes and other.sexes and self.sexes != other.sexes:
             return "different sexes"
-        if self.births and other.births and not births_consistent(self.births | other.births):
+        if self.births and other.births and not births_consistent({*self.births, *other.births}):
             return "dates of birth differ beyond a typo"
         return None
 
     def absorb(self, other: Holdings) -> None:
-        self.ids |= other.ids
-        self.sexes |= other.sexes
-        self.births |= other.births
+        self.ids = _union(self.ids, other.ids)
+        self.sexes = _union(self.sexes, other.sexes)
+        self.births = _union(self.births, other.births)
+
+
+def _union(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The sorted distinct values of both (``a`` itself when ``b`` adds nothing)."""
+    if not b or a == b:
+        return a
+    if not a:
+        return b
+    return tuple(sorted({*a, *b}))

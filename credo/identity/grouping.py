@@ -24,8 +24,17 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from credo.identity.arrays import origin_ranks
-from credo.identity.cluster import Clustering, Edge, EdgeList, Links, cluster, link_order
+from credo.identity.arrays import PersonCodes, origin_ranks
+from credo.identity.cluster import (
+    Clustering,
+    Edge,
+    EdgeList,
+    Labels,
+    Links,
+    cluster,
+    in_link_order,
+    link_order,
+)
 from credo.identity.linkage import COMPARISONS, PAIRS_TABLE, comparisons_json_sql, quoted_path
 from credo.identity.report import Mode
 from credo.identity.rules import CONFLICT_REASON, national_id_rule
@@ -52,14 +61,14 @@ class NewReview:
 
 @dataclass
 class Outcome:
-    labels: list[int]
+    labels: Labels  # per record: its cluster's smallest record index
     links: pa.Table | Path  # the spanning forest's new links, ready for identity_links
     # (a Path: a Parquet file of them, which a full run writes rather than hold them)
     used_rules: dict[str, int]
     refused: int
     new_reviews: list[NewReview]
     evidence: dict[int, list[dict[str, Any]]]  # cluster label -> links that joined persons
-    id_sex: list[str | None]  # per record: the sex its verified national id states, else None
+    id_sex: pa.Array  # per record: the sex its verified national id states, else null
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,9 @@ _NAME_AND_ADDRESS = (
 
 
 def _sole_name_edges(
-    lcon: duckdb.DuckDBPyConnection, labels: list[int], outside: Outside | None = None
+    lcon: duckdb.DuckDBPyConnection,
+    labels: Labels | Sequence[int],
+    outside: Outside | None = None,
 ) -> list[Edge]:
     """Groups of records that say little join the one person they can be; none when two or
     more persons could be meant.
@@ -175,7 +186,12 @@ def _sole_name_edges(
     Each group joins through its first record (by origin) and the holder's first record.
     ``outside``: in an incremental run, the names and addresses that persons outside the
     records at hand hold (a second holder, so no sole holder)."""
-    table = pa.table({"idx": pa.array(range(len(labels)), pa.int32()), "label": labels})
+    table = pa.table(
+        {
+            "idx": pa.array(np.arange(len(labels), dtype=np.int32)),
+            "label": pa.array(np.asarray(labels, dtype=np.int64)),
+        }
+    )
     out = outside or Outside([], [])
     held_names = pa.table({"name": pa.array(out.held_names, pa.string())})
     held_addresses = pa.table({"idx": pa.array(out.held_addresses, pa.int32())})
@@ -265,48 +281,76 @@ def _previous_groups(previous: Sequence[str | None]) -> list[list[int]]:
 
 def _review_pairs(
     lcon: duckdb.DuckDBPyConnection,
-    labels: list[int],
+    labels: Labels,
     decided: dict[tuple[str, str], str],
     index: Mapping[str, int],
     match_weight: float,
 ) -> list[tuple[float, int, int]]:
-    """One (weight, a, b) per pair of persons below the match threshold not yet decided."""
-    covered = {
-        _key(labels[index[l_]], labels[index[r_]])
-        for (l_, r_) in decided
-        if l_ in index and r_ in index
-    }
-    best: dict[Pair, tuple[float, int, int]] = {}
+    """One (weight, a, b) per pair of persons below the match threshold not yet decided: the
+    first of its record pairs in the order below, which is its strongest.
+
+    The pairs are read as three numpy columns, 16 bytes a pair, and grouped in numpy: as one
+    Python tuple each they took about 150 bytes a pair, and there are about as many pairs
+    below the threshold as records (decision 0128)."""
+    n = max(len(labels), 1)
+    covered = np.array(
+        sorted(
+            {
+                min(la, lb) * n + max(la, lb)
+                for (l_, r_) in decided
+                if l_ in index and r_ in index
+                for la, lb in [(int(labels[index[l_]]), int(labels[index[r_]]))]
+            }
+        ),
+        dtype=np.int64,
+    )
     # equal weights in the order of the records' origins, not of their (keyed) ids
-    for a, b, w in lcon.execute(
+    found: pa.Table = lcon.sql(
         f"SELECT p.a, p.b, p.match_weight FROM {PAIRS_TABLE} p "
         "JOIN credo_rank ra ON ra.idx = p.a JOIN credo_rank rb ON rb.idx = p.b "
         "WHERE p.match_weight < ? "
         "ORDER BY p.match_weight DESC, least(ra.rank, rb.rank), greatest(ra.rank, rb.rank)",
-        [match_weight],
-    ).fetchall():
-        la, lb = labels[a], labels[b]
-        key = _key(la, lb)
-        if la == lb or key in covered:
-            continue
-        if key not in best or w > best[key][0]:
-            best[key] = (w, a, b)
-    return sorted(best.values(), key=lambda t: (-t[0], t[1], t[2]))
+        params=[match_weight],
+    ).to_arrow_table()
+    a = found.column("a").to_numpy().astype(np.int64)
+    b = found.column("b").to_numpy().astype(np.int64)
+    w = found.column("match_weight").to_numpy()
+    del found
+    la, lb = labels[a].astype(np.int64), labels[b].astype(np.int64)
+    key = np.minimum(la, lb) * n + np.maximum(la, lb)
+    keep = np.flatnonzero((la != lb) & ~np.isin(key, covered))
+    _, first = np.unique(key[keep], return_index=True)  # each person pair's first row
+    rows = keep[first]
+    rows = rows[np.lexsort((b[rows], a[rows], -w[rows]))]
+    return list(zip(w[rows].tolist(), a[rows].tolist(), b[rows].tolist(), strict=True))
 
 
 def _changed(clustering: Clustering, previous: Sequence[str | None]) -> dict[int, list[Edge]]:
     """Links whose records had different earlier persons, at most 50 per surviving person.
 
-    A new record that joins two persons links to both of them, so it is evidence too."""
+    A new record that joins two persons links to both of them, so it is evidence too. The
+    links are compared in numpy, by the earlier persons' codes, and an ``Edge`` is made only
+    for those whose persons differ."""
     labels = clustering.labels
+    used = clustering.used
+    codes = _person_codes(previous)
+    left = np.frombuffer(used.left, np.int32) if len(used) else np.empty(0, np.int32)
+    right = np.frombuffer(used.right, np.int32) if len(used) else np.empty(0, np.int32)
     changed: dict[int, list[Edge]] = defaultdict(list)
-    for e in clustering.used:
-        if (
-            previous[e.left] != previous[e.right]
-            and len(changed[labels[e.left]]) < EVIDENCE_PER_PERSON
-        ):
-            changed[labels[e.left]].append(e)
+    for k in np.flatnonzero(codes[left] != codes[right]).tolist():
+        e = used[k]
+        label = int(labels[e.left])
+        if len(changed[label]) < EVIDENCE_PER_PERSON:
+            changed[label].append(e)
     return changed
+
+
+def _person_codes(previous: Sequence[str | None]) -> npt.NDArray[np.int32]:
+    """Each record's earlier person as an int32 code (-1: none); equal persons, equal codes."""
+    if not isinstance(previous, PersonCodes):
+        previous = PersonCodes(pa.array(list(previous), pa.string()))
+    codes: npt.NDArray[np.int32] = previous.codes
+    return codes
 
 
 def _comparison_weights(lcon: duckdb.DuckDBPyConnection, keys: set[Pair]) -> Weights:
@@ -416,7 +460,7 @@ def cluster_and_review(
     order = link_order(rank)
     edges = _chain(
         sorted(decisions.accepted, key=order),
-        sorted(rule.edges, key=order),
+        [in_link_order(rule.edges, rank)],
         _model_edges(lcon, match_weight, rank),
     )
     clustering = cluster(

@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from credo.errors import ConfigError
 from credo.identity.arrays import PersonCodes, RecordIds, origin_order
-from credo.identity.cluster import assign_ids
+from credo.identity.cluster import assign_ids, persons_of
 from credo.identity.delta import (
     FEATURES,
     Seen,
@@ -148,7 +148,7 @@ def resolve(
         assignment = assign_ids(
             outcome.labels, previous, _numbering(store), origin_order(records.column("origin"))
         )
-        person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
+        person = persons_of(assignment, outcome.labels)
         with _store_limit(store, WRITE_LIMIT):
             summary = write_run(
                 store,
@@ -224,10 +224,10 @@ def _resolve_delta(
         )  # fmt: skip
     origins = u.records.column("origin").to_pylist()
     assignment = assign_ids(outcome.labels, u.previous, _numbering(store), origins, u.weights)
-    person = [assignment.person_of_cluster[lab] for lab in outcome.labels]
+    person = persons_of(assignment, outcome.labels)
     changed = [  # new, moved, or named by new events: the rows to write
         old is None or old != now or record in u.arrivals
-        for old, now, record in zip(u.previous, person, ids, strict=True)
+        for old, now, record in zip(u.previous, person.to_pylist(), ids, strict=True)
     ]
     summary = write_run(
         store,

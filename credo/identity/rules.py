@@ -7,22 +7,28 @@ dates truly differ are not linked but go to the review queue, with ``CONFLICT_RE
 head of the reason.
 
 The same decryption gives every record its ``Traits`` (verified id, sex, date of birth), which
-the clustering uses to keep contradicting records apart (decision 0301).
+the clustering uses to keep contradicting records apart (decision 0301); they are kept as
+columns (``TraitColumns``, decision 0128).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from array import array
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from credo.identifiers import is_valid_gb11643
-from credo.identity.arrays import Ranks, origin_ranks
-from credo.identity.cluster import Edge
-from credo.identity.constraints import Traits, births_agree, sex_of_national_id
+from credo.identity.arrays import Ranks, TraitColumns, origin_ranks
+from credo.identity.cluster import Edge, Links
+from credo.identity.constraints import births_agree, sex_of_national_id
 from credo.store.db import Store
 from credo.store.rows import registered
 
@@ -91,22 +97,6 @@ def _date_classes(dates: list[dt.date]) -> dict[dt.date, dt.date]:
     return {d: find(d) for d in distinct}
 
 
-def _shared_ids(records: pa.Table) -> dict[str, list[tuple[int, dt.date | None]]]:
-    """Per national id hash, the records (index: row in ``records``, date of birth) that
-    carry it."""
-    groups: dict[str, list[tuple[int, dt.date | None]]] = defaultdict(list)
-    for i, (nid, dob) in enumerate(
-        zip(
-            records.column("national_id_hash").to_pylist(),
-            records.column("birth_date").to_pylist(),
-            strict=True,
-        )
-    ):
-        if nid is not None:
-            groups[nid].append((i, dob))
-    return groups
-
-
 def _one_id(
     members: list[tuple[int, dt.date | None]], rank: Ranks | None = None
 ) -> tuple[list[Edge], list[tuple[int, int]]]:
@@ -137,29 +127,14 @@ def _one_id(
 class IdRule:
     """The rule's links, its date conflicts (for review) and every record's traits."""
 
-    edges: list[Edge]
+    edges: Links  # in the order the rule found them (by id hash); ``in_link_order`` sorts
     conflicts: list[tuple[int, int]]
-    traits: list[Traits]
-    id_sex: list[str | None]  # per record: the sex its verified national id states, else None
+    traits: TraitColumns
+    id_sex: pa.Array  # per record: the sex its verified national id states, else null
 
 
-_NOTHING = Traits()
-
-
-def _traits(records: pa.Table, verified: dict[str, str]) -> list[Traits]:
-    """Per record: its verified id, the sex the id states (else the one written), its date.
-    Records that state none of them (most payments and bills) share one ``Traits``."""
-    return [
-        Traits(nid, verified[nid], dob)
-        if nid in verified
-        else (Traits(None, sex, dob) if sex is not None or dob is not None else _NOTHING)
-        for nid, sex, dob in zip(
-            records.column("national_id_hash").to_pylist(),
-            records.column("sex").to_pylist(),
-            records.column("birth_date").to_pylist(),
-            strict=True,
-        )
-    ]
+def _column(records: pa.Table, name: str) -> pa.Array:
+    return records.column(name).combine_chunks()
 
 
 def national_id_rule(
@@ -171,21 +146,54 @@ def national_id_rule(
     """Links by verified national id; pairs whose dates of birth conflict go to review.
     ``known``: what earlier runs found for the ids they saw (``known_id_sexes``); ``rank``:
     the records' places in the order of their origins (``origin_ranks``, computed if not
-    given)."""
-    groups = _shared_ids(records)
+    given).
+
+    The records' columns stay in Arrow and numpy (decision 0128): Python objects are made per
+    national id that several records share, one id at a time, never per record."""
+    nid = _column(records, "national_id_hash").cast(pa.string())
     if rank is None and "origin" in records.column_names:  # the order of origins, not of ids
         rank = origin_ranks(records.column("origin"))
-    verified = _verified_ids(store, sorted(groups), known)
-    edges: list[Edge] = []
+    hashes = sorted(pc.unique(nid.drop_null()).to_pylist())
+    verified = _verified_ids(store, hashes, known)
+    del hashes
+    ordered = sorted(verified)
+    code = pc.index_in(nid, value_set=pa.array(ordered, pa.string()))
+    id_sex = pc.take(pa.array([verified[h] for h in ordered], pa.string()), code)
+    codes = pc.fill_null(code.cast(pa.int32()), -1).to_numpy(zero_copy_only=False)
+    traits = TraitColumns(
+        codes,
+        pa.array(ordered, pa.string()),
+        pc.coalesce(id_sex, _column(records, "sex").cast(pa.string())),
+        _column(records, "birth_date"),
+    )
+    del verified, ordered
+    left, right = array("i"), array("i")
     conflicts: list[tuple[int, int]] = []
-    for h in sorted(groups):
-        if h in verified and len(groups[h]) > 1:
-            links, clashes = _one_id(groups[h], rank)
-            edges += links
-            conflicts += clashes
-    id_sex = [verified.get(h) if h is not None else None
-              for h in records.column("national_id_hash").to_pylist()]  # fmt: skip
-    return IdRule(edges, conflicts, _traits(records, verified), id_sex)
+    for members in _shared(codes):  # by id hash, as sorted; each id's records by index
+        links, clashes = _one_id([(i, traits.birth_of(i)) for i in members], rank)
+        left.extend(e.left for e in links)
+        right.extend(e.right for e in links)
+        conflicts += clashes
+    edges = Links(
+        np.frombuffer(left, np.int32) if left else np.empty(0, np.int32),
+        np.frombuffer(right, np.int32) if right else np.empty(0, np.int32),
+        np.full(len(left), math.inf),
+        "national_id",
+    )
+    return IdRule(edges, conflicts, traits, id_sex)
+
+
+def _shared(codes: npt.NDArray[np.int32]) -> Iterator[list[int]]:
+    """The records of each verified id (``codes``: per record, -1 for none) that more than one
+    record carries, ids in code order, each id's records by index."""
+    members = np.flatnonzero(codes >= 0)
+    members = members[np.argsort(codes[members], kind="stable")]
+    grouped = codes[members]
+    starts = np.flatnonzero(np.concatenate(([True], grouped[1:] != grouped[:-1])))
+    ends = np.append(starts[1:], len(members))
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        if e - s > 1:
+            yield members[s:e].tolist()
 
 
 def persons_with_two_verified_ids(store: Store) -> list[str]:

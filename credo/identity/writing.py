@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from credo.identity.cluster import Assignment
 from credo.identity.delta import FEATURES, Seen
@@ -354,7 +355,7 @@ def write_run(
     *,
     records: pa.Table,
     features: pa.Table | RunFiles,
-    person: list[str],
+    person: pa.Array,
     outcome: Outcome,
     found: list[Change],
     assignment: Assignment,
@@ -365,8 +366,9 @@ def write_run(
     seen: Seen,
     delta: Delta | None = None,
 ) -> RunSummary:
-    """Write the run (``person``: each record's person id; ``features``: each record's
-    linkage features; or ``RunFiles``, the records' and their features' files) with its audit
+    """Write the run (``person``: each record's person id, as ``persons_of`` gives them;
+    ``features``: each record's linkage features; or ``RunFiles``, the records' and their
+    features' files) with its audit
     entry. ``delta``: the run worked on part of the records (decision 0305), which are so
     many in all, and placed only these events."""
     now = utcnow()
@@ -376,7 +378,7 @@ def write_run(
         trained=trained,
         mode=mode,
         records=records.num_rows if delta is None else delta.records,
-        persons=len(set(person))
+        persons=pc.count_distinct(person).as_py()
         if delta is None
         else delta.persons_before + len(assignment.new_persons) - len(assignment.retired),
         new_persons=len(assignment.new_persons),
@@ -385,8 +387,8 @@ def write_run(
         reviews_new=len(outcome.new_reviews),
     )
     run_id, model_id = details.run_id, details.model_id
-    record_table = records.append_column("person_id", pa.array(person, pa.string()))
-    record_table = record_table.append_column("id_sex", pa.array(outcome.id_sex, pa.string()))
+    record_table = records.append_column("person_id", person.cast(pa.string()))
+    record_table = record_table.append_column("id_sex", outcome.id_sex.cast(pa.string()))
     files = features if isinstance(features, RunFiles) else None
     if not isinstance(features, RunFiles):
         for name in FEATURES:
