@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -41,10 +42,12 @@ def open_bytes(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
-def sha256_checked(path: Path) -> str:
+def sha256_checked(path: Path, inspect: Callable[[bytes], None] | None = None) -> str:
     """SHA-256 of the file's bytes as delivered (compressed, for a ``.gz`` file: the load's
     identity is the file received); a ``.gz`` file is inflated alongside, every member to its
-    end, so a truncated file, a bad CRC or trailing junk raise ``InputError`` here."""
+    end, so a truncated file, a bad CRC or trailing junk raise ``InputError`` here.
+    ``inspect`` is given the file's content in order, inflated for a ``.gz`` file, in the same
+    read (the load's ``PlainScan``)."""
     h = hashlib.sha256()
     gz = compression(path) == "gzip"
     inflate = zlib.decompressobj(wbits=31)
@@ -53,13 +56,18 @@ def sha256_checked(path: Path) -> str:
         with path.open("rb") as fh:
             while chunk := fh.read(_CHUNK):
                 h.update(chunk)
+                if inspect is not None and not gz:
+                    inspect(chunk)
                 while gz and chunk:
                     pending = True
-                    # Output is dropped as it comes (at most a chunk held): only the checks
-                    # zlib makes on the way (deflate stream, CRC-32, length) are wanted.
+                    # Output is dropped as it comes (at most a chunk held) once ``inspect``
+                    # has seen it: the checks zlib makes on the way (deflate stream, CRC-32,
+                    # length) are what the pass is for.
                     while not inflate.eof:
                         out = inflate.decompress(chunk, _CHUNK)
                         chunk = inflate.unconsumed_tail
+                        if inspect is not None:
+                            inspect(out)
                         if not chunk and len(out) < _CHUNK:  # all in, all out: read on
                             break
                     if not inflate.eof:

@@ -31,6 +31,7 @@ from credo.errors import ConfigError, ConflictError, NotFoundError, RejectedRows
 from credo.ingest.compressed import sha256_checked
 from credo.ingest.events import EVENT_FIELDS
 from credo.ingest.mapping import Mapping, parse_mapping, shipped_mapping
+from credo.ingest.plain import PlainScan
 from credo.ingest.reader import open_raw
 from credo.ingest.triage import (
     Reason,
@@ -148,6 +149,15 @@ def _already_loaded(store: Store, path: Path, source: str, fmt: str, prior: int)
     )
 
 
+def _is_csv(mapping: Mapping, path: Path) -> bool:
+    """Whether ``path`` is read as CSV; a path ``file_format`` refuses is not (it raises once
+    the file is hashed, as before)."""
+    try:
+        return mapping.file_format(path) == "csv"
+    except ConfigError:
+        return False
+
+
 def ingest(
     store: Store,
     path: Path,
@@ -172,7 +182,10 @@ def ingest(
     mapping = resolve_mapping(store, source, mapping)
     con = store.con
     step("hashing")
-    content_hash = sha256_checked(path)  # a damaged .gz stops here, before anything
+    # A CSV's bytes are also scanned in this read for what staging may skip (decision 0124).
+    scan = PlainScan(mapping.delimiter, mapping.quote) if _is_csv(mapping, path) else None
+    # A damaged .gz stops here, before anything.
+    content_hash = sha256_checked(path, None if scan is None else scan.feed)
     prior = _existing(store, source, content_hash)
     fmt = mapping.file_format(path)
     if prior is not None:
@@ -182,13 +195,16 @@ def ingest(
     step("reading")
     plans: list[OneRead] = []
 
-    def staging(source: str, types: dict[str, str]) -> str:
-        plans.append(OneRead(mapping, types, now_limit, withheld))
+    def staging(source: str, types: dict[str, str], plain: bool) -> str:
+        plans.append(OneRead(mapping, types, now_limit, withheld, plain))
         return plans[-1].staged(source)
 
     # One read of the file: each row numbered as read, parsed and checked once; the text is
     # kept of bad rows only (docs/decisions/0963).
-    with open_raw(con, path, mapping, encoding, table="staged", staging=staging) as raw:
+    plain = scan is not None and scan.plain
+    with open_raw(
+        con, path, mapping, encoding, table="staged", staging=staging, plain=plain
+    ) as raw:
         step("validating")
         plan = plans[-1]
         con.execute(f"CREATE OR REPLACE TEMP VIEW typed AS {plan.typed('staged')}")

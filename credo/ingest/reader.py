@@ -36,9 +36,10 @@ _UTF8 = ("utf-8", "utf8", "utf-8-sig")
 ROW_NO = "__row_no"
 """The column of the reader's rows holding each row's number in the file (from 1)."""
 
-Staging = Callable[[str, dict[str, str]], str]
+Staging = Callable[[str, dict[str, str], bool], str]
 """Builds the query a file is staged with from the rows as read (a subquery: the trimmed
-columns and ``ROW_NO``) and the file's column types."""
+columns and ``ROW_NO``), the file's column types, and whether its text is proven plain (no
+value to trim, no control character: ``plain.PlainScan``)."""
 
 
 def trimmed_sql(expr: str) -> str:
@@ -58,7 +59,7 @@ def trimmed_sql(expr: str) -> str:
     )
 
 
-def _as_read(source: str, types: dict[str, str]) -> str:
+def _as_read(source: str, types: dict[str, str], plain: bool) -> str:
     return f"SELECT * FROM {source}"
 
 
@@ -274,9 +275,11 @@ def _stage(
     fmt: FileFormat,
     table: str,
     staging: Staging,
+    plain: bool = False,
 ) -> dict[str, str]:
     """Create temp ``table`` from ``readable`` (UTF-8 text or Parquet) through ``staging``, in
-    one read; the file's column types.
+    one read; the file's column types. ``plain``: the caller proved from ``readable``'s bytes
+    that no CSV field has anything to trim or a control character (``plain.PlainScan``).
 
     Text columns arrive trimmed, with blanks as NULL: ``validate`` relies on it. Each row
     carries its number in the file (``ROW_NO``), given as the reader yields it, before any
@@ -333,13 +336,18 @@ def _stage(
             check_columns(path, list(types), mapping)
             reader = f"read_parquet({literal(str(readable))}, file_row_number=true)"
             number = "file_row_number + 1"
-        # Text is trimmed (blank -> NULL) once here, not in every validation pass after.
+        # Text is trimmed (blank -> NULL) once here, not in every validation pass after. A
+        # plain CSV's values are already: none has a space at either end, and DuckDB's reader
+        # gives an empty field as NULL (docs/decisions/0124).
+        plain = plain and fmt == "csv"
         cols = ", ".join(
-            f"{trimmed_sql(ident(c))} AS {ident(c)}" if t.upper() == "VARCHAR" else ident(c)
+            f"{trimmed_sql(ident(c))} AS {ident(c)}"
+            if t.upper() == "VARCHAR" and not plain
+            else ident(c)
             for c, t in types.items()
         )
         source = f"(SELECT {cols}, {number} AS {ROW_NO} FROM {reader})"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {staging(source, types)}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {staging(source, types, plain)}")
         return types
     except duckdb.Error as exc:
         text = str(exc)
@@ -366,9 +374,10 @@ def _stage_text_or_parquet(
     staging: Staging,
     declared: str | None,
     utf8: Path,
+    plain: bool,
 ) -> tuple[str | None, dict[str, str]]:
     """Stage the file as UTF-8 as it is, else transcoded to ``utf8``; its encoding and
-    column types."""
+    column types. ``plain`` (proven of the file's own bytes) holds only when they are read."""
     enc: str | None = None
     readable = path
     if fmt != "parquet":
@@ -378,7 +387,9 @@ def _stage_text_or_parquet(
             readable = utf8
             _transcode(path, enc, readable)
     try:
-        return enc, _stage(con, path, readable, mapping, fmt, table, staging)
+        return enc, _stage(
+            con, path, readable, mapping, fmt, table, staging, plain and readable == path
+        )
     except _NotUtf8:
         enc, transcode = _resolve_encoding(path, declared)
         if not transcode:  # DuckDB and Python disagree about the bytes: say where
@@ -399,9 +410,11 @@ def open_raw(
     *,
     table: str = "raw",
     staging: Staging = _as_read,
+    plain: bool = False,
 ) -> Iterator[RawFile]:
     """Stage ``path`` as temp ``table`` through ``staging`` (by default: every column as read,
-    trimmed, and ``ROW_NO``), dropped (with any transcoded copy) on exit.
+    trimmed, and ``ROW_NO``), dropped (with any transcoded copy) on exit. ``plain``: a
+    ``PlainScan`` of the file's content found it plain (used for a CSV read as UTF-8).
 
     Text is read as UTF-8 first (DuckDB validates it while reading, so clean files cost no
     extra pass); only a file that fails is scanned for its encoding and transcoded.
@@ -415,7 +428,7 @@ def open_raw(
     with tempfile.TemporaryDirectory(prefix="credo-ingest-") as tmp:
         try:
             enc, types = _stage_text_or_parquet(
-                con, path, mapping, fmt, table, staging, declared, Path(tmp) / "utf8"
+                con, path, mapping, fmt, table, staging, declared, Path(tmp) / "utf8", plain
             )
         except GZIP_ERRORS as exc:  # Python's own reads of a damaged .gz (header, encoding)
             raise unreadable_gzip(path, exc) from None

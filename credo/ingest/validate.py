@@ -211,9 +211,22 @@ class _Layers:
     """Conditions, one true exactly when some ``errors`` is not NULL (see :func:`_bad`)."""
 
 
+def _literal_parts(rule: ColumnRule) -> list[str]:
+    """The text ``_text`` puts into a field's value from the mapping, not from the file."""
+    if rule.value is not None:
+        return [str(rule.value)]
+    return [rule.separator] if len(rule.source_columns) > 1 else []
+
+
 def _layers(
-    mapping: Mapping, types: dict[str, str], now_limit: dt.datetime, withheld: Withheld | None
+    mapping: Mapping,
+    types: dict[str, str],
+    now_limit: dt.datetime,
+    withheld: Withheld | None,
+    plain: bool = False,
 ) -> _Layers:
+    """``plain``: the file's text holds no control character (``plain.PlainScan``); the
+    control-character check then runs only if the mapping's own text could bring one."""
     etype_rule = mapping.event_type
     etype = _mapped("r_event_type", etype_rule)
     known = ", ".join(map(literal, EVENT_MODELS))
@@ -254,6 +267,8 @@ def _layers(
             control = f.control
             if control is not None:  # checked with the field's peers (``_bad``)
                 quick_error = f"{unparsed}{' '.join(whens[1:])} END"
+                if plain and not any(re.search(control, t) for t in _literal_parts(rule)):
+                    control = None  # nothing in this field's value can hold one
         applies_sql = ", ".join(map(literal, applies))
         if control is not None:
             controlled.setdefault(control, []).append(
@@ -368,6 +383,8 @@ class OneRead:
     stored (``v_``) from the parses; ``bad_rows`` evaluates :func:`stage_sql` again on the bad
     rows alone, from their own source columns, for the reason of each refused field: the same
     reasons as on the file, since the text and the SQL are the same.
+    ``plain``: the file's text is proven to hold no control character (``plain.PlainScan``), so
+    ``is_bad`` leaves that check out; ``bad_rows`` still makes it, field by field.
     """
 
     def __init__(
@@ -376,11 +393,12 @@ class OneRead:
         types: dict[str, str],
         now_limit: dt.datetime,
         withheld: Withheld | None = None,
+        plain: bool = False,
     ) -> None:
         self.mapping, self.types, self.now_limit, self.withheld = (
             mapping, types, now_limit, withheld,
         )  # fmt: skip
-        self.layers = _layers(mapping, types, now_limit, withheld)
+        self.layers = _layers(mapping, types, now_limit, withheld, plain)
         self.names = self.layers.names
 
     def staged(self, source: str) -> str:
