@@ -36,6 +36,16 @@ SMALL = RunArgs(people=50, months=3, seed=3)
 MEDIUM = RunArgs(people=1500, months=6, seed=11)
 
 
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` by its relative path: two folders are the same output when
+    these are equal."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
 def read_rows(path: Path, mapping: Mapping) -> tuple[list[str], list[dict[str, Any]]]:
     """Header and rows of a source file; CSV cells are text, empty cells None."""
     fmt = mapping.file_format(path)

@@ -13,19 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sim_reference import SMALL
+from sim_reference import SMALL, tree_bytes
 
 from credo.errors import ConfigError
 from credo.sim import GenerationSummary, compress_population, generate
 from credo.sim.frame import FrameWriter, SourceFrame
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +34,7 @@ def plain(tmp_path_factory: pytest.TempPathFactory) -> GenerationSummary:
 def test_every_gz_inflates_to_the_plain_file_and_the_rest_is_equal(
     packed: GenerationSummary, plain: GenerationSummary
 ) -> None:
-    gz, flat = _files(packed.out), _files(plain.out)
+    gz, flat = tree_bytes(packed.out), tree_bytes(plain.out)
     inflated = {
         name.removesuffix(".gz"): gzip.decompress(b) if name.endswith(".gz") else b
         for name, b in gz.items()
@@ -81,7 +73,7 @@ def test_the_manifest_names_the_gz_files_and_else_is_the_plain_one(
 
 def test_the_gz_files_are_reproducible(packed: GenerationSummary, tmp_path: Path) -> None:
     again = generate(out=tmp_path / "again", compress=True, slice_people=20, **SMALL)
-    assert _files(again.out) == _files(packed.out)
+    assert tree_bytes(again.out) == tree_bytes(packed.out)
 
 
 def _frame(fmt: str, encoding: str, names: list[str | None], amounts: list[int]) -> SourceFrame:
@@ -132,8 +124,8 @@ def test_packing_a_plain_population_gives_the_generator_s_gz_bytes(
     shutil.copytree(plain.out, copy)
     written = compress_population(copy)
     assert sorted(p.name for p in written) == sorted(
-        Path(n).name for n in _files(packed.out) if n.endswith(".gz")
+        Path(n).name for n in tree_bytes(packed.out) if n.endswith(".gz")
     )
-    assert _files(copy) == _files(packed.out)  # every file, the manifest too, byte for byte
+    assert tree_bytes(copy) == tree_bytes(packed.out)  # every file, the manifest too, byte for byte
     with pytest.raises(ConfigError, match="manifest"):
         compress_population(tmp_path / "nowhere")

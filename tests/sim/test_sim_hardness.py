@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from sim_reference import SMALL
+from sim_reference import SMALL, tree_bytes
 
 from credo.sim import HARDNESS, GenerationSummary, NoiseConfig, generate
 from credo.sim.noise import _digit_typo
@@ -23,16 +23,12 @@ def hard(tmp_path_factory: pytest.TempPathFactory) -> GenerationSummary:
     return generate(out=tmp_path_factory.mktemp("hard"), noise=HARDNESS["hard"], **HARD)
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
-
-
 def test_realistic_is_the_default_and_its_files_are_unchanged(
     small: GenerationSummary, tmp_path: Path
 ) -> None:
     assert HARDNESS["realistic"] == NoiseConfig()
     again = generate(out=tmp_path, noise=HARDNESS["realistic"], **SMALL)
-    assert _files(again.out) == _files(small.out)
+    assert tree_bytes(again.out) == tree_bytes(small.out)
 
 
 def test_presets_grow_harder_knob_by_knob() -> None:

@@ -12,7 +12,7 @@ import duckdb
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from sim_reference import SMALL, Checked, RunArgs, check_sources, read_rows
+from sim_reference import SMALL, Checked, RunArgs, check_sources, read_rows, tree_bytes
 
 from credo.errors import ConfigError
 from credo.ingest.events import (
@@ -31,17 +31,9 @@ from credo.sim.sources import SOURCES
 MAPPINGS = Path(__file__).resolve().parents[2] / "credo" / "mappings"
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 def test_same_seed_gives_identical_bytes(small: GenerationSummary, tmp_path: Path) -> None:
     again = generate(out=tmp_path / "again", **SMALL)
-    first, second = _files(small.out), _files(again.out)
+    first, second = tree_bytes(small.out), tree_bytes(again.out)
     assert list(first) == list(second)
     for name in first:
         assert first[name] == second[name], name
@@ -55,7 +47,7 @@ def test_files_written_in_chunks_are_the_files_written_at_once(
     built one source at a time."""
     monkeypatch.setattr("credo.sim.frame.CHUNK_ROWS", 7)
     again = generate(out=tmp_path / "chunked", **SMALL)
-    first, second = _files(small.out), _files(again.out)
+    first, second = tree_bytes(small.out), tree_bytes(again.out)
     assert list(first) == list(second)
     for name in first:
         assert first[name] == second[name], name
@@ -65,7 +57,7 @@ def test_files_written_in_chunks_are_the_files_written_at_once(
 def test_another_seed_gives_other_data(small: GenerationSummary, tmp_path: Path) -> None:
     args = RunArgs(people=SMALL["people"], months=SMALL["months"], seed=SMALL["seed"] + 1)
     other = generate(out=tmp_path / "other", **args)
-    first, second = _files(small.out), _files(other.out)
+    first, second = tree_bytes(small.out), tree_bytes(other.out)
     for f in small.files:
         name = f.path.relative_to(small.out).as_posix()
         assert first[name] != second[name], name

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sim_reference import tree_bytes
 
 import credo.sim.population as population
 from credo.errors import ConfigError
@@ -34,19 +35,11 @@ class Stopped(Exception):
     """Stands for the process being killed."""
 
 
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
-
-
 @pytest.fixture(scope="module")
 def whole(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     out = tmp_path_factory.mktemp("whole")
     generate(out=out, **ARGS)
-    return _files(out)
+    return tree_bytes(out)
 
 
 def _stop_in(source: str, at_slice: int) -> Callable[[Context], SourceFrame]:
@@ -96,7 +89,7 @@ def test_a_run_stopped_in_any_source_resumes_to_the_same_bytes(
         monkeypatch.setitem(BUILDERS, name, counting)
     generate(out=tmp_path, resume=True, **ARGS)
     assert set(built) == set(SOURCES[SOURCES.index(source) :])  # finished ones not rebuilt
-    assert _files(tmp_path) == whole
+    assert tree_bytes(tmp_path) == whole
 
 
 def test_a_run_stopped_after_every_source_writes_only_the_rest(
@@ -112,7 +105,7 @@ def test_a_run_stopped_after_every_source_writes_only_the_rest(
     for name in SOURCES:
         monkeypatch.setitem(BUILDERS, name, _stop_in(name, 0))  # any rebuild would stop
     generate(out=tmp_path, resume=True, **ARGS)
-    assert _files(tmp_path) == whole
+    assert tree_bytes(tmp_path) == whole
 
 
 def test_the_state_of_other_arguments_is_not_taken_up(
@@ -125,7 +118,7 @@ def test_the_state_of_other_arguments_is_not_taken_up(
     generate(out=tmp_path, resume=True, **ARGS)
     fresh = tmp_path.parent / "fresh"
     generate(out=fresh, **ARGS)
-    assert _files(tmp_path) == _files(fresh)
+    assert tree_bytes(tmp_path) == tree_bytes(fresh)
 
 
 def test_without_resume_a_stopped_run_starts_over(
@@ -148,7 +141,7 @@ def test_without_resume_a_stopped_run_starts_over(
     monkeypatch.setitem(BUILDERS, "alipay_payments", counting)
     generate(out=tmp_path, **ARGS)
     assert built  # the finished sources were built again
-    assert _files(tmp_path) == whole
+    assert tree_bytes(tmp_path) == whole
     assert not (tmp_path / ".generate").exists()
 
 
@@ -161,10 +154,10 @@ def test_a_finished_file_changed_since_is_named_and_nothing_is_written(
     monkeypatch.undo()
     loans = next((tmp_path / "bank_loans").glob("loans.*"))
     loans.write_bytes(loans.read_bytes()[:-10])
-    before = _files(tmp_path)
+    before = tree_bytes(tmp_path)
     with pytest.raises(ConfigError, match=r"bank_loans/loans\..*changed since generation stopped"):
         generate(out=tmp_path, resume=True, **ARGS)
-    assert _files(tmp_path) == before
+    assert tree_bytes(tmp_path) == before
 
 
 def test_credo_generate_resume_goes_on_from_the_stopped_run(
@@ -188,4 +181,4 @@ def test_credo_generate_resume_goes_on_from_the_stopped_run(
     assert payments.stat().st_mtime_ns == written  # finished before the stop: not written again
     fresh = tmp_path / "fresh"
     generate(out=fresh, **args)
-    assert _files(out) == _files(fresh)
+    assert tree_bytes(out) == tree_bytes(fresh)

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sim_reference import MEDIUM, Checked, check_sources, read_rows
+from sim_reference import MEDIUM, Checked, check_sources, read_rows, tree_bytes
 
 from credo.ingest.mapping import load_mapping
 from credo.sim import GenerationSummary, generate
@@ -32,14 +32,6 @@ def sliced(tmp_path_factory: pytest.TempPathFactory) -> GenerationSummary:
 @pytest.fixture(scope="module")
 def sliced_checked(sliced: GenerationSummary) -> dict[str, Checked]:
     return {c.source: c for c in check_sources(sliced)}
-
-
-def _files(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_every_row_is_valid_except_the_listed_ones_numbered_in_the_whole_file(
@@ -158,7 +150,7 @@ def test_same_slices_give_identical_bytes_and_other_slices_other_data(
     one = generate(300, 2, 5, tmp_path / "one", slice_people=120)
     two = generate(300, 2, 5, tmp_path / "two", slice_people=120)
     whole = generate(300, 2, 5, tmp_path / "whole", slice_people=300)
-    first, second, third = _files(one.out), _files(two.out), _files(whole.out)
+    first, second, third = tree_bytes(one.out), tree_bytes(two.out), tree_bytes(whole.out)
     assert first == second
     payments = "alipay_payments/payments.csv"
     assert first[payments] != third[payments]
