@@ -93,7 +93,7 @@ def group_profiles(
 ) -> list[dict[str, Any]]:
     """Per group, what does not depend on a cut: score mean, SMD, AUC, calibration."""
     out = []
-    for name in sorted(set(groups.tolist())):
+    for name in np.unique(groups).tolist():
         inside = groups == name
         out.append(
             {

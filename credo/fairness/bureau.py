@@ -2,12 +2,13 @@
 
 ``credo fairness --as-of DATE`` audits the snapshots of that month-end's scoring run: the scores
 a partner's decision would have used, against the protected attributes loaded with
-``credo fairness --load-protected`` and read (audited) through :func:`read_protected`. The cuts
-are every rule floor of the products file. Outcomes are the scoring policy's own (a default or
-90+ days past due within the outcome window): where the window after the month is not yet
-observed, approval figures and ratios stand alone and the outcome figures are left empty;
-``credo fairness --as-of observed`` audits the latest scored month whose window is observed
-(:func:`observed_month`), where true-positive rates, AUC within group and calibration appear.
+``credo fairness --load-protected`` and read (audited) through :func:`read_protected_columns`.
+The cuts are every rule floor of the products file. Outcomes are the scoring policy's own (a
+default or 90+ days past due within the outcome window): where the window after the month is
+not yet observed, approval figures and ratios stand alone and the outcome figures are left
+empty; ``credo fairness --as-of observed`` audits the latest scored month whose window is
+observed (:func:`observed_month`), where true-positive rates, AUC within group and calibration
+appear.
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from credo.errors import CredoError, InputError, NotFoundError
 from credo.fairness.audit import Audit, AuditSettings, audit_scores
 from credo.fairness.gate import gate, product_cuts
 from credo.fairness.inputs import MISSING, CutSpec
-from credo.fairness.protected import protected_loaded, read_protected
+from credo.fairness.protected import (
+    ProtectedColumn,
+    protected_loaded,
+    read_protected,
+    read_protected_columns,
+)
 from credo.features import PointInTime, months_before, outcome_sql
 from credo.models.table import ScorecardModel
 from credo.policy.products import ProductsPolicy, load_products
@@ -56,11 +62,12 @@ refit of the card is linear in the rows, and the search refits it a few dozen ti
 
 @dataclass(frozen=True)
 class MonthScores:
-    """One month's monthly run: who was scored, with what, and the card that scored them."""
+    """One month's monthly run: the scores, in person id order (``_PERSONS`` gives each
+    person's position), and the card that made them. The persons stay in the database: no
+    Python string per person (decision 0994)."""
 
     run_id: str
     as_of: dt.date
-    persons: list[str]
     scores: np.ndarray
     """The published scores: what a partner's product compares with its cut (caps included)."""
     model_scores: np.ndarray
@@ -83,24 +90,28 @@ def month_scores(store: Store, as_of: dt.date) -> MonthScores:
             f"no monthly scoring run at {as_of}",
             hint=f"run 'credo score --as-of {as_of}' first, or pick a month that was scored",
         )
-    snaps = rows(
-        store.con,
-        "SELECT person_id, score, coalesce(model_score, score) AS model_score"
-        " FROM score_snapshots"
+    snaps = store.con.execute(
+        "SELECT score, coalesce(model_score, score) AS model_score FROM score_snapshots"
         " WHERE run_id = ? ORDER BY person_id",
         [run["run_id"]],
-    )
-    if not snaps:
+    ).fetchnumpy()
+    if not len(snaps["score"]):
         raise InputError(f"the scoring run of {as_of} scored nobody; nothing to audit")
     return MonthScores(
         run_id=str(run["run_id"]),
         as_of=as_of,
-        persons=[str(r["person_id"]) for r in snaps],
-        scores=np.array([float(r["score"]) for r in snaps], dtype=np.float64),
-        model_scores=np.array([float(r["model_score"]) for r in snaps], dtype=np.float64),
+        scores=np.asarray(snaps["score"], dtype=np.float64),
+        model_scores=np.asarray(snaps["model_score"], dtype=np.float64),
         model=ScorecardModel.from_json(str(run["document"]), source=f"model of {run['run_id']}"),
         policy_name=str(run["policy_name"]),
     )
+
+
+_PERSONS = (
+    "SELECT person_id, row_number() OVER (ORDER BY person_id) - 1 AS pos"
+    " FROM score_snapshots WHERE run_id = ?"
+)
+"""A run's persons with their positions in :class:`MonthScores` (person id order)."""
 
 
 def _outcome_rules(policy_name: str) -> tuple[Outcome, int]:
@@ -167,8 +178,21 @@ def _outcomes(store: Store, month: MonthScores) -> tuple[np.ndarray | None, dict
         return None, window
     pit = PointInTime(month.as_of, last[1], retention)
     sql = outcome_sql(pit, outcome.months, min_days_past_due=outcome.min_days_past_due)
-    bad = {str(r["person_id"]) for r in rows(store.con, sql) if r["bad"] == 1}
-    return np.array([p not in bad for p in month.persons], dtype=np.bool_), window
+    good = np.ones(len(month.scores), dtype=np.bool_)
+    bad = store.con.execute(
+        f"SELECT w.pos FROM ({_PERSONS}) w JOIN ({sql}) o USING (person_id) WHERE o.bad = 1",
+        [month.run_id],
+    ).fetchnumpy()["pos"]
+    good[np.asarray(bad, dtype=np.int64)] = False
+    return good, window
+
+
+def _labels(column: ProtectedColumn) -> np.ndarray:
+    """Each person's group: their value, ``MISSING`` where none is held or it is blank; as
+    wide a string array as its longest label (what ``np.array`` of the labels gives)."""
+    labels = np.array([v or MISSING for v in column.values] + [MISSING], dtype=object)
+    picked: np.ndarray = labels[column.codes].astype(np.str_)  # code -1 is the last: MISSING
+    return picked
 
 
 def audit_month(
@@ -185,18 +209,16 @@ def audit_month(
     cuts = product_cuts(products)
     if not cuts:
         raise InputError(f"products file {products.name!r} has no rule with a min_score to audit")
-    found = read_protected(
-        store, month.persons, purpose=f"fairness audit of the scores of {as_of}", actor=actor
-    )
+    found = read_protected_columns(
+        store, _PERSONS, [month.run_id], purpose=f"fairness audit of the scores of {as_of}",
+        actor=actor,
+    )  # fmt: skip
     if not found:
         raise InputError(
             "no protected attributes are loaded for the persons scored",
             hint="load them with 'credo fairness --load-protected FILE' first",
         )
-    groups = {
-        name: np.array([values.get(p) or MISSING for p in month.persons], dtype=np.str_)
-        for name, values in found.items()
-    }
+    groups = {name: _labels(column) for name, column in found.items()}
     p_bad = month.model.probability_from_points(month.model_scores)
     good, window = _outcomes(store, month)
     report = audit_scores(month.model.model_id, month.scores, p_bad, good, groups, cuts, settings)

@@ -72,7 +72,7 @@ def groups_at_cut(
     each group's TPR minus the reference's.
     """
     approved = scores >= cut
-    names = sorted(set(groups.tolist()))
+    names = np.unique(groups).tolist()
     counts = []
     for name in names:
         inside = groups == name

@@ -17,10 +17,11 @@ with a very short one, one observation date, the window shrinking to half the hi
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import duckdb
 
 from credo.errors import InputError
 from credo.features import months_before
@@ -29,7 +30,7 @@ from credo.scoring.explain import explain_score
 from credo.scoring.monthly import score
 from credo.scoring.train import TrainingResult, train_model
 from credo.store.db import Store
-from credo.store.rows import one, rows
+from credo.store.rows import one
 
 __all__ = [
     "ANCHOR_MONTHS",
@@ -176,6 +177,20 @@ def train_demo(store: Store, plan: DemoPlan) -> TrainingResult:
     )
 
 
+def _top_reasons(con: duckdb.DuckDBPyConnection, run_id: str, k: int = 5) -> list[tuple[str, int]]:
+    """The run's ``k`` most given reason codes with their counts, ties in the order the codes
+    first appear (persons in id order, each one's codes in order): ``Counter.most_common``
+    over the snapshots, counted in SQL (decision 0995)."""
+    found = con.execute(
+        "SELECT code, count(*) AS n FROM (SELECT row_number() OVER (ORDER BY person_id) AS rn,"
+        "   unnest(reason_codes) AS code, unnest(range(len(reason_codes))) AS i"
+        "   FROM score_snapshots WHERE run_id = ?)"
+        " GROUP BY code ORDER BY n DESC, min({'rn': rn, 'i': i}) LIMIT ?",
+        [run_id, k],
+    ).fetchall()
+    return [(str(code), int(n)) for code, n in found]
+
+
 def summarise_demo(
     store: Store,
     plan: DemoPlan,
@@ -189,19 +204,19 @@ def summarise_demo(
     rules = plan.policy.policy
     assert isinstance(rules, ScoringPolicy)
     reported = list(runs)[len(plan.early) :]
-    snaps = rows(
-        store.con,
-        "SELECT person_id, score, band, reason_codes FROM score_snapshots WHERE run_id = ?"
-        " ORDER BY person_id",
-        [reported[-1][1]],
+    run = [reported[-1][1]]
+    persons, below, first_person, first_explained = store.con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE score < ?), min(person_id),"
+        " min(person_id) FILTER (WHERE len(reason_codes) > 0)"
+        " FROM score_snapshots WHERE run_id = ?",
+        [rules.calibration.score, *run],
+    ).fetchall()[0]
+    bands = dict(
+        store.con.execute(
+            "SELECT band, count(*) FROM score_snapshots WHERE run_id = ? GROUP BY band", run
+        ).fetchall()
     )
-    bands = Counter(r["band"] for r in snaps)
-    reasons = Counter(code for r in snaps for code in r["reason_codes"])
-    below = sum(1 for r in snaps if r["score"] < rules.calibration.score)
-    first_person = snaps[0]["person_id"] if snaps else None
-    person = example_person or next(
-        (r["person_id"] for r in snaps if r["reason_codes"]), first_person
-    )
+    person = example_person or first_explained or first_person
     example = explain_score(store, person, plan.end).to_dict() if person else {}
     return DemoResult(
         model_id=trained.model.model_id,
@@ -210,10 +225,10 @@ def summarise_demo(
         months=[as_of for as_of, _ in reported],
         observed_month=plan.observed if plan.early or plan.observed in plan.scored else None,
         runs=[run_id for _, run_id in reported],
-        persons=len(snaps),
+        persons=persons,
         bands={b.name: bands.get(b.name, 0) for b in rules.bands},
-        share_below_550=round(below / len(snaps), 4) if snaps else 0.0,
-        top_reasons=reasons.most_common(5),
+        share_below_550=round(below / persons, 4) if persons else 0.0,
+        top_reasons=_top_reasons(store.con, run[0]),
         example=example,
         vintages=trained.vintages,
         training_rows=trained.rows,

@@ -19,13 +19,21 @@ from typing import Any
 import numpy as np
 import pytest
 import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scoring.truth import link_from_truth
 from sqlglot import exp
 from support import run_cli
 
 from credo.errors import ConfigError, InputError
-from credo.fairness.bureau import ALTERNATIVES_SAMPLE, audit_month, observed_month
-from credo.fairness.protected import PROTECTED_TABLE, load_protected, read_protected
+from credo.fairness.bureau import ALTERNATIVES_SAMPLE, _labels, audit_month, observed_month
+from credo.fairness.inputs import MISSING
+from credo.fairness.protected import (
+    PROTECTED_TABLE,
+    load_protected,
+    read_protected,
+    read_protected_columns,
+)
 from credo.features import CATALOGUE, PointInTime, features_sql
 from credo.features.catalogue import Feature
 from credo.ingest.batch import ingest_population
@@ -165,7 +173,7 @@ def _names_in(path: Path) -> set[str]:
         if (
             isinstance(node, ast.ImportFrom)
             and node.module == "credo.fairness.protected"
-            and any(a.name in ("read_protected", "*") for a in node.names)
+            and any(a.name in ("read_protected", "read_protected_columns", "*") for a in node.names)
         ):
             found.add("import")
         if isinstance(node, ast.Import) and any(
@@ -240,6 +248,51 @@ def test_audit_month_gives_the_rates_of_a_direct_computation_and_audits_the_read
 def test_a_read_without_a_purpose_is_refused(store: Store) -> None:
     with pytest.raises(InputError, match="needs a purpose"):
         read_protected(store, None, purpose=" ")
+    with pytest.raises(InputError, match="needs a purpose"):
+        read_protected_columns(store, "SELECT 'P1' AS person_id, 0 AS pos", purpose=" ")
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_column_reader_reads_what_the_reader_does_in_the_persons_order(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], data: st.DataObject
+) -> None:
+    """``read_protected_columns`` (decision 0994): for any persons, in any order, repeated or
+    unknown, the values ``read_protected`` gives, the same audit entry, and the audit's groups
+    (``_labels``) equal, type and all, to the labels built from the reader's dicts."""
+    if not store.scalar("SELECT count(*) FROM protected_loads"):
+        load_protected(store, bureau[1] / "protected" / "protected.csv")
+        hukou = f"SELECT id_hash FROM {PROTECTED_TABLE} WHERE attribute = 'hukou' ORDER BY id_hash"
+        blank = store.keys.encrypt("protected:hukou", "", normalize=False)
+        store.con.execute(  # blank values and missing ones: one group (MISSING)
+            f"UPDATE {PROTECTED_TABLE} SET ciphertext = ? WHERE attribute = 'hukou'"
+            f" AND id_hash IN ({hukou} LIMIT 20)",
+            [blank],
+        )
+        store.con.execute(
+            f"DELETE FROM {PROTECTED_TABLE} WHERE attribute = 'hukou'"
+            f" AND id_hash IN ({hukou} DESC LIMIT 20)"
+        )
+    known = [p for (p,) in store.con.execute("SELECT DISTINCT person_id FROM event_persons"
+                                             " ORDER BY person_id").fetchall()]  # fmt: skip
+    persons = data.draw(st.lists(st.sampled_from([*known, "nobody", ""]), max_size=60))
+    before = read_protected(store, persons, purpose="test")
+    entry = store.scalar("SELECT details FROM audit_log ORDER BY seq DESC LIMIT 1")
+    store.con.execute("CREATE OR REPLACE TEMP TABLE wanted (person_id VARCHAR, pos BIGINT)")
+    if persons:
+        pairs = [(p, k) for k, p in enumerate(persons)]
+        store.con.executemany("INSERT INTO wanted VALUES (?, ?)", pairs)
+    columns = read_protected_columns(store, "SELECT * FROM wanted", purpose="test")
+    assert store.scalar("SELECT details FROM audit_log ORDER BY seq DESC LIMIT 1") == entry
+    assert list(columns) == list(before)
+    for name, column in columns.items():
+        got = [column.values[c] if c >= 0 else None for c in column.codes.tolist()]
+        assert got == [before[name].get(p) for p in persons]
+        labels = np.array([before[name].get(p) or MISSING for p in persons], dtype=np.str_)
+        assert _labels(column).dtype == labels.dtype
+        assert _labels(column).tolist() == labels.tolist()
 
 
 def test_credo_fairness_as_of_loads_audits_and_gates(
