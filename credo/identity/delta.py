@@ -36,7 +36,7 @@ import duckdb
 import pyarrow as pa
 
 from credo.identity.grouping import Outside
-from credo.identity.linkage import COMPARISONS, PAIRS_TABLE
+from credo.identity.linkage import ADDRESS_SUFFIX, COMPARISONS, PAIRS_TABLE
 from credo.identity.records import (
     IDENTITY_COLUMNS,
     event_record_key_sql,
@@ -327,7 +327,11 @@ def candidates(store: Store, seen: Seen) -> tuple[pa.Table, pa.Table]:
                OR r.subject_ref IN (SELECT subject_ref FROM credo_fresh)
                OR EXISTS (SELECT 1 FROM credo_fresh f
                           WHERE f.name_key = r.name_key AND f.birth_date = r.birth_date)
-               OR r.address_tail IN (SELECT address_tail FROM credo_fresh)
+               OR right(r.address_norm, {ADDRESS_SUFFIX})
+                  IN (SELECT right(address_norm, {ADDRESS_SUFFIX}) FROM credo_fresh)
+               OR EXISTS (SELECT 1 FROM credo_fresh f
+                          WHERE f.address_tail = r.address_tail
+                            AND (f.name_key = r.name_key OR f.birth_date = r.birth_date))
             UNION ALL SELECT {columns}, true, NULL, origin FROM credo_fresh
         ) ORDER BY record_id
         """

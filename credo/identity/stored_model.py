@@ -46,8 +46,10 @@ def choose_model(
     """The model a run uses and whether it must train one first (then the model is None)."""
     if model is not None:
         return model, False
-    current = active_model(store)
-    if current is not None and not train:
+    # a run that trains does not read the active model: one of an older settings version
+    # cannot be read, and retraining is how a store moves past it
+    current = None if train else active_model(store)
+    if current is not None:
         return current, False
     if records < MIN_TRAINING_RECORDS:
         raise ConfigError(

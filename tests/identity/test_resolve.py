@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from credo.errors import ConflictError
+from credo.errors import ConfigError, ConflictError
 from credo.identity import (
     accept_review,
     add_review,
@@ -16,6 +16,7 @@ from credo.identity import (
     reject_review,
     resolve,
 )
+from credo.identity.linkage import SETTINGS_VERSION
 from credo.identity.records import event_record_key_sql
 from credo.store.audit import verify
 from credo.store.db import Store
@@ -278,3 +279,23 @@ def test_review_decisions_are_remembered(resolved_store: Store) -> None:
     with pytest.raises(Exception, match="already accepted"):
         reject_review(store, chosen.review_id)
     assert verify(store.con).ok
+
+
+def test_a_model_of_older_settings_is_refused_until_retrained(
+    loaded: Loaded, tmp_path: Path
+) -> None:
+    """A store whose active model predates the settings (decision 0997 changed the blocking)
+    is not silently reinterpreted; ``--train`` replaces it without reading it."""
+    with Store.open(copy_db(loaded.db, tmp_path / "old")) as store:
+        first = resolve(store)
+        store.con.execute(
+            "UPDATE identity_models SET model = replace(model, ?, '\"credo-linkage-0\"') "
+            "WHERE active",
+            [f'"{SETTINGS_VERSION}"'],
+        )
+        with pytest.raises(ConfigError, match="credo-linkage-0") as refused:
+            resolve(store)
+        assert "--train" in str(refused.value.hint)
+        again = resolve(store, train=True)
+        assert again.trained and again.model_id == first.model_id
+        assert (again.new_persons, again.merges, again.splits) == (0, 0, 0)
