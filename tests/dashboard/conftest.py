@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from scoring.truth import link_from_truth
 from support import free_port
@@ -34,6 +34,11 @@ from credo.settings import Settings
 from credo.sim import generate
 from credo.store.audit import AuditEntry
 from credo.store.db import Store
+
+# CI shares its two cores with other jobs, and a page's answer (sending a dispute, a rescore)
+# can then take longer than Playwright's 5 s default: the assertions wait up to 20 s, as
+# the API page's does, and still fail when the text never comes.
+expect.set_options(timeout=20_000)
 
 END = dt.date(2026, 10, 31)
 MONTHS = (dt.date(2026, 7, 31), dt.date(2026, 8, 31), dt.date(2026, 9, 30), END)
