@@ -21,7 +21,13 @@ from credo.identity.records import (
     load_records,
     write_records,
 )
-from credo.identity.resolution import WRITE_LIMIT, _limit_bytes, _store_limit
+from credo.identity.resolution import (
+    INDEX_BYTES_PER_RECORD,
+    WRITE_LIMIT,
+    _limit_bytes,
+    _store_limit,
+    write_limit,
+)
 from credo.identity.writing import RunFiles, _new_records
 from credo.store.db import Store
 
@@ -98,6 +104,8 @@ def test_the_store_limit_is_lowered_never_raised(resolved_db: Path, tmp_path: Pa
         own = _limit_bytes(store)
         with _store_limit(store, WRITE_LIMIT):
             assert _limit_bytes(store) <= 1024**3 < own
+        with _store_limit(store, write_limit(20_000_000)):  # 2.9 GB: never above the store's
+            assert _limit_bytes(store) == own
         assert _limit_bytes(store) == own
     small = copy_db(resolved_db, tmp_path / "b").model_copy(update={"memory_limit": "256MB"})
     with Store.open(small) as store:
@@ -105,3 +113,47 @@ def test_the_store_limit_is_lowered_never_raised(resolved_db: Path, tmp_path: Pa
         with _store_limit(store, WRITE_LIMIT):
             assert _limit_bytes(store) == own
         assert _limit_bytes(store) == own
+
+
+@settings(max_examples=50, deadline=None)
+@given(records=st.integers(0, 50_000_000), more=st.integers(0, 1_000_000))
+def test_the_write_limit_holds_the_key_index_above_the_writes_own(records: int, more: int) -> None:
+    """Decision 0998: the limit grows with the records by the index's bytes, over the 1 GB the
+    writes had, and DuckDB reads it as that many bytes (give or take its printing)."""
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit = '{WRITE_LIMIT}'")
+    floor = _limit_bytes_of(con)
+    con.execute(f"SET memory_limit = '{write_limit(records)}'")
+    got = _limit_bytes_of(con)
+    # DuckDB prints a size to a tenth of its unit (1.0 GiB for 1,082 MB): 5% at most
+    assert got >= 0.95 * (floor + records * INDEX_BYTES_PER_RECORD)
+    con.execute(f"SET memory_limit = '{write_limit(records + more)}'")
+    assert _limit_bytes_of(con) >= got
+
+
+def _limit_bytes_of(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()
+    assert row is not None
+    number, unit = str(row[0]).split()
+    return int(float(number) * 1024 ** ["bytes", "KiB", "MiB", "GiB", "TiB"].index(unit))
+
+
+def test_the_key_index_of_uncommitted_records_fits_the_allowance(tmp_path: Path) -> None:
+    """What ``INDEX_BYTES_PER_RECORD`` stands for, measured on this DuckDB: the primary key's
+    index of records inserted in one transaction (record ids are 32 hex digits) is in memory,
+    and holds no more than the allowance per record. A DuckDB whose index grew would fail here
+    before a million-person run failed for want of memory."""
+    n = 200_000
+    con = duckdb.connect(str(tmp_path / "index.duckdb"))
+    con.execute("CREATE TABLE t (record_id VARCHAR PRIMARY KEY, person_id VARCHAR NOT NULL)")
+    con.execute("BEGIN")
+    con.execute(
+        f"INSERT INTO t SELECT md5(i::VARCHAR), md5((i // 3)::VARCHAR) FROM range({n}) r(i)"
+    )
+    row = con.execute(
+        "SELECT sum(memory_usage_bytes) FROM duckdb_memory() WHERE tag = 'ART_INDEX'"
+    ).fetchone()
+    con.execute("COMMIT")
+    assert row is not None
+    held = int(row[0])
+    assert n * 20 < held <= n * INDEX_BYTES_PER_RECORD, held
