@@ -392,6 +392,9 @@ def gate_run(
     ``fairness_override`` entry (who, when, why, the flags) commits with the run. A model and
     policy overridden once stay cleared for later months under the same products file. Without
     protected attributes loaded there is nothing to audit and the run goes ahead.
+
+    ``persons`` are the scored persons' ids in the order of ``scores``, as an Arrow column:
+    DuckDB matches them to the attributes, with no Python string per person (decision 0996).
     """
     if not protected_loaded(store):
         return []
