@@ -29,7 +29,6 @@ from credo.fairness.inputs import MISSING, CutSpec
 from credo.fairness.protected import (
     ProtectedColumn,
     protected_loaded,
-    read_protected,
     read_protected_columns,
 )
 from credo.features import PointInTime, months_before, outcome_sql
@@ -195,6 +194,24 @@ def _labels(column: ProtectedColumn) -> np.ndarray:
     return picked
 
 
+_WANTED = "_fairness_persons"
+
+
+def _groups(store: Store, persons: Any, purpose: str) -> dict[str, np.ndarray]:
+    """Each protected attribute's groups (:func:`_labels`) for ``persons``: an Arrow table or
+    NumPy columns, ``person_id`` and ``pos`` (0 to n-1, the order of the groups), registered
+    with DuckDB so the read matches them in SQL: no Python string or dict per person
+    (decision 0996)."""
+    store.con.register(_WANTED, persons)
+    try:
+        found = read_protected_columns(
+            store, f"SELECT person_id, pos FROM {_WANTED}", purpose=purpose
+        )
+    finally:
+        store.con.unregister(_WANTED)
+    return {name: _labels(column) for name, column in found.items()}
+
+
 def audit_month(
     store: Store,
     as_of: dt.date,
@@ -323,18 +340,12 @@ def search_alternatives(
     keep = np.flatnonzero(table.performing)
     if len(keep) > sample:
         keep = np.sort(np.random.default_rng(0).choice(keep, sample, replace=False))
-    persons = [str(p) for p in table.persons[keep]]
-    found = read_protected(
-        store, persons, purpose=f"search for less discriminatory alternatives to {model_id}"
-    )
+    persons = {"person_id": table.persons[keep], "pos": np.arange(len(keep), dtype=np.int64)}
+    groups = _groups(store, persons, f"search for less discriminatory alternatives to {model_id}")
     y = table.bad[keep]
-    if not found or len(np.unique(y)) < 2:
-        return {"searched": False, "month": month.isoformat(), "rows": len(persons),
+    if not groups or len(np.unique(y)) < 2:
+        return {"searched": False, "month": month.isoformat(), "rows": len(keep),
                 "reason": "no protected attributes or no defaults among the rows"}  # fmt: skip
-    groups = {
-        name: np.array([values.get(p) or MISSING for p in persons], dtype=np.str_)
-        for name, values in found.items()
-    }
     data = {name: column[keep] for name, column in table.features.items() if name in wanted}
     shares = {}
     for cut in cuts:
@@ -347,7 +358,7 @@ def search_alternatives(
     return {
         "searched": True,
         "month": month.isoformat(),
-        "rows": len(persons),
+        "rows": len(keep),
         "of_rows": int(table.performing.sum()),
         "features": list(model.features),
         "product_cuts": {label: c.label for label, c in shares.items()},
@@ -364,7 +375,7 @@ def gate_run(
     as_of: dt.date,
     model_id: str,
     policy: str,
-    persons: list[str],
+    persons: pa.Array | pa.ChunkedArray,
     scores: np.ndarray,
     why: str | None,
     products: ProductsPolicy | None = None,
@@ -381,6 +392,9 @@ def gate_run(
     ``fairness_override`` entry (who, when, why, the flags) commits with the run. A model and
     policy overridden once stay cleared for later months under the same products file. Without
     protected attributes loaded there is nothing to audit and the run goes ahead.
+
+    ``persons`` are the scored persons' ids in the order of ``scores``, as an Arrow column:
+    DuckDB matches them to the attributes, with no Python string per person (decision 0996).
     """
     if not protected_loaded(store):
         return []
@@ -390,15 +404,14 @@ def gate_run(
     released = _released(store, "fairness.release", model_id, policy, shelf)
     if cleared and released:
         return []
-    found = read_protected(
-        store, persons, purpose=f"fairness gate of the monthly run of {as_of} ({model_id})"
+    import pyarrow as pa
+
+    wanted = pa.Table.from_arrays(
+        [persons, pa.array(np.arange(len(persons), dtype=np.int64))], names=["person_id", "pos"]
     )
-    if not found or not len(scores):
+    groups = _groups(store, wanted, f"fairness gate of the monthly run of {as_of} ({model_id})")
+    if not groups or not len(scores):
         return []
-    groups = {
-        name: np.array([values.get(p) or MISSING for p in persons], dtype=np.str_)
-        for name, values in found.items()
-    }
     cuts = product_cuts(offers)
     report = audit_scores(model_id, scores, np.zeros(len(scores)), None, groups, cuts)
     entries = []
@@ -456,7 +469,7 @@ def gate_snapshots(
         as_of,
         model_id,
         f"{loaded.name} {loaded.version}",
-        [str(p) for p in snapshots.column("person_id").to_pylist()],
+        snapshots.column("person_id"),
         np.asarray(snapshots.column("score").to_numpy(zero_copy_only=False), dtype=np.float64),
         why,
         products,

@@ -5,9 +5,9 @@ protected attributes is loaded by :func:`load_protected` (never by ``credo inges
 source of events), keyed by a person's identifier as a keyed hash (as identifiers are) and
 with each value encrypted under the database's identifier key, the attribute's name bound in as
 associated data. The table is named only in the migration (``PROTECTED_TABLES``) and here, and the
-feature SQL refuses to read it (``credo.features.sql``; tests prove both). :func:`read_protected`
-and :func:`read_protected_columns` (the same read, for an audit's many persons, as arrays) are
-the only readers, and every read is an audit-log entry saying who read what, and why.
+feature SQL refuses to read it (``credo.features.sql``; tests prove both).
+:func:`read_protected_columns` is the only reader (the persons matched in SQL, the values
+answered as arrays), and every read is an audit-log entry saying who read what, and why.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ __all__ = [
     "ProtectedLoad",
     "load_protected",
     "protected_loaded",
-    "read_protected",
     "read_protected_columns",
 ]
 
@@ -332,31 +331,6 @@ _FOUND = f"""
 identifier linked to two persons cannot be attributed)."""
 
 
-def read_protected(
-    store: Store, persons: list[str] | None, *, purpose: str, actor: str | None = None
-) -> dict[str, dict[str, str]]:
-    """Per attribute, each person's value (decrypted), for ``persons`` (all when ``None``).
-
-    The read is recorded first, in the audit log, with who reads, why, which attributes and
-    how many persons. A person is found through the identifier hash the events linked to them
-    carry; an identifier linked to two persons is left out (counted in the entry), as the
-    audit cannot tell whose it is.
-    """
-    if not purpose.strip():
-        raise InputError("a read of protected attributes needs a purpose")
-    found = rows(store.con, _FOUND)
-    wanted = None if persons is None else set(persons)
-    keep = [r for r in found if r["owners"] == 1 and (wanted is None or r["person_id"] in wanted)]
-    ambiguous = len({(r["person_id"], r["attribute"]) for r in found if r["owners"] > 1})
-    attributes = sorted({r["attribute"] for r in keep})
-    _audit_read(store, actor, purpose, attributes, len({r["person_id"] for r in keep}), ambiguous)
-    out: dict[str, dict[str, str]] = {name: {} for name in attributes}
-    for r in keep:
-        kind = f"protected:{r['attribute']}"
-        out[r["attribute"]][r["person_id"]] = store.keys.decrypt(kind, bytes(r["ciphertext"]))
-    return out
-
-
 @dataclass(frozen=True)
 class ProtectedColumn:
     """One attribute's values for a list of persons: ``codes[i]`` indexes ``values`` for the
@@ -374,12 +348,17 @@ def read_protected_columns(
     purpose: str,
     actor: str | None = None,
 ) -> dict[str, ProtectedColumn]:
-    """:func:`read_protected` for the persons the query ``persons`` gives, each with its
-    position (columns ``person_id`` and ``pos``, positions 0 to n-1), answered per attribute
-    (in name order) as codes in position order: the same read, audited with the same entry,
-    with the persons matched in SQL and the values decrypted a batch at a time (decision 0994).
-    Where a person holds two values of an attribute (two of their identifiers loaded), the one
-    under the larger identifier hash is kept."""
+    """Per attribute (in name order), the values held for the persons the query ``persons``
+    gives, each with its position (columns ``person_id`` and ``pos``, positions 0 to n-1), as
+    codes in position order (decision 0994).
+
+    The read is recorded first, in the audit log, with who reads, why, which attributes and
+    how many persons. A person is found through the identifier hash the events linked to them
+    carry; an identifier linked to two persons is left out (counted in the entry), as the
+    audit cannot tell whose it is. The persons are matched in SQL and the values decrypted a
+    batch at a time. Where a person holds two values of an attribute (two of their
+    identifiers loaded), the one under the larger identifier hash is kept. The dict reader
+    this replaced (``read_protected``, decision 0996) is kept in the tests as the reference."""
     if not purpose.strip():
         raise InputError("a read of protected attributes needs a purpose")
     con = store.con
@@ -410,7 +389,7 @@ def _audit_read(
     persons: int,
     ambiguous: int,
 ) -> None:
-    """The one audit entry both readers write before any value is decrypted."""
+    """The audit entry a read writes before any value is decrypted."""
     store.audit(
         AuditEntry(
             actor or store.settings.actor,

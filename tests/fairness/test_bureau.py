@@ -19,21 +19,23 @@ from typing import Any
 import numpy as np
 import pytest
 import sqlglot
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from scoring.truth import link_from_truth
 from sqlglot import exp
 from support import run_cli
 
 from credo.errors import ConfigError, InputError
-from credo.fairness.bureau import ALTERNATIVES_SAMPLE, _labels, audit_month, observed_month
-from credo.fairness.inputs import MISSING
-from credo.fairness.protected import (
-    PROTECTED_TABLE,
-    load_protected,
-    read_protected,
-    read_protected_columns,
+from credo.fairness.bureau import (
+    ALTERNATIVES_SAMPLE,
+    _labels,
+    audit_month,
+    gate_run,
+    observed_month,
 )
+from credo.fairness.gate import GateError
+from credo.fairness.inputs import MISSING
+from credo.fairness.protected import PROTECTED_TABLE, load_protected, read_protected_columns
 from credo.features import CATALOGUE, PointInTime, features_sql
 from credo.features.catalogue import Feature
 from credo.ingest.batch import ingest_population
@@ -42,9 +44,12 @@ from credo.policy.products import ProductsPolicy, load_products
 from credo.scoring import run_demo_scoring
 from credo.settings import Settings
 from credo.sim import generate
+from credo.store.audit import AuditEntry
 from credo.store.db import Store
 from credo.store.rows import rows
 from credo.store.schema import PROTECTED_TABLES
+from fairness import reference
+from fairness.reference import read_protected
 
 END = dt.date(2026, 10, 31)
 CREDO = Path(__file__).resolve().parents[2] / "credo"
@@ -173,7 +178,7 @@ def _names_in(path: Path) -> set[str]:
         if (
             isinstance(node, ast.ImportFrom)
             and node.module == "credo.fairness.protected"
-            and any(a.name in ("read_protected", "read_protected_columns", "*") for a in node.names)
+            and any(a.name in ("read_protected_columns", "*") for a in node.names)
         ):
             found.add("import")
         if isinstance(node, ast.Import) and any(
@@ -247,8 +252,6 @@ def test_audit_month_gives_the_rates_of_a_direct_computation_and_audits_the_read
 
 def test_a_read_without_a_purpose_is_refused(store: Store) -> None:
     with pytest.raises(InputError, match="needs a purpose"):
-        read_protected(store, None, purpose=" ")
-    with pytest.raises(InputError, match="needs a purpose"):
         read_protected_columns(store, "SELECT 'P1' AS person_id, 0 AS pos", purpose=" ")
 
 
@@ -293,6 +296,95 @@ def test_the_column_reader_reads_what_the_reader_does_in_the_persons_order(
         labels = np.array([before[name].get(p) or MISSING for p in persons], dtype=np.str_)
         assert _labels(column).dtype == labels.dtype
         assert _labels(column).tolist() == labels.tolist()
+
+
+def _gate_outcome(run: Any) -> str:
+    """A gate's result as text, bit for bit: its entries (JSON, floats exact), or its refusal."""
+    try:
+        entries = run()
+    except GateError as exc:
+        return f"refused: {exc}"
+    return json.dumps([vars(e) for e in entries], sort_keys=True)
+
+
+def _reads(store: Store, after: int) -> list[tuple[Any, ...]]:
+    return store.con.execute(
+        "SELECT actor, action, target, purpose, details FROM audit_log"
+        " WHERE action = 'protected_read' AND seq > ? ORDER BY seq",
+        [after],
+    ).fetchall()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_the_gate_gives_what_the_gate_on_the_dict_reader_gave(
+    store: Store, bureau: tuple[Path, Path, list[dt.date]], tmp_path: Path, data: st.DataObject
+) -> None:
+    """The gate reads through ``read_protected_columns`` (decision 0996): for any small
+    population (persons of the bureau and unknown ones, in any order, some without a value or
+    with a blank one, any scores and cuts, a release or an override already on record or not,
+    a reason or none) it refuses, or returns the entries, exactly as the gate on the dict
+    reader did (``reference.gate_run``), and its read writes the same audit entry."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    truth = pq.read_table(bureau[1] / "truth" / "persons.parquet").to_pydict()
+    nid = dict(zip(truth["person_id"], truth["national_id"], strict=True))
+    pool = sorted(nid)[:80]
+    store.con.execute(f"DELETE FROM {PROTECTED_TABLE}")
+    store.con.execute("DELETE FROM protected_loads")
+    names = data.draw(st.lists(st.sampled_from(["sex", "region", "band"]), min_size=1,
+                               max_size=3, unique=True))  # fmt: skip
+    persons = data.draw(
+        st.lists(st.sampled_from([*pool, "nobody"]), min_size=1, max_size=40, unique=True)
+    )
+    known = [p for p in persons if p != "nobody"]
+    held = data.draw(st.lists(st.sampled_from([*known, *pool[:5]]), max_size=40, unique=True))
+    if held:
+        path = tmp_path / f"protected-{store.scalar('SELECT count(*) FROM audit_log')}.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["national_id", *names])
+            for person in held:
+                values = st.lists(st.sampled_from(["a", "b", "long group name", ""]),
+                                  min_size=len(names), max_size=len(names))  # fmt: skip
+                writer.writerow([nid[person], *data.draw(values)])
+        load_protected(store, path)
+    scores = np.array(
+        data.draw(st.lists(st.integers(300, 900), min_size=len(persons), max_size=len(persons))),
+        dtype=np.float64,
+    )
+    cuts = data.draw(st.lists(st.integers(300, 900), min_size=1, max_size=3, unique=True))
+    shelf = ProductsPolicy.model_validate({
+        "kind": "products", "name": "prop", "version": str(store.scalar(
+            "SELECT count(*) FROM audit_log")),
+        "products": [{"name": "loan", "purpose": "credit_transaction",
+                      "rules": [{"min_score": c, "outcome": "approved", "terms": {},
+                                 "reason": "ok"} for c in sorted(cuts, reverse=True)],
+                      "default": {"outcome": "declined", "terms": {}, "reason": "below"}}],
+    })  # fmt: skip
+    model_id, policy = "m-prop", "scoring 1"
+    for action in data.draw(st.sets(st.sampled_from(["fairness.release", "fairness_override"]))):
+        store.audit(AuditEntry("test", action, target=f"model:{model_id}", details={
+            "policy": policy, "products": f"{shelf.name} {shelf.version}"}))  # fmt: skip
+    why = data.draw(st.sampled_from([None, " ", "board decision 3"]))
+    column = pa.table({"person_id": pa.array(persons, pa.string())}).column("person_id")
+
+    seq = int(store.scalar("SELECT max(seq) FROM audit_log"))
+    before = _gate_outcome(lambda: reference.gate_run(
+        store, END, model_id, policy, persons, scores, why, shelf))  # fmt: skip
+    old_reads = _reads(store, seq)
+    seq = int(store.scalar("SELECT max(seq) FROM audit_log"))
+    after = _gate_outcome(
+        lambda: gate_run(store, END, model_id, policy, column, scores, why, shelf)
+    )
+    assert after == before
+    assert _reads(store, seq) == old_reads
+    read = json.loads(old_reads[0][-1])["persons"] if old_reads else None
+    event(f"{before.count('actor')} entries" if before[0] == "[" else "refused")
+    event(f"persons read: {'none' if read is None else min(read, 2)}")
 
 
 def test_credo_fairness_as_of_loads_audits_and_gates(
