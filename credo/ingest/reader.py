@@ -15,13 +15,14 @@ import difflib
 import io
 import re
 import tempfile
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, cast
 
 import duckdb
+import pyarrow as pa
 
 from credo.errors import EncodingError, InputError, SchemaMismatchError
 from credo.identifiers import mask_line
@@ -32,10 +33,8 @@ from credo.sql import ident, literal
 __all__ = ["ROW_NO", "RawFile", "Staging", "check_columns", "open_raw", "trimmed_sql"]
 
 _CHUNK = 1 << 20
-_COPY_LEVEL = 1
-"""zlib level of a transcoded copy: level 1 costs the least CPU (decision 0988)."""
-_GZIP_WBITS = 31
-"""zlib's ``wbits`` for a gzip stream (header and trailer), as DuckDB and ``gzip`` read."""
+_COPY_NAME = "utf8.zst"
+"""A transcoded copy's name: zstd-compressed UTF-8 (decision 0988)."""
 _UTF8 = ("utf-8", "utf8", "utf-8-sig")
 
 ROW_NO = "__row_no"
@@ -143,14 +142,17 @@ def _looks_chinese(path: Path) -> bool:
 
 
 def _transcode(path: Path, encoding: str, out: Path) -> None:
-    """Write ``path``'s text to ``out`` as gzipped UTF-8, which DuckDB inflates as it reads.
+    """Write ``path``'s text to ``out`` as zstd-compressed UTF-8, which DuckDB inflates as it
+    reads (its zstd is built in: nothing is installed).
 
-    Gzipped at level 1, not plain: at 1M persons the utilities' bills (96.6M rows) took 16 GB
-    as plain UTF-8 beside the store's spill (docs/decisions/0988). A bad byte is named by its
-    offset in the file's (inflated) bytes, at its end too (a sequence cut short).
+    Compressed, not plain: at 1M persons the utilities' bills (96.6M rows) took 16 GB as plain
+    UTF-8 beside the store's spill. zstd level 1 (one frame a chunk, through pyarrow's codec) for
+    its cost: 0.6 CPU-s more than plain per 4.8M rows to write, 0.4 to read, where gzip level 1
+    cost 3.2 and 2.4 (docs/decisions/0988). A bad byte is named by its offset in the file's
+    (inflated) bytes, at its end too (a sequence cut short).
     """
+    codec = pa.Codec("zstd", compression_level=1)
     decoder = codecs.getincrementaldecoder(encoding)()
-    deflate = zlib.compressobj(_COPY_LEVEL, zlib.DEFLATED, _GZIP_WBITS)
     offset = 0
     with open_bytes(path) as src, out.open("wb") as dst:
         while True:
@@ -162,11 +164,23 @@ def _transcode(path: Path, encoding: str, out: Path) -> None:
                     f"{path}: byte {_bad_at(offset, chunk, exc)} is not valid {encoding}",
                     hint="check the file or pass the right --encoding",
                 ) from None
-            dst.write(deflate.compress(text.encode("utf-8")))
+            if text:
+                dst.write(codec.compress(text.encode("utf-8"), asbytes=True))
             if not chunk:
                 break
             offset += len(chunk)
-        dst.write(deflate.flush())
+
+
+def _inflation(readable: Path) -> str:
+    """DuckDB's ``compression`` for a file it reads: a transcoded copy is zstd."""
+    return "zstd" if readable.name == _COPY_NAME else (compression(readable) or "none")
+
+
+def _text_bytes(readable: Path) -> BinaryIO:
+    """The bytes of a file DuckDB reads as text, inflated (a ``.gz`` file, a copy)."""
+    if readable.name == _COPY_NAME:
+        return cast(BinaryIO, pa.input_stream(str(readable), compression="zstd"))
+    return open_bytes(readable)
 
 
 def _codec(name: str) -> str:
@@ -203,7 +217,7 @@ def _resolve_encoding(path: Path, declared: str | None) -> tuple[str, bool]:
 
 
 def _csv_header(path: Path, mapping: Mapping) -> list[str]:
-    with io.TextIOWrapper(open_bytes(path), encoding="utf-8-sig", newline="") as fh:
+    with io.TextIOWrapper(_text_bytes(path), encoding="utf-8-sig", newline="") as fh:
         first = fh.readline()
         if not first.strip():
             if not first and fh.read(1) == "":
@@ -311,8 +325,8 @@ def _stage(
     other operator: the staged table's own order is not relied on (a join in the staging
     query may reorder rows, which is how decision 0962 numbered bad rows wrongly).
     """
-    # A .gz file is inflated by DuckDB as it reads (a transcoded copy is plain text).
-    inflate = f"compression={literal(compression(readable) or 'none')}"
+    # A .gz file or a transcoded copy is inflated by DuckDB as it reads.
+    inflate = f"compression={literal(_inflation(readable))}"
     try:
         if fmt == "csv":
             try:
@@ -459,7 +473,7 @@ def open_raw(
 
         def copy_to() -> Path:
             folder = scratch.enter_context(tempfile.TemporaryDirectory(prefix="credo-ingest-"))
-            return Path(folder) / "utf8.gz"  # the name tells DuckDB and Python it is gzipped
+            return Path(folder) / _COPY_NAME
 
         try:
             enc, types = _stage_text_or_parquet(
