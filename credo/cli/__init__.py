@@ -11,7 +11,9 @@ of tables.
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -87,9 +89,21 @@ app.add_typer(service.disputes_app, name="disputes")
 app.add_typer(partners.partners_app, name="partners")
 
 
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> None:
     """Entry point: a usage error (exit 2) and a CredoError are the same ``error:`` and
-    ``hint:`` lines docs/cli.md promises, never a box drawn around them."""
+    ``hint:`` lines docs/cli.md promises, never a box drawn around them.
+
+    SIGTERM stops a command as Ctrl-C does, with exit code 130 (decision 0989): DuckDB's
+    client checks for a raised signal while a statement runs and stops it (in under a second,
+    measured on an insert), the open transaction rolls back and scratch files are removed on
+    the way out. Without it, ``kill`` ends the process where it stands; and a load started as a
+    background job of a script ignores SIGINT (the shell set it so), which is why Ctrl-C and
+    ``kill -INT`` seemed not to stop an insert at 1M persons."""
+    signal.signal(signal.SIGTERM, _stop)
     try:
         code = app(standalone_mode=False)
     except TyperException as exc:  # click's usage errors, as Typer raises them
@@ -102,6 +116,10 @@ def main() -> None:
     except typer.Abort:
         print_error(CredoError("aborted"))
         sys.exit(1)
+    except RuntimeError as exc:  # DuckDB's client turns an interrupt in a statement into this
+        if str(exc) != "Query interrupted":
+            raise
+        sys.exit(130)  # as Typer ends on KeyboardInterrupt
     except CredoError as exc:
         print_error(exc)
         sys.exit(exc.exit_code)

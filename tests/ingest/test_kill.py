@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -94,3 +95,58 @@ def test_sigkill_mid_load_then_rerun(tmp_path: Path) -> None:
     assert again[0]["rows_new"] == 0 and again[0]["already_loaded_as"] == 2
     assert cli_json("status", db=db)["events"] == 1 + ROWS
     assert cli_json("audit", "verify", db=db)["entries_verified"] == 2
+
+
+def _wait_for(proc: subprocess.Popen[bytes], scratch: Path, moment: str) -> None:
+    """Until the load reaches ``moment``: "copy" (transcoding: its copy has bytes) or "staged"
+    (its copy's folder has come and gone: DuckDB holds the rows and validates or stores them;
+    a signal while the folder is being removed could leave it, a window of microseconds)."""
+    seen = False
+    while proc.poll() is None:
+        folders = list(scratch.glob("credo-ingest-*"))
+        sizes = []
+        for copy in (c for f in folders for c in f.glob("*")):
+            with contextlib.suppress(FileNotFoundError):  # removed since it was listed
+                sizes.append(copy.stat().st_size)
+        if moment == "copy" and any(sizes):
+            return
+        seen = seen or bool(sizes)
+        if moment == "staged" and seen and not folders:
+            return
+        time.sleep(0.005)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("moment", ["copy", "staged"])
+def test_sigterm_stops_a_load_promptly_and_leaves_no_copy(tmp_path: Path, moment: str) -> None:
+    """A load of a GB18030 file, started as a script's background job (SIGINT ignored), is
+    stopped by SIGTERM within seconds wherever it is (decision 0989): nothing stored, its
+    transcoded copy removed."""
+    data = tmp_path / "big.csv"
+    data.write_bytes(_big_file(tmp_path / "utf8.csv").read_text("utf-8").encode("gb18030"))
+    mapping = write_mapping(tmp_path / "shop.yaml", {**PAYMENTS_MAPPING, "encoding": "gb18030"})
+    db, scratch = tmp_path / "credo.duckdb", tmp_path / "tmp"
+    scratch.mkdir()
+    small = tmp_path / "small.csv"
+    small.write_text(
+        "txn,when,fen,cat,mobile,name,note\nS1,01/01/2026 10:00,5,G,1,x,\n", encoding="utf-8"
+    )
+    cli_json("ingest", str(small), "--source", "shop", "--mapping", str(mapping), db=db)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "credo", "ingest", str(data), "--source", "shop",
+         "--mapping", str(mapping), "--json"],
+        env={**os.environ, "CREDO_DB": str(db), "TMPDIR": str(scratch)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )  # fmt: skip
+    _wait_for(proc, scratch, moment)
+    assert proc.poll() is None, "the load ended before the signal; the file is too small"
+    sent = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert time.perf_counter() - sent < 10
+    assert proc.returncode == 130, stderr  # as for Ctrl-C
+    assert list(scratch.iterdir()) == []
+    assert cli_json("status", db=db)["events"] == 1
+    assert cli_json("audit", "verify", db=db)["ok"]
