@@ -387,7 +387,8 @@ def _stage(
             for c, t in types.items()
         )
         source = f"(SELECT {cols}, {number} AS {ROW_NO} FROM {reader})"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {staging(source, types, plain)}")
+        kind = "TABLE" if "." in table else "TEMP TABLE"  # a qualified name: an attached file
+        con.execute(f"CREATE OR REPLACE {kind} {table} AS {staging(source, types, plain)}")
         return types
     except duckdb.Error as exc:
         text = str(exc)
@@ -454,8 +455,9 @@ def open_raw(
     staging: Staging = _as_read,
     plain: bool = False,
 ) -> Iterator[RawFile]:
-    """Stage ``path`` as temp ``table`` through ``staging`` (by default: every column as read,
-    trimmed, and ``ROW_NO``), dropped on exit. ``plain``: a ``PlainScan`` of the file's content
+    """Stage ``path`` as temp ``table`` (or, named ``db.table``, a table of attached database
+    ``db``) through ``staging`` (by default: every column as read, trimmed, and ``ROW_NO``),
+    dropped on exit. ``plain``: a ``PlainScan`` of the file's content
     found it plain (used for a CSV read as UTF-8).
 
     Text is read as UTF-8 first (DuckDB validates it while reading, so clean files cost no

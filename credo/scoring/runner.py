@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 import uuid
 from collections.abc import Iterable, Iterator
@@ -29,6 +28,7 @@ from contextlib import contextmanager
 import duckdb
 
 from credo.features import Steps
+from credo.store.db import memory_limit_bytes
 from credo.store.schema import EVENT_TABLES
 
 __all__ = ["MAX_PASS_PARTS", "PASS_ROW_BYTES", "memory_limit_bytes", "pass_splits", "stepwise"]
@@ -84,20 +84,6 @@ PASS_ROW_BYTES = 200
 """Memory one event of a pass may take, against the connection's memory limit: its row in
 the join's hash table (~120 bytes for the bills and payments passes, measured: 4M bills fit
 in 500 MB, not in 400 MB) with room for the pass's ``GROUP BY`` and the threads' buffers."""
-
-_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
-
-
-def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
-    """The connection's memory limit in bytes, as DuckDB prints it (``2.7 GiB`` for 3 GB: cut
-    to a tenth of the unit, so under by 10% at most, which errs towards more parts)."""
-    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
-    text = str(row[0]) if row else ""
-    found = re.fullmatch(r"\s*([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB)\s*", text)
-    if found is None:
-        raise RuntimeError(f"DuckDB's memory_limit reads {text!r}, not a size like '2.7 GiB'")
-    return int(float(found.group(1)) * _UNITS[found.group(2)])
-
 
 #: The most parts a pass is read in: past this a part spills, which costs time, not rows.
 MAX_PASS_PARTS = 16

@@ -36,7 +36,7 @@ from credo.store.journal import Batch, Journal, Row, journal_path
 from credo.store.rows import registered
 from credo.store.schema import MIGRATIONS, SCHEMA_VERSION
 
-__all__ = ["Store", "new_id", "now_or", "serving_marker", "utcnow"]
+__all__ = ["Store", "memory_limit_bytes", "new_id", "now_or", "serving_marker", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -446,3 +446,17 @@ def _check_key(
             )
     elif not read_only:
         con.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", [keys.fingerprint()])
+
+
+_UNITS = {"bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}
+
+
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """The connection's memory limit in bytes, as DuckDB prints it (``2.7 GiB`` for 3 GB: cut
+    to a tenth of the unit, so under by 10% at most, which errs towards more parts)."""
+    row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    text = str(row[0]) if row else ""
+    found = re.fullmatch(r"\s*([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB)\s*", text)
+    if found is None:
+        raise RuntimeError(f"DuckDB's memory_limit reads {text!r}, not a size like '2.7 GiB'")
+    return int(float(found.group(1)) * _UNITS[found.group(2)])

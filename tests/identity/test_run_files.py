@@ -125,8 +125,8 @@ def test_the_write_limit_holds_the_key_index_above_the_writes_own(records: int, 
     floor = _limit_bytes_of(con)
     con.execute(f"SET memory_limit = '{write_limit(records)}'")
     got = _limit_bytes_of(con)
-    # DuckDB prints a size to a tenth of its unit (1.0 GiB for 1,082 MB): 5% at most
-    assert got >= 0.95 * (floor + records * INDEX_BYTES_PER_RECORD)
+    # DuckDB cuts a size to a tenth of its unit (1.0 GiB for 1,130 MB): under 10% past 1 GiB
+    assert got >= 0.9 * (floor + records * INDEX_BYTES_PER_RECORD)
     con.execute(f"SET memory_limit = '{write_limit(records + more)}'")
     assert _limit_bytes_of(con) >= got
 
