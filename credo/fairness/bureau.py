@@ -404,7 +404,7 @@ def gate_run(
     released = _released(store, "fairness.release", model_id, policy, shelf)
     if cleared and released:
         return []
-    import pyarrow as pa
+    import pyarrow as pa  # here, not at the top: the audit's path loads no pyarrow
 
     wanted = pa.Table.from_arrays(
         [persons, pa.array(np.arange(len(persons), dtype=np.int64))], names=["person_id", "pos"]

@@ -71,7 +71,6 @@ from credo.identity.writing import (
     next_person_number,
     write_run,
 )
-from credo.scoring.runner import memory_limit_bytes
 from credo.store.db import Store, utcnow
 from credo.store.rows import registered, value
 
@@ -340,28 +339,18 @@ def _store_limit(store: Store, limit: str) -> Iterator[None]:
     (the review queue, the vault's national ids). While the run is written (``WRITE_LIMIT``),
     it keeps the store's engine from refilling to its full limit on top of what the run holds
     (decision 0120): the writes' joins and sorts spill to the store's temporary folder."""
-    own = _limit_bytes(store)
+    own = store.limit_bytes()
     try:
         store.con.execute(f"SET memory_limit = '{limit}'")
     except duckdb.Error:  # pages it cannot evict now: the run goes on with both engines full
         yield
         return
     try:
-        if _limit_bytes(store) > own:
+        if store.limit_bytes() > own:
             store.con.execute(f"SET memory_limit = '{store.settings.memory_limit}'")
         yield
     finally:
         store.con.execute(f"SET memory_limit = '{store.settings.memory_limit}'")
-
-
-def _limit_bytes(store: Store) -> int:
-    """The store's memory limit now, in bytes (read on a cursor: ``memory_limit_bytes`` leaves
-    its result open, and the store's connection must stay free for the run's queries)."""
-    cursor = store.con.cursor()
-    try:
-        return memory_limit_bytes(cursor)
-    finally:
-        cursor.close()
 
 
 def _with_thresholds(

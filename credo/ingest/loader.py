@@ -49,7 +49,7 @@ from credo.ingest.validate import OneRead, Withheld
 from credo.sql import ident, literal
 from credo.store.audit import AuditEntry
 from credo.store.crypto import normalize_sql
-from credo.store.db import Store, memory_limit_bytes, utcnow
+from credo.store.db import Store, utcnow
 from credo.store.rows import insert, registered, rows, value
 from credo.store.schema import event_table
 
@@ -244,12 +244,7 @@ def stage_in_file(path: Path, fmt: str, limit_bytes: int) -> bool:
 def _staging(store: Store, path: Path, fmt: str) -> Iterator[str]:
     """The staged table's name: a temp table, or for a large file a table of a file beside
     the store (:func:`_staging_file`)."""
-    cursor = store.con.cursor()  # the limit read on a cursor: the store's stays free
-    try:
-        limit = memory_limit_bytes(cursor)
-    finally:
-        cursor.close()
-    if not stage_in_file(path, fmt, limit):
+    if not stage_in_file(path, fmt, store.limit_bytes()):
         yield "staged"
         return
     with _staging_file(store) as table:

@@ -325,6 +325,16 @@ class Store:
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
 
+    def limit_bytes(self) -> int:
+        """The connection's memory limit now, in bytes (:func:`memory_limit_bytes`), read on a
+        cursor: that leaves its result open, and the connection must stay free for the
+        caller's queries."""
+        cursor = self.con.cursor()
+        try:
+            return memory_limit_bytes(cursor)
+        finally:
+            cursor.close()
+
 
 def _config(settings: Settings) -> dict[str, Any]:
     config: dict[str, Any] = {"memory_limit": settings.memory_limit}

@@ -24,12 +24,11 @@ from credo.identity.records import (
 from credo.identity.resolution import (
     INDEX_BYTES_PER_RECORD,
     WRITE_LIMIT,
-    _limit_bytes,
     _store_limit,
     write_limit,
 )
 from credo.identity.writing import RunFiles, _new_records
-from credo.store.db import Store
+from credo.store.db import Store, memory_limit_bytes
 
 from .conftest import copy_db
 
@@ -101,18 +100,18 @@ def test_a_missing_features_row_is_refused(tmp_path: Path) -> None:
 def test_the_store_limit_is_lowered_never_raised(resolved_db: Path, tmp_path: Path) -> None:
     settings_ = copy_db(resolved_db, tmp_path / "a")
     with Store.open(settings_) as store:
-        own = _limit_bytes(store)
+        own = store.limit_bytes()
         with _store_limit(store, WRITE_LIMIT):
-            assert _limit_bytes(store) <= 1024**3 < own
+            assert store.limit_bytes() <= 1024**3 < own
         with _store_limit(store, write_limit(20_000_000)):  # 2.9 GB: never above the store's
-            assert _limit_bytes(store) == own
-        assert _limit_bytes(store) == own
+            assert store.limit_bytes() == own
+        assert store.limit_bytes() == own
     small = copy_db(resolved_db, tmp_path / "b").model_copy(update={"memory_limit": "256MB"})
     with Store.open(small) as store:
-        own = _limit_bytes(store)
+        own = store.limit_bytes()
         with _store_limit(store, WRITE_LIMIT):
-            assert _limit_bytes(store) == own
-        assert _limit_bytes(store) == own
+            assert store.limit_bytes() == own
+        assert store.limit_bytes() == own
 
 
 @settings(max_examples=50, deadline=None)
@@ -122,20 +121,13 @@ def test_the_write_limit_holds_the_key_index_above_the_writes_own(records: int, 
     writes had, and DuckDB reads it as that many bytes (give or take its printing)."""
     con = duckdb.connect()
     con.execute(f"SET memory_limit = '{WRITE_LIMIT}'")
-    floor = _limit_bytes_of(con)
+    floor = memory_limit_bytes(con)
     con.execute(f"SET memory_limit = '{write_limit(records)}'")
-    got = _limit_bytes_of(con)
+    got = memory_limit_bytes(con)
     # DuckDB cuts a size to a tenth of its unit (1.0 GiB for 1,130 MB): under 10% past 1 GiB
     assert got >= 0.9 * (floor + records * INDEX_BYTES_PER_RECORD)
     con.execute(f"SET memory_limit = '{write_limit(records + more)}'")
-    assert _limit_bytes_of(con) >= got
-
-
-def _limit_bytes_of(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchone()
-    assert row is not None
-    number, unit = str(row[0]).split()
-    return int(float(number) * 1024 ** ["bytes", "KiB", "MiB", "GiB", "TiB"].index(unit))
+    assert memory_limit_bytes(con) >= got
 
 
 def test_the_key_index_of_uncommitted_records_fits_the_allowance(tmp_path: Path) -> None:

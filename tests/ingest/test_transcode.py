@@ -20,6 +20,7 @@ from credo.settings import Settings
 from credo.store.db import Store
 
 _CHUNK = 1 << 20
+STAGE_DEFAULT = loader.STAGE_IN_FILE_SHARE
 
 
 def _rows(n: int) -> str:
@@ -301,6 +302,3 @@ def _content(store: Store) -> dict[str, list[tuple[object, ...]]]:
                 store.con.execute(f'SELECT {select} FROM "{table}"').fetchall(), key=repr
             )
     return found
-
-
-STAGE_DEFAULT = loader.STAGE_IN_FILE_SHARE
